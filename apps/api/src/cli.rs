@@ -1,0 +1,94 @@
+//! `talktime serve | migrate | seed --demo | admin add --email --name`.
+
+use clap::{Parser, Subcommand};
+use talktime_repository::{Db, admins, seed};
+
+use crate::config::Settings;
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "talktime",
+    version,
+    about = "Talktime API server and operator commands"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve HTTP and WebSocket (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Insert demo data: plans, prices, approved telecallers and an admin. Safe to repeat.
+    Seed {
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator who can then sign in with Google using this e-mail address.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::from_env()?;
+    crate::telemetry::init(settings.is_production());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "talktime listening");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            connect(&settings).await?.migrate().await?;
+            println!("migrations applied");
+        }
+        Command::Seed { .. } => {
+            let db = connect(&settings).await?;
+            db.migrate().await?;
+            let report = seed::demo(&db).await?;
+            println!("{report}");
+        }
+        Command::Admin {
+            command: AdminCommand::Add { email, name },
+        } => {
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') || name.trim().is_empty() {
+                return Err("admin add needs a valid --email and a non-empty --name".into());
+            }
+            let db = connect(&settings).await?;
+            db.migrate().await?;
+            match admins::create(db.pool(), &email, &name).await {
+                Ok(admin) => println!(
+                    "admin {} <{}> created ({})",
+                    admin.name, admin.email, admin.id
+                ),
+                Err(error) if error.is_unique(admins::EMAIL_KEY) => {
+                    return Err(format!("an admin with e-mail {email} already exists").into());
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn connect(settings: &Settings) -> Result<Db, talktime_repository::RepoError> {
+    Db::connect(&settings.database_url, 2).await
+}

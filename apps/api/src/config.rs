@@ -1,0 +1,568 @@
+//! Settings from the environment (optionally `.env`). In production, missing or unsafe settings
+//! are all collected and reported in one message.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine;
+use ipnet::IpNet;
+use talktime_domain::otp::OtpLength;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsProvider {
+    Log,
+    Webhook,
+    Msg91,
+    Twilio,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentGateway {
+    Razorpay,
+    Sandbox,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: AppEnv,
+    pub bind_addr: String,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub redis_url: Option<String>,
+    pub jwt_secret: String,
+    pub jwt_ttl: Duration,
+    pub cors_allowed_origins: Vec<String>,
+    pub trusted_proxies: Vec<IpNet>,
+    /// HTTP worker threads (`HTTP_WORKERS`); one per core when unset.
+    pub http_workers: Option<usize>,
+    pub livekit_url: String,
+    pub livekit_api_url: String,
+    pub livekit_api_key: String,
+    pub livekit_api_secret: String,
+    pub payment_gateway: PaymentGateway,
+    pub razorpay_key_id: String,
+    pub razorpay_key_secret: String,
+    pub razorpay_webhook_secret: String,
+    pub razorpay_api_base: String,
+    pub sms_provider: SmsProvider,
+    pub sms_webhook_url: Option<String>,
+    pub sms_country_code: String,
+    pub msg91_auth_key: String,
+    pub msg91_template_id: String,
+    pub msg91_base_url: String,
+    pub twilio_account_sid: String,
+    pub twilio_auth_token: String,
+    pub twilio_from_number: String,
+    pub twilio_base_url: String,
+    pub otp_length: OtpLength,
+    pub otp_test_numbers: HashMap<String, String>,
+    pub google_client_ids: Vec<String>,
+    pub google_jwks_url: String,
+    /// 32 bytes; protects secrets at rest (OTP hashes, bank details).
+    pub secrets_key: Vec<u8>,
+    pub ring_timeout: Duration,
+    pub reconnect_grace: Duration,
+}
+
+/// Every problem found, so an operator fixes them all in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "refusing to start: {} configuration problem(s):",
+            self.problems.len()
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const DEV_JWT_SECRET: &str = "development-only-jwt-secret-do-not-use-in-production";
+/// 32 bytes of `0x01`: development only.
+const DEV_SECRETS_KEY: [u8; 32] = [1; 32];
+const DEV_LIVEKIT_KEY: &str = "devkey";
+const DEV_LIVEKIT_SECRET: &str = "secret";
+
+struct Vars {
+    map: HashMap<String, String>,
+    problems: Vec<String>,
+}
+
+impl Vars {
+    /// The value, with empty strings treated as unset.
+    fn get(&self, name: &str) -> Option<String> {
+        self.map
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parsed<T: std::str::FromStr>(&mut self, name: &str, default: T, what: &str) -> T {
+        match self.get(name) {
+            None => default,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                self.problems
+                    .push(format!("{name} must be {what} (got `{raw}`)"));
+                default
+            }),
+        }
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables only (tests pass their own).
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut v = Vars {
+            map: vars.into_iter().collect(),
+            problems: Vec::new(),
+        };
+
+        let env = match v.or("APP_ENV", "development").to_ascii_lowercase().as_str() {
+            "production" | "prod" => AppEnv::Production,
+            "development" | "dev" | "test" => AppEnv::Development,
+            other => {
+                v.problems.push(format!(
+                    "APP_ENV must be `development` or `production` (got `{other}`)"
+                ));
+                AppEnv::Development
+            }
+        };
+        let prod = env == AppEnv::Production;
+
+        let database_url = v.get("DATABASE_URL");
+        if prod && database_url.is_none() {
+            v.problems.push("DATABASE_URL is missing".into());
+        }
+        let database_max_connections =
+            v.parsed("DATABASE_MAX_CONNECTIONS", 20u32, "a positive integer");
+
+        let jwt_secret = v.get("JWT_SECRET");
+        match &jwt_secret {
+            None if prod => v.problems.push("JWT_SECRET is missing".into()),
+            Some(secret) if prod && secret.len() < 32 => v
+                .problems
+                .push("JWT_SECRET is too short (use at least 32 random characters)".into()),
+            Some(secret) if prod && secret == DEV_JWT_SECRET => v
+                .problems
+                .push("JWT_SECRET is the development default".into()),
+            _ => {}
+        }
+        let jwt_ttl = match v.get("JWT_TTL") {
+            None => Duration::from_secs(7 * 24 * 3600),
+            Some(raw) => parse_duration(&raw).unwrap_or_else(|| {
+                v.problems.push(format!(
+                    "JWT_TTL must be a duration like `7d`, `12h`, `3600` (got `{raw}`)"
+                ));
+                Duration::from_secs(7 * 24 * 3600)
+            }),
+        };
+
+        let cors_allowed_origins = v.list("CORS_ALLOWED_ORIGINS");
+        if prod && cors_allowed_origins.iter().any(|o| o == "*") {
+            v.problems
+                .push("CORS_ALLOWED_ORIGINS must not contain `*` in production".into());
+        }
+        let mut trusted_proxies = Vec::new();
+        for raw in v.list("TRUSTED_PROXIES") {
+            let parsed = raw
+                .parse::<IpNet>()
+                .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from));
+            match parsed {
+                Ok(net) => trusted_proxies.push(net),
+                Err(_) => v.problems.push(format!(
+                    "TRUSTED_PROXIES entry `{raw}` is not an IP address or CIDR range"
+                )),
+            }
+        }
+        let http_workers = v
+            .get("HTTP_WORKERS")
+            .and_then(|raw| raw.parse().ok())
+            .filter(|n: &usize| *n > 0);
+
+        let livekit_url = v.get("LIVEKIT_URL");
+        let livekit_api_key = v.get("LIVEKIT_API_KEY");
+        let livekit_api_secret = v.get("LIVEKIT_API_SECRET");
+        if prod {
+            if livekit_url.is_none() {
+                v.problems.push("LIVEKIT_URL is missing".into());
+            }
+            match livekit_api_key.as_deref() {
+                None => v.problems.push("LIVEKIT_API_KEY is missing".into()),
+                Some(DEV_LIVEKIT_KEY) => v
+                    .problems
+                    .push("LIVEKIT_API_KEY is the LiveKit development key".into()),
+                _ => {}
+            }
+            match livekit_api_secret.as_deref() {
+                None => v.problems.push("LIVEKIT_API_SECRET is missing".into()),
+                Some(DEV_LIVEKIT_SECRET) => v
+                    .problems
+                    .push("LIVEKIT_API_SECRET is the LiveKit development secret".into()),
+                _ => {}
+            }
+        }
+        let livekit_url = livekit_url.unwrap_or_else(|| "ws://localhost:7880".into());
+        let livekit_api_url = v
+            .get("LIVEKIT_API_URL")
+            .unwrap_or_else(|| http_base_of(&livekit_url));
+
+        let payment_gateway = match v.get("PAYMENT_GATEWAY").as_deref() {
+            None | Some("sandbox") => PaymentGateway::Sandbox,
+            Some("razorpay") => PaymentGateway::Razorpay,
+            Some(other) => {
+                v.problems.push(format!(
+                    "PAYMENT_GATEWAY must be `razorpay` or `sandbox` (got `{other}`)"
+                ));
+                PaymentGateway::Sandbox
+            }
+        };
+        if prod && payment_gateway == PaymentGateway::Sandbox {
+            v.problems.push(
+                "PAYMENT_GATEWAY is `sandbox` (or unset); production needs `razorpay`".into(),
+            );
+        }
+        let razorpay_required = prod || payment_gateway == PaymentGateway::Razorpay;
+        for name in [
+            "RAZORPAY_KEY_ID",
+            "RAZORPAY_KEY_SECRET",
+            "RAZORPAY_WEBHOOK_SECRET",
+        ] {
+            if razorpay_required && v.get(name).is_none() {
+                v.problems.push(format!("{name} is missing"));
+            }
+        }
+
+        let sms_provider = match v.get("SMS_PROVIDER").as_deref() {
+            None | Some("log") => SmsProvider::Log,
+            Some("webhook") => SmsProvider::Webhook,
+            Some("msg91") => SmsProvider::Msg91,
+            Some("twilio") => SmsProvider::Twilio,
+            Some(other) => {
+                v.problems.push(format!(
+                    "SMS_PROVIDER must be `log`, `webhook`, `msg91` or `twilio` (got `{other}`)"
+                ));
+                SmsProvider::Log
+            }
+        };
+        if prod && sms_provider == SmsProvider::Log {
+            v.problems.push(
+                "SMS_PROVIDER is `log` (or unset); production needs `webhook`, `msg91` or `twilio`"
+                    .into(),
+            );
+        }
+        let needed: &[&str] = match sms_provider {
+            SmsProvider::Log => &[],
+            SmsProvider::Webhook => &["SMS_WEBHOOK_URL"],
+            SmsProvider::Msg91 => &["MSG91_AUTH_KEY", "MSG91_TEMPLATE_ID"],
+            SmsProvider::Twilio => &[
+                "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN",
+                "TWILIO_FROM_NUMBER",
+            ],
+        };
+        for name in needed {
+            if v.get(name).is_none() {
+                v.problems
+                    .push(format!("{name} is missing (required by SMS_PROVIDER)"));
+            }
+        }
+
+        let otp_length = match v.get("OTP_LENGTH") {
+            None => OtpLength::DEFAULT,
+            Some(raw) => raw
+                .parse::<u8>()
+                .ok()
+                .and_then(|n| OtpLength::new(n).ok())
+                .unwrap_or_else(|| {
+                    v.problems
+                        .push(format!("OTP_LENGTH must be between 4 and 8 (got `{raw}`)"));
+                    OtpLength::DEFAULT
+                }),
+        };
+        let mut otp_test_numbers = HashMap::new();
+        for entry in v.list("OTP_TEST_NUMBERS") {
+            match entry.split_once(':') {
+                Some((phone, code))
+                    if talktime_domain::phone::Phone::parse(phone).is_ok()
+                        && talktime_domain::otp::OtpCode::parse(code, otp_length).is_ok() =>
+                {
+                    otp_test_numbers.insert(phone.trim().to_owned(), code.trim().to_owned());
+                }
+                _ => v.problems.push(format!(
+                    "OTP_TEST_NUMBERS entry `{entry}` must be `phone:code` with a {}-digit code",
+                    otp_length.digits()
+                )),
+            }
+        }
+
+        let google_client_ids = v.list("GOOGLE_CLIENT_IDS");
+        if prod && google_client_ids.is_empty() {
+            v.problems
+                .push("GOOGLE_CLIENT_IDS is missing (admin sign-in)".into());
+        }
+
+        let secrets_key = match v.get("SECRETS_KEY") {
+            None => {
+                if prod {
+                    v.problems
+                        .push("SECRETS_KEY is missing (32 random bytes, base64)".into());
+                }
+                DEV_SECRETS_KEY.to_vec()
+            }
+            Some(raw) => match base64::engine::general_purpose::STANDARD.decode(&raw) {
+                Ok(bytes) if bytes.len() == 32 => {
+                    if prod && bytes == DEV_SECRETS_KEY {
+                        v.problems
+                            .push("SECRETS_KEY is the development default".into());
+                    }
+                    bytes
+                }
+                _ => {
+                    v.problems
+                        .push("SECRETS_KEY must be 32 bytes encoded in base64".into());
+                    DEV_SECRETS_KEY.to_vec()
+                }
+            },
+        };
+
+        let ring_timeout =
+            Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
+        let reconnect_grace =
+            Duration::from_secs(v.parsed("RECONNECT_GRACE_SECS", 20u64, "a number of seconds"));
+
+        let settings = Settings {
+            env,
+            bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
+            database_url: database_url
+                .unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/talktime".into()),
+            database_max_connections,
+            redis_url: v.get("REDIS_URL"),
+            jwt_secret: jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into()),
+            jwt_ttl,
+            cors_allowed_origins,
+            trusted_proxies,
+            http_workers,
+            livekit_url,
+            livekit_api_url,
+            livekit_api_key: livekit_api_key.unwrap_or_else(|| DEV_LIVEKIT_KEY.into()),
+            livekit_api_secret: livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into()),
+            payment_gateway,
+            razorpay_key_id: v.or("RAZORPAY_KEY_ID", ""),
+            razorpay_key_secret: v.or("RAZORPAY_KEY_SECRET", ""),
+            razorpay_webhook_secret: v.or("RAZORPAY_WEBHOOK_SECRET", ""),
+            razorpay_api_base: v.or("RAZORPAY_API_BASE", "https://api.razorpay.com"),
+            sms_provider,
+            sms_webhook_url: v.get("SMS_WEBHOOK_URL"),
+            sms_country_code: v.or("SMS_COUNTRY_CODE", "91"),
+            msg91_auth_key: v.or("MSG91_AUTH_KEY", ""),
+            msg91_template_id: v.or("MSG91_TEMPLATE_ID", ""),
+            msg91_base_url: v.or("MSG91_BASE_URL", "https://control.msg91.com"),
+            twilio_account_sid: v.or("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token: v.or("TWILIO_AUTH_TOKEN", ""),
+            twilio_from_number: v.or("TWILIO_FROM_NUMBER", ""),
+            twilio_base_url: v.or("TWILIO_BASE_URL", "https://api.twilio.com"),
+            otp_length,
+            otp_test_numbers,
+            google_client_ids,
+            google_jwks_url: v.or(
+                "GOOGLE_JWKS_URL",
+                "https://www.googleapis.com/oauth2/v3/certs",
+            ),
+            secrets_key,
+            ring_timeout,
+            reconnect_grace,
+        };
+        if v.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError {
+                problems: v.problems,
+            })
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == AppEnv::Production
+    }
+}
+
+/// `ws://host` → `http://host`, `wss://host` → `https://host`.
+fn http_base_of(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else if let Some(rest) = url.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// `3600`, `45s`, `30m`, `12h` or `7d`.
+fn parse_duration(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, "s"),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn development_defaults_start() {
+        let settings = Settings::from_vars(vars(&[])).unwrap();
+        assert_eq!(settings.env, AppEnv::Development);
+        assert_eq!(settings.bind_addr, "0.0.0.0:8000");
+        assert_eq!(settings.jwt_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(settings.livekit_api_url, "http://localhost:7880");
+        assert_eq!(settings.sms_provider, SmsProvider::Log);
+        assert_eq!(settings.secrets_key.len(), 32);
+    }
+
+    #[test]
+    fn production_without_secrets_names_every_problem() {
+        let error = Settings::from_vars(vars(&[("APP_ENV", "production")])).unwrap_err();
+        let text = error.to_string();
+        for name in [
+            "DATABASE_URL",
+            "JWT_SECRET",
+            "SECRETS_KEY",
+            "PAYMENT_GATEWAY",
+            "RAZORPAY_KEY_ID",
+            "RAZORPAY_KEY_SECRET",
+            "RAZORPAY_WEBHOOK_SECRET",
+            "SMS_PROVIDER",
+            "LIVEKIT_URL",
+            "LIVEKIT_API_KEY",
+            "LIVEKIT_API_SECRET",
+            "GOOGLE_CLIENT_IDS",
+        ] {
+            assert!(text.contains(name), "{name} not named in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_development_credentials() {
+        let error = Settings::from_vars(vars(&[
+            ("APP_ENV", "production"),
+            ("LIVEKIT_API_KEY", "devkey"),
+            ("LIVEKIT_API_SECRET", "secret"),
+            ("SMS_PROVIDER", "log"),
+            ("PAYMENT_GATEWAY", "sandbox"),
+            ("JWT_SECRET", "short"),
+        ]))
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("LIVEKIT_API_KEY is the LiveKit development key"));
+        assert!(text.contains("LIVEKIT_API_SECRET is the LiveKit development secret"));
+        assert!(text.contains("SMS_PROVIDER is `log`"));
+        assert!(text.contains("PAYMENT_GATEWAY is `sandbox`"));
+        assert!(text.contains("JWT_SECRET is too short"));
+    }
+
+    #[test]
+    fn complete_production_settings_start() {
+        let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let settings = Settings::from_vars(vars(&[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://db/talktime"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef-prod"),
+            ("SECRETS_KEY", &key),
+            ("PAYMENT_GATEWAY", "razorpay"),
+            ("RAZORPAY_KEY_ID", "rzp_live_x"),
+            ("RAZORPAY_KEY_SECRET", "s"),
+            ("RAZORPAY_WEBHOOK_SECRET", "w"),
+            ("SMS_PROVIDER", "twilio"),
+            ("TWILIO_ACCOUNT_SID", "AC1"),
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("TWILIO_FROM_NUMBER", "+15550000000"),
+            ("LIVEKIT_URL", "wss://media.example.com"),
+            ("LIVEKIT_API_KEY", "APIxyz"),
+            ("LIVEKIT_API_SECRET", "long-secret"),
+            ("GOOGLE_CLIENT_IDS", "a.apps.googleusercontent.com"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
+            ("JWT_TTL", "12h"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.livekit_api_url, "https://media.example.com");
+        assert_eq!(settings.trusted_proxies.len(), 2);
+        assert_eq!(settings.jwt_ttl, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn bad_values_are_reported() {
+        let error = Settings::from_vars(vars(&[
+            ("OTP_LENGTH", "12"),
+            ("SMS_PROVIDER", "webhook"),
+            ("TRUSTED_PROXIES", "nope"),
+            ("OTP_TEST_NUMBERS", "9000000001:12"),
+            ("JWT_TTL", "forever"),
+        ]))
+        .unwrap_err();
+        assert_eq!(error.problems.len(), 5, "{error}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("0"), None);
+        assert_eq!(parse_duration("5w"), None);
+    }
+}

@@ -1,0 +1,130 @@
+//! Builds the application from settings: database, adapters, services, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use talktime_repository::{Db, RepoError};
+use talktime_services::accounts::AccountService;
+use talktime_services::auth::{AuthService, OtpSettings};
+use talktime_services::rate_limit::InMemoryRateLimiter;
+use talktime_services::secrets::OtpHasher;
+use talktime_services::sms::{
+    self, LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms,
+};
+use talktime_services::tokens::TokenIssuer;
+use talktime_transport::{AppState, HttpSettings, TrustedProxies};
+
+use crate::config::{Settings, SmsProvider};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] RepoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet running server (zero2prod's shape: tests bind port 0 and read the port).
+pub struct Application {
+    port: u16,
+    db: Db,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Connects to Postgres, applies pending migrations, and binds `BIND_ADDR`.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
+        db.migrate().await?;
+        Self::build_with_db(settings, db)
+    }
+
+    pub fn build_with_db(settings: Settings, db: Db) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(&settings.bind_addr).map_err(|source| StartupError::Bind {
+                addr: settings.bind_addr.clone(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: settings.bind_addr.clone(),
+                source,
+            })?
+            .port();
+
+        let state = AppState {
+            db: db.clone(),
+            auth: Arc::new(AuthService::new(
+                db.clone(),
+                sms_sender(&settings),
+                Arc::new(InMemoryRateLimiter::new()),
+                OtpHasher::new(&settings.secrets_key),
+                TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
+                OtpSettings {
+                    length: Some(settings.otp_length),
+                    test_numbers: settings.otp_test_numbers.clone(),
+                },
+            )),
+            accounts: Arc::new(AccountService::new(db.clone())),
+        };
+        let http = HttpSettings {
+            cors_allowed_origins: settings.cors_allowed_origins.clone(),
+            trusted_proxies: TrustedProxies(settings.trusted_proxies.clone()),
+            workers: settings.http_workers,
+        };
+        let server = talktime_transport::serve(listener, state, http).map_err(|source| {
+            StartupError::Bind {
+                addr: settings.bind_addr.clone(),
+                source,
+            }
+        })?;
+        Ok(Self { port, db, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {
+    let client = sms::http_client();
+    match settings.sms_provider {
+        SmsProvider::Log => Arc::new(LogSms),
+        SmsProvider::Webhook => Arc::new(WebhookSms::new(
+            client,
+            settings.sms_webhook_url.clone().unwrap_or_default(),
+        )),
+        SmsProvider::Msg91 => Arc::new(Msg91Sms::new(
+            client,
+            Msg91Config {
+                base_url: settings.msg91_base_url.clone(),
+                auth_key: settings.msg91_auth_key.clone(),
+                template_id: settings.msg91_template_id.clone(),
+                country_code: settings.sms_country_code.clone(),
+            },
+        )),
+        SmsProvider::Twilio => Arc::new(TwilioSms::new(
+            client,
+            TwilioConfig {
+                base_url: settings.twilio_base_url.clone(),
+                account_sid: settings.twilio_account_sid.clone(),
+                auth_token: settings.twilio_auth_token.clone(),
+                from: settings.twilio_from_number.clone(),
+                country_code: settings.sms_country_code.clone(),
+            },
+        )),
+    }
+}

@@ -1,0 +1,121 @@
+//! Accounts, roles and the fixed lists of the product.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::ids::AccountId;
+wire_enum!(
+    /// Who a token speaks for.
+    Role { User => "USER", Telecaller => "TELECALLER", Admin => "ADMIN" }
+);
+
+wire_enum!(
+    /// Whether a phone account may use the product.
+    AccountStatus { Active => "ACTIVE", Suspended => "SUSPENDED" }
+);
+
+wire_enum!(
+    /// A telecaller's standing with the admins.
+    ApprovalStatus { Pending => "PENDING", Approved => "APPROVED", Rejected => "REJECTED" }
+);
+
+wire_enum!(
+    Gender { Male => "MALE", Female => "FEMALE", Other => "OTHER" }
+);
+
+wire_enum!(
+    Language {
+        English => "english",
+        Hindi => "hindi",
+        Tamil => "tamil",
+        Telugu => "telugu",
+        Kannada => "kannada",
+        Malayalam => "malayalam",
+        Bengali => "bengali",
+        Marathi => "marathi",
+        Gujarati => "gujarati",
+        Punjabi => "punjabi",
+        Urdu => "urdu",
+        Odia => "odia",
+    }
+);
+
+wire_enum!(
+    /// The built-in profile pictures (field `profile`).
+    Avatar {
+        Avatar1 => "avatar-1",
+        Avatar2 => "avatar-2",
+        Avatar3 => "avatar-3",
+        Avatar4 => "avatar-4",
+        Avatar5 => "avatar-5",
+        Avatar6 => "avatar-6",
+        Avatar7 => "avatar-7",
+        Avatar8 => "avatar-8",
+    }
+);
+
+/// A phone account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub phone: String,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub name: Option<String>,
+    pub dob: Option<NaiveDate>,
+    pub gender: Option<Gender>,
+    pub language: Option<Language>,
+    pub profile: Option<Avatar>,
+    /// Tokens carrying an older version are revoked.
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+    /// Present once the account applied to be a telecaller.
+    pub telecaller: Option<TelecallerProfile>,
+}
+
+/// What a telecaller wrote about herself and where the admins stand on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelecallerProfile {
+    pub about: String,
+    pub approval_status: ApprovalStatus,
+    pub verification_notes: Option<String>,
+}
+
+impl Account {
+    pub fn is_suspended(&self) -> bool {
+        self.status == AccountStatus::Suspended
+    }
+
+    /// A profile is complete once the name and date of birth were given.
+    pub fn is_profile_complete(&self) -> bool {
+        self.name.is_some() && self.dob.is_some()
+    }
+
+    pub fn approval_status(&self) -> Option<ApprovalStatus> {
+        self.telecaller.as_ref().map(|t| t.approval_status)
+    }
+}
+
+impl Role {
+    /// Phone accounts are users or telecallers; admins live elsewhere.
+    pub fn is_phone_account(self) -> bool {
+        matches!(self, Role::User | Role::Telecaller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_values_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+        }
+        for language in Language::ALL {
+            assert_eq!(language.as_str().parse::<Language>().unwrap(), *language);
+        }
+        assert_eq!(Avatar::ALL.len(), 8);
+        assert!("avatar-9".parse::<Avatar>().is_err());
+        assert!("user".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,59 @@
+//! Phone numbers as the product accepts them: 10 to 15 digits.
+
+use std::fmt;
+
+/// A phone number of 10–15 ASCII digits (no `+`, spaces or dashes once trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("phone must be 10 to 15 digits")]
+pub struct InvalidPhone;
+
+impl Phone {
+    pub const MIN_DIGITS: usize = 10;
+    pub const MAX_DIGITS: usize = 15;
+
+    /// Trims surrounding white space and checks the digits.
+    pub fn parse(raw: &str) -> Result<Self, InvalidPhone> {
+        let trimmed = raw.trim();
+        let ok = (Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&trimmed.len())
+            && trimmed.bytes().all(|b| b.is_ascii_digit());
+        if ok {
+            Ok(Self(trimmed.to_owned()))
+        } else {
+            Err(InvalidPhone)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds() {
+        assert!(Phone::parse("123456789").is_err());
+        assert!(Phone::parse("1234567890").is_ok());
+        assert!(Phone::parse("123456789012345").is_ok());
+        assert!(Phone::parse("1234567890123456").is_err());
+        assert!(Phone::parse("+911234567890").is_err());
+        assert!(Phone::parse("12345 67890").is_err());
+        assert!(Phone::parse("１２３４５６７８９０").is_err());
+        assert_eq!(
+            Phone::parse(" 1234567890\n").unwrap().as_str(),
+            "1234567890"
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! Administrators. Emails are stored lower-case and matched case-insensitively.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::ids::AdminId;
+use uuid::Uuid;
+
+use crate::{Executor, RepoError};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Admin {
+    #[sqlx(try_from = "Uuid")]
+    pub id: AdminId,
+    pub email: String,
+    pub name: String,
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Unique index on the e-mail address.
+pub const EMAIL_KEY: &str = "admins_email_key";
+
+pub async fn create(ex: impl Executor<'_>, email: &str, name: &str) -> Result<Admin, RepoError> {
+    Ok(sqlx::query_as(
+        "INSERT INTO admins (id, email, name) VALUES ($1, lower($2), $3) \
+         RETURNING id, email, name, token_version, created_at",
+    )
+    .bind(AdminId::new().0)
+    .bind(email.trim())
+    .bind(name.trim())
+    .fetch_one(ex)
+    .await?)
+}
+
+pub async fn find_by_email(ex: impl Executor<'_>, email: &str) -> Result<Option<Admin>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, name, token_version, created_at FROM admins WHERE email = lower($1)",
+    )
+    .bind(email.trim())
+    .fetch_optional(ex)
+    .await?)
+}
+
+pub async fn find_by_id(ex: impl Executor<'_>, id: AdminId) -> Result<Option<Admin>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, name, token_version, created_at FROM admins WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?)
+}
+
+pub async fn bump_token_version(
+    ex: impl Executor<'_>,
+    id: AdminId,
+) -> Result<Option<i32>, RepoError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE admins SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?)
+}

@@ -1,0 +1,87 @@
+//! Postgres access for Talktime. Every SQL statement of the project lives in this crate.
+//!
+//! Functions take any executor (`&Db`'s pool, a connection, or a transaction from [`Db::begin`]),
+//! so the services layer decides what must be atomic without writing SQL.
+
+pub mod accounts;
+pub mod admins;
+pub mod app_config;
+mod error;
+pub mod otp;
+pub mod plans;
+pub mod seed;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::Duration;
+
+pub use error::RepoError;
+pub use sqlx::PgExecutor as Executor;
+use sqlx::postgres::PgPoolOptions;
+
+/// An open database transaction; commit it with [`Tx::commit`] or drop it to roll back.
+pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// The embedded migrations of `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// A pool of Postgres connections.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: sqlx::PgPool,
+}
+
+impl Db {
+    /// Connects lazily checked: fails fast when the server does not answer within 5 s.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, RepoError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), RepoError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| RepoError::Migration(e.to_string()))
+    }
+
+    pub async fn begin(&self) -> Result<Tx, RepoError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// One connection, for statements that need `&mut PgConnection`.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, RepoError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// The pool, usable as an executor for single statements.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    /// `SELECT 1`: readiness.
+    pub async fn ping(&self) -> Result<(), RepoError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Parses a stored wire value into its domain type.
+pub(crate) fn parse_stored<T: std::str::FromStr>(
+    column: &'static str,
+    value: &str,
+) -> Result<T, RepoError> {
+    value.parse().map_err(|_| RepoError::Corrupt {
+        column,
+        value: value.to_owned(),
+    })
+}

@@ -1,0 +1,336 @@
+//! Phone login with one-time codes, tokens, and resolving a token to the caller.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use talktime_domain::account::{Account, Role};
+use talktime_domain::ids::{AccountId, AdminId};
+use talktime_domain::otp::{
+    OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_SECS, OtpCode, OtpLength,
+};
+use talktime_domain::phone::Phone;
+pub use talktime_repository::admins::Admin as AdminAccount;
+use talktime_repository::admins::Admin;
+use talktime_repository::{Db, RepoError, accounts, admins, otp};
+
+use crate::ServiceError;
+use crate::rate_limit::RateLimiter;
+use crate::secrets::OtpHasher;
+use crate::sms::SmsSender;
+use crate::tokens::TokenIssuer;
+
+/// A request budget: `limit` requests per `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+const FIFTEEN_MINUTES: Duration = Duration::from_secs(15 * 60);
+/// `/auth/send` and `/auth/resend` per phone.
+pub const SEND_PER_PHONE: Budget = Budget {
+    limit: 5,
+    window: FIFTEEN_MINUTES,
+};
+/// `/auth/verify` per phone.
+pub const VERIFY_PER_PHONE: Budget = Budget {
+    limit: 10,
+    window: FIFTEEN_MINUTES,
+};
+/// The three login routes together, per client IP.
+pub const LOGIN_PER_IP: Budget = Budget {
+    limit: 20,
+    window: FIFTEEN_MINUTES,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct OtpSettings {
+    pub length: Option<OtpLength>,
+    /// Store-review numbers with fixed codes; no SMS is sent to them.
+    pub test_numbers: HashMap<String, String>,
+}
+
+/// What the client is told after a code was sent.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeSent {
+    pub expires_in_secs: i64,
+    pub resend_after_secs: i64,
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub account: Account,
+    pub token: String,
+    pub is_new_account: bool,
+}
+
+/// Who a valid token speaks for, as the database sees them now.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Account(Account),
+    Admin(Admin),
+}
+
+pub struct AuthService {
+    db: Db,
+    sms: Arc<dyn SmsSender>,
+    limiter: Arc<dyn RateLimiter>,
+    hasher: OtpHasher,
+    tokens: TokenIssuer,
+    otp_length: OtpLength,
+    test_numbers: HashMap<String, String>,
+}
+
+impl AuthService {
+    pub fn new(
+        db: Db,
+        sms: Arc<dyn SmsSender>,
+        limiter: Arc<dyn RateLimiter>,
+        hasher: OtpHasher,
+        tokens: TokenIssuer,
+        otp: OtpSettings,
+    ) -> Self {
+        Self {
+            db,
+            sms,
+            limiter,
+            hasher,
+            tokens,
+            otp_length: otp.length.unwrap_or(OtpLength::DEFAULT),
+            test_numbers: otp.test_numbers,
+        }
+    }
+
+    pub fn otp_length(&self) -> OtpLength {
+        self.otp_length
+    }
+
+    pub fn tokens(&self) -> &TokenIssuer {
+        &self.tokens
+    }
+
+    async fn spend(&self, key: String, budget: Budget) -> Result<(), ServiceError> {
+        self.limiter
+            .hit(&key, budget.limit, budget.window)
+            .await
+            .map_err(|retry| {
+                ServiceError::rate_limited(
+                    retry.secs(),
+                    format!("Too many requests, try again in {} seconds", retry.secs()),
+                )
+            })
+    }
+
+    /// `/auth/send` and `/auth/resend`: stores a new code and sends it. Never creates an account.
+    pub async fn send_code(&self, phone: &Phone, ip: IpAddr) -> Result<CodeSent, ServiceError> {
+        self.spend(format!("login:ip:{ip}"), LOGIN_PER_IP).await?;
+        let phone = phone.as_str();
+        if accounts::find_by_phone(self.db.pool(), phone)
+            .await?
+            .is_some_and(|a| a.is_suspended())
+        {
+            return Err(ServiceError::suspended());
+        }
+        if let Some(wait) =
+            otp::cooldown_remaining(self.db.pool(), phone, OTP_RESEND_COOLDOWN_SECS).await?
+        {
+            return Err(cooling_down(wait));
+        }
+        self.spend(format!("login:send:{phone}"), SEND_PER_PHONE)
+            .await?;
+
+        let fixed = self
+            .test_numbers
+            .get(phone)
+            .and_then(|code| OtpCode::parse(code, self.otp_length).ok());
+        let code = match &fixed {
+            Some(code) => code.clone(),
+            None => OtpCode::generate(self.otp_length, getrandom::u32)
+                .map_err(ServiceError::internal)?,
+        };
+        let hash = self.hasher.hash(phone, &code);
+        let mut conn = self.db.acquire().await?;
+        let sent_at = match otp::issue(
+            &mut conn,
+            phone,
+            &hash,
+            OTP_TTL_SECS,
+            OTP_RESEND_COOLDOWN_SECS,
+        )
+        .await?
+        {
+            otp::Issue::Stored { sent_at } => sent_at,
+            otp::Issue::CoolingDown { retry_after_secs } => {
+                return Err(cooling_down(retry_after_secs));
+            }
+        };
+        drop(conn);
+
+        if fixed.is_none() {
+            let message = format!(
+                "Your Talktime code is {}. It expires in {} minutes. Do not share it with anyone.",
+                code.expose(),
+                OTP_TTL_SECS / 60
+            );
+            if let Err(error) = self.sms.send(phone, &message).await {
+                // The code never reached the phone: leave nothing usable behind.
+                otp::withdraw(self.db.pool(), phone, sent_at).await?;
+                tracing::warn!(%error, "SMS delivery failed");
+                return Err(ServiceError::upstream(
+                    "sms_delivery_failed",
+                    "Could not send the code by SMS, please try again",
+                    error,
+                ));
+            }
+        }
+        Ok(CodeSent {
+            expires_in_secs: OTP_TTL_SECS,
+            resend_after_secs: OTP_RESEND_COOLDOWN_SECS,
+        })
+    }
+
+    /// `/auth/verify`: checks the code (attempts counted atomically) and logs in, creating the
+    /// account on first login.
+    pub async fn verify(
+        &self,
+        phone: &Phone,
+        code: &str,
+        ip: IpAddr,
+    ) -> Result<Login, ServiceError> {
+        let code = OtpCode::parse(code, self.otp_length)
+            .map_err(|e| ServiceError::invalid_field("otp", "invalid_otp", e.to_string()))?;
+        self.spend(format!("login:ip:{ip}"), LOGIN_PER_IP).await?;
+        let phone = phone.as_str();
+        self.spend(format!("login:verify:{phone}"), VERIFY_PER_PHONE)
+            .await?;
+        if accounts::find_by_phone(self.db.pool(), phone)
+            .await?
+            .is_some_and(|a| a.is_suspended())
+        {
+            return Err(ServiceError::suspended());
+        }
+
+        let hash = self.hasher.hash(phone, &code);
+        let mut tx = self.db.begin().await?;
+        let Some(attempt) = otp::attempt(&mut *tx, phone, &hash, OTP_MAX_ATTEMPTS).await? else {
+            let reason = otp::state(&mut *tx, phone, OTP_MAX_ATTEMPTS).await?;
+            return Err(unusable(reason));
+        };
+        if !attempt.matched {
+            tx.commit().await.map_err(RepoError::from)?;
+            let left = OTP_MAX_ATTEMPTS - attempt.attempts;
+            return Err(if left > 0 {
+                ServiceError::invalid(
+                    "otp_invalid",
+                    format!("Incorrect code. {left} attempt(s) left"),
+                )
+            } else {
+                ServiceError::invalid(
+                    "otp_attempts_exhausted",
+                    "Incorrect code. No attempts left, request a new code",
+                )
+            });
+        }
+        let existed = accounts::find_by_phone(&mut *tx, phone).await?.is_some();
+        let account = accounts::create_if_absent(&mut tx, phone).await?;
+        if account.is_suspended() {
+            return Err(ServiceError::suspended());
+        }
+        tx.commit().await.map_err(RepoError::from)?;
+        let token = self
+            .tokens
+            .issue(account.id.0, account.role, account.token_version)?;
+        Ok(Login {
+            account,
+            token,
+            is_new_account: !existed,
+        })
+    }
+
+    /// Revokes every token of the account.
+    pub async fn logout(&self, account: AccountId) -> Result<(), ServiceError> {
+        accounts::bump_token_version(self.db.pool(), account).await?;
+        Ok(())
+    }
+
+    /// Revokes every token of an admin.
+    pub async fn logout_admin(&self, admin: AdminId) -> Result<(), ServiceError> {
+        admins::bump_token_version(self.db.pool(), admin).await?;
+        Ok(())
+    }
+
+    /// A new token for the account as it is now (after a role change, say).
+    pub fn token_for(&self, account: &Account) -> Result<String, ServiceError> {
+        self.tokens
+            .issue(account.id.0, account.role, account.token_version)
+    }
+
+    pub fn token_for_admin(&self, admin: &Admin) -> Result<String, ServiceError> {
+        self.tokens
+            .issue(admin.id.0, Role::Admin, admin.token_version)
+    }
+
+    /// Verifies a token and checks it against the stored state on every request: the account or
+    /// admin exists, the token version is current, and a phone account is not suspended.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
+        let claims = self.tokens.verify(token)?;
+        let revoked = || {
+            ServiceError::unauthorized(
+                "token_revoked",
+                "This session has ended, please log in again",
+            )
+        };
+        match claims.role {
+            Role::Admin => {
+                let admin = admins::find_by_id(self.db.pool(), AdminId(claims.sub))
+                    .await?
+                    .ok_or_else(revoked)?;
+                if admin.token_version != claims.ver {
+                    return Err(revoked());
+                }
+                Ok(Principal::Admin(admin))
+            }
+            Role::User | Role::Telecaller => {
+                let account = accounts::find_by_id(self.db.pool(), AccountId(claims.sub))
+                    .await?
+                    .ok_or_else(revoked)?;
+                if account.token_version != claims.ver || account.role != claims.role {
+                    return Err(revoked());
+                }
+                if account.is_suspended() {
+                    return Err(ServiceError::suspended());
+                }
+                Ok(Principal::Account(account))
+            }
+        }
+    }
+}
+
+fn cooling_down(retry_after_secs: i64) -> ServiceError {
+    let secs = u64::try_from(retry_after_secs).unwrap_or(1);
+    let mut error = ServiceError::rate_limited(
+        secs,
+        format!("Please wait {secs} seconds before requesting a new code"),
+    );
+    error.code = "otp_cooldown";
+    error
+}
+
+fn unusable(reason: otp::Unusable) -> ServiceError {
+    match reason {
+        otp::Unusable::Missing | otp::Unusable::Consumed => ServiceError::invalid(
+            "otp_not_found",
+            "No active code for this number, request a new one",
+        ),
+        otp::Unusable::Expired => {
+            ServiceError::invalid("otp_expired", "This code has expired, request a new one")
+        }
+        otp::Unusable::Exhausted => ServiceError::invalid(
+            "otp_attempts_exhausted",
+            "Too many wrong attempts, request a new code",
+        ),
+    }
+}

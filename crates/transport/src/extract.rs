@@ -1,0 +1,198 @@
+//! Request extractors: validated JSON and query, the client IP, and the authenticated caller.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use garde::Validate;
+use serde::de::DeserializeOwned;
+use talktime_domain::account::{Account, Role};
+use talktime_services::auth::Principal;
+use talktime_services::auth::Principal::{Account as PhoneAccount, Admin as AdminPrincipal};
+
+use crate::error::{ApiError, FieldError};
+use crate::{AppState, TrustedProxies};
+
+type Boxed<T, E> = Pin<Box<dyn Future<Output = Result<T, E>>>>;
+
+/// The admin panel's cookie.
+pub const AUTH_COOKIE: &str = "authenticationToken";
+
+fn report_to_error(report: garde::Report) -> ApiError {
+    ApiError::validation(
+        report
+            .iter()
+            .map(|(path, error)| FieldError {
+                field: path.to_string(),
+                message: error.message().to_owned(),
+            })
+            .collect(),
+    )
+}
+
+/// A JSON body that deserialised (unknown fields refused by the type) and passed validation.
+pub struct ValidJson<T>(pub T);
+
+impl<T> FromRequest for ValidJson<T>
+where
+    T: DeserializeOwned + Validate<Context = ()> + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Boxed<Self, Self::Error>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let value = json.await?.into_inner();
+            value.validate().map_err(report_to_error)?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// A query string that deserialised (unknown parameters refused by the type) and passed
+/// validation.
+pub struct ValidQuery<T>(pub T);
+
+impl<T> FromRequest for ValidQuery<T>
+where
+    T: DeserializeOwned + Validate<Context = ()> + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = web::Query::<T>::from_query(req.query_string())
+            .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_query"))
+            .and_then(|q| {
+                let value = q.into_inner();
+                value.validate().map_err(report_to_error)?;
+                Ok(ValidQuery(value))
+            })
+            .map_err(actix_web::Error::from);
+        std::future::ready(result)
+    }
+}
+
+/// The client's IP address (see [`TrustedProxies`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequest for ClientIp {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let peer = req
+            .peer_addr()
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = match req.app_data::<web::Data<TrustedProxies>>() {
+            Some(proxies) => proxies.client_ip(peer, forwarded),
+            None => peer,
+        };
+        std::future::ready(Ok(ClientIp(ip)))
+    }
+}
+
+/// The bearer token, else the `authenticationToken` cookie.
+pub fn request_token(req: &HttpRequest) -> Option<String> {
+    let bearer = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    bearer.or_else(|| {
+        req.cookie(AUTH_COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|t| !t.is_empty())
+    })
+}
+
+fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, ApiError>> + 'static {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = request_token(req);
+    async move {
+        let state = state.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Something went wrong",
+            )
+        })?;
+        let token = token.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "Authentication required",
+            )
+        })?;
+        Ok(state.auth.authenticate(&token).await?)
+    }
+}
+
+fn wrong_role() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden_role",
+        "You do not have access to this resource",
+    )
+}
+
+/// Declares an extractor that authenticates and then admits only some principals.
+macro_rules! guarded_extractor {
+    ($(#[$meta:meta])* $name:ident($inner:ty), |$principal:ident| $admit:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub $inner);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Boxed<Self, Self::Error>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let principal = authenticate(req);
+                Box::pin(async move {
+                    let $principal = principal.await?;
+                    let admitted: Option<$inner> = $admit;
+                    admitted.map($name).ok_or_else(wrong_role)
+                })
+            }
+        }
+    };
+}
+
+guarded_extractor!(
+    /// Any phone account (USER or TELECALLER), ACTIVE.
+    CurrentAccount(Account),
+    |principal| match principal { PhoneAccount(account) => Some(account), AdminPrincipal(_) => None }
+);
+
+guarded_extractor!(
+    /// A phone account with role USER, ACTIVE.
+    CurrentUser(Account),
+    |principal| match principal { PhoneAccount(account) if account.role == Role::User => Some(account), _ => None }
+);
+
+guarded_extractor!(
+    /// A phone account with role TELECALLER, ACTIVE (approval is checked per route).
+    CurrentTelecaller(Account),
+    |principal| match principal { PhoneAccount(account) if account.role == Role::Telecaller => Some(account), _ => None }
+);
+
+guarded_extractor!(
+    /// An admin who still exists.
+    CurrentAdmin(talktime_services::auth::AdminAccount),
+    |principal| match principal { AdminPrincipal(admin) => Some(admin), PhoneAccount(_) => None }
+);

@@ -1,0 +1,27 @@
+//! Talktime's HTTP surface on actix-web: routes, auth extractors, the error envelope and the
+//! OpenAPI document. It knows HTTP, not SQL; service errors become status codes in `error.rs`.
+
+pub mod client_ip;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+mod routes;
+mod server;
+pub mod views;
+
+use std::sync::Arc;
+
+use talktime_services::Db;
+use talktime_services::accounts::AccountService;
+use talktime_services::auth::AuthService;
+
+pub use client_ip::TrustedProxies;
+pub use server::{HttpSettings, serve};
+
+/// What every handler can reach, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub auth: Arc<AuthService>,
+    pub accounts: Arc<AccountService>,
+}

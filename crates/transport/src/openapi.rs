@@ -1,0 +1,60 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{auth, health, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Talktime API",
+        description = "REST API of Talktime, a paid one-to-one audio and video calling platform. \
+                       Every response uses the envelope `{success, message, data}`; errors carry a stable `code`."
+    ),
+    paths(
+        health::health,
+        health::ready,
+        auth::send,
+        auth::resend,
+        auth::verify,
+        auth::logout,
+        users::me,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Phone login with one-time codes"),
+        (name = "users", description = "A phone account's own data"),
+        (name = "operations", description = "Health and documentation"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::extract::AUTH_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The document as JSON.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

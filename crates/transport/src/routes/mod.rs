@@ -1,0 +1,15 @@
+//! Route modules; each exposes `configure` for the application to compose.
+
+pub(crate) mod auth;
+pub(crate) mod docs;
+pub(crate) mod health;
+pub(crate) mod users;
+
+use actix_web::web::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.configure(health::configure)
+        .configure(docs::configure)
+        .configure(auth::configure)
+        .configure(users::configure);
+}
