@@ -222,17 +222,12 @@ impl AuthService {
         if !attempt.matched {
             tx.commit().await.map_err(RepoError::from)?;
             let left = OTP_MAX_ATTEMPTS - attempt.attempts;
-            return Err(if left > 0 {
-                ServiceError::invalid(
-                    "otp_invalid",
-                    format!("Incorrect code. {left} attempt(s) left"),
-                )
+            let message = if left > 0 {
+                format!("Incorrect code. {left} attempt(s) left")
             } else {
-                ServiceError::invalid(
-                    "otp_attempts_exhausted",
-                    "Incorrect code. No attempts left, request a new code",
-                )
-            });
+                "Incorrect code. No attempts left, request a new code".to_owned()
+            };
+            return Err(ServiceError::invalid_field("otp", "otp_invalid", message));
         }
         let existed = accounts::find_by_phone(&mut *tx, phone).await?.is_some();
         let account = accounts::create_if_absent(&mut tx, phone).await?;

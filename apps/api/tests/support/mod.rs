@@ -1,0 +1,181 @@
+//! Black-box test support: the real server on a random port against a fresh database, and small
+//! local HTTP servers standing in for outside APIs.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+pub mod fake;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::{Value, json};
+use talktime_api::{Application, Settings};
+use talktime_repository::Db;
+use talktime_repository::testing::TestDatabase;
+
+pub use fake::FakeServer;
+
+pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub port: u16,
+    pub db: Db,
+    pub db_url: String,
+    /// Receives the SMS webhook (`{phone, message}`).
+    pub sms: FakeServer,
+    pub client: reqwest::Client,
+}
+
+/// The real application with the test defaults.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// The real application; `overrides` replace or add environment variables.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let sms = FakeServer::start().await;
+    let database = TestDatabase::new().await.expect("create a test database");
+    let sms_url = sms.url("/sms");
+    let mut vars: Vec<(String, String)> = [
+        ("APP_ENV", "development"),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("HTTP_WORKERS", "2"),
+        ("JWT_SECRET", JWT_SECRET),
+        ("SMS_PROVIDER", "webhook"),
+        ("SMS_WEBHOOK_URL", sms_url.as_str()),
+        // Tests choose their client IP through X-Forwarded-For.
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (key, value) in overrides {
+        vars.retain(|(k, _)| k != key);
+        vars.push(((*key).to_owned(), (*value).to_owned()));
+    }
+    let settings = Settings::from_vars(vars).expect("valid test settings");
+    let app = Application::build_with_db(settings, database.db.clone()).expect("build the application");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db: database.db,
+        db_url: database.url,
+        sms,
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+    }
+}
+
+/// A distinct client address per call, so per-IP limits only bite where a test wants them to.
+pub fn fresh_ip() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
+
+/// A phone number unique within the test run.
+pub fn fresh_phone() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("98{:08}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A response read whole: status, headers and JSON body (`Null` when not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        Self { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn assert(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        self.assert(status);
+        assert_eq!(self.code(), code, "unexpected code; body: {}", self.body);
+        assert_eq!(self.body["success"], json!(false));
+        self
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_from(&self, ip: &str, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        let mut request = self.client.post(self.url(path)).header("x-forwarded-for", ip).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        Reply::read(request.send().await.expect("request")).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.post_from(&fresh_ip(), path, body, None).await
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.post_from(&fresh_ip(), path, body, Some(token)).await
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Reply {
+        let request = self.client.get(self.url(path)).bearer_auth(token).header("x-forwarded-for", fresh_ip());
+        Reply::read(request.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Reply::read(self.client.get(self.url(path)).send().await.expect("request")).await
+    }
+
+    pub async fn send_code(&self, phone: &str) -> Reply {
+        self.post("/auth/send", &json!({ "phone": phone })).await
+    }
+
+    pub async fn verify(&self, phone: &str, otp: &str) -> Reply {
+        self.post("/auth/verify", &json!({ "phone": phone, "otp": otp })).await
+    }
+
+    /// The code in the last SMS sent to `phone`.
+    pub fn last_code(&self, phone: &str) -> String {
+        self.sms
+            .requests()
+            .iter()
+            .rev()
+            .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .find(|b| b["phone"] == phone)
+            .and_then(|b| b["message"].as_str().map(code_in))
+            .unwrap_or_else(|| panic!("no SMS was sent to {phone}"))
+    }
+
+    /// Logs in through send + verify; returns the token and the `user` object.
+    pub async fn login(&self, phone: &str) -> (String, Value) {
+        self.send_code(phone).await.assert(200);
+        let reply = self.verify(phone, &self.last_code(phone)).await;
+        reply.assert(200);
+        let token = reply.body["token"].as_str().expect("token").to_owned();
+        (token, reply.body["user"].clone())
+    }
+}
+
+/// The first run of 4+ digits in an SMS text.
+pub fn code_in(message: &str) -> String {
+    message.split(|c: char| !c.is_ascii_digit()).find(|p| p.len() >= 4).unwrap_or_default().to_owned()
+}
