@@ -7,11 +7,7 @@ use crate::config::Settings;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "talktime",
-    version,
-    about = "Talktime API server and operator commands"
-)]
+#[command(name = "talktime", version, about = "Talktime API server and operator commands")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,9 +61,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let report = seed::demo(&db).await?;
             println!("{report}");
         }
-        Command::Admin {
-            command: AdminCommand::Add { email, name },
-        } => {
+        Command::Admin { command: AdminCommand::Add { email, name } } => {
             let email = email.trim().to_lowercase();
             if !email.contains('@') || name.trim().is_empty() {
                 return Err("admin add needs a valid --email and a non-empty --name".into());
@@ -75,10 +69,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let db = connect(&settings).await?;
             db.migrate().await?;
             match admins::create(db.pool(), &email, &name).await {
-                Ok(admin) => println!(
-                    "admin {} <{}> created ({})",
-                    admin.name, admin.email, admin.id
-                ),
+                Ok(admin) => println!("admin {} <{}> created ({})", admin.name, admin.email, admin.id),
                 Err(error) if error.is_unique(admins::EMAIL_KEY) => {
                     return Err(format!("an admin with e-mail {email} already exists").into());
                 }

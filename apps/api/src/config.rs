@@ -79,11 +79,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "refusing to start: {} configuration problem(s):",
-            self.problems.len()
-        )?;
+        writeln!(f, "refusing to start: {} configuration problem(s):", self.problems.len())?;
         for problem in &self.problems {
             writeln!(f, "  - {problem}")?;
         }
@@ -107,10 +103,7 @@ struct Vars {
 impl Vars {
     /// The value, with empty strings treated as unset.
     fn get(&self, name: &str) -> Option<String> {
-        self.map
-            .get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        self.map.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     fn or(&self, name: &str, default: &str) -> String {
@@ -121,8 +114,7 @@ impl Vars {
         match self.get(name) {
             None => default,
             Some(raw) => raw.parse().unwrap_or_else(|_| {
-                self.problems
-                    .push(format!("{name} must be {what} (got `{raw}`)"));
+                self.problems.push(format!("{name} must be {what} (got `{raw}`)"));
                 default
             }),
         }
@@ -130,12 +122,7 @@ impl Vars {
 
     fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default()
     }
 }
@@ -147,21 +134,14 @@ impl Settings {
     }
 
     /// Reads the given variables only (tests pass their own).
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let mut v = Vars {
-            map: vars.into_iter().collect(),
-            problems: Vec::new(),
-        };
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
 
         let env = match v.or("APP_ENV", "development").to_ascii_lowercase().as_str() {
             "production" | "prod" => AppEnv::Production,
             "development" | "dev" | "test" => AppEnv::Development,
             other => {
-                v.problems.push(format!(
-                    "APP_ENV must be `development` or `production` (got `{other}`)"
-                ));
+                v.problems.push(format!("APP_ENV must be `development` or `production` (got `{other}`)"));
                 AppEnv::Development
             }
         };
@@ -171,51 +151,40 @@ impl Settings {
         if prod && database_url.is_none() {
             v.problems.push("DATABASE_URL is missing".into());
         }
-        let database_max_connections =
-            v.parsed("DATABASE_MAX_CONNECTIONS", 20u32, "a positive integer");
+        let database_max_connections = v.parsed("DATABASE_MAX_CONNECTIONS", 20u32, "a positive integer");
 
         let jwt_secret = v.get("JWT_SECRET");
         match &jwt_secret {
             None if prod => v.problems.push("JWT_SECRET is missing".into()),
-            Some(secret) if prod && secret.len() < 32 => v
-                .problems
-                .push("JWT_SECRET is too short (use at least 32 random characters)".into()),
-            Some(secret) if prod && secret == DEV_JWT_SECRET => v
-                .problems
-                .push("JWT_SECRET is the development default".into()),
+            Some(secret) if prod && secret.len() < 32 => {
+                v.problems.push("JWT_SECRET is too short (use at least 32 random characters)".into())
+            }
+            Some(secret) if prod && secret == DEV_JWT_SECRET => {
+                v.problems.push("JWT_SECRET is the development default".into())
+            }
             _ => {}
         }
         let jwt_ttl = match v.get("JWT_TTL") {
             None => Duration::from_secs(7 * 24 * 3600),
             Some(raw) => parse_duration(&raw).unwrap_or_else(|| {
-                v.problems.push(format!(
-                    "JWT_TTL must be a duration like `7d`, `12h`, `3600` (got `{raw}`)"
-                ));
+                v.problems.push(format!("JWT_TTL must be a duration like `7d`, `12h`, `3600` (got `{raw}`)"));
                 Duration::from_secs(7 * 24 * 3600)
             }),
         };
 
         let cors_allowed_origins = v.list("CORS_ALLOWED_ORIGINS");
         if prod && cors_allowed_origins.iter().any(|o| o == "*") {
-            v.problems
-                .push("CORS_ALLOWED_ORIGINS must not contain `*` in production".into());
+            v.problems.push("CORS_ALLOWED_ORIGINS must not contain `*` in production".into());
         }
         let mut trusted_proxies = Vec::new();
         for raw in v.list("TRUSTED_PROXIES") {
-            let parsed = raw
-                .parse::<IpNet>()
-                .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from));
+            let parsed = raw.parse::<IpNet>().or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from));
             match parsed {
                 Ok(net) => trusted_proxies.push(net),
-                Err(_) => v.problems.push(format!(
-                    "TRUSTED_PROXIES entry `{raw}` is not an IP address or CIDR range"
-                )),
+                Err(_) => v.problems.push(format!("TRUSTED_PROXIES entry `{raw}` is not an IP address or CIDR range")),
             }
         }
-        let http_workers = v
-            .get("HTTP_WORKERS")
-            .and_then(|raw| raw.parse().ok())
-            .filter(|n: &usize| *n > 0);
+        let http_workers = v.get("HTTP_WORKERS").and_then(|raw| raw.parse().ok()).filter(|n: &usize| *n > 0);
 
         let livekit_url = v.get("LIVEKIT_URL");
         let livekit_api_key = v.get("LIVEKIT_API_KEY");
@@ -226,45 +195,33 @@ impl Settings {
             }
             match livekit_api_key.as_deref() {
                 None => v.problems.push("LIVEKIT_API_KEY is missing".into()),
-                Some(DEV_LIVEKIT_KEY) => v
-                    .problems
-                    .push("LIVEKIT_API_KEY is the LiveKit development key".into()),
+                Some(DEV_LIVEKIT_KEY) => v.problems.push("LIVEKIT_API_KEY is the LiveKit development key".into()),
                 _ => {}
             }
             match livekit_api_secret.as_deref() {
                 None => v.problems.push("LIVEKIT_API_SECRET is missing".into()),
-                Some(DEV_LIVEKIT_SECRET) => v
-                    .problems
-                    .push("LIVEKIT_API_SECRET is the LiveKit development secret".into()),
+                Some(DEV_LIVEKIT_SECRET) => {
+                    v.problems.push("LIVEKIT_API_SECRET is the LiveKit development secret".into())
+                }
                 _ => {}
             }
         }
         let livekit_url = livekit_url.unwrap_or_else(|| "ws://localhost:7880".into());
-        let livekit_api_url = v
-            .get("LIVEKIT_API_URL")
-            .unwrap_or_else(|| http_base_of(&livekit_url));
+        let livekit_api_url = v.get("LIVEKIT_API_URL").unwrap_or_else(|| http_base_of(&livekit_url));
 
         let payment_gateway = match v.get("PAYMENT_GATEWAY").as_deref() {
             None | Some("sandbox") => PaymentGateway::Sandbox,
             Some("razorpay") => PaymentGateway::Razorpay,
             Some(other) => {
-                v.problems.push(format!(
-                    "PAYMENT_GATEWAY must be `razorpay` or `sandbox` (got `{other}`)"
-                ));
+                v.problems.push(format!("PAYMENT_GATEWAY must be `razorpay` or `sandbox` (got `{other}`)"));
                 PaymentGateway::Sandbox
             }
         };
         if prod && payment_gateway == PaymentGateway::Sandbox {
-            v.problems.push(
-                "PAYMENT_GATEWAY is `sandbox` (or unset); production needs `razorpay`".into(),
-            );
+            v.problems.push("PAYMENT_GATEWAY is `sandbox` (or unset); production needs `razorpay`".into());
         }
         let razorpay_required = prod || payment_gateway == PaymentGateway::Razorpay;
-        for name in [
-            "RAZORPAY_KEY_ID",
-            "RAZORPAY_KEY_SECRET",
-            "RAZORPAY_WEBHOOK_SECRET",
-        ] {
+        for name in ["RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"] {
             if razorpay_required && v.get(name).is_none() {
                 v.problems.push(format!("{name} is missing"));
             }
@@ -276,46 +233,31 @@ impl Settings {
             Some("msg91") => SmsProvider::Msg91,
             Some("twilio") => SmsProvider::Twilio,
             Some(other) => {
-                v.problems.push(format!(
-                    "SMS_PROVIDER must be `log`, `webhook`, `msg91` or `twilio` (got `{other}`)"
-                ));
+                v.problems.push(format!("SMS_PROVIDER must be `log`, `webhook`, `msg91` or `twilio` (got `{other}`)"));
                 SmsProvider::Log
             }
         };
         if prod && sms_provider == SmsProvider::Log {
-            v.problems.push(
-                "SMS_PROVIDER is `log` (or unset); production needs `webhook`, `msg91` or `twilio`"
-                    .into(),
-            );
+            v.problems.push("SMS_PROVIDER is `log` (or unset); production needs `webhook`, `msg91` or `twilio`".into());
         }
         let needed: &[&str] = match sms_provider {
             SmsProvider::Log => &[],
             SmsProvider::Webhook => &["SMS_WEBHOOK_URL"],
             SmsProvider::Msg91 => &["MSG91_AUTH_KEY", "MSG91_TEMPLATE_ID"],
-            SmsProvider::Twilio => &[
-                "TWILIO_ACCOUNT_SID",
-                "TWILIO_AUTH_TOKEN",
-                "TWILIO_FROM_NUMBER",
-            ],
+            SmsProvider::Twilio => &["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"],
         };
         for name in needed {
             if v.get(name).is_none() {
-                v.problems
-                    .push(format!("{name} is missing (required by SMS_PROVIDER)"));
+                v.problems.push(format!("{name} is missing (required by SMS_PROVIDER)"));
             }
         }
 
         let otp_length = match v.get("OTP_LENGTH") {
             None => OtpLength::DEFAULT,
-            Some(raw) => raw
-                .parse::<u8>()
-                .ok()
-                .and_then(|n| OtpLength::new(n).ok())
-                .unwrap_or_else(|| {
-                    v.problems
-                        .push(format!("OTP_LENGTH must be between 4 and 8 (got `{raw}`)"));
-                    OtpLength::DEFAULT
-                }),
+            Some(raw) => raw.parse::<u8>().ok().and_then(|n| OtpLength::new(n).ok()).unwrap_or_else(|| {
+                v.problems.push(format!("OTP_LENGTH must be between 4 and 8 (got `{raw}`)"));
+                OtpLength::DEFAULT
+            }),
         };
         let mut otp_test_numbers = HashMap::new();
         for entry in v.list("OTP_TEST_NUMBERS") {
@@ -335,44 +277,37 @@ impl Settings {
 
         let google_client_ids = v.list("GOOGLE_CLIENT_IDS");
         if prod && google_client_ids.is_empty() {
-            v.problems
-                .push("GOOGLE_CLIENT_IDS is missing (admin sign-in)".into());
+            v.problems.push("GOOGLE_CLIENT_IDS is missing (admin sign-in)".into());
         }
 
         let secrets_key = match v.get("SECRETS_KEY") {
             None => {
                 if prod {
-                    v.problems
-                        .push("SECRETS_KEY is missing (32 random bytes, base64)".into());
+                    v.problems.push("SECRETS_KEY is missing (32 random bytes, base64)".into());
                 }
                 DEV_SECRETS_KEY.to_vec()
             }
             Some(raw) => match base64::engine::general_purpose::STANDARD.decode(&raw) {
                 Ok(bytes) if bytes.len() == 32 => {
                     if prod && bytes == DEV_SECRETS_KEY {
-                        v.problems
-                            .push("SECRETS_KEY is the development default".into());
+                        v.problems.push("SECRETS_KEY is the development default".into());
                     }
                     bytes
                 }
                 _ => {
-                    v.problems
-                        .push("SECRETS_KEY must be 32 bytes encoded in base64".into());
+                    v.problems.push("SECRETS_KEY must be 32 bytes encoded in base64".into());
                     DEV_SECRETS_KEY.to_vec()
                 }
             },
         };
 
-        let ring_timeout =
-            Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
-        let reconnect_grace =
-            Duration::from_secs(v.parsed("RECONNECT_GRACE_SECS", 20u64, "a number of seconds"));
+        let ring_timeout = Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
+        let reconnect_grace = Duration::from_secs(v.parsed("RECONNECT_GRACE_SECS", 20u64, "a number of seconds"));
 
         let settings = Settings {
             env,
             bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
-            database_url: database_url
-                .unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/talktime".into()),
+            database_url: database_url.unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/talktime".into()),
             database_max_connections,
             redis_url: v.get("REDIS_URL"),
             jwt_secret: jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into()),
@@ -402,21 +337,12 @@ impl Settings {
             otp_length,
             otp_test_numbers,
             google_client_ids,
-            google_jwks_url: v.or(
-                "GOOGLE_JWKS_URL",
-                "https://www.googleapis.com/oauth2/v3/certs",
-            ),
+            google_jwks_url: v.or("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs"),
             secrets_key,
             ring_timeout,
             reconnect_grace,
         };
-        if v.problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(ConfigError {
-                problems: v.problems,
-            })
-        }
+        if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }
     }
 
     pub fn is_production(&self) -> bool {
@@ -458,10 +384,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]

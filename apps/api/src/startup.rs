@@ -8,9 +8,7 @@ use talktime_services::accounts::AccountService;
 use talktime_services::auth::{AuthService, OtpSettings};
 use talktime_services::rate_limit::InMemoryRateLimiter;
 use talktime_services::secrets::OtpHasher;
-use talktime_services::sms::{
-    self, LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms,
-};
+use talktime_services::sms::{self, LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
@@ -21,10 +19,7 @@ pub enum StartupError {
     #[error("database: {0}")]
     Database(#[from] RepoError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
 }
 
 /// A bound, not yet running server (zero2prod's shape: tests bind port 0 and read the port).
@@ -43,17 +38,11 @@ impl Application {
     }
 
     pub fn build_with_db(settings: Settings, db: Db) -> Result<Self, StartupError> {
-        let listener =
-            TcpListener::bind(&settings.bind_addr).map_err(|source| StartupError::Bind {
-                addr: settings.bind_addr.clone(),
-                source,
-            })?;
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind {
-                addr: settings.bind_addr.clone(),
-                source,
-            })?
+            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?
             .port();
 
         let state = AppState {
@@ -64,10 +53,7 @@ impl Application {
                 Arc::new(InMemoryRateLimiter::new()),
                 OtpHasher::new(&settings.secrets_key),
                 TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
-                OtpSettings {
-                    length: Some(settings.otp_length),
-                    test_numbers: settings.otp_test_numbers.clone(),
-                },
+                OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
             )),
             accounts: Arc::new(AccountService::new(db.clone())),
         };
@@ -76,12 +62,8 @@ impl Application {
             trusted_proxies: TrustedProxies(settings.trusted_proxies.clone()),
             workers: settings.http_workers,
         };
-        let server = talktime_transport::serve(listener, state, http).map_err(|source| {
-            StartupError::Bind {
-                addr: settings.bind_addr.clone(),
-                source,
-            }
-        })?;
+        let server = talktime_transport::serve(listener, state, http)
+            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
         Ok(Self { port, db, server })
     }
 
@@ -103,10 +85,7 @@ fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {
     let client = sms::http_client();
     match settings.sms_provider {
         SmsProvider::Log => Arc::new(LogSms),
-        SmsProvider::Webhook => Arc::new(WebhookSms::new(
-            client,
-            settings.sms_webhook_url.clone().unwrap_or_default(),
-        )),
+        SmsProvider::Webhook => Arc::new(WebhookSms::new(client, settings.sms_webhook_url.clone().unwrap_or_default())),
         SmsProvider::Msg91 => Arc::new(Msg91Sms::new(
             client,
             Msg91Config {

@@ -1,5 +1,7 @@
 //! Phone login with one-time codes, over HTTP against the real server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod support;
 
 use futures_util::future::join_all;

@@ -1,5 +1,7 @@
 //! Token checks: signature, algorithm, issuer, audience, expiry, revocation and roles.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod support;
 
 use base64::Engine;
@@ -56,7 +58,9 @@ async fn tampered_tokens_are_401() {
     let parts: Vec<&str> = token.split('.').collect();
     let tampered = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
     app.get_auth("/users/me", &tampered).await.assert_error(401, "invalid_token");
-    app.get_auth("/users/me", &sign(&claims_of(&token), "another-secret-another-secret-xx")).await.assert_error(401, "invalid_token");
+    app.get_auth("/users/me", &sign(&claims_of(&token), "another-secret-another-secret-xx"))
+        .await
+        .assert_error(401, "invalid_token");
 }
 
 #[tokio::test]

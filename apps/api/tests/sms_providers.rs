@@ -1,6 +1,8 @@
 //! Each SMS provider sends the right request to a local fake; a provider failure answers 502 and
 //! leaves no usable code.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
 mod support;
 
 use base64::Engine;

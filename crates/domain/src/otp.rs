@@ -21,11 +21,7 @@ impl OtpLength {
     pub const DEFAULT: OtpLength = OtpLength(6);
 
     pub fn new(digits: u8) -> Result<Self, InvalidOtpLength> {
-        if (4..=8).contains(&digits) {
-            Ok(Self(digits))
-        } else {
-            Err(InvalidOtpLength)
-        }
+        if (4..=8).contains(&digits) { Ok(Self(digits)) } else { Err(InvalidOtpLength) }
     }
 
     pub fn digits(self) -> usize {
@@ -63,10 +59,7 @@ impl OtpCode {
     /// let code = OtpCode::generate(OtpLength::DEFAULT, || values.next().ok_or("exhausted")).unwrap();
     /// assert_eq!(code.expose(), "723056");
     /// ```
-    pub fn generate<E>(
-        length: OtpLength,
-        mut next_u32: impl FnMut() -> Result<u32, E>,
-    ) -> Result<Self, E> {
+    pub fn generate<E>(length: OtpLength, mut next_u32: impl FnMut() -> Result<u32, E>) -> Result<Self, E> {
         const LIMIT: u32 = u32::MAX - (u32::MAX % 10); // 4_294_967_290, a multiple of 10
         let mut code = String::with_capacity(length.digits());
         while code.len() < length.digits() {
@@ -117,7 +110,7 @@ mod tests {
         let mut counter = 0u32;
         let code = OtpCode::generate(OtpLength::new(8).unwrap(), || {
             counter += 1;
-            Ok::<_, ()>(if counter % 2 == 0 { u32::MAX } else { counter })
+            Ok::<_, ()>(if counter.is_multiple_of(2) { u32::MAX } else { counter })
         })
         .unwrap();
         assert_eq!(code.expose(), "13579135");
@@ -137,9 +130,6 @@ mod tests {
                 counts[usize::from(b - b'0')] += 1;
             }
         }
-        assert!(
-            counts.iter().all(|&c| (1_000..1_400).contains(&c)),
-            "{counts:?}"
-        );
+        assert!(counts.iter().all(|&c| (1_000..1_400).contains(&c)), "{counts:?}");
     }
 }

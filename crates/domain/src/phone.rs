@@ -20,11 +20,7 @@ impl Phone {
         let trimmed = raw.trim();
         let ok = (Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&trimmed.len())
             && trimmed.bytes().all(|b| b.is_ascii_digit());
-        if ok {
-            Ok(Self(trimmed.to_owned()))
-        } else {
-            Err(InvalidPhone)
-        }
+        if ok { Ok(Self(trimmed.to_owned())) } else { Err(InvalidPhone) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -51,9 +47,6 @@ mod tests {
         assert!(Phone::parse("+911234567890").is_err());
         assert!(Phone::parse("12345 67890").is_err());
         assert!(Phone::parse("１２３４５６７８９０").is_err());
-        assert_eq!(
-            Phone::parse(" 1234567890\n").unwrap().as_str(),
-            "1234567890"
-        );
+        assert_eq!(Phone::parse(" 1234567890\n").unwrap().as_str(), "1234567890");
     }
 }

@@ -44,21 +44,9 @@ impl TryFrom<AccountRow> for Account {
             status: parse_stored("status", &row.status)?,
             name: row.name,
             dob: row.dob,
-            gender: row
-                .gender
-                .as_deref()
-                .map(|v| parse_stored("gender", v))
-                .transpose()?,
-            language: row
-                .language
-                .as_deref()
-                .map(|v| parse_stored("language", v))
-                .transpose()?,
-            profile: row
-                .profile
-                .as_deref()
-                .map(|v| parse_stored("profile", v))
-                .transpose()?,
+            gender: row.gender.as_deref().map(|v| parse_stored("gender", v)).transpose()?,
+            language: row.language.as_deref().map(|v| parse_stored("language", v)).transpose()?,
+            profile: row.profile.as_deref().map(|v| parse_stored("profile", v)).transpose()?,
             token_version: row.token_version,
             created_at: row.created_at,
             telecaller,
@@ -78,25 +66,15 @@ macro_rules! select_account {
     };
 }
 
-pub async fn find_by_id(
-    ex: impl Executor<'_>,
-    id: AccountId,
-) -> Result<Option<Account>, RepoError> {
-    let row: Option<AccountRow> = sqlx::query_as(select_account!("WHERE a.id = $1"))
-        .bind(id.0)
-        .fetch_optional(ex)
-        .await?;
+pub async fn find_by_id(ex: impl Executor<'_>, id: AccountId) -> Result<Option<Account>, RepoError> {
+    let row: Option<AccountRow> =
+        sqlx::query_as(select_account!("WHERE a.id = $1")).bind(id.0).fetch_optional(ex).await?;
     row.map(Account::try_from).transpose()
 }
 
-pub async fn find_by_phone(
-    ex: impl Executor<'_>,
-    phone: &str,
-) -> Result<Option<Account>, RepoError> {
-    let row: Option<AccountRow> = sqlx::query_as(select_account!("WHERE a.phone = $1"))
-        .bind(phone)
-        .fetch_optional(ex)
-        .await?;
+pub async fn find_by_phone(ex: impl Executor<'_>, phone: &str) -> Result<Option<Account>, RepoError> {
+    let row: Option<AccountRow> =
+        sqlx::query_as(select_account!("WHERE a.phone = $1")).bind(phone).fetch_optional(ex).await?;
     row.map(Account::try_from).transpose()
 }
 
@@ -107,16 +85,11 @@ pub async fn create_if_absent(ex: &mut crate::Tx, phone: &str) -> Result<Account
         .bind(phone)
         .execute(&mut **ex)
         .await?;
-    find_by_phone(&mut **ex, phone)
-        .await?
-        .ok_or(RepoError::Database(sqlx::Error::RowNotFound))
+    find_by_phone(&mut **ex, phone).await?.ok_or(RepoError::Database(sqlx::Error::RowNotFound))
 }
 
 /// Invalidates every token issued so far; returns the new version, or `None` for no such account.
-pub async fn bump_token_version(
-    ex: impl Executor<'_>,
-    id: AccountId,
-) -> Result<Option<i32>, RepoError> {
+pub async fn bump_token_version(ex: impl Executor<'_>, id: AccountId) -> Result<Option<i32>, RepoError> {
     Ok(sqlx::query_scalar(
         "UPDATE accounts SET token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING token_version",
     )

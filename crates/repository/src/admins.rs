@@ -32,31 +32,22 @@ pub async fn create(ex: impl Executor<'_>, email: &str, name: &str) -> Result<Ad
 }
 
 pub async fn find_by_email(ex: impl Executor<'_>, email: &str) -> Result<Option<Admin>, RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT id, email, name, token_version, created_at FROM admins WHERE email = lower($1)",
-    )
-    .bind(email.trim())
-    .fetch_optional(ex)
-    .await?)
+    Ok(sqlx::query_as("SELECT id, email, name, token_version, created_at FROM admins WHERE email = lower($1)")
+        .bind(email.trim())
+        .fetch_optional(ex)
+        .await?)
 }
 
 pub async fn find_by_id(ex: impl Executor<'_>, id: AdminId) -> Result<Option<Admin>, RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT id, email, name, token_version, created_at FROM admins WHERE id = $1",
-    )
-    .bind(id.0)
-    .fetch_optional(ex)
-    .await?)
+    Ok(sqlx::query_as("SELECT id, email, name, token_version, created_at FROM admins WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?)
 }
 
-pub async fn bump_token_version(
-    ex: impl Executor<'_>,
-    id: AdminId,
-) -> Result<Option<i32>, RepoError> {
-    Ok(sqlx::query_scalar(
-        "UPDATE admins SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version",
-    )
-    .bind(id.0)
-    .fetch_optional(ex)
-    .await?)
+pub async fn bump_token_version(ex: impl Executor<'_>, id: AdminId) -> Result<Option<i32>, RepoError> {
+    Ok(sqlx::query_scalar("UPDATE admins SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?)
 }

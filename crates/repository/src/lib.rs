@@ -44,10 +44,7 @@ impl Db {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), RepoError> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| RepoError::Migration(e.to_string()))
+        MIGRATOR.run(&self.pool).await.map_err(|e| RepoError::Migration(e.to_string()))
     }
 
     pub async fn begin(&self) -> Result<Tx, RepoError> {
@@ -76,12 +73,6 @@ impl Db {
 }
 
 /// Parses a stored wire value into its domain type.
-pub(crate) fn parse_stored<T: std::str::FromStr>(
-    column: &'static str,
-    value: &str,
-) -> Result<T, RepoError> {
-    value.parse().map_err(|_| RepoError::Corrupt {
-        column,
-        value: value.to_owned(),
-    })
+pub(crate) fn parse_stored<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T, RepoError> {
+    value.parse().map_err(|_| RepoError::Corrupt { column, value: value.to_owned() })
 }

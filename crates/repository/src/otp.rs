@@ -40,20 +40,14 @@ pub async fn issue(
         Some(sent_at) => Ok(Issue::Stored { sent_at }),
         // Lost a race with another send inside the cooldown.
         None => Ok(Issue::CoolingDown {
-            retry_after_secs: cooldown_remaining(&mut *conn, phone, cooldown_secs)
-                .await?
-                .unwrap_or(1),
+            retry_after_secs: cooldown_remaining(&mut *conn, phone, cooldown_secs).await?.unwrap_or(1),
         }),
     }
 }
 
 /// Removes the challenge stored at `sent_at` (used when the SMS could not be sent, so no usable
 /// code is left behind). A newer challenge is left alone.
-pub async fn withdraw(
-    ex: impl Executor<'_>,
-    phone: &str,
-    sent_at: DateTime<Utc>,
-) -> Result<(), RepoError> {
+pub async fn withdraw(ex: impl Executor<'_>, phone: &str, sent_at: DateTime<Utc>) -> Result<(), RepoError> {
     sqlx::query("DELETE FROM otp_challenges WHERE phone = $1 AND sent_at = $2")
         .bind(phone)
         .bind(sent_at)
@@ -104,11 +98,7 @@ pub enum Unusable {
     Expired,
 }
 
-pub async fn state(
-    ex: impl Executor<'_>,
-    phone: &str,
-    max_attempts: i32,
-) -> Result<Unusable, RepoError> {
+pub async fn state(ex: impl Executor<'_>, phone: &str, max_attempts: i32) -> Result<Unusable, RepoError> {
     let row: Option<(bool, bool, bool)> = sqlx::query_as(
         "SELECT consumed_at IS NOT NULL, attempts >= $2, expires_at <= clock_timestamp() \
          FROM otp_challenges WHERE phone = $1",

@@ -50,7 +50,5 @@ pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> 
 }
 
 pub async fn count(ex: impl Executor<'_>) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM plans")
-        .fetch_one(ex)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(ex).await?)
 }

@@ -59,21 +59,18 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
     let mut report = SeedReport::default();
 
     // Plans are seeded only into an empty catalog, so admin edits are never duplicated.
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM plans")
-        .fetch_one(&mut *tx)
-        .await?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(&mut *tx).await?;
     if existing == 0 {
         for (rupees, coins, discount) in PLANS {
-            report.plans += sqlx::query(
-                "INSERT INTO plans (id, amount_paise, coins, discount_percentage) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(PlanId::new().0)
-            .bind(rupees * 100)
-            .bind(coins)
-            .bind(discount)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            report.plans +=
+                sqlx::query("INSERT INTO plans (id, amount_paise, coins, discount_percentage) VALUES ($1, $2, $3, $4)")
+                    .bind(PlanId::new().0)
+                    .bind(rupees * 100)
+                    .bind(coins)
+                    .bind(discount)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
         }
     }
 
@@ -99,11 +96,13 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
-            sqlx::query("INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, 'APPROVED')")
-                .bind(id)
-                .bind(about)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, 'APPROVED')",
+            )
+            .bind(id)
+            .bind(about)
+            .execute(&mut *tx)
+            .await?;
             report.telecallers += 1;
         }
     }

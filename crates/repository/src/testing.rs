@@ -25,9 +25,7 @@ impl TestDatabase {
         let server = server_url();
         let name = format!("tt_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = sqlx::PgConnection::connect(&server).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
         admin.close().await?;
         let url = match server.rsplit_once('/') {
             Some((base, _)) => format!("{base}/{name}"),
@@ -64,11 +62,7 @@ pub async fn otp_row(db: &Db, phone: &str) -> Result<Option<(i32, bool)>, RepoEr
 /// Sets an account's status directly, without revoking tokens (as an operator editing the
 /// table would), to test that every request re-checks the status.
 pub async fn force_status(db: &Db, phone: &str, status: &str) -> Result<(), RepoError> {
-    sqlx::query("UPDATE accounts SET status = $2 WHERE phone = $1")
-        .bind(phone)
-        .bind(status)
-        .execute(db.pool())
-        .await?;
+    sqlx::query("UPDATE accounts SET status = $2 WHERE phone = $1").bind(phone).bind(status).execute(db.pool()).await?;
     Ok(())
 }
 

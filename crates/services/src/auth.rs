@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, AdminId};
-use talktime_domain::otp::{
-    OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_SECS, OtpCode, OtpLength,
-};
+use talktime_domain::otp::{OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_SECS, OtpCode, OtpLength};
 use talktime_domain::phone::Phone;
 pub use talktime_repository::admins::Admin as AdminAccount;
 use talktime_repository::admins::Admin;
@@ -30,20 +28,11 @@ pub struct Budget {
 
 const FIFTEEN_MINUTES: Duration = Duration::from_secs(15 * 60);
 /// `/auth/send` and `/auth/resend` per phone.
-pub const SEND_PER_PHONE: Budget = Budget {
-    limit: 5,
-    window: FIFTEEN_MINUTES,
-};
+pub const SEND_PER_PHONE: Budget = Budget { limit: 5, window: FIFTEEN_MINUTES };
 /// `/auth/verify` per phone.
-pub const VERIFY_PER_PHONE: Budget = Budget {
-    limit: 10,
-    window: FIFTEEN_MINUTES,
-};
+pub const VERIFY_PER_PHONE: Budget = Budget { limit: 10, window: FIFTEEN_MINUTES };
 /// The three login routes together, per client IP.
-pub const LOGIN_PER_IP: Budget = Budget {
-    limit: 20,
-    window: FIFTEEN_MINUTES,
-};
+pub const LOGIN_PER_IP: Budget = Budget { limit: 20, window: FIFTEEN_MINUTES };
 
 #[derive(Debug, Clone, Default)]
 pub struct OtpSettings {
@@ -113,55 +102,34 @@ impl AuthService {
     }
 
     async fn spend(&self, key: String, budget: Budget) -> Result<(), ServiceError> {
-        self.limiter
-            .hit(&key, budget.limit, budget.window)
-            .await
-            .map_err(|retry| {
-                ServiceError::rate_limited(
-                    retry.secs(),
-                    format!("Too many requests, try again in {} seconds", retry.secs()),
-                )
-            })
+        self.limiter.hit(&key, budget.limit, budget.window).await.map_err(|retry| {
+            ServiceError::rate_limited(
+                retry.secs(),
+                format!("Too many requests, try again in {} seconds", retry.secs()),
+            )
+        })
     }
 
     /// `/auth/send` and `/auth/resend`: stores a new code and sends it. Never creates an account.
     pub async fn send_code(&self, phone: &Phone, ip: IpAddr) -> Result<CodeSent, ServiceError> {
         self.spend(format!("login:ip:{ip}"), LOGIN_PER_IP).await?;
         let phone = phone.as_str();
-        if accounts::find_by_phone(self.db.pool(), phone)
-            .await?
-            .is_some_and(|a| a.is_suspended())
-        {
+        if accounts::find_by_phone(self.db.pool(), phone).await?.is_some_and(|a| a.is_suspended()) {
             return Err(ServiceError::suspended());
         }
-        if let Some(wait) =
-            otp::cooldown_remaining(self.db.pool(), phone, OTP_RESEND_COOLDOWN_SECS).await?
-        {
+        if let Some(wait) = otp::cooldown_remaining(self.db.pool(), phone, OTP_RESEND_COOLDOWN_SECS).await? {
             return Err(cooling_down(wait));
         }
-        self.spend(format!("login:send:{phone}"), SEND_PER_PHONE)
-            .await?;
+        self.spend(format!("login:send:{phone}"), SEND_PER_PHONE).await?;
 
-        let fixed = self
-            .test_numbers
-            .get(phone)
-            .and_then(|code| OtpCode::parse(code, self.otp_length).ok());
+        let fixed = self.test_numbers.get(phone).and_then(|code| OtpCode::parse(code, self.otp_length).ok());
         let code = match &fixed {
             Some(code) => code.clone(),
-            None => OtpCode::generate(self.otp_length, getrandom::u32)
-                .map_err(ServiceError::internal)?,
+            None => OtpCode::generate(self.otp_length, getrandom::u32).map_err(ServiceError::internal)?,
         };
         let hash = self.hasher.hash(phone, &code);
         let mut conn = self.db.acquire().await?;
-        let sent_at = match otp::issue(
-            &mut conn,
-            phone,
-            &hash,
-            OTP_TTL_SECS,
-            OTP_RESEND_COOLDOWN_SECS,
-        )
-        .await?
-        {
+        let sent_at = match otp::issue(&mut conn, phone, &hash, OTP_TTL_SECS, OTP_RESEND_COOLDOWN_SECS).await? {
             otp::Issue::Stored { sent_at } => sent_at,
             otp::Issue::CoolingDown { retry_after_secs } => {
                 return Err(cooling_down(retry_after_secs));
@@ -186,30 +154,18 @@ impl AuthService {
                 ));
             }
         }
-        Ok(CodeSent {
-            expires_in_secs: OTP_TTL_SECS,
-            resend_after_secs: OTP_RESEND_COOLDOWN_SECS,
-        })
+        Ok(CodeSent { expires_in_secs: OTP_TTL_SECS, resend_after_secs: OTP_RESEND_COOLDOWN_SECS })
     }
 
     /// `/auth/verify`: checks the code (attempts counted atomically) and logs in, creating the
     /// account on first login.
-    pub async fn verify(
-        &self,
-        phone: &Phone,
-        code: &str,
-        ip: IpAddr,
-    ) -> Result<Login, ServiceError> {
+    pub async fn verify(&self, phone: &Phone, code: &str, ip: IpAddr) -> Result<Login, ServiceError> {
         let code = OtpCode::parse(code, self.otp_length)
             .map_err(|e| ServiceError::invalid_field("otp", "invalid_otp", e.to_string()))?;
         self.spend(format!("login:ip:{ip}"), LOGIN_PER_IP).await?;
         let phone = phone.as_str();
-        self.spend(format!("login:verify:{phone}"), VERIFY_PER_PHONE)
-            .await?;
-        if accounts::find_by_phone(self.db.pool(), phone)
-            .await?
-            .is_some_and(|a| a.is_suspended())
-        {
+        self.spend(format!("login:verify:{phone}"), VERIFY_PER_PHONE).await?;
+        if accounts::find_by_phone(self.db.pool(), phone).await?.is_some_and(|a| a.is_suspended()) {
             return Err(ServiceError::suspended());
         }
 
@@ -235,14 +191,8 @@ impl AuthService {
             return Err(ServiceError::suspended());
         }
         tx.commit().await.map_err(RepoError::from)?;
-        let token = self
-            .tokens
-            .issue(account.id.0, account.role, account.token_version)?;
-        Ok(Login {
-            account,
-            token,
-            is_new_account: !existed,
-        })
+        let token = self.tokens.issue(account.id.0, account.role, account.token_version)?;
+        Ok(Login { account, token, is_new_account: !existed })
     }
 
     /// Revokes every token of the account.
@@ -259,39 +209,28 @@ impl AuthService {
 
     /// A new token for the account as it is now (after a role change, say).
     pub fn token_for(&self, account: &Account) -> Result<String, ServiceError> {
-        self.tokens
-            .issue(account.id.0, account.role, account.token_version)
+        self.tokens.issue(account.id.0, account.role, account.token_version)
     }
 
     pub fn token_for_admin(&self, admin: &Admin) -> Result<String, ServiceError> {
-        self.tokens
-            .issue(admin.id.0, Role::Admin, admin.token_version)
+        self.tokens.issue(admin.id.0, Role::Admin, admin.token_version)
     }
 
     /// Verifies a token and checks it against the stored state on every request: the account or
     /// admin exists, the token version is current, and a phone account is not suspended.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
         let claims = self.tokens.verify(token)?;
-        let revoked = || {
-            ServiceError::unauthorized(
-                "token_revoked",
-                "This session has ended, please log in again",
-            )
-        };
+        let revoked = || ServiceError::unauthorized("token_revoked", "This session has ended, please log in again");
         match claims.role {
             Role::Admin => {
-                let admin = admins::find_by_id(self.db.pool(), AdminId(claims.sub))
-                    .await?
-                    .ok_or_else(revoked)?;
+                let admin = admins::find_by_id(self.db.pool(), AdminId(claims.sub)).await?.ok_or_else(revoked)?;
                 if admin.token_version != claims.ver {
                     return Err(revoked());
                 }
                 Ok(Principal::Admin(admin))
             }
             Role::User | Role::Telecaller => {
-                let account = accounts::find_by_id(self.db.pool(), AccountId(claims.sub))
-                    .await?
-                    .ok_or_else(revoked)?;
+                let account = accounts::find_by_id(self.db.pool(), AccountId(claims.sub)).await?.ok_or_else(revoked)?;
                 if account.token_version != claims.ver || account.role != claims.role {
                     return Err(revoked());
                 }
@@ -306,26 +245,20 @@ impl AuthService {
 
 fn cooling_down(retry_after_secs: i64) -> ServiceError {
     let secs = u64::try_from(retry_after_secs).unwrap_or(1);
-    let mut error = ServiceError::rate_limited(
-        secs,
-        format!("Please wait {secs} seconds before requesting a new code"),
-    );
+    let mut error =
+        ServiceError::rate_limited(secs, format!("Please wait {secs} seconds before requesting a new code"));
     error.code = "otp_cooldown";
     error
 }
 
 fn unusable(reason: otp::Unusable) -> ServiceError {
     match reason {
-        otp::Unusable::Missing | otp::Unusable::Consumed => ServiceError::invalid(
-            "otp_not_found",
-            "No active code for this number, request a new one",
-        ),
-        otp::Unusable::Expired => {
-            ServiceError::invalid("otp_expired", "This code has expired, request a new one")
+        otp::Unusable::Missing | otp::Unusable::Consumed => {
+            ServiceError::invalid("otp_not_found", "No active code for this number, request a new one")
         }
-        otp::Unusable::Exhausted => ServiceError::invalid(
-            "otp_attempts_exhausted",
-            "Too many wrong attempts, request a new code",
-        ),
+        otp::Unusable::Expired => ServiceError::invalid("otp_expired", "This code has expired, request a new one"),
+        otp::Unusable::Exhausted => {
+            ServiceError::invalid("otp_attempts_exhausted", "Too many wrong attempts, request a new code")
+        }
     }
 }

@@ -47,14 +47,7 @@ impl fmt::Display for ServiceError {
 
 impl ServiceError {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            code,
-            message: message.into(),
-            retry_after_secs: None,
-            field: None,
-            source: None,
-        }
+        Self { kind, code, message: message.into(), retry_after_secs: None, field: None, source: None }
     }
 
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
@@ -62,15 +55,8 @@ impl ServiceError {
     }
 
     /// A rule broken by one field of the request.
-    pub fn invalid_field(
-        field: &'static str,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: Some(field),
-            ..Self::new(ErrorKind::Invalid, code, message)
-        }
+    pub fn invalid_field(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+        Self { field: Some(field), ..Self::new(ErrorKind::Invalid, code, message) }
     }
 
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
@@ -101,20 +87,13 @@ impl ServiceError {
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            source: Some(Box::new(source)),
-            ..Self::new(ErrorKind::Upstream, code, message)
-        }
+        Self { source: Some(Box::new(source)), ..Self::new(ErrorKind::Upstream, code, message) }
     }
 
     pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             source: Some(Box::new(source)),
-            ..Self::new(
-                ErrorKind::Internal,
-                "internal_error",
-                "Something went wrong",
-            )
+            ..Self::new(ErrorKind::Internal, "internal_error", "Something went wrong")
         }
     }
 

@@ -45,40 +45,18 @@ impl InMemoryRateLimiter {
         Self::default()
     }
 
-    pub fn hit_at(
-        &self,
-        key: &str,
-        limit: u32,
-        window: Duration,
-        now: Instant,
-    ) -> Result<(), RetryAfter> {
+    pub fn hit_at(&self, key: &str, limit: u32, window: Duration, now: Instant) -> Result<(), RetryAfter> {
         if self.hits.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.buckets.retain(|_, b| {
-                b.hits
-                    .back()
-                    .is_some_and(|last| now.duration_since(*last) < b.window)
-            });
+            self.buckets.retain(|_, b| b.hits.back().is_some_and(|last| now.duration_since(*last) < b.window));
         }
-        let mut bucket = self
-            .buckets
-            .entry(key.to_owned())
-            .or_insert_with(|| Bucket {
-                window,
-                hits: VecDeque::new(),
-            });
+        let mut bucket = self.buckets.entry(key.to_owned()).or_insert_with(|| Bucket { window, hits: VecDeque::new() });
         bucket.window = window;
-        while bucket
-            .hits
-            .front()
-            .is_some_and(|first| now.duration_since(*first) >= window)
-        {
+        while bucket.hits.front().is_some_and(|first| now.duration_since(*first) >= window) {
             bucket.hits.pop_front();
         }
         if bucket.hits.len() >= limit as usize {
             let oldest = bucket.hits.front().copied().unwrap_or(now);
-            return Err(RetryAfter(
-                window.saturating_sub(now.duration_since(oldest)),
-            ));
+            return Err(RetryAfter(window.saturating_sub(now.duration_since(oldest))));
         }
         bucket.hits.push_back(now);
         Ok(())
@@ -107,27 +85,13 @@ mod tests {
         let start = Instant::now();
         let window = Duration::from_secs(60);
         for i in 0..3 {
-            assert!(
-                limiter
-                    .hit_at("k", 3, window, start + Duration::from_secs(i))
-                    .is_ok()
-            );
+            assert!(limiter.hit_at("k", 3, window, start + Duration::from_secs(i)).is_ok());
         }
-        let refused = limiter
-            .hit_at("k", 3, window, start + Duration::from_secs(10))
-            .unwrap_err();
+        let refused = limiter.hit_at("k", 3, window, start + Duration::from_secs(10)).unwrap_err();
         assert_eq!(refused.secs(), 50);
         assert!(limiter.hit_at("other", 3, window, start).is_ok());
-        assert!(
-            limiter
-                .hit_at("k", 3, window, start + Duration::from_secs(60))
-                .is_ok()
-        );
-        assert!(
-            limiter
-                .hit_at("k", 3, window, start + Duration::from_secs(60))
-                .is_err()
-        );
+        assert!(limiter.hit_at("k", 3, window, start + Duration::from_secs(60)).is_ok());
+        assert!(limiter.hit_at("k", 3, window, start + Duration::from_secs(60)).is_err());
     }
 
     #[test]
@@ -137,12 +101,7 @@ mod tests {
         for i in 0..PRUNE_EVERY - 1 {
             let _ = limiter.hit_at(&format!("k{i}"), 1, Duration::from_secs(1), start);
         }
-        let _ = limiter.hit_at(
-            "late",
-            1,
-            Duration::from_secs(1),
-            start + Duration::from_secs(5),
-        );
+        let _ = limiter.hit_at("late", 1, Duration::from_secs(1), start + Duration::from_secs(5));
         assert_eq!(limiter.len(), 1);
     }
 }

@@ -18,9 +18,7 @@ impl OtpHasher {
     pub fn new(master_secret: &[u8]) -> Self {
         let mut mac = keyed(master_secret);
         mac.update(b"talktime/otp-hash/v1");
-        Self {
-            key: mac.finalize().into_bytes().into(),
-        }
+        Self { key: mac.finalize().into_bytes().into() }
     }
 
     pub fn hash(&self, phone: &str, code: &OtpCode) -> Vec<u8> {
@@ -34,8 +32,7 @@ impl OtpHasher {
 
 fn keyed(key: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length, so this cannot fail.
-    <HmacSha256 as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
 }
 
 #[cfg(test)]

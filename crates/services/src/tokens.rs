@@ -41,12 +41,7 @@ impl TokenIssuer {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-            ttl,
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, ttl }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -64,22 +59,20 @@ impl TokenIssuer {
             aud: AUDIENCE.to_owned(),
             ver,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ServiceError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ServiceError::internal)
     }
 
     /// Checks signature, algorithm, issuer, audience and expiry. Revocation is checked by the
     /// caller against the stored token version.
     pub fn verify(&self, token: &str) -> Result<Claims, ServiceError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|error| match error.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ServiceError::unauthorized(
-                    "token_expired",
-                    "Your session has expired, please log in again",
-                ),
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
+            |error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ServiceError::unauthorized("token_expired", "Your session has expired, please log in again")
+                }
                 _ => ServiceError::unauthorized("invalid_token", "Invalid authentication token"),
-            })
+            },
+        )
     }
 }
 
@@ -97,9 +90,6 @@ mod tests {
 
         let other = TokenIssuer::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
         assert_eq!(other.verify(&token).unwrap_err().code, "invalid_token");
-        assert_eq!(
-            issuer.verify("not.a.token").unwrap_err().code,
-            "invalid_token"
-        );
+        assert_eq!(issuer.verify("not.a.token").unwrap_err().code, "invalid_token");
     }
 }

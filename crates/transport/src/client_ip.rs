@@ -50,32 +50,14 @@ mod tests {
     #[test]
     fn only_trusted_peers_forward() {
         let none = TrustedProxies::default();
-        assert_eq!(
-            none.client_ip(ip("10.0.0.1"), Some("1.2.3.4")),
-            ip("10.0.0.1")
-        );
+        assert_eq!(none.client_ip(ip("10.0.0.1"), Some("1.2.3.4")), ip("10.0.0.1"));
 
         let proxies = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap()]);
-        assert_eq!(
-            proxies.client_ip(ip("10.0.0.1"), Some("1.2.3.4")),
-            ip("1.2.3.4")
-        );
-        assert_eq!(
-            proxies.client_ip(ip("10.0.0.1"), Some("6.6.6.6, 1.2.3.4, 10.0.0.9")),
-            ip("1.2.3.4")
-        );
-        assert_eq!(
-            proxies.client_ip(ip("10.0.0.1"), Some("garbage, 1.2.3.4")),
-            ip("1.2.3.4")
-        );
-        assert_eq!(
-            proxies.client_ip(ip("10.0.0.1"), Some("1.2.3.4, garbage")),
-            ip("10.0.0.1")
-        );
+        assert_eq!(proxies.client_ip(ip("10.0.0.1"), Some("1.2.3.4")), ip("1.2.3.4"));
+        assert_eq!(proxies.client_ip(ip("10.0.0.1"), Some("6.6.6.6, 1.2.3.4, 10.0.0.9")), ip("1.2.3.4"));
+        assert_eq!(proxies.client_ip(ip("10.0.0.1"), Some("garbage, 1.2.3.4")), ip("1.2.3.4"));
+        assert_eq!(proxies.client_ip(ip("10.0.0.1"), Some("1.2.3.4, garbage")), ip("10.0.0.1"));
         assert_eq!(proxies.client_ip(ip("10.0.0.1"), None), ip("10.0.0.1"));
-        assert_eq!(
-            proxies.client_ip(ip("8.8.8.8"), Some("1.2.3.4")),
-            ip("8.8.8.8")
-        );
+        assert_eq!(proxies.client_ip(ip("8.8.8.8"), Some("1.2.3.4")), ip("8.8.8.8"));
     }
 }

@@ -35,13 +35,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            errors: Vec::new(),
-            retry_after_secs: None,
-        }
+        Self { status, code, message: message.into(), errors: Vec::new(), retry_after_secs: None }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -49,10 +43,7 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.message),
             _ => "Validation failed".to_owned(),
         };
-        Self {
-            errors,
-            ..Self::new(StatusCode::BAD_REQUEST, "validation_error", message)
-        }
+        Self { errors, ..Self::new(StatusCode::BAD_REQUEST, "validation_error", message) }
     }
 
     pub fn not_found() -> Self {
@@ -79,20 +70,9 @@ impl From<ServiceError> for ApiError {
         }
         let errors = error
             .field
-            .map(|field| {
-                vec![FieldError {
-                    field: field.to_owned(),
-                    message: error.message.clone(),
-                }]
-            })
+            .map(|field| vec![FieldError { field: field.to_owned(), message: error.message.clone() }])
             .unwrap_or_default();
-        Self {
-            status,
-            code: error.code,
-            message: error.message,
-            errors,
-            retry_after_secs: error.retry_after_secs,
-        }
+        Self { status, code: error.code, message: error.message, errors, retry_after_secs: error.retry_after_secs }
     }
 }
 
@@ -118,27 +98,14 @@ impl ResponseError for ApiError {
 /// Turns serde's complaint about a body or query into field errors where it names the field.
 pub fn from_serde_message(message: &str, fallback_code: &'static str) -> ApiError {
     let field = |prefix: &str| {
-        message
-            .split_once(prefix)
-            .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(name, _)| name.to_owned())
+        message.split_once(prefix).and_then(|(_, rest)| rest.split_once('`')).map(|(name, _)| name.to_owned())
     };
     if let Some(name) = field("unknown field `") {
-        return ApiError::validation(vec![FieldError {
-            field: name,
-            message: "unknown field".to_owned(),
-        }]);
+        return ApiError::validation(vec![FieldError { field: name, message: "unknown field".to_owned() }]);
     }
     if let Some(name) = field("missing field `") {
-        return ApiError::validation(vec![FieldError {
-            field: name,
-            message: "is required".to_owned(),
-        }]);
+        return ApiError::validation(vec![FieldError { field: name, message: "is required".to_owned() }]);
     }
     let short = message.split(" at line ").next().unwrap_or(message);
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        fallback_code,
-        format!("Invalid request: {short}"),
-    )
+    ApiError::new(StatusCode::BAD_REQUEST, fallback_code, format!("Invalid request: {short}"))
 }

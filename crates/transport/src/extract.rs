@@ -26,10 +26,7 @@ fn report_to_error(report: garde::Report) -> ApiError {
     ApiError::validation(
         report
             .iter()
-            .map(|(path, error)| FieldError {
-                field: path.to_string(),
-                message: error.message().to_owned(),
-            })
+            .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() })
             .collect(),
     )
 }
@@ -87,14 +84,8 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let peer = req
-            .peer_addr()
-            .map(|a| a.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+        let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let ip = match req.app_data::<web::Data<TrustedProxies>>() {
             Some(proxies) => proxies.client_ip(peer, forwarded),
             None => peer,
@@ -113,11 +104,7 @@ pub fn request_token(req: &HttpRequest) -> Option<String> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned())
         .filter(|t| !t.is_empty());
-    bearer.or_else(|| {
-        req.cookie(AUTH_COOKIE)
-            .map(|c| c.value().to_owned())
-            .filter(|t| !t.is_empty())
-    })
+    bearer.or_else(|| req.cookie(AUTH_COOKIE).map(|c| c.value().to_owned()).filter(|t| !t.is_empty()))
 }
 
 fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, ApiError>> + 'static {
@@ -125,29 +112,16 @@ fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, Api
     let token = request_token(req);
     async move {
         let state = state.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Something went wrong",
-            )
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong")
         })?;
-        let token = token.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing_token",
-                "Authentication required",
-            )
-        })?;
+        let token =
+            token.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "Authentication required"))?;
         Ok(state.auth.authenticate(&token).await?)
     }
 }
 
 fn wrong_role() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden_role",
-        "You do not have access to this resource",
-    )
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden_role", "You do not have access to this resource")
 }
 
 /// Declares an extractor that authenticates and then admits only some principals.

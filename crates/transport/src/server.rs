@@ -29,11 +29,7 @@ pub struct HttpSettings {
 }
 
 /// Starts serving on `listener`; the returned server runs until stopped.
-pub fn serve(
-    listener: TcpListener,
-    state: AppState,
-    settings: HttpSettings,
-) -> std::io::Result<Server> {
+pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let proxies = web::Data::new(settings.trusted_proxies);
     let origins = settings.cors_allowed_origins;
@@ -47,9 +43,10 @@ pub fn serve(
                 .app_data(proxies.clone())
                 .app_data(json_config())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    from_serde_message(&e.to_string(), "invalid_query").into()
-                }))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| from_serde_message(&e.to_string(), "invalid_query").into()),
+                )
                 .app_data(web::PathConfig::default().error_handler(|_, _| {
                     ApiError::new(StatusCode::NOT_FOUND, "not_found", "Resource not found").into()
                 }))
@@ -64,28 +61,16 @@ pub fn serve(
 }
 
 fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(BODY_LIMIT)
-        .content_type_required(false)
-        .error_handler(|error, _| {
-            let api = match &error {
-                JsonPayloadError::OverflowKnownLength { .. }
-                | JsonPayloadError::Overflow { .. } => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "Request body is larger than 64 KiB",
-                ),
-                JsonPayloadError::Deserialize(e) if e.is_data() => {
-                    from_serde_message(&e.to_string(), "invalid_body")
-                }
-                _ => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_json",
-                    "Request body is not valid JSON",
-                ),
-            };
-            api.into()
-        })
+    web::JsonConfig::default().limit(BODY_LIMIT).content_type_required(false).error_handler(|error, _| {
+        let api = match &error {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is larger than 64 KiB")
+            }
+            JsonPayloadError::Deserialize(e) if e.is_data() => from_serde_message(&e.to_string(), "invalid_body"),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "Request body is not valid JSON"),
+        };
+        api.into()
+    })
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -95,11 +80,7 @@ fn cors(origins: &[String]) -> Cors {
         .supports_credentials()
         .max_age(3600);
     for origin in origins {
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
 }
@@ -128,19 +109,13 @@ fn json_for_bare_errors<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     if response.headers().contains_key(CONTENT_TYPE) || response.status().is_success() {
-        return Ok(ErrorHandlerResponse::Response(
-            response.map_into_left_body(),
-        ));
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }
     let status = response.status();
     let api = match status {
         StatusCode::NOT_FOUND => ApiError::not_found(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::new(status, "method_not_allowed", "Method not allowed")
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(status, "payload_too_large", "Request body is too large")
-        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", "Request body is too large"),
         s if s.is_client_error() => ApiError::new(status, "bad_request", "Bad request"),
         _ => ApiError::new(status, "internal_error", "Something went wrong"),
     };

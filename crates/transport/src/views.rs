@@ -17,11 +17,7 @@ pub struct Envelope<T> {
 
 /// 200 with the success envelope.
 pub fn ok<T: Serialize>(message: impl Into<String>, data: T) -> HttpResponse {
-    HttpResponse::Ok().json(Envelope {
-        success: true,
-        message: message.into(),
-        data,
-    })
+    HttpResponse::Ok().json(Envelope { success: true, message: message.into(), data })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -61,11 +61,8 @@ impl FakeServer {
 }
 
 async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<Shared>) -> HttpResponse {
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
+    let headers =
+        req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
     state.requests.lock().expect("lock").push(Recorded {
         method: req.method().to_string(),
         path: req.path().to_owned(),

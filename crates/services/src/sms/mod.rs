@@ -28,27 +28,18 @@ pub trait SmsSender: Send + Sync {
 
 /// International form without `+`: a bare 10-digit national number gets `country_code`.
 pub(crate) fn international(phone: &str, country_code: &str) -> String {
-    if phone.len() == 10 {
-        format!("{country_code}{phone}")
-    } else {
-        phone.to_owned()
-    }
+    if phone.len() == 10 { format!("{country_code}{phone}") } else { phone.to_owned() }
 }
 
 /// Turns a non-2xx answer into [`SmsError::Refused`], keeping a short excerpt of the body.
-pub(crate) async fn check_status(
-    response: reqwest::Response,
-) -> Result<reqwest::Response, SmsError> {
+pub(crate) async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, SmsError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
     let mut body = response.text().await.unwrap_or_default();
     body.truncate(300);
-    Err(SmsError::Refused {
-        status: status.as_u16(),
-        body,
-    })
+    Err(SmsError::Refused { status: status.as_u16(), body })
 }
 
 /// A client with short timeouts: a hanging provider must not hold a login request for long.

@@ -26,10 +26,7 @@ impl Msg91Sms {
 
 /// Extracts the code from our message: the flow template carries its own wording.
 fn code_in(message: &str) -> &str {
-    message
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|part| part.len() >= 4)
-        .unwrap_or_default()
+    message.split(|c: char| !c.is_ascii_digit()).find(|part| part.len() >= 4).unwrap_or_default()
 }
 
 #[async_trait]
@@ -56,10 +53,7 @@ impl SmsSender for Msg91Sms {
             .ok()
             .is_some_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("error"));
         if refused {
-            return Err(SmsError::Refused {
-                status: 200,
-                body: text.chars().take(300).collect(),
-            });
+            return Err(SmsError::Refused { status: 200, body: text.chars().take(300).collect() });
         }
         Ok(())
     }
@@ -69,9 +63,6 @@ impl SmsSender for Msg91Sms {
 mod tests {
     #[test]
     fn finds_the_code() {
-        assert_eq!(
-            super::code_in("Your Talktime code is 123456. It expires in 5 minutes."),
-            "123456"
-        );
+        assert_eq!(super::code_in("Your Talktime code is 123456. It expires in 5 minutes."), "123456");
     }
 }

@@ -10,22 +10,15 @@ pub struct WebhookSms {
 
 impl WebhookSms {
     pub fn new(client: reqwest::Client, url: impl Into<String>) -> Self {
-        Self {
-            client,
-            url: url.into(),
-        }
+        Self { client, url: url.into() }
     }
 }
 
 #[async_trait]
 impl SmsSender for WebhookSms {
     async fn send(&self, phone: &str, message: &str) -> Result<(), SmsError> {
-        let response = self
-            .client
-            .post(&self.url)
-            .json(&serde_json::json!({ "phone": phone, "message": message }))
-            .send()
-            .await?;
+        let response =
+            self.client.post(&self.url).json(&serde_json::json!({ "phone": phone, "message": message })).send().await?;
         check_status(response).await?;
         Ok(())
     }

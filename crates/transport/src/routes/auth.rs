@@ -13,33 +13,20 @@ use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAccount, ValidJson};
 use crate::views::{Envelope, ProfileView, ok};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(send)
-        .service(resend)
-        .service(verify)
-        .service(logout);
+    cfg.service(send).service(resend).service(verify).service(logout);
 }
 
 pub(crate) fn phone_rule(value: &str, _: &()) -> garde::Result {
-    Phone::parse(value)
-        .map(|_| ())
-        .map_err(|e| garde::Error::new(e.to_string()))
+    Phone::parse(value).map(|_| ()).map_err(|e| garde::Error::new(e.to_string()))
 }
 
 fn digits_rule(value: &str, _: &()) -> garde::Result {
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(garde::Error::new("must contain only digits"))
-    }
+    if value.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err(garde::Error::new("must contain only digits")) }
 }
 
 fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
-    Phone::parse(raw).map_err(|e| {
-        ApiError::validation(vec![FieldError {
-            field: "phone".into(),
-            message: e.to_string(),
-        }])
-    })
+    Phone::parse(raw)
+        .map_err(|e| ApiError::validation(vec![FieldError { field: "phone".into(), message: e.to_string() }]))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -169,11 +156,7 @@ pub(crate) async fn verify(
         message: "Login successful".to_owned(),
         token: login.token.clone(),
         user,
-        data: LoginData {
-            token: login.token,
-            user: again,
-            is_new_user: login.is_new_account,
-        },
+        data: LoginData { token: login.token, user: again, is_new_user: login.is_new_account },
     }))
 }
 
@@ -183,10 +166,7 @@ pub(crate) async fn verify(
     (status = 401, body = ErrorBody),
 ))]
 #[post("/auth/logout")]
-pub(crate) async fn logout(
-    state: web::Data<AppState>,
-    account: CurrentAccount,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn logout(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     state.auth.logout(account.0.id).await?;
     let mut response = ok("Logged out successfully", Option::<String>::None);
     let mut expired = Cookie::new(AUTH_COOKIE, "");

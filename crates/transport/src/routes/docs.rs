@@ -13,9 +13,7 @@ async fn openapi_json() -> HttpResponse {
 
 #[get("/docs")]
 async fn viewer() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(VIEWER)
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(VIEWER)
 }
 
 const VIEWER: &str = include_str!("docs_viewer.html");

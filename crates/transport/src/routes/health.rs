@@ -25,10 +25,7 @@ pub struct HealthView {
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = HealthView)))]
 #[get("/health")]
 pub(crate) async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(HealthView {
-        status: "UP",
-        checks: None,
-    })
+    HttpResponse::Ok().json(HealthView { status: "UP", checks: None })
 }
 
 /// Readiness: 200 only when Postgres answers; 503 names what failed.
@@ -39,23 +36,12 @@ pub(crate) async fn health() -> HttpResponse {
 #[get("/health/ready")]
 pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let postgres = matches!(tokio_timeout(state.db.ping()).await, Some(Ok(())));
-    let checks = [("postgres", if postgres { "UP" } else { "DOWN" })]
-        .into_iter()
-        .collect();
-    let view = HealthView {
-        status: if postgres { "UP" } else { "DOWN" },
-        checks: Some(checks),
-    };
-    if postgres {
-        HttpResponse::Ok().json(view)
-    } else {
-        HttpResponse::ServiceUnavailable().json(view)
-    }
+    let checks = [("postgres", if postgres { "UP" } else { "DOWN" })].into_iter().collect();
+    let view = HealthView { status: if postgres { "UP" } else { "DOWN" }, checks: Some(checks) };
+    if postgres { HttpResponse::Ok().json(view) } else { HttpResponse::ServiceUnavailable().json(view) }
 }
 
 /// Gives up on a dependency after two seconds.
 async fn tokio_timeout<F: std::future::Future>(future: F) -> Option<F::Output> {
-    actix_web::rt::time::timeout(Duration::from_secs(2), future)
-        .await
-        .ok()
+    actix_web::rt::time::timeout(Duration::from_secs(2), future).await.ok()
 }

@@ -8,8 +8,5 @@ pub(crate) mod users;
 use actix_web::web::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.configure(health::configure)
-        .configure(docs::configure)
-        .configure(auth::configure)
-        .configure(users::configure);
+    cfg.configure(health::configure).configure(docs::configure).configure(auth::configure).configure(users::configure);
 }

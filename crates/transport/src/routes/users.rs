@@ -18,13 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     (status = 403, body = ErrorBody),
 ))]
 #[get("/users/me")]
-pub(crate) async fn me(
-    state: web::Data<AppState>,
-    account: CurrentAccount,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     let balance = state.accounts.balance(account.0.id).await?.0;
-    Ok(ok(
-        "Profile fetched successfully",
-        ProfileView::new(account.0, balance),
-    ))
+    Ok(ok("Profile fetched successfully", ProfileView::new(account.0, balance)))
 }

@@ -1,0 +1,66 @@
+//! The `talktime` binary: production refusal, migrations, demo seed and `admin add`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+use std::process::{Command, Output};
+
+use talktime_repository::testing::TestDatabase;
+
+fn talktime(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_talktime"));
+    command.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    // Run from a directory without a .env file.
+    command.current_dir(std::env::temp_dir());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run talktime")
+}
+
+#[test]
+fn production_without_secrets_refuses_to_start_and_names_every_missing_setting() {
+    let output = talktime(&["serve"], &[("APP_ENV", "production")]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in [
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "SECRETS_KEY",
+        "PAYMENT_GATEWAY",
+        "RAZORPAY_KEY_ID",
+        "SMS_PROVIDER",
+        "LIVEKIT_API_KEY",
+        "LIVEKIT_API_SECRET",
+        "GOOGLE_CLIENT_IDS",
+    ] {
+        assert!(stderr.contains(name), "{name} missing from:\n{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_seed_and_admin_add() {
+    let database = TestDatabase::new().await.unwrap();
+    let env = [("DATABASE_URL", database.url.as_str())];
+
+    let migrate = talktime(&["migrate"], &env);
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+
+    let seed = talktime(&["seed", "--demo"], &env);
+    assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
+    assert!(String::from_utf8_lossy(&seed.stdout).contains("3 telecaller(s)"));
+    let again = talktime(&["seed", "--demo"], &env);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 plan(s), 0 telecaller(s), 0 admin(s)"));
+    let plans = talktime_repository::plans::list_active(database.db.pool()).await.unwrap();
+    assert_eq!(plans.len(), 4);
+    let telecaller =
+        talktime_repository::accounts::find_by_phone(database.db.pool(), "9000000101").await.unwrap().unwrap();
+    assert_eq!(telecaller.approval_status(), Some(talktime_domain::account::ApprovalStatus::Approved));
+
+    let add = talktime(&["admin", "add", "--email", "Boss@Example.com", "--name", "The Boss"], &env);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let admin = talktime_repository::admins::find_by_email(database.db.pool(), "boss@example.com").await.unwrap();
+    assert_eq!(admin.map(|a| a.name), Some("The Boss".to_owned()));
+    let duplicate = talktime(&["admin", "add", "--email", "boss@example.com", "--name", "Again"], &env);
+    assert!(!duplicate.status.success());
+    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
+}

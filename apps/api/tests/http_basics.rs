@@ -1,0 +1,116 @@
+//! The HTTP envelope: JSON errors for unknown routes and bad bodies, body limit, CORS, client IP,
+//! health, and the OpenAPI document.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use serde_json::json;
+use support::{Reply, fresh_phone, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn unknown_routes_answer_json_404() {
+    let app = spawn_app().await;
+    let reply = app.get("/no/such/route").await;
+    reply.assert_error(404, "not_found");
+    assert!(reply.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn malformed_bodies_answer_json_400() {
+    let app = spawn_app().await;
+    let send = |body: &'static str| {
+        let request = app.client.post(app.url("/auth/send")).header("content-type", "application/json").body(body);
+        async move { Reply::read(request.send().await.unwrap()).await }
+    };
+    send("{not json").await.assert_error(400, "invalid_json");
+    send("").await.assert_error(400, "invalid_json");
+    send("[1,2]").await.assert(400);
+    let missing = send("{}").await;
+    missing.assert_error(400, "validation_error");
+    assert_eq!(missing.body["errors"][0]["field"], json!("phone"));
+    let wrong_type = send(r#"{"phone": 9876543210}"#).await;
+    wrong_type.assert(400);
+    let unknown = app.post("/auth/send", &json!({ "phone": fresh_phone(), "extra": true })).await;
+    unknown.assert_error(400, "validation_error");
+    assert_eq!(unknown.body["errors"][0]["field"], json!("extra"));
+    let invalid = app.post("/auth/send", &json!({ "phone": "12-34" })).await;
+    invalid.assert_error(400, "validation_error");
+    assert_eq!(invalid.body["errors"][0]["field"], json!("phone"));
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_refused() {
+    let app = spawn_app().await;
+    let big = format!(r#"{{"phone": "{}"}}"#, "9".repeat(70 * 1024));
+    let reply = Reply::read(
+        app.client
+            .post(app.url("/auth/send"))
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    reply.assert_error(413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://admin.example.com")]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/auth/send"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://admin.example.com").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://admin.example.com");
+    assert_eq!(allowed.headers()["access-control-allow-credentials"], "true");
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_from_untrusted_peers() {
+    // No trusted proxy: every request counts against 127.0.0.1, whatever it claims.
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "")]).await;
+    for _ in 0..20 {
+        app.send_code(&fresh_phone()).await.assert(200);
+    }
+    app.send_code(&fresh_phone()).await.assert_error(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app.get("/health").await;
+    health.assert(200);
+    assert_eq!(health.body, json!({ "status": "UP" }));
+    let ready = app.get("/health/ready").await;
+    ready.assert(200);
+    assert_eq!(ready.body["checks"]["postgres"], json!("UP"));
+
+    app.db.close().await;
+    let down = app.get("/health/ready").await;
+    down.assert(503);
+    assert_eq!(down.body["checks"]["postgres"], json!("DOWN"));
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route_and_docs_viewer_is_served() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await;
+    doc.assert(200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/auth/send", "/auth/resend", "/auth/verify", "/auth/logout", "/users/me", "/health", "/health/ready"]
+    {
+        assert!(doc.body["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    }
+    let viewer = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(viewer.status(), 200);
+    assert!(viewer.text().await.unwrap().contains("/openapi.json"));
+}
