@@ -6,8 +6,10 @@ use std::sync::Arc;
 use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
 use talktime_services::auth::{AuthService, OtpSettings};
+use talktime_services::catalog::CatalogService;
+use talktime_services::presence::{InMemoryPresence, PresenceRegistry};
 use talktime_services::rate_limit::InMemoryRateLimiter;
-use talktime_services::secrets::OtpHasher;
+use talktime_services::secrets::{BankCipher, OtpHasher};
 use talktime_services::sms::{self, LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
@@ -26,6 +28,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     db: Db,
+    presence: Arc<dyn PresenceRegistry>,
     server: actix_web::dev::Server,
 }
 
@@ -45,6 +48,7 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?
             .port();
 
+        let presence: Arc<dyn PresenceRegistry> = Arc::new(InMemoryPresence::new());
         let state = AppState {
             db: db.clone(),
             auth: Arc::new(AuthService::new(
@@ -55,7 +59,8 @@ impl Application {
                 TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
                 OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
             )),
-            accounts: Arc::new(AccountService::new(db.clone())),
+            accounts: Arc::new(AccountService::new(db.clone(), BankCipher::new(&settings.secrets_key))),
+            catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
         };
         let http = HttpSettings {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
@@ -64,7 +69,7 @@ impl Application {
         };
         let server = talktime_transport::serve(listener, state, http)
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
-        Ok(Self { port, db, server })
+        Ok(Self { port, db, presence, server })
     }
 
     pub fn port(&self) -> u16 {
@@ -73,6 +78,11 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The presence registry the telecaller list reads (fed by the realtime endpoints).
+    pub fn presence(&self) -> Arc<dyn PresenceRegistry> {
+        self.presence.clone()
     }
 
     /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains in-flight requests.

@@ -119,3 +119,8 @@ mod tests {
         assert!("user".parse::<Role>().is_err());
     }
 }
+
+wire_enum!(
+    /// A telecaller's live state.
+    Presence { Online => "ONLINE", OnCall => "ON_CALL", Offline => "OFFLINE" }
+);

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod money;
 pub mod otp;
 pub mod phone;
+pub mod profile;
 
 /// A wire string that names no variant of an enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -115,3 +115,127 @@ pub async fn set_status(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// What completing a profile writes.
+#[derive(Debug, Clone)]
+pub struct CompletedProfile<'a> {
+    pub name: &'a str,
+    pub dob: NaiveDate,
+    pub gender: talktime_domain::account::Gender,
+    pub language: talktime_domain::account::Language,
+    pub profile: Option<talktime_domain::account::Avatar>,
+    pub role: talktime_domain::account::Role,
+    /// Required for telecallers: creates the PENDING application.
+    pub about: Option<&'a str>,
+}
+
+/// Completes a profile once: the update only matches an account whose profile is incomplete, so
+/// of two racing requests one wins and the other gets `None`. A role change bumps the token
+/// version, so tokens carrying the old role stop working.
+pub async fn complete_profile(
+    tx: &mut crate::Tx,
+    id: AccountId,
+    profile: &CompletedProfile<'_>,
+) -> Result<Option<Account>, RepoError> {
+    let done = sqlx::query(
+        "UPDATE accounts SET name = $2, dob = $3, gender = $4, language = $5, profile = $6, role = $7, \
+         token_version = token_version + CASE WHEN role <> $7 THEN 1 ELSE 0 END, updated_at = now() \
+         WHERE id = $1 AND (name IS NULL OR dob IS NULL)",
+    )
+    .bind(id.0)
+    .bind(profile.name)
+    .bind(profile.dob)
+    .bind(profile.gender.as_str())
+    .bind(profile.language.as_str())
+    .bind(profile.profile.map(|a| a.as_str()))
+    .bind(profile.role.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    if let Some(about) = profile.about {
+        sqlx::query(
+            "INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, 'PENDING') \
+             ON CONFLICT (account_id) DO UPDATE SET about = EXCLUDED.about, approval_status = 'PENDING', updated_at = now()",
+        )
+        .bind(id.0)
+        .bind(about)
+        .execute(&mut **tx)
+        .await?;
+    }
+    find_by_id(&mut **tx, id).await
+}
+
+/// Changes to a profile; `None` leaves a field as it is. `profile: Some(None)` clears the avatar.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileEdit<'a> {
+    pub name: Option<&'a str>,
+    pub language: Option<talktime_domain::account::Language>,
+    pub profile: Option<Option<talktime_domain::account::Avatar>>,
+    /// Telecallers only.
+    pub about: Option<&'a str>,
+}
+
+pub async fn edit_profile(
+    tx: &mut crate::Tx,
+    id: AccountId,
+    edit: &ProfileEdit<'_>,
+) -> Result<Option<Account>, RepoError> {
+    sqlx::query(
+        "UPDATE accounts SET name = COALESCE($2, name), language = COALESCE($3, language), \
+         profile = CASE WHEN $4 THEN $5 ELSE profile END, updated_at = now() WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(edit.name)
+    .bind(edit.language.map(|l| l.as_str()))
+    .bind(edit.profile.is_some())
+    .bind(edit.profile.flatten().map(|a| a.as_str()))
+    .execute(&mut **tx)
+    .await?;
+    if let Some(about) = edit.about {
+        sqlx::query("UPDATE telecaller_profiles SET about = $2, updated_at = now() WHERE account_id = $1")
+            .bind(id.0)
+            .bind(about)
+            .execute(&mut **tx)
+            .await?;
+    }
+    find_by_id(&mut **tx, id).await
+}
+
+/// What a rejected telecaller resubmits.
+#[derive(Debug, Clone)]
+pub struct Reapplication<'a> {
+    pub name: &'a str,
+    pub dob: NaiveDate,
+    pub language: talktime_domain::account::Language,
+    pub about: &'a str,
+}
+
+/// REJECTED → PENDING with the new details; `None` when the application is not REJECTED. The
+/// rejection note stays until an approval clears it.
+pub async fn reapply(
+    tx: &mut crate::Tx,
+    id: AccountId,
+    again: &Reapplication<'_>,
+) -> Result<Option<Account>, RepoError> {
+    let done = sqlx::query(
+        "UPDATE telecaller_profiles SET approval_status = 'PENDING', about = $2, updated_at = now() \
+         WHERE account_id = $1 AND approval_status = 'REJECTED'",
+    )
+    .bind(id.0)
+    .bind(again.about)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE accounts SET name = $2, dob = $3, language = $4, updated_at = now() WHERE id = $1")
+        .bind(id.0)
+        .bind(again.name)
+        .bind(again.dob)
+        .bind(again.language.as_str())
+        .execute(&mut **tx)
+        .await?;
+    find_by_id(&mut **tx, id).await
+}

@@ -6,10 +6,12 @@
 pub mod accounts;
 pub mod admins;
 pub mod app_config;
+pub mod bank;
 mod error;
 pub mod otp;
 pub mod plans;
 pub mod seed;
+pub mod telecallers;
 #[cfg(feature = "testing")]
 pub mod testing;
 

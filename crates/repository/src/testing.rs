@@ -69,3 +69,63 @@ pub async fn force_status(db: &Db, phone: &str, status: &str) -> Result<(), Repo
 pub async fn count_accounts(db: &Db) -> Result<i64, RepoError> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(db.pool()).await?)
 }
+
+/// A telecaller with a complete profile, straight into the tables (tests of other features do
+/// not need to go through the application and approval flow).
+pub async fn create_telecaller(
+    db: &Db,
+    phone: &str,
+    name: &str,
+    language: &str,
+    approval: &str,
+) -> Result<talktime_domain::ids::AccountId, RepoError> {
+    let id = talktime_domain::ids::AccountId::new();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
+         VALUES ($1, $2, 'TELECALLER', $3, DATE '1995-01-01', 'FEMALE', $4, 'avatar-1')",
+    )
+    .bind(id.0)
+    .bind(phone)
+    .bind(name)
+    .bind(language)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, $3)")
+        .bind(id.0)
+        .bind("I enjoy long conversations about films, food, travel and everything in between.")
+        .bind(approval)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Sets a telecaller's approval and note directly (the admin flow comes with the admin issue).
+pub async fn set_approval(
+    db: &Db,
+    id: talktime_domain::ids::AccountId,
+    approval: &str,
+    note: Option<&str>,
+) -> Result<(), RepoError> {
+    sqlx::query("UPDATE telecaller_profiles SET approval_status = $2, verification_notes = $3 WHERE account_id = $1")
+        .bind(id.0)
+        .bind(approval)
+        .bind(note)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The raw stored bank row: (account_number_enc, ifsc_code, account_holder_name).
+pub async fn raw_bank_row(
+    db: &Db,
+    id: talktime_domain::ids::AccountId,
+) -> Result<Option<(Vec<u8>, String, String)>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT account_number_enc, ifsc_code, account_holder_name FROM bank_details WHERE telecaller_id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(db.pool())
+    .await?)
+}

@@ -1,23 +1,217 @@
-//! Phone accounts: profiles and wallets as their owners see them.
+//! Phone accounts: profiles, telecaller applications, bank details and wallets as their owners
+//! see them.
 
+use chrono::{NaiveDate, Utc};
+use talktime_domain::account::{Account, ApprovalStatus, Avatar, Gender, Language, Role};
 use talktime_domain::ids::AccountId;
 use talktime_domain::money::Coins;
-use talktime_repository::Db;
+use talktime_domain::profile::{self, BankDetails, FieldRule};
+use talktime_repository::accounts::{self, CompletedProfile, ProfileEdit, Reapplication};
+use talktime_repository::bank::{self, StoredBankDetails};
+use talktime_repository::{Db, RepoError};
 
 use crate::ServiceError;
+use crate::secrets::BankCipher;
+
+/// `/users/complete-profile`, already shaped by the transport.
+#[derive(Debug, Clone)]
+pub struct CompleteProfile {
+    pub name: String,
+    pub dob: NaiveDate,
+    pub gender: Gender,
+    pub language: Language,
+    pub role: Role,
+    pub about: Option<String>,
+    pub profile: Option<Avatar>,
+}
+
+/// `/users/edit-profile` and `/telecaller/edit-profile`: `None` leaves a field unchanged;
+/// `profile: Some(None)` clears the avatar.
+#[derive(Debug, Clone, Default)]
+pub struct EditProfile {
+    pub name: Option<String>,
+    pub language: Option<Language>,
+    pub profile: Option<Option<Avatar>>,
+    pub about: Option<String>,
+}
+
+/// `/telecaller/reapply`.
+#[derive(Debug, Clone)]
+pub struct Reapply {
+    pub name: String,
+    pub dob: NaiveDate,
+    pub language: Language,
+    pub about: String,
+}
 
 pub struct AccountService {
-    #[allow(dead_code)] // read by the wallet queries that come with the ledger
     db: Db,
+    bank_cipher: BankCipher,
+}
+
+fn broken(rule: FieldRule) -> ServiceError {
+    ServiceError::invalid_field(rule.field, "validation_error", rule.message)
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Telecaller routes other than reapply need an approved application.
+pub fn require_approved(account: &Account) -> Result<(), ServiceError> {
+    match account.approval_status() {
+        Some(ApprovalStatus::Approved) => Ok(()),
+        _ => Err(ServiceError::forbidden("telecaller_not_approved", "Your telecaller profile is not approved")),
+    }
 }
 
 impl AccountService {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, bank_cipher: BankCipher) -> Self {
+        Self { db, bank_cipher }
     }
 
     /// The account's wallet balance. Until the ledger exists no coin can be held, so it is zero.
     pub async fn balance(&self, _account: AccountId) -> Result<Coins, ServiceError> {
         Ok(Coins(0))
     }
+
+    /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an
+    /// `about`) files a PENDING application; the wallet is untouched.
+    pub async fn complete_profile(&self, account: &Account, input: CompleteProfile) -> Result<Account, ServiceError> {
+        if account.is_profile_complete() {
+            return Err(already_complete());
+        }
+        let name = profile::parse_name(&input.name, false).map_err(broken)?;
+        let dob = profile::check_dob(input.dob, today()).map_err(broken)?;
+        let about = match (input.role, input.about.as_deref()) {
+            (Role::Telecaller, None) => {
+                return Err(ServiceError::invalid_field("about", "validation_error", "is required for telecallers"));
+            }
+            (Role::Telecaller, Some(about)) => Some(profile::parse_about(about).map_err(broken)?),
+            (_, Some(_)) => {
+                return Err(ServiceError::invalid_field("about", "validation_error", "is only for telecallers"));
+            }
+            (_, None) => None,
+        };
+        if input.role == Role::Telecaller && input.gender != Gender::Female {
+            return Err(ServiceError::invalid_field(
+                "gender",
+                "telecaller_must_be_female",
+                "Only women can become telecallers",
+            ));
+        }
+        if input.role == Role::Admin {
+            return Err(ServiceError::invalid_field("role", "validation_error", "must be USER or TELECALLER"));
+        }
+        let mut tx = self.db.begin().await?;
+        let completed = CompletedProfile {
+            name: &name,
+            dob,
+            gender: input.gender,
+            language: input.language,
+            profile: input.profile,
+            role: input.role,
+            about: about.as_deref(),
+        };
+        let updated =
+            accounts::complete_profile(&mut tx, account.id, &completed).await?.ok_or_else(already_complete)?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(updated)
+    }
+
+    /// A user's own edits (telecallers use [`Self::edit_telecaller_profile`]).
+    pub async fn edit_user_profile(&self, account: &Account, edit: EditProfile) -> Result<Account, ServiceError> {
+        if !account.is_profile_complete() {
+            return Err(ServiceError::invalid("profile_incomplete", "Complete your profile first"));
+        }
+        self.apply_edit(account, edit).await
+    }
+
+    /// An approved telecaller's edits, `about` included.
+    pub async fn edit_telecaller_profile(&self, account: &Account, edit: EditProfile) -> Result<Account, ServiceError> {
+        require_approved(account)?;
+        self.apply_edit(account, edit).await
+    }
+
+    async fn apply_edit(&self, account: &Account, edit: EditProfile) -> Result<Account, ServiceError> {
+        if edit.name.is_none() && edit.language.is_none() && edit.profile.is_none() && edit.about.is_none() {
+            return Err(ServiceError::invalid("validation_error", "Give at least one field to change"));
+        }
+        let name = edit.name.as_deref().map(|n| profile::parse_name(n, true)).transpose().map_err(broken)?;
+        let about = edit.about.as_deref().map(profile::parse_about).transpose().map_err(broken)?;
+        let mut tx = self.db.begin().await?;
+        let changes = ProfileEdit {
+            name: name.as_deref(),
+            language: edit.language,
+            profile: edit.profile,
+            about: about.as_deref(),
+        };
+        let updated = accounts::edit_profile(&mut tx, account.id, &changes).await?.ok_or_else(gone)?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(updated)
+    }
+
+    /// A rejected telecaller applies again: back to PENDING with the new details.
+    pub async fn reapply(&self, account: &Account, input: Reapply) -> Result<Account, ServiceError> {
+        let not_rejected = || ServiceError::conflict("not_rejected", "Only a rejected application can be resubmitted");
+        if account.approval_status() != Some(ApprovalStatus::Rejected) {
+            return Err(not_rejected());
+        }
+        let name = profile::parse_name(&input.name, false).map_err(broken)?;
+        let dob = profile::check_dob(input.dob, today()).map_err(broken)?;
+        let about = profile::parse_about(&input.about).map_err(broken)?;
+        let mut tx = self.db.begin().await?;
+        let again = Reapplication { name: &name, dob, language: input.language, about: &about };
+        let updated = accounts::reapply(&mut tx, account.id, &again).await?.ok_or_else(not_rejected)?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(updated)
+    }
+
+    /// The telecaller's own bank details, account number in full.
+    pub async fn bank_details(&self, account: &Account) -> Result<Option<BankDetails>, ServiceError> {
+        require_approved(account)?;
+        let Some(stored) = bank::find(self.db.pool(), account.id).await? else { return Ok(None) };
+        let account_number = self.bank_cipher.open(account.id, &stored.account_number_enc)?;
+        Ok(Some(BankDetails {
+            account_number,
+            ifsc_code: stored.ifsc_code,
+            account_holder_name: stored.account_holder_name,
+        }))
+    }
+
+    /// Adds or replaces the bank details; the account number is stored encrypted.
+    pub async fn save_bank_details(
+        &self,
+        account: &Account,
+        details: BankDetails,
+    ) -> Result<BankDetails, ServiceError> {
+        require_approved(account)?;
+        let stored = StoredBankDetails {
+            account_number_enc: self.bank_cipher.seal(account.id, &details.account_number)?,
+            account_number_len: i32::try_from(details.account_number.len()).unwrap_or(i32::MAX),
+            account_last4: details.last4().to_owned(),
+            ifsc_code: details.ifsc_code.clone(),
+            account_holder_name: details.account_holder_name.clone(),
+            updated_at: Utc::now(),
+        };
+        bank::upsert(self.db.pool(), account.id, &stored).await?;
+        Ok(details)
+    }
+
+    pub async fn delete_bank_details(&self, account: &Account) -> Result<(), ServiceError> {
+        require_approved(account)?;
+        if bank::delete(self.db.pool(), account.id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::not_found("bank_details_not_found", "No bank details saved"))
+        }
+    }
+}
+
+fn already_complete() -> ServiceError {
+    ServiceError::conflict("profile_already_complete", "Your profile is already complete")
+}
+
+fn gone() -> ServiceError {
+    ServiceError::unauthorized("token_revoked", "This account no longer exists")
 }

@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod catalog;
 mod error;
+pub mod presence;
 pub mod rate_limit;
 pub mod secrets;
 pub mod sms;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use talktime_services::Db;
 use talktime_services::accounts::AccountService;
 use talktime_services::auth::AuthService;
+use talktime_services::catalog::CatalogService;
 
 pub use client_ip::TrustedProxies;
 pub use server::{HttpSettings, serve};
@@ -24,4 +25,5 @@ pub struct AppState {
     pub db: Db,
     pub auth: Arc<AuthService>,
     pub accounts: Arc<AccountService>,
+    pub catalog: Arc<CatalogService>,
 }

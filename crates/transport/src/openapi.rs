@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, health, users};
+use crate::routes::{auth, health, telecaller, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,12 +20,25 @@ use crate::routes::{auth, health, users};
         auth::verify,
         auth::logout,
         users::me,
+        users::complete_profile,
+        users::edit_profile,
+        users::plans,
+        users::favorites,
+        users::add_favorite,
+        users::remove_favorite,
+        users::telecallers,
+        telecaller::edit_profile,
+        telecaller::reapply,
+        telecaller::get_bank_details,
+        telecaller::save_bank_details,
+        telecaller::delete_bank_details,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     modifiers(&Security),
     tags(
         (name = "auth", description = "Phone login with one-time codes"),
-        (name = "users", description = "A phone account's own data"),
+        (name = "users", description = "A phone account's own data, plans, favorites and the telecaller list"),
+        (name = "telecaller", description = "A telecaller's profile, application and bank details"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

@@ -84,3 +84,82 @@ impl ProfileView {
         }
     }
 }
+
+/// A coin plan as users see it. `amount` is in rupees.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    /// Price in rupees before the discount.
+    pub amount: f64,
+    pub coins: i64,
+    pub discount_percentage: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<talktime_services::catalog::Plan> for PlanView {
+    fn from(plan: talktime_services::catalog::Plan) -> Self {
+        Self {
+            id: plan.id.0,
+            amount: talktime_domain::money::Paise(plan.amount_paise).as_rupees(),
+            coins: plan.coins,
+            discount_percentage: plan.discount_percentage,
+            created_at: plan.created_at,
+        }
+    }
+}
+
+/// A telecaller in a user's listing.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelecallerCardView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub name: Option<String>,
+    #[schema(value_type = Option<String>, example = "avatar-2")]
+    pub profile: Option<talktime_domain::account::Avatar>,
+    #[schema(value_type = Option<String>, example = "hindi")]
+    pub language: Option<talktime_domain::account::Language>,
+    pub about: String,
+    /// `ONLINE`, `ON_CALL` or `OFFLINE`, live.
+    #[schema(value_type = String, example = "ONLINE")]
+    pub presence: talktime_domain::account::Presence,
+    /// In `/users/telecallers` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_favorite: Option<bool>,
+}
+
+impl TelecallerCardView {
+    pub fn new(listed: talktime_services::catalog::ListedTelecaller, with_favorite: bool) -> Self {
+        let card = listed.card;
+        Self {
+            id: card.id.0,
+            name: card.name,
+            profile: card.profile,
+            language: card.language,
+            about: card.about,
+            presence: listed.presence,
+            is_favorite: with_favorite.then_some(card.is_favorite),
+        }
+    }
+}
+
+/// Bank details as their owner sees them (full account number).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BankDetailsView {
+    pub account_number: String,
+    pub ifsc_code: String,
+    pub account_holder_name: String,
+}
+
+impl From<talktime_domain::profile::BankDetails> for BankDetailsView {
+    fn from(details: talktime_domain::profile::BankDetails) -> Self {
+        Self {
+            account_number: details.account_number,
+            ifsc_code: details.ifsc_code,
+            account_holder_name: details.account_holder_name,
+        }
+    }
+}

@@ -24,6 +24,9 @@ pub struct TestApp {
     /// Receives the SMS webhook (`{phone, message}`).
     pub sms: FakeServer,
     pub client: reqwest::Client,
+    /// The registry the telecaller list reads; tests set presence here until the realtime
+    /// endpoints feed it.
+    pub presence: std::sync::Arc<dyn talktime_services::presence::PresenceRegistry>,
 }
 
 /// The real application with the test defaults.
@@ -56,6 +59,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let settings = Settings::from_vars(vars).expect("valid test settings");
     let app = Application::build_with_db(settings, database.db.clone()).expect("build the application");
     let port = app.port();
+    let presence = app.presence();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -64,6 +68,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         db_url: database.url,
         sms,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        presence,
     }
 }
 
@@ -141,6 +146,17 @@ impl TestApp {
         Reply::read(request.send().await.expect("request")).await
     }
 
+    pub async fn patch_auth(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let request =
+            self.client.patch(self.url(path)).bearer_auth(token).header("x-forwarded-for", fresh_ip()).json(body);
+        Reply::read(request.send().await.expect("request")).await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> Reply {
+        let request = self.client.delete(self.url(path)).bearer_auth(token).header("x-forwarded-for", fresh_ip());
+        Reply::read(request.send().await.expect("request")).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         Reply::read(self.client.get(self.url(path)).send().await.expect("request")).await
     }
@@ -174,6 +190,57 @@ impl TestApp {
         (token, reply.body["user"].clone())
     }
 }
+
+/// A logged-in account: its token and id.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub id: String,
+    pub phone: String,
+}
+
+impl TestApp {
+    /// A new USER with a complete profile.
+    pub async fn user(&self) -> Session {
+        let phone = fresh_phone();
+        let (token, user) = self.login(&phone).await;
+        self.patch_auth(
+            "/users/complete-profile",
+            &token,
+            &json!({ "name": "Ravi Kumar", "dob": "1995-05-10", "gender": "MALE", "language": "hindi", "role": "USER" }),
+        )
+        .await
+        .assert(200);
+        Session { token, id: user["_id"].as_str().expect("id").to_owned(), phone }
+    }
+
+    /// A new telecaller who applied through the API; approved when `approve`.
+    pub async fn telecaller(&self, approve: bool) -> Session {
+        let phone = fresh_phone();
+        let (token, user) = self.login(&phone).await;
+        let reply = self
+            .patch_auth(
+                "/users/complete-profile",
+                &token,
+                &json!({
+                    "name": "Asha Rao", "dob": "1996-02-11", "gender": "FEMALE", "language": "english",
+                    "role": "TELECALLER", "about": ABOUT,
+                }),
+            )
+            .await;
+        reply.assert(200);
+        let id = user["_id"].as_str().expect("id").to_owned();
+        if approve {
+            talktime_repository::testing::set_approval(&self.db, id.parse().expect("uuid"), "APPROVED", None)
+                .await
+                .expect("approve");
+        }
+        Session { token: reply.body["token"].as_str().expect("new token").to_owned(), id, phone }
+    }
+}
+
+/// An `about` of valid length.
+pub const ABOUT: &str = "I love talking about books, music and travel. Happy to listen and share stories.";
 
 /// The first run of 4+ digits in an SMS text.
 pub fn code_in(message: &str) -> String {

@@ -3,10 +3,16 @@
 pub(crate) mod auth;
 pub(crate) mod docs;
 pub(crate) mod health;
+mod rules;
+pub(crate) mod telecaller;
 pub(crate) mod users;
 
 use actix_web::web::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.configure(health::configure).configure(docs::configure).configure(auth::configure).configure(users::configure);
+    cfg.configure(health::configure)
+        .configure(docs::configure)
+        .configure(auth::configure)
+        .configure(users::configure)
+        .configure(telecaller::configure);
 }

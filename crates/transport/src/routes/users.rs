@@ -1,14 +1,34 @@
-//! `/users`: what a phone account does about itself.
+//! `/users`: a phone account's own profile, plans, favorites and the telecaller list.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use talktime_domain::account::{Avatar, Gender, Language, Role};
+use talktime_domain::ids::AccountId;
+use talktime_domain::profile;
+use talktime_services::accounts::{CompleteProfile, EditProfile};
+use talktime_services::catalog::FavoriteAdded;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
+use super::rules::{Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed};
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::CurrentAccount;
-use crate::views::{Envelope, ProfileView, ok};
+use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::extract::{CurrentAccount, CurrentUser, ValidJson, ValidQuery};
+use crate::views::{Envelope, PlanView, ProfileView, TelecallerCardView, ok};
+
+const FAVORITES_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
+const TELECALLERS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(me);
+    cfg.service(me)
+        .service(complete_profile)
+        .service(edit_profile)
+        .service(plans)
+        .service(favorites)
+        .service(add_favorite)
+        .service(remove_favorite)
+        .service(telecallers);
 }
 
 /// The caller's profile (users and telecallers).
@@ -21,4 +41,273 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     let balance = state.accounts.balance(account.0.id).await?.0;
     Ok(ok("Profile fetched successfully", ProfileView::new(account.0, balance)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteProfileRequest {
+    /// 3–50 characters.
+    #[garde(custom(name_rule))]
+    pub name: String,
+    /// `YYYY-MM-DD`; at least 18 years ago.
+    #[garde(custom(dob_rule))]
+    #[schema(example = "1998-04-21")]
+    pub dob: String,
+    /// `MALE`, `FEMALE` or `OTHER`.
+    #[garde(custom(one_of::<Gender>))]
+    pub gender: String,
+    #[garde(custom(one_of::<Language>))]
+    #[schema(example = "hindi")]
+    pub language: String,
+    /// `USER` or `TELECALLER` (telecallers must be `FEMALE`).
+    #[garde(custom(role_rule))]
+    pub role: String,
+    /// 50–500 characters; required for `TELECALLER`, refused for `USER`.
+    #[garde(inner(custom(about_rule)))]
+    pub about: Option<String>,
+    /// Optional avatar `avatar-1` … `avatar-8`.
+    #[garde(inner(custom(one_of::<Avatar>)))]
+    pub profile: Option<String>,
+}
+
+fn role_rule(value: &str, _: &()) -> garde::Result {
+    match value {
+        "USER" | "TELECALLER" => Ok(()),
+        _ => Err(garde::Error::new("must be USER or TELECALLER")),
+    }
+}
+
+/// `data` is the profile; `token` is present when the role changed (the old token no longer works).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompleteProfileResponse {
+    pub success: bool,
+    pub message: String,
+    pub data: ProfileView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// Complete a new account's profile, once. Choosing TELECALLER files a PENDING application.
+#[utoipa::path(patch, path = "/users/complete-profile", tag = "users", security(("bearer" = [])),
+    request_body = CompleteProfileRequest, responses(
+    (status = 200, body = CompleteProfileResponse),
+    (status = 400, description = "Validation, under 18, telecaller not female, about rules", body = ErrorBody),
+    (status = 409, description = "Already complete", body = ErrorBody),
+))]
+#[patch("/users/complete-profile")]
+pub(crate) async fn complete_profile(
+    state: web::Data<AppState>,
+    account: CurrentAccount,
+    body: ValidJson<CompleteProfileRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let input = CompleteProfile {
+        name: body.name,
+        dob: profile::parse_dob(&body.dob)
+            .map_err(|e| ApiError::validation(vec![FieldError { field: "dob".into(), message: e.message }]))?,
+        gender: parsed("gender", &body.gender)?,
+        language: parsed("language", &body.language)?,
+        role: parsed::<Role>("role", &body.role)?,
+        about: body.about,
+        profile: body.profile.as_deref().map(|p| parsed("profile", p)).transpose()?,
+    };
+    let before = account.0.role;
+    let updated = state.accounts.complete_profile(&account.0, input).await?;
+    let token = (updated.role != before).then(|| state.auth.token_for(&updated)).transpose()?;
+    let balance = state.accounts.balance(updated.id).await?.0;
+    Ok(HttpResponse::Ok().json(CompleteProfileResponse {
+        success: true,
+        message: "Profile completed successfully".to_owned(),
+        data: ProfileView::new(updated, balance),
+        token,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditUserProfileRequest {
+    /// 3–50 letters and spaces.
+    #[garde(inner(custom(letters_name_rule)))]
+    pub name: Option<String>,
+    #[garde(inner(custom(one_of::<Language>)))]
+    pub language: Option<String>,
+    /// An avatar, or `null` to clear it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<String>)]
+    pub profile: Option<Option<String>>,
+}
+
+/// Turns the tri-state `profile` field into the edit.
+pub(crate) fn avatar_edit(profile: Option<Option<String>>) -> Result<Option<Option<Avatar>>, ApiError> {
+    profile.map(|inner| inner.as_deref().map(|p| parsed::<Avatar>("profile", p)).transpose()).transpose()
+}
+
+/// Edit a user's name, language or avatar (at least one).
+#[utoipa::path(patch, path = "/users/edit-profile", tag = "users", security(("bearer" = [])),
+    request_body = EditUserProfileRequest, responses(
+    (status = 200, body = Envelope<ProfileView>),
+    (status = 400, body = ErrorBody),
+    (status = 403, description = "Not a USER", body = ErrorBody),
+))]
+#[patch("/users/edit-profile")]
+pub(crate) async fn edit_profile(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ValidJson<EditUserProfileRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let edit = EditProfile {
+        name: body.name,
+        language: body.language.as_deref().map(|l| parsed("language", l)).transpose()?,
+        profile: avatar_edit(body.profile)?,
+        about: None,
+    };
+    let updated = state.accounts.edit_user_profile(&user.0, edit).await?;
+    let balance = state.accounts.balance(updated.id).await?.0;
+    Ok(ok("Profile updated successfully", ProfileView::new(updated, balance)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlansView {
+    pub plans: Vec<PlanView>,
+    pub is_first_recharge: bool,
+}
+
+/// Active plans by price.
+#[utoipa::path(get, path = "/users/plans", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = Envelope<PlansView>),
+    (status = 403, body = ErrorBody),
+))]
+#[get("/users/plans")]
+pub(crate) async fn plans(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let (plans, is_first_recharge) = state.catalog.plans(&user.0).await?;
+    let plans = plans.into_iter().map(PlanView::from).collect();
+    Ok(ok("Plans fetched successfully", PlansView { plans, is_first_recharge }))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// ≥ 1, default 1.
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    /// 1–50.
+    #[garde(inner(range(min = 1, max = 50)))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FavoritesView {
+    pub favorites: Vec<TelecallerCardView>,
+    pub has_more: bool,
+}
+
+/// The user's saved telecallers (approved and active), newest saved first.
+#[utoipa::path(get, path = "/users/favorites", tag = "users", security(("bearer" = [])), params(PageQuery), responses(
+    (status = 200, body = Envelope<FavoritesView>),
+    (status = 400, body = ErrorBody),
+))]
+#[get("/users/favorites")]
+pub(crate) async fn favorites(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = FAVORITES_PAGING.request(query.0.page, query.0.limit);
+    let found = state.catalog.favorites(&user.0, page).await?;
+    let favorites = found.favorites.into_iter().map(|t| TelecallerCardView::new(t, false)).collect();
+    Ok(ok("Favorites fetched successfully", FavoritesView { favorites, has_more: found.has_more }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FavoriteView {
+    pub telecaller_id: Uuid,
+    pub is_favorite: bool,
+}
+
+/// Save a telecaller (at most 50).
+#[utoipa::path(post, path = "/users/favorites/{telecallerId}", tag = "users", security(("bearer" = [])),
+    params(("telecallerId" = Uuid, Path)), responses(
+    (status = 200, description = "Saved, or already saved", body = Envelope<FavoriteView>),
+    (status = 400, description = "Yourself, unavailable telecaller, or 50 already", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+))]
+#[post("/users/favorites/{telecallerId}")]
+pub(crate) async fn add_favorite(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let telecaller = AccountId(path.into_inner());
+    let outcome = state.catalog.add_favorite(&user.0, telecaller).await?;
+    let message = match outcome {
+        FavoriteAdded::AlreadySaved => "Telecaller is already in your favorites",
+        _ => "Added to favorites",
+    };
+    Ok(ok(message, FavoriteView { telecaller_id: telecaller.0, is_favorite: true }))
+}
+
+/// Remove a saved telecaller (idempotent).
+#[utoipa::path(delete, path = "/users/favorites/{telecallerId}", tag = "users", security(("bearer" = [])),
+    params(("telecallerId" = Uuid, Path)), responses((status = 200, body = Envelope<FavoriteView>)))]
+#[delete("/users/favorites/{telecallerId}")]
+pub(crate) async fn remove_favorite(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let telecaller = AccountId(path.into_inner());
+    state.catalog.remove_favorite(&user.0, telecaller).await?;
+    Ok(ok("Removed from favorites", FavoriteView { telecaller_id: telecaller.0, is_favorite: false }))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TelecallersQuery {
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 50)))]
+    pub limit: Option<u32>,
+    /// Only telecallers speaking this language.
+    #[garde(inner(custom(one_of::<Language>)))]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelecallersView {
+    pub telecallers: Vec<TelecallerCardView>,
+    pub has_more: bool,
+    /// Coins per second a user pays for an audio call.
+    pub audio_call_charge: i64,
+    /// Coins per second a user pays for a video call.
+    pub video_call_charge: i64,
+}
+
+/// Approved, active telecallers who are online or on a call, ONLINE first. Page 1 fixes the order
+/// the later pages follow (see docs/rest.md).
+#[utoipa::path(get, path = "/users/telecallers", tag = "users", security(("bearer" = [])), params(TelecallersQuery),
+    responses((status = 200, body = Envelope<TelecallersView>), (status = 400, body = ErrorBody)))]
+#[get("/users/telecallers")]
+pub(crate) async fn telecallers(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: ValidQuery<TelecallersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = TELECALLERS_PAGING.request(query.page, query.limit);
+    let found = state.catalog.online_telecallers(&user.0, page, query.language.as_deref()).await?;
+    Ok(ok(
+        "Telecallers fetched successfully",
+        TelecallersView {
+            telecallers: found.telecallers.into_iter().map(|t| TelecallerCardView::new(t, true)).collect(),
+            has_more: found.has_more,
+            audio_call_charge: found.audio_call_charge,
+            video_call_charge: found.video_call_charge,
+        },
+    ))
 }

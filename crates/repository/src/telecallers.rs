@@ -1,0 +1,200 @@
+//! Telecallers as users see them: listings, favorites and the paging snapshots.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::ids::AccountId;
+use uuid::Uuid;
+
+use crate::{Executor, RepoError, parse_stored};
+
+/// An approved, active telecaller as listed to users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelecallerCard {
+    pub id: AccountId,
+    pub name: Option<String>,
+    pub profile: Option<talktime_domain::account::Avatar>,
+    pub language: Option<talktime_domain::account::Language>,
+    pub about: String,
+    pub is_favorite: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct CardRow {
+    id: Uuid,
+    name: Option<String>,
+    profile: Option<String>,
+    language: Option<String>,
+    about: String,
+    is_favorite: bool,
+}
+
+impl TryFrom<CardRow> for TelecallerCard {
+    type Error = RepoError;
+
+    fn try_from(row: CardRow) -> Result<Self, RepoError> {
+        Ok(Self {
+            id: AccountId(row.id),
+            name: row.name,
+            profile: row.profile.as_deref().map(|v| parse_stored("profile", v)).transpose()?,
+            language: row.language.as_deref().map(|v| parse_stored("language", v)).transpose()?,
+            about: row.about,
+            is_favorite: row.is_favorite,
+        })
+    }
+}
+
+/// The listable ones among `ids` (approved, active, optionally of one language), in no order.
+/// One query whatever the number of ids (primary-key lookups).
+pub async fn listable_among(
+    ex: impl Executor<'_>,
+    viewer: AccountId,
+    ids: &[Uuid],
+    language: Option<&str>,
+) -> Result<Vec<TelecallerCard>, RepoError> {
+    let rows: Vec<CardRow> = sqlx::query_as(
+        "SELECT a.id, a.name, a.profile, a.language, t.about, (f.user_id IS NOT NULL) AS is_favorite \
+         FROM accounts a \
+         JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
+         LEFT JOIN favorites f ON f.user_id = $1 AND f.telecaller_id = a.id \
+         WHERE a.id = ANY($2) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
+           AND ($3::text IS NULL OR a.language = $3)",
+    )
+    .bind(viewer.0)
+    .bind(ids)
+    .bind(language)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(TelecallerCard::try_from).collect()
+}
+
+/// Whether `id` is a telecaller, and if so whether users may see and call her.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    NotATelecaller,
+    Unavailable,
+    Listable,
+}
+
+pub async fn standing(ex: impl Executor<'_>, id: AccountId) -> Result<Standing, RepoError> {
+    let row: Option<(bool,)> = sqlx::query_as(
+        "SELECT (a.status = 'ACTIVE' AND t.approval_status = 'APPROVED') FROM accounts a \
+         JOIN telecaller_profiles t ON t.account_id = a.id WHERE a.id = $1 AND a.role = 'TELECALLER'",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?;
+    Ok(match row {
+        None => Standing::NotATelecaller,
+        Some((false,)) => Standing::Unavailable,
+        Some((true,)) => Standing::Listable,
+    })
+}
+
+/// Outcome of saving a favorite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FavoriteAdded {
+    Added,
+    AlreadySaved,
+    /// The user already has `cap` favorites.
+    Full,
+}
+
+/// Saves a favorite unless the user has `cap` already. The user's account row is locked for the
+/// count, so concurrent adds by one user queue up and the cap holds exactly.
+pub async fn add_favorite(
+    tx: &mut crate::Tx,
+    user: AccountId,
+    telecaller: AccountId,
+    cap: i64,
+) -> Result<FavoriteAdded, RepoError> {
+    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE").bind(user.0).execute(&mut **tx).await?;
+    let (count, present): (i64, bool) = sqlx::query_as(
+        "SELECT count(*), coalesce(bool_or(telecaller_id = $2), false) FROM favorites WHERE user_id = $1",
+    )
+    .bind(user.0)
+    .bind(telecaller.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    if present {
+        return Ok(FavoriteAdded::AlreadySaved);
+    }
+    if count >= cap {
+        return Ok(FavoriteAdded::Full);
+    }
+    sqlx::query("INSERT INTO favorites (user_id, telecaller_id) VALUES ($1, $2)")
+        .bind(user.0)
+        .bind(telecaller.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(FavoriteAdded::Added)
+}
+
+pub async fn remove_favorite(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId) -> Result<(), RepoError> {
+    sqlx::query("DELETE FROM favorites WHERE user_id = $1 AND telecaller_id = $2")
+        .bind(user.0)
+        .bind(telecaller.0)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_favorites(ex: impl Executor<'_>, user: AccountId) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM favorites WHERE user_id = $1").bind(user.0).fetch_one(ex).await?)
+}
+
+/// A page of the user's listable favorites, newest saved first (index `favorites_listing_idx`).
+/// Fetches `limit + 1` rows so the caller knows whether more follow.
+pub async fn favorites_page(
+    ex: impl Executor<'_>,
+    user: AccountId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TelecallerCard>, RepoError> {
+    let rows: Vec<CardRow> = sqlx::query_as(
+        "SELECT a.id, a.name, a.profile, a.language, t.about, true AS is_favorite \
+         FROM favorites f \
+         JOIN accounts a ON a.id = f.telecaller_id AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
+         JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
+         WHERE f.user_id = $1 ORDER BY f.created_at DESC, f.telecaller_id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(user.0)
+    .bind(limit + 1)
+    .bind(offset)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(TelecallerCard::try_from).collect()
+}
+
+/// The ordered ids a user's page 1 showed, and for which language filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSnapshot {
+    pub language: Option<String>,
+    pub ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn save_snapshot(
+    ex: impl Executor<'_>,
+    user: AccountId,
+    language: Option<&str>,
+    ids: &[Uuid],
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "INSERT INTO telecaller_list_snapshots (user_id, language, ids, created_at) VALUES ($1, $2, $3, now()) \
+         ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, ids = EXCLUDED.ids, created_at = now()",
+    )
+    .bind(user.0)
+    .bind(language)
+    .bind(ids)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn load_snapshot(ex: impl Executor<'_>, user: AccountId) -> Result<Option<ListSnapshot>, RepoError> {
+    let row: Option<(Option<String>, Vec<Uuid>, DateTime<Utc>)> =
+        sqlx::query_as("SELECT language, ids, created_at FROM telecaller_list_snapshots WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_optional(ex)
+            .await?;
+    Ok(row.map(|(language, ids, created_at)| ListSnapshot { language, ids, created_at }))
+}

@@ -1,0 +1,180 @@
+//! `/telecaller`: a telecaller's own profile, application and bank details.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use garde::Validate;
+use serde::Deserialize;
+use talktime_domain::account::Language;
+use talktime_domain::profile::{self, BankDetails};
+use talktime_services::accounts::{EditProfile, Reapply};
+use utoipa::ToSchema;
+
+use super::rules::{about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed};
+use super::users::avatar_edit;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::extract::{CurrentTelecaller, ValidJson};
+use crate::views::{BankDetailsView, Envelope, ProfileView, ok};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(edit_profile)
+        .service(reapply)
+        .service(get_bank_details)
+        .service(save_bank_details)
+        .service(delete_bank_details);
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditTelecallerProfileRequest {
+    /// 3–50 letters and spaces.
+    #[garde(inner(custom(letters_name_rule)))]
+    pub name: Option<String>,
+    #[garde(inner(custom(one_of::<Language>)))]
+    pub language: Option<String>,
+    /// An avatar, or `null` to clear it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<String>)]
+    pub profile: Option<Option<String>>,
+    /// 50–500 characters.
+    #[garde(inner(custom(about_rule)))]
+    pub about: Option<String>,
+}
+
+/// Edit an approved telecaller's name, language, avatar or about (at least one).
+#[utoipa::path(patch, path = "/telecaller/edit-profile", tag = "telecaller", security(("bearer" = [])),
+    request_body = EditTelecallerProfileRequest, responses(
+    (status = 200, body = Envelope<ProfileView>),
+    (status = 400, body = ErrorBody),
+    (status = 403, description = "Not an approved telecaller", body = ErrorBody),
+))]
+#[patch("/telecaller/edit-profile")]
+pub(crate) async fn edit_profile(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    body: ValidJson<EditTelecallerProfileRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let edit = EditProfile {
+        name: body.name,
+        language: body.language.as_deref().map(|l| parsed::<Language>("language", l)).transpose()?,
+        profile: avatar_edit(body.profile)?,
+        about: body.about,
+    };
+    let updated = state.accounts.edit_telecaller_profile(&telecaller.0, edit).await?;
+    let balance = state.accounts.balance(updated.id).await?.0;
+    Ok(ok("Profile updated successfully", ProfileView::new(updated, balance)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReapplyRequest {
+    #[garde(custom(name_rule))]
+    pub name: String,
+    /// `YYYY-MM-DD`; at least 18 years ago.
+    #[garde(custom(dob_rule))]
+    pub dob: String,
+    #[garde(custom(one_of::<Language>))]
+    pub language: String,
+    /// 50–500 characters.
+    #[garde(custom(about_rule))]
+    pub about: String,
+}
+
+/// Resubmit a rejected application: back to PENDING. The rejection note stays visible until an
+/// approval clears it.
+#[utoipa::path(patch, path = "/telecaller/reapply", tag = "telecaller", security(("bearer" = [])),
+    request_body = ReapplyRequest, responses(
+    (status = 200, body = Envelope<ProfileView>),
+    (status = 400, body = ErrorBody),
+    (status = 409, description = "Not REJECTED", body = ErrorBody),
+))]
+#[patch("/telecaller/reapply")]
+pub(crate) async fn reapply(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    body: ValidJson<ReapplyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let input = Reapply {
+        name: body.name,
+        dob: profile::parse_dob(&body.dob)
+            .map_err(|e| ApiError::validation(vec![FieldError { field: "dob".into(), message: e.message }]))?,
+        language: parsed("language", &body.language)?,
+        about: body.about,
+    };
+    let updated = state.accounts.reapply(&telecaller.0, input).await?;
+    let balance = state.accounts.balance(updated.id).await?.0;
+    Ok(ok("Application resubmitted for review", ProfileView::new(updated, balance)))
+}
+
+/// The telecaller's bank details (full account number), or `data: null`.
+#[utoipa::path(get, path = "/telecaller/bank-details", tag = "telecaller", security(("bearer" = [])), responses(
+    (status = 200, body = Envelope<Option<BankDetailsView>>),
+    (status = 403, body = ErrorBody),
+))]
+#[get("/telecaller/bank-details")]
+pub(crate) async fn get_bank_details(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+) -> Result<HttpResponse, ApiError> {
+    let details = state.accounts.bank_details(&telecaller.0).await?;
+    Ok(ok("Bank details fetched successfully", details.map(BankDetailsView::from)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BankDetailsRequest {
+    /// 9–18 digits.
+    #[garde(length(min = 1, max = 64))]
+    pub account_number: String,
+    /// IFSC, e.g. `HDFC0001234` (trimmed and upper-cased before checking).
+    #[garde(length(min = 1, max = 64))]
+    pub ifsc_code: String,
+    /// 3–100 letters and spaces.
+    #[garde(length(min = 1, max = 200))]
+    pub account_holder_name: String,
+}
+
+/// Add or replace the bank details (stored encrypted).
+#[utoipa::path(post, path = "/telecaller/bank-details", tag = "telecaller", security(("bearer" = [])),
+    request_body = BankDetailsRequest, responses(
+    (status = 201, body = Envelope<BankDetailsView>),
+    (status = 400, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+))]
+#[post("/telecaller/bank-details")]
+pub(crate) async fn save_bank_details(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    body: ValidJson<BankDetailsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let details =
+        BankDetails::parse(&body.account_number, &body.ifsc_code, &body.account_holder_name).map_err(|rules| {
+            ApiError::validation(
+                rules.into_iter().map(|r| FieldError { field: r.field.to_owned(), message: r.message }).collect(),
+            )
+        })?;
+    let saved = state.accounts.save_bank_details(&telecaller.0, details).await?;
+    Ok(HttpResponse::Created().json(Envelope {
+        success: true,
+        message: "Bank details saved successfully".to_owned(),
+        data: BankDetailsView::from(saved),
+    }))
+}
+
+/// Remove the bank details (404 when there are none).
+#[utoipa::path(delete, path = "/telecaller/bank-details", tag = "telecaller", security(("bearer" = [])), responses(
+    (status = 200, body = Envelope<Option<String>>),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "A withdrawal is pending", body = ErrorBody),
+))]
+#[delete("/telecaller/bank-details")]
+pub(crate) async fn delete_bank_details(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+) -> Result<HttpResponse, ApiError> {
+    state.accounts.delete_bank_details(&telecaller.0).await?;
+    Ok(ok("Bank details removed", Option::<String>::None))
+}
