@@ -69,6 +69,11 @@ pub struct Settings {
     pub secrets_key: Vec<u8>,
     pub ring_timeout: Duration,
     pub reconnect_grace: Duration,
+    /// How often the payment reconciler runs, how old a PENDING order must be before it asks the
+    /// gateway, and when an unpaid order becomes FAILED.
+    pub reconcile_interval: Duration,
+    pub reconcile_min_age: Duration,
+    pub order_expiry: Duration,
 }
 
 /// Every problem found, so an operator fixes them all in one go.
@@ -304,6 +309,11 @@ impl Settings {
         let ring_timeout = Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
         let reconnect_grace = Duration::from_secs(v.parsed("RECONNECT_GRACE_SECS", 20u64, "a number of seconds"));
 
+        let reconcile_interval =
+            Duration::from_millis(v.parsed("RECONCILE_INTERVAL_MS", 60_000u64, "milliseconds").max(10));
+        let reconcile_min_age = Duration::from_secs(v.parsed("RECONCILE_MIN_AGE_SECS", 300u64, "a number of seconds"));
+        let order_expiry = Duration::from_secs(v.parsed("ORDER_EXPIRY_SECS", 86_400u64, "a number of seconds"));
+
         let settings = Settings {
             env,
             bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
@@ -341,6 +351,9 @@ impl Settings {
             secrets_key,
             ring_timeout,
             reconnect_grace,
+            reconcile_interval,
+            reconcile_min_age,
+            order_expiry,
         };
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }
     }

@@ -7,14 +7,17 @@ use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
 use talktime_services::auth::{AuthService, OtpSettings};
 use talktime_services::catalog::CatalogService;
+use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
+use talktime_services::payments::{PaymentService, ReconcilerSettings};
 use talktime_services::presence::{InMemoryPresence, PresenceRegistry};
 use talktime_services::rate_limit::InMemoryRateLimiter;
 use talktime_services::secrets::{BankCipher, OtpHasher};
-use talktime_services::sms::{self, LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
+use talktime_services::sms::{LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
+use talktime_services::wallet::WalletService;
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
-use crate::config::{Settings, SmsProvider};
+use crate::config::{PaymentGateway as GatewayChoice, Settings, SmsProvider};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -29,6 +32,7 @@ pub struct Application {
     port: u16,
     db: Db,
     presence: Arc<dyn PresenceRegistry>,
+    payments: Arc<PaymentService>,
     server: actix_web::dev::Server,
 }
 
@@ -49,18 +53,33 @@ impl Application {
             .port();
 
         let presence: Arc<dyn PresenceRegistry> = Arc::new(InMemoryPresence::new());
+        let limiter = Arc::new(InMemoryRateLimiter::new());
+        let bank_cipher = BankCipher::new(&settings.secrets_key);
+        let payments = Arc::new(PaymentService::new(
+            db.clone(),
+            payment_gateway(&settings),
+            limiter.clone(),
+            ReconcilerSettings {
+                interval: settings.reconcile_interval,
+                min_age: settings.reconcile_min_age,
+                expire_after: settings.order_expiry,
+            },
+        ));
+        tokio::spawn(payments.clone().run_reconciler());
         let state = AppState {
             db: db.clone(),
             auth: Arc::new(AuthService::new(
                 db.clone(),
                 sms_sender(&settings),
-                Arc::new(InMemoryRateLimiter::new()),
+                limiter.clone(),
                 OtpHasher::new(&settings.secrets_key),
                 TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
                 OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
             )),
-            accounts: Arc::new(AccountService::new(db.clone(), BankCipher::new(&settings.secrets_key))),
+            accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
+            payments: payments.clone(),
+            wallet: Arc::new(WalletService::new(db.clone(), limiter, bank_cipher)),
         };
         let http = HttpSettings {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
@@ -69,7 +88,7 @@ impl Application {
         };
         let server = talktime_transport::serve(listener, state, http)
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
-        Ok(Self { port, db, presence, server })
+        Ok(Self { port, db, presence, payments, server })
     }
 
     pub fn port(&self) -> u16 {
@@ -85,6 +104,11 @@ impl Application {
         self.presence.clone()
     }
 
+    /// The payment service, whose reconciler pass tests run on demand.
+    pub fn payments(&self) -> Arc<PaymentService> {
+        self.payments.clone()
+    }
+
     /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
@@ -92,7 +116,7 @@ impl Application {
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {
-    let client = sms::http_client();
+    let client = talktime_services::http_client();
     match settings.sms_provider {
         SmsProvider::Log => Arc::new(LogSms),
         SmsProvider::Webhook => Arc::new(WebhookSms::new(client, settings.sms_webhook_url.clone().unwrap_or_default())),
@@ -115,5 +139,27 @@ fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {
                 country_code: settings.sms_country_code.clone(),
             },
         )),
+    }
+}
+
+fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
+    match settings.payment_gateway {
+        GatewayChoice::Razorpay => Arc::new(RazorpayGateway::new(
+            talktime_services::http_client(),
+            RazorpayConfig {
+                api_base: settings.razorpay_api_base.clone(),
+                key_id: settings.razorpay_key_id.clone(),
+                key_secret: settings.razorpay_key_secret.clone(),
+                webhook_secret: settings.razorpay_webhook_secret.clone(),
+            },
+        )),
+        GatewayChoice::Sandbox => {
+            let secret = if settings.razorpay_webhook_secret.is_empty() {
+                "sandbox_webhook_secret".to_owned()
+            } else {
+                settings.razorpay_webhook_secret.clone()
+            };
+            Arc::new(SandboxGateway::new(secret))
+        }
     }
 }

@@ -1,4 +1,13 @@
-//! Coins and rupees. Coins are whole numbers; rupee amounts are kept in paise.
+//! Coins and rupees. Coins are whole numbers; rupee amounts are kept in paise. No floats.
+//!
+//! ```
+//! use talktime_domain::money::{discounted_price, withdrawal_amount, Paise};
+//!
+//! // ₹99.99 with 15% off is 8499.15 paise, rounded half up to 8499.
+//! assert_eq!(discounted_price(Paise(9999), 15), Paise(8499));
+//! // 1000 coins at 2.5 coins per rupee (250 hundredths) pay ₹400.
+//! assert_eq!(withdrawal_amount(1000, 250), Paise(40000));
+//! ```
 
 use serde::{Deserialize, Serialize};
 
@@ -13,8 +22,48 @@ pub struct Coins(pub i64);
 pub struct Paise(pub i64);
 
 impl Paise {
-    /// The amount in rupees for display (the admin panel shows rupees).
+    /// The amount in rupees for display (the clients show rupees).
     pub fn as_rupees(self) -> f64 {
         self.0 as f64 / 100.0
+    }
+}
+
+/// A plan's price after its discount percentage (0–99), rounded half up to the paisa.
+pub fn discounted_price(price: Paise, discount_percentage: i32) -> Paise {
+    let kept = i128::from(100 - discount_percentage.clamp(0, 100));
+    let scaled = i128::from(price.0) * kept; // hundredths of a paisa
+    Paise(i64::try_from((scaled + 50) / 100).unwrap_or(i64::MAX))
+}
+
+/// Rupees owed for a withdrawal of `coins` at `ratio_hundredths` coins per rupee (× 100),
+/// rounded down to the paisa: floor(coins × 100 ÷ ratio) paise.
+pub fn withdrawal_amount(coins: i64, ratio_hundredths: i64) -> Paise {
+    if ratio_hundredths <= 0 || coins <= 0 {
+        return Paise(0);
+    }
+    let paise = i128::from(coins) * 100 * 100 / i128::from(ratio_hundredths);
+    Paise(i64::try_from(paise).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discounts_round_half_up() {
+        assert_eq!(discounted_price(Paise(4900), 0), Paise(4900));
+        assert_eq!(discounted_price(Paise(9900), 10), Paise(8910));
+        assert_eq!(discounted_price(Paise(150), 33), Paise(101)); // 100.5 → 101
+        assert_eq!(discounted_price(Paise(149), 33), Paise(100)); // 99.83 → 100
+        assert_eq!(discounted_price(Paise(1), 50), Paise(1)); // 0.5 → 1
+        assert_eq!(discounted_price(Paise(3), 99), Paise(0)); // 0.03 → 0
+    }
+
+    #[test]
+    fn withdrawals_round_down() {
+        assert_eq!(withdrawal_amount(500, 100), Paise(50_000));
+        assert_eq!(withdrawal_amount(1, 300), Paise(33)); // 33.33 paise
+        assert_eq!(withdrawal_amount(100, 1), Paise(1_000_000)); // 0.01 coins per rupee
+        assert_eq!(withdrawal_amount(0, 100), Paise(0));
     }
 }

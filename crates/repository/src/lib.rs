@@ -8,12 +8,14 @@ pub mod admins;
 pub mod app_config;
 pub mod bank;
 mod error;
+pub mod ledger;
 pub mod otp;
 pub mod plans;
 pub mod seed;
 pub mod telecallers;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transactions;
 
 use std::time::Duration;
 

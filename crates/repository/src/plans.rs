@@ -52,3 +52,14 @@ pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> 
 pub async fn count(ex: impl Executor<'_>) -> Result<i64, RepoError> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(ex).await?)
 }
+
+/// An active, not deleted plan.
+pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Plan>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT id, amount_paise, coins, discount_percentage, is_active, deleted_at, created_at FROM plans \
+         WHERE id = $1 AND is_active AND deleted_at IS NULL",
+    )
+    .bind(id.0)
+    .fetch_optional(ex)
+    .await?)
+}

@@ -129,3 +129,9 @@ pub async fn raw_bank_row(
     .fetch_optional(db.pool())
     .await?)
 }
+
+/// The books, as the shared end-of-test assertion checks them.
+pub async fn assert_books_balance(db: &Db) {
+    let books = crate::ledger::books(db.pool()).await.expect("read the books");
+    assert!(books.balanced(), "the books do not balance: {books:?}");
+}

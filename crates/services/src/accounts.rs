@@ -70,9 +70,9 @@ impl AccountService {
         Self { db, bank_cipher }
     }
 
-    /// The account's wallet balance. Until the ledger exists no coin can be held, so it is zero.
-    pub async fn balance(&self, _account: AccountId) -> Result<Coins, ServiceError> {
-        Ok(Coins(0))
+    /// The account's wallet balance.
+    pub async fn balance(&self, account: AccountId) -> Result<Coins, ServiceError> {
+        Ok(Coins(crate::ledger::balance(&self.db, account).await?))
     }
 
     /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an
@@ -200,6 +200,12 @@ impl AccountService {
 
     pub async fn delete_bank_details(&self, account: &Account) -> Result<(), ServiceError> {
         require_approved(account)?;
+        if talktime_repository::transactions::has_pending_withdrawal(self.db.pool(), account.id).await? {
+            return Err(ServiceError::conflict(
+                "withdrawal_pending",
+                "Bank details cannot be removed while a withdrawal is pending",
+            ));
+        }
         if bank::delete(self.db.pool(), account.id).await? {
             Ok(())
         } else {

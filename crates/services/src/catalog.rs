@@ -63,10 +63,10 @@ impl CatalogService {
     }
 
     /// Active, not deleted plans by price, and whether the user has never recharged.
-    pub async fn plans(&self, _user: &Account) -> Result<(Vec<Plan>, bool), ServiceError> {
+    pub async fn plans(&self, user: &Account) -> Result<(Vec<Plan>, bool), ServiceError> {
         let plans = plans::list_active(self.db.pool()).await?;
-        // No recharge can exist before the payments ledger, so every user is on a first recharge.
-        Ok((plans, true))
+        let first = !talktime_repository::transactions::has_successful_recharge(self.db.pool(), user.id).await?;
+        Ok((plans, first))
     }
 
     /// Approved, active telecallers who are ONLINE or ON_CALL, ONLINE first.

@@ -5,11 +5,25 @@ pub mod accounts;
 pub mod auth;
 pub mod catalog;
 mod error;
+pub mod gateway;
+pub mod ledger;
+pub mod payments;
 pub mod presence;
 pub mod rate_limit;
 pub mod secrets;
 pub mod sms;
 pub mod tokens;
+pub mod wallet;
 
 pub use error::{ErrorKind, ServiceError};
 pub use talktime_repository::{Db, RepoError};
+
+/// An HTTP client for outside APIs, with short timeouts: a hanging provider must not hold a
+/// request for long.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap_or_default()
+}

@@ -15,6 +15,8 @@ use talktime_services::Db;
 use talktime_services::accounts::AccountService;
 use talktime_services::auth::AuthService;
 use talktime_services::catalog::CatalogService;
+use talktime_services::payments::PaymentService;
+use talktime_services::wallet::WalletService;
 
 pub use client_ip::TrustedProxies;
 pub use server::{HttpSettings, serve};
@@ -26,4 +28,6 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub accounts: Arc<AccountService>,
     pub catalog: Arc<CatalogService>,
+    pub payments: Arc<PaymentService>,
+    pub wallet: Arc<WalletService>,
 }

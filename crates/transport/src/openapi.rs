@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, health, telecaller, users};
+use crate::routes::{admin, auth, health, payments, telecaller, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,17 @@ use crate::routes::{auth, health, telecaller, users};
         telecaller::get_bank_details,
         telecaller::save_bank_details,
         telecaller::delete_bank_details,
+        users::transactions,
+        telecaller::transactions,
+        payments::create_order,
+        payments::verify,
+        payments::webhook,
+        payments::withdraw,
+        payments::sandbox_pay,
+        admin::transactions,
+        admin::transaction,
+        admin::complete_withdrawal,
+        admin::reject_withdrawal,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     modifiers(&Security),
@@ -39,6 +50,8 @@ use crate::routes::{auth, health, telecaller, users};
         (name = "auth", description = "Phone login with one-time codes"),
         (name = "users", description = "A phone account's own data, plans, favorites and the telecaller list"),
         (name = "telecaller", description = "A telecaller's profile, application and bank details"),
+        (name = "payments", description = "Recharges through Razorpay and withdrawals"),
+        (name = "admin", description = "Operators (cookie or bearer)"),
         (name = "operations", description = "Health and documentation"),
     )
 )]

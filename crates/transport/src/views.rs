@@ -163,3 +163,137 @@ impl From<talktime_domain::profile::BankDetails> for BankDetailsView {
         }
     }
 }
+
+/// A user's recharge. `amount` is the price paid, in rupees.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RechargeView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub amount: f64,
+    pub coins: i64,
+    pub status: String,
+    pub gateway_order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<talktime_services::wallet::Transaction> for RechargeView {
+    fn from(t: talktime_services::wallet::Transaction) -> Self {
+        Self {
+            id: t.id,
+            kind: t.r#type,
+            amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
+            coins: t.coins,
+            status: t.status,
+            gateway_order_id: t.gateway_order_id,
+            gateway_payment_id: t.gateway_payment_id,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// Bank details copied onto a withdrawal; the account number is masked except for admins
+/// looking at one withdrawal.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalBankView {
+    pub account_number: String,
+    pub ifsc_code: String,
+    pub account_holder_name: String,
+}
+
+/// A telecaller's withdrawal. `amount` is the rupees owed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub coins: i64,
+    pub amount: f64,
+    pub status: String,
+    pub bank_details: Option<WithdrawalBankView>,
+    pub transfer_reference: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn bank_view(t: &talktime_services::wallet::Transaction, full_number: Option<String>) -> Option<WithdrawalBankView> {
+    let last4 = t.bank_account_last4.clone()?;
+    let length = usize::try_from(t.bank_account_len.unwrap_or(0)).unwrap_or(0);
+    Some(WithdrawalBankView {
+        account_number: full_number.unwrap_or_else(|| talktime_domain::profile::mask_account_number(length, &last4)),
+        ifsc_code: t.bank_ifsc_code.clone().unwrap_or_default(),
+        account_holder_name: t.bank_holder_name.clone().unwrap_or_default(),
+    })
+}
+
+impl From<talktime_services::wallet::Transaction> for WithdrawalView {
+    fn from(t: talktime_services::wallet::Transaction) -> Self {
+        Self {
+            bank_details: bank_view(&t, None),
+            id: t.id,
+            kind: t.r#type,
+            coins: t.coins,
+            amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
+            status: t.status,
+            transfer_reference: t.transfer_reference,
+            rejection_reason: t.rejection_reason,
+            processed_at: t.processed_at,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// Any transaction as admins see it (`amount` in rupees).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminTransactionView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub account_id: Uuid,
+    pub coins: i64,
+    pub amount: f64,
+    pub plan_id: Option<Uuid>,
+    pub gateway_order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+    pub bank_details: Option<WithdrawalBankView>,
+    pub transfer_reference: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub processed_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AdminTransactionView {
+    /// `full_number`: the decrypted account number, for the single-withdrawal view.
+    pub fn new(t: talktime_services::wallet::Transaction, full_number: Option<String>) -> Self {
+        Self {
+            bank_details: bank_view(&t, full_number),
+            id: t.id,
+            kind: t.r#type,
+            status: t.status,
+            account_id: t.account_id,
+            coins: t.coins,
+            amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
+            plan_id: t.plan_id,
+            gateway_order_id: t.gateway_order_id,
+            gateway_payment_id: t.gateway_payment_id,
+            transfer_reference: t.transfer_reference,
+            rejection_reason: t.rejection_reason,
+            processed_at: t.processed_at,
+            processed_by: t.processed_by,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}

@@ -20,6 +20,9 @@ pub struct Recorded {
 struct Shared {
     requests: Arc<Mutex<Vec<Recorded>>>,
     reply: Arc<Mutex<(u16, String)>>,
+    /// Replies for exact `METHOD path`s, taking precedence over `reply`.
+    routes: Arc<Mutex<HashMap<String, (u16, String)>>>,
+    sequence: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub struct FakeServer {
@@ -30,7 +33,12 @@ pub struct FakeServer {
 impl FakeServer {
     /// Starts on a random port, answering `200 {}` until told otherwise.
     pub async fn start() -> Self {
-        let shared = Shared { requests: Arc::default(), reply: Arc::new(Mutex::new((200, "{}".to_owned()))) };
+        let shared = Shared {
+            requests: Arc::default(),
+            reply: Arc::new(Mutex::new((200, "{}".to_owned()))),
+            routes: Arc::default(),
+            sequence: Arc::default(),
+        };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake server");
         let port = listener.local_addr().expect("address").port();
         let state = shared.clone();
@@ -54,9 +62,15 @@ impl FakeServer {
         self.shared.requests.lock().expect("lock").clone()
     }
 
-    /// Every later request gets this status and JSON body.
+    /// Every later request gets this status and JSON body. `{seq}` in the body becomes a number
+    /// that grows with each reply.
     pub fn respond_with(&self, status: u16, body: &str) {
         *self.shared.reply.lock().expect("lock") = (status, body.to_owned());
+    }
+
+    /// Requests for exactly `method` and `path` get this reply.
+    pub fn route(&self, method: &str, path: &str, status: u16, body: &str) {
+        self.shared.routes.lock().expect("lock").insert(format!("{method} {path}"), (status, body.to_owned()));
     }
 }
 
@@ -70,7 +84,10 @@ async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<Shared>) ->
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     });
-    let (status, body) = state.reply.lock().expect("lock").clone();
+    let routed = state.routes.lock().expect("lock").get(&format!("{} {}", req.method(), req.path())).cloned();
+    let (status, body) = routed.unwrap_or_else(|| state.reply.lock().expect("lock").clone());
+    let seq = state.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body = body.replace("{seq}", &seq.to_string());
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
         .content_type("application/json")
         .body(body)

@@ -27,6 +27,7 @@ pub struct TestApp {
     /// The registry the telecaller list reads; tests set presence here until the realtime
     /// endpoints feed it.
     pub presence: std::sync::Arc<dyn talktime_services::presence::PresenceRegistry>,
+    pub payments: std::sync::Arc<talktime_services::payments::PaymentService>,
 }
 
 /// The real application with the test defaults.
@@ -60,6 +61,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let app = Application::build_with_db(settings, database.db.clone()).expect("build the application");
     let port = app.port();
     let presence = app.presence();
+    let payments = app.payments();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -69,6 +71,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         sms,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
         presence,
+        payments,
     }
 }
 
@@ -236,6 +239,45 @@ impl TestApp {
                 .expect("approve");
         }
         Session { token: reply.body["token"].as_str().expect("new token").to_owned(), id, phone }
+    }
+}
+
+impl TestApp {
+    /// A token for a new admin, minted as the admin sign-in will mint it.
+    pub async fn admin_token(&self) -> String {
+        let email = format!("admin{}@example.com", fresh_phone());
+        let admin = talktime_repository::admins::create(self.db.pool(), &email, "Test Admin").await.expect("admin");
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({
+            "sub": admin.id.0, "role": "ADMIN", "iat": now, "exp": now + 3600,
+            "iss": "talktime", "aud": "talktime-api", "ver": admin.token_version,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+        )
+        .expect("sign")
+    }
+
+    /// Puts coins in a wallet through the ledger API (as a recharge journal of its own).
+    pub async fn grant_coins(&self, account: &str, coins: i64) {
+        let mut tx = self.db.begin().await.expect("begin");
+        talktime_services::ledger::credit_recharge(&mut tx, uuid::Uuid::now_v7(), account.parse().expect("id"), coins)
+            .await
+            .expect("credit");
+        tx.commit().await.expect("commit");
+    }
+
+    pub async fn balance(&self, account: &str) -> i64 {
+        talktime_repository::ledger::wallet_balance(self.db.pool(), account.parse().expect("id"))
+            .await
+            .expect("balance")
+    }
+
+    /// The shared end-of-test check: every entry sums to zero and every wallet equals its entries.
+    pub async fn assert_books_balance(&self) {
+        talktime_repository::testing::assert_books_balance(&self.db).await;
     }
 }
 

@@ -42,15 +42,6 @@ pub(crate) async fn check_status(response: reqwest::Response) -> Result<reqwest:
     Err(SmsError::Refused { status: status.as_u16(), body })
 }
 
-/// A client with short timeouts: a hanging provider must not hold a login request for long.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

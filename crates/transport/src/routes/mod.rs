@@ -1,8 +1,10 @@
 //! Route modules; each exposes `configure` for the application to compose.
 
+pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod docs;
 pub(crate) mod health;
+pub(crate) mod payments;
 mod rules;
 pub(crate) mod telecaller;
 pub(crate) mod users;
@@ -14,5 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(docs::configure)
         .configure(auth::configure)
         .configure(users::configure)
-        .configure(telecaller::configure);
+        .configure(telecaller::configure)
+        .configure(payments::configure)
+        .configure(admin::configure);
 }

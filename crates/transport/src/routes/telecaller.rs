@@ -178,3 +178,34 @@ pub(crate) async fn delete_bank_details(
     state.accounts.delete_bank_details(&telecaller.0).await?;
     Ok(ok("Bank details removed", Option::<String>::None))
 }
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalsView {
+    pub transactions: Vec<crate::views::WithdrawalView>,
+    pub has_more: bool,
+}
+
+/// The telecaller's withdrawals, newest first (APPROVED only; limit 1–50, default 10).
+#[utoipa::path(get, path = "/telecaller/transactions", tag = "telecaller", security(("bearer" = [])),
+    params(super::users::PageQuery), responses(
+    (status = 200, body = Envelope<WithdrawalsView>),
+    (status = 403, body = ErrorBody),
+))]
+#[get("/telecaller/transactions")]
+pub(crate) async fn transactions(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    query: crate::extract::ValidQuery<super::users::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    talktime_services::accounts::require_approved(&telecaller.0)?;
+    let page = super::rules::Paging { default_limit: 10, max_limit: 50 }.request(query.0.page, query.0.limit);
+    let found = state.wallet.own_transactions(&telecaller.0, "WITHDRAWAL", page).await?;
+    Ok(ok(
+        "Transactions fetched successfully",
+        WithdrawalsView {
+            transactions: found.transactions.into_iter().map(crate::views::WithdrawalView::from).collect(),
+            has_more: found.has_more,
+        },
+    ))
+}

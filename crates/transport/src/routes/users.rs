@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(favorites)
         .service(add_favorite)
         .service(remove_favorite)
-        .service(telecallers);
+        .service(telecallers)
+        .service(transactions);
 }
 
 /// The caller's profile (users and telecallers).
@@ -308,6 +309,33 @@ pub(crate) async fn telecallers(
             has_more: found.has_more,
             audio_call_charge: found.audio_call_charge,
             video_call_charge: found.video_call_charge,
+        },
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RechargesView {
+    pub transactions: Vec<crate::views::RechargeView>,
+    pub has_more: bool,
+}
+
+/// The user's recharges, newest first (limit 1–50, default 10).
+#[utoipa::path(get, path = "/users/transactions", tag = "users", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Envelope<RechargesView>), (status = 400, body = ErrorBody)))]
+#[get("/users/transactions")]
+pub(crate) async fn transactions(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = Paging { default_limit: 10, max_limit: 50 }.request(query.0.page, query.0.limit);
+    let found = state.wallet.own_transactions(&user.0, "RECHARGE", page).await?;
+    Ok(ok(
+        "Transactions fetched successfully",
+        RechargesView {
+            transactions: found.transactions.into_iter().map(crate::views::RechargeView::from).collect(),
+            has_more: found.has_more,
         },
     ))
 }

@@ -1,0 +1,170 @@
+//! The double-entry coin ledger: journals of balanced entries, append-only. Only the services'
+//! ledger module calls `post`; nothing else writes these tables.
+
+use uuid::Uuid;
+
+use talktime_domain::ids::AccountId;
+
+use crate::{Executor, RepoError};
+
+/// Where coins sit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LedgerAccount {
+    /// A phone account's wallet.
+    Wallet(AccountId),
+    /// Where purchased coins come from.
+    Gateway,
+    /// The platform's share of calls.
+    Revenue,
+    /// Coins a telecaller asked to withdraw, until an admin decides.
+    WithdrawalHolds,
+    /// Coins paid out to banks.
+    Payouts,
+}
+
+impl LedgerAccount {
+    pub fn id(self) -> Uuid {
+        match self {
+            LedgerAccount::Wallet(account) => account.0,
+            LedgerAccount::Gateway => Uuid::from_u128(1),
+            LedgerAccount::Revenue => Uuid::from_u128(2),
+            LedgerAccount::WithdrawalHolds => Uuid::from_u128(3),
+            LedgerAccount::Payouts => Uuid::from_u128(4),
+        }
+    }
+}
+
+/// Why coins moved; with the cause's id, unique across the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Recharge,
+    Call,
+    WithdrawalHold,
+    WithdrawalPaid,
+    WithdrawalReleased,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Recharge => "RECHARGE",
+            Cause::Call => "CALL",
+            Cause::WithdrawalHold => "WITHDRAWAL_HOLD",
+            Cause::WithdrawalPaid => "WITHDRAWAL_PAID",
+            Cause::WithdrawalReleased => "WITHDRAWAL_RELEASED",
+        }
+    }
+}
+
+/// The check constraint a wallet overdraft trips.
+pub const WALLET_NOT_NEGATIVE: &str = "wallet_balance_not_negative";
+
+/// Posts one journal of `entries` (which must sum to zero; the database checks it at commit).
+/// Returns `false`, writing nothing, when this cause was already posted. Zero amounts are left out.
+pub async fn post(
+    tx: &mut crate::Tx,
+    cause: Cause,
+    cause_id: Uuid,
+    entries: &[(LedgerAccount, i64)],
+) -> Result<bool, RepoError> {
+    let entries: Vec<(LedgerAccount, i64)> = entries.iter().copied().filter(|(_, amount)| *amount != 0).collect();
+    let wallets: Vec<Uuid> = entries
+        .iter()
+        .filter_map(|(account, _)| matches!(account, LedgerAccount::Wallet(_)).then(|| account.id()))
+        .collect();
+    if !wallets.is_empty() {
+        sqlx::query(
+            "INSERT INTO ledger_accounts (id, kind, owner_id) SELECT w, 'WALLET', w FROM unnest($1::uuid[]) AS w \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&wallets)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let journal: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO journals (id, cause, cause_id) VALUES ($1, $2, $3) ON CONFLICT (cause, cause_id) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(cause.as_str())
+    .bind(cause_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(journal) = journal else { return Ok(false) };
+    let accounts: Vec<Uuid> = entries.iter().map(|(account, _)| account.id()).collect();
+    let amounts: Vec<i64> = entries.iter().map(|(_, amount)| *amount).collect();
+    sqlx::query(
+        "INSERT INTO ledger_entries (journal_id, account_id, amount) SELECT $1, a, m FROM unnest($2::uuid[], $3::bigint[]) AS e(a, m)",
+    )
+    .bind(journal)
+    .bind(&accounts)
+    .bind(&amounts)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// A wallet's balance (0 before its first entry).
+pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result<i64, RepoError> {
+    let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE id = $1")
+        .bind(account.0)
+        .fetch_optional(ex)
+        .await?;
+    Ok(balance.unwrap_or(0))
+}
+
+/// Balances of several wallets in one query (absent ones are 0).
+pub async fn wallet_balances(ex: impl Executor<'_>, accounts: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepoError> {
+    Ok(sqlx::query_as("SELECT id, balance FROM ledger_accounts WHERE id = ANY($1)")
+        .bind(accounts)
+        .fetch_all(ex)
+        .await?)
+}
+
+/// A platform account's balance: the sum of its entries.
+pub async fn platform_balance(ex: impl Executor<'_>, account: LedgerAccount) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar("SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = $1")
+        .bind(account.id())
+        .fetch_one(ex)
+        .await?)
+}
+
+/// Whether the journal for this cause exists.
+pub async fn is_posted(ex: impl Executor<'_>, cause: Cause, cause_id: Uuid) -> Result<bool, RepoError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM journals WHERE cause = $1 AND cause_id = $2)")
+        .bind(cause.as_str())
+        .bind(cause_id)
+        .fetch_one(ex)
+        .await?)
+}
+
+/// A check of the books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Books {
+    /// Sum of every entry: 0 when the books balance.
+    pub total: i64,
+    /// Journals whose entries do not sum to zero, or with fewer than two entries.
+    pub unbalanced_journals: i64,
+    /// Wallets whose balance column differs from the sum of their entries.
+    pub mismatched_wallets: i64,
+    pub negative_wallets: i64,
+}
+
+impl Books {
+    pub fn balanced(&self) -> bool {
+        self.total == 0 && self.unbalanced_journals == 0 && self.mismatched_wallets == 0 && self.negative_wallets == 0
+    }
+}
+
+pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT \
+           (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries) AS total, \
+           (SELECT count(*) FROM (SELECT j.id FROM journals j LEFT JOIN ledger_entries e ON e.journal_id = j.id \
+              GROUP BY j.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) < 2) u) AS unbalanced_journals, \
+           (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'WALLET' AND a.balance <> \
+              (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)) AS mismatched_wallets, \
+           (SELECT count(*) FROM ledger_accounts WHERE kind = 'WALLET' AND balance < 0) AS negative_wallets",
+    )
+    .fetch_one(ex)
+    .await?)
+}

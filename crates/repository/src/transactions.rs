@@ -1,0 +1,291 @@
+//! Recharges and withdrawals. Every status change is a conditional update from the states it may
+//! leave, so racing requests resolve to one winner.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::ids::{AccountId, AdminId, PlanId};
+use uuid::Uuid;
+
+use crate::{Executor, RepoError};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Transaction {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// `RECHARGE` or `WITHDRAWAL`.
+    pub r#type: String,
+    /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
+    pub status: String,
+    pub coins: i64,
+    pub amount_paise: i64,
+    pub plan_id: Option<Uuid>,
+    pub gateway_order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+    pub bank_account_enc: Option<Vec<u8>>,
+    pub bank_account_len: Option<i32>,
+    pub bank_account_last4: Option<String>,
+    pub bank_ifsc_code: Option<String>,
+    pub bank_holder_name: Option<String>,
+    pub transfer_reference: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub processed_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! select_transaction {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id, gateway_payment_id, ",
+            "bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name, ",
+            "transfer_reference, rejection_reason, processed_at, processed_by, created_at, updated_at FROM transactions ",
+            $rest
+        )
+    };
+}
+
+macro_rules! returning_transaction {
+    () => {
+        "RETURNING id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id, gateway_payment_id, \
+         bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name, \
+         transfer_reference, rejection_reason, processed_at, processed_by, created_at, updated_at"
+    };
+}
+
+/// The unique index allowing one PENDING withdrawal per telecaller.
+pub const ONE_PENDING_WITHDRAWAL: &str = "transactions_one_pending_withdrawal";
+
+pub struct NewRecharge<'a> {
+    pub id: Uuid,
+    pub account: AccountId,
+    pub plan: PlanId,
+    pub coins: i64,
+    pub amount_paise: i64,
+    pub gateway_order_id: &'a str,
+}
+
+pub async fn insert_recharge(ex: impl Executor<'_>, recharge: &NewRecharge<'_>) -> Result<Transaction, RepoError> {
+    Ok(sqlx::query_as(concat!(
+        "INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id) ",
+        "VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6) ",
+        returning_transaction!()
+    ))
+    .bind(recharge.id)
+    .bind(recharge.account.0)
+    .bind(recharge.coins)
+    .bind(recharge.amount_paise)
+    .bind(recharge.plan.0)
+    .bind(recharge.gateway_order_id)
+    .fetch_one(ex)
+    .await?)
+}
+
+pub async fn find(ex: impl Executor<'_>, id: Uuid) -> Result<Option<Transaction>, RepoError> {
+    Ok(sqlx::query_as(select_transaction!("WHERE id = $1")).bind(id).fetch_optional(ex).await?)
+}
+
+pub async fn find_by_order(ex: impl Executor<'_>, gateway_order_id: &str) -> Result<Option<Transaction>, RepoError> {
+    Ok(sqlx::query_as(select_transaction!("WHERE gateway_order_id = $1"))
+        .bind(gateway_order_id)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// PENDING / CANCELLED / FAILED → SUCCESS for a recharge; `None` when it was not in one of those
+/// states (already credited, or not a recharge).
+pub async fn mark_recharge_paid(
+    tx: &mut crate::Tx,
+    id: Uuid,
+    gateway_payment_id: &str,
+) -> Result<Option<Transaction>, RepoError> {
+    Ok(sqlx::query_as(concat!(
+        "UPDATE transactions SET status = 'SUCCESS', gateway_payment_id = $2, updated_at = now() ",
+        "WHERE id = $1 AND type = 'RECHARGE' AND status IN ('PENDING', 'CANCELLED', 'FAILED') ",
+        returning_transaction!()
+    ))
+    .bind(id)
+    .bind(gateway_payment_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// PENDING → `to` (CANCELLED or FAILED) for a recharge. Whether it changed.
+pub async fn close_pending_recharge(ex: impl Executor<'_>, id: Uuid, to: &str) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "UPDATE transactions SET status = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status = 'PENDING'",
+    )
+    .bind(id)
+    .bind(to)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// PENDING recharges created more than `min_age_secs` ago, oldest first.
+pub async fn pending_recharges(
+    ex: impl Executor<'_>,
+    min_age_secs: i64,
+    limit: i64,
+) -> Result<Vec<Transaction>, RepoError> {
+    Ok(sqlx::query_as(select_transaction!(
+        "WHERE type = 'RECHARGE' AND status = 'PENDING' AND created_at <= now() - make_interval(secs => $1::double precision) \
+         ORDER BY created_at LIMIT $2"
+    ))
+    .bind(min_age_secs as f64)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// PENDING → FAILED for a recharge older than `max_age_secs`. Whether it changed.
+pub async fn expire_recharge(ex: impl Executor<'_>, id: Uuid, max_age_secs: i64) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "UPDATE transactions SET status = 'FAILED', updated_at = now() WHERE id = $1 AND type = 'RECHARGE' \
+         AND status = 'PENDING' AND created_at <= now() - make_interval(secs => $2::double precision)",
+    )
+    .bind(id)
+    .bind(max_age_secs as f64)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn has_successful_recharge(ex: impl Executor<'_>, account: AccountId) -> Result<bool, RepoError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'RECHARGE' AND status = 'SUCCESS')",
+    )
+    .bind(account.0)
+    .fetch_one(ex)
+    .await?)
+}
+
+pub async fn has_pending_withdrawal(ex: impl Executor<'_>, account: AccountId) -> Result<bool, RepoError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')",
+    )
+    .bind(account.0)
+    .fetch_one(ex)
+    .await?)
+}
+
+/// The bank details copied onto a withdrawal.
+pub struct BankSnapshot<'a> {
+    pub account_enc: &'a [u8],
+    pub account_len: i32,
+    pub account_last4: &'a str,
+    pub ifsc_code: &'a str,
+    pub holder_name: &'a str,
+}
+
+pub async fn insert_withdrawal(
+    tx: &mut crate::Tx,
+    id: Uuid,
+    account: AccountId,
+    coins: i64,
+    amount_paise: i64,
+    bank: &BankSnapshot<'_>,
+) -> Result<Transaction, RepoError> {
+    Ok(sqlx::query_as(concat!(
+        "INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, ",
+        "bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) ",
+        returning_transaction!()
+    ))
+    .bind(id)
+    .bind(account.0)
+    .bind(coins)
+    .bind(amount_paise)
+    .bind(bank.account_enc)
+    .bind(bank.account_len)
+    .bind(bank.account_last4)
+    .bind(bank.ifsc_code)
+    .bind(bank.holder_name)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// An admin's decision on a withdrawal.
+pub enum Decision<'a> {
+    Complete { transfer_reference: &'a str },
+    Reject { reason: &'a str },
+}
+
+/// PENDING → SUCCESS or REJECTED; `None` when the withdrawal is not PENDING (or not one).
+pub async fn decide_withdrawal(
+    tx: &mut crate::Tx,
+    id: Uuid,
+    decision: &Decision<'_>,
+    admin: AdminId,
+) -> Result<Option<Transaction>, RepoError> {
+    let (status, reference, reason) = match decision {
+        Decision::Complete { transfer_reference } => ("SUCCESS", Some(*transfer_reference), None),
+        Decision::Reject { reason } => ("REJECTED", None, Some(*reason)),
+    };
+    Ok(sqlx::query_as(concat!(
+        "UPDATE transactions SET status = $2, transfer_reference = $3, rejection_reason = $4, processed_at = now(), ",
+        "processed_by = $5, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING' ",
+        returning_transaction!()
+    ))
+    .bind(id)
+    .bind(status)
+    .bind(reference)
+    .bind(reason)
+    .bind(admin.0)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// One owner's transactions of a type, newest first (`limit + 1` rows so the caller knows
+/// whether more follow; index `transactions_owner_idx`).
+pub async fn owner_page(
+    ex: impl Executor<'_>,
+    account: AccountId,
+    kind: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Transaction>, RepoError> {
+    Ok(sqlx::query_as(select_transaction!(
+        "WHERE account_id = $1 AND type = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(account.0)
+    .bind(kind)
+    .bind(limit + 1)
+    .bind(offset)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// Admin listing by type and optional status, newest first, with the total count.
+pub async fn admin_page(
+    ex: &crate::Db,
+    kind: &str,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Transaction>, i64), RepoError> {
+    let rows = sqlx::query_as(select_transaction!(
+        "WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(kind)
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(ex.pool())
+    .await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2)")
+            .bind(kind)
+            .bind(status)
+            .fetch_one(ex.pool())
+            .await?;
+    Ok((rows, total))
+}
+
+/// Records a webhook delivery; `false` when this event id was handled before.
+pub async fn record_webhook_event(tx: &mut crate::Tx, event_id: &str, event_type: &str) -> Result<bool, RepoError> {
+    let done = sqlx::query("INSERT INTO webhook_events (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(event_id)
+        .bind(event_type)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,114 @@
+//! The only writer of the ledger: one function per kind of coin movement, each posting one
+//! balanced journal inside the caller's transaction (so the movement commits or rolls back with
+//! the state change that caused it). A cause posted twice is refused by the database.
+
+use talktime_domain::ids::AccountId;
+use talktime_repository::ledger::{self, Books, Cause, LedgerAccount, WALLET_NOT_NEGATIVE};
+use talktime_repository::{Db, RepoError, Tx};
+use uuid::Uuid;
+
+use crate::ServiceError;
+
+fn posted(result: Result<bool, RepoError>) -> Result<bool, ServiceError> {
+    match result {
+        Err(error) if matches!(&error, RepoError::Check(name) if name == WALLET_NOT_NEGATIVE) => {
+            Err(ServiceError::invalid("insufficient_balance", "Not enough coins in the wallet"))
+        }
+        other => Ok(other?),
+    }
+}
+
+/// A paid recharge: gateway −coins, user wallet +coins. `false` if already posted.
+pub async fn credit_recharge(tx: &mut Tx, recharge: Uuid, user: AccountId, coins: i64) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::Recharge,
+            recharge,
+            &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(user), coins)],
+        )
+        .await,
+    )
+}
+
+/// A settled call: user −spent, telecaller +earned, revenue +(spent − earned).
+pub async fn settle_call(
+    tx: &mut Tx,
+    call: Uuid,
+    user: AccountId,
+    telecaller: AccountId,
+    spent: i64,
+    earned: i64,
+) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::Call,
+            call,
+            &[
+                (LedgerAccount::Wallet(user), -spent),
+                (LedgerAccount::Wallet(telecaller), earned),
+                (LedgerAccount::Revenue, spent - earned),
+            ],
+        )
+        .await,
+    )
+}
+
+/// A withdrawal request: telecaller −coins, holds +coins (fails with `insufficient_balance`).
+pub async fn hold_withdrawal(
+    tx: &mut Tx,
+    withdrawal: Uuid,
+    telecaller: AccountId,
+    coins: i64,
+) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::WithdrawalHold,
+            withdrawal,
+            &[(LedgerAccount::Wallet(telecaller), -coins), (LedgerAccount::WithdrawalHolds, coins)],
+        )
+        .await,
+    )
+}
+
+/// A completed withdrawal: holds −coins, payouts +coins.
+pub async fn pay_withdrawal(tx: &mut Tx, withdrawal: Uuid, coins: i64) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::WithdrawalPaid,
+            withdrawal,
+            &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Payouts, coins)],
+        )
+        .await,
+    )
+}
+
+/// A rejected withdrawal: holds −coins, telecaller +coins.
+pub async fn release_withdrawal(
+    tx: &mut Tx,
+    withdrawal: Uuid,
+    telecaller: AccountId,
+    coins: i64,
+) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::WithdrawalReleased,
+            withdrawal,
+            &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Wallet(telecaller), coins)],
+        )
+        .await,
+    )
+}
+
+pub async fn balance(db: &Db, account: AccountId) -> Result<i64, ServiceError> {
+    Ok(ledger::wallet_balance(db.pool(), account).await?)
+}
+
+/// The check of the books that tests and the admin dashboard use.
+pub async fn books(db: &Db) -> Result<Books, ServiceError> {
+    Ok(ledger::books(db.pool()).await?)
+}

@@ -1,0 +1,344 @@
+//! Recharges: orders, client verification, webhooks and the reconciler. Whichever of verify,
+//! webhook and reconciler comes first credits the coins; the others find it done.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use talktime_domain::account::Account;
+use talktime_domain::ids::{AccountId, PlanId};
+use talktime_domain::money::{Paise, discounted_price};
+use talktime_repository::transactions::{self, NewRecharge, Transaction};
+use talktime_repository::{Db, RepoError, Tx, plans};
+use uuid::Uuid;
+
+use crate::auth::Budget;
+use crate::gateway::PaymentGateway;
+use crate::rate_limit::RateLimiter;
+use crate::{ServiceError, ledger};
+
+const CREATE_ORDER_PER_USER: Budget = Budget { limit: 2, window: Duration::from_secs(60) };
+const VERIFY_PER_USER: Budget = Budget { limit: 5, window: Duration::from_secs(60) };
+
+#[derive(Debug, Clone, Copy)]
+pub struct ReconcilerSettings {
+    /// How often the reconciler runs.
+    pub interval: Duration,
+    /// PENDING orders younger than this are left to the app and the webhook.
+    pub min_age: Duration,
+    /// Unpaid orders older than this become FAILED.
+    pub expire_after: Duration,
+}
+
+impl Default for ReconcilerSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(60),
+            min_age: Duration::from_secs(300),
+            expire_after: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// A created order, as `/payment/create-order` answers it.
+#[derive(Debug, Clone)]
+pub struct OrderCreated {
+    pub order_id: String,
+    pub amount: Paise,
+    pub plan_id: PlanId,
+    pub coins: i64,
+    pub key_id: String,
+}
+
+/// The outcome of crediting a recharge.
+#[derive(Debug, Clone)]
+pub struct Credited {
+    pub recharge: Transaction,
+    /// False when an earlier verify, webhook or reconciler run had already credited it.
+    pub newly: bool,
+}
+
+/// What a webhook delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Processed,
+    Duplicate,
+    Ignored,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub credited: usize,
+    pub expired: usize,
+}
+
+pub struct PaymentService {
+    db: Db,
+    gateway: Arc<dyn PaymentGateway>,
+    limiter: Arc<dyn RateLimiter>,
+    reconciler: ReconcilerSettings,
+}
+
+fn limited(retry: crate::rate_limit::RetryAfter) -> ServiceError {
+    ServiceError::rate_limited(retry.secs(), format!("Too many requests, try again in {} seconds", retry.secs()))
+}
+
+fn order_not_found() -> ServiceError {
+    ServiceError::not_found("order_not_found", "Order not found")
+}
+
+impl PaymentService {
+    pub fn new(
+        db: Db,
+        gateway: Arc<dyn PaymentGateway>,
+        limiter: Arc<dyn RateLimiter>,
+        reconciler: ReconcilerSettings,
+    ) -> Self {
+        Self { db, gateway, limiter, reconciler }
+    }
+
+    pub fn reconciler_settings(&self) -> ReconcilerSettings {
+        self.reconciler
+    }
+
+    /// Creates the gateway order and a PENDING recharge holding the price and coins.
+    pub async fn create_order(&self, user: &Account, plan: PlanId) -> Result<OrderCreated, ServiceError> {
+        self.limiter
+            .hit(&format!("pay:order:{}", user.id), CREATE_ORDER_PER_USER.limit, CREATE_ORDER_PER_USER.window)
+            .await
+            .map_err(limited)?;
+        let plan = plans::find_active(self.db.pool(), plan)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
+        let amount = discounted_price(Paise(plan.amount_paise), plan.discount_percentage);
+        let id = Uuid::now_v7();
+        let order_id = self.gateway.create_order(amount.0, &id.simple().to_string()).await.map_err(|error| {
+            ServiceError::upstream(
+                "payment_gateway_error",
+                "The payment gateway is unavailable, please try again",
+                error,
+            )
+        })?;
+        let recharge = NewRecharge {
+            id,
+            account: user.id,
+            plan: plan.id,
+            coins: plan.coins,
+            amount_paise: amount.0,
+            gateway_order_id: &order_id,
+        };
+        transactions::insert_recharge(self.db.pool(), &recharge).await?;
+        Ok(OrderCreated {
+            order_id,
+            amount,
+            plan_id: plan.id,
+            coins: plan.coins,
+            key_id: self.gateway.key_id().to_owned(),
+        })
+    }
+
+    async fn own_order(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
+        transactions::find_by_order(self.db.pool(), order_id)
+            .await?
+            .filter(|t| t.account_id == user.id.0 && t.r#type == "RECHARGE")
+            .ok_or_else(order_not_found)
+    }
+
+    /// The app's verification after Checkout: checks the signature against the **stored** order
+    /// id and credits once. Repeating a successful verify answers the same success.
+    pub async fn verify(
+        &self,
+        user: &Account,
+        order_id: &str,
+        payment_id: &str,
+        signature: &str,
+    ) -> Result<Credited, ServiceError> {
+        self.limiter
+            .hit(&format!("pay:verify:{}", user.id), VERIFY_PER_USER.limit, VERIFY_PER_USER.window)
+            .await
+            .map_err(limited)?;
+        let recharge = self.own_order(user, order_id).await?;
+        let stored_order = recharge.gateway_order_id.as_deref().unwrap_or_default();
+        if !self.gateway.payment_signature_valid(stored_order, payment_id, signature) {
+            return Err(ServiceError::invalid("invalid_signature", "Payment signature verification failed"));
+        }
+        if recharge.status == "SUCCESS" && recharge.gateway_payment_id.as_deref() != Some(payment_id) {
+            return Err(ServiceError::conflict("order_already_paid", "This order was paid with another payment"));
+        }
+        self.credit(recharge.id, payment_id).await
+    }
+
+    /// The app reports the user closed Checkout: PENDING → CANCELLED. A later captured payment
+    /// still credits the order.
+    pub async fn cancel(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
+        self.limiter
+            .hit(&format!("pay:verify:{}", user.id), VERIFY_PER_USER.limit, VERIFY_PER_USER.window)
+            .await
+            .map_err(limited)?;
+        let recharge = self.own_order(user, order_id).await?;
+        transactions::close_pending_recharge(self.db.pool(), recharge.id, "CANCELLED").await?;
+        transactions::find(self.db.pool(), recharge.id).await?.ok_or_else(order_not_found)
+    }
+
+    /// Development: pays an own order in the sandbox and returns what Checkout would.
+    pub async fn sandbox_pay(&self, user: &Account, order_id: &str) -> Result<(String, String, String), ServiceError> {
+        let recharge = self.own_order(user, order_id).await?;
+        let order = recharge.gateway_order_id.unwrap_or_default();
+        let (payment_id, signature) = self
+            .gateway
+            .sandbox_payment(&order)
+            .ok_or_else(|| ServiceError::not_found("not_found", "Route not found"))?;
+        Ok((order, payment_id, signature))
+    }
+
+    async fn credit(&self, recharge: Uuid, payment_id: &str) -> Result<Credited, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let credited = credit_in(&mut tx, recharge, payment_id).await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(credited)
+    }
+
+    /// A Razorpay webhook: signature over the raw body; `payment.captured` / `order.paid` credit,
+    /// `payment.failed` fails a PENDING order; a redelivered event id is acknowledged and ignored.
+    /// The event id is recorded in the same transaction as its effect.
+    pub async fn webhook(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+        event_id: Option<&str>,
+    ) -> Result<WebhookOutcome, ServiceError> {
+        let valid = signature.is_some_and(|s| self.gateway.webhook_signature_valid(body, s));
+        if !valid {
+            return Err(ServiceError::invalid("invalid_signature", "Webhook signature verification failed"));
+        }
+        let event: WebhookEvent = serde_json::from_slice(body)
+            .map_err(|e| ServiceError::invalid("invalid_body", format!("Unreadable webhook: {e}")))?;
+        let payment = event.payload.payment.as_ref().map(|p| &p.entity);
+        let order_id = payment
+            .and_then(|p| p.order_id.clone())
+            .or_else(|| event.payload.order.as_ref().map(|o| o.entity.id.clone()));
+        let event_id = event_id
+            .map(str::to_owned)
+            .or(event.id.clone())
+            .unwrap_or_else(|| format!("{}:{}", event.event, payment.map(|p| p.id.as_str()).unwrap_or_default()));
+
+        let mut tx = self.db.begin().await?;
+        if !transactions::record_webhook_event(&mut tx, &event_id, &event.event).await? {
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        let recharge = match &order_id {
+            Some(order) => transactions::find_by_order(&mut *tx, order).await?,
+            None => None,
+        };
+        let outcome = match (event.event.as_str(), recharge, payment) {
+            ("payment.captured" | "order.paid", Some(recharge), Some(payment)) => {
+                credit_in(&mut tx, recharge.id, &payment.id).await?;
+                WebhookOutcome::Processed
+            }
+            ("payment.failed", Some(recharge), _) => {
+                transactions::close_pending_recharge(&mut *tx, recharge.id, "FAILED").await?;
+                WebhookOutcome::Processed
+            }
+            _ => WebhookOutcome::Ignored,
+        };
+        tx.commit().await.map_err(RepoError::from)?;
+        if outcome == WebhookOutcome::Ignored {
+            tracing::info!(event = %event.event, order = ?order_id, "webhook ignored");
+        }
+        Ok(outcome)
+    }
+
+    /// One reconciler pass: asks the gateway about PENDING orders older than `min_age` and
+    /// credits captured ones; fails those unpaid for `expire_after`.
+    pub async fn reconcile_once(&self) -> Result<ReconcileReport, ServiceError> {
+        let mut report = ReconcileReport::default();
+        let min_age = i64::try_from(self.reconciler.min_age.as_secs()).unwrap_or(i64::MAX);
+        let expire_after = i64::try_from(self.reconciler.expire_after.as_secs()).unwrap_or(i64::MAX);
+        for recharge in transactions::pending_recharges(self.db.pool(), min_age, 100).await? {
+            let order = recharge.gateway_order_id.clone().unwrap_or_default();
+            match self.gateway.order_payments(&order).await {
+                Ok(payments) => {
+                    if let Some(paid) = payments.iter().find(|p| p.status == "captured") {
+                        if self.credit(recharge.id, &paid.id).await?.newly {
+                            report.credited += 1;
+                        }
+                        continue;
+                    }
+                }
+                Err(error) => tracing::warn!(%error, order, "reconciler could not reach the gateway"),
+            }
+            if transactions::expire_recharge(self.db.pool(), recharge.id, expire_after).await? {
+                report.expired += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs the reconciler forever at its interval.
+    pub async fn run_reconciler(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(self.reconciler.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            match self.reconcile_once().await {
+                Ok(report) if report != ReconcileReport::default() => tracing::info!(?report, "reconciler pass"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "reconciler pass failed"),
+            }
+        }
+    }
+}
+
+/// Marks the recharge paid and posts its journal in `tx`, or reports it was already credited.
+async fn credit_in(tx: &mut Tx, recharge: Uuid, payment_id: &str) -> Result<Credited, ServiceError> {
+    match transactions::mark_recharge_paid(tx, recharge, payment_id).await {
+        Ok(Some(paid)) => {
+            ledger::credit_recharge(tx, paid.id, AccountId(paid.account_id), paid.coins).await?;
+            Ok(Credited { recharge: paid, newly: true })
+        }
+        Ok(None) => {
+            let current = transactions::find(&mut **tx, recharge).await?.ok_or_else(order_not_found)?;
+            if current.status == "SUCCESS" {
+                Ok(Credited { recharge: current, newly: false })
+            } else {
+                Err(ServiceError::conflict("order_not_payable", "This order cannot be credited"))
+            }
+        }
+        Err(error) if error.is_unique("transactions_gateway_payment_id_key") => {
+            Err(ServiceError::conflict("payment_already_used", "This payment was already used for another order"))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct WebhookEvent {
+    #[serde(default)]
+    id: Option<String>,
+    event: String,
+    #[serde(default)]
+    payload: WebhookPayload,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WebhookPayload {
+    payment: Option<Wrapped<PaymentEntity>>,
+    order: Option<Wrapped<OrderEntity>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Wrapped<T> {
+    entity: T,
+}
+
+#[derive(Debug, Deserialize)]
+struct PaymentEntity {
+    id: String,
+    order_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OrderEntity {
+    id: String,
+}

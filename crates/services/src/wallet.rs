@@ -1,0 +1,168 @@
+//! Withdrawals (held at request, then paid or released by an admin) and transaction histories.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use talktime_domain::account::Account;
+use talktime_domain::ids::{AccountId, AdminId};
+use talktime_domain::money::withdrawal_amount;
+use talktime_repository::transactions::{self, BankSnapshot};
+pub use talktime_repository::transactions::{Decision, Transaction};
+use talktime_repository::{Db, RepoError, app_config, bank};
+use uuid::Uuid;
+
+use crate::accounts::require_approved;
+use crate::auth::Budget;
+use crate::catalog::PageRequest;
+use crate::rate_limit::RateLimiter;
+use crate::secrets::BankCipher;
+use crate::{ServiceError, ledger};
+
+const WITHDRAW_PER_TELECALLER: Budget = Budget { limit: 3, window: Duration::from_secs(3600) };
+
+/// A page of someone's own transactions.
+#[derive(Debug, Clone)]
+pub struct TransactionPage {
+    pub transactions: Vec<Transaction>,
+    pub has_more: bool,
+}
+
+/// An admin listing page.
+#[derive(Debug, Clone)]
+pub struct AdminTransactionPage {
+    pub transactions: Vec<Transaction>,
+    pub total: i64,
+}
+
+pub struct WalletService {
+    db: Db,
+    limiter: Arc<dyn RateLimiter>,
+    bank_cipher: BankCipher,
+}
+
+fn withdrawal_not_found() -> ServiceError {
+    ServiceError::not_found("withdrawal_not_found", "Withdrawal not found")
+}
+
+impl WalletService {
+    pub fn new(db: Db, limiter: Arc<dyn RateLimiter>, bank_cipher: BankCipher) -> Self {
+        Self { db, limiter, bank_cipher }
+    }
+
+    /// A telecaller asks to withdraw `coins`: they are held at once (the wallet drops), the rupee
+    /// amount is fixed at today's ratio, and the bank details are copied onto the request.
+    pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<Transaction, ServiceError> {
+        require_approved(telecaller)?;
+        let budget = WITHDRAW_PER_TELECALLER;
+        self.limiter.hit(&format!("pay:withdraw:{}", telecaller.id), budget.limit, budget.window).await.map_err(
+            |retry| {
+                ServiceError::rate_limited(
+                    retry.secs(),
+                    format!("Too many withdrawal requests, try again in {} seconds", retry.secs()),
+                )
+            },
+        )?;
+        let config = app_config::get(self.db.pool()).await?;
+        if coins < config.min_withdrawal_coins {
+            return Err(ServiceError::invalid_field(
+                "coins",
+                "below_minimum_withdrawal",
+                format!("The minimum withdrawal is {} coins", config.min_withdrawal_coins),
+            ));
+        }
+        let bank = bank::find(self.db.pool(), telecaller.id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("bank_details_required", "Add your bank details first"))?;
+        if coins > ledger::balance(&self.db, telecaller.id).await? {
+            return Err(ServiceError::invalid_field("coins", "insufficient_balance", "Not enough coins in the wallet"));
+        }
+        let amount = withdrawal_amount(coins, config.inr_to_coin_ratio_hundredths);
+        let snapshot = BankSnapshot {
+            account_enc: &bank.account_number_enc,
+            account_len: bank.account_number_len,
+            account_last4: &bank.account_last4,
+            ifsc_code: &bank.ifsc_code,
+            holder_name: &bank.account_holder_name,
+        };
+        let mut tx = self.db.begin().await?;
+        let id = Uuid::now_v7();
+        let withdrawal =
+            match transactions::insert_withdrawal(&mut tx, id, telecaller.id, coins, amount.0, &snapshot).await {
+                Ok(withdrawal) => withdrawal,
+                Err(error) if error.is_unique(transactions::ONE_PENDING_WITHDRAWAL) => {
+                    return Err(ServiceError::conflict("withdrawal_pending", "A withdrawal is already pending"));
+                }
+                Err(error) => return Err(error.into()),
+            };
+        // The hold is what really checks the balance: the wallet may not go below zero.
+        ledger::hold_withdrawal(&mut tx, id, telecaller.id, coins).await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(withdrawal)
+    }
+
+    /// PENDING → SUCCESS (held coins paid out) or REJECTED (held coins back to the wallet), once.
+    pub async fn decide(&self, admin: AdminId, id: Uuid, decision: Decision<'_>) -> Result<Transaction, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let Some(decided) = transactions::decide_withdrawal(&mut tx, id, &decision, admin).await? else {
+            drop(tx);
+            return match transactions::find(self.db.pool(), id).await? {
+                Some(t) if t.r#type == "WITHDRAWAL" => Err(ServiceError::conflict(
+                    "withdrawal_already_processed",
+                    format!("This withdrawal is already {}", t.status),
+                )),
+                _ => Err(withdrawal_not_found()),
+            };
+        };
+        match decision {
+            Decision::Complete { .. } => ledger::pay_withdrawal(&mut tx, decided.id, decided.coins).await?,
+            Decision::Reject { .. } => {
+                ledger::release_withdrawal(&mut tx, decided.id, AccountId(decided.account_id), decided.coins).await?
+            }
+        };
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(decided)
+    }
+
+    pub async fn has_pending_withdrawal(&self, account: AccountId) -> Result<bool, ServiceError> {
+        Ok(transactions::has_pending_withdrawal(self.db.pool(), account).await?)
+    }
+
+    /// A user's recharges or a telecaller's withdrawals, newest first.
+    pub async fn own_transactions(
+        &self,
+        account: &Account,
+        kind: &str,
+        page: PageRequest,
+    ) -> Result<TransactionPage, ServiceError> {
+        let limit = i64::from(page.limit);
+        let offset = i64::from(page.page.saturating_sub(1)) * limit;
+        let mut transactions = transactions::owner_page(self.db.pool(), account.id, kind, limit, offset).await?;
+        let has_more = transactions.len() > page.limit as usize;
+        transactions.truncate(page.limit as usize);
+        Ok(TransactionPage { transactions, has_more })
+    }
+
+    pub async fn admin_transactions(
+        &self,
+        kind: &str,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> Result<AdminTransactionPage, ServiceError> {
+        let limit = i64::from(page.limit);
+        let offset = i64::from(page.page.saturating_sub(1)) * limit;
+        let (transactions, total) = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
+        Ok(AdminTransactionPage { transactions, total })
+    }
+
+    /// One transaction for an admin, with the withdrawal's full account number (needed to pay).
+    pub async fn admin_transaction(&self, id: Uuid) -> Result<(Transaction, Option<String>), ServiceError> {
+        let transaction = transactions::find(self.db.pool(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("transaction_not_found", "Transaction not found"))?;
+        let account_number = match &transaction.bank_account_enc {
+            Some(sealed) => Some(self.bank_cipher.open(AccountId(transaction.account_id), sealed)?),
+            None => None,
+        };
+        Ok((transaction, account_number))
+    }
+}

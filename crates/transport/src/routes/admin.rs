@@ -1,0 +1,167 @@
+//! `/admin`: transactions and withdrawal decisions.
+
+use actix_web::{HttpResponse, get, post, web};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use talktime_services::wallet::Decision;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::rules::one_of;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
+use crate::views::{AdminTransactionView, Envelope, ok};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(transactions).service(transaction).service(complete_withdrawal).service(reject_withdrawal);
+}
+
+/// Admin list pages: `{<items>, total, totalPages}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminTransactionsView {
+    pub transactions: Vec<AdminTransactionView>,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+fn transaction_type(value: &str, _: &()) -> garde::Result {
+    match value {
+        "RECHARGE" | "WITHDRAWAL" => Ok(()),
+        _ => Err(garde::Error::new("must be RECHARGE or WITHDRAWAL")),
+    }
+}
+
+fn transaction_status(value: &str, ctx: &()) -> garde::Result {
+    one_of::<TransactionStatus>(value, ctx)
+}
+
+/// Accepted `status` values.
+#[derive(Debug)]
+struct TransactionStatus;
+
+impl std::str::FromStr for TransactionStatus {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Self, ()> {
+        matches!(value, "PENDING" | "SUCCESS" | "FAILED" | "CANCELLED" | "REJECTED")
+            .then_some(TransactionStatus)
+            .ok_or(())
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionsQuery {
+    /// `RECHARGE` or `WITHDRAWAL` (required).
+    #[serde(rename = "type")]
+    #[garde(custom(transaction_type))]
+    pub kind: String,
+    /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
+    #[garde(inner(custom(transaction_status)))]
+    pub status: Option<String>,
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    /// 1–100, default 20.
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u32>,
+}
+
+/// Transactions of one type, optionally of one status, newest first.
+#[utoipa::path(get, path = "/admin/transactions", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(TransactionsQuery), responses(
+    (status = 200, body = Envelope<AdminTransactionsView>),
+    (status = 400, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+))]
+#[get("/admin/transactions")]
+pub(crate) async fn transactions(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<TransactionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = super::rules::Paging { default_limit: 20, max_limit: 100 }.request(query.page, query.limit);
+    let found = state.wallet.admin_transactions(&query.kind, query.status.as_deref(), page).await?;
+    let limit = i64::from(page.limit);
+    Ok(ok(
+        "Transactions fetched successfully",
+        AdminTransactionsView {
+            transactions: found.transactions.into_iter().map(|t| AdminTransactionView::new(t, None)).collect(),
+            total: found.total,
+            total_pages: (found.total + limit - 1) / limit,
+        },
+    ))
+}
+
+/// One transaction in full (a withdrawal shows the whole account number to pay).
+#[utoipa::path(get, path = "/admin/transactions/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Envelope<AdminTransactionView>),
+    (status = 404, body = ErrorBody),
+))]
+#[get("/admin/transactions/{id}")]
+pub(crate) async fn transaction(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (transaction, number) = state.wallet.admin_transaction(path.into_inner()).await?;
+    Ok(ok("Transaction fetched successfully", AdminTransactionView::new(transaction, number)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CompleteWithdrawalRequest {
+    /// The bank transfer's reference, 5–100 characters.
+    #[garde(length(chars, min = 5, max = 100))]
+    pub transfer_reference: String,
+}
+
+/// PENDING → SUCCESS, once: the held coins leave the platform.
+#[utoipa::path(post, path = "/admin/withdrawals/{id}/complete", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CompleteWithdrawalRequest, responses(
+    (status = 200, body = Envelope<AdminTransactionView>),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Already processed", body = ErrorBody),
+))]
+#[post("/admin/withdrawals/{id}/complete")]
+pub(crate) async fn complete_withdrawal(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<CompleteWithdrawalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reference = body.0.transfer_reference.trim().to_owned();
+    let decision = Decision::Complete { transfer_reference: &reference };
+    let done = state.wallet.decide(admin.0.id, path.into_inner(), decision).await?;
+    Ok(ok("Withdrawal completed", AdminTransactionView::new(done, None)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectWithdrawalRequest {
+    /// 5–500 characters, shown to the telecaller.
+    #[garde(length(chars, min = 5, max = 500))]
+    pub reason: String,
+}
+
+/// PENDING → REJECTED, once: the held coins return to the wallet.
+#[utoipa::path(post, path = "/admin/withdrawals/{id}/reject", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RejectWithdrawalRequest, responses(
+    (status = 200, body = Envelope<AdminTransactionView>),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Already processed", body = ErrorBody),
+))]
+#[post("/admin/withdrawals/{id}/reject")]
+pub(crate) async fn reject_withdrawal(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<RejectWithdrawalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.reason.trim().to_owned();
+    let done = state.wallet.decide(admin.0.id, path.into_inner(), Decision::Reject { reason: &reason }).await?;
+    Ok(ok("Withdrawal rejected", AdminTransactionView::new(done, None)))
+}

@@ -1,0 +1,219 @@
+//! `/payment`: recharges through the gateway and telecaller withdrawals.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use talktime_domain::ids::PlanId;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CurrentTelecaller, CurrentUser, ValidJson};
+use crate::views::{Envelope, WithdrawalView, ok};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_order).service(verify).service(webhook).service(withdraw).service(sandbox_pay);
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateOrderRequest {
+    #[garde(skip)]
+    pub plan_id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub order_id: String,
+    /// Price to pay, in paise.
+    pub amount: i64,
+    pub currency: &'static str,
+    pub plan_id: Uuid,
+    pub coins: i64,
+    pub razorpay_key_id: String,
+}
+
+/// Create a gateway order for a plan (2 per minute).
+#[utoipa::path(post, path = "/payment/create-order", tag = "payments", security(("bearer" = [])),
+    request_body = CreateOrderRequest, responses(
+    (status = 200, body = Envelope<OrderView>),
+    (status = 404, description = "No such active plan", body = ErrorBody),
+    (status = 429, body = ErrorBody),
+    (status = 502, description = "Gateway failed", body = ErrorBody),
+))]
+#[post("/payment/create-order")]
+pub(crate) async fn create_order(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ValidJson<CreateOrderRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let order = state.payments.create_order(&user.0, PlanId(body.0.plan_id)).await?;
+    Ok(ok(
+        "Order created successfully",
+        OrderView {
+            order_id: order.order_id,
+            amount: order.amount.0,
+            currency: "INR",
+            plan_id: order.plan_id.0,
+            coins: order.coins,
+            razorpay_key_id: order.key_id,
+        },
+    ))
+}
+
+/// Razorpay Checkout's answer, or a cancellation.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyPaymentRequest {
+    #[garde(length(min = 1, max = 100))]
+    pub razorpay_order_id: String,
+    #[garde(inner(length(min = 1, max = 100)))]
+    pub razorpay_payment_id: Option<String>,
+    #[garde(inner(length(min = 1, max = 200)))]
+    pub razorpay_signature: Option<String>,
+    #[garde(skip)]
+    pub cancelled: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentResultView {
+    pub transaction_id: Uuid,
+    pub order_id: String,
+    pub status: String,
+    pub coins: i64,
+    /// The wallet balance after crediting.
+    pub balance: i64,
+}
+
+/// Verify a Checkout payment and credit the coins once (a repeat answers the same success), or
+/// mark the order cancelled (`cancelled: true`, answered with `success: false`). 5 per minute.
+#[utoipa::path(post, path = "/payment/verify", tag = "payments", security(("bearer" = [])),
+    request_body = VerifyPaymentRequest, responses(
+    (status = 200, body = Envelope<PaymentResultView>),
+    (status = 400, description = "Bad signature (the order stays PENDING)", body = ErrorBody),
+    (status = 404, description = "Not your order", body = ErrorBody),
+    (status = 429, body = ErrorBody),
+))]
+#[post("/payment/verify")]
+pub(crate) async fn verify(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ValidJson<VerifyPaymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let balance = |state: web::Data<AppState>, id| async move { state.accounts.balance(id).await.map(|c| c.0) };
+    if body.cancelled == Some(true) {
+        let recharge = state.payments.cancel(&user.0, &body.razorpay_order_id).await?;
+        let view = PaymentResultView {
+            transaction_id: recharge.id,
+            order_id: body.razorpay_order_id,
+            status: recharge.status.clone(),
+            coins: recharge.coins,
+            balance: balance(state.clone(), user.0.id).await?,
+        };
+        let message = if recharge.status == "SUCCESS" { "Payment already completed" } else { "Payment cancelled" };
+        return Ok(HttpResponse::Ok().json(Envelope {
+            success: recharge.status == "SUCCESS",
+            message: message.to_owned(),
+            data: view,
+        }));
+    }
+    let (Some(payment_id), Some(signature)) = (body.razorpay_payment_id, body.razorpay_signature) else {
+        return Err(ApiError::validation(vec![crate::error::FieldError {
+            field: "razorpay_signature".into(),
+            message: "razorpay_payment_id and razorpay_signature are required unless cancelled is true".into(),
+        }]));
+    };
+    let credited = state.payments.verify(&user.0, &body.razorpay_order_id, &payment_id, &signature).await?;
+    let recharge = credited.recharge;
+    Ok(ok(
+        "Payment verified successfully",
+        PaymentResultView {
+            transaction_id: recharge.id,
+            order_id: body.razorpay_order_id,
+            status: recharge.status,
+            coins: recharge.coins,
+            balance: balance(state.clone(), user.0.id).await?,
+        },
+    ))
+}
+
+/// Razorpay webhooks (`payment.captured`, `order.paid`, `payment.failed`), signed with the
+/// webhook secret over the raw body; redeliveries are acknowledged and ignored.
+#[utoipa::path(post, path = "/payment/webhook", tag = "payments", request_body = String, responses(
+    (status = 200, body = Envelope<Option<String>>),
+    (status = 400, description = "Bad signature", body = ErrorBody),
+))]
+#[post("/payment/webhook")]
+pub(crate) async fn webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let outcome = state.payments.webhook(&body, header("x-razorpay-signature"), header("x-razorpay-event-id")).await?;
+    Ok(ok(format!("{outcome:?}").to_lowercase(), Option::<String>::None))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    /// Whole coins, at least the minimum withdrawal and at most the balance.
+    #[garde(range(min = 1))]
+    pub coins: i64,
+}
+
+/// Ask to withdraw coins to the saved bank account; the coins are held at once. 3 per hour.
+#[utoipa::path(post, path = "/payment/withdraw", tag = "payments", security(("bearer" = [])),
+    request_body = WithdrawRequest, responses(
+    (status = 200, body = Envelope<WithdrawalView>),
+    (status = 400, description = "Below minimum, above balance, or no bank details", body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 409, description = "A withdrawal is already pending", body = ErrorBody),
+))]
+#[post("/payment/withdraw")]
+pub(crate) async fn withdraw(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    body: ValidJson<WithdrawRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let withdrawal = state.wallet.withdraw(&telecaller.0, body.0.coins).await?;
+    Ok(ok("Withdrawal requested successfully", WithdrawalView::from(withdrawal)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SandboxPayRequest {
+    #[garde(length(min = 1, max = 100))]
+    pub order_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SandboxPaymentView {
+    pub razorpay_order_id: String,
+    pub razorpay_payment_id: String,
+    pub razorpay_signature: String,
+}
+
+/// Development only (`PAYMENT_GATEWAY=sandbox`; 404 otherwise): pays an own order and returns
+/// what Razorpay Checkout would, to pass to `/payment/verify`.
+#[utoipa::path(post, path = "/payment/sandbox/pay", tag = "payments", security(("bearer" = [])),
+    request_body = SandboxPayRequest, responses(
+    (status = 200, body = Envelope<SandboxPaymentView>),
+    (status = 404, body = ErrorBody),
+))]
+#[post("/payment/sandbox/pay")]
+pub(crate) async fn sandbox_pay(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: ValidJson<SandboxPayRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (order, payment, signature) = state.payments.sandbox_pay(&user.0, &body.0.order_id).await?;
+    Ok(ok(
+        "Sandbox payment made",
+        SandboxPaymentView { razorpay_order_id: order, razorpay_payment_id: payment, razorpay_signature: signature },
+    ))
+}
