@@ -211,10 +211,10 @@ async fn fifty_concurrent_verifies_webhooks_and_reconciler_passes_credit_exactly
     let mut verifies = Vec::new();
     let mut hooks = Vec::new();
     let mut passes = Vec::new();
-    for i in 0..50 {
+    for (i, event_id) in event_ids.iter().enumerate() {
         match i % 3 {
             0 => verifies.push(shop.verify(&order, "pay_C")),
-            1 => hooks.push(shop.webhook(&event_ids[i], &body, WEBHOOK_SECRET)),
+            1 => hooks.push(shop.webhook(event_id, &body, WEBHOOK_SECRET)),
             _ => passes.push(shop.app.payments.reconcile_once()),
         }
     }

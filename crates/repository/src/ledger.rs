@@ -70,7 +70,10 @@ pub async fn post(
     let entries: Vec<(LedgerAccount, i64)> = entries.iter().copied().filter(|(_, amount)| *amount != 0).collect();
     let wallets: Vec<Uuid> = entries
         .iter()
-        .filter_map(|(account, _)| matches!(account, LedgerAccount::Wallet(_)).then(|| account.id()))
+        .filter_map(|(account, _)| match account {
+            LedgerAccount::Wallet(id) => Some(id.0),
+            _ => None,
+        })
         .collect();
     if !wallets.is_empty() {
         sqlx::query(

@@ -135,3 +135,8 @@ pub async fn assert_books_balance(db: &Db) {
     let books = crate::ledger::books(db.pool()).await.expect("read the books");
     assert!(books.balanced(), "the books do not balance: {books:?}");
 }
+
+/// Runs a fixed statement (tests that prove the database refuses something).
+pub async fn execute_raw(db: &Db, statement: &'static str) -> Result<u64, sqlx::Error> {
+    sqlx::query(statement).execute(db.pool()).await.map(|r| r.rows_affected())
+}

@@ -20,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(reapply)
         .service(get_bank_details)
         .service(save_bank_details)
-        .service(delete_bank_details);
+        .service(delete_bank_details)
+        .service(transactions);
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
