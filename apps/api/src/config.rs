@@ -74,6 +74,10 @@ pub struct Settings {
     pub reconcile_interval: Duration,
     pub reconcile_min_age: Duration,
     pub order_expiry: Duration,
+    /// How often each node's call sweeper looks for overdue calls.
+    pub sweep_interval: Duration,
+    /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
+    pub ws_queue_capacity: usize,
 }
 
 /// Every problem found, so an operator fixes them all in one go.
@@ -314,6 +318,9 @@ impl Settings {
         let reconcile_min_age = Duration::from_secs(v.parsed("RECONCILE_MIN_AGE_SECS", 300u64, "a number of seconds"));
         let order_expiry = Duration::from_secs(v.parsed("ORDER_EXPIRY_SECS", 86_400u64, "a number of seconds"));
 
+        let sweep_interval = Duration::from_millis(v.parsed("SWEEP_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
+        let ws_queue_capacity = v.parsed("WS_QUEUE_CAPACITY", 256usize, "a positive number").max(1);
+
         let settings = Settings {
             env,
             bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
@@ -354,6 +361,8 @@ impl Settings {
             reconcile_interval,
             reconcile_min_age,
             order_expiry,
+            sweep_interval,
+            ws_queue_capacity,
         };
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }
     }

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
 use talktime_services::auth::{AuthService, OtpSettings};
+use talktime_services::bus::InProcessBus;
+use talktime_services::calls::{CallService, CallSettings};
 use talktime_services::catalog::CatalogService;
 use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
+use talktime_services::livekit::{LiveKitRooms, LiveKitTokens};
 use talktime_services::payments::{PaymentService, ReconcilerSettings};
 use talktime_services::presence::{InMemoryPresence, PresenceRegistry};
 use talktime_services::rate_limit::InMemoryRateLimiter;
@@ -15,6 +18,7 @@ use talktime_services::secrets::{BankCipher, OtpHasher};
 use talktime_services::sms::{LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
+use talktime_transport::ws::ConnectionRegistry;
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
 use crate::config::{PaymentGateway as GatewayChoice, Settings, SmsProvider};
@@ -33,7 +37,24 @@ pub struct Application {
     db: Db,
     presence: Arc<dyn PresenceRegistry>,
     payments: Arc<PaymentService>,
+    calls: Arc<CallService>,
     server: actix_web::dev::Server,
+}
+
+/// Stops a running application from outside (tests simulate a crashed or restarted node).
+#[derive(Clone)]
+pub struct Controller {
+    server: actix_web::dev::ServerHandle,
+    calls: Arc<CallService>,
+}
+
+impl Controller {
+    /// Stops serving and stops this node's call timers and sweeper, as a crash would (no
+    /// goodbye to clients); calls are left to whichever node still runs.
+    pub async fn kill(&self) {
+        self.calls.stop();
+        self.server.stop(false).await;
+    }
 }
 
 impl Application {
@@ -55,6 +76,32 @@ impl Application {
         let presence: Arc<dyn PresenceRegistry> = Arc::new(InMemoryPresence::new());
         let limiter = Arc::new(InMemoryRateLimiter::new());
         let bank_cipher = BankCipher::new(&settings.secrets_key);
+        let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
+        let bus = Arc::new(InProcessBus::new());
+        bus.attach(registry.clone());
+        let calls = CallService::new(
+            db.clone(),
+            bus,
+            presence.clone(),
+            Arc::new(LiveKitRooms::new(
+                &settings.livekit_api_url,
+                &settings.livekit_api_key,
+                &settings.livekit_api_secret,
+            )),
+            LiveKitTokens::new(
+                settings.livekit_url.clone(),
+                settings.livekit_api_key.clone(),
+                settings.livekit_api_secret.clone(),
+            ),
+            limiter.clone(),
+            CallSettings {
+                ring_timeout: settings.ring_timeout,
+                reconnect_grace: settings.reconnect_grace,
+                sweep_interval: settings.sweep_interval,
+            },
+        );
+        tokio::spawn(calls.clone().run_sweeper());
+        let calls_handle = calls.clone();
         let payments = Arc::new(PaymentService::new(
             db.clone(),
             payment_gateway(&settings),
@@ -64,6 +111,7 @@ impl Application {
                 min_age: settings.reconcile_min_age,
                 expire_after: settings.order_expiry,
             },
+            Some(calls.clone()),
         ));
         tokio::spawn(payments.clone().run_reconciler());
         let state = AppState {
@@ -79,7 +127,10 @@ impl Application {
             accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
             payments: payments.clone(),
-            wallet: Arc::new(WalletService::new(db.clone(), limiter, bank_cipher)),
+            wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher)),
+            calls,
+            limiter,
+            registry,
         };
         let http = HttpSettings {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
@@ -88,7 +139,7 @@ impl Application {
         };
         let server = talktime_transport::serve(listener, state, http)
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
-        Ok(Self { port, db, presence, payments, server })
+        Ok(Self { port, db, presence, payments, calls: calls_handle, server })
     }
 
     pub fn port(&self) -> u16 {
@@ -102,6 +153,10 @@ impl Application {
     /// The presence registry the telecaller list reads (fed by the realtime endpoints).
     pub fn presence(&self) -> Arc<dyn PresenceRegistry> {
         self.presence.clone()
+    }
+
+    pub fn controller(&self) -> Controller {
+        Controller { server: self.server.handle(), calls: self.calls.clone() }
     }
 
     /// The payment service, whose reconciler pass tests run on demand.

@@ -12,6 +12,10 @@ typed_id!(
     /// A coin pack.
     PlanId
 );
+typed_id!(
+    /// One call attempt; also the LiveKit room name.
+    CallId
+);
 
 #[cfg(test)]
 mod tests {

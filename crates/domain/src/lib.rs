@@ -15,6 +15,7 @@
 mod macros;
 
 pub mod account;
+pub mod call;
 pub mod ids;
 pub mod money;
 pub mod otp;

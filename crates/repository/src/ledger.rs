@@ -68,6 +68,10 @@ pub async fn post(
     entries: &[(LedgerAccount, i64)],
 ) -> Result<bool, RepoError> {
     let entries: Vec<(LedgerAccount, i64)> = entries.iter().copied().filter(|(_, amount)| *amount != 0).collect();
+    if entries.is_empty() {
+        // Nothing moves (a call that cost nothing): no journal.
+        return Ok(false);
+    }
     let wallets: Vec<Uuid> = entries
         .iter()
         .filter_map(|(account, _)| match account {

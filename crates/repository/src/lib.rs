@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admins;
 pub mod app_config;
 pub mod bank;
+pub mod calls;
 mod error;
 pub mod ledger;
 pub mod otp;

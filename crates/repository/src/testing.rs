@@ -140,3 +140,18 @@ pub async fn assert_books_balance(db: &Db) {
 pub async fn execute_raw(db: &Db, statement: &'static str) -> Result<u64, sqlx::Error> {
     sqlx::query(statement).execute(db.pool()).await.map(|r| r.rows_affected())
 }
+
+/// Moves a call's accept time and deadlines `secs` into the past, as if it had been running
+/// that much longer.
+pub async fn age_call(db: &Db, id: talktime_domain::ids::CallId, secs: i64) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE calls SET accepted_at = accepted_at - make_interval(secs => $2::double precision), \
+         billing_deadline = billing_deadline - make_interval(secs => $2::double precision), \
+         created_at = created_at - make_interval(secs => $2::double precision) WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(secs as f64)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

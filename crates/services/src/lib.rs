@@ -3,10 +3,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod bus;
+pub mod calls;
 pub mod catalog;
 mod error;
 pub mod gateway;
 pub mod ledger;
+pub mod livekit;
 pub mod payments;
 pub mod presence;
 pub mod rate_limit;

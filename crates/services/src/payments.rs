@@ -77,6 +77,8 @@ pub struct PaymentService {
     gateway: Arc<dyn PaymentGateway>,
     limiter: Arc<dyn RateLimiter>,
     reconciler: ReconcilerSettings,
+    /// Told about every credit, so a call in progress gets the new paid time.
+    calls: Option<Arc<crate::calls::CallService>>,
 }
 
 fn limited(retry: crate::rate_limit::RetryAfter) -> ServiceError {
@@ -93,8 +95,21 @@ impl PaymentService {
         gateway: Arc<dyn PaymentGateway>,
         limiter: Arc<dyn RateLimiter>,
         reconciler: ReconcilerSettings,
+        calls: Option<Arc<crate::calls::CallService>>,
     ) -> Self {
-        Self { db, gateway, limiter, reconciler }
+        Self { db, gateway, limiter, reconciler, calls }
+    }
+
+    /// After a commit that credited coins: extend the user's running call, if any.
+    async fn credited(&self, credited: &Credited) {
+        if !credited.newly {
+            return;
+        }
+        if let Some(calls) = &self.calls
+            && let Err(error) = calls.on_recharge(AccountId(credited.recharge.account_id)).await
+        {
+            tracing::warn!(%error, "could not extend the running call after a recharge");
+        }
     }
 
     pub fn reconciler_settings(&self) -> ReconcilerSettings {
@@ -195,6 +210,7 @@ impl PaymentService {
         let mut tx = self.db.begin().await?;
         let credited = credit_in(&mut tx, recharge, payment_id).await?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.credited(&credited).await;
         Ok(credited)
     }
 
@@ -230,9 +246,10 @@ impl PaymentService {
             Some(order) => transactions::find_by_order(&mut *tx, order).await?,
             None => None,
         };
+        let mut credited = None;
         let outcome = match (event.event.as_str(), recharge, payment) {
             ("payment.captured" | "order.paid", Some(recharge), Some(payment)) => {
-                credit_in(&mut tx, recharge.id, &payment.id).await?;
+                credited = Some(credit_in(&mut tx, recharge.id, &payment.id).await?);
                 WebhookOutcome::Processed
             }
             ("payment.failed", Some(recharge), _) => {
@@ -242,6 +259,9 @@ impl PaymentService {
             _ => WebhookOutcome::Ignored,
         };
         tx.commit().await.map_err(RepoError::from)?;
+        if let Some(credited) = &credited {
+            self.credited(credited).await;
+        }
         if outcome == WebhookOutcome::Ignored {
             tracing::info!(event = %event.event, order = ?order_id, "webhook ignored");
         }

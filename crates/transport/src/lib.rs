@@ -8,14 +8,17 @@ pub mod openapi;
 mod routes;
 mod server;
 pub mod views;
+pub mod ws;
 
 use std::sync::Arc;
 
 use talktime_services::Db;
 use talktime_services::accounts::AccountService;
 use talktime_services::auth::AuthService;
+use talktime_services::calls::CallService;
 use talktime_services::catalog::CatalogService;
 use talktime_services::payments::PaymentService;
+use talktime_services::rate_limit::RateLimiter;
 use talktime_services::wallet::WalletService;
 
 pub use client_ip::TrustedProxies;
@@ -30,4 +33,7 @@ pub struct AppState {
     pub catalog: Arc<CatalogService>,
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
+    pub calls: Arc<CallService>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub registry: Arc<ws::ConnectionRegistry>,
 }

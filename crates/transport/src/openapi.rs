@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, health, payments, telecaller, users};
+use crate::routes::{admin, auth, calls, health, payments, telecaller, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,10 @@ use crate::routes::{admin, auth, health, payments, telecaller, users};
         admin::transaction,
         admin::complete_withdrawal,
         admin::reject_withdrawal,
+        calls::user_calls,
+        calls::telecaller_calls,
+        calls::feedback,
+        calls::report,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     modifiers(&Security),
@@ -50,6 +54,7 @@ use crate::routes::{admin, auth, health, payments, telecaller, users};
         (name = "auth", description = "Phone login with one-time codes"),
         (name = "users", description = "A phone account's own data, plans, favorites and the telecaller list"),
         (name = "telecaller", description = "A telecaller's profile, application and bank details"),
+        (name = "calls", description = "Call history, feedback and reports (calls themselves run over WebSocket)"),
         (name = "payments", description = "Recharges through Razorpay and withdrawals"),
         (name = "admin", description = "Operators (cookie or bearer)"),
         (name = "operations", description = "Health and documentation"),

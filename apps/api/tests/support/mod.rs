@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod fake;
+pub mod ws;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -21,6 +22,7 @@ pub struct TestApp {
     pub port: u16,
     pub db: Db,
     pub db_url: String,
+    pub db_name: String,
     /// Receives the SMS webhook (`{phone, message}`).
     pub sms: FakeServer,
     pub client: reqwest::Client,
@@ -28,6 +30,7 @@ pub struct TestApp {
     /// endpoints feed it.
     pub presence: std::sync::Arc<dyn talktime_services::presence::PresenceRegistry>,
     pub payments: std::sync::Arc<talktime_services::payments::PaymentService>,
+    pub controller: talktime_api::startup::Controller,
 }
 
 /// The real application with the test defaults.
@@ -37,8 +40,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// The real application; `overrides` replace or add environment variables.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let sms = FakeServer::start().await;
     let database = TestDatabase::new().await.expect("create a test database");
+    spawn_app_on(database, overrides).await
+}
+
+/// Another node (or a restarted one) on an existing test database.
+pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    let sms = FakeServer::start().await;
     let sms_url = sms.url("/sms");
     let mut vars: Vec<(String, String)> = [
         ("APP_ENV", "development"),
@@ -58,20 +66,25 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         vars.push(((*key).to_owned(), (*value).to_owned()));
     }
     let settings = Settings::from_vars(vars).expect("valid test settings");
-    let app = Application::build_with_db(settings, database.db.clone()).expect("build the application");
+    // Each node gets its own pool, as separate processes would.
+    let pool = Db::connect(&database.url, 10).await.expect("connect");
+    let app = Application::build_with_db(settings, pool).expect("build the application");
     let port = app.port();
     let presence = app.presence();
     let payments = app.payments();
+    let controller = app.controller();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         db: database.db,
         db_url: database.url,
+        db_name: database.name,
         sms,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
         presence,
         payments,
+        controller,
     }
 }
 
@@ -124,6 +137,11 @@ impl Reply {
 }
 
 impl TestApp {
+    /// The same database, for a second node.
+    pub fn database(&self) -> TestDatabase {
+        TestDatabase { url: self.db_url.clone(), name: self.db_name.clone(), db: self.db.clone() }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

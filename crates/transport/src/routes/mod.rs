@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod calls;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod payments;
@@ -18,5 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(users::configure)
         .configure(telecaller::configure)
         .configure(payments::configure)
-        .configure(admin::configure);
+        .configure(admin::configure)
+        .configure(calls::configure)
+        .configure(crate::ws::configure);
 }

@@ -1,0 +1,603 @@
+//! Realtime calls over real WebSocket connections to the spawned server, with a local fake
+//! LiveKit RoomService that records DeleteRoom requests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::ws::{Ws, refused};
+use support::{FakeServer, Session, TestApp, spawn_app_on, spawn_app_with};
+use talktime_domain::ids::CallId;
+use talktime_repository::ledger::{self, LedgerAccount};
+use talktime_repository::testing;
+
+const DELETE_ROOM: &str = "/twirp/livekit.RoomService/DeleteRoom";
+
+struct Stage {
+    app: TestApp,
+    rooms: FakeServer,
+    user: Session,
+    telecaller: Session,
+}
+
+async fn stage_with(extra: &[(&str, &str)], coins: i64) -> Stage {
+    let rooms = FakeServer::start().await;
+    rooms.route("POST", DELETE_ROOM, 200, "");
+    let mut vars = vec![
+        ("LIVEKIT_API_URL", rooms.base.as_str()),
+        ("LIVEKIT_URL", "wss://media.example.test"),
+        ("SWEEP_INTERVAL_MS", "100"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+    if coins > 0 {
+        app.grant_coins(&user.id, coins).await;
+    }
+    Stage { app, rooms, user, telecaller }
+}
+
+async fn stage() -> Stage {
+    stage_with(&[], 1_000).await
+}
+
+impl Stage {
+    async fn sockets(&self) -> (Ws, Ws) {
+        let (user, _) = Ws::connect(&self.app, "/ws/user", &self.user.token).await;
+        let (telecaller, _) = Ws::connect(&self.app, "/ws/telecaller", &self.telecaller.token).await;
+        (user, telecaller)
+    }
+
+    /// Initiates and accepts an audio call; returns the call id.
+    async fn accepted_call(&self, user: &mut Ws, telecaller: &mut Ws) -> String {
+        user.send("call:initiate", json!({ "telecallerId": self.telecaller.id, "callType": "AUDIO" })).await;
+        let ringing = user.expect("call:ringing").await;
+        let call = ringing["callId"].as_str().unwrap().to_owned();
+        telecaller.expect("call:incoming").await;
+        telecaller.send("call:accept", json!({ "callId": call })).await;
+        telecaller.expect("call:accepted").await;
+        user.expect("call:accepted").await;
+        call
+    }
+
+    async fn delete_room_requests(&self, call: &str) -> usize {
+        self.rooms.requests().iter().filter(|r| r.path == DELETE_ROOM && r.body.contains(call)).count()
+    }
+
+    /// Waits until DeleteRoom was asked for `call` (it is sent in the background).
+    async fn room_closed(&self, call: &str) {
+        for _ in 0..250 {
+            if self.delete_room_requests(call).await > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("DeleteRoom was never called for {call}");
+    }
+}
+
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_full_call_bills_the_user_pays_the_telecaller_and_keeps_the_margin() {
+    let stage = stage().await;
+    let (mut user, ready) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    assert_eq!(ready["balance"], json!(1_000));
+    assert_eq!(ready["onlineTelecallers"], json!(0));
+    assert_eq!(ready["activeCall"], json!(null));
+    let (mut telecaller, _) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
+    let online = user.expect("telecaller:presence-changed").await;
+    assert_eq!(online["telecallerId"], json!(stage.telecaller.id));
+    assert_eq!(online["presence"], json!("ONLINE"));
+    assert_eq!(online["telecaller"]["_id"], json!(stage.telecaller.id));
+
+    user.send_with_ref("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" }), "r1")
+        .await;
+    let ringing = user.expect_frame("call:ringing").await;
+    assert_eq!(ringing["ref"], json!("r1"));
+    assert_eq!(ringing["data"]["telecaller"]["_id"], json!(stage.telecaller.id));
+    let call = ringing["data"]["callId"].as_str().unwrap().to_owned();
+    let incoming = telecaller.expect("call:incoming").await;
+    assert_eq!((incoming["callId"].as_str(), incoming["callType"].as_str()), (Some(call.as_str()), Some("AUDIO")));
+    assert_eq!(incoming["caller"]["_id"], json!(stage.user.id));
+
+    telecaller.send("call:accept", json!({ "callId": call })).await;
+    let accepted = telecaller.expect("call:accepted").await;
+    assert_eq!(accepted["maxDurationSeconds"], json!(500), "1000 coins at 2 coins/s");
+    assert_eq!(accepted["caller"]["_id"], json!(stage.user.id));
+    let for_user = user.expect("call:accepted").await;
+    assert_eq!(for_user["livekit"]["url"], json!("wss://media.example.test"));
+    assert_eq!(for_user["livekit"]["roomName"], json!(call));
+    let on_call = user.expect("telecaller:presence-changed").await;
+    assert_eq!(on_call["presence"], json!("ON_CALL"));
+
+    // Thirty seconds of talk.
+    testing::age_call(&stage.app.db, call.parse::<CallId>().unwrap(), 30).await.unwrap();
+    user.send("call:end", json!({ "callId": call })).await;
+    let ended = user.expect("call:ended").await;
+    assert_eq!(ended["reason"], json!("USER_ENDED"));
+    assert_eq!(ended["durationInSeconds"], json!(30));
+    assert_eq!(ended["coinsSpent"], json!(60));
+    assert_eq!(ended["balance"], json!(940));
+    let earned = telecaller.expect("call:ended").await;
+    assert_eq!((earned["coinsEarned"].clone(), earned["balance"].clone()), (json!(30), json!(30)));
+    assert_eq!(user.expect("telecaller:presence-changed").await["presence"], json!("ONLINE"));
+
+    assert_eq!(stage.app.balance(&stage.user.id).await, 940);
+    assert_eq!(stage.app.balance(&stage.telecaller.id).await, 30);
+    assert_eq!(ledger::platform_balance(stage.app.db.pool(), LedgerAccount::Revenue).await.unwrap(), 30);
+    stage.room_closed(&call).await;
+
+    let history = stage.app.get_auth("/users/calls", &stage.user.token).await;
+    let entry = &history.body["data"]["calls"][0];
+    assert_eq!((entry["status"].clone(), entry["coinsSpent"].clone()), (json!("COMPLETED"), json!(60)));
+    assert_eq!(entry["telecaller"]["_id"], json!(stage.telecaller.id));
+    let theirs = stage.app.get_auth("/telecaller/calls", &stage.telecaller.token).await;
+    assert_eq!(theirs.body["data"]["calls"][0]["coinsEarned"], json!(30));
+    assert_eq!(theirs.body["data"]["calls"][0]["user"]["_id"], json!(stage.user.id));
+    stage.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn reject_and_cancel_end_a_ringing_call_without_money() {
+    let stage = stage().await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "VIDEO" })).await;
+    let call = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    telecaller.expect("call:incoming").await;
+    telecaller.send("call:reject", json!({ "callId": call })).await;
+    telecaller.expect("call:rejected").await;
+    assert_eq!(user.expect("call:rejected").await["callId"], json!(call));
+
+    user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    let second = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    telecaller.expect("call:incoming").await;
+    user.send("call:cancel", json!({ "callId": second })).await;
+    user.expect("call:cancelled").await;
+    assert_eq!(telecaller.expect("call:cancelled").await["callId"], json!(second));
+    // Too late to accept.
+    telecaller.send("call:accept", json!({ "callId": second })).await;
+    assert_eq!(telecaller.expect("call:error").await["code"], json!("call_unavailable"));
+
+    let history = stage.app.get_auth("/users/calls", &stage.user.token).await;
+    let statuses: Vec<&str> =
+        history.body["data"]["calls"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["CANCELLED", "REJECTED"]);
+    assert_eq!(stage.app.balance(&stage.user.id).await, 1_000);
+    assert!(stage.rooms.requests().is_empty(), "no room to close for calls that never connected");
+}
+
+#[tokio::test]
+async fn an_unanswered_call_is_missed_at_the_ring_timeout() {
+    let stage = stage_with(&[("RING_TIMEOUT_SECS", "1")], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    let call = user.expect("call:ringing").await["callId"].clone();
+    telecaller.expect("call:incoming").await;
+    assert_eq!(user.expect("call:missed").await["callId"], call);
+    assert_eq!(telecaller.expect("call:missed").await["callId"], call);
+    let history = stage.app.get_auth("/users/calls", &stage.user.token).await;
+    assert_eq!(history.body["data"]["calls"][0]["endReason"], json!("RING_TIMEOUT"));
+}
+
+#[tokio::test]
+async fn the_call_ends_when_the_money_runs_out_after_one_balance_warning() {
+    // 130 coins at 2 coins/s pay 65 seconds.
+    let stage = stage_with(&[], 130).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    // 63 seconds in: the deadline is 2 seconds away.
+    testing::age_call(&stage.app.db, call.parse::<CallId>().unwrap(), 63).await.unwrap();
+    let mut warnings = Vec::new();
+    let ended = loop {
+        let frame = user.next().await;
+        match frame["event"].as_str() {
+            Some("call:balance-low") => warnings.push(frame["data"].clone()),
+            Some("call:ended") => break frame["data"].clone(),
+            _ => {}
+        }
+    };
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0]["secondsLeft"].as_i64().unwrap() <= 60);
+    assert_eq!(ended["reason"], json!("BALANCE_EXHAUSTED"));
+    assert_eq!(ended["durationInSeconds"], json!(65));
+    assert_eq!((ended["coinsSpent"].clone(), ended["balance"].clone()), (json!(130), json!(0)));
+    assert_eq!(telecaller.expect("call:ended").await["coinsEarned"], json!(65));
+    stage.room_closed(&call).await;
+    stage.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn a_recharge_during_a_call_extends_it() {
+    let stage = stage_with(&[], 200).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    // A recharge lands through the sandbox gateway.
+    let plan = talktime_repository::plans::create(
+        stage.app.db.pool(),
+        &talktime_repository::plans::NewPlan {
+            amount_paise: 4900,
+            coins: 100,
+            discount_percentage: 0,
+            is_active: true,
+        },
+    )
+    .await
+    .unwrap();
+    let order = stage
+        .app
+        .post_auth("/payment/create-order", &stage.user.token, &json!({ "planId": plan.id.to_string() }))
+        .await;
+    let order_id = order.body["data"]["orderId"].as_str().unwrap();
+    let paid = stage.app.post_auth("/payment/sandbox/pay", &stage.user.token, &json!({ "orderId": order_id })).await;
+    stage.app.post_auth("/payment/verify", &stage.user.token, &paid.body["data"]).await.assert(200);
+    let extended = user.expect("call:extended").await;
+    assert_eq!(
+        (extended["callId"].as_str(), extended["maxDurationSeconds"].clone()),
+        (Some(call.as_str()), json!(150))
+    );
+    assert_eq!(telecaller.expect("call:extended").await["maxDurationSeconds"], json!(150));
+}
+
+#[tokio::test]
+async fn a_short_disconnect_resumes_the_call_and_a_long_one_ends_it() {
+    let stage = stage_with(&[("RECONNECT_GRACE_SECS", "1")], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let call_id: CallId = call.parse().unwrap();
+
+    user.close().await;
+    let (mut user, ready) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let active = &ready["activeCall"];
+    assert_eq!(active["callId"], json!(call));
+    assert_eq!(active["status"], json!("ACCEPTED"));
+    assert_eq!(active["peer"]["_id"], json!(stage.telecaller.id));
+    assert!(active["livekit"]["token"].is_string(), "a fresh LiveKit token to rejoin");
+    let stored = talktime_repository::calls::find(stage.app.db.pool(), call_id).await.unwrap().unwrap();
+    assert_eq!(stored.user_grace_deadline, None, "the reconnect cancelled the grace");
+
+    telecaller.close().await;
+    let ended = user.expect("call:ended").await;
+    assert_eq!(ended["reason"], json!("TELECALLER_DISCONNECTED"));
+    stage.room_closed(&call).await;
+    stage.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn calls_that_cannot_happen_are_refused_with_call_error() {
+    let stage = stage_with(&[], 100).await;
+    let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let offline = stage.app.telecaller(true).await;
+    user.send("call:initiate", json!({ "telecallerId": offline.id, "callType": "AUDIO" })).await;
+    assert_eq!(user.expect("call:error").await["code"], json!("telecaller_offline"));
+
+    let (mut telecaller, _) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
+    user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    assert_eq!(user.expect("call:error").await["code"], json!("insufficient_balance"), "100 coins < 2 × 60");
+
+    // A rich caller rings her; a second caller finds her busy.
+    let first = stage.app.user().await;
+    stage.app.grant_coins(&first.id, 1_000).await;
+    let (mut first_ws, _) = Ws::connect(&stage.app, "/ws/user", &first.token).await;
+    first_ws.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    let call = first_ws.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    let second = stage.app.user().await;
+    stage.app.grant_coins(&second.id, 1_000).await;
+    let (mut second_ws, _) = Ws::connect(&stage.app, "/ws/user", &second.token).await;
+    second_ws.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    assert_eq!(second_ws.expect("call:error").await["code"], json!("telecaller_busy"), "ringing counts as busy");
+
+    telecaller.expect("call:incoming").await;
+    telecaller.send("call:accept", json!({ "callId": call })).await;
+    telecaller.expect("call:accepted").await;
+    second_ws.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    assert_eq!(second_ws.expect("call:error").await["code"], json!("telecaller_busy"));
+
+    // The caller in a call cannot start another.
+    let other = stage.app.telecaller(true).await;
+    let (_other_ws, _) = Ws::connect(&stage.app, "/ws/telecaller", &other.token).await;
+    first_ws.send("call:initiate", json!({ "telecallerId": other.id, "callType": "AUDIO" })).await;
+    assert_eq!(first_ws.expect("call:error").await["code"], json!("already_in_call"));
+    first_ws.send("call:end", json!({ "callId": call })).await;
+    first_ws.expect("call:ended").await;
+    stage.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn livekit_tokens_carry_identity_room_expiry_and_grants() {
+    let stage = stage().await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
+    let call = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    telecaller.expect("call:incoming").await;
+    telecaller.send("call:accept", json!({ "callId": call })).await;
+    let theirs = telecaller.expect("call:accepted").await;
+    let mine = user.expect("call:accepted").await;
+
+    let user_claims = claims(mine["livekit"]["token"].as_str().unwrap());
+    assert_eq!(user_claims["sub"], json!(stage.user.id));
+    assert_eq!(user_claims["iss"], json!("devkey"));
+    assert_eq!(user_claims["name"], json!("Ravi Kumar"));
+    let video = &user_claims["video"];
+    assert_eq!(video["room"], json!(call));
+    assert_eq!(video["roomJoin"], json!(true));
+    assert_eq!(video["canSubscribe"], json!(true));
+    assert_eq!(video["canPublishData"], json!(true));
+    assert_eq!(video["canPublishSources"], json!(["microphone"]), "an audio call cannot publish the camera");
+    let ttl = user_claims["exp"].as_i64().unwrap() - chrono::Utc::now().timestamp();
+    assert!((590..=600).contains(&ttl), "ttl {ttl}");
+    let telecaller_claims = claims(theirs["livekit"]["token"].as_str().unwrap());
+    assert_eq!(telecaller_claims["sub"], json!(stage.telecaller.id));
+    assert_eq!(telecaller_claims["video"]["room"], json!(call));
+    user.send("call:end", json!({ "callId": call })).await;
+    user.expect("call:ended").await;
+
+    // A video call may publish the camera.
+    user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "VIDEO" })).await;
+    let video_call = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    telecaller.expect("call:incoming").await;
+    telecaller.send("call:accept", json!({ "callId": video_call })).await;
+    let token = user.expect("call:accepted").await["livekit"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(claims(&token)["video"]["canPublishSources"], json!(["microphone", "camera"]));
+}
+
+#[tokio::test]
+async fn malformed_frames_get_error_events_and_never_close_the_connection() {
+    let stage = stage().await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let cases = [
+        ("not json", "invalid_json"),
+        ("[1, 2]", "invalid_message"),
+        (r#"{"data": {}}"#, "invalid_message"),
+        (r#"{"event": 5}"#, "invalid_message"),
+        (r#"{"event": "call:fly", "data": {}}"#, "unknown_event"),
+        (r#"{"event": "call:accept", "data": {"callId": "x"}}"#, "unknown_event"),
+        (r#"{"event": "call:initiate", "data": null}"#, "invalid_data"),
+        (r#"{"event": "call:initiate", "data": {"telecallerId": 7, "callType": "AUDIO"}}"#, "invalid_data"),
+        (r#"{"event": "call:initiate", "data": {"telecallerId": "not-a-uuid", "callType": "AUDIO"}}"#, "invalid_data"),
+        (r#"{"event": "call:cancel", "data": {"callId": null}}"#, "invalid_data"),
+    ];
+    for (frame, code) in cases {
+        user.send_raw(frame).await;
+        let error = user.expect("error").await;
+        assert_eq!(error["code"], json!(code), "{frame}");
+    }
+    user.send_with_ref("call:cancel", json!({ "callId": uuid::Uuid::now_v7() }), "x9").await;
+    let unknown_call = user.expect_frame("call:error").await;
+    assert_eq!(
+        (unknown_call["ref"].clone(), unknown_call["data"]["code"].clone()),
+        (json!("x9"), json!("call_not_found"))
+    );
+    assert!(user.alive().await);
+
+    // An oversized frame closes that connection only (1009).
+    let (mut big, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    big.send_raw(&format!(r#"{{"event": "ping", "data": "{}"}}"#, "x".repeat(20 * 1024))).await;
+    assert_eq!(big.closed().await, Some(1009));
+    assert!(user.alive().await);
+    assert!(telecaller.alive().await);
+    stage.app.get("/health").await.assert(200);
+}
+
+#[tokio::test]
+async fn handshakes_are_checked_before_the_upgrade() {
+    let stage = stage().await;
+    let (status, body) = refused(&stage.app, "/ws/user", None).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("missing_token")));
+    let (status, _) = refused(&stage.app, "/ws/user", Some("garbage")).await;
+    assert_eq!(status, 401);
+    let (status, body) = refused(&stage.app, "/ws/telecaller", Some(&stage.user.token)).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden_role")));
+    let pending = stage.app.telecaller(false).await;
+    let (status, body) = refused(&stage.app, "/ws/telecaller", Some(&pending.token)).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("telecaller_not_approved")));
+    let (status, _) = refused(&stage.app, "/ws/admin", Some(&stage.user.token)).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn call_actions_are_rate_limited() {
+    let stage = stage().await;
+    let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let offline = stage.app.telecaller(true).await;
+    for _ in 0..5 {
+        user.send("call:initiate", json!({ "telecallerId": offline.id, "callType": "AUDIO" })).await;
+        assert_eq!(user.expect("call:error").await["code"], json!("telecaller_offline"));
+    }
+    user.send("call:initiate", json!({ "telecallerId": offline.id, "callType": "AUDIO" })).await;
+    let limited = user.expect("error").await;
+    assert_eq!(limited["code"], json!("rate_limited"));
+    assert!(limited["retryAfter"].as_u64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn admins_count_distinct_accounts_and_live_calls() {
+    let stage = stage().await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let (_second_tab, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let admin = stage.app.admin_token().await;
+    let (mut admin_ws, _) = Ws::connect(&stage.app, "/ws/admin", &admin).await;
+    stage.accepted_call(&mut user, &mut telecaller).await;
+    admin_ws.expect("call:started").await;
+    admin_ws.send("presence:request-counts", json!({})).await;
+    let counts = admin_ws.expect("presence:counts").await;
+    assert_eq!(counts["onlineUsers"], json!(1), "two tabs, one account");
+    assert_eq!(counts["onlineTelecallers"], json!(1));
+    assert_eq!(counts["activeCalls"], json!(1));
+    assert!(counts["timestamp"].is_string());
+}
+
+/// The ending events (`call:ended` / `call:cancelled`) this connection got for `call`: reads up to
+/// the first, then on to the `pong` of a `ping` sent after it, so a duplicate would be seen.
+async fn endings(ws: &mut Ws, call: &str) -> Vec<String> {
+    let is_ending = |frame: &Value| {
+        frame["data"]["callId"] == json!(call)
+            && matches!(frame["event"].as_str(), Some("call:ended" | "call:cancelled"))
+    };
+    let mut seen = Vec::new();
+    loop {
+        let frame = ws.next().await;
+        if is_ending(&frame) {
+            seen.push(frame["event"].as_str().unwrap_or_default().to_owned());
+            break;
+        }
+    }
+    ws.send("ping", json!({})).await;
+    loop {
+        let frame = ws.next().await;
+        if frame["event"] == "pong" {
+            return seen;
+        }
+        if is_ending(&frame) {
+            seen.push(frame["event"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+}
+
+#[tokio::test]
+async fn racing_accept_cancel_end_and_disconnect_end_each_call_exactly_once() {
+    let stage = stage().await;
+    for round in 0..100 {
+        let user = stage.app.user().await;
+        let telecaller = stage.app.telecaller(true).await;
+        stage.app.grant_coins(&user.id, 1_000).await;
+        let (mut u1, _) = Ws::connect(&stage.app, "/ws/user", &user.token).await;
+        let (mut u2, _) = Ws::connect(&stage.app, "/ws/user", &user.token).await;
+        let (mut t1, _) = Ws::connect(&stage.app, "/ws/telecaller", &telecaller.token).await;
+        let (mut t2, _) = Ws::connect(&stage.app, "/ws/telecaller", &telecaller.token).await;
+        // A third telecaller connection that drops in the middle of it all.
+        let (t3, _) = Ws::connect(&stage.app, "/ws/telecaller", &telecaller.token).await;
+        u1.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+        let call = u1.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+        t1.expect("call:incoming").await;
+        t2.expect("call:incoming").await;
+        u2.expect("call:ringing").await;
+
+        let id = json!({ "callId": call });
+        tokio::join!(
+            t1.send("call:accept", id.clone()),
+            async {
+                t2.send("call:accept", id.clone()).await;
+                t2.send("call:end", id.clone()).await;
+            },
+            u1.send("call:cancel", id.clone()),
+            u2.send("call:end", id.clone()),
+            t3.close(),
+        );
+        // Whatever won, make sure the call is over, then check each side saw one ending.
+        tokio::join!(u1.send("call:end", id.clone()), t1.send("call:end", id.clone()));
+        for ws in [&mut u1, &mut u2, &mut t1, &mut t2] {
+            let seen = endings(ws, &call).await;
+            assert_eq!(seen.len(), 1, "round {round}: one ending per connection, got {seen:?}");
+        }
+        let ended =
+            talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
+        assert!(!ended.status.is_active(), "round {round}: the call is over");
+        let posted = ledger::is_posted(stage.app.db.pool(), ledger::Cause::Call, ended.id.0).await.unwrap();
+        if ended.accepted_at.is_some() {
+            stage.room_closed(&call).await;
+            assert_eq!(stage.delete_room_requests(&call).await, 1, "round {round}: one DeleteRoom");
+        } else {
+            assert!(!posted);
+        }
+        for ws in [u1, u2, t1, t2] {
+            ws.close().await;
+        }
+    }
+    stage.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_still_ends_and_settles_a_call_at_its_deadline() {
+    let stage = stage_with(&[], 130).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let call_id: CallId = call.parse().unwrap();
+    // The node dies; a new one starts on the same database.
+    stage.app.controller.kill().await;
+    testing::age_call(&stage.app.db, call_id, 64).await.unwrap();
+    let rooms = &stage.rooms;
+    let restarted =
+        spawn_app_on(stage.app.database(), &[("LIVEKIT_API_URL", rooms.base.as_str()), ("SWEEP_INTERVAL_MS", "100")])
+            .await;
+    let mut settled = None;
+    for _ in 0..250 {
+        let current = talktime_repository::calls::find(restarted.db.pool(), call_id).await.unwrap().unwrap();
+        if !current.status.is_active() {
+            settled = Some(current);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let settled = settled.expect("the new node ended the call");
+    assert_eq!(settled.end_reason, Some(talktime_domain::call::EndReason::BalanceExhausted));
+    assert_eq!((settled.duration_seconds, settled.coins_spent), (Some(65), Some(130)));
+    assert_eq!(restarted.balance(&stage.user.id).await, 0);
+    assert_eq!(restarted.balance(&stage.telecaller.id).await, 65);
+    assert!(ledger::is_posted(restarted.db.pool(), ledger::Cause::Call, call_id.0).await.unwrap());
+    stage.room_closed(&call).await;
+    restarted.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn feedback_and_reports() {
+    let stage = stage().await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let feedback = format!("/calls/{call}/feedback");
+    let report = format!("/calls/{call}/report");
+    stage
+        .app
+        .post_auth(&feedback, &stage.user.token, &json!({ "rating": 5 }))
+        .await
+        .assert_error(400, "call_not_completed");
+    user.send("call:end", json!({ "callId": call })).await;
+    user.expect("call:ended").await;
+
+    stage
+        .app
+        .post_auth(&feedback, &stage.user.token, &json!({ "rating": 6 }))
+        .await
+        .assert_error(400, "validation_error");
+    stage
+        .app
+        .post_auth(&feedback, &stage.user.token, &json!({ "rating": 5, "comment": "Lovely chat" }))
+        .await
+        .assert(200);
+    stage
+        .app
+        .post_auth(&feedback, &stage.user.token, &json!({ "rating": 4 }))
+        .await
+        .assert_error(409, "feedback_already_given");
+    stage.app.post_auth(&feedback, &stage.telecaller.token, &json!({ "comment": "Polite caller" })).await.assert(200);
+    let stranger = stage.app.user().await;
+    stage.app.post_auth(&feedback, &stranger.token, &json!({ "rating": 3 })).await.assert_error(404, "call_not_found");
+
+    stage
+        .app
+        .post_auth(&report, &stage.user.token, &json!({ "description": "short" }))
+        .await
+        .assert_error(400, "validation_error");
+    let reported =
+        stage.app.post_auth(&report, &stage.telecaller.token, &json!({ "description": "Used abusive language" })).await;
+    reported.assert(200);
+    assert!(reported.body["data"]["reportId"].is_string());
+    stage
+        .app
+        .post_auth(&report, &stage.telecaller.token, &json!({ "description": "Used abusive language again" }))
+        .await
+        .assert_error(409, "already_reported");
+    stage
+        .app
+        .post_auth(&report, &stranger.token, &json!({ "description": "I was not even there" }))
+        .await
+        .assert_error(404, "call_not_found");
+}

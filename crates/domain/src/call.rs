@@ -1,0 +1,196 @@
+//! Calls: the state machine and the per-second billing arithmetic.
+//!
+//! ```
+//! use talktime_domain::call::{settle, CallStatus, EndReason, end_transition};
+//!
+//! assert_eq!(end_transition(CallStatus::Ringing, EndReason::RingTimeout), Some(CallStatus::Missed));
+//! assert_eq!(end_transition(CallStatus::Accepted, EndReason::UserEnded), Some(CallStatus::Completed));
+//! assert_eq!(end_transition(CallStatus::Completed, EndReason::UserEnded), None);
+//!
+//! // 90 seconds at 4 coins/s for the user, 2 coins/s for the telecaller, with 1000 coins.
+//! let bill = settle(90, 4, 2, 1000);
+//! assert_eq!((bill.spent, bill.earned, bill.revenue), (360, 180, 180));
+//! ```
+
+wire_enum!(
+    CallType { Audio => "AUDIO", Video => "VIDEO" }
+);
+
+wire_enum!(
+    /// `RINGING` → `ACCEPTED` → `COMPLETED`, or `RINGING` → `REJECTED` / `MISSED` / `CANCELLED`.
+    CallStatus {
+        Ringing => "RINGING",
+        Accepted => "ACCEPTED",
+        Completed => "COMPLETED",
+        Rejected => "REJECTED",
+        Missed => "MISSED",
+        Cancelled => "CANCELLED",
+    }
+);
+
+wire_enum!(
+    /// Why a call ended.
+    EndReason {
+        UserEnded => "USER_ENDED",
+        TelecallerEnded => "TELECALLER_ENDED",
+        BalanceExhausted => "BALANCE_EXHAUSTED",
+        UserDisconnected => "USER_DISCONNECTED",
+        TelecallerDisconnected => "TELECALLER_DISCONNECTED",
+        Admin => "ADMIN",
+        AccountBlocked => "ACCOUNT_BLOCKED",
+        RingTimeout => "RING_TIMEOUT",
+        Rejected => "REJECTED",
+        Cancelled => "CANCELLED",
+        SetupFailed => "SETUP_FAILED",
+    }
+);
+
+impl CallStatus {
+    /// RINGING or ACCEPTED: the call holds both parties.
+    pub fn is_active(self) -> bool {
+        matches!(self, CallStatus::Ringing | CallStatus::Accepted)
+    }
+}
+
+/// The only non-terminal move: the callee accepts a ringing call.
+pub fn can_accept(from: CallStatus) -> bool {
+    from == CallStatus::Ringing
+}
+
+/// Where ending a call in state `from` for `reason` leads, or `None` when that end does not
+/// apply (the call is already over, or the reason belongs to the other phase).
+pub fn end_transition(from: CallStatus, reason: EndReason) -> Option<CallStatus> {
+    use EndReason::*;
+    match (from, reason) {
+        (CallStatus::Ringing, Rejected) => Some(CallStatus::Rejected),
+        (CallStatus::Ringing, Cancelled | UserDisconnected | AccountBlocked | Admin | SetupFailed) => {
+            Some(CallStatus::Cancelled)
+        }
+        (CallStatus::Ringing, RingTimeout | TelecallerDisconnected) => Some(CallStatus::Missed),
+        (
+            CallStatus::Accepted,
+            UserEnded
+            | TelecallerEnded
+            | BalanceExhausted
+            | UserDisconnected
+            | TelecallerDisconnected
+            | Admin
+            | AccountBlocked
+            | SetupFailed,
+        ) => Some(CallStatus::Completed),
+        _ => None,
+    }
+}
+
+/// Seconds a balance pays for at `rate` coins per second.
+pub fn max_duration_secs(balance: i64, rate: i64) -> i64 {
+    if rate <= 0 || balance <= 0 { 0 } else { balance / rate }
+}
+
+/// Whole seconds billed: from accept to the earlier of end and the billing deadline.
+pub fn billed_seconds(accepted_at_ms: i64, ended_at_ms: i64, deadline_ms: i64) -> i64 {
+    ((ended_at_ms.min(deadline_ms) - accepted_at_ms) / 1000).max(0)
+}
+
+/// The money a call moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bill {
+    pub spent: i64,
+    pub earned: i64,
+    pub revenue: i64,
+}
+
+/// `spent = seconds × user rate`, never more than the balance; `earned = seconds × telecaller
+/// rate`, never more than what was spent; the platform keeps the difference.
+pub fn settle(seconds: i64, user_rate: i64, telecaller_rate: i64, balance: i64) -> Bill {
+    let seconds = seconds.max(0);
+    let spent = seconds.saturating_mul(user_rate.max(0)).min(balance.max(0));
+    let earned = seconds.saturating_mul(telecaller_rate.max(0)).min(spent);
+    Bill { spent, earned, revenue: spent - earned }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_reason() -> impl Strategy<Value = EndReason> {
+        proptest::sample::select(EndReason::ALL.to_vec())
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Accept,
+        End(EndReason),
+    }
+
+    fn any_event() -> impl Strategy<Value = Event> {
+        prop_oneof![Just(Event::Accept), any_reason().prop_map(Event::End)]
+    }
+
+    proptest! {
+        /// Whatever happens to a call, it ends at most once, and never leaves a terminal state.
+        #[test]
+        fn a_call_ends_at_most_once(events in proptest::collection::vec(any_event(), 0..20)) {
+            let mut state = CallStatus::Ringing;
+            let mut ends = 0;
+            for event in events {
+                match event {
+                    Event::Accept if can_accept(state) => state = CallStatus::Accepted,
+                    Event::Accept => {}
+                    Event::End(reason) => {
+                        if let Some(next) = end_transition(state, reason) {
+                            prop_assert!(state.is_active());
+                            prop_assert!(!next.is_active());
+                            state = next;
+                            ends += 1;
+                        }
+                    }
+                }
+            }
+            prop_assert!(ends <= 1);
+            prop_assert_eq!(ends == 1, !state.is_active());
+        }
+
+        /// Bills never overdraw, never pay the telecaller more than was spent, and charge exactly
+        /// seconds × rate when the balance covers it.
+        #[test]
+        fn bills_balance(seconds in 0i64..100_000, user_rate in 1i64..100, share in 0i64..=100, balance in 0i64..10_000_000) {
+            let telecaller_rate = user_rate * share / 100;
+            let bill = settle(seconds, user_rate, telecaller_rate, balance);
+            prop_assert!(bill.spent <= balance);
+            prop_assert!(bill.earned <= bill.spent);
+            prop_assert_eq!(bill.spent, bill.earned + bill.revenue);
+            if seconds * user_rate <= balance {
+                prop_assert_eq!(bill.spent, seconds * user_rate);
+                prop_assert_eq!(bill.earned, seconds * telecaller_rate);
+            }
+        }
+
+        /// Within the paid time, billing stops at the deadline.
+        #[test]
+        fn billing_stops_at_the_deadline(balance in 0i64..100_000, rate in 1i64..50, extra_ms in 0i64..1_000_000) {
+            let max = max_duration_secs(balance, rate);
+            let deadline = max * 1000;
+            let seconds = billed_seconds(0, deadline + extra_ms, deadline);
+            prop_assert_eq!(seconds, max);
+            prop_assert!(seconds * rate <= balance);
+        }
+    }
+
+    #[test]
+    fn a_call_ending_in_its_first_second_costs_nothing() {
+        assert_eq!(billed_seconds(1_000, 1_999, 60_000), 0);
+        assert_eq!(settle(0, 5, 2, 100), Bill { spent: 0, earned: 0, revenue: 0 });
+        assert_eq!(billed_seconds(1_000, 2_000, 60_000), 1);
+    }
+
+    #[test]
+    fn phases_have_their_own_ends() {
+        assert_eq!(end_transition(CallStatus::Ringing, EndReason::UserEnded), None);
+        assert_eq!(end_transition(CallStatus::Accepted, EndReason::RingTimeout), None);
+        assert_eq!(end_transition(CallStatus::Ringing, EndReason::UserDisconnected), Some(CallStatus::Cancelled));
+        assert_eq!(end_transition(CallStatus::Ringing, EndReason::TelecallerDisconnected), Some(CallStatus::Missed));
+    }
+}

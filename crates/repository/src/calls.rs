@@ -1,0 +1,397 @@
+//! Calls. Every transition is one conditional update from the state it leaves, so when an
+//! accept, a cancel, a timeout and a disconnect race, exactly one wins.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::call::{CallStatus, CallType, EndReason};
+use talktime_domain::ids::{AccountId, CallId};
+use uuid::Uuid;
+
+use crate::{Executor, RepoError, Tx, parse_stored};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub id: CallId,
+    pub user_id: AccountId,
+    pub telecaller_id: AccountId,
+    pub call_type: CallType,
+    pub status: CallStatus,
+    pub end_reason: Option<EndReason>,
+    pub user_rate: i64,
+    pub telecaller_rate: i64,
+    pub created_at: DateTime<Utc>,
+    pub ring_deadline: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub max_duration_seconds: Option<i64>,
+    pub billing_deadline: Option<DateTime<Utc>>,
+    pub balance_low_sent: bool,
+    pub user_grace_deadline: Option<DateTime<Utc>>,
+    pub telecaller_grace_deadline: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins_spent: Option<i64>,
+    pub coins_earned: Option<i64>,
+    /// The database's clock when the row was read (deadlines are compared against it).
+    pub now: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    id: Uuid,
+    user_id: Uuid,
+    telecaller_id: Uuid,
+    call_type: String,
+    status: String,
+    end_reason: Option<String>,
+    user_rate: i64,
+    telecaller_rate: i64,
+    created_at: DateTime<Utc>,
+    ring_deadline: DateTime<Utc>,
+    accepted_at: Option<DateTime<Utc>>,
+    max_duration_seconds: Option<i64>,
+    billing_deadline: Option<DateTime<Utc>>,
+    balance_low_sent: bool,
+    user_grace_deadline: Option<DateTime<Utc>>,
+    telecaller_grace_deadline: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    duration_seconds: Option<i64>,
+    coins_spent: Option<i64>,
+    coins_earned: Option<i64>,
+    now: DateTime<Utc>,
+}
+
+impl TryFrom<CallRow> for Call {
+    type Error = RepoError;
+
+    fn try_from(row: CallRow) -> Result<Self, RepoError> {
+        Ok(Call {
+            id: CallId(row.id),
+            user_id: AccountId(row.user_id),
+            telecaller_id: AccountId(row.telecaller_id),
+            call_type: parse_stored("call_type", &row.call_type)?,
+            status: parse_stored("status", &row.status)?,
+            end_reason: row.end_reason.as_deref().map(|r| parse_stored("end_reason", r)).transpose()?,
+            user_rate: row.user_rate,
+            telecaller_rate: row.telecaller_rate,
+            created_at: row.created_at,
+            ring_deadline: row.ring_deadline,
+            accepted_at: row.accepted_at,
+            max_duration_seconds: row.max_duration_seconds,
+            billing_deadline: row.billing_deadline,
+            balance_low_sent: row.balance_low_sent,
+            user_grace_deadline: row.user_grace_deadline,
+            telecaller_grace_deadline: row.telecaller_grace_deadline,
+            ended_at: row.ended_at,
+            duration_seconds: row.duration_seconds,
+            coins_spent: row.coins_spent,
+            coins_earned: row.coins_earned,
+            now: row.now,
+        })
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "id, user_id, telecaller_id, call_type, status, end_reason, user_rate, telecaller_rate, created_at, \
+         ring_deadline, accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline, \
+         telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, clock_timestamp() AS now"
+    };
+}
+
+fn one(row: Option<CallRow>) -> Result<Option<Call>, RepoError> {
+    row.map(Call::try_from).transpose()
+}
+
+/// The partial unique indexes that keep one active call per party.
+pub const ONE_ACTIVE_USER: &str = "calls_one_active_user";
+pub const ONE_ACTIVE_TELECALLER: &str = "calls_one_active_telecaller";
+
+pub struct NewCall {
+    pub id: CallId,
+    pub user: AccountId,
+    pub telecaller: AccountId,
+    pub call_type: CallType,
+    pub user_rate: i64,
+    pub telecaller_rate: i64,
+    pub ring_secs: f64,
+}
+
+pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Call, RepoError> {
+    let row: CallRow = sqlx::query_as(concat!(
+        "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline) ",
+        "VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7)) RETURNING ",
+        columns!()
+    ))
+    .bind(call.id.0)
+    .bind(call.user.0)
+    .bind(call.telecaller.0)
+    .bind(call.call_type.as_str())
+    .bind(call.user_rate)
+    .bind(call.telecaller_rate)
+    .bind(call.ring_secs)
+    .fetch_one(ex)
+    .await?;
+    Call::try_from(row)
+}
+
+pub async fn find(ex: impl Executor<'_>, id: CallId) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!("SELECT ", columns!(), " FROM calls WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// Locks the call for a transition; `None` if it is locked by someone else right now or absent.
+pub async fn lock(tx: &mut Tx, id: CallId) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!("SELECT ", columns!(), " FROM calls WHERE id = $1 FOR UPDATE"))
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+/// The account's RINGING or ACCEPTED call, as user or telecaller.
+pub async fn active_for(ex: impl Executor<'_>, account: AccountId) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM calls WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') LIMIT 1"
+    ))
+    .bind(account.0)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// RINGING → ACCEPTED by the callee, with the paid time fixed from now.
+pub async fn accept(
+    tx: &mut Tx,
+    id: CallId,
+    telecaller: AccountId,
+    max_duration: i64,
+) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "UPDATE calls SET status = 'ACCEPTED', accepted_at = clock_timestamp(), max_duration_seconds = $3, ",
+        "billing_deadline = clock_timestamp() + make_interval(secs => $3::double precision) ",
+        "WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' RETURNING ",
+        columns!()
+    ))
+    .bind(id.0)
+    .bind(telecaller.0)
+    .bind(max_duration)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Ends the call from `from` into `to` for `reason`; for an ACCEPTED call also computes the
+/// whole seconds billed (accept to the earlier of now and the billing deadline).
+pub async fn end(
+    tx: &mut Tx,
+    id: CallId,
+    from: CallStatus,
+    to: CallStatus,
+    reason: EndReason,
+) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), ",
+        "duration_seconds = CASE WHEN accepted_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM ",
+        "LEAST(clock_timestamp(), billing_deadline) - accepted_at)))::bigint END, ",
+        "user_grace_deadline = NULL, telecaller_grace_deadline = NULL ",
+        "WHERE id = $1 AND status = $2 RETURNING ",
+        columns!()
+    ))
+    .bind(id.0)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(reason.as_str())
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Records what the settlement moved, and schedules the room's cleanup.
+pub async fn record_settlement(tx: &mut Tx, id: CallId, spent: i64, earned: i64) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE calls SET coins_spent = $2, coins_earned = $3, \
+         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + interval '10 seconds' END \
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(spent)
+    .bind(earned)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets (or clears, with `None`) a party's reconnect deadline on its active call.
+pub async fn set_grace(
+    ex: impl Executor<'_>,
+    account: AccountId,
+    grace_secs: Option<f64>,
+) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "UPDATE calls SET ",
+        "user_grace_deadline = CASE WHEN user_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE user_grace_deadline END, ",
+        "telecaller_grace_deadline = CASE WHEN telecaller_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ",
+        "ELSE telecaller_grace_deadline END ",
+        "WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') RETURNING ",
+        columns!()
+    ))
+    .bind(account.0)
+    .bind(grace_secs)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Marks the balance warning sent; `false` when it already was (so it goes out once).
+pub async fn mark_balance_low(ex: impl Executor<'_>, id: CallId) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "UPDATE calls SET balance_low_sent = true WHERE id = $1 AND status = 'ACCEPTED' AND NOT balance_low_sent",
+    )
+    .bind(id.0)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves an ACCEPTED call's paid time (a recharge landed); re-arms the balance warning when the
+/// new deadline is more than `warn_secs` away.
+pub async fn extend(
+    ex: impl Executor<'_>,
+    id: CallId,
+    max_duration: i64,
+    warn_secs: f64,
+) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "UPDATE calls SET max_duration_seconds = $2, ",
+        "billing_deadline = accepted_at + make_interval(secs => $2::double precision), ",
+        "balance_low_sent = balance_low_sent AND accepted_at + make_interval(secs => $2::double precision) ",
+        "<= clock_timestamp() + make_interval(secs => $3) ",
+        "WHERE id = $1 AND status = 'ACCEPTED' AND max_duration_seconds < $2 RETURNING ",
+        columns!()
+    ))
+    .bind(id.0)
+    .bind(max_duration)
+    .bind(warn_secs)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Claims one active call with something due (a deadline passed, or the balance warning is due
+/// within `warn_secs`), locked and skipped by other sweepers.
+pub async fn claim_due(tx: &mut Tx, warn_secs: f64) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND (",
+        "(status = 'RINGING' AND ring_deadline <= clock_timestamp()) ",
+        "OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) ",
+        "OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) ",
+        "OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp()) ",
+        "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(warn_secs)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Claims a room whose DeleteRoom is due (first try failed, or nobody tried), pushing its next
+/// attempt back by `backoff_secs` so one caller tries at a time.
+pub async fn claim_room_cleanup(ex: impl Executor<'_>, backoff_secs: f64) -> Result<Option<CallId>, RepoError> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE calls SET room_retry_at = clock_timestamp() + make_interval(secs => $1) WHERE id = ( \
+           SELECT id FROM calls WHERE room_closed_at IS NULL AND room_retry_at <= clock_timestamp() \
+           ORDER BY room_retry_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id",
+    )
+    .bind(backoff_secs)
+    .fetch_optional(ex)
+    .await?;
+    Ok(id.map(CallId))
+}
+
+pub async fn mark_room_closed(ex: impl Executor<'_>, id: CallId) -> Result<(), RepoError> {
+    sqlx::query("UPDATE calls SET room_closed_at = clock_timestamp() WHERE id = $1").bind(id.0).execute(ex).await?;
+    Ok(())
+}
+
+/// ACCEPTED calls right now.
+pub async fn count_accepted(ex: impl Executor<'_>) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM calls WHERE status = 'ACCEPTED'").fetch_one(ex).await?)
+}
+
+/// A call in someone's history, with the other party's card.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub id: Uuid,
+    pub call_type: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins: Option<i64>,
+    pub end_reason: Option<String>,
+    pub peer_id: Uuid,
+    pub peer_name: Option<String>,
+    pub peer_profile: Option<String>,
+}
+
+/// One side's calls, newest first, with the peer joined in the same query (`limit + 1` rows).
+pub async fn history(
+    ex: impl Executor<'_>,
+    account: AccountId,
+    as_user: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<HistoryRow>, RepoError> {
+    let sql = if as_user {
+        "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
+         c.coins_spent AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+         FROM calls c JOIN accounts p ON p.id = c.telecaller_id WHERE c.user_id = $1 \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+    } else {
+        "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
+         c.coins_earned AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+         FROM calls c JOIN accounts p ON p.id = c.user_id WHERE c.telecaller_id = $1 \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+    };
+    Ok(sqlx::query_as(sql).bind(account.0).bind(limit + 1).bind(offset).fetch_all(ex).await?)
+}
+
+/// Feedback, once per side (`false` when this side already gave it).
+pub async fn add_feedback(
+    ex: impl Executor<'_>,
+    call: CallId,
+    author: AccountId,
+    rating: Option<i32>,
+    comment: Option<&str>,
+) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "INSERT INTO call_feedback (call_id, author_id, rating, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(call.0)
+    .bind(author.0)
+    .bind(rating)
+    .bind(comment)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A report of the other party, once per reporter and call (`None` when already reported).
+pub async fn add_report(
+    ex: impl Executor<'_>,
+    call: CallId,
+    reporter: AccountId,
+    reported: AccountId,
+    description: &str,
+) -> Result<Option<Uuid>, RepoError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO reports (id, call_id, reporter_id, reported_id, description) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (call_id, reporter_id) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(call.0)
+    .bind(reporter.0)
+    .bind(reported.0)
+    .bind(description)
+    .fetch_optional(ex)
+    .await?)
+}

@@ -1,0 +1,88 @@
+//! Realtime delivery. Services never hold sockets: they publish frames addressed to an account
+//! or an audience, and the transport's connection registry delivers them to the sockets it holds.
+//! On one node the bus hands frames straight to that registry; a Redis bus (cluster mode) carries
+//! them to every node's registry.
+
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use talktime_domain::account::Role;
+use talktime_domain::ids::AccountId;
+
+/// A connection, as numbered by the node that holds it.
+pub type ConnectionId = u64;
+
+/// Who a delivery is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Every connection of one account, but `except` (the connection being answered directly).
+    Account { role: Role, id: AccountId, except: Option<ConnectionId> },
+    /// Every connection of every account with this role (all users, all admins).
+    Everyone(Role),
+}
+
+impl Audience {
+    pub fn account(role: Role, id: AccountId) -> Self {
+        Audience::Account { role, id, except: None }
+    }
+}
+
+/// What to do with the addressed connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// A text frame, serialised once for every recipient.
+    Frame(Arc<str>),
+    /// Close with this WebSocket close code (4003 revoked, 1012 restart…).
+    Close(u16),
+}
+
+/// `{"event", "data"}` serialised once.
+pub fn frame(event: &str, data: impl Serialize) -> Arc<str> {
+    #[derive(Serialize)]
+    struct Frame<'a, T> {
+        event: &'a str,
+        data: T,
+    }
+    serde_json::to_string(&Frame { event, data })
+        .unwrap_or_else(|_| format!(r#"{{"event":"{event}","data":null}}"#))
+        .into()
+}
+
+/// Where a bus hands deliveries on this node (the transport's connection registry).
+pub trait LocalDelivery: Send + Sync {
+    fn deliver(&self, audience: &Audience, delivery: &Delivery);
+}
+
+pub trait EventBus: Send + Sync {
+    fn publish(&self, audience: Audience, delivery: Delivery);
+}
+
+/// One node: deliveries go straight to the local registry.
+#[derive(Default)]
+pub struct InProcessBus {
+    sink: OnceLock<Arc<dyn LocalDelivery>>,
+}
+
+impl InProcessBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Connects the transport's registry (once, at startup).
+    pub fn attach(&self, sink: Arc<dyn LocalDelivery>) {
+        let _ = self.sink.set(sink);
+    }
+}
+
+impl EventBus for InProcessBus {
+    fn publish(&self, audience: Audience, delivery: Delivery) {
+        if let Some(sink) = self.sink.get() {
+            sink.deliver(&audience, &delivery);
+        }
+    }
+}
+
+/// Shorthand for publishing an event.
+pub fn send(bus: &dyn EventBus, audience: Audience, event: &str, data: impl Serialize) {
+    bus.publish(audience, Delivery::Frame(frame(event, data)));
+}

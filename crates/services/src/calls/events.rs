@@ -1,0 +1,176 @@
+//! The payloads of the realtime events calls produce (the wire format of `docs/realtime.md`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use talktime_domain::account::{Account, Avatar, Language, Presence};
+use talktime_domain::call::{CallStatus, CallType, EndReason};
+use uuid::Uuid;
+
+/// `{_id, name, profile}` of the other party.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartyCard {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub profile: Option<Avatar>,
+}
+
+impl From<&Account> for PartyCard {
+    fn from(account: &Account) -> Self {
+        Self { id: account.id.0, name: account.name.clone(), profile: account.profile }
+    }
+}
+
+/// `{token, url, roomName}` to join the call's LiveKit room.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveKitJoin {
+    pub token: String,
+    pub url: String,
+    pub room_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRef {
+    pub call_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ringing {
+    pub call_id: Uuid,
+    pub call_type: CallType,
+    pub telecaller: PartyCard,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Incoming {
+    pub call_id: Uuid,
+    pub call_type: CallType,
+    pub caller: PartyCard,
+}
+
+/// `call:accepted` for the user.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptedForUser {
+    pub call_id: Uuid,
+    pub livekit: LiveKitJoin,
+    pub max_duration_seconds: i64,
+}
+
+/// `call:accepted` for the telecaller.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptedForTelecaller {
+    pub call_id: Uuid,
+    pub call_type: CallType,
+    pub caller: PartyCard,
+    pub livekit: LiveKitJoin,
+    pub max_duration_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceLow {
+    pub call_id: Uuid,
+    pub seconds_left: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extended {
+    pub call_id: Uuid,
+    pub max_duration_seconds: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndedForUser {
+    pub call_id: Uuid,
+    pub reason: EndReason,
+    pub duration_in_seconds: i64,
+    pub coins_spent: i64,
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndedForTelecaller {
+    pub call_id: Uuid,
+    pub reason: EndReason,
+    pub duration_in_seconds: i64,
+    pub coins_earned: i64,
+    pub balance: i64,
+}
+
+/// `{_id, name, profile, language, about}` of a telecaller who came online.
+#[derive(Debug, Clone, Serialize)]
+pub struct TelecallerCard {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub profile: Option<Avatar>,
+    pub language: Option<Language>,
+    pub about: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChanged {
+    pub telecaller_id: Uuid,
+    pub presence: Presence,
+    pub telecaller: Option<TelecallerCard>,
+}
+
+/// The active call in `session:ready`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveCall {
+    pub call_id: Uuid,
+    pub call_type: CallType,
+    pub status: CallStatus,
+    pub peer: PartyCard,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub max_duration_seconds: Option<i64>,
+    /// A fresh token when the call is ACCEPTED, to rejoin the room.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub livekit: Option<LiveKitJoin>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionReady {
+    pub active_call: Option<ActiveCall>,
+    pub balance: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online_telecallers: Option<usize>,
+}
+
+/// Admin feed: a call was accepted or finished.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallFeed {
+    pub call_id: Uuid,
+    pub user_id: Uuid,
+    pub telecaller_id: Uuid,
+    pub call_type: CallType,
+    pub status: CallStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_in_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coins_spent: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub online_users: usize,
+    pub online_telecallers: usize,
+    pub active_calls: i64,
+    pub timestamp: DateTime<Utc>,
+}

@@ -1,0 +1,109 @@
+//! Call history, feedback and reports.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::account::{Account, Role};
+use talktime_domain::call::CallStatus;
+use talktime_domain::ids::CallId;
+use talktime_repository::calls;
+use uuid::Uuid;
+
+use super::CallService;
+use crate::ServiceError;
+use crate::catalog::PageRequest;
+
+/// A call in someone's history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub id: Uuid,
+    pub call_type: String,
+    pub status: String,
+    pub peer_id: Uuid,
+    pub peer_name: Option<String>,
+    pub peer_profile: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_in_seconds: i64,
+    /// Spent (user side) or earned (telecaller side).
+    pub coins: i64,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    pub calls: Vec<HistoryEntry>,
+    pub has_more: bool,
+}
+
+impl CallService {
+    /// The caller's calls, newest first (as user or as telecaller by role).
+    pub async fn history(&self, account: &Account, page: PageRequest) -> Result<HistoryPage, ServiceError> {
+        let limit = i64::from(page.limit);
+        let offset = i64::from(page.page.saturating_sub(1)) * limit;
+        let mut rows = calls::history(self.db.pool(), account.id, account.role == Role::User, limit, offset).await?;
+        let has_more = rows.len() > page.limit as usize;
+        rows.truncate(page.limit as usize);
+        let calls = rows
+            .into_iter()
+            .map(|r| HistoryEntry {
+                id: r.id,
+                call_type: r.call_type,
+                status: r.status,
+                peer_id: r.peer_id,
+                peer_name: r.peer_name,
+                peer_profile: r.peer_profile,
+                created_at: r.created_at,
+                accepted_at: r.accepted_at,
+                ended_at: r.ended_at,
+                duration_in_seconds: r.duration_seconds.unwrap_or(0),
+                coins: r.coins.unwrap_or(0),
+                end_reason: r.end_reason,
+            })
+            .collect();
+        Ok(HistoryPage { calls, has_more })
+    }
+
+    async fn own_call(&self, account: &Account, id: CallId) -> Result<calls::Call, ServiceError> {
+        calls::find(self.db.pool(), id)
+            .await?
+            .filter(|c| c.user_id == account.id || c.telecaller_id == account.id)
+            .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))
+    }
+
+    /// Feedback on a completed call, once per side.
+    pub async fn feedback(
+        &self,
+        account: &Account,
+        id: CallId,
+        rating: Option<i32>,
+        comment: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let call = self.own_call(account, id).await?;
+        if call.status != CallStatus::Completed {
+            return Err(ServiceError::invalid("call_not_completed", "Feedback is only for completed calls"));
+        }
+        if !calls::add_feedback(self.db.pool(), id, account.id, rating, comment).await? {
+            return Err(ServiceError::conflict("feedback_already_given", "You already gave feedback on this call"));
+        }
+        Ok(())
+    }
+
+    /// A report of the other party of a call that reached ACCEPTED, once per reporter.
+    pub async fn report(&self, account: &Account, id: CallId, description: &str) -> Result<Uuid, ServiceError> {
+        let call = self.own_call(account, id).await?;
+        if call.accepted_at.is_none() {
+            return Err(ServiceError::invalid("call_not_connected", "Only calls that connected can be reported"));
+        }
+        let reported = if call.user_id == account.id { call.telecaller_id } else { call.user_id };
+        let report = calls::add_report(self.db.pool(), id, account.id, reported, description)
+            .await?
+            .ok_or_else(|| ServiceError::conflict("already_reported", "You already reported this call"))?;
+        crate::bus::send(
+            &*self.bus,
+            crate::bus::Audience::Everyone(Role::Admin),
+            "report:created",
+            serde_json::json!({ "reportId": report, "callId": id.0, "reporterId": account.id.0, "reportedId": reported.0 }),
+        );
+        Ok(report)
+    }
+}

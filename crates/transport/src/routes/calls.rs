@@ -1,0 +1,193 @@
+//! Call history, feedback and reports.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use talktime_domain::account::Role;
+use talktime_domain::ids::CallId;
+use talktime_services::calls::HistoryEntry;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::rules::Paging;
+use super::users::PageQuery;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CurrentAccount, CurrentTelecaller, CurrentUser, ValidJson, ValidQuery};
+use crate::views::{Envelope, ok};
+
+const CALLS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(user_calls).service(telecaller_calls).service(feedback).service(report);
+}
+
+/// The other party of a call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeerView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub profile: Option<String>,
+}
+
+/// A call in the user's history (`telecaller`, `coinsSpent`) or the telecaller's (`user`,
+/// `coinsEarned`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallHistoryView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub call_type: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telecaller: Option<PeerView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<PeerView>,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_in_seconds: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coins_spent: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coins_earned: Option<i64>,
+    pub end_reason: Option<String>,
+}
+
+impl CallHistoryView {
+    fn new(entry: HistoryEntry, side: Role) -> Self {
+        let peer = PeerView { id: entry.peer_id, name: entry.peer_name, profile: entry.peer_profile };
+        let user_side = side == Role::User;
+        let (telecaller, user) = if user_side { (Some(peer), None) } else { (None, Some(peer)) };
+        Self {
+            id: entry.id,
+            call_type: entry.call_type,
+            status: entry.status,
+            telecaller,
+            user,
+            created_at: entry.created_at,
+            accepted_at: entry.accepted_at,
+            ended_at: entry.ended_at,
+            duration_in_seconds: entry.duration_in_seconds,
+            coins_spent: user_side.then_some(entry.coins),
+            coins_earned: (!user_side).then_some(entry.coins),
+            end_reason: entry.end_reason,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallsView {
+    pub calls: Vec<CallHistoryView>,
+    pub has_more: bool,
+}
+
+async fn history(
+    state: &AppState,
+    account: &talktime_domain::account::Account,
+    query: PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let page = CALLS_PAGING.request(query.page, query.limit);
+    let found = state.calls.history(account, page).await?;
+    let calls = found.calls.into_iter().map(|c| CallHistoryView::new(c, account.role)).collect();
+    Ok(ok("Calls fetched successfully", CallsView { calls, has_more: found.has_more }))
+}
+
+/// The user's calls, newest first.
+#[utoipa::path(get, path = "/users/calls", tag = "calls", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Envelope<CallsView>), (status = 400, body = ErrorBody)))]
+#[get("/users/calls")]
+pub(crate) async fn user_calls(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    history(&state, &user.0, query.0).await
+}
+
+/// The calls a telecaller received, newest first.
+#[utoipa::path(get, path = "/telecaller/calls", tag = "calls", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = Envelope<CallsView>), (status = 400, body = ErrorBody)))]
+#[get("/telecaller/calls")]
+pub(crate) async fn telecaller_calls(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    query: ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    history(&state, &telecaller.0, query.0).await
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    /// At most 500 characters.
+    #[garde(inner(length(chars, max = 500)))]
+    pub comment: Option<String>,
+    /// 1–5.
+    #[garde(inner(range(min = 1, max = 5)))]
+    pub rating: Option<i32>,
+}
+
+/// Feedback on a completed call, once per side.
+#[utoipa::path(post, path = "/calls/{id}/feedback", tag = "calls", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = FeedbackRequest, responses(
+    (status = 200, body = Envelope<Option<String>>),
+    (status = 400, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody),
+))]
+#[post("/calls/{id}/feedback")]
+pub(crate) async fn feedback(
+    state: web::Data<AppState>,
+    account: CurrentAccount,
+    path: web::Path<Uuid>,
+    body: ValidJson<FeedbackRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    state.calls.feedback(&account.0, CallId(path.into_inner()), body.rating, comment).await?;
+    Ok(ok("Thank you for your feedback", Option::<String>::None))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// 10–1000 characters.
+    #[garde(length(chars, min = 10, max = 1000))]
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportCreatedView {
+    pub report_id: Uuid,
+}
+
+/// Report the other party of a call that connected, once per call.
+#[utoipa::path(post, path = "/calls/{id}/report", tag = "calls", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ReportRequest, responses(
+    (status = 200, body = Envelope<ReportCreatedView>),
+    (status = 400, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody),
+))]
+#[post("/calls/{id}/report")]
+pub(crate) async fn report(
+    state: web::Data<AppState>,
+    account: CurrentAccount,
+    path: web::Path<Uuid>,
+    body: ValidJson<ReportRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let description = body.0.description.trim().to_owned();
+    if description.chars().count() < 10 {
+        return Err(ApiError::validation(vec![crate::error::FieldError {
+            field: "description".into(),
+            message: "must be 10 to 1000 characters".into(),
+        }]));
+    }
+    let report = state.calls.report(&account.0, CallId(path.into_inner()), &description).await?;
+    Ok(ok("Report submitted", ReportCreatedView { report_id: report }))
+}

@@ -1,0 +1,374 @@
+//! The WebSocket endpoints `/ws/user`, `/ws/telecaller`, `/ws/admin`: the handshake checks, the
+//! local connection registry the bus delivers into, and one `select!` loop per connection
+//! (client frames, outgoing queue, heartbeat).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{CloseCode, CloseReason, Message, ProtocolError, Session};
+use dashmap::DashMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use talktime_domain::account::{Account, ApprovalStatus, Role};
+use talktime_domain::call::CallType;
+use talktime_domain::ids::{AccountId, CallId};
+use talktime_services::ServiceError;
+use talktime_services::auth::Principal;
+use talktime_services::bus::{Audience, ConnectionId, Delivery, LocalDelivery};
+use talktime_services::calls::{Answer, Origin};
+use tokio::sync::{Notify, mpsc};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ClientIp, request_token};
+
+/// Frames above this are refused with close code 1009.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+const HEARTBEAT: Duration = Duration::from_secs(20);
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECTS_PER_IP: (u32, Duration) = (10, Duration::from_secs(60));
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ws/user", web::get().to(user_socket))
+        .route("/ws/telecaller", web::get().to(telecaller_socket))
+        .route("/ws/admin", web::get().to(admin_socket));
+}
+
+#[derive(Clone)]
+struct Handle {
+    id: ConnectionId,
+    queue: mpsc::Sender<Delivery>,
+    /// Notified when the queue overflowed: the connection closes with 1013.
+    overflow: Arc<Notify>,
+}
+
+/// The sockets this node holds, by account. The bus delivers into it; a full queue never blocks
+/// the sender, it closes that one slow connection.
+pub struct ConnectionRegistry {
+    next: AtomicU64,
+    queue_capacity: usize,
+    connections: DashMap<(Role, AccountId), Vec<Handle>>,
+}
+
+impl ConnectionRegistry {
+    pub fn new(queue_capacity: usize) -> Self {
+        Self { next: AtomicU64::new(1), queue_capacity: queue_capacity.max(1), connections: DashMap::new() }
+    }
+
+    fn register(&self, role: Role, account: AccountId) -> (Handle, mpsc::Receiver<Delivery>) {
+        let (queue, receiver) = mpsc::channel(self.queue_capacity);
+        let handle = Handle { id: self.next.fetch_add(1, Ordering::Relaxed), queue, overflow: Arc::new(Notify::new()) };
+        self.connections.entry((role, account)).or_default().push(handle.clone());
+        (handle, receiver)
+    }
+
+    fn unregister(&self, role: Role, account: AccountId, id: ConnectionId) {
+        if let Some(mut list) = self.connections.get_mut(&(role, account)) {
+            list.retain(|h| h.id != id);
+        }
+        self.connections.remove_if(&(role, account), |_, list| list.is_empty());
+    }
+
+    /// Closes every connection with `code` (1012 when the server shuts down).
+    pub fn close_all(&self, code: u16) {
+        for entry in self.connections.iter() {
+            for handle in entry.value() {
+                push(handle, &Delivery::Close(code));
+            }
+        }
+    }
+
+    /// Open connections on this node.
+    pub fn len(&self) -> usize {
+        self.connections.iter().map(|e| e.value().len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn push(handle: &Handle, delivery: &Delivery) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = handle.queue.try_send(delivery.clone()) {
+        handle.overflow.notify_one();
+    }
+}
+
+impl LocalDelivery for ConnectionRegistry {
+    fn deliver(&self, audience: &Audience, delivery: &Delivery) {
+        match audience {
+            Audience::Account { role, id, except } => {
+                if let Some(list) = self.connections.get(&(*role, *id)) {
+                    for handle in list.iter().filter(|h| Some(h.id) != *except) {
+                        push(handle, delivery);
+                    }
+                }
+            }
+            Audience::Everyone(role) => {
+                for entry in self.connections.iter().filter(|e| e.key().0 == *role) {
+                    for handle in entry.value() {
+                        push(handle, delivery);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Who is on the other end of a socket.
+#[derive(Clone)]
+enum Peer {
+    Account(Account),
+    Admin(AccountId),
+}
+
+async fn user_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    open(req, body, state, Role::User).await
+}
+
+async fn telecaller_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    open(req, body, state, Role::Telecaller).await
+}
+
+async fn admin_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    open(req, body, state, Role::Admin).await
+}
+
+/// The handshake: rate limit, token (header, cookie, or `token` query parameter), role and
+/// standing; refusals answer with the JSON error body before any upgrade.
+async fn open(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    role: Role,
+) -> Result<HttpResponse, actix_web::Error> {
+    let ip = {
+        use actix_web::FromRequest;
+        ClientIp::extract(&req).await?.0
+    };
+    let (limit, window) = CONNECTS_PER_IP;
+    state
+        .limiter
+        .hit(&format!("ws:ip:{ip}"), limit, window)
+        .await
+        .map_err(|retry| ApiError::from(ServiceError::rate_limited(retry.secs(), "Too many connection attempts")))?;
+    let token = request_token(&req)
+        .or_else(|| {
+            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+                .ok()
+                .and_then(|q| q.get("token").cloned())
+        })
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "Authentication required"))?;
+    let principal = state.auth.authenticate(&token).await.map_err(ApiError::from)?;
+    let forbidden = |code: &'static str, message: &str| ApiError::new(StatusCode::FORBIDDEN, code, message);
+    let peer = match (role, principal) {
+        (Role::User, Principal::Account(a)) if a.role == Role::User => Peer::Account(a),
+        (Role::Telecaller, Principal::Account(a)) if a.role == Role::Telecaller => {
+            if a.approval_status() != Some(ApprovalStatus::Approved) {
+                return Err(forbidden("telecaller_not_approved", "Your telecaller profile is not approved").into());
+            }
+            Peer::Account(a)
+        }
+        (Role::Admin, Principal::Admin(admin)) => Peer::Admin(AccountId(admin.id.0)),
+        _ => return Err(forbidden("forbidden_role", "You do not have access to this endpoint").into()),
+    };
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let stream = stream.max_frame_size(MAX_FRAME_BYTES);
+    let account = match &peer {
+        Peer::Account(a) => a.id,
+        Peer::Admin(id) => *id,
+    };
+    // One span per connection; the query string (which may hold the token) is never recorded.
+    let span = tracing::info_span!("ws", role = %role, account = %account);
+    actix_web::rt::spawn(tracing::Instrument::instrument(run(state.into_inner(), role, peer, session, stream), span));
+    Ok(response)
+}
+
+fn text(event: &str, data: &Value, reference: Option<&Value>) -> String {
+    let mut frame = json!({ "event": event, "data": data });
+    if let Some(reference) = reference {
+        frame["ref"] = reference.clone();
+    }
+    frame.to_string()
+}
+
+fn error_frame(event: &str, code: &str, message: &str, reference: Option<&Value>) -> String {
+    text(event, &json!({ "code": code, "message": message }), reference)
+}
+
+/// One connection's life: `session:ready`, then frames both ways until either side closes.
+async fn run(state: Arc<AppState>, role: Role, peer: Peer, mut session: Session, mut stream: actix_ws::MessageStream) {
+    let account_id = match &peer {
+        Peer::Account(a) => a.id,
+        Peer::Admin(id) => *id,
+    };
+    let (handle, mut queue) = state.registry.register(role, account_id);
+    let ready = match &peer {
+        Peer::Account(account) => match state.calls.connected(account, role).await {
+            Ok(ready) => serde_json::to_value(ready).unwrap_or(Value::Null),
+            Err(error) => {
+                tracing::error!(%error, "session:ready failed");
+                Value::Null
+            }
+        },
+        Peer::Admin(_) => json!({}),
+    };
+    let mut close = None;
+    if session.text(text("session:ready", &ready, None)).await.is_err() {
+        close = Some(CloseCode::Away);
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    let mut last_seen = Instant::now();
+    while close.is_none() {
+        tokio::select! {
+            message = stream.recv() => match message {
+                None | Some(Ok(Message::Close(_))) => break,
+                Some(Err(ProtocolError::Overflow)) => close = Some(CloseCode::Size),
+                Some(Err(_)) => close = Some(CloseCode::Protocol),
+                Some(Ok(Message::Text(body))) => {
+                    last_seen = Instant::now();
+                    let reply = handle_text(&state, role, &peer, handle.id, &body).await;
+                    if session.text(reply).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    last_seen = Instant::now();
+                    let reply = error_frame("error", "invalid_message", "Binary frames are not supported", None);
+                    if session.text(reply).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Ping(bytes))) => {
+                    last_seen = Instant::now();
+                    if session.pong(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(_)) => last_seen = Instant::now(),
+            },
+            delivery = queue.recv() => match delivery {
+                Some(Delivery::Frame(frame)) => {
+                    if session.text(&*frame).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Delivery::Close(code)) => close = Some(CloseCode::Other(code)),
+                None => break,
+            },
+            _ = handle.overflow.notified() => close = Some(CloseCode::Again),
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() > CLIENT_TIMEOUT {
+                    close = Some(CloseCode::Away);
+                } else if session.ping(b"").await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    state.registry.unregister(role, account_id, handle.id);
+    if let Peer::Account(_) = &peer
+        && let Err(error) = state.calls.disconnected(account_id, role).await
+    {
+        tracing::warn!(%error, "disconnect handling failed");
+    }
+    let _ = session.close(close.map(|code| CloseReason { code, description: None })).await;
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct InitiateData {
+    telecaller_id: uuid::Uuid,
+    call_type: CallType,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CallData {
+    call_id: uuid::Uuid,
+}
+
+/// Parses one client frame and answers it. Nothing a client sends can fail the connection.
+async fn handle_text(state: &AppState, role: Role, peer: &Peer, connection: ConnectionId, body: &str) -> String {
+    let Ok(message) = serde_json::from_str::<Value>(body) else {
+        return error_frame("error", "invalid_json", "Frames must be JSON objects", None);
+    };
+    let reference = message.get("ref").filter(|r| r.is_string() || r.is_number());
+    let Some(event) = message.get("event").and_then(Value::as_str) else {
+        return error_frame("error", "invalid_message", "A frame needs a string `event`", reference);
+    };
+    let data = message.get("data").cloned().unwrap_or(Value::Null);
+    let origin = Origin { role, connection };
+    let parse =
+        |kind| -> Result<CallData, String> { serde_json::from_value(data.clone()).map_err(|e| format!("{kind}: {e}")) };
+    let result: Result<Answer, ServiceError> = match (peer, event) {
+        (_, "ping") => return text("pong", &json!({}), reference),
+        (Peer::Account(user), "call:initiate") if role == Role::User => {
+            match serde_json::from_value::<InitiateData>(data.clone()) {
+                Ok(d) => state.calls.initiate(user, origin, AccountId(d.telecaller_id), d.call_type).await,
+                Err(e) => return error_frame("error", "invalid_data", &format!("call:initiate: {e}"), reference),
+            }
+        }
+        (Peer::Account(account), "call:cancel" | "call:end" | "call:accept" | "call:reject") => {
+            let allowed = match role {
+                Role::User => matches!(event, "call:cancel" | "call:end"),
+                Role::Telecaller => matches!(event, "call:accept" | "call:reject" | "call:end"),
+                Role::Admin => false,
+            };
+            if !allowed {
+                return error_frame(
+                    "error",
+                    "unknown_event",
+                    &format!("`{event}` is not an event of this endpoint"),
+                    reference,
+                );
+            }
+            let call = match parse(event) {
+                Ok(d) => CallId(d.call_id),
+                Err(message) => return error_frame("error", "invalid_data", &message, reference),
+            };
+            match event {
+                "call:cancel" => state.calls.cancel(account, origin, call).await,
+                "call:end" => state.calls.end(account, origin, call).await,
+                "call:accept" => state.calls.accept(account, origin, call).await,
+                _ => state.calls.reject(account, origin, call).await,
+            }
+        }
+        (Peer::Admin(_), "presence:request-counts") => match state.calls.counts().await {
+            Ok(counts) => {
+                return text("presence:counts", &serde_json::to_value(counts).unwrap_or(Value::Null), reference);
+            }
+            Err(error) => Err(error),
+        },
+        _ => return error_frame("error", "unknown_event", &format!("Unknown event `{event}`"), reference),
+    };
+    match result {
+        Ok(answer) => text(answer.event, &answer.data, reference),
+        Err(error) if error.code == "rate_limited" => text(
+            "error",
+            &json!({ "code": "rate_limited", "message": error.message, "retryAfter": error.retry_after_secs }),
+            reference,
+        ),
+        Err(error) if error.kind == talktime_services::ErrorKind::Internal => {
+            tracing::error!(%error, cause = ?error.source, "call action failed");
+            error_frame("call:error", "internal_error", "Something went wrong", reference)
+        }
+        Err(error) => error_frame("call:error", error.code, &error.message, reference),
+    }
+}
