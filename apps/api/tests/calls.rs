@@ -404,6 +404,18 @@ async fn handshakes_are_checked_before_the_upgrade() {
 }
 
 #[tokio::test]
+async fn logout_closes_the_accounts_sockets_with_4003() {
+    let stage = stage().await;
+    let (mut first, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let (mut second, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let (mut telecaller, _) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
+    stage.app.post_auth("/auth/logout", &stage.user.token, &json!({})).await.assert(200);
+    assert_eq!(first.closed().await, Some(4003));
+    assert_eq!(second.closed().await, Some(4003));
+    assert!(telecaller.alive().await, "other accounts stay connected");
+}
+
+#[tokio::test]
 async fn call_actions_are_rate_limited() {
     let stage = stage().await;
     let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;

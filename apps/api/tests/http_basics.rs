@@ -95,6 +95,7 @@ async fn health_and_readiness() {
     assert_eq!(ready.body["checks"]["postgres"], json!("UP"));
 
     app.db.close().await;
+    talktime_repository::testing::drop_database(&app.db_name).await.unwrap();
     let down = app.get("/health/ready").await;
     down.assert(503);
     assert_eq!(down.body["checks"]["postgres"], json!("DOWN"));

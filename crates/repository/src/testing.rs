@@ -155,3 +155,13 @@ pub async fn age_call(db: &Db, id: talktime_domain::ids::CallId, secs: i64) -> R
     .await?;
     Ok(())
 }
+
+/// Drops a test database, cutting every connection to it (a database outage, for readiness tests).
+pub async fn drop_database(name: &str) -> Result<(), RepoError> {
+    let mut admin = sqlx::PgConnection::connect(&server_url()).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await?;
+    Ok(())
+}

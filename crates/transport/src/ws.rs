@@ -372,3 +372,41 @@ async fn handle_text(state: &AppState, role: Role, peer: &Peer, connection: Conn
         Err(error) => error_frame("call:error", error.code, &error.message, reference),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use talktime_services::bus::frame;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_closes_only_the_slow_connection() {
+        let registry = ConnectionRegistry::new(2);
+        let slow_account = AccountId::new();
+        let other_account = AccountId::new();
+        let (slow, _slow_queue) = registry.register(Role::User, slow_account);
+        let (_, mut other_queue) = registry.register(Role::User, other_account);
+        let event = Delivery::Frame(frame("telecaller:presence-changed", json!({})));
+        for _ in 0..5 {
+            registry.deliver(&Audience::Everyone(Role::User), &event);
+            // The reader that keeps up gets every frame.
+            assert_eq!(other_queue.recv().await, Some(event.clone()));
+        }
+        // The one that never reads was told to close (1013), and nobody waited for it.
+        tokio::time::timeout(Duration::from_millis(100), slow.overflow.notified()).await.expect("overflow signalled");
+    }
+
+    #[tokio::test]
+    async fn deliveries_skip_the_connection_being_answered_and_closing_one_keeps_the_others() {
+        let registry = ConnectionRegistry::new(8);
+        let account = AccountId::new();
+        let (first, mut first_queue) = registry.register(Role::Telecaller, account);
+        let (_second, mut second_queue) = registry.register(Role::Telecaller, account);
+        let event = Delivery::Frame(frame("call:answered-elsewhere", json!({})));
+        registry.deliver(&Audience::Account { role: Role::Telecaller, id: account, except: Some(first.id) }, &event);
+        assert_eq!(second_queue.recv().await, Some(event));
+        assert!(first_queue.try_recv().is_err());
+        registry.unregister(Role::Telecaller, account, first.id);
+        assert_eq!(registry.len(), 1);
+    }
+}

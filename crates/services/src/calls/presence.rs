@@ -122,6 +122,12 @@ impl CallService {
         Ok(())
     }
 
+    /// Closes every connection of an account, on whichever node holds it (logout, suspension,
+    /// rejection: close code 4003).
+    pub fn disconnect_account(&self, role: Role, account: AccountId) {
+        self.bus.publish(Audience::account(role, account), crate::bus::Delivery::Close(4003));
+    }
+
     /// `presence:counts` for admins: distinct connected accounts and live calls.
     pub async fn counts(&self) -> Result<Counts, ServiceError> {
         let count = |role: Role| self.connections.iter().filter(|e| e.key().0 == role && *e.value() > 0).count();
