@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
+use talktime_services::admin::AdminService;
 use talktime_services::auth::{AuthService, OtpSettings};
 use talktime_services::bus::InProcessBus;
 use talktime_services::calls::{CallService, CallSettings};
 use talktime_services::catalog::CatalogService;
 use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
+use talktime_services::google::GoogleVerifier;
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens};
 use talktime_services::payments::{PaymentService, ReconcilerSettings};
 use talktime_services::presence::{InMemoryPresence, PresenceRegistry};
@@ -114,16 +116,31 @@ impl Application {
             Some(calls.clone()),
         ));
         tokio::spawn(payments.clone().run_reconciler());
+        let auth = Arc::new(AuthService::new(
+            db.clone(),
+            sms_sender(&settings),
+            limiter.clone(),
+            OtpHasher::new(&settings.secrets_key),
+            TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
+            OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
+        ));
+        let admin = Arc::new(AdminService::new(
+            db.clone(),
+            auth.clone(),
+            calls.clone(),
+            Arc::new(GoogleVerifier::new(
+                talktime_services::http_client(),
+                settings.google_jwks_url.clone(),
+                settings.google_client_ids.clone(),
+            )),
+            limiter.clone(),
+        ));
         let state = AppState {
             db: db.clone(),
-            auth: Arc::new(AuthService::new(
-                db.clone(),
-                sms_sender(&settings),
-                limiter.clone(),
-                OtpHasher::new(&settings.secrets_key),
-                TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
-                OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
-            )),
+            auth,
+            admin,
+            production: settings.is_production(),
+            allowed_origins: Arc::new(settings.cors_allowed_origins.clone()),
             accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
             payments: payments.clone(),

@@ -4,6 +4,7 @@
 //! so the services layer decides what must be atomic without writing SQL.
 
 pub mod accounts;
+pub mod admin;
 pub mod admins;
 pub mod app_config;
 pub mod bank;

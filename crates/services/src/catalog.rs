@@ -129,6 +129,11 @@ impl CatalogService {
         })
     }
 
+    /// A telecaller's live presence.
+    pub async fn presence_of(&self, telecaller: AccountId) -> Presence {
+        self.presence.get(telecaller).await
+    }
+
     /// The user's saved telecallers who are approved and active, newest saved first.
     pub async fn favorites(&self, user: &Account, page: PageRequest) -> Result<FavoritePage, ServiceError> {
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);

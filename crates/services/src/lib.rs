@@ -2,12 +2,14 @@
 //! only through the traits defined here, so tests put local fakes behind them.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod bus;
 pub mod calls;
 pub mod catalog;
 mod error;
 pub mod gateway;
+pub mod google;
 pub mod ledger;
 pub mod livekit;
 pub mod payments;
@@ -19,6 +21,11 @@ pub mod tokens;
 pub mod wallet;
 
 pub use error::{ErrorKind, ServiceError};
+
+/// Row types the admin service returns.
+pub mod admin_types {
+    pub use talktime_repository::admin::{AccountRow, AuditEntry, Complaint};
+}
 pub use talktime_repository::{Db, RepoError};
 
 /// An HTTP client for outside APIs, with short timeouts: a hanging provider must not hold a

@@ -107,15 +107,37 @@ pub fn request_token(req: &HttpRequest) -> Option<String> {
     bearer.or_else(|| req.cookie(AUTH_COOKIE).map(|c| c.value().to_owned()).filter(|t| !t.is_empty()))
 }
 
+/// Whether a cookie-authenticated request may change state: it must come from an allowed origin
+/// (cross-site request forgery protection). Bearer tokens are never attached by a browser on its
+/// own, so they need no such check.
+fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+    use actix_web::http::{Method, header};
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let origin =
+        req.headers().get(header::ORIGIN).or_else(|| req.headers().get(header::REFERER)).and_then(|v| v.to_str().ok());
+    origin.is_some_and(|o| allowed.iter().any(|a| o == a || o.starts_with(&format!("{a}/"))))
+}
+
 fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, ApiError>> + 'static {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = request_token(req);
+    let by_cookie = token.is_some() && !req.headers().contains_key(AUTHORIZATION);
+    let cross_site = by_cookie && state.as_ref().is_some_and(|s| !origin_allowed(req, &s.allowed_origins));
     async move {
         let state = state.ok_or_else(|| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong")
         })?;
         let token =
             token.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "Authentication required"))?;
+        if cross_site {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "Cookie-authenticated changes must come from the admin panel's origin",
+            ));
+        }
         Ok(state.auth.authenticate(&token).await?)
     }
 }

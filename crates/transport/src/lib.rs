@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use talktime_services::Db;
 use talktime_services::accounts::AccountService;
+use talktime_services::admin::AdminService;
 use talktime_services::auth::AuthService;
 use talktime_services::calls::CallService;
 use talktime_services::catalog::CatalogService;
@@ -36,4 +37,9 @@ pub struct AppState {
     pub calls: Arc<CallService>,
     pub limiter: Arc<dyn RateLimiter>,
     pub registry: Arc<ws::ConnectionRegistry>,
+    pub admin: Arc<AdminService>,
+    /// Production: dev sign-in is off and cookies are `Secure`.
+    pub production: bool,
+    /// Origins allowed to send cookie-authenticated state-changing requests (`CORS_ALLOWED_ORIGINS`).
+    pub allowed_origins: Arc<Vec<String>>,
 }

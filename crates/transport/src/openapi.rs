@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, auth, calls, health, payments, telecaller, users};
+use crate::routes::{admin, admin_accounts, auth, calls, health, payments, telecaller, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,18 @@ use crate::routes::{admin, auth, calls, health, payments, telecaller, users};
         admin::transaction,
         admin::complete_withdrawal,
         admin::reject_withdrawal,
+        admin_accounts::google_sign_in,
+        admin_accounts::dev_sign_in,
+        admin_accounts::sign_out,
+        admin_accounts::users,
+        admin_accounts::user,
+        admin_accounts::block,
+        admin_accounts::unblock,
+        admin_accounts::telecallers,
+        admin_accounts::telecaller,
+        admin_accounts::approve,
+        admin_accounts::reject,
+        admin_accounts::audit_log,
         calls::user_calls,
         calls::telecaller_calls,
         calls::feedback,

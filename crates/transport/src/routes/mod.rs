@@ -1,6 +1,7 @@
 //! Route modules; each exposes `configure` for the application to compose.
 
 pub(crate) mod admin;
+pub(crate) mod admin_accounts;
 pub(crate) mod auth;
 pub(crate) mod calls;
 pub(crate) mod docs;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(telecaller::configure)
         .configure(payments::configure)
         .configure(admin::configure)
+        .configure(admin_accounts::configure)
         .configure(calls::configure)
         .configure(crate::ws::configure);
 }

@@ -1,0 +1,205 @@
+//! What operators do: sign in, moderate accounts and applications, edit prices and plans, and read
+//! the audit log. Every change writes an audit entry in the same transaction.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use talktime_domain::account::{Account, AccountStatus, Role};
+use talktime_domain::call::EndReason;
+use talktime_domain::ids::{AccountId, AdminId};
+use talktime_repository::admins::Admin;
+use talktime_repository::{Db, RepoError, accounts, admin, admins, calls};
+
+use crate::ServiceError;
+use crate::auth::{AuthService, Budget};
+use crate::calls::CallService;
+use crate::google::IdTokenVerifier;
+use crate::rate_limit::RateLimiter;
+
+const SIGN_IN_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
+
+pub struct AdminService {
+    db: Db,
+    auth: Arc<AuthService>,
+    calls: Arc<CallService>,
+    google: Arc<dyn IdTokenVerifier>,
+    limiter: Arc<dyn RateLimiter>,
+}
+
+fn account_not_found() -> ServiceError {
+    ServiceError::not_found("account_not_found", "Account not found")
+}
+
+impl AdminService {
+    pub fn new(
+        db: Db,
+        auth: Arc<AuthService>,
+        calls: Arc<CallService>,
+        google: Arc<dyn IdTokenVerifier>,
+        limiter: Arc<dyn RateLimiter>,
+    ) -> Self {
+        Self { db, auth, calls, google, limiter }
+    }
+
+    /// Google sign-in: a verified Google account whose e-mail is in the admins table.
+    pub async fn google_sign_in(&self, id_token: &str, ip: std::net::IpAddr) -> Result<(Admin, String), ServiceError> {
+        self.limiter
+            .hit(&format!("admin:signin:{ip}"), SIGN_IN_PER_IP.limit, SIGN_IN_PER_IP.window)
+            .await
+            .map_err(|retry| ServiceError::rate_limited(retry.secs(), "Too many sign-in attempts"))?;
+        let email = self.google.verified_email(id_token).await?;
+        self.sign_in(&email).await
+    }
+
+    /// Development sign-in by e-mail (the transport refuses it in production).
+    pub async fn sign_in(&self, email: &str) -> Result<(Admin, String), ServiceError> {
+        let admin = admins::find_by_email(self.db.pool(), email)
+            .await?
+            .ok_or_else(|| ServiceError::forbidden("not_an_admin", "This account is not an administrator"))?;
+        let token = self.auth.token_for_admin(&admin)?;
+        Ok((admin, token))
+    }
+
+    /// Suspends an account: tokens revoked, sockets closed, a live call ended (billed to now),
+    /// a telecaller taken offline.
+    pub async fn block(&self, by: AdminId, id: AccountId) -> Result<Account, ServiceError> {
+        self.set_status(by, id, AccountStatus::Suspended).await
+    }
+
+    pub async fn unblock(&self, by: AdminId, id: AccountId) -> Result<Account, ServiceError> {
+        self.set_status(by, id, AccountStatus::Active).await
+    }
+
+    async fn set_status(&self, by: AdminId, id: AccountId, status: AccountStatus) -> Result<Account, ServiceError> {
+        let before = accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)?;
+        let mut tx = self.db.begin().await?;
+        if !accounts::set_status(&mut *tx, id, status).await? {
+            return Err(ServiceError::conflict("already_in_that_state", format!("The account is already {status}")));
+        }
+        let action = if status == AccountStatus::Suspended { "account.block" } else { "account.unblock" };
+        admin::audit(
+            &mut tx,
+            by,
+            action,
+            "account",
+            Some(id.0),
+            json!({ "accountStatus": before.status }),
+            json!({ "accountStatus": status }),
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        if status == AccountStatus::Suspended {
+            self.take_off_air(&before, EndReason::AccountBlocked).await?;
+        } else if before.role == Role::Telecaller {
+            self.calls.refresh_presence(id).await?;
+        }
+        accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)
+    }
+
+    /// Closes the account's sockets, ends its live call and updates presence.
+    async fn take_off_air(&self, account: &Account, reason: EndReason) -> Result<(), ServiceError> {
+        self.calls.disconnect_account(account.role, account.id);
+        if let Some(call) = calls::active_for(self.db.pool(), account.id).await? {
+            self.calls.end_by_force(call.id, reason).await?;
+        }
+        if account.role == Role::Telecaller {
+            self.calls.refresh_presence(account.id).await?;
+        }
+        Ok(())
+    }
+
+    /// PENDING → APPROVED; clears the rejection note.
+    pub async fn approve(&self, by: AdminId, id: AccountId) -> Result<Account, ServiceError> {
+        self.decide(by, id, None).await
+    }
+
+    /// PENDING or APPROVED → REJECTED with a reason; an approved telecaller goes offline and her
+    /// live call ends.
+    pub async fn reject(&self, by: AdminId, id: AccountId, reason: &str) -> Result<Account, ServiceError> {
+        self.decide(by, id, Some(reason)).await
+    }
+
+    async fn decide(&self, by: AdminId, id: AccountId, rejection: Option<&str>) -> Result<Account, ServiceError> {
+        let account = accounts::find_by_id(self.db.pool(), id)
+            .await?
+            .filter(|a| a.telecaller.is_some())
+            .ok_or_else(|| ServiceError::not_found("telecaller_not_found", "Telecaller not found"))?;
+        let mut tx = self.db.begin().await?;
+        let Some(before) = admin::decide_application(&mut tx, id, rejection.is_none(), rejection).await? else {
+            return Err(ServiceError::conflict(
+                "invalid_transition",
+                format!(
+                    "A {} application cannot be {}",
+                    account.approval_status().map(|s| s.as_str()).unwrap_or("?"),
+                    if rejection.is_none() { "approved" } else { "rejected" }
+                ),
+            ));
+        };
+        let after = if rejection.is_none() { "APPROVED" } else { "REJECTED" };
+        admin::audit(
+            &mut tx,
+            by,
+            if rejection.is_none() { "telecaller.approve" } else { "telecaller.reject" },
+            "telecaller",
+            Some(id.0),
+            json!({ "approvalStatus": before }),
+            json!({ "approvalStatus": after, "verificationNotes": rejection }),
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        if rejection.is_some() && before == "APPROVED" {
+            self.take_off_air(&account, EndReason::Admin).await?;
+        }
+        accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)
+    }
+
+    /// Writes an audit entry on its own (for changes made by other services).
+    pub async fn record(
+        &self,
+        by: AdminId,
+        action: &str,
+        target: &str,
+        id: Option<uuid::Uuid>,
+        before: Value,
+        after: Value,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self.db.begin().await?;
+        admin::audit(&mut tx, by, action, target, id, before, after).await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
+    pub async fn audit_log(&self, limit: i64, offset: i64) -> Result<(Vec<admin::AuditEntry>, i64), ServiceError> {
+        Ok(admin::audit_page(&self.db, limit, offset).await?)
+    }
+
+    pub async fn users(
+        &self,
+        search: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<admin::AccountRow>, i64), ServiceError> {
+        Ok(admin::users_page(&self.db, search, limit, offset).await?)
+    }
+
+    pub async fn telecallers(
+        &self,
+        approval: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<admin::AccountRow>, i64), ServiceError> {
+        Ok(admin::telecallers_page(&self.db, approval, limit, offset).await?)
+    }
+
+    /// An account with its balance and the complaints against it.
+    pub async fn account_detail(
+        &self,
+        id: AccountId,
+    ) -> Result<(Account, i64, Vec<admin::Complaint>, i64), ServiceError> {
+        let account = accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)?;
+        let balance = crate::ledger::balance(&self.db, id).await?;
+        let (complaints, total) = admin::complaints(&self.db, id).await?;
+        Ok((account, balance, complaints, total))
+    }
+}

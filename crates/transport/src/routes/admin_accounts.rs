@@ -1,0 +1,447 @@
+//! `/admin` sign-in and account moderation.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use talktime_domain::ids::AccountId;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::rules::Paging;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAdmin, ValidJson, ValidQuery};
+use crate::views::{Envelope, ProfileView, ok};
+
+const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(google_sign_in)
+        .service(dev_sign_in)
+        .service(sign_out)
+        .service(users)
+        .service(user)
+        .service(block)
+        .service(unblock)
+        .service(telecallers)
+        .service(telecaller)
+        .service(approve)
+        .service(reject)
+        .service(audit_log);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+fn signed_in(state: &AppState, admin: talktime_services::auth::AdminAccount, token: String) -> HttpResponse {
+    let ttl = i64::try_from(state.auth.tokens().ttl().as_secs()).unwrap_or(i64::MAX);
+    let cookie = Cookie::build(AUTH_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.production)
+        .max_age(CookieDuration::seconds(ttl))
+        .finish();
+    let mut response = ok("Signed in", AdminView { id: admin.id.0, email: admin.email, name: admin.name });
+    response.add_cookie(&cookie).ok();
+    response
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GoogleSignInRequest {
+    /// A Google ID token from Google Sign-In.
+    #[garde(length(min = 1, max = 8192))]
+    pub google_token: String,
+}
+
+/// Sign in with a Google ID token; sets the `authenticationToken` cookie.
+#[utoipa::path(post, path = "/admin/auth/google", tag = "admin", request_body = GoogleSignInRequest, responses(
+    (status = 200, body = Envelope<AdminView>),
+    (status = 401, description = "Bad Google token", body = ErrorBody),
+    (status = 403, description = "Not an admin", body = ErrorBody),
+))]
+#[post("/admin/auth/google")]
+pub(crate) async fn google_sign_in(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: ValidJson<GoogleSignInRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (admin, token) = state.admin.google_sign_in(&body.0.google_token, ip.0).await?;
+    Ok(signed_in(&state, admin, token))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevSignInRequest {
+    #[garde(length(min = 3, max = 320))]
+    pub email: String,
+}
+
+/// Development only (404 in production): sign in as an existing admin by e-mail.
+#[utoipa::path(post, path = "/admin/auth/dev", tag = "admin", request_body = DevSignInRequest, responses(
+    (status = 200, body = Envelope<AdminView>),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+))]
+#[post("/admin/auth/dev")]
+pub(crate) async fn dev_sign_in(
+    state: web::Data<AppState>,
+    body: ValidJson<DevSignInRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if state.production {
+        return Err(ApiError::not_found());
+    }
+    let (admin, token) = state.admin.sign_in(&body.0.email).await?;
+    Ok(signed_in(&state, admin, token))
+}
+
+/// Sign out: clears the cookie and revokes every token of this admin.
+#[utoipa::path(post, path = "/admin/auth/logout", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, body = Envelope<Option<String>>)))]
+#[post("/admin/auth/logout")]
+pub(crate) async fn sign_out(state: web::Data<AppState>, admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
+    state.auth.logout_admin(admin.0.id).await?;
+    let mut response = ok("Signed out", Option::<String>::None);
+    let mut expired = Cookie::new(AUTH_COOKIE, "");
+    expired.set_path("/");
+    expired.make_removal();
+    response.add_removal_cookie(&expired).ok();
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UsersQuery {
+    /// Phone or name prefix.
+    #[garde(inner(length(max = 50)))]
+    pub search: Option<String>,
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRowView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub phone: String,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub language: Option<String>,
+    pub account_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_status: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountsView {
+    pub users: Vec<AccountRowView>,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+fn rows(rows: Vec<talktime_services::admin_types::AccountRow>) -> Vec<AccountRowView> {
+    rows.into_iter()
+        .map(|r| AccountRowView {
+            id: r.id,
+            phone: r.phone,
+            name: r.name,
+            gender: r.gender,
+            language: r.language,
+            account_status: r.status,
+            approval_status: r.approval_status,
+            created_at: r.created_at,
+        })
+        .collect()
+}
+
+fn pages(total: i64, limit: u32) -> i64 {
+    let limit = i64::from(limit.max(1));
+    (total + limit - 1) / limit
+}
+
+/// Users, newest first, optionally by phone or name prefix.
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(UsersQuery),
+    responses((status = 200, body = Envelope<AccountsView>)))]
+#[get("/admin/users")]
+pub(crate) async fn users(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<UsersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = ADMIN_PAGING.request(query.page, query.limit);
+    let offset = i64::from(page.page - 1) * i64::from(page.limit);
+    let (found, total) = state.admin.users(query.search.as_deref(), i64::from(page.limit), offset).await?;
+    Ok(ok(
+        "Users fetched successfully",
+        AccountsView { users: rows(found), total, total_pages: pages(total, page.limit) },
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplaintView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter_id: Uuid,
+    pub description: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDetailView {
+    #[serde(flatten)]
+    pub profile: ProfileView,
+    pub wallet_balance: i64,
+    pub complaints: Vec<ComplaintView>,
+    pub total_complaints: i64,
+    /// Telecallers: `ONLINE`, `ON_CALL` or `OFFLINE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<String>,
+}
+
+async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiError> {
+    let (account, balance, complaints, total) = state.admin.account_detail(AccountId(id)).await?;
+    let presence = match account.role {
+        talktime_domain::account::Role::Telecaller => Some(state.catalog.presence_of(account.id).await.to_string()),
+        _ => None,
+    };
+    Ok(AccountDetailView {
+        profile: ProfileView::new(account, balance),
+        wallet_balance: balance,
+        complaints: complaints
+            .into_iter()
+            .map(|c| ComplaintView {
+                id: c.id,
+                call_id: c.call_id,
+                reporter_id: c.reporter_id,
+                description: c.description,
+                status: c.status,
+                created_at: c.created_at,
+            })
+            .collect(),
+        total_complaints: total,
+        presence,
+    })
+}
+
+/// An account with its wallet balance and the latest complaints against it.
+#[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<AccountDetailView>), (status = 404, body = ErrorBody)))]
+#[get("/admin/users/{id}")]
+pub(crate) async fn user(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok("User fetched successfully", detail(&state, path.into_inner()).await?))
+}
+
+/// Suspend any account: tokens revoked, sockets closed, a live call ended and billed to now.
+#[utoipa::path(post, path = "/admin/users/{id}/block", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
+#[post("/admin/users/{id}/block")]
+pub(crate) async fn block(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let account = state.admin.block(admin.0.id, AccountId(path.into_inner())).await?;
+    let balance = state.accounts.balance(account.id).await?.0;
+    Ok(ok("Account blocked", ProfileView::new(account, balance)))
+}
+
+/// Reactivate a suspended account.
+#[utoipa::path(post, path = "/admin/users/{id}/unblock", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
+#[post("/admin/users/{id}/unblock")]
+pub(crate) async fn unblock(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let account = state.admin.unblock(admin.0.id, AccountId(path.into_inner())).await?;
+    let balance = state.accounts.balance(account.id).await?.0;
+    Ok(ok("Account unblocked", ProfileView::new(account, balance)))
+}
+
+fn approval_rule(value: &str, _: &()) -> garde::Result {
+    match value {
+        "PENDING" | "APPROVED" | "REJECTED" => Ok(()),
+        _ => Err(garde::Error::new("must be PENDING, APPROVED or REJECTED")),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TelecallersQuery {
+    /// `PENDING`, `APPROVED` or `REJECTED` (required).
+    #[garde(custom(approval_rule))]
+    pub status: String,
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelecallerRowsView {
+    pub telecallers: Vec<AccountRowView>,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+/// Telecallers by approval status, newest application first.
+#[utoipa::path(get, path = "/admin/telecallers", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(TelecallersQuery), responses((status = 200, body = Envelope<TelecallerRowsView>)))]
+#[get("/admin/telecallers")]
+pub(crate) async fn telecallers(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<TelecallersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = ADMIN_PAGING.request(query.page, query.limit);
+    let offset = i64::from(page.page - 1) * i64::from(page.limit);
+    let (found, total) = state.admin.telecallers(&query.status, i64::from(page.limit), offset).await?;
+    Ok(ok(
+        "Telecallers fetched successfully",
+        TelecallerRowsView { telecallers: rows(found), total, total_pages: pages(total, page.limit) },
+    ))
+}
+
+/// A telecaller with profile, presence and complaints.
+#[utoipa::path(get, path = "/admin/telecallers/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<AccountDetailView>), (status = 404, body = ErrorBody)))]
+#[get("/admin/telecallers/{id}")]
+pub(crate) async fn telecaller(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok("Telecaller fetched successfully", detail(&state, path.into_inner()).await?))
+}
+
+/// PENDING → APPROVED (409 otherwise); clears the rejection note.
+#[utoipa::path(patch, path = "/admin/telecallers/{id}/approve", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
+#[patch("/admin/telecallers/{id}/approve")]
+pub(crate) async fn approve(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let account = state.admin.approve(admin.0.id, AccountId(path.into_inner())).await?;
+    let balance = state.accounts.balance(account.id).await?.0;
+    Ok(ok("Telecaller approved", ProfileView::new(account, balance)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// 10–500 characters, shown to the telecaller.
+    #[garde(length(chars, min = 10, max = 500))]
+    pub reason: String,
+}
+
+/// PENDING or APPROVED → REJECTED; an approved telecaller goes offline and her live call ends.
+#[utoipa::path(patch, path = "/admin/telecallers/{id}/reject", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RejectRequest,
+    responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
+#[patch("/admin/telecallers/{id}/reject")]
+pub(crate) async fn reject(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<RejectRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.reason.trim().to_owned();
+    let account = state.admin.reject(admin.0.id, AccountId(path.into_inner()), &reason).await?;
+    let balance = state.accounts.balance(account.id).await?.0;
+    Ok(ok("Telecaller rejected", ProfileView::new(account, balance)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntryView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub admin: AdminRef,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    pub before: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub after: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminRef {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditLogView {
+    pub entries: Vec<AuditEntryView>,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageOnly {
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u32>,
+}
+
+/// Every admin change, newest first: who, what, target, before and after.
+#[utoipa::path(get, path = "/admin/audit-log", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(PageOnly),
+    responses((status = 200, body = Envelope<AuditLogView>)))]
+#[get("/admin/audit-log")]
+pub(crate) async fn audit_log(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<PageOnly>,
+) -> Result<HttpResponse, ApiError> {
+    let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
+    let offset = i64::from(page.page - 1) * i64::from(page.limit);
+    let (found, total) = state.admin.audit_log(i64::from(page.limit), offset).await?;
+    let entries = found
+        .into_iter()
+        .map(|e| AuditEntryView {
+            id: e.id,
+            admin: AdminRef { id: e.admin_id, email: e.admin_email },
+            action: e.action,
+            target_type: e.target_type,
+            target_id: e.target_id,
+            before: e.before,
+            after: e.after,
+            created_at: e.created_at,
+        })
+        .collect();
+    Ok(ok("Audit log fetched successfully", AuditLogView { entries, total, total_pages: pages(total, page.limit) }))
+}
