@@ -169,3 +169,236 @@ pub async fn telecallers_page(
         .await?;
     Ok((rows, total))
 }
+
+// ---- plans ---------------------------------------------------------------------------------
+
+/// Every plan not deleted, active or not, by price.
+pub async fn all_plans(db: &crate::Db) -> Result<Vec<AdminPlan>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at FROM plans \
+         WHERE deleted_at IS NULL ORDER BY amount_paise, id",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminPlan {
+    pub id: Uuid,
+    pub amount_paise: i64,
+    pub coins: i64,
+    pub discount_percentage: i32,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn find_plan(ex: &mut Tx, id: Uuid) -> Result<Option<AdminPlan>, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at FROM plans \
+         WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut **ex)
+    .await?)
+}
+
+pub async fn insert_plan(ex: &mut Tx, plan: &AdminPlan) -> Result<AdminPlan, RepoError> {
+    Ok(sqlx::query_as(
+        "INSERT INTO plans (id, amount_paise, coins, discount_percentage, is_active) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at",
+    )
+    .bind(plan.id)
+    .bind(plan.amount_paise)
+    .bind(plan.coins)
+    .bind(plan.discount_percentage)
+    .bind(plan.is_active)
+    .fetch_one(&mut **ex)
+    .await?)
+}
+
+pub async fn update_plan(ex: &mut Tx, plan: &AdminPlan) -> Result<AdminPlan, RepoError> {
+    Ok(sqlx::query_as(
+        "UPDATE plans SET amount_paise = $2, coins = $3, discount_percentage = $4, is_active = $5, updated_at = now() \
+         WHERE id = $1 RETURNING id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at",
+    )
+    .bind(plan.id)
+    .bind(plan.amount_paise)
+    .bind(plan.coins)
+    .bind(plan.discount_percentage)
+    .bind(plan.is_active)
+    .fetch_one(&mut **ex)
+    .await?)
+}
+
+pub async fn delete_plan(ex: &mut Tx, id: Uuid) -> Result<bool, RepoError> {
+    let done = sqlx::query("UPDATE plans SET deleted_at = now(), is_active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL")
+        .bind(id)
+        .execute(&mut **ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---- app config ----------------------------------------------------------------------------
+
+pub async fn lock_config(ex: &mut Tx) -> Result<crate::app_config::AppConfig, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, user_video_coins_per_sec, \
+         telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, min_call_balance_seconds, updated_at \
+         FROM app_config WHERE id FOR UPDATE",
+    )
+    .fetch_one(&mut **ex)
+    .await?)
+}
+
+pub async fn save_config(
+    ex: &mut Tx,
+    c: &crate::app_config::AppConfig,
+) -> Result<crate::app_config::AppConfig, RepoError> {
+    Ok(sqlx::query_as(
+        "UPDATE app_config SET inr_to_coin_ratio_hundredths = $1, min_withdrawal_coins = $2, user_audio_coins_per_sec = $3, \
+         user_video_coins_per_sec = $4, telecaller_audio_coins_per_sec = $5, telecaller_video_coins_per_sec = $6, \
+         min_call_balance_seconds = $7, updated_at = now() WHERE id RETURNING inr_to_coin_ratio_hundredths, \
+         min_withdrawal_coins, user_audio_coins_per_sec, user_video_coins_per_sec, telecaller_audio_coins_per_sec, \
+         telecaller_video_coins_per_sec, min_call_balance_seconds, updated_at",
+    )
+    .bind(c.inr_to_coin_ratio_hundredths)
+    .bind(c.min_withdrawal_coins)
+    .bind(c.user_audio_coins_per_sec)
+    .bind(c.user_video_coins_per_sec)
+    .bind(c.telecaller_audio_coins_per_sec)
+    .bind(c.telecaller_video_coins_per_sec)
+    .bind(c.min_call_balance_seconds)
+    .fetch_one(&mut **ex)
+    .await?)
+}
+
+// ---- reports -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRow {
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter_id: Uuid,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: String,
+    pub reported_id: Uuid,
+    pub reported_name: Option<String>,
+    pub reported_phone: String,
+    pub description: String,
+    pub status: String,
+    pub admin_notes: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! select_report {
+    ($rest:literal) => {
+        concat!(
+            "SELECT r.id, r.call_id, r.reporter_id, rp.name AS reporter_name, rp.phone AS reporter_phone, ",
+            "r.reported_id, rd.name AS reported_name, rd.phone AS reported_phone, r.description, r.status, ",
+            "r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r ",
+            "JOIN accounts rp ON rp.id = r.reporter_id JOIN accounts rd ON rd.id = r.reported_id ",
+            $rest
+        )
+    };
+}
+
+pub async fn reports_page(
+    db: &crate::Db,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ReportRow>, i64), RepoError> {
+    let rows = sqlx::query_as(select_report!(
+        "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM reports WHERE ($1::text IS NULL OR status = $1)")
+        .bind(status)
+        .fetch_one(db.pool())
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn find_report(db: &crate::Db, id: Uuid) -> Result<Option<ReportRow>, RepoError> {
+    Ok(sqlx::query_as(select_report!("WHERE r.id = $1")).bind(id).fetch_optional(db.pool()).await?)
+}
+
+/// Moves a report from one of `from` to `to`, setting or clearing `resolved_at`; the previous
+/// status, or `None` when the report was not in one of `from`.
+pub async fn move_report(
+    tx: &mut Tx,
+    id: Uuid,
+    from: &[&str],
+    to: &str,
+    notes: Option<&str>,
+) -> Result<Option<String>, RepoError> {
+    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+    Ok(sqlx::query_scalar(
+        "WITH old AS (SELECT status FROM reports WHERE id = $1 FOR UPDATE) \
+         UPDATE reports r SET status = $3, admin_notes = COALESCE($4, r.admin_notes), updated_at = now(), \
+         resolved_at = CASE WHEN $3 IN ('RESOLVED', 'DISMISSED') THEN now() ELSE NULL END \
+         FROM old WHERE r.id = $1 AND r.status = ANY($2) RETURNING old.status",
+    )
+    .bind(id)
+    .bind(&from)
+    .bind(to)
+    .bind(notes)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+// ---- calls ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminCallRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub user_name: Option<String>,
+    pub telecaller_id: Uuid,
+    pub telecaller_name: Option<String>,
+    pub call_type: String,
+    pub status: String,
+    pub end_reason: Option<String>,
+    pub user_rate: i64,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins_spent: Option<i64>,
+    pub coins_earned: Option<i64>,
+    /// Seconds since accept, for live calls.
+    pub elapsed_seconds: Option<i64>,
+}
+
+pub async fn calls_page(
+    db: &crate::Db,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type, c.status, \
+         c.end_reason, c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
+         CASE WHEN c.status = 'ACCEPTED' THEN floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.accepted_at))::bigint END \
+         AS elapsed_seconds \
+         FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \
+         WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM calls WHERE ($1::text IS NULL OR status = $1)")
+        .bind(status)
+        .fetch_one(db.pool())
+        .await?;
+    Ok((rows, total))
+}

@@ -170,6 +170,14 @@ impl AdminService {
         Ok(())
     }
 
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn calls_service(&self) -> &CallService {
+        &self.calls
+    }
+
     pub async fn audit_log(&self, limit: i64, offset: i64) -> Result<(Vec<admin::AuditEntry>, i64), ServiceError> {
         Ok(admin::audit_page(&self.db, limit, offset).await?)
     }

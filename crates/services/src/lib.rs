@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_catalog;
 pub mod auth;
 pub mod bus;
 pub mod calls;
@@ -24,7 +25,10 @@ pub use error::{ErrorKind, ServiceError};
 
 /// Row types the admin service returns.
 pub mod admin_types {
-    pub use talktime_repository::admin::{AccountRow, AuditEntry, Complaint};
+    pub use talktime_repository::admin::{AccountRow, AdminCallRow, AdminPlan, AuditEntry, Complaint, ReportRow};
+    pub use talktime_repository::app_config::AppConfig;
+    pub use talktime_repository::calls::Call;
+    pub use talktime_repository::dashboard::Stats;
 }
 pub use talktime_repository::{Db, RepoError};
 

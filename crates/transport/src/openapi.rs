@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, admin_accounts, auth, calls, health, payments, telecaller, users};
+use crate::routes::{admin, admin_accounts, admin_catalog, auth, calls, health, payments, telecaller, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,6 +55,20 @@ use crate::routes::{admin, admin_accounts, auth, calls, health, payments, teleca
         admin_accounts::approve,
         admin_accounts::reject,
         admin_accounts::audit_log,
+        admin_catalog::list_plans,
+        admin_catalog::create_plan,
+        admin_catalog::update_plan,
+        admin_catalog::delete_plan,
+        admin_catalog::get_config,
+        admin_catalog::put_config,
+        admin_catalog::reports,
+        admin_catalog::report,
+        admin_catalog::report_status,
+        admin_catalog::calls,
+        admin_catalog::end_call,
+        admin_catalog::stats,
+        admin_catalog::distribution,
+        admin_catalog::trends,
         calls::user_calls,
         calls::telecaller_calls,
         calls::feedback,

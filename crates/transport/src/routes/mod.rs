@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod admin_accounts;
+pub(crate) mod admin_catalog;
 pub(crate) mod auth;
 pub(crate) mod calls;
 pub(crate) mod docs;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(payments::configure)
         .configure(admin::configure)
         .configure(admin_accounts::configure)
+        .configure(admin_catalog::configure)
         .configure(calls::configure)
         .configure(crate::ws::configure);
 }

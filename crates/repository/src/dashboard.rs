@@ -1,0 +1,81 @@
+//! Figures for the admin dashboard. Month and day boundaries are UTC.
+
+use chrono::{DateTime, Utc};
+
+use crate::{Db, RepoError};
+
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Stats {
+    pub recharge_paise: i64,
+    pub withdrawal_paise: i64,
+    pub users_total: i64,
+    pub users_new_this_month: i64,
+    pub incomplete_profiles: i64,
+    pub telecallers_total: i64,
+    pub telecallers_approved: i64,
+    pub telecallers_pending: i64,
+    pub telecallers_rejected: i64,
+    pub calls_total: i64,
+    pub call_seconds: i64,
+    pub completed_calls: i64,
+    pub coins_in_wallets: i64,
+    pub coins_held: i64,
+    pub coins_earned_by_platform: i64,
+}
+
+pub async fn stats(db: &Db) -> Result<Stats, RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT \
+           (SELECT coalesce(sum(amount_paise), 0)::bigint FROM transactions WHERE type = 'RECHARGE' AND status = 'SUCCESS') AS recharge_paise, \
+           (SELECT coalesce(sum(amount_paise), 0)::bigint FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'SUCCESS') AS withdrawal_paise, \
+           (SELECT count(*) FROM accounts WHERE role = 'USER') AS users_total, \
+           (SELECT count(*) FROM accounts WHERE role = 'USER' AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS users_new_this_month, \
+           (SELECT count(*) FROM accounts WHERE name IS NULL OR dob IS NULL) AS incomplete_profiles, \
+           (SELECT count(*) FROM telecaller_profiles) AS telecallers_total, \
+           (SELECT count(*) FROM telecaller_profiles WHERE approval_status = 'APPROVED') AS telecallers_approved, \
+           (SELECT count(*) FROM telecaller_profiles WHERE approval_status = 'PENDING') AS telecallers_pending, \
+           (SELECT count(*) FROM telecaller_profiles WHERE approval_status = 'REJECTED') AS telecallers_rejected, \
+           (SELECT count(*) FROM calls) AS calls_total, \
+           (SELECT coalesce(sum(duration_seconds), 0)::bigint FROM calls WHERE status = 'COMPLETED') AS call_seconds, \
+           (SELECT count(*) FROM calls WHERE status = 'COMPLETED') AS completed_calls, \
+           (SELECT coalesce(sum(balance), 0)::bigint FROM ledger_accounts WHERE kind = 'WALLET') AS coins_in_wallets, \
+           (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000003') AS coins_held, \
+           (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000002') AS coins_earned_by_platform",
+    )
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Users and telecallers created since `since` (all time when `None`).
+pub async fn created_since(db: &Db, since: Option<DateTime<Utc>>) -> Result<(i64, i64), RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE role = 'USER'), count(*) FILTER (WHERE role = 'TELECALLER') FROM accounts \
+         WHERE $1::timestamptz IS NULL OR created_at >= $1",
+    )
+    .bind(since)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+/// Successful recharge and withdrawal amounts (paise) per UTC bucket: `buckets` buckets of
+/// `step` ('1 hour' or '1 day') ending with the current one.
+pub async fn trends(db: &Db, hourly: bool, buckets: i32) -> Result<Vec<(DateTime<Utc>, i64, i64)>, RepoError> {
+    let sql = if hourly {
+        "WITH b AS (SELECT generate_series(date_trunc('hour', now() AT TIME ZONE 'UTC') - make_interval(hours => $1 - 1), \
+                   date_trunc('hour', now() AT TIME ZONE 'UTC'), interval '1 hour') AT TIME ZONE 'UTC' AS start) \
+         SELECT b.start, \
+           coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'RECHARGE'), 0)::bigint, \
+           coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'WITHDRAWAL'), 0)::bigint \
+         FROM b LEFT JOIN transactions t ON t.status = 'SUCCESS' AND t.updated_at >= b.start AND t.updated_at < b.start + interval '1 hour' \
+         GROUP BY b.start ORDER BY b.start"
+    } else {
+        "WITH b AS (SELECT generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => $1 - 1), \
+                   date_trunc('day', now() AT TIME ZONE 'UTC'), interval '1 day') AT TIME ZONE 'UTC' AS start) \
+         SELECT b.start, \
+           coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'RECHARGE'), 0)::bigint, \
+           coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'WITHDRAWAL'), 0)::bigint \
+         FROM b LEFT JOIN transactions t ON t.status = 'SUCCESS' AND t.updated_at >= b.start AND t.updated_at < b.start + interval '1 day' \
+         GROUP BY b.start ORDER BY b.start"
+    };
+    Ok(sqlx::query_as(sql).bind(buckets).fetch_all(db.pool()).await?)
+}

@@ -1,0 +1,563 @@
+//! `/admin`: plans, prices, reports, live calls and the dashboard.
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use talktime_domain::ids::CallId;
+use talktime_services::admin_catalog::{ConfigInput, PlanInput};
+use talktime_services::admin_types::{AdminPlan, ReportRow};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::rules::Paging;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
+use crate::views::{Envelope, ok};
+
+const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_plans)
+        .service(create_plan)
+        .service(update_plan)
+        .service(delete_plan)
+        .service(get_config)
+        .service(put_config)
+        .service(reports)
+        .service(report)
+        .service(report_status)
+        .service(calls)
+        .service(end_call)
+        .service(stats)
+        .service(distribution)
+        .service(trends);
+}
+
+fn pages(total: i64, limit: u32) -> i64 {
+    let limit = i64::from(limit.max(1));
+    (total + limit - 1) / limit
+}
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    ApiError::validation(vec![FieldError { field: field.to_owned(), message: message.to_owned() }])
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminPlanView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    /// Rupees.
+    pub amount: f64,
+    pub coins: i64,
+    pub discount_percentage: i32,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<AdminPlan> for AdminPlanView {
+    fn from(p: AdminPlan) -> Self {
+        Self {
+            id: p.id,
+            amount: p.amount_paise as f64 / 100.0,
+            coins: p.coins,
+            discount_percentage: p.discount_percentage,
+            is_active: p.is_active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlanRequest {
+    /// Rupees, > 0, at most 2 decimals.
+    #[garde(skip)]
+    pub amount: Option<f64>,
+    /// > 0.
+    #[garde(inner(range(min = 1)))]
+    pub coins: Option<i64>,
+    /// 0–99.
+    #[garde(inner(range(min = 0, max = 99)))]
+    pub discount_percentage: Option<i32>,
+    #[garde(skip)]
+    pub is_active: Option<bool>,
+}
+
+impl PlanRequest {
+    fn into_input(self) -> Result<PlanInput, ApiError> {
+        let amount_paise = match self.amount {
+            None => None,
+            Some(rupees) => {
+                let paise = (rupees * 100.0).round();
+                if !rupees.is_finite() || rupees <= 0.0 || (rupees * 100.0 - paise).abs() > 1e-6 || paise > 1e12 {
+                    return Err(invalid("amount", "must be a positive amount of rupees with at most 2 decimals"));
+                }
+                Some(paise as i64)
+            }
+        };
+        Ok(PlanInput {
+            amount_paise,
+            coins: self.coins,
+            discount_percentage: self.discount_percentage,
+            is_active: self.is_active,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlansView {
+    pub plans: Vec<AdminPlanView>,
+}
+
+/// Every plan (active or not, deleted ones excluded), by price.
+#[utoipa::path(get, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, body = Envelope<PlansView>)))]
+#[get("/admin/plans")]
+pub(crate) async fn list_plans(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
+    let plans = state.admin.plans().await?.into_iter().map(AdminPlanView::from).collect();
+    Ok(ok("Plans fetched successfully", PlansView { plans }))
+}
+
+/// Create a plan: `amount` > 0 rupees, `coins` > 0, `discountPercentage` 0–99.
+#[utoipa::path(post, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    request_body = PlanRequest, responses((status = 201, body = Envelope<AdminPlanView>), (status = 400, body = ErrorBody)))]
+#[post("/admin/plans")]
+pub(crate) async fn create_plan(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    body: ValidJson<PlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0.into_input()?;
+    if input.amount_paise.is_none() {
+        return Err(invalid("amount", "is required"));
+    }
+    if input.coins.is_none() {
+        return Err(invalid("coins", "is required"));
+    }
+    let plan = state.admin.create_plan(admin.0.id, input).await?;
+    Ok(HttpResponse::Created().json(Envelope {
+        success: true,
+        message: "Plan created".into(),
+        data: AdminPlanView::from(plan),
+    }))
+}
+
+/// Update any field of a plan, `isActive` included.
+#[utoipa::path(put, path = "/admin/plans/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PlanRequest,
+    responses((status = 200, body = Envelope<AdminPlanView>), (status = 404, body = ErrorBody)))]
+#[put("/admin/plans/{id}")]
+pub(crate) async fn update_plan(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<PlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let plan = state.admin.update_plan(admin.0.id, path.into_inner(), body.0.into_input()?).await?;
+    Ok(ok("Plan updated", AdminPlanView::from(plan)))
+}
+
+/// Soft-delete a plan (it disappears from every list; past recharges keep it).
+#[utoipa::path(delete, path = "/admin/plans/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Option<String>>), (status = 404, body = ErrorBody)))]
+#[delete("/admin/plans/{id}")]
+pub(crate) async fn delete_plan(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.admin.delete_plan(admin.0.id, path.into_inner()).await?;
+    Ok(ok("Plan deleted", Option::<String>::None))
+}
+
+fn leaf(value: serde_json::Value, label: &str, description: &str) -> serde_json::Value {
+    json!({ "value": value, "label": label, "description": description })
+}
+
+fn config_view(c: &talktime_services::admin_types::AppConfig) -> serde_json::Value {
+    json!({
+        "withdrawal": {
+            "inrToCoinRatio": leaf(json!(c.inr_to_coin_ratio_hundredths as f64 / 100.0), "Coins per rupee", "How many coins make one rupee when a telecaller withdraws"),
+            "minWithdrawalCoins": leaf(json!(c.min_withdrawal_coins), "Minimum withdrawal", "The fewest coins a telecaller may withdraw at once"),
+        },
+        "videoCall": {
+            "userCoinPerSec": leaf(json!(c.user_video_coins_per_sec), "User video rate", "Coins per second a user pays for a video call"),
+            "telecallerCoinPerSec": leaf(json!(c.telecaller_video_coins_per_sec), "Telecaller video earning", "Coins per second a telecaller earns on a video call"),
+        },
+        "audioCall": {
+            "userCoinPerSec": leaf(json!(c.user_audio_coins_per_sec), "User audio rate", "Coins per second a user pays for an audio call"),
+            "telecallerCoinPerSec": leaf(json!(c.telecaller_audio_coins_per_sec), "Telecaller audio earning", "Coins per second a telecaller earns on an audio call"),
+        },
+        "call": {
+            "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
+        },
+        "updatedAt": c.updated_at,
+    })
+}
+
+/// The prices, grouped, each with a label and a description.
+#[utoipa::path(get, path = "/admin/config", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/config")]
+pub(crate) async fn get_config(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
+    Ok(ok("Config fetched successfully", config_view(&state.admin.config().await?)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConfigRequest {
+    /// ≥ 0.01.
+    #[garde(skip)]
+    pub inr_to_coin_ratio: Option<f64>,
+    #[garde(inner(range(min = 1)))]
+    pub min_withdrawal_coins: Option<i64>,
+    #[garde(inner(range(min = 1)))]
+    pub user_video_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1)))]
+    pub user_audio_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1)))]
+    pub telecaller_video_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1)))]
+    pub telecaller_audio_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1)))]
+    pub min_call_balance_seconds: Option<i64>,
+}
+
+/// Change prices (the flat keys the admin panel sends, at least one). New prices apply to calls
+/// that start afterwards.
+#[utoipa::path(put, path = "/admin/config", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    request_body = ConfigRequest, responses((status = 200, body = Envelope<Object>), (status = 400, body = ErrorBody)))]
+#[put("/admin/config")]
+pub(crate) async fn put_config(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    body: ValidJson<ConfigRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let ratio = match b.inr_to_coin_ratio {
+        None => None,
+        Some(r) if r.is_finite() && r >= 0.01 && r <= 1e9 => Some((r * 100.0).round() as i64),
+        Some(_) => return Err(invalid("inrToCoinRatio", "must be at least 0.01")),
+    };
+    let input = ConfigInput {
+        inr_to_coin_ratio_hundredths: ratio,
+        min_withdrawal_coins: b.min_withdrawal_coins,
+        user_video_coins_per_sec: b.user_video_call_coin_per_sec,
+        user_audio_coins_per_sec: b.user_audio_call_coin_per_sec,
+        telecaller_video_coins_per_sec: b.telecaller_video_call_coin_per_sec,
+        telecaller_audio_coins_per_sec: b.telecaller_audio_call_coin_per_sec,
+        min_call_balance_seconds: b.min_call_balance_seconds,
+    };
+    let nothing = ConfigInput::default();
+    if format!("{input:?}") == format!("{nothing:?}") {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "body".into(),
+            message: "give at least one setting".into(),
+        }]));
+    }
+    let saved = state.admin.update_config(admin.0.id, input).await?;
+    Ok(ok("Config updated", config_view(&saved)))
+}
+
+fn report_status_rule(value: &str, _: &()) -> garde::Result {
+    match value {
+        "PENDING" | "UNDER_REVIEW" | "RESOLVED" | "DISMISSED" => Ok(()),
+        _ => Err(garde::Error::new("must be PENDING, UNDER_REVIEW, RESOLVED or DISMISSED")),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsQuery {
+    #[garde(inner(custom(report_status_rule)))]
+    pub status: Option<String>,
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartyView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub phone: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter: PartyView,
+    pub reported: PartyView,
+    pub description: String,
+    pub status: String,
+    pub admin_notes: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ReportRow> for ReportView {
+    fn from(r: ReportRow) -> Self {
+        Self {
+            id: r.id,
+            call_id: r.call_id,
+            reporter: PartyView { id: r.reporter_id, name: r.reporter_name, phone: r.reporter_phone },
+            reported: PartyView { id: r.reported_id, name: r.reported_name, phone: r.reported_phone },
+            description: r.description,
+            status: r.status,
+            admin_notes: r.admin_notes,
+            resolved_at: r.resolved_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportsView {
+    pub reports: Vec<ReportView>,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+/// Reports, newest first, optionally of one status.
+#[utoipa::path(get, path = "/admin/reports", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(ReportsQuery),
+    responses((status = 200, body = Envelope<ReportsView>)))]
+#[get("/admin/reports")]
+pub(crate) async fn reports(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<ReportsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = ADMIN_PAGING.request(query.page, query.limit);
+    let offset = i64::from(page.page - 1) * i64::from(page.limit);
+    let (rows, total) = state.admin.reports(query.status.as_deref(), i64::from(page.limit), offset).await?;
+    Ok(ok(
+        "Reports fetched successfully",
+        ReportsView {
+            reports: rows.into_iter().map(ReportView::from).collect(),
+            total,
+            total_pages: pages(total, page.limit),
+        },
+    ))
+}
+
+/// A report with its call (coins included).
+#[utoipa::path(get, path = "/admin/reports/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Object>), (status = 404, body = ErrorBody)))]
+#[get("/admin/reports/{id}")]
+pub(crate) async fn report(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (report, call) = state.admin.report(path.into_inner()).await?;
+    let call = call.map(|c| {
+        json!({
+            "_id": c.id.0, "callType": c.call_type, "status": c.status, "endReason": c.end_reason,
+            "createdAt": c.created_at, "acceptedAt": c.accepted_at, "endedAt": c.ended_at,
+            "durationInSeconds": c.duration_seconds, "coinsSpent": c.coins_spent, "coinsEarned": c.coins_earned,
+        })
+    });
+    let mut view = serde_json::to_value(ReportView::from(report)).unwrap_or_default();
+    view["call"] = call.unwrap_or_default();
+    Ok(ok("Report fetched successfully", view))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReportStatusRequest {
+    /// `UNDER_REVIEW`, `RESOLVED` or `DISMISSED`.
+    #[garde(custom(report_status_rule))]
+    pub status: String,
+    /// At most 2000 characters.
+    #[garde(inner(length(chars, max = 2000)))]
+    pub admin_notes: Option<String>,
+}
+
+/// PENDING → UNDER_REVIEW → RESOLVED / DISMISSED, and back to UNDER_REVIEW (409 otherwise).
+#[utoipa::path(patch, path = "/admin/reports/{id}/status", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ReportStatusRequest,
+    responses((status = 200, body = Envelope<ReportView>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[patch("/admin/reports/{id}/status")]
+pub(crate) async fn report_status(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<ReportStatusRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let moved =
+        state.admin.move_report(admin.0.id, path.into_inner(), &body.status, body.admin_notes.as_deref()).await?;
+    Ok(ok("Report updated", ReportView::from(moved)))
+}
+
+fn call_status_rule(value: &str, _: &()) -> garde::Result {
+    value.parse::<talktime_domain::call::CallStatus>().map(|_| ()).map_err(|_| garde::Error::new("not a call status"))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CallsQuery {
+    /// A call status; `ACCEPTED` lists live calls.
+    #[garde(inner(custom(call_status_rule)))]
+    pub status: Option<String>,
+    #[garde(inner(range(min = 1)))]
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u32>,
+}
+
+/// Calls, newest first; live ones carry `elapsedSeconds` and `coinsSoFar`.
+#[utoipa::path(get, path = "/admin/calls", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(CallsQuery),
+    responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/calls")]
+pub(crate) async fn calls(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<CallsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = ADMIN_PAGING.request(query.page, query.limit);
+    let offset = i64::from(page.page - 1) * i64::from(page.limit);
+    let (rows, total) = state.admin.calls(query.status.as_deref(), i64::from(page.limit), offset).await?;
+    let calls: Vec<_> = rows
+        .into_iter()
+        .map(|c| {
+            json!({
+                "_id": c.id, "callType": c.call_type, "status": c.status, "endReason": c.end_reason,
+                "user": { "_id": c.user_id, "name": c.user_name },
+                "telecaller": { "_id": c.telecaller_id, "name": c.telecaller_name },
+                "createdAt": c.created_at, "acceptedAt": c.accepted_at, "endedAt": c.ended_at,
+                "durationInSeconds": c.duration_seconds, "coinsSpent": c.coins_spent, "coinsEarned": c.coins_earned,
+                "elapsedSeconds": c.elapsed_seconds,
+                "coinsSoFar": c.elapsed_seconds.map(|s| s * c.user_rate),
+            })
+        })
+        .collect();
+    Ok(ok(
+        "Calls fetched successfully",
+        json!({ "calls": calls, "total": total, "totalPages": pages(total, page.limit) }),
+    ))
+}
+
+/// End a live call now (reason `ADMIN`), billed to this moment.
+#[utoipa::path(post, path = "/admin/calls/{id}/end", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Object>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/admin/calls/{id}/end")]
+pub(crate) async fn end_call(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ended = state.admin.end_call(admin.0.id, CallId(path.into_inner())).await?;
+    Ok(ok(
+        "Call ended",
+        json!({ "_id": ended.id.0, "status": ended.status, "endReason": ended.end_reason,
+                "durationInSeconds": ended.duration_seconds, "coinsSpent": ended.coins_spent }),
+    ))
+}
+
+fn rupees(paise: i64) -> f64 {
+    paise as f64 / 100.0
+}
+
+/// Revenue (rupees), users, telecallers, calls, and coins from the ledger.
+#[utoipa::path(get, path = "/admin/dashboard/stats", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/dashboard/stats")]
+pub(crate) async fn stats(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
+    let s = state.admin.stats().await?;
+    let average = if s.completed_calls > 0 { s.call_seconds / s.completed_calls } else { 0 };
+    Ok(ok(
+        "Stats fetched successfully",
+        json!({
+            "revenue": {
+                "totalRecharges": rupees(s.recharge_paise),
+                "totalWithdrawals": rupees(s.withdrawal_paise),
+                "platformProfit": rupees(s.recharge_paise - s.withdrawal_paise),
+            },
+            "users": { "total": s.users_total, "newThisMonth": s.users_new_this_month, "incompleteProfiles": s.incomplete_profiles },
+            "telecallers": { "total": s.telecallers_total, "approved": s.telecallers_approved, "pending": s.telecallers_pending, "rejected": s.telecallers_rejected },
+            "calls": { "total": s.calls_total, "totalDurationMinutes": s.call_seconds / 60, "averageDurationSeconds": average },
+            "coins": { "inWallets": s.coins_in_wallets, "heldForWithdrawal": s.coins_held, "platformEarned": s.coins_earned_by_platform },
+        }),
+    ))
+}
+
+fn period_rule(allowed: &'static [&'static str]) -> impl FnOnce(&str, &()) -> garde::Result {
+    move |value, _| {
+        if allowed.contains(&value) {
+            Ok(())
+        } else {
+            Err(garde::Error::new(format!("must be one of {}", allowed.join(", "))))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionQuery {
+    /// `today`, `last7days`, `last30days` or `all`.
+    #[garde(custom(period_rule(&["today", "last7days", "last30days", "all"])))]
+    pub period: String,
+}
+
+/// Users and telecallers created in the period (UTC days).
+#[utoipa::path(get, path = "/admin/dashboard/user-distribution", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(DistributionQuery), responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/dashboard/user-distribution")]
+pub(crate) async fn distribution(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<DistributionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (users, telecallers) = state.admin.distribution(&query.0.period).await?;
+    Ok(ok("Distribution fetched successfully", json!({ "users": users, "telecallers": telecallers })))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TrendsQuery {
+    /// `last24hours` (24 hourly points), `last7days` or `last30days` (daily points).
+    #[garde(custom(period_rule(&["last24hours", "last7days", "last30days"])))]
+    pub period: String,
+}
+
+/// Successful recharges and withdrawals (rupees) per UTC hour or day.
+#[utoipa::path(get, path = "/admin/dashboard/recharge-withdrawal-trends", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(TrendsQuery), responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/dashboard/recharge-withdrawal-trends")]
+pub(crate) async fn trends(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<TrendsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = query.0.period;
+    let hourly = period == "last24hours";
+    let points: Vec<_> = state
+        .admin
+        .trends(&period)
+        .await?
+        .into_iter()
+        .map(|(start, recharge, withdrawal)| {
+            let label =
+                if hourly { start.format("%Y-%m-%dT%H:00Z").to_string() } else { start.format("%Y-%m-%d").to_string() };
+            json!({ "label": label, "recharge": rupees(recharge), "withdrawal": rupees(withdrawal) })
+        })
+        .collect();
+    Ok(ok("Trends fetched successfully", json!({ "period": period, "trends": points })))
+}
