@@ -79,11 +79,12 @@ impl Application {
         let limiter = Arc::new(InMemoryRateLimiter::new());
         let bank_cipher = BankCipher::new(&settings.secrets_key);
         let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
-        let bus = Arc::new(InProcessBus::new());
-        bus.attach(registry.clone());
+        let in_process = Arc::new(InProcessBus::new());
+        in_process.attach(registry.clone());
+        let bus: Arc<dyn talktime_services::bus::EventBus> = in_process;
         let calls = CallService::new(
             db.clone(),
-            bus,
+            bus.clone(),
             presence.clone(),
             Arc::new(LiveKitRooms::new(
                 &settings.livekit_api_url,
@@ -141,10 +142,10 @@ impl Application {
             admin,
             production: settings.is_production(),
             allowed_origins: Arc::new(settings.cors_allowed_origins.clone()),
-            accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone())),
+            accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
             payments: payments.clone(),
-            wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher)),
+            wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
             calls,
             limiter,
             registry,

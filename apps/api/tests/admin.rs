@@ -265,3 +265,35 @@ async fn development_sign_in_and_user_search() {
     assert_eq!(detail.body["data"]["walletBalance"], json!(0));
     assert_eq!(detail.body["data"]["totalComplaints"], json!(0));
 }
+
+#[tokio::test]
+async fn admins_are_told_about_applications_withdrawals_and_reports() {
+    let app = support::spawn_app().await;
+    let admin = app.admin_token().await;
+    let (mut feed, _) = Ws::connect(&app, "/ws/admin", &admin).await;
+    let applicant = app.telecaller(false).await;
+    let applied = feed.expect("telecaller:applied").await;
+    assert_eq!(applied["telecallerId"], json!(applicant.id));
+
+    let telecaller = app.telecaller(true).await;
+    app.post_auth(
+        "/telecaller/bank-details",
+        &telecaller.token,
+        &json!({"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}),
+    )
+    .await
+    .assert(201);
+    app.grant_coins(&telecaller.id, 600).await;
+    let withdrawal = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 500 })).await;
+    withdrawal.assert(200);
+    let requested = feed.expect("withdrawal:requested").await;
+    assert_eq!((requested["telecallerId"].clone(), requested["coins"].clone()), (json!(telecaller.id), json!(500)));
+
+    let id = withdrawal.body["data"]["_id"].as_str().unwrap();
+    app.post_auth(&format!("/admin/withdrawals/{id}/complete"), &admin, &json!({ "transferReference": "UTR778899" }))
+        .await
+        .assert(200);
+    let log = app.get_auth("/admin/audit-log", &admin).await;
+    assert_eq!(log.body["data"]["entries"][0]["action"], json!("withdrawal.complete"));
+    assert_eq!(log.body["data"]["entries"][0]["after"]["transferReference"], json!("UTR778899"));
+}

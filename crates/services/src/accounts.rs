@@ -47,6 +47,7 @@ pub struct Reapply {
 pub struct AccountService {
     db: Db,
     bank_cipher: BankCipher,
+    bus: std::sync::Arc<dyn crate::bus::EventBus>,
 }
 
 fn broken(rule: FieldRule) -> ServiceError {
@@ -66,8 +67,18 @@ pub fn require_approved(account: &Account) -> Result<(), ServiceError> {
 }
 
 impl AccountService {
-    pub fn new(db: Db, bank_cipher: BankCipher) -> Self {
-        Self { db, bank_cipher }
+    pub fn new(db: Db, bank_cipher: BankCipher, bus: std::sync::Arc<dyn crate::bus::EventBus>) -> Self {
+        Self { db, bank_cipher, bus }
+    }
+
+    /// Tells the admins a telecaller application is waiting.
+    fn applied(&self, account: &Account) {
+        crate::bus::send(
+            &*self.bus,
+            crate::bus::Audience::Everyone(Role::Admin),
+            "telecaller:applied",
+            serde_json::json!({ "telecallerId": account.id.0, "name": account.name }),
+        );
     }
 
     /// The account's wallet balance.
@@ -116,6 +127,9 @@ impl AccountService {
         let updated =
             accounts::complete_profile(&mut tx, account.id, &completed).await?.ok_or_else(already_complete)?;
         tx.commit().await.map_err(RepoError::from)?;
+        if updated.role == Role::Telecaller {
+            self.applied(&updated);
+        }
         Ok(updated)
     }
 
@@ -164,6 +178,7 @@ impl AccountService {
         let again = Reapplication { name: &name, dob, language: input.language, about: &about };
         let updated = accounts::reapply(&mut tx, account.id, &again).await?.ok_or_else(not_rejected)?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.applied(&updated);
         Ok(updated)
     }
 

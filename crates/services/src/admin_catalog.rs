@@ -34,6 +34,19 @@ pub struct ConfigInput {
     pub min_call_balance_seconds: Option<i64>,
 }
 
+impl ConfigInput {
+    /// Nothing to change.
+    pub fn is_empty(&self) -> bool {
+        self.inr_to_coin_ratio_hundredths.is_none()
+            && self.min_withdrawal_coins.is_none()
+            && self.user_video_coins_per_sec.is_none()
+            && self.user_audio_coins_per_sec.is_none()
+            && self.telecaller_video_coins_per_sec.is_none()
+            && self.telecaller_audio_coins_per_sec.is_none()
+            && self.min_call_balance_seconds.is_none()
+    }
+}
+
 fn plan_json(p: &AdminPlan) -> serde_json::Value {
     json!({ "amountPaise": p.amount_paise, "coins": p.coins, "discountPercentage": p.discount_percentage, "isActive": p.is_active })
 }

@@ -38,6 +38,7 @@ pub struct WalletService {
     db: Db,
     limiter: Arc<dyn RateLimiter>,
     bank_cipher: BankCipher,
+    bus: Arc<dyn crate::bus::EventBus>,
 }
 
 fn withdrawal_not_found() -> ServiceError {
@@ -45,8 +46,13 @@ fn withdrawal_not_found() -> ServiceError {
 }
 
 impl WalletService {
-    pub fn new(db: Db, limiter: Arc<dyn RateLimiter>, bank_cipher: BankCipher) -> Self {
-        Self { db, limiter, bank_cipher }
+    pub fn new(
+        db: Db,
+        limiter: Arc<dyn RateLimiter>,
+        bank_cipher: BankCipher,
+        bus: Arc<dyn crate::bus::EventBus>,
+    ) -> Self {
+        Self { db, limiter, bank_cipher, bus }
     }
 
     /// A telecaller asks to withdraw `coins`: they are held at once (the wallet drops), the rupee
@@ -97,6 +103,12 @@ impl WalletService {
         // The hold is what really checks the balance: the wallet may not go below zero.
         ledger::hold_withdrawal(&mut tx, id, telecaller.id, coins).await?;
         tx.commit().await.map_err(RepoError::from)?;
+        crate::bus::send(
+            &*self.bus,
+            crate::bus::Audience::Everyone(talktime_domain::account::Role::Admin),
+            "withdrawal:requested",
+            serde_json::json!({ "withdrawalId": id, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
+        );
         Ok(withdrawal)
     }
 
@@ -113,6 +125,25 @@ impl WalletService {
                 _ => Err(withdrawal_not_found()),
             };
         };
+        let (action, after) = match &decision {
+            Decision::Complete { transfer_reference } => (
+                "withdrawal.complete",
+                serde_json::json!({ "status": "SUCCESS", "transferReference": transfer_reference }),
+            ),
+            Decision::Reject { reason } => {
+                ("withdrawal.reject", serde_json::json!({ "status": "REJECTED", "reason": reason }))
+            }
+        };
+        talktime_repository::admin::audit(
+            &mut tx,
+            admin,
+            action,
+            "withdrawal",
+            Some(decided.id),
+            serde_json::json!({ "status": "PENDING", "coins": decided.coins }),
+            after,
+        )
+        .await?;
         match decision {
             Decision::Complete { .. } => ledger::pay_withdrawal(&mut tx, decided.id, decided.coins).await?,
             Decision::Reject { .. } => {

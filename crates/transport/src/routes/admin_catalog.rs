@@ -242,7 +242,7 @@ pub(crate) async fn put_config(
     let b = body.0;
     let ratio = match b.inr_to_coin_ratio {
         None => None,
-        Some(r) if r.is_finite() && r >= 0.01 && r <= 1e9 => Some((r * 100.0).round() as i64),
+        Some(r) if (0.01..=1e9).contains(&r) => Some((r * 100.0).round() as i64),
         Some(_) => return Err(invalid("inrToCoinRatio", "must be at least 0.01")),
     };
     let input = ConfigInput {
@@ -254,8 +254,7 @@ pub(crate) async fn put_config(
         telecaller_audio_coins_per_sec: b.telecaller_audio_call_coin_per_sec,
         min_call_balance_seconds: b.min_call_balance_seconds,
     };
-    let nothing = ConfigInput::default();
-    if format!("{input:?}") == format!("{nothing:?}") {
+    if input.is_empty() {
         return Err(ApiError::validation(vec![FieldError {
             field: "body".into(),
             message: "give at least one setting".into(),
