@@ -26,8 +26,19 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    fn offset(self) -> usize {
-        (self.page.saturating_sub(1) as usize).saturating_mul(self.limit as usize)
+    /// Rows to skip.
+    pub fn offset(self) -> i64 {
+        i64::from(self.page.saturating_sub(1)).saturating_mul(i64::from(self.limit))
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.limit)
+    }
+
+    /// Pages needed for `total` rows.
+    pub fn total_pages(self, total: i64) -> i64 {
+        let limit = self.limit().max(1);
+        (total + limit - 1) / limit
     }
 }
 
@@ -100,7 +111,7 @@ impl CatalogService {
             }
         };
 
-        let start = page.offset().min(order.len());
+        let start = usize::try_from(page.offset()).unwrap_or(usize::MAX).min(order.len());
         let end = start.saturating_add(page.limit as usize).min(order.len());
         let slice = &order[start..end];
         let has_more = end < order.len();
@@ -136,8 +147,7 @@ impl CatalogService {
 
     /// The user's saved telecallers who are approved and active, newest saved first.
     pub async fn favorites(&self, user: &Account, page: PageRequest) -> Result<FavoritePage, ServiceError> {
-        let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-        let mut cards = telecallers::favorites_page(self.db.pool(), user.id, i64::from(page.limit), offset).await?;
+        let mut cards = telecallers::favorites_page(self.db.pool(), user.id, page.limit(), page.offset()).await?;
         let has_more = cards.len() > page.limit as usize;
         cards.truncate(page.limit as usize);
         let mut favorites = Vec::with_capacity(cards.len());

@@ -165,8 +165,7 @@ impl WalletService {
         kind: &str,
         page: PageRequest,
     ) -> Result<TransactionPage, ServiceError> {
-        let limit = i64::from(page.limit);
-        let offset = i64::from(page.page.saturating_sub(1)) * limit;
+        let (limit, offset) = (page.limit(), page.offset());
         let mut transactions = transactions::owner_page(self.db.pool(), account.id, kind, limit, offset).await?;
         let has_more = transactions.len() > page.limit as usize;
         transactions.truncate(page.limit as usize);
@@ -179,8 +178,7 @@ impl WalletService {
         status: Option<&str>,
         page: PageRequest,
     ) -> Result<AdminTransactionPage, ServiceError> {
-        let limit = i64::from(page.limit);
-        let offset = i64::from(page.page.saturating_sub(1)) * limit;
+        let (limit, offset) = (page.limit(), page.offset());
         let (transactions, total) = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
         Ok(AdminTransactionPage { transactions, total })
     }

@@ -62,6 +62,16 @@ pub struct ProfileView {
     pub telecaller_profile: Option<TelecallerProfileView>,
 }
 
+/// 200 with the account's profile object (its wallet balance read now) as `data`.
+pub async fn profile_reply(
+    state: &crate::AppState,
+    message: &str,
+    account: Account,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    let balance = state.accounts.balance(account.id).await?.0;
+    Ok(ok(message, ProfileView::new(account, balance)))
+}
+
 impl ProfileView {
     pub fn new(account: Account, balance: i64) -> Self {
         Self {

@@ -38,8 +38,7 @@ pub struct HistoryPage {
 impl CallService {
     /// The caller's calls, newest first (as user or as telecaller by role).
     pub async fn history(&self, account: &Account, page: PageRequest) -> Result<HistoryPage, ServiceError> {
-        let limit = i64::from(page.limit);
-        let offset = i64::from(page.page.saturating_sub(1)) * limit;
+        let (limit, offset) = (page.limit(), page.offset());
         let mut rows = calls::history(self.db.pool(), account.id, account.role == Role::User, limit, offset).await?;
         let has_more = rows.len() > page.limit as usize;
         rows.truncate(page.limit as usize);

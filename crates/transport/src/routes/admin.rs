@@ -84,13 +84,12 @@ pub(crate) async fn transactions(
     let query = query.0;
     let page = super::rules::Paging { default_limit: 20, max_limit: 100 }.request(query.page, query.limit);
     let found = state.wallet.admin_transactions(&query.kind, query.status.as_deref(), page).await?;
-    let limit = i64::from(page.limit);
     Ok(ok(
         "Transactions fetched successfully",
         AdminTransactionsView {
             transactions: found.transactions.into_iter().map(|t| AdminTransactionView::new(t, None)).collect(),
             total: found.total,
-            total_pages: (found.total + limit - 1) / limit,
+            total_pages: page.total_pages(found.total),
         },
     ))
 }

@@ -13,7 +13,7 @@ use super::rules::Paging;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAdmin, ValidJson, ValidQuery};
-use crate::views::{Envelope, ProfileView, ok};
+use crate::views::{Envelope, ProfileView, ok, profile_reply};
 
 const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
 
@@ -167,11 +167,6 @@ fn rows(rows: Vec<talktime_services::admin_types::AccountRow>) -> Vec<AccountRow
         .collect()
 }
 
-fn pages(total: i64, limit: u32) -> i64 {
-    let limit = i64::from(limit.max(1));
-    (total + limit - 1) / limit
-}
-
 /// Users, newest first, optionally by phone or name prefix.
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(UsersQuery),
     responses((status = 200, body = Envelope<AccountsView>)))]
@@ -183,11 +178,10 @@ pub(crate) async fn users(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let offset = i64::from(page.page - 1) * i64::from(page.limit);
-    let (found, total) = state.admin.users(query.search.as_deref(), i64::from(page.limit), offset).await?;
+    let (found, total) = state.admin.users(query.search.as_deref(), page.limit(), page.offset()).await?;
     Ok(ok(
         "Users fetched successfully",
-        AccountsView { users: rows(found), total, total_pages: pages(total, page.limit) },
+        AccountsView { users: rows(found), total, total_pages: page.total_pages(total) },
     ))
 }
 
@@ -263,8 +257,7 @@ pub(crate) async fn block(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let account = state.admin.block(admin.0.id, AccountId(path.into_inner())).await?;
-    let balance = state.accounts.balance(account.id).await?.0;
-    Ok(ok("Account blocked", ProfileView::new(account, balance)))
+    profile_reply(&state, "Account blocked", account).await
 }
 
 /// Reactivate a suspended account.
@@ -277,8 +270,7 @@ pub(crate) async fn unblock(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let account = state.admin.unblock(admin.0.id, AccountId(path.into_inner())).await?;
-    let balance = state.accounts.balance(account.id).await?.0;
-    Ok(ok("Account unblocked", ProfileView::new(account, balance)))
+    profile_reply(&state, "Account unblocked", account).await
 }
 
 fn approval_rule(value: &str, _: &()) -> garde::Result {
@@ -319,11 +311,10 @@ pub(crate) async fn telecallers(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let offset = i64::from(page.page - 1) * i64::from(page.limit);
-    let (found, total) = state.admin.telecallers(&query.status, i64::from(page.limit), offset).await?;
+    let (found, total) = state.admin.telecallers(&query.status, page.limit(), page.offset()).await?;
     Ok(ok(
         "Telecallers fetched successfully",
-        TelecallerRowsView { telecallers: rows(found), total, total_pages: pages(total, page.limit) },
+        TelecallerRowsView { telecallers: rows(found), total, total_pages: page.total_pages(total) },
     ))
 }
 
@@ -349,8 +340,7 @@ pub(crate) async fn approve(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let account = state.admin.approve(admin.0.id, AccountId(path.into_inner())).await?;
-    let balance = state.accounts.balance(account.id).await?.0;
-    Ok(ok("Telecaller approved", ProfileView::new(account, balance)))
+    profile_reply(&state, "Telecaller approved", account).await
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -374,8 +364,7 @@ pub(crate) async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason.trim().to_owned();
     let account = state.admin.reject(admin.0.id, AccountId(path.into_inner()), &reason).await?;
-    let balance = state.accounts.balance(account.id).await?.0;
-    Ok(ok("Telecaller rejected", ProfileView::new(account, balance)))
+    profile_reply(&state, "Telecaller rejected", account).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -428,8 +417,7 @@ pub(crate) async fn audit_log(
     query: ValidQuery<PageOnly>,
 ) -> Result<HttpResponse, ApiError> {
     let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
-    let offset = i64::from(page.page - 1) * i64::from(page.limit);
-    let (found, total) = state.admin.audit_log(i64::from(page.limit), offset).await?;
+    let (found, total) = state.admin.audit_log(page.limit(), page.offset()).await?;
     let entries = found
         .into_iter()
         .map(|e| AuditEntryView {
@@ -443,5 +431,5 @@ pub(crate) async fn audit_log(
             created_at: e.created_at,
         })
         .collect();
-    Ok(ok("Audit log fetched successfully", AuditLogView { entries, total, total_pages: pages(total, page.limit) }))
+    Ok(ok("Audit log fetched successfully", AuditLogView { entries, total, total_pages: page.total_pages(total) }))
 }

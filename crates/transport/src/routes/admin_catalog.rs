@@ -36,11 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(trends);
 }
 
-fn pages(total: i64, limit: u32) -> i64 {
-    let limit = i64::from(limit.max(1));
-    (total + limit - 1) / limit
-}
-
 fn invalid(field: &str, message: &str) -> ApiError {
     ApiError::validation(vec![FieldError { field: field.to_owned(), message: message.to_owned() }])
 }
@@ -342,14 +337,13 @@ pub(crate) async fn reports(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let offset = i64::from(page.page - 1) * i64::from(page.limit);
-    let (rows, total) = state.admin.reports(query.status.as_deref(), i64::from(page.limit), offset).await?;
+    let (rows, total) = state.admin.reports(query.status.as_deref(), page.limit(), page.offset()).await?;
     Ok(ok(
         "Reports fetched successfully",
         ReportsView {
             reports: rows.into_iter().map(ReportView::from).collect(),
             total,
-            total_pages: pages(total, page.limit),
+            total_pages: page.total_pages(total),
         },
     ))
 }
@@ -431,8 +425,7 @@ pub(crate) async fn calls(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let offset = i64::from(page.page - 1) * i64::from(page.limit);
-    let (rows, total) = state.admin.calls(query.status.as_deref(), i64::from(page.limit), offset).await?;
+    let (rows, total) = state.admin.calls(query.status.as_deref(), page.limit(), page.offset()).await?;
     let calls: Vec<_> = rows
         .into_iter()
         .map(|c| {
@@ -449,7 +442,7 @@ pub(crate) async fn calls(
         .collect();
     Ok(ok(
         "Calls fetched successfully",
-        json!({ "calls": calls, "total": total, "totalPages": pages(total, page.limit) }),
+        json!({ "calls": calls, "total": total, "totalPages": page.total_pages(total) }),
     ))
 }
 

@@ -13,7 +13,7 @@ use super::users::avatar_edit;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentTelecaller, ValidJson};
-use crate::views::{BankDetailsView, Envelope, ProfileView, ok};
+use crate::views::{BankDetailsView, Envelope, ProfileView, ok, profile_reply};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(edit_profile)
@@ -63,8 +63,7 @@ pub(crate) async fn edit_profile(
         about: body.about,
     };
     let updated = state.accounts.edit_telecaller_profile(&telecaller.0, edit).await?;
-    let balance = state.accounts.balance(updated.id).await?.0;
-    Ok(ok("Profile updated successfully", ProfileView::new(updated, balance)))
+    profile_reply(&state, "Profile updated successfully", updated).await
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -105,8 +104,7 @@ pub(crate) async fn reapply(
         about: body.about,
     };
     let updated = state.accounts.reapply(&telecaller.0, input).await?;
-    let balance = state.accounts.balance(updated.id).await?.0;
-    Ok(ok("Application resubmitted for review", ProfileView::new(updated, balance)))
+    profile_reply(&state, "Application resubmitted for review", updated).await
 }
 
 /// The telecaller's bank details (full account number), or `data: null`.

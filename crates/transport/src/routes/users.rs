@@ -15,7 +15,7 @@ use super::rules::{Paging, about_rule, dob_rule, double_option, letters_name_rul
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentAccount, CurrentUser, ValidJson, ValidQuery};
-use crate::views::{Envelope, PlanView, ProfileView, TelecallerCardView, ok};
+use crate::views::{Envelope, PlanView, ProfileView, TelecallerCardView, ok, profile_reply};
 
 const FAVORITES_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 const TELECALLERS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
@@ -165,8 +165,7 @@ pub(crate) async fn edit_profile(
         about: None,
     };
     let updated = state.accounts.edit_user_profile(&user.0, edit).await?;
-    let balance = state.accounts.balance(updated.id).await?.0;
-    Ok(ok("Profile updated successfully", ProfileView::new(updated, balance)))
+    profile_reply(&state, "Profile updated successfully", updated).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
