@@ -284,6 +284,9 @@ async fn admins_are_told_about_applications_withdrawals_and_reports() {
     .await
     .assert(201);
     app.grant_coins(&telecaller.id, 600).await;
+    let detail = app.get_auth(&format!("/admin/telecallers/{}", telecaller.id), &admin).await;
+    assert_eq!(detail.body["data"]["bankDetails"]["accountNumber"], json!("XXXXXXXX7890"));
+    assert_eq!(detail.body["data"]["presence"], json!("OFFLINE"));
     let withdrawal = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 500 })).await;
     withdrawal.assert(200);
     let requested = feed.expect("withdrawal:requested").await;

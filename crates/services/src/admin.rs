@@ -200,6 +200,21 @@ impl AdminService {
         Ok(admin::telecallers_page(&self.db, approval, limit, offset).await?)
     }
 
+    /// A telecaller's bank details with the account number masked (`XXXXXXXX1234`).
+    pub async fn masked_bank_details(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<talktime_domain::profile::BankDetails>, ServiceError> {
+        Ok(talktime_repository::bank::find(self.db.pool(), id).await?.map(|b| talktime_domain::profile::BankDetails {
+            account_number: talktime_domain::profile::mask_account_number(
+                usize::try_from(b.account_number_len).unwrap_or(0),
+                &b.account_last4,
+            ),
+            ifsc_code: b.ifsc_code,
+            account_holder_name: b.account_holder_name,
+        }))
+    }
+
     /// An account with its balance and the complaints against it.
     pub async fn account_detail(
         &self,

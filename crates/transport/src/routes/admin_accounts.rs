@@ -208,13 +208,19 @@ pub struct AccountDetailView {
     /// Telecallers: `ONLINE`, `ON_CALL` or `OFFLINE`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presence: Option<String>,
+    /// Telecallers: bank details with the account number masked, or `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_details: Option<Option<crate::views::BankDetailsView>>,
 }
 
 async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiError> {
     let (account, balance, complaints, total) = state.admin.account_detail(AccountId(id)).await?;
-    let presence = match account.role {
-        talktime_domain::account::Role::Telecaller => Some(state.catalog.presence_of(account.id).await.to_string()),
-        _ => None,
+    let (presence, bank_details) = match account.role {
+        talktime_domain::account::Role::Telecaller => (
+            Some(state.catalog.presence_of(account.id).await.to_string()),
+            Some(state.admin.masked_bank_details(account.id).await?.map(crate::views::BankDetailsView::from)),
+        ),
+        _ => (None, None),
     };
     Ok(AccountDetailView {
         profile: ProfileView::new(account, balance),
@@ -232,6 +238,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
             .collect(),
         total_complaints: total,
         presence,
+        bank_details,
     })
 }
 
