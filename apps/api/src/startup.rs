@@ -142,6 +142,7 @@ impl Application {
             admin,
             production: settings.is_production(),
             allowed_origins: Arc::new(settings.cors_allowed_origins.clone()),
+            http_metrics: Arc::default(),
             accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
             payments: payments.clone(),

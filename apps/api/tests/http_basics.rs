@@ -115,3 +115,20 @@ async fn openapi_document_lists_every_route_and_docs_viewer_is_served() {
     assert_eq!(viewer.status(), 200);
     assert!(viewer.text().await.unwrap().contains("/openapi.json"));
 }
+
+#[tokio::test]
+async fn metrics_are_served_in_the_prometheus_text_format() {
+    let app = spawn_app().await;
+    app.get("/health").await.assert(200);
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_request_duration_seconds_count{method="GET",route="/health",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"websocket_connections{namespace="user"} 0"#));
+    assert!(text.contains("call_setups_total 0"));
+    assert!(text.contains("billing_settlements_total 0"));
+}

@@ -395,3 +395,14 @@ pub async fn add_report(
     .fetch_optional(ex)
     .await?)
 }
+
+/// Calls per status, calls ever created, and calls settled through the ledger.
+pub async fn figures(ex: &sqlx::PgPool) -> Result<(Vec<(String, i64)>, i64, i64), RepoError> {
+    let by_status =
+        sqlx::query_as("SELECT status, count(*) FROM calls GROUP BY status ORDER BY status").fetch_all(ex).await?;
+    let (setups, settlements): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM journals WHERE cause = 'CALL')")
+            .fetch_one(ex)
+            .await?;
+    Ok((by_status, setups, settlements))
+}

@@ -4,6 +4,7 @@
 pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 mod routes;
 mod server;
@@ -42,4 +43,5 @@ pub struct AppState {
     pub production: bool,
     /// Origins allowed to send cookie-authenticated state-changing requests (`CORS_ALLOWED_ORIGINS`).
     pub allowed_origins: Arc<Vec<String>>,
+    pub http_metrics: Arc<metrics::HttpMetrics>,
 }

@@ -15,6 +15,7 @@ use crate::routes::{admin, admin_accounts, admin_catalog, auth, calls, health, p
     paths(
         health::health,
         health::ready,
+        health::metrics,
         auth::send,
         auth::resend,
         auth::verify,

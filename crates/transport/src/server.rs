@@ -93,12 +93,18 @@ async fn trace_request(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let span = tracing::info_span!("request", method = %req.method(), path = %req.path());
     let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.http_metrics.clone());
     let result = next.call(req).instrument(span.clone()).await;
     let status = match &result {
         Ok(response) => response.status().as_u16(),
         Err(error) => error.as_response_error().status_code().as_u16(),
     };
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if let Some(metrics) = metrics {
+        metrics.record(&method, &route, status, started.elapsed());
+    }
     span.in_scope(|| tracing::info!(status, latency_ms, "request finished"));
     result
 }

@@ -81,6 +81,16 @@ impl ConnectionRegistry {
         }
     }
 
+    /// Open connections on this node per endpoint (`user`, `telecaller`, `admin`).
+    pub fn counts_by_role(&self) -> Vec<(&'static str, usize)> {
+        [(Role::User, "user"), (Role::Telecaller, "telecaller"), (Role::Admin, "admin")]
+            .into_iter()
+            .map(|(role, name)| {
+                (name, self.connections.iter().filter(|e| e.key().0 == role).map(|e| e.value().len()).sum())
+            })
+            .collect()
+    }
+
     /// Open connections on this node.
     pub fn len(&self) -> usize {
         self.connections.iter().map(|e| e.value().len()).sum()

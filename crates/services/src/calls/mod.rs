@@ -23,6 +23,7 @@ use talktime_repository::calls::{self, Call, NewCall};
 use talktime_repository::{Db, RepoError, Tx, accounts, app_config};
 
 pub use self::history::{HistoryEntry, HistoryPage};
+pub use self::presence::CallFigures;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, send};
 use crate::livekit::{LiveKitTokens, RoomService};

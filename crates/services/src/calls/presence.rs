@@ -6,6 +6,14 @@ use talktime_domain::ids::AccountId;
 use talktime_repository::{accounts, calls};
 
 use super::CallService;
+
+/// Call figures for monitoring.
+#[derive(Debug, Clone)]
+pub struct CallFigures {
+    pub by_status: Vec<(String, i64)>,
+    pub setups: i64,
+    pub settlements: i64,
+}
 use super::events::*;
 use crate::bus::{Audience, send};
 use crate::{ServiceError, ledger};
@@ -126,6 +134,12 @@ impl CallService {
     /// rejection: close code 4003).
     pub fn disconnect_account(&self, role: Role, account: AccountId) {
         self.bus.publish(Audience::account(role, account), crate::bus::Delivery::Close(4003));
+    }
+
+    /// Call figures for `/metrics`.
+    pub async fn figures(&self) -> Result<CallFigures, ServiceError> {
+        let (by_status, setups, settlements) = calls::figures(self.db.pool()).await?;
+        Ok(CallFigures { by_status, setups, settlements })
     }
 
     /// `presence:counts` for admins: distinct connected accounts and live calls.

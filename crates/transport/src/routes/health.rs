@@ -9,7 +9,40 @@ use utoipa::ToSchema;
 use crate::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(health).service(ready);
+    cfg.service(health).service(ready).service(metrics);
+}
+
+/// Prometheus text: HTTP latency by route, WebSocket connections by endpoint, calls by state,
+/// call setups, settlements and bus lag.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
+#[get("/metrics")]
+pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(4096);
+    state.http_metrics.render(&mut out);
+    out.push_str("# HELP websocket_connections Open WebSocket connections on this node by endpoint.\n");
+    out.push_str("# TYPE websocket_connections gauge\n");
+    for (endpoint, count) in state.registry.counts_by_role() {
+        let _ = writeln!(out, "websocket_connections{{namespace=\"{endpoint}\"}} {count}");
+    }
+    if let Ok(figures) = state.calls.figures().await {
+        out.push_str("# HELP calls Calls by state.\n# TYPE calls gauge\n");
+        for (status, count) in &figures.by_status {
+            let _ = writeln!(out, "calls{{state=\"{status}\"}} {count}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP call_setups_total Calls initiated.\n# TYPE call_setups_total counter\ncall_setups_total {}",
+            figures.setups
+        );
+        let _ = writeln!(
+            out,
+            "# HELP billing_settlements_total Calls settled through the ledger.\n# TYPE billing_settlements_total counter\nbilling_settlements_total {}",
+            figures.settlements
+        );
+    }
+    out.push_str("# HELP bus_lag_seconds Delay between publishing an event and delivering it (in-process bus: 0).\n# TYPE bus_lag_seconds gauge\nbus_lag_seconds 0\n");
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
