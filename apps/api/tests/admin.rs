@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use support::ws::Ws;
 use support::{FakeServer, Reply, TestApp, spawn_app_with};
 use talktime_domain::ids::CallId;
+use talktime_repository::testing;
 
 const PRIVATE_KEY: &str = include_str!("support/google_key.pem");
 const MODULUS: &str = include_str!("support/google_key.n");
@@ -186,7 +187,10 @@ async fn approval_transitions_outside_the_rules_answer_409_and_change_nothing() 
         .await
         .assert_error(409, "invalid_transition");
     app.patch_auth(&approve, &admin, &json!({})).await.assert_error(409, "invalid_transition");
-    let me = app.get_auth("/users/me", &pending.token).await;
+    app.get_auth("/users/me", &pending.token).await.assert_error(401, "token_revoked");
+    testing::age_otp(&app.db, &pending.phone, 61).await.unwrap();
+    let (fresh, _) = app.login(&pending.phone).await;
+    let me = app.get_auth("/users/me", &fresh).await;
     assert_eq!(me.body["data"]["telecallerProfile"]["verificationNotes"], json!("Documents did not match"));
     let user = app.user().await;
     app.patch_auth(&format!("/admin/telecallers/{}/approve", user.id), &admin, &json!({}))

@@ -137,6 +137,10 @@ impl AdminService {
             ));
         };
         let after = if rejection.is_none() { "APPROVED" } else { "REJECTED" };
+        if rejection.is_some() {
+            // A rejection ends every session, like a block; she signs in again to reapply.
+            accounts::bump_token_version(&mut *tx, id).await?;
+        }
         admin::audit(
             &mut tx,
             by,
