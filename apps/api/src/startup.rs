@@ -40,6 +40,7 @@ pub struct Application {
     presence: Arc<dyn PresenceRegistry>,
     payments: Arc<PaymentService>,
     calls: Arc<CallService>,
+    registry: Arc<ConnectionRegistry>,
     server: actix_web::dev::Server,
 }
 
@@ -105,6 +106,7 @@ impl Application {
         );
         tokio::spawn(calls.clone().run_sweeper());
         let calls_handle = calls.clone();
+        let registry_handle = registry.clone();
         let payments = Arc::new(PaymentService::new(
             db.clone(),
             payment_gateway(&settings),
@@ -158,7 +160,7 @@ impl Application {
         };
         let server = talktime_transport::serve(listener, state, http)
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
-        Ok(Self { port, db, presence, payments, calls: calls_handle, server })
+        Ok(Self { port, db, presence, payments, calls: calls_handle, registry: registry_handle, server })
     }
 
     pub fn port(&self) -> u16 {
@@ -183,8 +185,20 @@ impl Application {
         self.payments.clone()
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains in-flight requests.
+    /// Serves until SIGINT or SIGTERM. Then: sockets are closed with 1012 (service restart) so
+    /// apps reconnect to another node, this node's call timers and sweeper stop (calls continue
+    /// and end on the other nodes), no new connections are accepted, and in-flight requests get
+    /// up to 10 seconds to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let (registry, calls) = (self.registry.clone(), self.calls.clone());
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing sockets with 1012");
+            registry.close_all(1012);
+            calls.stop();
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }
@@ -235,5 +249,29 @@ fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
             };
             Arc::new(SandboxGateway::new(secret))
         }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (orchestrators).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }

@@ -53,6 +53,8 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
                 .configure(crate::routes::configure)
                 .default_service(web::to(|| async { ApiError::not_found().error_response() }))
         })
+        // The application handles SIGINT/SIGTERM itself, to say goodbye to sockets first.
+        .disable_signals()
         .shutdown_timeout(10);
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
