@@ -148,6 +148,8 @@ impl CallService {
         call_type: CallType,
     ) -> Result<Answer, ServiceError> {
         self.spend(user.id, "initiate", INITIATE_BUDGET).await?;
+        // The socket's copy of the account may predate a profile change: read it afresh.
+        let user = &self.account(user.id).await?;
         if !user.is_profile_complete() {
             return Err(ServiceError::invalid("profile_incomplete", "Complete your profile before calling"));
         }

@@ -104,12 +104,14 @@ impl CallService {
             Presence::Offline
         };
         self.presence.set(telecaller, presence).await;
-        let previous = self.published.insert(telecaller, presence).unwrap_or(Presence::Offline);
-        if previous == presence {
+        // Only telecallers who are not OFFLINE are remembered, so the map stays small.
+        let previous = if presence == Presence::Offline {
+            self.published.remove(&telecaller).map(|(_, p)| p)
+        } else {
+            self.published.insert(telecaller, presence)
+        };
+        if previous.unwrap_or(Presence::Offline) == presence {
             return Ok(());
-        }
-        if presence == Presence::Offline {
-            self.published.remove(&telecaller);
         }
         let card = match (&account, presence) {
             (Some(a), Presence::Online) => Some(TelecallerCard {
