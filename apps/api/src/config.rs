@@ -78,6 +78,8 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
     pub ws_queue_capacity: usize,
+    /// Delay before a failed LiveKit DeleteRoom is tried again.
+    pub room_retry: Duration,
 }
 
 /// Every problem found, so an operator fixes them all in one go.
@@ -320,6 +322,7 @@ impl Settings {
 
         let sweep_interval = Duration::from_millis(v.parsed("SWEEP_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
         let ws_queue_capacity = v.parsed("WS_QUEUE_CAPACITY", 256usize, "a positive number").max(1);
+        let room_retry = Duration::from_millis(v.parsed("ROOM_RETRY_MS", 10_000u64, "milliseconds").max(10));
 
         let settings = Settings {
             env,
@@ -363,6 +366,7 @@ impl Settings {
             order_expiry,
             sweep_interval,
             ws_queue_capacity,
+            room_retry,
         };
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }
     }

@@ -58,6 +58,11 @@ impl Controller {
         self.calls.stop();
         self.server.stop(false).await;
     }
+
+    /// Runs one call-sweeper pass now; returns how many calls it acted on.
+    pub async fn sweep(&self) -> Result<usize, talktime_services::ServiceError> {
+        self.calls.sweep_once().await
+    }
 }
 
 impl Application {
@@ -102,6 +107,7 @@ impl Application {
                 ring_timeout: settings.ring_timeout,
                 reconnect_grace: settings.reconnect_grace,
                 sweep_interval: settings.sweep_interval,
+                room_retry: settings.room_retry,
             },
         );
         tokio::spawn(calls.clone().run_sweeper());

@@ -613,3 +613,32 @@ async fn feedback_and_reports() {
         .await
         .assert_error(404, "call_not_found");
 }
+
+#[tokio::test]
+async fn a_failed_delete_room_is_retried_until_it_succeeds() {
+    let stage = stage_with(&[("ROOM_RETRY_MS", "200")], 1_000).await;
+    stage.rooms.route("POST", DELETE_ROOM, 503, r#"{"code":"unavailable","msg":"try later"}"#);
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    user.send("call:end", json!({ "callId": call })).await;
+    user.expect("call:ended").await;
+    stage.room_closed(&call).await;
+    // LiveKit comes back: the sweeper's retry closes the room and records it.
+    stage.rooms.route("POST", DELETE_ROOM, 200, "");
+    let id: CallId = call.parse().unwrap();
+    let mut closed = false;
+    for _ in 0..250 {
+        let attempts = stage.delete_room_requests(&call).await;
+        let recorded = talktime_repository::testing::room_closed(&stage.app.db, id).await.unwrap();
+        if attempts >= 2 && recorded {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(closed, "DeleteRoom was retried and the room recorded as closed");
+    // Once closed, nobody asks again.
+    let attempts = stage.delete_room_requests(&call).await;
+    stage.app.controller.sweep().await.unwrap();
+    assert_eq!(stage.delete_room_requests(&call).await, attempts);
+}

@@ -205,16 +205,24 @@ pub async fn end(
     .await?)
 }
 
-/// Records what the settlement moved, and schedules the room's cleanup.
-pub async fn record_settlement(tx: &mut Tx, id: CallId, spent: i64, earned: i64) -> Result<(), RepoError> {
+/// Records what the settlement moved, and schedules a retry of the room's cleanup in
+/// `room_retry_secs` (the first attempt is made at once; this one only runs if it failed).
+pub async fn record_settlement(
+    tx: &mut Tx,
+    id: CallId,
+    spent: i64,
+    earned: i64,
+    room_retry_secs: f64,
+) -> Result<(), RepoError> {
     sqlx::query(
         "UPDATE calls SET coins_spent = $2, coins_earned = $3, \
-         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + interval '10 seconds' END \
+         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $4) END \
          WHERE id = $1",
     )
     .bind(id.0)
     .bind(spent)
     .bind(earned)
+    .bind(room_retry_secs)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -165,3 +165,11 @@ pub async fn drop_database(name: &str) -> Result<(), RepoError> {
     admin.close().await?;
     Ok(())
 }
+
+/// Whether the call's LiveKit room is recorded as closed.
+pub async fn room_closed(db: &Db, id: talktime_domain::ids::CallId) -> Result<bool, RepoError> {
+    Ok(sqlx::query_scalar("SELECT room_closed_at IS NOT NULL FROM calls WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(db.pool())
+        .await?)
+}

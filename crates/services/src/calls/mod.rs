@@ -36,14 +36,14 @@ use events::*;
 pub const BALANCE_WARNING_SECS: i64 = 60;
 const INITIATE_BUDGET: Budget = Budget { limit: 5, window: Duration::from_secs(60) };
 const ACTION_BUDGET: Budget = Budget { limit: 20, window: Duration::from_secs(60) };
-/// Delay before a failed DeleteRoom is tried again.
-const ROOM_RETRY_SECS: f64 = 10.0;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CallSettings {
     pub ring_timeout: Duration,
     pub reconnect_grace: Duration,
     pub sweep_interval: Duration,
+    /// Delay before a failed DeleteRoom is tried again.
+    pub room_retry: Duration,
 }
 
 /// The direct answer to a client's message (sent with its `ref`).
@@ -324,7 +324,8 @@ impl CallService {
             let seconds = ended.duration_seconds.unwrap_or(0);
             let balance = talktime_repository::ledger::wallet_balance(&mut **tx, call.user_id).await?;
             let bill = rules::settle(seconds, call.user_rate, call.telecaller_rate, balance);
-            calls::record_settlement(tx, call.id, bill.spent, bill.earned).await?;
+            calls::record_settlement(tx, call.id, bill.spent, bill.earned, self.settings.room_retry.as_secs_f64())
+                .await?;
             ledger::settle_call(tx, call.id.0, call.user_id, call.telecaller_id, bill.spent, bill.earned).await?;
             ended.coins_spent = Some(bill.spent);
             ended.coins_earned = Some(bill.earned);
@@ -457,7 +458,8 @@ impl CallService {
             self.act_on_due(tx, call).await?;
             handled += 1;
         }
-        while let Some(call) = calls::claim_room_cleanup(self.db.pool(), ROOM_RETRY_SECS).await? {
+        while let Some(call) = calls::claim_room_cleanup(self.db.pool(), self.settings.room_retry.as_secs_f64()).await?
+        {
             match self.rooms.delete_room(&call.to_string()).await {
                 Ok(()) => calls::mark_room_closed(self.db.pool(), call).await?,
                 Err(error) => {
