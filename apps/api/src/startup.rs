@@ -29,6 +29,8 @@ use crate::config::{PaymentGateway as GatewayChoice, Settings, SmsProvider};
 pub enum StartupError {
     #[error("database: {0}")]
     Database(#[from] RepoError),
+    #[error("redis: {0}")]
+    Redis(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -82,7 +84,17 @@ impl Application {
             .port();
 
         let presence: Arc<dyn PresenceRegistry> = Arc::new(InMemoryPresence::new());
-        let limiter = Arc::new(InMemoryRateLimiter::new());
+        // With REDIS_URL, limits are shared by every node (falling back to local ones while Redis is down).
+        let mut probes: Vec<Arc<dyn talktime_services::health::Probe>> = Vec::new();
+        let limiter: Arc<dyn talktime_services::rate_limit::RateLimiter> = match &settings.redis_url {
+            Some(url) => {
+                let shared = talktime_services::rate_limit::RedisRateLimiter::new(url)
+                    .map_err(|e| StartupError::Redis(e.to_string()))?;
+                probes.push(Arc::new(talktime_services::health::RedisProbe::new(shared.pool())));
+                Arc::new(shared)
+            }
+            None => Arc::new(InMemoryRateLimiter::new()),
+        };
         let bank_cipher = BankCipher::new(&settings.secrets_key);
         let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
         let in_process = Arc::new(InProcessBus::new());
@@ -151,6 +163,7 @@ impl Application {
             production: settings.is_production(),
             allowed_origins: Arc::new(settings.cors_allowed_origins.clone()),
             http_metrics: Arc::default(),
+            probes,
             accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
             payments: payments.clone(),

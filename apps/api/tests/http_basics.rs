@@ -132,3 +132,39 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
     assert!(text.contains("call_setups_total 0"));
     assert!(text.contains("billing_settlements_total 0"));
 }
+
+#[tokio::test]
+async fn with_redis_the_login_limits_are_shared_by_every_node() {
+    let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let node_a = spawn_app_with(&[("REDIS_URL", redis.as_str())]).await;
+    let node_b = support::spawn_app_on(node_a.database(), &[("REDIS_URL", redis.as_str())]).await;
+    // A client address no earlier run used (Redis keeps buckets for 15 minutes).
+    let bytes = uuid::Uuid::now_v7().into_bytes();
+    let ip = format!("10.{}.{}.{}", bytes[13], bytes[14], bytes[15]);
+    for i in 0..20 {
+        let node = if i % 2 == 0 { &node_a } else { &node_b };
+        node.post_from(&ip, "/auth/send", &json!({ "phone": fresh_phone() }), None).await.assert(200);
+    }
+    node_a
+        .post_from(&ip, "/auth/send", &json!({ "phone": fresh_phone() }), None)
+        .await
+        .assert_error(429, "rate_limited");
+    node_b
+        .post_from(&ip, "/auth/send", &json!({ "phone": fresh_phone() }), None)
+        .await
+        .assert_error(429, "rate_limited");
+    let ready = node_a.get("/health/ready").await;
+    ready.assert(200);
+    assert_eq!(ready.body["checks"]["redis"], json!("UP"));
+}
+
+#[tokio::test]
+async fn readiness_reports_an_unreachable_redis_and_login_keeps_working() {
+    let app = spawn_app_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
+    let ready = app.get("/health/ready").await;
+    ready.assert(503);
+    assert_eq!(ready.body["checks"]["redis"], json!("DOWN"));
+    assert_eq!(ready.body["checks"]["postgres"], json!("UP"));
+    // Limits fall back to this node's memory: logins still work.
+    app.send_code(&fresh_phone()).await.assert(200);
+}

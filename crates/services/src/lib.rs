@@ -11,6 +11,7 @@ pub mod catalog;
 mod error;
 pub mod gateway;
 pub mod google;
+pub mod health;
 pub mod ledger;
 pub mod livekit;
 pub mod payments;

@@ -75,6 +75,84 @@ impl RateLimiter for InMemoryRateLimiter {
     }
 }
 
+/// Sliding-window limits shared by every node through Redis. One Lua script per hit, so two
+/// nodes can never both take the last slot. While Redis is unreachable the node falls back to
+/// its own in-memory limits (never refusing everyone, never letting everyone through).
+pub struct RedisRateLimiter {
+    pool: deadpool_redis::Pool,
+    fallback: InMemoryRateLimiter,
+}
+
+/// Trims the window, refuses when full (answering the milliseconds until the oldest hit leaves),
+/// else records this hit. Time comes from Redis, so nodes' clocks do not matter.
+const SLIDING_WINDOW: &str = r"
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + window - now)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+";
+
+impl RedisRateLimiter {
+    /// A pool that gives up on Redis quickly, so a Redis outage costs a request only
+    /// milliseconds before the in-memory fallback answers.
+    pub fn new(url: &str) -> Result<Self, deadpool_redis::CreatePoolError> {
+        let mut config = deadpool_redis::Config::from_url(url);
+        let quick = Some(Duration::from_millis(300));
+        config.pool = Some(deadpool_redis::PoolConfig {
+            timeouts: deadpool_redis::Timeouts { wait: quick, create: quick, recycle: quick },
+            ..deadpool_redis::PoolConfig::default()
+        });
+        let pool = config.create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
+        Ok(Self { pool, fallback: InMemoryRateLimiter::new() })
+    }
+
+    /// The pool, shared with the readiness probe.
+    pub fn pool(&self) -> deadpool_redis::Pool {
+        self.pool.clone()
+    }
+
+    async fn shared_hit(&self, key: &str, limit: u32, window: Duration) -> Result<Result<(), RetryAfter>, String> {
+        let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
+        let member = format!("{}", uuid::Uuid::now_v7());
+        let wait_ms: i64 = deadpool_redis::redis::cmd("EVAL")
+            .arg(SLIDING_WINDOW)
+            .arg(1)
+            .arg(format!("talktime:rl:{key}"))
+            .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX))
+            .arg(limit)
+            .arg(member)
+            .query_async(&mut *connection)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(if wait_ms > 0 {
+            Err(RetryAfter(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(1))))
+        } else {
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<(), RetryAfter> {
+        match self.shared_hit(key, limit, window).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::warn!(%error, "Redis rate limiter unavailable; using this node's in-memory limits");
+                self.fallback.hit(key, limit, window).await
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,4 +44,6 @@ pub struct AppState {
     /// Origins allowed to send cookie-authenticated state-changing requests (`CORS_ALLOWED_ORIGINS`).
     pub allowed_origins: Arc<Vec<String>>,
     pub http_metrics: Arc<metrics::HttpMetrics>,
+    /// Dependencies `/health/ready` checks besides Postgres (Redis when configured).
+    pub probes: Vec<Arc<dyn talktime_services::health::Probe>>,
 }

@@ -61,7 +61,7 @@ pub(crate) async fn health() -> HttpResponse {
     HttpResponse::Ok().json(HealthView { status: "UP", checks: None })
 }
 
-/// Readiness: 200 only when Postgres answers; 503 names what failed.
+/// Readiness: 200 only when Postgres (and Redis, if configured) answer; 503 names what failed.
 #[utoipa::path(get, path = "/health/ready", tag = "operations", responses(
     (status = 200, body = HealthView),
     (status = 503, body = HealthView),
@@ -69,9 +69,16 @@ pub(crate) async fn health() -> HttpResponse {
 #[get("/health/ready")]
 pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let postgres = matches!(tokio_timeout(state.db.ping()).await, Some(Ok(())));
-    let checks = [("postgres", if postgres { "UP" } else { "DOWN" })].into_iter().collect();
-    let view = HealthView { status: if postgres { "UP" } else { "DOWN" }, checks: Some(checks) };
-    if postgres { HttpResponse::Ok().json(view) } else { HttpResponse::ServiceUnavailable().json(view) }
+    let mut checks = std::collections::BTreeMap::new();
+    checks.insert("postgres", if postgres { "UP" } else { "DOWN" });
+    let mut all_up = postgres;
+    for probe in &state.probes {
+        let up = tokio_timeout(probe.ready()).await.unwrap_or(false);
+        all_up &= up;
+        checks.insert(probe.name(), if up { "UP" } else { "DOWN" });
+    }
+    let view = HealthView { status: if all_up { "UP" } else { "DOWN" }, checks: Some(checks) };
+    if all_up { HttpResponse::Ok().json(view) } else { HttpResponse::ServiceUnavailable().json(view) }
 }
 
 /// Gives up on a dependency after two seconds.
