@@ -44,10 +44,7 @@ impl AdminService {
 
     /// Google sign-in: a verified Google account whose e-mail is in the admins table.
     pub async fn google_sign_in(&self, id_token: &str, ip: std::net::IpAddr) -> Result<(Admin, String), ServiceError> {
-        self.limiter
-            .hit(&format!("admin:signin:{ip}"), SIGN_IN_PER_IP.limit, SIGN_IN_PER_IP.window)
-            .await
-            .map_err(|retry| ServiceError::rate_limited(retry.secs(), "Too many sign-in attempts"))?;
+        SIGN_IN_PER_IP.spend(&*self.limiter, &format!("admin:signin:{ip}")).await?;
         let email = self.google.verified_email(id_token).await?;
         self.sign_in(&email).await
     }

@@ -14,17 +14,11 @@ use talktime_repository::admins::Admin;
 use talktime_repository::{Db, RepoError, accounts, admins, otp};
 
 use crate::ServiceError;
+pub use crate::rate_limit::Budget;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::OtpHasher;
 use crate::sms::SmsSender;
 use crate::tokens::TokenIssuer;
-
-/// A request budget: `limit` requests per `window`.
-#[derive(Debug, Clone, Copy)]
-pub struct Budget {
-    pub limit: u32,
-    pub window: Duration,
-}
 
 const FIFTEEN_MINUTES: Duration = Duration::from_secs(15 * 60);
 /// `/auth/send` and `/auth/resend` per phone.
@@ -93,21 +87,12 @@ impl AuthService {
         }
     }
 
-    pub fn otp_length(&self) -> OtpLength {
-        self.otp_length
-    }
-
     pub fn tokens(&self) -> &TokenIssuer {
         &self.tokens
     }
 
     async fn spend(&self, key: String, budget: Budget) -> Result<(), ServiceError> {
-        self.limiter.hit(&key, budget.limit, budget.window).await.map_err(|retry| {
-            ServiceError::rate_limited(
-                retry.secs(),
-                format!("Too many requests, try again in {} seconds", retry.secs()),
-            )
-        })
+        budget.spend(&*self.limiter, &key).await
     }
 
     /// `/auth/send` and `/auth/resend`: stores a new code and sends it. Never creates an account.
@@ -245,10 +230,10 @@ impl AuthService {
 
 fn cooling_down(retry_after_secs: i64) -> ServiceError {
     let secs = u64::try_from(retry_after_secs).unwrap_or(1);
-    let mut error =
-        ServiceError::rate_limited(secs, format!("Please wait {secs} seconds before requesting a new code"));
-    error.code = "otp_cooldown";
-    error
+    ServiceError {
+        code: "otp_cooldown",
+        ..ServiceError::rate_limited(secs, format!("Please wait {secs} seconds before requesting a new code"))
+    }
 }
 
 fn unusable(reason: otp::Unusable) -> ServiceError {

@@ -81,10 +81,6 @@ pub struct PaymentService {
     calls: Option<Arc<crate::calls::CallService>>,
 }
 
-fn limited(retry: crate::rate_limit::RetryAfter) -> ServiceError {
-    ServiceError::rate_limited(retry.secs(), format!("Too many requests, try again in {} seconds", retry.secs()))
-}
-
 fn order_not_found() -> ServiceError {
     ServiceError::not_found("order_not_found", "Order not found")
 }
@@ -112,16 +108,9 @@ impl PaymentService {
         }
     }
 
-    pub fn reconciler_settings(&self) -> ReconcilerSettings {
-        self.reconciler
-    }
-
     /// Creates the gateway order and a PENDING recharge holding the price and coins.
     pub async fn create_order(&self, user: &Account, plan: PlanId) -> Result<OrderCreated, ServiceError> {
-        self.limiter
-            .hit(&format!("pay:order:{}", user.id), CREATE_ORDER_PER_USER.limit, CREATE_ORDER_PER_USER.window)
-            .await
-            .map_err(limited)?;
+        CREATE_ORDER_PER_USER.spend(&*self.limiter, &format!("pay:order:{}", user.id)).await?;
         let plan = plans::find_active(self.db.pool(), plan)
             .await?
             .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
@@ -168,10 +157,7 @@ impl PaymentService {
         payment_id: &str,
         signature: &str,
     ) -> Result<Credited, ServiceError> {
-        self.limiter
-            .hit(&format!("pay:verify:{}", user.id), VERIFY_PER_USER.limit, VERIFY_PER_USER.window)
-            .await
-            .map_err(limited)?;
+        VERIFY_PER_USER.spend(&*self.limiter, &format!("pay:verify:{}", user.id)).await?;
         let recharge = self.own_order(user, order_id).await?;
         let stored_order = recharge.gateway_order_id.as_deref().unwrap_or_default();
         if !self.gateway.payment_signature_valid(stored_order, payment_id, signature) {
@@ -186,10 +172,7 @@ impl PaymentService {
     /// The app reports the user closed Checkout: PENDING → CANCELLED. A later captured payment
     /// still credits the order.
     pub async fn cancel(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
-        self.limiter
-            .hit(&format!("pay:verify:{}", user.id), VERIFY_PER_USER.limit, VERIFY_PER_USER.window)
-            .await
-            .map_err(limited)?;
+        VERIFY_PER_USER.spend(&*self.limiter, &format!("pay:verify:{}", user.id)).await?;
         let recharge = self.own_order(user, order_id).await?;
         transactions::close_pending_recharge(self.db.pool(), recharge.id, "CANCELLED").await?;
         transactions::find(self.db.pool(), recharge.id).await?.ok_or_else(order_not_found)

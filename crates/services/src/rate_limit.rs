@@ -18,6 +18,25 @@ impl RetryAfter {
     }
 }
 
+/// A request budget: `limit` requests per `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl Budget {
+    /// Counts one request on `key`; over the budget, a `rate_limited` error with `Retry-After`.
+    pub async fn spend(self, limiter: &dyn RateLimiter, key: &str) -> Result<(), crate::ServiceError> {
+        limiter.hit(key, self.limit, self.window).await.map_err(|retry| {
+            crate::ServiceError::rate_limited(
+                retry.secs(),
+                format!("Too many requests, try again in {} seconds", retry.secs()),
+            )
+        })
+    }
+}
+
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one hit on `key` unless it already had `limit` hits within `window`; refused hits

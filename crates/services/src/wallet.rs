@@ -59,15 +59,7 @@ impl WalletService {
     /// amount is fixed at today's ratio, and the bank details are copied onto the request.
     pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<Transaction, ServiceError> {
         require_approved(telecaller)?;
-        let budget = WITHDRAW_PER_TELECALLER;
-        self.limiter.hit(&format!("pay:withdraw:{}", telecaller.id), budget.limit, budget.window).await.map_err(
-            |retry| {
-                ServiceError::rate_limited(
-                    retry.secs(),
-                    format!("Too many withdrawal requests, try again in {} seconds", retry.secs()),
-                )
-            },
-        )?;
+        WITHDRAW_PER_TELECALLER.spend(&*self.limiter, &format!("pay:withdraw:{}", telecaller.id)).await?;
         let config = app_config::get(self.db.pool()).await?;
         if coins < config.min_withdrawal_coins {
             return Err(ServiceError::invalid_field(
@@ -152,10 +144,6 @@ impl WalletService {
         };
         tx.commit().await.map_err(RepoError::from)?;
         Ok(decided)
-    }
-
-    pub async fn has_pending_withdrawal(&self, account: AccountId) -> Result<bool, ServiceError> {
-        Ok(transactions::has_pending_withdrawal(self.db.pool(), account).await?)
     }
 
     /// A user's recharges or a telecaller's withdrawals, newest first.

@@ -19,6 +19,7 @@ use talktime_services::ServiceError;
 use talktime_services::auth::Principal;
 use talktime_services::bus::{Audience, ConnectionId, Delivery, LocalDelivery};
 use talktime_services::calls::{Answer, Origin};
+use talktime_services::rate_limit::Budget;
 use tokio::sync::{Notify, mpsc};
 
 use crate::AppState;
@@ -29,7 +30,7 @@ use crate::extract::{ClientIp, request_token};
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 const HEARTBEAT: Duration = Duration::from_secs(20);
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
-const CONNECTS_PER_IP: (u32, Duration) = (10, Duration::from_secs(60));
+const CONNECTS_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws/user", web::get().to(user_socket))
@@ -171,12 +172,7 @@ async fn open(
         use actix_web::FromRequest;
         ClientIp::extract(&req).await?.0
     };
-    let (limit, window) = CONNECTS_PER_IP;
-    state
-        .limiter
-        .hit(&format!("ws:ip:{ip}"), limit, window)
-        .await
-        .map_err(|retry| ApiError::from(ServiceError::rate_limited(retry.secs(), "Too many connection attempts")))?;
+    CONNECTS_PER_IP.spend(&*state.limiter, &format!("ws:ip:{ip}")).await.map_err(ApiError::from)?;
     let token = request_token(&req)
         .or_else(|| {
             web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
@@ -370,7 +366,7 @@ async fn handle_text(state: &AppState, role: Role, peer: &Peer, connection: Conn
     };
     match result {
         Ok(answer) => text(answer.event, &answer.data, reference),
-        Err(error) if error.code == "rate_limited" => text(
+        Err(error) if error.kind == talktime_services::ErrorKind::RateLimited => text(
             "error",
             &json!({ "code": "rate_limited", "message": error.message, "retryAfter": error.retry_after_secs }),
             reference,

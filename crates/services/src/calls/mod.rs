@@ -117,12 +117,7 @@ impl CallService {
     }
 
     async fn spend(&self, account: AccountId, kind: &str, budget: Budget) -> Result<(), ServiceError> {
-        self.limiter.hit(&format!("call:{kind}:{account}"), budget.limit, budget.window).await.map_err(|retry| {
-            ServiceError::rate_limited(
-                retry.secs(),
-                format!("Too many call requests, try again in {} seconds", retry.secs()),
-            )
-        })
+        budget.spend(&*self.limiter, &format!("call:{kind}:{account}")).await
     }
 
     fn livekit_join(&self, call: &Call, who: &Account) -> Result<LiveKitJoin, ServiceError> {
