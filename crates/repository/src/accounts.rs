@@ -78,14 +78,18 @@ pub async fn find_by_phone(ex: impl Executor<'_>, phone: &str) -> Result<Option<
     row.map(Account::try_from).transpose()
 }
 
-/// Inserts a new USER account for `phone` unless one exists; either way returns the account.
-pub async fn create_if_absent(ex: &mut crate::Tx, phone: &str) -> Result<Account, RepoError> {
-    sqlx::query("INSERT INTO accounts (id, phone) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING")
+/// Inserts a new USER account for `phone` unless one exists; either way returns the account, and
+/// whether this call created it.
+pub async fn create_if_absent(ex: &mut crate::Tx, phone: &str) -> Result<(Account, bool), RepoError> {
+    let created = sqlx::query("INSERT INTO accounts (id, phone) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING")
         .bind(AccountId::new().0)
         .bind(phone)
         .execute(&mut **ex)
-        .await?;
-    find_by_phone(&mut **ex, phone).await?.ok_or(RepoError::Database(sqlx::Error::RowNotFound))
+        .await?
+        .rows_affected()
+        == 1;
+    let account = find_by_phone(&mut **ex, phone).await?.ok_or(RepoError::Database(sqlx::Error::RowNotFound))?;
+    Ok((account, created))
 }
 
 /// Invalidates every token issued so far; returns the new version, or `None` for no such account.

@@ -119,14 +119,6 @@ pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result
     Ok(balance.unwrap_or(0))
 }
 
-/// Balances of several wallets in one query (absent ones are 0).
-pub async fn wallet_balances(ex: impl Executor<'_>, accounts: &[Uuid]) -> Result<Vec<(Uuid, i64)>, RepoError> {
-    Ok(sqlx::query_as("SELECT id, balance FROM ledger_accounts WHERE id = ANY($1)")
-        .bind(accounts)
-        .fetch_all(ex)
-        .await?)
-}
-
 /// A platform account's balance: the sum of its entries.
 pub async fn platform_balance(ex: impl Executor<'_>, account: LedgerAccount) -> Result<i64, RepoError> {
     Ok(sqlx::query_scalar("SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = $1")

@@ -49,10 +49,6 @@ pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> 
     .await?)
 }
 
-pub async fn count(ex: impl Executor<'_>) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(ex).await?)
-}
-
 /// An active, not deleted plan.
 pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Plan>, RepoError> {
     Ok(sqlx::query_as(

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 async fn account(t: &TestDatabase, phone: &str) -> AccountId {
     let mut tx = t.db.begin().await.unwrap();
-    let account = talktime_repository::accounts::create_if_absent(&mut tx, phone).await.unwrap();
+    let (account, _) = talktime_repository::accounts::create_if_absent(&mut tx, phone).await.unwrap();
     tx.commit().await.unwrap();
     account.id
 }

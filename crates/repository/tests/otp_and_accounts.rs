@@ -63,8 +63,9 @@ async fn withdraw_removes_only_the_named_challenge() {
 async fn accounts_are_created_once_per_phone_and_suspension_revokes_tokens() {
     let t = TestDatabase::new().await.unwrap();
     let mut tx = t.db.begin().await.unwrap();
-    let first = accounts::create_if_absent(&mut tx, PHONE).await.unwrap();
-    let second = accounts::create_if_absent(&mut tx, PHONE).await.unwrap();
+    let (first, created) = accounts::create_if_absent(&mut tx, PHONE).await.unwrap();
+    let (second, created_again) = accounts::create_if_absent(&mut tx, PHONE).await.unwrap();
+    assert!(created && !created_again);
     tx.commit().await.unwrap();
     assert_eq!(first.id, second.id);
     assert_eq!((first.role, first.status, first.token_version), (Role::User, AccountStatus::Active, 0));

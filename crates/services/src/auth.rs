@@ -170,14 +170,13 @@ impl AuthService {
             };
             return Err(ServiceError::invalid_field("otp", "otp_invalid", message));
         }
-        let existed = accounts::find_by_phone(&mut *tx, phone).await?.is_some();
-        let account = accounts::create_if_absent(&mut tx, phone).await?;
+        let (account, created) = accounts::create_if_absent(&mut tx, phone).await?;
         if account.is_suspended() {
             return Err(ServiceError::suspended());
         }
         tx.commit().await.map_err(RepoError::from)?;
         let token = self.tokens.issue(account.id.0, account.role, account.token_version)?;
-        Ok(Login { account, token, is_new_account: !existed })
+        Ok(Login { account, token, is_new_account: created })
     }
 
     /// Revokes every token of the account.
