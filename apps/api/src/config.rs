@@ -36,6 +36,13 @@ pub struct Settings {
     pub database_url: String,
     pub database_max_connections: u32,
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel (`REDIS_NAMESPACE`; default `talktime:<database>`),
+    /// so deployments sharing one Redis never see each other.
+    pub redis_namespace: String,
+    /// How often a node renews its entries in Redis, and how long they outlive its last renewal
+    /// (a crashed node's connections and presence are gone within that).
+    pub node_heartbeat: Duration,
+    pub node_expiry: Duration,
     pub jwt_secret: String,
     pub jwt_ttl: Duration,
     pub cors_allowed_origins: Vec<String>,
@@ -323,13 +330,25 @@ impl Settings {
         let sweep_interval = Duration::from_millis(v.parsed("SWEEP_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
         let ws_queue_capacity = v.parsed("WS_QUEUE_CAPACITY", 256usize, "a positive number").max(1);
         let room_retry = Duration::from_millis(v.parsed("ROOM_RETRY_MS", 10_000u64, "milliseconds").max(10));
+        let node_heartbeat = Duration::from_millis(v.parsed("NODE_HEARTBEAT_MS", 1_000u64, "milliseconds").max(10));
+        let node_expiry = Duration::from_millis(v.parsed("NODE_EXPIRY_MS", 5_000u64, "milliseconds"));
+        if node_expiry < node_heartbeat * 2 {
+            v.problems.push("NODE_EXPIRY_MS must be at least twice NODE_HEARTBEAT_MS".into());
+        }
+        let database_url =
+            database_url.unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/talktime".into());
+        let redis_namespace =
+            v.get("REDIS_NAMESPACE").unwrap_or_else(|| format!("talktime:{}", database_name(&database_url)));
 
         let settings = Settings {
             env,
             bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
-            database_url: database_url.unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/talktime".into()),
+            database_url,
             database_max_connections,
             redis_url: v.get("REDIS_URL"),
+            redis_namespace,
+            node_heartbeat,
+            node_expiry,
             jwt_secret: jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into()),
             jwt_ttl,
             cors_allowed_origins,
@@ -374,6 +393,12 @@ impl Settings {
     pub fn is_production(&self) -> bool {
         self.env == AppEnv::Production
     }
+}
+
+/// The database a URL names (`postgres://…/talktime?sslmode=…` → `talktime`).
+fn database_name(url: &str) -> &str {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    path.rsplit_once('/').map_or("", |(_, name)| name)
 }
 
 /// `ws://host` → `http://host`, `wss://host` → `https://host`.
@@ -505,6 +530,18 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(error.problems.len(), 5, "{error}");
+    }
+
+    #[test]
+    fn redis_namespace_follows_the_database() {
+        let settings =
+            Settings::from_vars(vars(&[("DATABASE_URL", "postgres://u:p@db:5432/tt_prod?sslmode=require")])).unwrap();
+        assert_eq!(settings.redis_namespace, "talktime:tt_prod");
+        let settings = Settings::from_vars(vars(&[("REDIS_NAMESPACE", "blue")])).unwrap();
+        assert_eq!(settings.redis_namespace, "blue");
+        let problems =
+            Settings::from_vars(vars(&[("NODE_HEARTBEAT_MS", "1000"), ("NODE_EXPIRY_MS", "1500")])).unwrap_err();
+        assert!(problems.problems.iter().any(|p| p.contains("NODE_EXPIRY_MS")), "{problems:?}");
     }
 
     #[test]

@@ -7,15 +7,18 @@ use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
 use talktime_services::admin::AdminService;
 use talktime_services::auth::{AuthService, OtpSettings};
-use talktime_services::bus::InProcessBus;
+use talktime_services::bus::{BusStats, EventBus, InProcessBus, RedisBus};
 use talktime_services::calls::{CallService, CallSettings};
 use talktime_services::catalog::CatalogService;
+use talktime_services::cluster::Cluster;
+use talktime_services::directory::{ConnectionDirectory, LocalDirectory, RedisDirectory};
 use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
 use talktime_services::google::GoogleVerifier;
+use talktime_services::health::{Probe, RedisProbe};
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens};
 use talktime_services::payments::{PaymentService, ReconcilerSettings};
-use talktime_services::presence::{InMemoryPresence, PresenceRegistry};
-use talktime_services::rate_limit::InMemoryRateLimiter;
+use talktime_services::presence::{InMemoryPresence, PresenceRegistry, RedisPresence};
+use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use talktime_services::secrets::{BankCipher, OtpHasher};
 use talktime_services::sms::{LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
@@ -83,27 +86,15 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?
             .port();
 
-        let presence: Arc<dyn PresenceRegistry> = Arc::new(InMemoryPresence::new());
-        // With REDIS_URL, limits are shared by every node (falling back to local ones while Redis is down).
-        let mut probes: Vec<Arc<dyn talktime_services::health::Probe>> = Vec::new();
-        let limiter: Arc<dyn talktime_services::rate_limit::RateLimiter> = match &settings.redis_url {
-            Some(url) => {
-                let shared = talktime_services::rate_limit::RedisRateLimiter::new(url)
-                    .map_err(|e| StartupError::Redis(e.to_string()))?;
-                probes.push(Arc::new(talktime_services::health::RedisProbe::new(shared.pool())));
-                Arc::new(shared)
-            }
-            None => Arc::new(InMemoryRateLimiter::new()),
-        };
-        let bank_cipher = BankCipher::new(&settings.secrets_key);
         let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
-        let in_process = Arc::new(InProcessBus::new());
-        in_process.attach(registry.clone());
-        let bus: Arc<dyn talktime_services::bus::EventBus> = in_process;
+        let cluster = cluster_parts(&settings, registry.clone())?;
+        let bank_cipher = BankCipher::new(&settings.secrets_key);
+        let ClusterParts { bus, presence, directory, limiter, probes, bus_stats } = cluster;
         let calls = CallService::new(
             db.clone(),
             bus.clone(),
             presence.clone(),
+            directory,
             Arc::new(LiveKitRooms::new(
                 &settings.livekit_api_url,
                 &settings.livekit_api_key,
@@ -120,9 +111,11 @@ impl Application {
                 reconnect_grace: settings.reconnect_grace,
                 sweep_interval: settings.sweep_interval,
                 room_retry: settings.room_retry,
+                heartbeat: settings.node_heartbeat,
             },
         );
         tokio::spawn(calls.clone().run_sweeper());
+        tokio::spawn(calls.clone().run_heartbeat());
         let calls_handle = calls.clone();
         let registry_handle = registry.clone();
         let payments = Arc::new(PaymentService::new(
@@ -164,6 +157,7 @@ impl Application {
             allowed_origins: Arc::new(settings.cors_allowed_origins.clone()),
             http_metrics: Arc::default(),
             probes,
+            bus_stats,
             accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
             payments: payments.clone(),
@@ -220,6 +214,46 @@ impl Application {
         });
         self.server.await
     }
+}
+
+/// The parts that differ between one node and a cluster.
+struct ClusterParts {
+    bus: Arc<dyn EventBus>,
+    presence: Arc<dyn PresenceRegistry>,
+    directory: Arc<dyn ConnectionDirectory>,
+    limiter: Arc<dyn RateLimiter>,
+    probes: Vec<Arc<dyn Probe>>,
+    bus_stats: Option<Arc<BusStats>>,
+}
+
+/// Without `REDIS_URL`: one node, everything in process. With it: the Redis bus, directory,
+/// presence and rate limits (each falling back to this node's own view while Redis is down),
+/// and Redis in readiness.
+fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Result<ClusterParts, StartupError> {
+    let Some(url) = &settings.redis_url else {
+        let bus = Arc::new(InProcessBus::new());
+        bus.attach(registry);
+        return Ok(ClusterParts {
+            bus,
+            presence: Arc::new(InMemoryPresence::new()),
+            directory: Arc::new(LocalDirectory::new()),
+            limiter: Arc::new(InMemoryRateLimiter::new()),
+            probes: Vec::new(),
+            bus_stats: None,
+        });
+    };
+    let cluster = Cluster::new(url, &settings.redis_namespace).map_err(|e| StartupError::Redis(e.to_string()))?;
+    tracing::info!(node = %cluster.node, namespace = %cluster.namespace, "cluster mode");
+    let bus = RedisBus::start(&cluster);
+    bus.attach(registry);
+    Ok(ClusterParts {
+        bus_stats: Some(bus.stats()),
+        probes: vec![Arc::new(RedisProbe::new(cluster.clone(), bus.clone()))],
+        bus,
+        presence: Arc::new(RedisPresence::new(cluster.clone())),
+        directory: Arc::new(RedisDirectory::new(cluster.clone(), settings.node_expiry)),
+        limiter: Arc::new(RedisRateLimiter::new(cluster)),
+    })
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {

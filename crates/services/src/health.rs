@@ -1,6 +1,11 @@
 //! Readiness of the outside dependencies besides Postgres.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+
+use crate::bus::RedisBus;
+use crate::cluster::Cluster;
 
 #[async_trait]
 pub trait Probe: Send + Sync {
@@ -9,14 +14,15 @@ pub trait Probe: Send + Sync {
     async fn ready(&self) -> bool;
 }
 
-/// Redis answers `PING`.
+/// Redis answers `PING` and this node's bus is subscribed (it hears the other nodes).
 pub struct RedisProbe {
-    pool: deadpool_redis::Pool,
+    cluster: Cluster,
+    bus: Arc<RedisBus>,
 }
 
 impl RedisProbe {
-    pub fn new(pool: deadpool_redis::Pool) -> Self {
-        Self { pool }
+    pub fn new(cluster: Cluster, bus: Arc<RedisBus>) -> Self {
+        Self { cluster, bus }
     }
 }
 
@@ -27,7 +33,7 @@ impl Probe for RedisProbe {
     }
 
     async fn ready(&self) -> bool {
-        let Ok(mut connection) = self.pool.get().await else { return false };
-        deadpool_redis::redis::cmd("PING").query_async::<String>(&mut *connection).await.is_ok()
+        self.bus.is_subscribed()
+            && self.cluster.query::<String>(&deadpool_redis::redis::cmd("PING")).await.is_ok_and(|p| p == "PONG")
     }
 }

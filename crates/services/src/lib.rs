@@ -8,6 +8,8 @@ pub mod auth;
 pub mod bus;
 pub mod calls;
 pub mod catalog;
+pub mod cluster;
+pub mod directory;
 mod error;
 pub mod gateway;
 pub mod google;

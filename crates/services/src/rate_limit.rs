@@ -1,4 +1,4 @@
-//! Rate limiting behind a trait: in memory for one node; Redis-backed for several (later).
+//! Rate limiting behind a trait: in memory for one node; in Redis for several.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,13 +98,15 @@ impl RateLimiter for InMemoryRateLimiter {
 /// nodes can never both take the last slot. While Redis is unreachable the node falls back to
 /// its own in-memory limits (never refusing everyone, never letting everyone through).
 pub struct RedisRateLimiter {
-    pool: deadpool_redis::Pool,
+    cluster: crate::cluster::Cluster,
     fallback: InMemoryRateLimiter,
 }
 
 /// Trims the window, refuses when full (answering the milliseconds until the oldest hit leaves),
 /// else records this hit. Time comes from Redis, so nodes' clocks do not matter.
-const SLIDING_WINDOW: &str = r"
+static SLIDING_WINDOW: std::sync::LazyLock<deadpool_redis::redis::Script> = std::sync::LazyLock::new(|| {
+    deadpool_redis::redis::Script::new(
+        r"
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
 local window = tonumber(ARGV[1])
@@ -117,40 +119,22 @@ end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
 return 0
-";
+",
+    )
+});
 
 impl RedisRateLimiter {
-    /// A pool that gives up on Redis quickly, so a Redis outage costs a request only
-    /// milliseconds before the in-memory fallback answers.
-    pub fn new(url: &str) -> Result<Self, deadpool_redis::CreatePoolError> {
-        let mut config = deadpool_redis::Config::from_url(url);
-        let quick = Some(Duration::from_millis(300));
-        config.pool = Some(deadpool_redis::PoolConfig {
-            timeouts: deadpool_redis::Timeouts { wait: quick, create: quick, recycle: quick },
-            ..deadpool_redis::PoolConfig::default()
-        });
-        let pool = config.create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
-        Ok(Self { pool, fallback: InMemoryRateLimiter::new() })
-    }
-
-    /// The pool, shared with the readiness probe.
-    pub fn pool(&self) -> deadpool_redis::Pool {
-        self.pool.clone()
+    pub fn new(cluster: crate::cluster::Cluster) -> Self {
+        Self { cluster, fallback: InMemoryRateLimiter::new() }
     }
 
     async fn shared_hit(&self, key: &str, limit: u32, window: Duration) -> Result<Result<(), RetryAfter>, String> {
-        let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
-        let member = format!("{}", uuid::Uuid::now_v7());
-        let wait_ms: i64 = deadpool_redis::redis::cmd("EVAL")
-            .arg(SLIDING_WINDOW)
-            .arg(1)
-            .arg(format!("talktime:rl:{key}"))
+        let mut invocation = SLIDING_WINDOW.key(self.cluster.key(&format!("rl:{key}")));
+        invocation
             .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX))
             .arg(limit)
-            .arg(member)
-            .query_async(&mut *connection)
-            .await
-            .map_err(|e| e.to_string())?;
+            .arg(uuid::Uuid::now_v7().to_string());
+        let wait_ms: i64 = self.cluster.invoke(&invocation).await?;
         Ok(if wait_ms > 0 {
             Err(RetryAfter(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(1))))
         } else {

@@ -4,7 +4,13 @@
 
 use std::time::Duration;
 
+use talktime_services::cluster::Cluster;
 use talktime_services::rate_limit::{RateLimiter, RedisRateLimiter};
+
+/// A node's limiter; every test namespace is the same, as nodes of one deployment share it.
+fn limiter(url: &str) -> RedisRateLimiter {
+    RedisRateLimiter::new(Cluster::new(url, "talktime-test").unwrap())
+}
 
 fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -12,8 +18,8 @@ fn redis_url() -> String {
 
 #[tokio::test]
 async fn two_nodes_share_one_budget() {
-    let node_a = RedisRateLimiter::new(&redis_url()).unwrap();
-    let node_b = RedisRateLimiter::new(&redis_url()).unwrap();
+    let node_a = limiter(&redis_url());
+    let node_b = limiter(&redis_url());
     let key = format!("test:{}", uuid::Uuid::now_v7());
     let window = Duration::from_secs(60);
     assert!(node_a.hit(&key, 3, window).await.is_ok());
@@ -28,8 +34,8 @@ async fn two_nodes_share_one_budget() {
 
 #[tokio::test]
 async fn concurrent_hits_from_two_nodes_take_exactly_the_limit() {
-    let node_a = RedisRateLimiter::new(&redis_url()).unwrap();
-    let node_b = RedisRateLimiter::new(&redis_url()).unwrap();
+    let node_a = limiter(&redis_url());
+    let node_b = limiter(&redis_url());
     let key = format!("test:{}", uuid::Uuid::now_v7());
     let window = Duration::from_secs(60);
     let hits = (0..40).map(|i| {
@@ -43,7 +49,7 @@ async fn concurrent_hits_from_two_nodes_take_exactly_the_limit() {
 
 #[tokio::test]
 async fn an_unreachable_redis_falls_back_to_local_limits() {
-    let limiter = RedisRateLimiter::new("redis://127.0.0.1:1").unwrap();
+    let limiter = limiter("redis://127.0.0.1:1");
     let window = Duration::from_secs(60);
     for _ in 0..3 {
         assert!(limiter.hit("login:ip:10.0.0.1", 3, window).await.is_ok(), "never refuses everyone");

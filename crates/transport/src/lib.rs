@@ -46,4 +46,6 @@ pub struct AppState {
     pub http_metrics: Arc<metrics::HttpMetrics>,
     /// Dependencies `/health/ready` checks besides Postgres (Redis when configured).
     pub probes: Vec<Arc<dyn talktime_services::health::Probe>>,
+    /// The Redis bus's counters (cluster mode only).
+    pub bus_stats: Option<Arc<talktime_services::bus::BusStats>>,
 }

@@ -14,9 +14,8 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dashmap::DashMap;
 use serde_json::Value;
-use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
+use talktime_domain::account::{Account, ApprovalStatus, Role};
 use talktime_domain::call::{self as rules, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Call, NewCall};
@@ -26,6 +25,7 @@ pub use self::history::{HistoryEntry, HistoryPage};
 pub use self::presence::CallFigures;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, send};
+use crate::directory::ConnectionDirectory;
 use crate::livekit::{LiveKitTokens, RoomService};
 use crate::presence::PresenceRegistry;
 use crate::rate_limit::RateLimiter;
@@ -44,6 +44,8 @@ pub struct CallSettings {
     pub sweep_interval: Duration,
     /// Delay before a failed DeleteRoom is tried again.
     pub room_retry: Duration,
+    /// How often this node renews its directory entries and looks for nodes that stopped.
+    pub heartbeat: Duration,
 }
 
 /// The direct answer to a client's message (sent with its `ref`).
@@ -74,10 +76,8 @@ pub struct CallService {
     tokens: LiveKitTokens,
     limiter: Arc<dyn RateLimiter>,
     settings: CallSettings,
-    /// Open connections per account on this node.
-    connections: DashMap<(Role, AccountId), u32>,
-    /// The presence last broadcast per telecaller, so each change goes out once.
-    published: DashMap<AccountId, Presence>,
+    /// Who is connected, on every node.
+    directory: Arc<dyn ConnectionDirectory>,
     /// Set when this node stops: its timers and sweeper do nothing more.
     stopped: std::sync::atomic::AtomicBool,
     me: Weak<CallService>,
@@ -96,6 +96,7 @@ impl CallService {
         db: Db,
         bus: Arc<dyn EventBus>,
         presence: Arc<dyn PresenceRegistry>,
+        directory: Arc<dyn ConnectionDirectory>,
         rooms: Arc<dyn RoomService>,
         tokens: LiveKitTokens,
         limiter: Arc<dyn RateLimiter>,
@@ -109,8 +110,7 @@ impl CallService {
             tokens,
             limiter,
             settings,
-            connections: DashMap::new(),
-            published: DashMap::new(),
+            directory,
             stopped: std::sync::atomic::AtomicBool::new(false),
             me: me.clone(),
         })
@@ -158,7 +158,7 @@ impl CallService {
         if calls::active_for(self.db.pool(), user.id).await?.is_some() {
             return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
         }
-        if !self.is_connected(Role::Telecaller, telecaller.id) {
+        if !self.directory.is_connected(Role::Telecaller, telecaller.id).await {
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }
         if calls::active_for(self.db.pool(), telecaller.id).await?.is_some() {

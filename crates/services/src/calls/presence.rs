@@ -1,11 +1,16 @@
 //! Connections, presence and the session snapshot.
 
+use std::sync::Arc;
+
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
 use talktime_domain::call::CallStatus;
 use talktime_domain::ids::AccountId;
 use talktime_repository::{accounts, calls};
 
 use super::CallService;
+use super::events::*;
+use crate::bus::{Audience, send};
+use crate::{ServiceError, ledger};
 
 /// Call figures for monitoring.
 #[derive(Debug, Clone)]
@@ -14,43 +19,42 @@ pub struct CallFigures {
     pub setups: i64,
     pub settlements: i64,
 }
-use super::events::*;
-use crate::bus::{Audience, send};
-use crate::{ServiceError, ledger};
 
 impl CallService {
-    pub(super) fn is_connected(&self, role: Role, account: AccountId) -> bool {
-        self.connections.get(&(role, account)).is_some_and(|n| *n > 0)
-    }
-
     /// A connection opened: a reconnect within the grace resumes the active call; the snapshot
     /// is what `session:ready` carries.
     pub async fn connected(&self, account: &Account, role: Role) -> Result<SessionReady, ServiceError> {
-        *self.connections.entry((role, account.id)).or_insert(0) += 1;
-        if role != Role::Admin {
-            calls::set_grace(self.db.pool(), account.id, None).await?;
-        }
-        if role == Role::Telecaller {
-            self.refresh_presence(account.id).await?;
-        }
+        self.directory.opened(role, account.id).await;
+        self.resumed(role, account.id).await?;
         self.session(account, role).await
     }
 
-    /// A connection closed. When it was the account's last one, its active call gets the
-    /// reconnect grace, and a telecaller's presence is updated.
+    /// A connection closed. When the account has no connection left on any node, its active
+    /// call gets the reconnect grace, and a telecaller's presence is updated.
     pub async fn disconnected(&self, account: AccountId, role: Role) -> Result<(), ServiceError> {
-        let remaining = {
-            let mut entry = self.connections.entry((role, account)).or_insert(1);
-            *entry = entry.saturating_sub(1);
-            *entry
-        };
-        if remaining > 0 {
+        if self.directory.closed(role, account).await || role == Role::Admin {
             return Ok(());
         }
-        self.connections.remove_if(&(role, account), |_, n| *n == 0);
-        if role == Role::Admin {
-            return Ok(());
+        self.start_grace(account).await?;
+        if role == Role::Telecaller {
+            self.refresh_presence(account).await?;
         }
+        Ok(())
+    }
+
+    /// The account is (again) connected: its call's grace is off, her presence recomputed.
+    async fn resumed(&self, role: Role, account: AccountId) -> Result<(), ServiceError> {
+        if role != Role::Admin {
+            calls::set_grace(self.db.pool(), account, None).await?;
+        }
+        if role == Role::Telecaller {
+            self.refresh_presence(account).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the reconnect grace on the account's active call, with a timer on this node.
+    async fn start_grace(&self, account: AccountId) -> Result<(), ServiceError> {
         let grace = self.settings.reconnect_grace.as_secs_f64();
         if let Some(call) = calls::set_grace(self.db.pool(), account, Some(grace)).await? {
             let deadline =
@@ -59,10 +63,44 @@ impl CallService {
                 self.schedule(call.id, deadline);
             }
         }
+        Ok(())
+    }
+
+    /// The account's last connection was on a node that died. Its call gets the grace (ended
+    /// by this node's timer or any sweeper), and a telecaller's presence goes with her node:
+    /// OFFLINE, even mid-call, until she connects again.
+    async fn lost(&self, role: Role, account: AccountId) -> Result<(), ServiceError> {
+        if role == Role::Admin {
+            return Ok(());
+        }
+        self.start_grace(account).await?;
         if role == Role::Telecaller {
-            self.refresh_presence(account).await?;
+            self.announce_presence(account, Presence::Offline, None).await;
         }
         Ok(())
+    }
+
+    /// Runs this node's directory heartbeat until the node stops, acting on what it finds.
+    pub async fn run_heartbeat(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(self.settings.heartbeat);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if self.is_stopped() {
+                return;
+            }
+            let beat = self.directory.heartbeat().await;
+            for (role, account) in beat.lost {
+                if let Err(error) = self.lost(role, account).await {
+                    tracing::warn!(%error, %account, "cannot act on a lost connection");
+                }
+            }
+            for (role, account) in beat.restored {
+                if let Err(error) = self.resumed(role, account).await {
+                    tracing::warn!(%error, %account, "cannot restore a connection");
+                }
+            }
+        }
     }
 
     async fn session(&self, account: &Account, role: Role) -> Result<SessionReady, ServiceError> {
@@ -84,7 +122,7 @@ impl CallService {
             }
             None => None,
         };
-        let online_telecallers = if role == Role::User { Some(self.presence.available().await.len()) } else { None };
+        let online_telecallers = if role == Role::User { Some(self.presence.count().await) } else { None };
         Ok(SessionReady { active_call, balance: ledger::balance(&self.db, account.id).await?, online_telecallers })
     }
 
@@ -98,22 +136,22 @@ impl CallService {
         let active = calls::active_for(self.db.pool(), telecaller).await?;
         let presence = if active.is_some_and(|c| c.status == CallStatus::Accepted) {
             Presence::OnCall
-        } else if listable && self.is_connected(Role::Telecaller, telecaller) {
+        } else if listable && self.directory.is_connected(Role::Telecaller, telecaller).await {
             Presence::Online
         } else {
             Presence::Offline
         };
-        self.presence.set(telecaller, presence).await;
-        // Only telecallers who are not OFFLINE are remembered, so the map stays small.
-        let previous = if presence == Presence::Offline {
-            self.published.remove(&telecaller).map(|(_, p)| p)
-        } else {
-            self.published.insert(telecaller, presence)
-        };
-        if previous.unwrap_or(Presence::Offline) == presence {
-            return Ok(());
+        self.announce_presence(telecaller, presence, account.as_ref()).await;
+        Ok(())
+    }
+
+    /// Records a telecaller's presence and, when that changed it, tells every user (once,
+    /// whichever node made the change).
+    async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
+        if self.presence.set(telecaller, presence).await == presence {
+            return;
         }
-        let card = match (&account, presence) {
+        let card = match (account, presence) {
             (Some(a), Presence::Online) => Some(TelecallerCard {
                 id: a.id.0,
                 name: a.name.clone(),
@@ -129,7 +167,6 @@ impl CallService {
             "telecaller:presence-changed",
             PresenceChanged { telecaller_id: telecaller.0, presence, telecaller: card },
         );
-        Ok(())
     }
 
     /// Closes every connection of an account, on whichever node holds it (logout, suspension,
@@ -146,10 +183,9 @@ impl CallService {
 
     /// `presence:counts` for admins: distinct connected accounts and live calls.
     pub async fn counts(&self) -> Result<Counts, ServiceError> {
-        let count = |role: Role| self.connections.iter().filter(|e| e.key().0 == role && *e.value() > 0).count();
         Ok(Counts {
-            online_users: count(Role::User),
-            online_telecallers: count(Role::Telecaller),
+            online_users: self.directory.online(Role::User).await,
+            online_telecallers: self.directory.online(Role::Telecaller).await,
             active_calls: calls::count_accepted(self.db.pool()).await?,
             timestamp: chrono::Utc::now(),
         })

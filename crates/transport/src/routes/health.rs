@@ -41,8 +41,37 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             figures.settlements
         );
     }
-    out.push_str("# HELP bus_lag_seconds Delay between publishing an event and delivering it (in-process bus: 0).\n# TYPE bus_lag_seconds gauge\nbus_lag_seconds 0\n");
+    bus_metrics(state.bus_stats.as_deref(), &mut out);
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+}
+
+/// The bus: lag (the in-process bus delivers at once) and, in cluster mode, message counts and
+/// whether this node hears the others.
+fn bus_metrics(stats: Option<&talktime_services::bus::BusStats>, out: &mut String) {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let lag = stats.map_or(0.0, |s| s.last_lag_ms.load(Relaxed) as f64 / 1000.0);
+    let _ = writeln!(
+        out,
+        "# HELP bus_lag_seconds Delay between publishing an event on one node and delivering it on another (last message).\n# TYPE bus_lag_seconds gauge\nbus_lag_seconds {lag}"
+    );
+    let Some(stats) = stats else { return };
+    for (name, help, value) in [
+        ("bus_published_total", "Bus messages this node sent to Redis.", stats.published.load(Relaxed)),
+        ("bus_received_total", "Bus messages this node received from other nodes.", stats.received.load(Relaxed)),
+        (
+            "bus_dropped_total",
+            "Bus messages this node could not send (Redis down or queue full).",
+            stats.dropped.load(Relaxed),
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP bus_subscribed 1 while this node is subscribed to the other nodes' events.\n# TYPE bus_subscribed gauge\nbus_subscribed {}",
+        u8::from(stats.subscribed.load(Relaxed))
+    );
 }
 
 #[derive(Debug, Serialize, ToSchema)]

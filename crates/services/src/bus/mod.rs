@@ -1,13 +1,17 @@
 //! Realtime delivery. Services never hold sockets: they publish frames addressed to an account
 //! or an audience, and the transport's connection registry delivers them to the sockets it holds.
 //! On one node the bus hands frames straight to that registry; a Redis bus (cluster mode) carries
-//! them to every node's registry.
+//! them to every node's registry (`RedisBus`).
+
+mod pubsub;
 
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use talktime_domain::account::Role;
 use talktime_domain::ids::AccountId;
+
+pub use pubsub::{BusStats, RedisBus};
 
 /// A connection, as numbered by the node that holds it.
 pub type ConnectionId = u64;
