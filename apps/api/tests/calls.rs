@@ -534,7 +534,7 @@ async fn a_restarted_server_still_ends_and_settles_a_call_at_its_deadline() {
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     let call_id: CallId = call.parse().unwrap();
     // The node dies; a new one starts on the same database.
-    stage.app.controller.kill().await;
+    stage.app.controller().kill().await;
     testing::age_call(&stage.app.db, call_id, 64).await.unwrap();
     let rooms = &stage.rooms;
     let restarted =
@@ -639,6 +639,6 @@ async fn a_failed_delete_room_is_retried_until_it_succeeds() {
     assert!(closed, "DeleteRoom was retried and the room recorded as closed");
     // Once closed, nobody asks again.
     let attempts = stage.delete_room_requests(&call).await;
-    stage.app.controller.sweep().await.unwrap();
+    stage.app.controller().sweep().await.unwrap();
     assert_eq!(stage.delete_room_requests(&call).await, attempts);
 }

@@ -71,7 +71,7 @@ async fn favorites_rules() {
     again.assert(200);
     assert!(again.body["message"].as_str().unwrap().contains("already"));
 
-    app.presence.set(approved, Presence::Online).await;
+    app.presence().set(approved, Presence::Online).await;
     let list = app.get_auth("/users/favorites", &user.token).await;
     list.assert(200);
     let favorites = list.body["data"]["favorites"].as_array().unwrap();
@@ -161,7 +161,7 @@ async fn the_telecaller_list_shows_only_available_approved_active_telecallers_on
         (suspended, Presence::Online),
         (tamil, Presence::Online),
     ] {
-        app.presence.set(id, presence).await;
+        app.presence().set(id, presence).await;
     }
     let _ = offline;
     app.post_auth(&format!("/users/favorites/{tamil}"), &user.token, &json!({})).await.assert(200);
@@ -197,7 +197,7 @@ async fn the_telecaller_list_shows_only_available_approved_active_telecallers_on
     app.get_auth("/users/telecallers?language=elvish", &user.token).await.assert_error(400, "validation_error");
 
     // Presence is live: going offline leaves the list at once.
-    app.presence.set(online, Presence::Offline).await;
+    app.presence().set(online, Presence::Offline).await;
     let after = app.get_auth("/users/telecallers", &user.token).await;
     assert_eq!(after.body["data"]["telecallers"].as_array().unwrap().len(), 2);
 }
@@ -209,7 +209,7 @@ async fn paging_while_presence_changes_never_repeats_or_skips_who_stayed_online(
     let mut ids = Vec::new();
     for _ in 0..30 {
         let id = telecaller(&app, "english", "APPROVED").await;
-        app.presence.set(id, Presence::Online).await;
+        app.presence().set(id, Presence::Online).await;
         ids.push(id);
     }
     let page = |n: u32| {
@@ -236,19 +236,19 @@ async fn paging_while_presence_changes_never_repeats_or_skips_who_stayed_online(
     let first_ids: Vec<AccountId> = first.iter().map(|s| s.parse().unwrap()).collect();
     let gone: Vec<AccountId> = first_ids[..3].iter().chain(unseen[..2].iter()).copied().collect();
     for id in &gone {
-        app.presence.set(*id, Presence::Offline).await;
+        app.presence().set(*id, Presence::Offline).await;
     }
     for id in &unseen[5..7] {
-        app.presence.set(*id, Presence::OnCall).await;
+        app.presence().set(*id, Presence::OnCall).await;
     }
     for _ in 0..4 {
         let newcomer = telecaller(&app, "english", "APPROVED").await;
-        app.presence.set(newcomer, Presence::Online).await;
+        app.presence().set(newcomer, Presence::Online).await;
     }
 
     let (second, more) = page(2).await;
     assert!(more);
-    app.presence.set(unseen[9], Presence::Offline).await;
+    app.presence().set(unseen[9], Presence::Offline).await;
     let (third, more) = page(3).await;
     assert!(!more);
 

@@ -215,7 +215,7 @@ async fn fifty_concurrent_verifies_webhooks_and_reconciler_passes_credit_exactly
         match i % 3 {
             0 => verifies.push(shop.verify(&order, "pay_C")),
             1 => hooks.push(shop.webhook(event_id, &body, WEBHOOK_SECRET)),
-            _ => passes.push(shop.app.payments.reconcile_once()),
+            _ => passes.push(shop.app.payments().reconcile_once()),
         }
     }
     let (verifies, hooks, passes) = tokio::join!(join_all(verifies), join_all(hooks), join_all(passes));
@@ -357,12 +357,12 @@ async fn the_reconciler_credits_captured_orders_and_expires_unpaid_ones() {
         r#"{"items":[{"id":"pay_1","status":"failed"},{"id":"pay_2","status":"captured"}]}"#,
     );
     shop.razorpay.route("GET", &format!("/v1/orders/{unpaid}/payments"), 200, r#"{"items":[]}"#);
-    let report = shop.app.payments.reconcile_once().await.unwrap();
+    let report = shop.app.payments().reconcile_once().await.unwrap();
     assert_eq!((report.credited, report.expired), (1, 1));
     assert_eq!(shop.status(&paid).await, "SUCCESS");
     assert_eq!(shop.status(&unpaid).await, "FAILED");
     assert_eq!(shop.balance().await, 120);
-    let again = shop.app.payments.reconcile_once().await.unwrap();
+    let again = shop.app.payments().reconcile_once().await.unwrap();
     assert_eq!((again.credited, again.expired), (0, 0));
     shop.app.assert_books_balance().await;
 }

@@ -26,11 +26,26 @@ pub struct TestApp {
     /// Receives the SMS webhook (`{phone, message}`).
     pub sms: FakeServer,
     pub client: reqwest::Client,
-    /// The registry the telecaller list reads; tests set presence here until the realtime
-    /// endpoints feed it.
-    pub presence: std::sync::Arc<dyn talktime_services::presence::PresenceRegistry>,
-    pub payments: std::sync::Arc<talktime_services::payments::PaymentService>,
-    pub controller: talktime_api::startup::Controller,
+    /// The in-process application's handles; `None` for a node run as its own process.
+    inner: Option<InProcess>,
+    /// The node's process, when it runs as one (killed when the test ends).
+    process: Option<NodeProcess>,
+}
+
+struct InProcess {
+    presence: std::sync::Arc<dyn talktime_services::presence::PresenceRegistry>,
+    payments: std::sync::Arc<talktime_services::payments::PaymentService>,
+    controller: talktime_api::startup::Controller,
+}
+
+/// A `talktime serve` process.
+struct NodeProcess(std::process::Child);
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The real application with the test defaults.
@@ -44,9 +59,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_on(database, overrides).await
 }
 
-/// Another node (or a restarted one) on an existing test database.
-pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
-    let sms = FakeServer::start().await;
+/// The test environment: development, a fake SMS webhook, the test JWT secret; `overrides`
+/// replace or add variables.
+fn test_vars(sms: &FakeServer, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
     let sms_url = sms.url("/sms");
     let mut vars: Vec<(String, String)> = [
         ("APP_ENV", "development"),
@@ -65,6 +80,13 @@ pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) ->
         vars.retain(|(k, _)| k != key);
         vars.push(((*key).to_owned(), (*value).to_owned()));
     }
+    vars
+}
+
+/// Another node (or a restarted one) on an existing test database.
+pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    let sms = FakeServer::start().await;
+    let vars = test_vars(&sms, overrides);
     let settings = Settings::from_vars(vars).expect("valid test settings");
     // Each node gets its own pool, as separate processes would.
     let pool = Db::connect(&database.url, 10).await.expect("connect");
@@ -82,10 +104,46 @@ pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) ->
         db_name: database.name,
         sms,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-        presence,
-        payments,
-        controller,
+        inner: Some(InProcess { presence, payments, controller }),
+        process: None,
     }
+}
+
+/// A node as its own `talktime serve` process on an existing test database, returned once
+/// `/health/ready` answers 200 (with `REDIS_URL`, that includes its bus being subscribed). Its
+/// log goes to `target/tmp/node-<port>.log`.
+pub async fn spawn_node(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    let sms = FakeServer::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("port").port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut overrides = overrides.to_vec();
+    overrides.extend([("BIND_ADDR", bind.as_str()), ("DATABASE_URL", database.url.as_str()), ("HTTP_WORKERS", "1")]);
+    let log_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let log = std::fs::File::create(log_dir.join(format!("node-{port}.log"))).expect("log file");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_talktime"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .envs(test_vars(&sms, &overrides))
+        .current_dir(log_dir)
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start talktime");
+    let app = TestApp {
+        address: format!("http://{bind}"),
+        port,
+        db: database.db,
+        db_url: database.url,
+        db_name: database.name,
+        sms,
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        inner: None,
+        process: Some(NodeProcess(child)),
+    };
+    app.wait_ready().await;
+    app
 }
 
 /// A distinct client address per call, so per-IP limits only bite where a test wants them to.
@@ -137,6 +195,38 @@ impl Reply {
 }
 
 impl TestApp {
+    pub fn presence(&self) -> &dyn talktime_services::presence::PresenceRegistry {
+        &*self.in_process().presence
+    }
+
+    pub fn payments(&self) -> &talktime_services::payments::PaymentService {
+        &self.in_process().payments
+    }
+
+    pub fn controller(&self) -> &talktime_api::startup::Controller {
+        &self.in_process().controller
+    }
+
+    fn in_process(&self) -> &InProcess {
+        self.inner.as_ref().expect("an in-process node")
+    }
+
+    /// Kills the node's process outright (SIGKILL: no goodbye to anyone, as in a crash).
+    pub fn kill(&mut self) {
+        self.process.take().expect("a node process");
+    }
+
+    /// Waits until `/health/ready` answers 200.
+    pub async fn wait_ready(&self) {
+        for _ in 0..400 {
+            if self.client.get(self.url("/health/ready")).send().await.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("{} never became ready", self.address);
+    }
+
     /// The same database, for a second node.
     pub fn database(&self) -> TestDatabase {
         TestDatabase { url: self.db_url.clone(), name: self.db_name.clone(), db: self.db.clone() }

@@ -1,0 +1,299 @@
+//! Cluster mode: two `talktime serve` processes on one Postgres database and one real Redis.
+//! Presence, calls, counts and forced disconnects cross nodes; a killed node's telecaller goes
+//! OFFLINE and her call ends at its grace on the surviving node; a Redis restart is ridden out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::ws::Ws;
+use support::{FakeServer, Session, TestApp, fresh_phone, spawn_node};
+use talktime_domain::ids::CallId;
+use talktime_repository::testing::{self, TestDatabase};
+
+const DELETE_ROOM: &str = "/twirp/livekit.RoomService/DeleteRoom";
+/// A node's entries outlive its last heartbeat by this much (`NODE_EXPIRY_MS` below).
+const EXPIRY: Duration = Duration::from_millis(1_000);
+
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Nodes `a` and `b` on one fresh database, with a user (`coins` in her wallet) and an approved
+/// telecaller. Timers are short: heartbeats every 100 ms, entries expire after a second, the
+/// reconnect grace is one second.
+struct Cluster {
+    a: TestApp,
+    b: TestApp,
+    rooms: FakeServer,
+    user: Session,
+    telecaller: Session,
+}
+
+async fn cluster(redis: &str, coins: i64) -> Cluster {
+    let rooms = FakeServer::start().await;
+    rooms.route("POST", DELETE_ROOM, 200, "");
+    let expiry = EXPIRY.as_millis().to_string();
+    let vars = [
+        ("REDIS_URL", redis),
+        ("LIVEKIT_API_URL", rooms.base.as_str()),
+        ("SWEEP_INTERVAL_MS", "100"),
+        ("NODE_HEARTBEAT_MS", "100"),
+        ("NODE_EXPIRY_MS", expiry.as_str()),
+        ("RECONNECT_GRACE_SECS", "1"),
+    ];
+    let database = TestDatabase::new().await.unwrap();
+    let a = spawn_node(database, &vars).await;
+    let b = spawn_node(a.database(), &vars).await;
+    let user = a.user().await;
+    let telecaller = b.telecaller(true).await;
+    if coins > 0 {
+        a.grant_coins(&user.id, coins).await;
+    }
+    Cluster { a, b, rooms, user, telecaller }
+}
+
+impl Cluster {
+    /// The user on node A, the telecaller on node B; the user has seen her come ONLINE.
+    async fn sockets(&self) -> (Ws, Ws) {
+        let (mut user, _) = Ws::connect(&self.a, "/ws/user", &self.user.token).await;
+        let (telecaller, _) = Ws::connect(&self.b, "/ws/telecaller", &self.telecaller.token).await;
+        let online = presence_of(&mut user, &self.telecaller.id).await;
+        assert_eq!(online["presence"], json!("ONLINE"));
+        (user, telecaller)
+    }
+
+    /// Initiated on A, accepted on B; returns the call id and the user's `call:accepted`.
+    async fn accepted_call(&self, user: &mut Ws, telecaller: &mut Ws) -> (String, Value) {
+        user.send("call:initiate", json!({ "telecallerId": self.telecaller.id, "callType": "AUDIO" })).await;
+        let call = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+        assert_eq!(telecaller.expect("call:incoming").await["callId"], json!(call));
+        telecaller.send("call:accept", json!({ "callId": call })).await;
+        telecaller.expect("call:accepted").await;
+        let accepted = user.expect("call:accepted").await;
+        assert_eq!(accepted["callId"], json!(call));
+        (call, accepted)
+    }
+
+    async fn counts(&self, node: &TestApp) -> Value {
+        let admin = node.admin_token().await;
+        let (mut ws, _) = Ws::connect(node, "/ws/admin", &admin).await;
+        ws.send("presence:request-counts", json!({})).await;
+        ws.expect("presence:counts").await
+    }
+
+    async fn listed_presence(&self, node: &TestApp) -> Option<String> {
+        let reply = node.get_auth("/users/telecallers", &self.user.token).await;
+        reply.assert(200);
+        reply.body["data"]["telecallers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["_id"] == json!(self.telecaller.id))
+            .map(|t| t["presence"].as_str().unwrap().to_owned())
+    }
+}
+
+/// The next `telecaller:presence-changed` about `telecaller`.
+async fn presence_of(ws: &mut Ws, telecaller: &str) -> Value {
+    loop {
+        let change = ws.expect("telecaller:presence-changed").await;
+        if change["telecallerId"] == json!(telecaller) {
+            return change;
+        }
+    }
+}
+
+#[tokio::test]
+async fn presence_calls_billing_and_counts_work_across_nodes() {
+    let cluster = cluster(&redis_url(), 1_130).await;
+    let (mut user, mut telecaller) = cluster.sockets().await;
+    assert_eq!(cluster.listed_presence(&cluster.a).await.as_deref(), Some("ONLINE"));
+    // Her second app, on node A, is the same account.
+    let (mut second_app, _) = Ws::connect(&cluster.a, "/ws/telecaller", &cluster.telecaller.token).await;
+    for node in [&cluster.a, &cluster.b] {
+        let counts = cluster.counts(node).await;
+        assert_eq!((counts["onlineUsers"].clone(), counts["onlineTelecallers"].clone()), (json!(1), json!(1)));
+    }
+
+    // A call initiated on A rings her on both nodes; accepted on B; ended on A.
+    let (call, _) = cluster.accepted_call(&mut user, &mut telecaller).await;
+    assert_eq!(second_app.expect("call:answered-elsewhere").await["callId"], json!(call));
+    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+    testing::age_call(&cluster.a.db, call.parse::<CallId>().unwrap(), 10).await.unwrap();
+    user.send("call:end", json!({ "callId": call })).await;
+    let ended = user.expect("call:ended").await;
+    let talked = ended["durationInSeconds"].as_i64().unwrap();
+    assert!(talked >= 10, "{ended}");
+    assert_eq!((ended["reason"].clone(), ended["coinsSpent"].clone()), (json!("USER_ENDED"), json!(talked * 2)));
+    let earned = telecaller.expect("call:ended").await;
+    assert_eq!((earned["callId"].clone(), earned["coinsEarned"].clone()), (json!(call), json!(talked)));
+    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ONLINE"));
+
+    // The next call runs out of money (2 coins/s): one warning, one ending, one settlement.
+    let left = 1_130 - talked * 2;
+    let (call, accepted) = cluster.accepted_call(&mut user, &mut telecaller).await;
+    assert_eq!(accepted["maxDurationSeconds"], json!(left / 2));
+    testing::age_call(&cluster.a.db, call.parse::<CallId>().unwrap(), left / 2 - 2).await.unwrap();
+    let mut warnings = 0;
+    let ended = loop {
+        let frame = user.next().await;
+        match frame["event"].as_str() {
+            Some("call:balance-low") => warnings += 1,
+            Some("call:ended") => break frame["data"].clone(),
+            _ => {}
+        }
+    };
+    assert_eq!(warnings, 1);
+    assert_eq!(ended["reason"], json!("BALANCE_EXHAUSTED"));
+    assert_eq!((ended["coinsSpent"].clone(), ended["balance"].clone()), (json!(left), json!(0)));
+    assert_eq!(telecaller.expect("call:ended").await["coinsEarned"], json!(left / 2));
+    assert_eq!(cluster.a.balance(&cluster.user.id).await, 0);
+    assert_eq!(cluster.a.balance(&cluster.telecaller.id).await, talked + left / 2);
+    cluster.a.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn a_killed_node_takes_her_presence_with_it_and_her_call_ends_at_its_grace_on_the_other() {
+    let mut cluster = cluster(&redis_url(), 1_000).await;
+    let (mut user, mut telecaller) = cluster.sockets().await;
+    let (call, _) = cluster.accepted_call(&mut user, &mut telecaller).await;
+    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+
+    cluster.b.kill();
+    let killed = Instant::now();
+    let offline = presence_of(&mut user, &cluster.telecaller.id).await;
+    assert_eq!(offline["presence"], json!("OFFLINE"));
+    let noticed = killed.elapsed();
+    assert!(noticed < EXPIRY + Duration::from_millis(1_000), "OFFLINE after {noticed:?}");
+    assert_eq!(cluster.listed_presence(&cluster.a).await, None);
+
+    let ended = user.expect("call:ended").await;
+    assert_eq!((ended["callId"].clone(), ended["reason"].clone()), (json!(call), json!("TELECALLER_DISCONNECTED")));
+    let seconds = ended["durationInSeconds"].as_i64().unwrap();
+    assert_eq!(ended["coinsSpent"], json!(seconds * 2));
+    assert_eq!(cluster.a.balance(&cluster.user.id).await, 1_000 - seconds * 2);
+    assert_eq!(cluster.a.balance(&cluster.telecaller.id).await, seconds);
+    // Ended once: the user hears nothing more about it.
+    user.send("ping", json!({})).await;
+    loop {
+        let frame = user.next().await;
+        assert_ne!(frame["event"], json!("call:ended"), "a second ending: {frame}");
+        if frame["event"] == json!("pong") {
+            break;
+        }
+    }
+    cluster.a.assert_books_balance().await;
+    for _ in 0..250 {
+        if cluster.rooms.requests().iter().any(|r| r.path == DELETE_ROOM && r.body.contains(&call)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the room was never closed");
+}
+
+#[tokio::test]
+async fn blocking_through_one_node_closes_sockets_on_the_other_within_a_second() {
+    let cluster = cluster(&redis_url(), 0).await;
+    let (mut on_b, _) = Ws::connect(&cluster.b, "/ws/user", &cluster.user.token).await;
+    let (mut also_on_b, _) = Ws::connect(&cluster.b, "/ws/user", &cluster.user.token).await;
+    let admin = cluster.a.admin_token().await;
+    let blocked_at = Instant::now();
+    cluster.a.post_auth(&format!("/admin/users/{}/block", cluster.user.id), &admin, &json!({})).await.assert(200);
+    assert_eq!(on_b.closed().await, Some(4003));
+    assert_eq!(also_on_b.closed().await, Some(4003));
+    let took = blocked_at.elapsed();
+    assert!(took < Duration::from_secs(1), "closed after {took:?}");
+}
+
+/// A Redis server of this test's own, so restarting it disturbs no other test.
+struct PrivateRedis {
+    port: u16,
+    server: Option<Child>,
+}
+
+impl PrivateRedis {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = Self { port, server: None };
+        redis.restart().await;
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn restart(&mut self) {
+        let server = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/dev-redis.sh installs it)");
+        self.server = Some(server);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill().unwrap();
+            server.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn nodes_ride_out_a_redis_restart() {
+    let mut redis = PrivateRedis::start().await;
+    let cluster = cluster(&redis.url(), 1_000).await;
+    let (mut user, mut telecaller) = cluster.sockets().await;
+
+    redis.stop();
+    // Logins and call limits answer from each node's memory meanwhile.
+    let phone = fresh_phone();
+    cluster.a.login(&phone).await;
+    for _ in 0..5 {
+        user.send("call:initiate", json!({ "telecallerId": cluster.telecaller.id, "callType": "AUDIO" })).await;
+        let answer = user.next().await;
+        assert_eq!(answer["event"], json!("call:error"), "{answer}");
+        assert_ne!(answer["data"]["code"], json!("rate_limited"), "{answer}");
+    }
+    user.send("call:initiate", json!({ "telecallerId": cluster.telecaller.id, "callType": "AUDIO" })).await;
+    assert_eq!(user.expect("error").await["code"], json!("rate_limited"));
+    assert_eq!(cluster.a.get("/health/ready").await.status, 503);
+
+    redis.restart().await;
+    cluster.a.wait_ready().await;
+    cluster.b.wait_ready().await;
+    // Node B writes its connections back; she is listed on A again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cluster.listed_presence(&cluster.a).await.as_deref() != Some("ONLINE") {
+        assert!(Instant::now() < deadline, "she never came back online on A");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // And events cross again: A's call rings her on B.
+    let other = cluster.a.user().await;
+    cluster.a.grant_coins(&other.id, 1_000).await;
+    let (mut caller, _) = Ws::connect(&cluster.a, "/ws/user", &other.token).await;
+    caller.send("call:initiate", json!({ "telecallerId": cluster.telecaller.id, "callType": "AUDIO" })).await;
+    let call = caller.expect("call:ringing").await["callId"].clone();
+    assert_eq!(telecaller.expect("call:incoming").await["callId"], call);
+}
