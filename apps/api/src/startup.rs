@@ -8,7 +8,7 @@ use talktime_services::accounts::AccountService;
 use talktime_services::admin::AdminService;
 use talktime_services::auth::{AuthService, OtpSettings};
 use talktime_services::bus::{BusStats, EventBus, InProcessBus, RedisBus};
-use talktime_services::calls::{CallService, CallSettings};
+use talktime_services::calls::{CallService, CallSettings, Realtime};
 use talktime_services::catalog::CatalogService;
 use talktime_services::cluster::Cluster;
 use talktime_services::directory::{ConnectionDirectory, LocalDirectory, RedisDirectory};
@@ -92,9 +92,7 @@ impl Application {
         let ClusterParts { bus, presence, directory, limiter, probes, bus_stats } = cluster;
         let calls = CallService::new(
             db.clone(),
-            bus.clone(),
-            presence.clone(),
-            directory,
+            Realtime { bus: bus.clone(), presence: presence.clone(), directory },
             Arc::new(LiveKitRooms::new(
                 &settings.livekit_api_url,
                 &settings.livekit_api_key,

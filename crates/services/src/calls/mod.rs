@@ -68,6 +68,14 @@ pub struct Origin {
     pub connection: ConnectionId,
 }
 
+/// How a node reaches the others: where events go, published presence, who is connected.
+#[derive(Clone)]
+pub struct Realtime {
+    pub bus: Arc<dyn EventBus>,
+    pub presence: Arc<dyn PresenceRegistry>,
+    pub directory: Arc<dyn ConnectionDirectory>,
+}
+
 pub struct CallService {
     db: Db,
     bus: Arc<dyn EventBus>,
@@ -94,14 +102,13 @@ fn not_found() -> ServiceError {
 impl CallService {
     pub fn new(
         db: Db,
-        bus: Arc<dyn EventBus>,
-        presence: Arc<dyn PresenceRegistry>,
-        directory: Arc<dyn ConnectionDirectory>,
+        realtime: Realtime,
         rooms: Arc<dyn RoomService>,
         tokens: LiveKitTokens,
         limiter: Arc<dyn RateLimiter>,
         settings: CallSettings,
     ) -> Arc<Self> {
+        let Realtime { bus, presence, directory } = realtime;
         Arc::new_cyclic(|me| Self {
             db,
             bus,
