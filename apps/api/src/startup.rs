@@ -197,9 +197,10 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM. Then: sockets are closed with 1012 (service restart) so
-    /// apps reconnect to another node, this node's call timers and sweeper stop (calls continue
-    /// and end on the other nodes), no new connections are accepted, and in-flight requests get
-    /// up to 10 seconds to finish.
+    /// apps reconnect to another node, this node's call timers and sweeper stop, its connections
+    /// leave the directory (their calls get the reconnect grace and continue, or end, on the
+    /// other nodes), no new connections are accepted, and in-flight requests get up to 10
+    /// seconds to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let (registry, calls) = (self.registry.clone(), self.calls.clone());
@@ -208,6 +209,7 @@ impl Application {
             tracing::info!("shutting down: closing sockets with 1012");
             registry.close_all(1012);
             calls.stop();
+            calls.leave().await;
             handle.stop(true).await;
         });
         self.server.await

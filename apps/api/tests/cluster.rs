@@ -35,10 +35,14 @@ struct Cluster {
 }
 
 async fn cluster(redis: &str, coins: i64) -> Cluster {
+    cluster_with(redis, coins, &[]).await
+}
+
+async fn cluster_with(redis: &str, coins: i64, extra: &[(&str, &str)]) -> Cluster {
     let rooms = FakeServer::start().await;
     rooms.route("POST", DELETE_ROOM, 200, "");
     let expiry = EXPIRY.as_millis().to_string();
-    let vars = [
+    let mut vars = vec![
         ("REDIS_URL", redis),
         ("LIVEKIT_API_URL", rooms.base.as_str()),
         ("SWEEP_INTERVAL_MS", "100"),
@@ -46,6 +50,10 @@ async fn cluster(redis: &str, coins: i64) -> Cluster {
         ("NODE_EXPIRY_MS", expiry.as_str()),
         ("RECONNECT_GRACE_SECS", "1"),
     ];
+    for (key, value) in extra {
+        vars.retain(|(k, _)| k != key);
+        vars.push((key, value));
+    }
     let database = TestDatabase::new().await.unwrap();
     let a = spawn_node(database, &vars).await;
     let b = spawn_node(a.database(), &vars).await;
@@ -195,6 +203,36 @@ async fn a_killed_node_takes_her_presence_with_it_and_her_call_ends_at_its_grace
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("the room was never closed");
+}
+
+#[tokio::test]
+async fn a_node_shut_down_gracefully_hands_its_call_over_to_the_other() {
+    // Expiry is long here: what the other node sees comes from the leaving node itself.
+    let mut cluster =
+        cluster_with(&redis_url(), 1_000, &[("NODE_EXPIRY_MS", "60000"), ("RECONNECT_GRACE_SECS", "20")]).await;
+    let (mut user, mut telecaller) = cluster.sockets().await;
+    let (call, _) = cluster.accepted_call(&mut user, &mut telecaller).await;
+    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+
+    let stopping = Instant::now();
+    assert_eq!(cluster.b.terminate().await, Some(0));
+    assert_eq!(telecaller.closed().await, Some(1012));
+    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("OFFLINE"));
+    assert!(stopping.elapsed() < Duration::from_secs(5), "{:?}", stopping.elapsed());
+
+    // Her app reconnects, through the load balancer, to node A: the call goes on.
+    let (mut telecaller, ready) = Ws::connect(&cluster.a, "/ws/telecaller", &cluster.telecaller.token).await;
+    assert_eq!(ready["activeCall"]["callId"], json!(call));
+    assert_eq!(ready["activeCall"]["status"], json!("ACCEPTED"));
+    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+    testing::age_call(&cluster.a.db, call.parse::<CallId>().unwrap(), 30).await.unwrap();
+    telecaller.send("call:end", json!({ "callId": call })).await;
+    let ended = user.expect("call:ended").await;
+    assert_eq!(ended["reason"], json!("TELECALLER_ENDED"));
+    let seconds = ended["durationInSeconds"].as_i64().unwrap();
+    assert!(seconds >= 30, "{ended}");
+    assert_eq!(cluster.a.balance(&cluster.telecaller.id).await, seconds);
+    cluster.a.assert_books_balance().await;
 }
 
 #[tokio::test]

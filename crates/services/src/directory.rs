@@ -25,6 +25,9 @@ pub trait ConnectionDirectory: Send + Sync {
     async fn online(&self, role: Role) -> usize;
     /// Keeps this node's entries alive and takes over the entries of nodes that stopped.
     async fn heartbeat(&self) -> Heartbeat;
+    /// This node stops (graceful shutdown): its entries go now rather than at expiry. Answers the
+    /// accounts no longer connected anywhere.
+    async fn leave(&self) -> Vec<(Role, AccountId)>;
 }
 
 /// What a heartbeat found for the calls service to act on.
@@ -90,6 +93,12 @@ impl ConnectionDirectory for LocalDirectory {
 
     async fn heartbeat(&self) -> Heartbeat {
         Heartbeat::default()
+    }
+
+    async fn leave(&self) -> Vec<(Role, AccountId)> {
+        let gone = self.counts.iter().map(|e| *e.key()).collect();
+        self.counts.clear();
+        gone
     }
 }
 
@@ -258,15 +267,22 @@ impl RedisDirectory {
             }
         }
         for node in dead.iter().filter(|n| **n != self.cluster.node) {
-            let mut invocation = REAP_SCRIPT.prepare_invoke();
-            invocation.arg(&self.cluster.namespace).arg(node);
-            let gone: Vec<String> = self.cluster.invoke(&invocation).await?;
+            let gone = self.reap(node).await?;
             if !gone.is_empty() {
                 tracing::warn!(%node, accounts = gone.len(), "a node stopped heartbeating; its connections are gone");
             }
-            found.lost.extend(gone.iter().filter_map(|m| parse_member(m)));
+            found.lost.extend(gone);
         }
         Ok(found)
+    }
+
+    /// Takes a node's entries out, unless another node already did; answers the accounts it
+    /// alone held.
+    async fn reap(&self, node: &str) -> Result<Vec<(Role, AccountId)>, String> {
+        let mut invocation = REAP_SCRIPT.prepare_invoke();
+        invocation.arg(&self.cluster.namespace).arg(node);
+        let gone: Vec<String> = self.cluster.invoke(&invocation).await?;
+        Ok(gone.iter().filter_map(|m| parse_member(m)).collect())
     }
 }
 
@@ -310,6 +326,16 @@ impl ConnectionDirectory for RedisDirectory {
             Err(error) => {
                 self.unreachable(&error);
                 Heartbeat::default()
+            }
+        }
+    }
+
+    async fn leave(&self) -> Vec<(Role, AccountId)> {
+        match self.reap(&self.cluster.node).await {
+            Ok(gone) => gone,
+            Err(error) => {
+                tracing::warn!(%error, "cannot leave the directory; this node's entries expire instead");
+                Vec::new()
             }
         }
     }

@@ -216,6 +216,20 @@ impl TestApp {
         self.process.take().expect("a node process");
     }
 
+    /// Sends SIGTERM to the node's process and waits for it to exit; answers its exit code.
+    pub async fn terminate(&mut self) -> Option<i32> {
+        let mut process = self.process.take().expect("a node process");
+        let sent = std::process::Command::new("kill").arg("-TERM").arg(process.0.id().to_string()).status();
+        assert!(sent.expect("kill").success());
+        for _ in 0..600 {
+            if let Some(status) = process.0.try_wait().expect("wait") {
+                return status.code();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the node did not exit after SIGTERM");
+    }
+
     /// Waits until `/health/ready` answers 200.
     pub async fn wait_ready(&self) {
         for _ in 0..400 {

@@ -66,8 +66,8 @@ impl CallService {
         Ok(())
     }
 
-    /// The account's last connection was on a node that died. Its call gets the grace (ended
-    /// by this node's timer or any sweeper), and a telecaller's presence goes with her node:
+    /// The account's last connection was on a node that died or left. Its call gets the grace
+    /// (ended by a timer or any sweeper), and a telecaller's presence goes with her node:
     /// OFFLINE, even mid-call, until she connects again.
     async fn lost(&self, role: Role, account: AccountId) -> Result<(), ServiceError> {
         if role == Role::Admin {
@@ -78,6 +78,17 @@ impl CallService {
             self.announce_presence(account, Presence::Offline, None).await;
         }
         Ok(())
+    }
+
+    /// This node is shutting down: its connections leave the directory now, so the other nodes
+    /// see them gone at once, and the calls of parties no longer connected anywhere get the
+    /// reconnect grace (they resume on whichever node the apps reconnect to).
+    pub async fn leave(&self) {
+        for (role, account) in self.directory.leave().await {
+            if let Err(error) = self.lost(role, account).await {
+                tracing::warn!(%error, %account, "cannot hand over a connection");
+            }
+        }
     }
 
     /// Runs this node's directory heartbeat until the node stops, acting on what it finds.
