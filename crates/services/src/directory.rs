@@ -116,6 +116,8 @@ pub struct RedisDirectory {
     dirty: AtomicBool,
     /// The first heartbeat registers the node; later registrations are restorations.
     registered: AtomicBool,
+    /// Redis lost this node's entries: once written back, they are reported as restored.
+    restoring: AtomicBool,
 }
 
 /// Splits `ROLE:account` members in Lua.
@@ -216,6 +218,7 @@ impl RedisDirectory {
             expiry,
             dirty: AtomicBool::new(false),
             registered: AtomicBool::new(false),
+            restoring: AtomicBool::new(false),
         }
     }
 
@@ -256,18 +259,32 @@ impl RedisDirectory {
             .arg(u64::try_from(self.expiry.as_millis()).unwrap_or(u64::MAX));
         let (added, dead): (i64, Vec<String>) = self.cluster.invoke(&invocation).await?;
         let mut found = Heartbeat::default();
-        let restoring = added == 1 && self.registered.swap(true, Ordering::SeqCst);
-        if added == 1 || self.dirty.load(Ordering::SeqCst) {
+        if added == 1 && self.registered.swap(true, Ordering::SeqCst) {
+            self.restoring.store(true, Ordering::SeqCst);
+        }
+        let dirty = self.dirty.swap(false, Ordering::SeqCst);
+        if added == 1 || dirty || self.restoring.load(Ordering::SeqCst) {
+            // A connection opening meanwhile may be counted twice or not at all until the next
+            // rewrite: rewrites are rare (Redis lost data or did not answer), so that is fine.
             let snapshot = self.local.snapshot();
-            self.rewrite(&snapshot).await?;
-            self.dirty.store(false, Ordering::SeqCst);
-            if restoring {
+            if let Err(error) = self.rewrite(&snapshot).await {
+                self.dirty.store(true, Ordering::SeqCst);
+                return Err(error);
+            }
+            if self.restoring.swap(false, Ordering::SeqCst) {
                 tracing::warn!(node = %self.cluster.node, "this node's directory entries were lost; written again");
                 found.restored = snapshot.into_iter().map(|(key, _)| key).collect();
             }
         }
         for node in dead.iter().filter(|n| **n != self.cluster.node) {
-            let gone = self.reap(node).await?;
+            // A reaped node's accounts are this node's to act on: keep what was found so far.
+            let gone = match self.reap(node).await {
+                Ok(gone) => gone,
+                Err(error) => {
+                    self.unreachable(&error);
+                    break;
+                }
+            };
             if !gone.is_empty() {
                 tracing::warn!(%node, accounts = gone.len(), "a node stopped heartbeating; its connections are gone");
             }

@@ -235,7 +235,7 @@ async fn listen(pubsub: redis::aio::PubSub, bus: &Weak<RedisBus>) -> bool {
                 if bus.strong_count() == 0 {
                     return false;
                 }
-                let answered = tokio::time::timeout(CONNECT_TIMEOUT, sink.ping::<String>()).await;
+                let answered = tokio::time::timeout(CONNECT_TIMEOUT, sink.ping::<redis::Value>()).await;
                 if !matches!(answered, Ok(Ok(_))) {
                     return true;
                 }
