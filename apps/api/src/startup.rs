@@ -87,9 +87,9 @@ impl Application {
             .port();
 
         let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
-        let cluster = cluster_parts(&settings, registry.clone())?;
+        let ClusterParts { bus, presence, directory, limiter, probes, bus_stats } =
+            cluster_parts(&settings, registry.clone())?;
         let bank_cipher = BankCipher::new(&settings.secrets_key);
-        let ClusterParts { bus, presence, directory, limiter, probes, bus_stats } = cluster;
         let calls = CallService::new(
             db.clone(),
             Realtime { bus: bus.clone(), presence: presence.clone(), directory },
