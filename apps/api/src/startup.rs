@@ -34,6 +34,8 @@ pub enum StartupError {
     Database(#[from] RepoError),
     #[error("redis: {0}")]
     Redis(String),
+    #[error("calls: {0}")]
+    Calls(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -71,10 +73,20 @@ impl Controller {
 }
 
 impl Application {
-    /// Connects to Postgres, applies pending migrations, and binds `BIND_ADDR`.
+    /// Connects to Postgres, applies pending migrations, and binds `BIND_ADDR`. A node running
+    /// alone (no `REDIS_URL`) first gives the parties of calls that outlived a crash their
+    /// reconnect grace.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
         db.migrate().await?;
+        if settings.redis_url.is_none() {
+            let calls = CallService::start_graces_at_startup(&db, settings.reconnect_grace)
+                .await
+                .map_err(|e| StartupError::Calls(e.to_string()))?;
+            if calls > 0 {
+                tracing::info!(calls, "live calls from before the restart wait for their parties to reconnect");
+            }
+        }
         Self::build_with_db(settings, db)
     }
 

@@ -248,6 +248,21 @@ pub async fn set_grace(
     .await?)
 }
 
+/// Starts the reconnect grace for every party of a live call who has none yet; answers how many
+/// calls it touched.
+pub async fn start_all_graces(ex: impl Executor<'_>, grace_secs: f64) -> Result<u64, RepoError> {
+    let done = sqlx::query(concat!(
+        "UPDATE calls SET ",
+        "user_grace_deadline = COALESCE(user_grace_deadline, clock_timestamp() + make_interval(secs => $1)), ",
+        "telecaller_grace_deadline = COALESCE(telecaller_grace_deadline, clock_timestamp() + make_interval(secs => $1)) ",
+        "WHERE status IN ('RINGING', 'ACCEPTED')"
+    ))
+    .bind(grace_secs)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Marks the balance warning sent; `false` when it already was (so it goes out once).
 pub async fn mark_balance_low(ex: impl Executor<'_>, id: CallId) -> Result<bool, RepoError> {
     let done = sqlx::query(

@@ -139,6 +139,14 @@ impl CallService {
         accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(not_found)
     }
 
+    /// A lone node starting (no Redis) after a crash: nobody is connected yet, so the parties of
+    /// every live call get the reconnect grace, as if they had just dropped; reconnecting in time
+    /// resumes the call, otherwise the sweeper ends it. (With several nodes the directory's
+    /// heartbeats do this for a node that died; a graceful stop does it on its way out.)
+    pub async fn start_graces_at_startup(db: &Db, reconnect_grace: Duration) -> Result<u64, ServiceError> {
+        Ok(calls::start_all_graces(db.pool(), reconnect_grace.as_secs_f64()).await?)
+    }
+
     // ---- client actions -------------------------------------------------------------------
 
     /// `call:initiate` from a user.
