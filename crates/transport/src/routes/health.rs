@@ -90,7 +90,8 @@ pub(crate) async fn health() -> HttpResponse {
     HttpResponse::Ok().json(HealthView { status: "UP", checks: None })
 }
 
-/// Readiness: 200 only when Postgres (and Redis, if configured) answer; 503 names what failed.
+/// Readiness: 200 only when Postgres (and, in cluster mode, Redis, with this node's bus
+/// subscribed) answer; 503 names what failed.
 #[utoipa::path(get, path = "/health/ready", tag = "operations", responses(
     (status = 200, body = HealthView),
     (status = 503, body = HealthView),
