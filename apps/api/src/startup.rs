@@ -211,8 +211,8 @@ impl Application {
     /// Serves until SIGINT or SIGTERM. Then: sockets are closed with 1012 (service restart) so
     /// apps reconnect to another node, this node's call timers and sweeper stop, its connections
     /// leave the directory (their calls get the reconnect grace and continue, or end, on the
-    /// other nodes), no new connections are accepted, and in-flight requests get up to 10
-    /// seconds to finish.
+    /// other nodes), no new connections are accepted, in-flight requests get up to 10 seconds
+    /// to finish, and the events raised meanwhile are sent to the other nodes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let (registry, calls) = (self.registry.clone(), self.calls.clone());
@@ -224,7 +224,10 @@ impl Application {
             calls.leave().await;
             handle.stop(true).await;
         });
-        self.server.await
+        let served = self.server.await;
+        // What stopping raised (presence changes, graces) must reach the other nodes before exit.
+        self.calls.flush_events().await;
+        served
     }
 }
 

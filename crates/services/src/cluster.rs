@@ -48,17 +48,32 @@ impl Cluster {
         format!("{}:{suffix}", self.namespace)
     }
 
-    /// Runs one command or script on a pooled connection; any failure is a string for the log.
+    /// Runs one command on a pooled connection; any failure (or no answer within a second, from
+    /// a Redis that hangs rather than refuses) is a string for the log.
     pub(crate) async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, String> {
-        let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
-        command.query_async(&mut *connection).await.map_err(|e| e.to_string())
+        answer(async {
+            let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
+            command.query_async(&mut *connection).await.map_err(|e| e.to_string())
+        })
+        .await
     }
 
+    /// Runs one script, as `query` runs a command.
     pub(crate) async fn invoke<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, String> {
-        let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
-        invocation.invoke_async(&mut *connection).await.map_err(|e| e.to_string())
+        answer(async {
+            let mut connection = self.pool.get().await.map_err(|e| e.to_string())?;
+            invocation.invoke_async(&mut *connection).await.map_err(|e| e.to_string())
+        })
+        .await
     }
+}
+
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Bounds one exchange with Redis.
+pub(crate) async fn answer<T>(work: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::time::timeout(COMMAND_TIMEOUT, work).await.unwrap_or_else(|_| Err("Redis did not answer in time".into()))
 }

@@ -57,8 +57,12 @@ pub trait LocalDelivery: Send + Sync {
     fn deliver(&self, audience: &Audience, delivery: &Delivery);
 }
 
+#[async_trait::async_trait]
 pub trait EventBus: Send + Sync {
     fn publish(&self, audience: Audience, delivery: Delivery);
+
+    /// Waits (briefly) until what was published has left this node: before it exits.
+    async fn flush(&self) {}
 }
 
 /// One node: deliveries go straight to the local registry.
@@ -78,6 +82,7 @@ impl InProcessBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for InProcessBus {
     fn publish(&self, audience: Audience, delivery: Delivery) {
         if let Some(sink) = self.sink.get() {

@@ -16,7 +16,7 @@ use talktime_domain::ids::AccountId;
 use tokio::sync::mpsc;
 
 use super::{Audience, Delivery, EventBus, LocalDelivery};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, answer};
 
 /// Messages a node may have waiting for Redis before it drops new ones.
 const OUTGOING_CAPACITY: usize = 16_384;
@@ -25,6 +25,7 @@ const BATCH: usize = 256;
 const PING_EVERY: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
@@ -32,6 +33,9 @@ pub struct BusStats {
     pub published: AtomicU64,
     pub received: AtomicU64,
     pub dropped: AtomicU64,
+    /// Messages put in the publisher's queue, and those it has since sent or dropped.
+    pub queued: AtomicU64,
+    pub handled: AtomicU64,
     /// Milliseconds between publishing and delivering the last message received from another
     /// node (as far as the two nodes' clocks agree).
     pub last_lag_ms: AtomicU64,
@@ -91,14 +95,27 @@ impl RedisBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for RedisBus {
     fn publish(&self, audience: Audience, delivery: Delivery) {
         if let Some(local) = self.local.get() {
             local.deliver(&audience, &delivery);
         }
         let message = Envelope { node: &self.node, sent_ms: now_ms(), audience, delivery }.encode();
-        if self.outgoing.try_send(message).is_err() {
+        if self.outgoing.try_send(message).is_ok() {
+            self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Until the publisher has dealt with everything queued so far (sent or dropped), for at
+    /// most two seconds.
+    async fn flush(&self) {
+        let queued = self.stats.queued.load(Ordering::Relaxed);
+        let deadline = tokio::time::Instant::now() + FLUSH_TIMEOUT;
+        while self.stats.handled.load(Ordering::Relaxed) < queued && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
@@ -158,10 +175,11 @@ async fn publish_loop(cluster: Cluster, channel: String, mut queue: mpsc::Receiv
         for message in &batch {
             pipe.cmd("PUBLISH").arg(&channel).arg(message).ignore();
         }
-        let sent = match cluster.pool.get().await {
-            Ok(mut connection) => pipe.query_async::<()>(&mut *connection).await.map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
+        let sent = answer(async {
+            let mut connection = cluster.pool.get().await.map_err(|e| e.to_string())?;
+            pipe.query_async::<()>(&mut *connection).await.map_err(|e| e.to_string())
+        })
+        .await;
         let count = u64::try_from(batch.len()).unwrap_or(u64::MAX);
         match sent {
             Ok(()) => {
@@ -179,6 +197,7 @@ async fn publish_loop(cluster: Cluster, channel: String, mut queue: mpsc::Receiv
                 healthy = false;
             }
         }
+        stats.handled.fetch_add(count, Ordering::Relaxed);
         batch.clear();
     }
 }

@@ -32,7 +32,16 @@ impl CallService {
     /// A connection closed. When the account has no connection left on any node, its active
     /// call gets the reconnect grace, and a telecaller's presence is updated.
     pub async fn disconnected(&self, account: AccountId, role: Role) -> Result<(), ServiceError> {
-        if self.directory.closed(role, account).await || role == Role::Admin {
+        if self.directory.closed(role, account).await {
+            return Ok(());
+        }
+        self.gone(role, account).await
+    }
+
+    /// The account has no connection left: its call gets the grace, her presence is recomputed
+    /// (ON_CALL through the grace, else OFFLINE).
+    async fn gone(&self, role: Role, account: AccountId) -> Result<(), ServiceError> {
+        if role == Role::Admin {
             return Ok(());
         }
         self.start_grace(account).await?;
@@ -66,8 +75,8 @@ impl CallService {
         Ok(())
     }
 
-    /// The account's last connection was on a node that died or left. Its call gets the grace
-    /// (ended by a timer or any sweeper), and a telecaller's presence goes with her node:
+    /// The account's last connection was on a node that died. Its call gets the grace (ended
+    /// by this node's timer or any sweeper), and a telecaller's presence goes with her node:
     /// OFFLINE, even mid-call, until she connects again.
     async fn lost(&self, role: Role, account: AccountId) -> Result<(), ServiceError> {
         if role == Role::Admin {
@@ -81,14 +90,20 @@ impl CallService {
     }
 
     /// This node is shutting down: its connections leave the directory now, so the other nodes
-    /// see them gone at once, and the calls of parties no longer connected anywhere get the
-    /// reconnect grace (they resume on whichever node the apps reconnect to).
+    /// see them gone at once (rather than at expiry), treated as ordinary disconnects: calls get
+    /// the reconnect grace and resume on whichever node the apps reconnect to.
     pub async fn leave(&self) {
         for (role, account) in self.directory.leave().await {
-            if let Err(error) = self.lost(role, account).await {
+            if let Err(error) = self.gone(role, account).await {
                 tracing::warn!(%error, %account, "cannot hand over a connection");
             }
         }
+    }
+
+    /// Waits (briefly) until the events published so far have left this node: the last step
+    /// before it exits.
+    pub async fn flush_events(&self) {
+        self.bus.flush().await;
     }
 
     /// Runs this node's directory heartbeat until the node stops, acting on what it finds.
