@@ -57,25 +57,22 @@ pub async fn created_since(db: &Db, since: Option<DateTime<Utc>>) -> Result<(i64
     .await?)
 }
 
-/// Successful recharge and withdrawal amounts (paise) per UTC bucket: `buckets` buckets of
-/// `step` ('1 hour' or '1 day') ending with the current one.
+/// Successful recharge and withdrawal amounts (paise) per UTC bucket: `buckets` hourly (or
+/// daily) buckets ending with the current one.
 pub async fn trends(db: &Db, hourly: bool, buckets: i32) -> Result<Vec<(DateTime<Utc>, i64, i64)>, RepoError> {
-    let sql = if hourly {
-        "WITH b AS (SELECT generate_series(date_trunc('hour', now() AT TIME ZONE 'UTC') - make_interval(hours => $1 - 1), \
-                   date_trunc('hour', now() AT TIME ZONE 'UTC'), interval '1 hour') AT TIME ZONE 'UTC' AS start) \
+    let (unit, step) = if hourly { ("hour", "1 hour") } else { ("day", "1 day") };
+    Ok(sqlx::query_as(
+        "WITH b AS (SELECT generate_series(date_trunc($2, now() AT TIME ZONE 'UTC') - ($1 - 1) * $3::interval, \
+                   date_trunc($2, now() AT TIME ZONE 'UTC'), $3::interval) AT TIME ZONE 'UTC' AS start) \
          SELECT b.start, \
            coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'RECHARGE'), 0)::bigint, \
            coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'WITHDRAWAL'), 0)::bigint \
-         FROM b LEFT JOIN transactions t ON t.status = 'SUCCESS' AND t.updated_at >= b.start AND t.updated_at < b.start + interval '1 hour' \
-         GROUP BY b.start ORDER BY b.start"
-    } else {
-        "WITH b AS (SELECT generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => $1 - 1), \
-                   date_trunc('day', now() AT TIME ZONE 'UTC'), interval '1 day') AT TIME ZONE 'UTC' AS start) \
-         SELECT b.start, \
-           coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'RECHARGE'), 0)::bigint, \
-           coalesce(sum(t.amount_paise) FILTER (WHERE t.type = 'WITHDRAWAL'), 0)::bigint \
-         FROM b LEFT JOIN transactions t ON t.status = 'SUCCESS' AND t.updated_at >= b.start AND t.updated_at < b.start + interval '1 day' \
-         GROUP BY b.start ORDER BY b.start"
-    };
-    Ok(sqlx::query_as(sql).bind(buckets).fetch_all(db.pool()).await?)
+         FROM b LEFT JOIN transactions t ON t.status = 'SUCCESS' AND t.updated_at >= b.start AND t.updated_at < b.start + $3::interval \
+         GROUP BY b.start ORDER BY b.start",
+    )
+    .bind(buckets)
+    .bind(unit)
+    .bind(step)
+    .fetch_all(db.pool())
+    .await?)
 }
