@@ -26,10 +26,17 @@ pub struct TestApp {
     /// Receives the SMS webhook (`{phone, message}`).
     pub sms: FakeServer,
     pub client: reqwest::Client,
-    /// The in-process application's handles; `None` for a node run as its own process.
-    inner: Option<InProcess>,
-    /// The node's process, when it runs as one (killed when the test ends).
-    process: Option<NodeProcess>,
+    node: Node,
+}
+
+/// How the server under test runs.
+enum Node {
+    /// In this test process, with handles tests use directly.
+    InProcess(InProcess),
+    /// As its own `talktime serve` process (killed when the test ends).
+    Process(NodeProcess),
+    /// A process this test killed or stopped.
+    Stopped,
 }
 
 struct InProcess {
@@ -96,17 +103,7 @@ pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) ->
     let payments = app.payments();
     let controller = app.controller();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        port,
-        db: database.db,
-        db_url: database.url,
-        db_name: database.name,
-        sms,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-        inner: Some(InProcess { presence, payments, controller }),
-        process: None,
-    }
+    TestApp::new(port, database, sms, Node::InProcess(InProcess { presence, payments, controller }))
 }
 
 /// A node as its own `talktime serve` process on an existing test database, returned once
@@ -131,17 +128,7 @@ pub async fn spawn_node(database: TestDatabase, overrides: &[(&str, &str)]) -> T
         .stderr(log)
         .spawn()
         .expect("start talktime");
-    let app = TestApp {
-        address: format!("http://{bind}"),
-        port,
-        db: database.db,
-        db_url: database.url,
-        db_name: database.name,
-        sms,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-        inner: None,
-        process: Some(NodeProcess(child)),
-    };
+    let app = TestApp::new(port, database, sms, Node::Process(NodeProcess(child)));
     app.wait_ready().await;
     app
 }
@@ -207,18 +194,42 @@ impl TestApp {
         &self.in_process().controller
     }
 
+    fn new(port: u16, database: TestDatabase, sms: FakeServer, node: Node) -> Self {
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            db: database.db,
+            db_url: database.url,
+            db_name: database.name,
+            sms,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            node,
+        }
+    }
+
     fn in_process(&self) -> &InProcess {
-        self.inner.as_ref().expect("an in-process node")
+        match &self.node {
+            Node::InProcess(handles) => handles,
+            _ => panic!("an in-process node"),
+        }
+    }
+
+    /// The node's process, taken out of the test app (dropping it kills it).
+    fn take_process(&mut self) -> NodeProcess {
+        match std::mem::replace(&mut self.node, Node::Stopped) {
+            Node::Process(process) => process,
+            _ => panic!("a running node process"),
+        }
     }
 
     /// Kills the node's process outright (SIGKILL: no goodbye to anyone, as in a crash).
     pub fn kill(&mut self) {
-        self.process.take().expect("a node process");
+        drop(self.take_process());
     }
 
     /// Sends SIGTERM to the node's process and waits for it to exit; answers its exit code.
     pub async fn terminate(&mut self) -> Option<i32> {
-        let mut process = self.process.take().expect("a node process");
+        let mut process = self.take_process();
         let sent = std::process::Command::new("kill").arg("-TERM").arg(process.0.id().to_string()).status();
         assert!(sent.expect("kill").success());
         for _ in 0..600 {
