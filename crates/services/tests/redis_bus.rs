@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,9 +15,7 @@ use talktime_services::bus::{Audience, Delivery, EventBus, LocalDelivery, RedisB
 use talktime_services::cluster::Cluster;
 use tokio::sync::Notify;
 
-fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+use common::redis_url;
 
 /// A node's sockets, as far as the bus can tell: what was delivered, in order.
 #[derive(Default)]
@@ -64,7 +64,7 @@ async fn node(namespace: &str) -> (Arc<RedisBus>, Arc<Recorder>) {
 async fn publications_reach_the_other_node_once_and_in_order() {
     let namespace = format!("talktime-test:{}", uuid::Uuid::now_v7());
     let (a, on_a) = node(&namespace).await;
-    let (_b, on_b) = node(&namespace).await;
+    let (b, on_b) = node(&namespace).await;
     let (_elsewhere, on_elsewhere) = node(&format!("{namespace}:other")).await;
     let account = AccountId(uuid::Uuid::now_v7());
     let mut sent = Vec::new();
@@ -78,11 +78,15 @@ async fn publications_reach_the_other_node_once_and_in_order() {
 
     // The other node gets everything, in order, without the publisher's `except`.
     assert_eq!(on_b.wait_for(sent.len()).await, sent);
+    // B answers; by the time A hears it, Redis has handed A anything of its own it would echo.
+    let answer = (Audience::Everyone(Role::User), Delivery::Frame(frame("answer", 0)));
+    b.publish(answer.0.clone(), answer.1.clone());
+    let on_a = on_a.wait_for(sent.len() + 1).await;
     // The publisher delivered to its own sockets itself, and not again from Redis.
-    let local = on_a.deliveries.lock().unwrap().clone();
-    assert_eq!(local.len(), sent.len());
-    assert_eq!(local[0].0, Audience::Account { role: Role::User, id: account, except: Some(3) });
+    assert_eq!(on_a.len(), sent.len() + 1, "nothing of A's own came back");
+    assert_eq!(on_a[0].0, Audience::Account { role: Role::User, id: account, except: Some(3) });
+    assert_eq!(on_a.last(), Some(&answer));
+    assert_eq!(on_b.deliveries.lock().unwrap().len(), sent.len() + 1, "nothing twice on B");
     // A deployment with another namespace heard nothing.
     assert!(on_elsewhere.deliveries.lock().unwrap().is_empty());
-    assert_eq!(on_b.deliveries.lock().unwrap().len(), sent.len(), "nothing twice");
 }

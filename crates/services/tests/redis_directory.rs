@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod common;
+
 use std::time::Duration;
 
 use deadpool_redis::redis;
@@ -12,11 +14,9 @@ use talktime_domain::ids::AccountId;
 use talktime_services::cluster::Cluster;
 use talktime_services::directory::{ConnectionDirectory, Heartbeat, RedisDirectory};
 
-const EXPIRY: Duration = Duration::from_millis(300);
+use common::redis_url;
 
-fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+const EXPIRY: Duration = Duration::from_millis(300);
 
 /// Two nodes of one deployment (a namespace of this test's own).
 fn nodes() -> (Cluster, RedisDirectory, RedisDirectory) {

@@ -2,18 +2,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
+mod common;
+
 use std::time::Duration;
 
 use talktime_services::cluster::Cluster;
 use talktime_services::rate_limit::{RateLimiter, RedisRateLimiter};
 
+use common::redis_url;
+
 /// A node's limiter; every test namespace is the same, as nodes of one deployment share it.
 fn limiter(url: &str) -> RedisRateLimiter {
     RedisRateLimiter::new(Cluster::new(url, "talktime-test").unwrap())
-}
-
-fn redis_url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
 #[tokio::test]
