@@ -316,8 +316,8 @@ impl ConnectionDirectory for RedisDirectory {
     }
 
     async fn is_connected(&self, role: Role, account: AccountId) -> bool {
-        let exists = redis::cmd("EXISTS").arg(self.cluster.key(&format!("conn:{}", member(role, account)))).clone();
-        match self.cluster.query::<i64>(&exists).await {
+        let key = self.cluster.key(&format!("conn:{}", member(role, account)));
+        match self.cluster.query::<i64>(redis::cmd("EXISTS").arg(key)).await {
             Ok(n) => n > 0,
             Err(error) => {
                 self.unreachable(&error);
@@ -327,8 +327,8 @@ impl ConnectionDirectory for RedisDirectory {
     }
 
     async fn online(&self, role: Role) -> usize {
-        let card = redis::cmd("SCARD").arg(self.cluster.key(&format!("online:{role}"))).clone();
-        match self.cluster.query::<usize>(&card).await {
+        let key = self.cluster.key(&format!("online:{role}"));
+        match self.cluster.query::<usize>(redis::cmd("SCARD").arg(key)).await {
             Ok(n) => n,
             Err(error) => {
                 self.unreachable(&error);
