@@ -85,6 +85,8 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
     pub ws_queue_capacity: usize,
+    /// How often each node sends watchers their coalesced `presence:update`.
+    pub presence_flush: Duration,
     /// Delay before a failed LiveKit DeleteRoom is tried again.
     pub room_retry: Duration,
 }
@@ -329,6 +331,7 @@ impl Settings {
 
         let sweep_interval = Duration::from_millis(v.parsed("SWEEP_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
         let ws_queue_capacity = v.parsed("WS_QUEUE_CAPACITY", 256usize, "a positive number").max(1);
+        let presence_flush = Duration::from_millis(v.parsed("PRESENCE_FLUSH_MS", 1_000u64, "milliseconds").max(10));
         let room_retry = Duration::from_millis(v.parsed("ROOM_RETRY_MS", 10_000u64, "milliseconds").max(10));
         let node_heartbeat = Duration::from_millis(v.parsed("NODE_HEARTBEAT_MS", 1_000u64, "milliseconds").max(10));
         let node_expiry = Duration::from_millis(v.parsed("NODE_EXPIRY_MS", 5_000u64, "milliseconds"));
@@ -385,6 +388,7 @@ impl Settings {
             order_expiry,
             sweep_interval,
             ws_queue_capacity,
+            presence_flush,
             room_retry,
         };
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }

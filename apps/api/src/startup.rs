@@ -23,7 +23,7 @@ use talktime_services::secrets::{BankCipher, OtpHasher};
 use talktime_services::sms::{LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
-use talktime_transport::ws::ConnectionRegistry;
+use talktime_transport::ws::{ConnectionRegistry, run_presence_flush};
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
 use crate::config::{PaymentGateway as GatewayChoice, Settings, SmsProvider};
@@ -56,6 +56,7 @@ pub struct Application {
 pub struct Controller {
     server: actix_web::dev::ServerHandle,
     calls: Arc<CallService>,
+    registry: Arc<ConnectionRegistry>,
 }
 
 impl Controller {
@@ -64,6 +65,11 @@ impl Controller {
     pub async fn kill(&self) {
         self.calls.stop();
         self.server.stop(false).await;
+    }
+
+    /// Sends the presence parked since the last flush now (as the node's tick does).
+    pub async fn flush_presence(&self) {
+        self.registry.flush_presence(self.calls.online_telecallers().await);
     }
 
     /// Runs one call-sweeper pass now; returns how many calls it acted on.
@@ -125,6 +131,7 @@ impl Application {
             },
         );
         tokio::spawn(calls.clone().run_sweeper());
+        tokio::spawn(run_presence_flush(Arc::downgrade(&registry), calls.clone(), settings.presence_flush));
         tokio::spawn(calls.clone().run_heartbeat());
         let calls_handle = calls.clone();
         let registry_handle = registry.clone();
@@ -200,7 +207,7 @@ impl Application {
     }
 
     pub fn controller(&self) -> Controller {
-        Controller { server: self.server.handle(), calls: self.calls.clone() }
+        Controller { server: self.server.handle(), calls: self.calls.clone(), registry: self.registry.clone() }
     }
 
     /// The payment service, whose reconciler pass tests run on demand.

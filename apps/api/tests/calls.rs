@@ -93,8 +93,9 @@ async fn a_full_call_bills_the_user_pays_the_telecaller_and_keeps_the_margin() {
     assert_eq!(ready["balance"], json!(1_000));
     assert_eq!(ready["onlineTelecallers"], json!(0));
     assert_eq!(ready["activeCall"], json!(null));
+    user.watch(&[&stage.telecaller.id]).await;
     let (mut telecaller, _) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
-    let online = user.expect("telecaller:presence-changed").await;
+    let online = user.presence_of(&stage.telecaller.id).await;
     assert_eq!(online["telecallerId"], json!(stage.telecaller.id));
     assert_eq!(online["presence"], json!("ONLINE"));
     assert_eq!(online["telecaller"]["_id"], json!(stage.telecaller.id));
@@ -116,7 +117,7 @@ async fn a_full_call_bills_the_user_pays_the_telecaller_and_keeps_the_margin() {
     let for_user = user.expect("call:accepted").await;
     assert_eq!(for_user["livekit"]["url"], json!("wss://media.example.test"));
     assert_eq!(for_user["livekit"]["roomName"], json!(call));
-    let on_call = user.expect("telecaller:presence-changed").await;
+    let on_call = user.presence_of(&stage.telecaller.id).await;
     assert_eq!(on_call["presence"], json!("ON_CALL"));
 
     // Thirty seconds of talk.
@@ -129,7 +130,7 @@ async fn a_full_call_bills_the_user_pays_the_telecaller_and_keeps_the_margin() {
     assert_eq!(ended["balance"], json!(940));
     let earned = telecaller.expect("call:ended").await;
     assert_eq!((earned["coinsEarned"].clone(), earned["balance"].clone()), (json!(30), json!(30)));
-    assert_eq!(user.expect("telecaller:presence-changed").await["presence"], json!("ONLINE"));
+    assert_eq!(user.presence_of(&stage.telecaller.id).await["presence"], json!("ONLINE"));
 
     assert_eq!(stage.app.balance(&stage.user.id).await, 940);
     assert_eq!(stage.app.balance(&stage.telecaller.id).await, 30);
@@ -385,6 +386,90 @@ async fn malformed_frames_get_error_events_and_never_close_the_connection() {
     assert!(user.alive().await);
     assert!(telecaller.alive().await);
     stage.app.get("/health").await.assert(200);
+}
+
+#[tokio::test]
+async fn watchers_get_coalesced_presence_of_the_telecallers_they_watch_only() {
+    // No flush tick of its own during the test: the test flushes when it wants a frame.
+    let stage = stage_with(&[("PRESENCE_FLUSH_MS", "3600000")], 1_000).await;
+    let other = stage.app.telecaller(true).await;
+    let (mut watcher, ready) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    assert_eq!(ready["onlineTelecallers"], json!(0));
+    watcher.watch(&[&stage.telecaller.id]).await;
+    let bystander = stage.app.user().await;
+    let (mut idle, _) = Ws::connect(&stage.app, "/ws/user", &bystander.token).await;
+
+    // ONLINE → ON_CALL → ONLINE, and an unwatched telecaller coming online, all in one interval.
+    let (mut caller, mut telecaller) = stage.sockets().await;
+    let (unwatched, _) = Ws::connect(&stage.app, "/ws/telecaller", &other.token).await;
+    let call = stage.accepted_call(&mut caller, &mut telecaller).await;
+    caller.send("call:end", json!({ "callId": call })).await;
+    caller.expect("call:ended").await;
+    stage.app.controller().flush_presence().await;
+
+    let update = watcher.expect("presence:update").await;
+    let changes = update["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "only the watched telecaller, once: {update}");
+    assert_eq!(changes[0]["telecallerId"], json!(stage.telecaller.id));
+    assert_eq!(changes[0]["presence"], json!("ONLINE"), "the last state");
+    assert_eq!(changes[0]["telecaller"]["_id"], json!(stage.telecaller.id), "her card, as she came ONLINE");
+    assert_eq!(changes[0]["telecaller"]["about"], json!(support::ABOUT));
+    assert_eq!(update["onlineTelecallers"], json!(2));
+    // A connection that watches nobody gets the count only.
+    assert_eq!(idle.expect("presence:update").await, json!({ "changes": [], "onlineTelecallers": 2 }));
+    // One frame per flush: the next frame on the watcher is the answer to this ping.
+    watcher.send("ping", json!({})).await;
+    assert_eq!(watcher.next_any().await["event"], json!("pong"));
+
+    // Nothing changed since: a flush sends nothing.
+    stage.app.controller().flush_presence().await;
+    idle.send("ping", json!({})).await;
+    assert_eq!(idle.next_any().await["event"], json!("pong"));
+
+    // Going offline is a change (with no card); the unwatched one leaving is not sent to her.
+    telecaller.close().await;
+    unwatched.close().await;
+    watcher.watch(&[&stage.telecaller.id, &other.id]).await;
+    stage.app.controller().flush_presence().await;
+    let update = watcher.expect("presence:update").await;
+    assert_eq!(
+        update,
+        json!({ "changes": [{ "telecallerId": stage.telecaller.id, "presence": "OFFLINE", "telecaller": null }],
+                "onlineTelecallers": 0 })
+    );
+    stage.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn a_bad_watch_set_gets_an_error_and_the_connection_stays() {
+    let stage = stage().await;
+    let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    let too_many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let cases = [
+        json!({ "telecallerIds": too_many }),
+        json!({ "telecallerIds": ["not-a-uuid"] }),
+        json!({ "telecallerIds": "0193" }),
+        json!({ "ids": [] }),
+        json!(null),
+    ];
+    for data in cases {
+        user.send_with_ref("presence:watch", data.clone(), "w").await;
+        let error = user.expect_frame("error").await;
+        assert_eq!(
+            (error["data"]["code"].clone(), error["ref"].clone()),
+            (json!("invalid_data"), json!("w")),
+            "{data}"
+        );
+    }
+    // A hundred is fine, and so is clearing the set.
+    let hundred: Vec<String> = (0..100).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    user.send("presence:watch", json!({ "telecallerIds": hundred })).await;
+    user.send("presence:watch", json!({ "telecallerIds": [] })).await;
+    assert!(user.alive().await);
+    // Telecallers have nothing to watch.
+    let (mut telecaller, _) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
+    telecaller.send("presence:watch", json!({ "telecallerIds": [] })).await;
+    assert_eq!(telecaller.expect("error").await["code"], json!("unknown_event"));
 }
 
 #[tokio::test]

@@ -69,8 +69,9 @@ impl Cluster {
     /// The user on node A, the telecaller on node B; the user has seen her come ONLINE.
     async fn sockets(&self) -> (Ws, Ws) {
         let (mut user, _) = Ws::connect(&self.a, "/ws/user", &self.user.token).await;
+        user.watch(&[&self.telecaller.id]).await;
         let (telecaller, _) = Ws::connect(&self.b, "/ws/telecaller", &self.telecaller.token).await;
-        let online = presence_of(&mut user, &self.telecaller.id).await;
+        let online = user.presence_of(&self.telecaller.id).await;
         assert_eq!(online["presence"], json!("ONLINE"));
         (user, telecaller)
     }
@@ -106,16 +107,6 @@ impl Cluster {
     }
 }
 
-/// The next `telecaller:presence-changed` about `telecaller`.
-async fn presence_of(ws: &mut Ws, telecaller: &str) -> Value {
-    loop {
-        let change = ws.expect("telecaller:presence-changed").await;
-        if change["telecallerId"] == json!(telecaller) {
-            return change;
-        }
-    }
-}
-
 #[tokio::test]
 async fn presence_calls_billing_and_counts_work_across_nodes() {
     let cluster = cluster(&redis_url(), 1_130).await;
@@ -131,7 +122,7 @@ async fn presence_calls_billing_and_counts_work_across_nodes() {
     // A call initiated on A rings her on both nodes; accepted on B; ended on A.
     let (call, _) = cluster.accepted_call(&mut user, &mut telecaller).await;
     assert_eq!(second_app.expect("call:answered-elsewhere").await["callId"], json!(call));
-    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+    assert_eq!(user.presence_of(&cluster.telecaller.id).await["presence"], json!("ON_CALL"));
     testing::age_call(&cluster.a.db, call.parse::<CallId>().unwrap(), 10).await.unwrap();
     user.send("call:end", json!({ "callId": call })).await;
     let ended = user.expect("call:ended").await;
@@ -140,7 +131,7 @@ async fn presence_calls_billing_and_counts_work_across_nodes() {
     assert_eq!((ended["reason"].clone(), ended["coinsSpent"].clone()), (json!("USER_ENDED"), json!(talked * 2)));
     let earned = telecaller.expect("call:ended").await;
     assert_eq!((earned["callId"].clone(), earned["coinsEarned"].clone()), (json!(call), json!(talked)));
-    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ONLINE"));
+    assert_eq!(user.presence_of(&cluster.telecaller.id).await["presence"], json!("ONLINE"));
 
     // The next call runs out of money (2 coins/s): one warning, one ending, one settlement.
     let left = 1_130 - talked * 2;
@@ -166,15 +157,43 @@ async fn presence_calls_billing_and_counts_work_across_nodes() {
 }
 
 #[tokio::test]
+async fn watchers_and_the_online_count_follow_telecallers_on_either_node() {
+    let cluster = cluster(&redis_url(), 0).await;
+    let (mut watcher, _) = Ws::connect(&cluster.a, "/ws/user", &cluster.user.token).await;
+    let second = cluster.a.telecaller(true).await;
+    watcher.watch(&[&cluster.telecaller.id, &second.id]).await;
+    let bystander = cluster.b.user().await;
+    let (mut idle, _) = Ws::connect(&cluster.b, "/ws/user", &bystander.token).await;
+
+    let (_on_b, _) = Ws::connect(&cluster.b, "/ws/telecaller", &cluster.telecaller.token).await;
+    let update = watcher.expect("presence:update").await;
+    assert_eq!(update["changes"][0]["telecallerId"], json!(cluster.telecaller.id), "{update}");
+    assert_eq!(update["onlineTelecallers"], json!(1));
+    assert_eq!(idle.expect("presence:update").await, json!({ "changes": [], "onlineTelecallers": 1 }));
+
+    let (_on_a, _) = Ws::connect(&cluster.a, "/ws/telecaller", &second.token).await;
+    assert_eq!(watcher.presence_of(&second.id).await["presence"], json!("ONLINE"));
+    loop {
+        let update = idle.expect("presence:update").await;
+        assert_eq!(update["changes"], json!([]), "the bystander watches nobody");
+        if update["onlineTelecallers"] == json!(2) {
+            break;
+        }
+    }
+    let (_, ready) = Ws::connect(&cluster.b, "/ws/user", &bystander.token).await;
+    assert_eq!(ready["onlineTelecallers"], json!(2));
+}
+
+#[tokio::test]
 async fn a_killed_node_takes_her_presence_with_it_and_her_call_ends_at_its_grace_on_the_other() {
     let mut cluster = cluster(&redis_url(), 1_000).await;
     let (mut user, mut telecaller) = cluster.sockets().await;
     let (call, _) = cluster.accepted_call(&mut user, &mut telecaller).await;
-    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+    assert_eq!(user.presence_of(&cluster.telecaller.id).await["presence"], json!("ON_CALL"));
 
     cluster.b.kill();
     let killed = Instant::now();
-    let offline = presence_of(&mut user, &cluster.telecaller.id).await;
+    let offline = user.presence_of(&cluster.telecaller.id).await;
     assert_eq!(offline["presence"], json!("OFFLINE"));
     let noticed = killed.elapsed();
     assert!(noticed < EXPIRY + Duration::from_millis(1_000), "OFFLINE after {noticed:?}");
@@ -212,7 +231,7 @@ async fn a_node_shut_down_gracefully_hands_its_call_over_to_the_other() {
         cluster_with(&redis_url(), 1_000, &[("NODE_EXPIRY_MS", "60000"), ("RECONNECT_GRACE_SECS", "20")]).await;
     let (mut user, mut telecaller) = cluster.sockets().await;
     let (call, _) = cluster.accepted_call(&mut user, &mut telecaller).await;
-    assert_eq!(presence_of(&mut user, &cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+    assert_eq!(user.presence_of(&cluster.telecaller.id).await["presence"], json!("ON_CALL"));
 
     assert_eq!(cluster.b.terminate().await, Some(0));
     assert_eq!(telecaller.closed().await, Some(1012));

@@ -47,7 +47,7 @@ async fn main() {
         let start = Instant::now();
         for n in 0..BURST {
             let data = json!({ "telecallerId": format!("0193-{burst}-{n}"), "presence": "ONLINE", "telecaller": null });
-            a.publish(Audience::Everyone(Role::User), Delivery::Frame(frame("telecaller:presence-changed", data)));
+            a.publish(Audience::Everyone(Role::User), Delivery::Frame(frame("call:started", data)));
         }
         let published = start.elapsed();
         while on_b.0.load(Ordering::Relaxed) < before + BURST {

@@ -77,6 +77,8 @@ fn test_vars(sms: &FakeServer, overrides: &[(&str, &str)]) -> Vec<(String, Strin
         ("JWT_SECRET", JWT_SECRET),
         ("SMS_PROVIDER", "webhook"),
         ("SMS_WEBHOOK_URL", sms_url.as_str()),
+        // Presence updates without a second's wait.
+        ("PRESENCE_FLUSH_MS", "20"),
         // Tests choose their client IP through X-Forwarded-For.
         ("TRUSTED_PROXIES", "127.0.0.1"),
     ]

@@ -71,8 +71,19 @@ impl Ws {
         self.stream.send(Message::text(text)).await.expect("send");
     }
 
-    /// The next JSON frame (panics after [`WAIT`]).
+    /// The next JSON frame but `presence:update`, which any user socket may get whenever the
+    /// online count moves (panics after [`WAIT`]).
     pub async fn next(&mut self) -> Value {
+        loop {
+            let frame = self.next_any().await;
+            if frame["event"] != "presence:update" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next JSON frame, whatever it is.
+    pub async fn next_any(&mut self) -> Value {
         loop {
             let message = tokio::time::timeout(WAIT, self.stream.next())
                 .await
@@ -94,7 +105,7 @@ impl Ws {
     /// Skips frames until `event` arrives; returns the whole frame (with `ref`).
     pub async fn expect_frame(&mut self, event: &str) -> Value {
         loop {
-            let frame = self.next().await;
+            let frame = self.next_any().await;
             if frame["event"] == event {
                 return frame;
             }
@@ -108,6 +119,24 @@ impl Ws {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// Watches these telecallers' presence (`presence:watch`); returns once the server has
+    /// taken the watch set (its answer to a later `ping` arrived).
+    pub async fn watch(&mut self, telecallers: &[&str]) {
+        self.send("presence:watch", json!({ "telecallerIds": telecallers })).await;
+        assert!(self.alive().await);
+    }
+
+    /// The next `presence:update` change about `telecaller` (skipping other frames).
+    pub async fn presence_of(&mut self, telecaller: &str) -> Value {
+        loop {
+            let update = self.expect("presence:update").await;
+            let changes = update["changes"].as_array().expect("changes");
+            if let Some(change) = changes.iter().find(|c| c["telecallerId"] == telecaller) {
+                return change.clone();
             }
         }
     }

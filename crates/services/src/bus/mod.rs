@@ -23,6 +23,9 @@ pub enum Audience {
     Account { role: Role, id: AccountId, except: Option<ConnectionId> },
     /// Every connection of every account with this role (all users, all admins).
     Everyone(Role),
+    /// The connections watching this telecaller's presence (`presence:watch`); only a
+    /// [`Delivery::Change`] goes to them.
+    Watchers(AccountId),
 }
 
 impl Audience {
@@ -38,6 +41,9 @@ pub enum Delivery {
     Frame(Arc<str>),
     /// Close with this WebSocket close code (4003 revoked, 1012 restart…).
     Close(u16),
+    /// One item of `presence:update` (`{telecallerId, presence, telecaller}`), serialised once;
+    /// each node's registry coalesces the items per connection and flushes them on its tick.
+    Change(Arc<str>),
 }
 
 /// `{"event", "data"}` serialised once.
@@ -89,6 +95,11 @@ impl EventBus for InProcessBus {
             sink.deliver(&audience, &delivery);
         }
     }
+}
+
+/// `value` serialised once, as the body of a [`Delivery::Change`].
+pub fn item(value: impl Serialize) -> Arc<str> {
+    serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned()).into()
 }
 
 /// Shorthand for publishing an event.

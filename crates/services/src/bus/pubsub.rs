@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deadpool_redis::redis;
 use futures_util::StreamExt;
-use talktime_domain::account::Role;
 use talktime_domain::ids::AccountId;
 use tokio::sync::mpsc;
 
@@ -124,9 +123,10 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// `<node> <sent ms> <ROLE> <account | *> <F | C<code>>\n<frame>`: a header line and the frame
-/// as it was serialised, so a frame is never serialised twice. `except` names a connection of
-/// the publishing node, which that node already honoured.
+/// `<node> <sent ms> <audience> <kind>\n<body>`: a header line and the frame as it was
+/// serialised, so a frame is never serialised twice. The audience is `<ROLE>:<account>`,
+/// `<ROLE>:*` or `watch:<telecaller>`; the kind `F` (frame), `P` (presence change) or `C<code>`
+/// (close). `except` names a connection of the publishing node, which that node already honoured.
 struct Envelope<'a> {
     node: &'a str,
     sent_ms: u64,
@@ -136,15 +136,17 @@ struct Envelope<'a> {
 
 impl<'a> Envelope<'a> {
     fn encode(&self) -> String {
-        let (role, account) = match &self.audience {
-            Audience::Account { role, id, .. } => (*role, id.to_string()),
-            Audience::Everyone(role) => (*role, "*".to_owned()),
+        let audience = match &self.audience {
+            Audience::Account { role, id, .. } => format!("{role}:{id}"),
+            Audience::Everyone(role) => format!("{role}:*"),
+            Audience::Watchers(id) => format!("watch:{id}"),
         };
         let (kind, body) = match &self.delivery {
             Delivery::Frame(frame) => ("F".to_owned(), &**frame),
+            Delivery::Change(item) => ("P".to_owned(), &**item),
             Delivery::Close(code) => (format!("C{code}"), ""),
         };
-        format!("{} {} {role} {account} {kind}\n{body}", self.node, self.sent_ms)
+        format!("{} {} {audience} {kind}\n{body}", self.node, self.sent_ms)
     }
 
     fn decode(message: &'a str) -> Option<Self> {
@@ -152,13 +154,14 @@ impl<'a> Envelope<'a> {
         let mut parts = header.split(' ');
         let node = parts.next()?;
         let sent_ms = parts.next()?.parse().ok()?;
-        let role: Role = parts.next()?.parse().ok()?;
-        let audience = match parts.next()? {
-            "*" => Audience::Everyone(role),
-            id => Audience::account(role, id.parse::<AccountId>().ok()?),
+        let audience = match parts.next()?.split_once(':')? {
+            ("watch", id) => Audience::Watchers(id.parse().ok()?),
+            (role, "*") => Audience::Everyone(role.parse().ok()?),
+            (role, id) => Audience::account(role.parse().ok()?, id.parse::<AccountId>().ok()?),
         };
         let delivery = match parts.next()? {
             "F" => Delivery::Frame(body.into()),
+            "P" => Delivery::Change(body.into()),
             kind => Delivery::Close(kind.strip_prefix('C')?.parse().ok()?),
         };
         Some(Self { node, sent_ms, audience, delivery })
@@ -265,6 +268,8 @@ async fn listen(pubsub: redis::aio::PubSub, bus: &Weak<RedisBus>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use talktime_domain::account::Role;
+
     use super::*;
 
     #[test]
@@ -275,6 +280,7 @@ mod tests {
             (Audience::Account { role: Role::Telecaller, id, except: Some(7) }, Delivery::Frame(frame.clone())),
             (Audience::Everyone(Role::User), Delivery::Frame(frame)),
             (Audience::account(Role::User, id), Delivery::Close(4003)),
+            (Audience::Watchers(id), Delivery::Change(r#"{"telecallerId":"x","presence":"ONLINE"}"#.into())),
         ];
         for (audience, delivery) in cases {
             let encoded =
@@ -291,6 +297,7 @@ mod tests {
             assert_eq!(decoded.delivery, delivery);
         }
         assert!(Envelope::decode("garbage").is_none());
-        assert!(Envelope::decode("n 1 NOBODY * F\n{}").is_none());
+        assert!(Envelope::decode("n 1 NOBODY:* F\n{}").is_none());
+        assert!(Envelope::decode("n 1 watch:nope P\n{}").is_none());
     }
 }

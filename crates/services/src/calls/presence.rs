@@ -9,7 +9,7 @@ use talktime_repository::{accounts, calls};
 
 use super::CallService;
 use super::events::*;
-use crate::bus::{Audience, send};
+use crate::bus::{Audience, Delivery, item};
 use crate::{ServiceError, ledger};
 
 /// Call figures for monitoring.
@@ -171,8 +171,9 @@ impl CallService {
         Ok(())
     }
 
-    /// Records a telecaller's presence and, when that changed it, tells every user (once,
-    /// whichever node made the change).
+    /// Records a telecaller's presence and, when that changed it, tells the connections that
+    /// watch her (once, whichever node made the change; each node coalesces what its watchers
+    /// get into one `presence:update` per flush).
     async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
         if self.presence.set(telecaller, presence).await == presence {
             return;
@@ -187,18 +188,19 @@ impl CallService {
             }),
             _ => None,
         };
-        send(
-            &*self.bus,
-            Audience::Everyone(Role::User),
-            "telecaller:presence-changed",
-            PresenceChanged { telecaller_id: telecaller.0, presence, telecaller: card },
-        );
+        let change = PresenceChanged { telecaller_id: telecaller.0, presence, telecaller: card };
+        self.bus.publish(Audience::Watchers(telecaller), Delivery::Change(item(change)));
+    }
+
+    /// How many telecallers are ONLINE or ON_CALL (the `onlineTelecallers` of `presence:update`).
+    pub async fn online_telecallers(&self) -> usize {
+        self.presence.count().await
     }
 
     /// Closes every connection of an account, on whichever node holds it (logout, suspension,
     /// rejection: close code 4003).
     pub fn disconnect_account(&self, role: Role, account: AccountId) {
-        self.bus.publish(Audience::account(role, account), crate::bus::Delivery::Close(4003));
+        self.bus.publish(Audience::account(role, account), Delivery::Close(4003));
     }
 
     /// Call figures for `/metrics`.

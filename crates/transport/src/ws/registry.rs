@@ -1,0 +1,320 @@
+//! The sockets this node holds: by account for addressed events, by watched telecaller for
+//! presence. Delivery never blocks the sender: a full queue closes that one slow connection.
+//!
+//! Presence is interest-based and coalesced. A change reaches only the connections that watch
+//! that telecaller (an index telecaller → watchers, so its cost grows with her watchers, not with
+//! everyone connected) and is parked on each of them, replacing an older change of hers; once
+//! per flush interval the node sends every connection with parked changes one
+//! `presence:update`, and, when the count of online telecallers moved, every other user
+//! connection one shared frame with just the count.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use dashmap::DashMap;
+use talktime_domain::account::Role;
+use talktime_domain::ids::AccountId;
+use talktime_services::bus::{Audience, ConnectionId, Delivery, LocalDelivery};
+use tokio::sync::{Notify, mpsc};
+
+/// One open socket, as the registry and the bus see it.
+pub struct Conn {
+    pub(super) id: ConnectionId,
+    queue: mpsc::Sender<Delivery>,
+    /// Notified when the queue overflowed: the connection closes with 1013.
+    pub(super) overflow: Notify,
+    /// Presence changes since this connection's last `presence:update`, one per telecaller.
+    pending: Mutex<Vec<(AccountId, Arc<str>)>>,
+    /// The flush round in which it last got a `presence:update` of its own.
+    flushed: AtomicU64,
+}
+
+impl Conn {
+    fn push(&self, delivery: Delivery) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(delivery) {
+            self.overflow.notify_one();
+        }
+    }
+
+    /// Parks a change; answers whether the connection had none parked (it is newly dirty).
+    fn park(&self, telecaller: AccountId, item: &Arc<str>) -> bool {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let was_clean = pending.is_empty();
+        match pending.iter_mut().find(|(id, _)| *id == telecaller) {
+            Some(slot) => slot.1 = item.clone(),
+            None => pending.push((telecaller, item.clone())),
+        }
+        was_clean
+    }
+}
+
+pub struct ConnectionRegistry {
+    next: AtomicU64,
+    queue_capacity: usize,
+    connections: DashMap<(Role, AccountId), Vec<Arc<Conn>>>,
+    /// Telecaller → the connections of this node that watch her.
+    watchers: DashMap<AccountId, HashMap<ConnectionId, Arc<Conn>>>,
+    /// Connections with parked changes, each once, until the next flush.
+    dirty: Mutex<Vec<Arc<Conn>>>,
+    round: AtomicU64,
+    /// The online count the last flush saw (`usize::MAX` before the first).
+    last_count: AtomicUsize,
+}
+
+impl ConnectionRegistry {
+    pub fn new(queue_capacity: usize) -> Self {
+        Self {
+            next: AtomicU64::new(1),
+            queue_capacity: queue_capacity.max(1),
+            connections: DashMap::new(),
+            watchers: DashMap::new(),
+            dirty: Mutex::new(Vec::new()),
+            round: AtomicU64::new(0),
+            last_count: AtomicUsize::new(usize::MAX),
+        }
+    }
+
+    pub(super) fn register(&self, role: Role, account: AccountId) -> (Arc<Conn>, mpsc::Receiver<Delivery>) {
+        let (queue, receiver) = mpsc::channel(self.queue_capacity);
+        let conn = Arc::new(Conn {
+            id: self.next.fetch_add(1, Ordering::Relaxed),
+            queue,
+            overflow: Notify::new(),
+            pending: Mutex::new(Vec::new()),
+            flushed: AtomicU64::new(0),
+        });
+        self.connections.entry((role, account)).or_default().push(conn.clone());
+        (conn, receiver)
+    }
+
+    /// The connection closed: it leaves the account's list and the watch index.
+    pub(super) fn unregister(&self, role: Role, account: AccountId, conn: &Arc<Conn>, watching: &[AccountId]) {
+        if let Some(mut list) = self.connections.get_mut(&(role, account)) {
+            list.retain(|c| c.id != conn.id);
+        }
+        self.connections.remove_if(&(role, account), |_, list| list.is_empty());
+        self.watch(conn, watching, &[]);
+    }
+
+    /// Replaces the telecallers `conn` watches (`old`) by `new`. Changes parked for telecallers
+    /// it no longer watches are dropped.
+    pub(super) fn watch(&self, conn: &Arc<Conn>, old: &[AccountId], new: &[AccountId]) {
+        for telecaller in old.iter().filter(|t| !new.contains(t)) {
+            if let Some(mut watchers) = self.watchers.get_mut(telecaller) {
+                watchers.remove(&conn.id);
+            }
+            self.watchers.remove_if(telecaller, |_, watchers| watchers.is_empty());
+        }
+        for telecaller in new.iter().filter(|t| !old.contains(t)) {
+            self.watchers.entry(*telecaller).or_default().insert(conn.id, conn.clone());
+        }
+        conn.pending.lock().unwrap_or_else(PoisonError::into_inner).retain(|(id, _)| new.contains(id));
+    }
+
+    /// Sends what each connection's watched telecallers did since the last flush, and the count
+    /// of online telecallers to every user connection when it changed.
+    pub fn flush_presence(&self, online: usize) {
+        let round = self.round.fetch_add(1, Ordering::Relaxed) + 1;
+        let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner));
+        for conn in dirty {
+            let items = std::mem::take(&mut *conn.pending.lock().unwrap_or_else(PoisonError::into_inner));
+            if items.is_empty() {
+                continue;
+            }
+            conn.flushed.store(round, Ordering::Relaxed);
+            conn.push(Delivery::Frame(update_frame(items.iter().map(|(_, item)| &**item), online)));
+        }
+        if self.last_count.swap(online, Ordering::Relaxed) == online {
+            return;
+        }
+        let shared = Delivery::Frame(update_frame(std::iter::empty(), online));
+        for entry in self.connections.iter().filter(|e| e.key().0 == Role::User) {
+            for conn in entry.value().iter().filter(|c| c.flushed.load(Ordering::Relaxed) != round) {
+                conn.push(shared.clone());
+            }
+        }
+    }
+
+    /// Closes every connection with `code` (1012 when the server shuts down).
+    pub fn close_all(&self, code: u16) {
+        for entry in self.connections.iter() {
+            for conn in entry.value() {
+                conn.push(Delivery::Close(code));
+            }
+        }
+    }
+
+    /// Open connections on this node per endpoint (`user`, `telecaller`, `admin`).
+    pub fn counts_by_role(&self) -> Vec<(&'static str, usize)> {
+        [(Role::User, "user"), (Role::Telecaller, "telecaller"), (Role::Admin, "admin")]
+            .into_iter()
+            .map(|(role, name)| {
+                (name, self.connections.iter().filter(|e| e.key().0 == role).map(|e| e.value().len()).sum())
+            })
+            .collect()
+    }
+
+    /// Open connections on this node.
+    pub fn len(&self) -> usize {
+        self.connections.iter().map(|e| e.value().len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Flushes presence every `every` for as long as the registry exists (one task per node).
+pub async fn run_presence_flush(
+    registry: std::sync::Weak<ConnectionRegistry>,
+    calls: Arc<talktime_services::calls::CallService>,
+    every: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let online = calls.online_telecallers().await;
+        let Some(registry) = registry.upgrade() else { return };
+        registry.flush_presence(online);
+    }
+}
+
+/// `{"event":"presence:update","data":{"changes":[…],"onlineTelecallers":n}}` from items that
+/// were each serialised once.
+fn update_frame<'a>(items: impl Iterator<Item = &'a str>, online: usize) -> Arc<str> {
+    let mut frame = String::from(r#"{"event":"presence:update","data":{"changes":["#);
+    for (n, item) in items.enumerate() {
+        if n > 0 {
+            frame.push(',');
+        }
+        frame.push_str(item);
+    }
+    frame.push_str(r#"],"onlineTelecallers":"#);
+    frame.push_str(&online.to_string());
+    frame.push_str("}}");
+    frame.into()
+}
+
+impl LocalDelivery for ConnectionRegistry {
+    fn deliver(&self, audience: &Audience, delivery: &Delivery) {
+        match (audience, delivery) {
+            (Audience::Watchers(telecaller), Delivery::Change(item)) => {
+                let Some(watchers) = self.watchers.get(telecaller) else { return };
+                let mut newly_dirty = Vec::new();
+                for conn in watchers.values() {
+                    if conn.park(*telecaller, item) {
+                        newly_dirty.push(conn.clone());
+                    }
+                }
+                drop(watchers);
+                if !newly_dirty.is_empty() {
+                    self.dirty.lock().unwrap_or_else(PoisonError::into_inner).extend(newly_dirty);
+                }
+            }
+            (Audience::Watchers(_), _) | (_, Delivery::Change(_)) => {}
+            (Audience::Account { role, id, except }, _) => {
+                if let Some(list) = self.connections.get(&(*role, *id)) {
+                    for conn in list.iter().filter(|c| Some(c.id) != *except) {
+                        conn.push(delivery.clone());
+                    }
+                }
+            }
+            (Audience::Everyone(role), _) => {
+                for entry in self.connections.iter().filter(|e| e.key().0 == *role) {
+                    for conn in entry.value() {
+                        conn.push(delivery.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+    use talktime_services::bus::frame;
+
+    use super::*;
+
+    fn frame_of(delivery: Option<Delivery>) -> Value {
+        match delivery {
+            Some(Delivery::Frame(text)) => serde_json::from_str(&text).expect("JSON"),
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_closes_only_the_slow_connection() {
+        let registry = ConnectionRegistry::new(2);
+        let slow_account = AccountId::new();
+        let other_account = AccountId::new();
+        let (slow, _slow_queue) = registry.register(Role::User, slow_account);
+        let (_, mut other_queue) = registry.register(Role::User, other_account);
+        let event = Delivery::Frame(frame("call:incoming", json!({})));
+        for _ in 0..5 {
+            registry.deliver(&Audience::Everyone(Role::User), &event);
+            // The reader that keeps up gets every frame.
+            assert_eq!(other_queue.recv().await, Some(event.clone()));
+        }
+        // The one that never reads was told to close (1013), and nobody waited for it.
+        tokio::time::timeout(Duration::from_millis(100), slow.overflow.notified()).await.expect("overflow signalled");
+    }
+
+    #[tokio::test]
+    async fn deliveries_skip_the_connection_being_answered_and_closing_one_keeps_the_others() {
+        let registry = ConnectionRegistry::new(8);
+        let account = AccountId::new();
+        let (first, mut first_queue) = registry.register(Role::Telecaller, account);
+        let (_second, mut second_queue) = registry.register(Role::Telecaller, account);
+        let event = Delivery::Frame(frame("call:answered-elsewhere", json!({})));
+        registry.deliver(&Audience::Account { role: Role::Telecaller, id: account, except: Some(first.id) }, &event);
+        assert_eq!(second_queue.recv().await, Some(event));
+        assert!(first_queue.try_recv().is_err());
+        registry.unregister(Role::Telecaller, account, &first, &[]);
+        assert_eq!(registry.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn changes_reach_only_watchers_coalesced_into_one_frame_per_flush() {
+        let registry = ConnectionRegistry::new(8);
+        let (asha, meera) = (AccountId::new(), AccountId::new());
+        let (watcher, mut watcher_queue) = registry.register(Role::User, AccountId::new());
+        let (_idle, mut idle_queue) = registry.register(Role::User, AccountId::new());
+        registry.watch(&watcher, &[], &[asha]);
+        registry.flush_presence(0);
+        // The first flush sets the count: everyone hears it once.
+        assert_eq!(frame_of(watcher_queue.try_recv().ok())["data"]["onlineTelecallers"], json!(0));
+        assert_eq!(frame_of(idle_queue.try_recv().ok())["data"]["changes"], json!([]));
+
+        for presence in ["ONLINE", "ON_CALL", "ONLINE"] {
+            let item: Arc<str> = format!(r#"{{"telecallerId":"{asha}","presence":"{presence}"}}"#).into();
+            registry.deliver(&Audience::Watchers(asha), &Delivery::Change(item));
+        }
+        let unwatched: Arc<str> = format!(r#"{{"telecallerId":"{meera}","presence":"ONLINE"}}"#).into();
+        registry.deliver(&Audience::Watchers(meera), &Delivery::Change(unwatched));
+        registry.flush_presence(1);
+        let update = frame_of(watcher_queue.try_recv().ok());
+        assert_eq!(update["event"], json!("presence:update"));
+        assert_eq!(update["data"]["changes"], json!([{ "telecallerId": asha.to_string(), "presence": "ONLINE" }]));
+        assert_eq!(update["data"]["onlineTelecallers"], json!(1));
+        assert!(watcher_queue.try_recv().is_err(), "one frame per flush");
+        // The idle connection learns only the count.
+        assert_eq!(frame_of(idle_queue.try_recv().ok())["data"], json!({ "changes": [], "onlineTelecallers": 1 }));
+
+        // Nothing changed: nothing is sent.
+        registry.flush_presence(1);
+        assert!(watcher_queue.try_recv().is_err() && idle_queue.try_recv().is_err());
+
+        // Unwatched and closed connections leave the index.
+        registry.watch(&watcher, &[asha], &[]);
+        registry.deliver(&Audience::Watchers(asha), &Delivery::Change("{}".into()));
+        registry.flush_presence(1);
+        assert!(watcher_queue.try_recv().is_err());
+        assert!(registry.watchers.is_empty());
+    }
+}
