@@ -146,11 +146,17 @@ pub struct Books {
     /// Wallets whose balance column differs from the sum of their entries.
     pub mismatched_wallets: i64,
     pub negative_wallets: i64,
+    /// COMPLETED calls that lasted a second or more without their call journal.
+    pub unsettled_calls: i64,
 }
 
 impl Books {
     pub fn balanced(&self) -> bool {
-        self.total == 0 && self.unbalanced_journals == 0 && self.mismatched_wallets == 0 && self.negative_wallets == 0
+        self.total == 0
+            && self.unbalanced_journals == 0
+            && self.mismatched_wallets == 0
+            && self.negative_wallets == 0
+            && self.unsettled_calls == 0
     }
 }
 
@@ -162,7 +168,10 @@ pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
               GROUP BY j.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) < 2) u) AS unbalanced_journals, \
            (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'WALLET' AND a.balance <> \
               (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)) AS mismatched_wallets, \
-           (SELECT count(*) FROM ledger_accounts WHERE kind = 'WALLET' AND balance < 0) AS negative_wallets",
+           (SELECT count(*) FROM ledger_accounts WHERE kind = 'WALLET' AND balance < 0) AS negative_wallets, \
+           (SELECT count(*) FROM calls c WHERE c.status = 'COMPLETED' AND c.duration_seconds > 0 \
+              AND c.coins_spent > 0 AND NOT EXISTS \
+              (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS unsettled_calls",
     )
     .fetch_one(ex)
     .await?)

@@ -119,3 +119,48 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
     tx.commit().await?;
     Ok(report)
 }
+
+/// Accounts made in bulk for the load tool: `users` USERs with complete profiles and
+/// `telecallers` approved TELECALLERs, their phones `6<run:5><n:7>` so runs never collide. One
+/// statement per kind, whatever the numbers. Answers (users, telecallers).
+pub async fn load_population(
+    db: &Db,
+    run: u32,
+    users: usize,
+    telecallers: usize,
+) -> Result<(Vec<AccountId>, Vec<AccountId>), RepoError> {
+    let user_ids: Vec<uuid::Uuid> = (0..users).map(|_| AccountId::new().0).collect();
+    let telecaller_ids: Vec<uuid::Uuid> = (0..telecallers).map(|_| AccountId::new().0).collect();
+    let phones = |offset: usize, n: usize| -> Vec<String> {
+        (offset..offset + n).map(|i| format!("6{:05}{:07}", run % 100_000, i)).collect()
+    };
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
+         SELECT id, phone, 'USER', 'Load User', DATE '1990-01-01', 'MALE', 'english', NULL \
+         FROM unnest($1::uuid[], $2::text[]) AS u(id, phone)",
+    )
+    .bind(&user_ids)
+    .bind(phones(0, users))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
+         SELECT id, phone, 'TELECALLER', 'Load Host', DATE '1995-01-01', 'FEMALE', 'english', 'avatar-1' \
+         FROM unnest($1::uuid[], $2::text[]) AS t(id, phone)",
+    )
+    .bind(&telecaller_ids)
+    .bind(phones(users, telecallers))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO telecaller_profiles (account_id, about, approval_status) \
+         SELECT id, 'A load-test host who answers every call promptly and talks for a little while.', 'APPROVED' \
+         FROM unnest($1::uuid[]) AS t(id)",
+    )
+    .bind(&telecaller_ids)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((user_ids.into_iter().map(AccountId).collect(), telecaller_ids.into_iter().map(AccountId).collect()))
+}

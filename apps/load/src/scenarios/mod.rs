@@ -1,0 +1,157 @@
+//! The scenarios, and the two plans that run them all: the full one `scripts/bench.sh` uses and
+//! a smoke run small enough for CI.
+
+mod calls;
+mod fanout;
+mod idle;
+mod list;
+mod setup;
+
+use std::time::Duration;
+
+pub use calls::calls;
+pub use fanout::fanout;
+pub use idle::idle;
+pub use list::list;
+pub use setup::setup;
+use talktime_repository::Db;
+
+use crate::population::{self, Sizes};
+use crate::report::Report;
+use crate::{Error, Target};
+
+/// How big each scenario runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub watchers: usize,
+    pub changes: usize,
+    /// The server's `PRESENCE_FLUSH_MS`.
+    pub flush: Duration,
+    pub idle: usize,
+    pub setup_rate: f64,
+    pub setup_seconds: f64,
+    /// Idle sockets kept open while calls run.
+    pub idle_during_calls: usize,
+    pub call_telecallers: usize,
+    pub call_seconds: f64,
+    pub hold: Duration,
+    pub list_connections: usize,
+    pub list_seconds: f64,
+    /// Telecallers online while the list is read.
+    pub listed: usize,
+}
+
+impl Plan {
+    /// The figures of `docs/benchmarks.md`.
+    pub fn full() -> Self {
+        Self {
+            watchers: 15_000,
+            changes: 6,
+            flush: Duration::from_millis(1_000),
+            idle: 18_000,
+            setup_rate: 500.0,
+            setup_seconds: 6.0,
+            idle_during_calls: 10_000,
+            call_telecallers: 500,
+            call_seconds: 15.0,
+            hold: Duration::from_millis(1_100),
+            list_connections: 64,
+            list_seconds: 10.0,
+            listed: 50,
+        }
+    }
+
+    /// A few hundred sockets for a few seconds (CI).
+    pub fn smoke(flush: Duration) -> Self {
+        Self {
+            watchers: 100,
+            changes: 2,
+            flush,
+            idle: 200,
+            setup_rate: 20.0,
+            setup_seconds: 2.0,
+            idle_during_calls: 100,
+            call_telecallers: 4,
+            call_seconds: 2.5,
+            hold: Duration::from_millis(1_100),
+            list_connections: 4,
+            list_seconds: 1.0,
+            listed: 20,
+        }
+    }
+
+    /// Callers used by `setup` (each initiates at most 4 times: the limit is 5 a minute).
+    fn setup_callers(&self) -> usize {
+        ((self.setup_rate * self.setup_seconds) / 4.0).ceil() as usize + 1
+    }
+
+    /// Callers used by `calls`: each telecaller takes a call every `hold` and a bit.
+    fn call_callers(&self) -> usize {
+        let per_telecaller = (self.call_seconds / self.hold.as_secs_f64()).ceil() as usize + 1;
+        (self.call_telecallers * per_telecaller).div_ceil(4) + self.call_telecallers
+    }
+}
+
+/// A scenario's name on the command line and in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    Fanout,
+    Idle,
+    Setup,
+    Calls,
+    List,
+}
+
+/// Runs `which` scenarios of `plan` against `target`, in a fixed order (fanout, idle, setup,
+/// calls, list; the idle sockets stay open through setup and calls); answers their reports.
+pub async fn run(
+    target: &Target,
+    db: &Db,
+    jwt_secret: &str,
+    plan: &Plan,
+    which: &[Scenario],
+) -> Result<Vec<Report>, Error> {
+    let runs = |s: Scenario| which.contains(&s);
+    let setup_callers = if runs(Scenario::Setup) { plan.setup_callers() } else { 0 };
+    let call_callers = if runs(Scenario::Calls) { plan.call_callers() } else { 0 };
+    let idle_sockets = if runs(Scenario::Idle) { plan.idle } else { 0 };
+    let watchers = if runs(Scenario::Fanout) { plan.watchers } else { 0 };
+    let sizes = Sizes {
+        users: watchers.max(idle_sockets).max(plan.list_connections).max(1),
+        callers: setup_callers + call_callers,
+        telecallers: SETUP_HOSTS + 1 + plan.call_telecallers.max(plan.listed),
+        coins: 1_000,
+    };
+    let people = population::prepare(db, jwt_secret, sizes).await?;
+    let (setup_callers, call_callers) = people.callers.split_at(setup_callers);
+    let (setup_hosts, rest) = people.telecallers.split_at(SETUP_HOSTS);
+    let (watched, hosts) = rest.split_at(1);
+    let mut reports = Vec::new();
+
+    if runs(Scenario::Fanout) {
+        reports.push(fanout(target, &people.users[..watchers], &watched[0], plan.changes, plan.flush).await);
+    }
+    let mut held = Vec::new();
+    if runs(Scenario::Idle) {
+        let report;
+        (report, held) = idle(target, &people.users[..idle_sockets]).await;
+        reports.push(report);
+    }
+    if runs(Scenario::Setup) {
+        reports.push(setup(target, setup_callers, setup_hosts, plan.setup_rate, plan.setup_seconds).await);
+    }
+    held.truncate(plan.idle_during_calls);
+    if runs(Scenario::Calls) {
+        let hosts = &hosts[..plan.call_telecallers];
+        reports.push(calls(target, db, call_callers, hosts, plan.call_seconds, plan.hold).await);
+    }
+    drop(held);
+    if runs(Scenario::List) {
+        let online = &hosts[..plan.listed];
+        reports.push(list(target, &people.users, online, plan.list_connections, plan.list_seconds).await);
+    }
+    Ok(reports)
+}
+
+/// Telecallers the setup scenario rings.
+const SETUP_HOSTS: usize = 100;
