@@ -8,8 +8,9 @@ use talktime_services::accounts::AccountService;
 use talktime_services::admin::AdminService;
 use talktime_services::auth::{AuthService, OtpSettings};
 use talktime_services::bus::{BusStats, EventBus, InProcessBus, RedisBus};
+use talktime_services::cache::ReadCache;
 use talktime_services::calls::{CallService, CallSettings, Realtime};
-use talktime_services::catalog::CatalogService;
+use talktime_services::catalog::{CatalogService, InMemorySnapshots, RedisSnapshots, SnapshotStore};
 use talktime_services::cluster::Cluster;
 use talktime_services::directory::{ConnectionDirectory, LocalDirectory, RedisDirectory};
 use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
@@ -105,8 +106,10 @@ impl Application {
             .port();
 
         let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
-        let ClusterParts { bus, presence, directory, limiter, probes, bus_stats } =
+        let ClusterParts { bus, presence, directory, limiter, snapshots, probes, bus_stats } =
             cluster_parts(&settings, registry.clone())?;
+        let cache = ReadCache::new(db.clone());
+        tokio::spawn(cache.clone().run_feed());
         let bank_cipher = BankCipher::new(&settings.secrets_key);
         let calls = CallService::new(
             db.clone(),
@@ -154,6 +157,7 @@ impl Application {
             OtpHasher::new(&settings.secrets_key),
             TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
             OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
+            cache.clone(),
         ));
         let admin = Arc::new(AdminService::new(
             db.clone(),
@@ -175,8 +179,8 @@ impl Application {
             http_metrics: Arc::default(),
             probes,
             bus_stats,
-            accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone())),
-            catalog: Arc::new(CatalogService::new(db.clone(), presence.clone())),
+            accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone(), cache.clone())),
+            catalog: Arc::new(CatalogService::new(db.clone(), presence.clone(), cache, snapshots)),
             payments: payments.clone(),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
             calls,
@@ -244,6 +248,7 @@ struct ClusterParts {
     presence: Arc<dyn PresenceRegistry>,
     directory: Arc<dyn ConnectionDirectory>,
     limiter: Arc<dyn RateLimiter>,
+    snapshots: Arc<dyn SnapshotStore>,
     probes: Vec<Arc<dyn Probe>>,
     bus_stats: Option<Arc<BusStats>>,
 }
@@ -260,6 +265,7 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
             presence: Arc::new(InMemoryPresence::new()),
             directory: Arc::new(LocalDirectory::new()),
             limiter: Arc::new(InMemoryRateLimiter::new()),
+            snapshots: Arc::new(InMemorySnapshots::new()),
             probes: Vec::new(),
             bus_stats: None,
         });
@@ -274,6 +280,7 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
         bus,
         presence: Arc::new(RedisPresence::new(cluster.clone())),
         directory: Arc::new(RedisDirectory::new(cluster.clone(), settings.node_expiry)),
+        snapshots: Arc::new(RedisSnapshots::new(cluster.clone())),
         limiter: Arc::new(RedisRateLimiter::new(cluster)),
     })
 }

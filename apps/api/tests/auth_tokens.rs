@@ -133,3 +133,48 @@ async fn the_admin_cookie_is_read_too() {
         .unwrap();
     assert_eq!(reply.status(), 200);
 }
+
+/// Polls `GET /users/me` until it answers `status` (a change made outside the server reaches
+/// its caches through Postgres's notifications, not through the request that made it).
+async fn until_me_answers(app: &TestApp, token: &str, status: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if app.get_auth("/users/me", token).await.status == status {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "/users/me never answered {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_operators_direct_change_reaches_the_cached_account() {
+    let app = spawn_app().await;
+    let phone = fresh_phone();
+    let (token, _) = app.login(&phone).await;
+    app.get_auth("/users/me", &token).await.assert(200);
+    talktime_repository::testing::force_status(&app.db, &phone, "SUSPENDED").await.unwrap();
+    until_me_answers(&app, &token, 403).await;
+    talktime_repository::testing::force_status(&app.db, &phone, "ACTIVE").await.unwrap();
+    until_me_answers(&app, &token, 200).await;
+}
+
+#[tokio::test]
+async fn a_lost_change_feed_never_leaves_a_stale_account_served() {
+    let app = spawn_app().await;
+    let phone = fresh_phone();
+    let (token, _) = app.login(&phone).await;
+    app.get_auth("/users/me", &token).await.assert(200);
+    // Postgres drops the server's listening connection; the change below is said while nobody
+    // listens.
+    let killed = talktime_repository::testing::execute_raw(
+        &app.db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(killed, 1, "the server listens on one connection");
+    talktime_repository::testing::force_status(&app.db, &phone, "SUSPENDED").await.unwrap();
+    until_me_answers(&app, &token, 403).await;
+}

@@ -266,3 +266,36 @@ async fn paging_while_presence_changes_never_repeats_or_skips_who_stayed_online(
         assert!(!on_later_page, "{id} went offline but was listed afterwards");
     }
 }
+
+#[tokio::test]
+async fn listing_and_paging_write_nothing_to_postgres() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    for _ in 0..12 {
+        let id = telecaller(&app, "english", "APPROVED").await;
+        app.presence().set(id, Presence::Online).await;
+    }
+    // A favorite, so the list has something per viewer to show.
+    let first = app.get_auth("/users/telecallers?limit=5", &user.token).await;
+    let saved = first.body["data"]["telecallers"][0]["_id"].as_str().unwrap().to_owned();
+    app.post_auth(&format!("/users/favorites/{saved}"), &user.token, &json!({})).await.assert(200);
+
+    // Any INSERT, UPDATE or DELETE now fails the request that makes it.
+    testing::forbid_writes(&app.db).await.unwrap();
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let reply = app.get_auth(&format!("/users/telecallers?page={page}&limit=5"), &user.token).await;
+        reply.assert(200);
+        for card in reply.body["data"]["telecallers"].as_array().unwrap() {
+            assert_eq!(card["isFavorite"], json!(card["_id"] == json!(saved)), "{card}");
+            seen.push(card["_id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(reply.body["data"]["hasMore"], json!(page < 3));
+    }
+    app.get_auth("/users/telecallers?language=hindi", &user.token).await.assert(200);
+    app.get_auth("/users/favorites", &user.token).await.assert(200);
+    testing::allow_writes(&app.db).await.unwrap();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 12);
+}

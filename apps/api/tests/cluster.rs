@@ -356,3 +356,76 @@ async fn nodes_ride_out_a_redis_restart() {
     let call = caller.expect("call:ringing").await["callId"].clone();
     assert_eq!(telecaller.expect("call:incoming").await["callId"], call);
 }
+
+#[tokio::test]
+async fn a_logout_or_block_on_one_node_refuses_the_very_next_request_on_the_other() {
+    let cluster = cluster(&redis_url(), 0).await;
+    let admin = cluster.a.admin_token().await;
+    for round in 0..5 {
+        // Both nodes have the account cached from a request of their own.
+        let user = cluster.a.user().await;
+        cluster.a.get_auth("/users/me", &user.token).await.assert(200);
+        cluster.b.get_auth("/users/me", &user.token).await.assert(200);
+        if round % 2 == 0 {
+            cluster.a.post_auth("/auth/logout", &user.token, &json!({})).await.assert(200);
+            cluster.b.get_auth("/users/me", &user.token).await.assert_error(401, "token_revoked");
+        } else {
+            cluster.a.post_auth(&format!("/admin/users/{}/block", user.id), &admin, &json!({})).await.assert(200);
+            let next = cluster.b.get_auth("/users/telecallers", &user.token).await;
+            assert!(next.status == 401 || next.status == 403, "{next:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn paging_across_nodes_never_repeats_or_skips_who_stayed_online() {
+    let cluster = cluster(&redis_url(), 0).await;
+    let mut hosts = vec![(cluster.telecaller.clone(), None)];
+    for _ in 0..11 {
+        hosts.push((cluster.b.telecaller(true).await, None));
+    }
+    for (n, (host, socket)) in hosts.iter_mut().enumerate() {
+        let node = if n % 2 == 0 { &cluster.a } else { &cluster.b };
+        *socket = Some(Ws::connect(node, "/ws/telecaller", &host.token).await.0);
+    }
+    let page = |node: &TestApp, n: u32| {
+        let (node, token) = (node.url(&format!("/users/telecallers?page={n}&limit=4")), cluster.user.token.clone());
+        let client = cluster.a.client.clone();
+        async move {
+            let reply = client.get(node).bearer_auth(token).send().await.unwrap();
+            let body: Value = reply.json().await.unwrap();
+            let ids: Vec<String> = body["data"]["telecallers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["_id"].as_str().unwrap().to_owned())
+                .collect();
+            (ids, body["data"]["hasMore"].as_bool().unwrap())
+        }
+    };
+    let (first, more) = page(&cluster.a, 1).await;
+    assert_eq!(first.len(), 4);
+    assert!(more);
+    // Between pages, one telecaller from page 1 and one not yet seen leave.
+    let gone_seen = hosts.iter().position(|(h, _)| h.id == first[0]).unwrap();
+    let gone_unseen = hosts.iter().position(|(h, _)| !first.contains(&h.id)).unwrap();
+    for index in [gone_seen, gone_unseen] {
+        hosts[index].1.take().unwrap().close().await;
+    }
+    let (second, _) = page(&cluster.b, 2).await;
+    let (third, more) = page(&cluster.a, 3).await;
+    assert!(!more);
+
+    let mut seen: Vec<&String> = first.iter().chain(&second).chain(&third).collect();
+    let total = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), total, "someone was listed twice: {first:?} {second:?} {third:?}");
+    for (n, (host, socket)) in hosts.iter().enumerate() {
+        if socket.is_some() {
+            assert!(seen.contains(&&host.id), "{n} stayed online but was skipped");
+        }
+    }
+    let unseen_gone = &hosts[gone_unseen].0.id;
+    assert!(!second.contains(unseen_gone) && !third.contains(unseen_gone), "listed after going offline");
+}

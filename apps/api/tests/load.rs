@@ -23,7 +23,8 @@ async fn the_load_tool_runs_every_scenario_and_the_books_balance() {
     for report in &reports {
         assert!(report.ok, "{}", report.line());
     }
-    let figure = |scenario: &str, name: &str| reports.iter().find(|r| r.scenario == scenario).unwrap().get(name).unwrap();
+    let figure =
+        |scenario: &str, name: &str| reports.iter().find(|r| r.scenario == scenario).unwrap().get(name).unwrap();
     assert_eq!(figure("idle", "sockets"), 200.0);
     assert_eq!(figure("fanout", "watchers"), 100.0);
     assert!(figure("calls", "settled") >= 4.0);

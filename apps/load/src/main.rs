@@ -103,10 +103,16 @@ fn print_ratios(reports: &[Report], select_tps: Option<f64>, tpcb_tps: Option<f6
     let figure = |scenario: &str, name: &str| reports.iter().find(|r| r.scenario == scenario)?.get(name);
     println!("{}", "-".repeat(100));
     if let (Some(list), Some(limit)) = (figure("list", "per_s"), select_tps) {
-        println!("list      {list:>10.0} req/s   = {:>5.1}% of pgbench -S ({limit:.0} TPS)   goal ≥ 40%", 100.0 * list / limit);
+        println!(
+            "list      {list:>10.0} req/s   = {:>5.1}% of pgbench -S ({limit:.0} TPS)   goal ≥ 40%",
+            100.0 * list / limit
+        );
     }
     if let (Some(calls), Some(limit)) = (figure("calls", "per_s"), tpcb_tps) {
-        println!("calls     {calls:>10.1} /s      = {:>5.1}% of pgbench TPC-B ({limit:.0} TPS)   goal ≥ 25%", 100.0 * calls / limit);
+        println!(
+            "calls     {calls:>10.1} /s      = {:>5.1}% of pgbench TPC-B ({limit:.0} TPS)   goal ≥ 25%",
+            100.0 * calls / limit
+        );
     }
     if let Some(kib) = figure("idle", "rss_per_socket_kib") {
         println!("idle      {kib:>10.2} KiB/socket                                   goal ≤ 8 KiB");

@@ -34,13 +34,15 @@ impl Report {
     }
 
     pub fn line(&self) -> String {
-        let figures: Vec<String> = self.figures.iter().map(|(name, value)| format!("{name}={}", pretty(*value))).collect();
+        let figures: Vec<String> =
+            self.figures.iter().map(|(name, value)| format!("{name}={}", pretty(*value))).collect();
         let verdict = if self.ok { "ok".to_owned() } else { format!("FAILED: {}", self.problems.join("; ")) };
         format!("{:<7} | {} | {verdict}", self.scenario, figures.join("  "))
     }
 
     pub fn json(&self) -> Value {
-        let figures: Map<String, Value> = self.figures.iter().map(|(name, value)| ((*name).to_owned(), json!(value))).collect();
+        let figures: Map<String, Value> =
+            self.figures.iter().map(|(name, value)| ((*name).to_owned(), json!(value))).collect();
         json!({ "scenario": self.scenario, "figures": figures, "ok": self.ok, "problems": self.problems })
     }
 }

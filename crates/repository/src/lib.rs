@@ -9,6 +9,7 @@ pub mod admins;
 pub mod app_config;
 pub mod bank;
 pub mod calls;
+pub mod changes;
 pub mod dashboard;
 mod error;
 pub mod ledger;

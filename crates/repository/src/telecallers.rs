@@ -1,6 +1,5 @@
-//! Telecallers as users see them: listings, favorites and the paging snapshots.
+//! Telecallers as users see them: listings and favorites.
 
-use chrono::{DateTime, Utc};
 use talktime_domain::ids::AccountId;
 use uuid::Uuid;
 
@@ -14,7 +13,6 @@ pub struct TelecallerCard {
     pub profile: Option<talktime_domain::account::Avatar>,
     pub language: Option<talktime_domain::account::Language>,
     pub about: String,
-    pub is_favorite: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -24,7 +22,6 @@ struct CardRow {
     profile: Option<String>,
     language: Option<String>,
     about: String,
-    is_favorite: bool,
 }
 
 impl TryFrom<CardRow> for TelecallerCard {
@@ -37,33 +34,30 @@ impl TryFrom<CardRow> for TelecallerCard {
             profile: row.profile.as_deref().map(|v| parse_stored("profile", v)).transpose()?,
             language: row.language.as_deref().map(|v| parse_stored("language", v)).transpose()?,
             about: row.about,
-            is_favorite: row.is_favorite,
         })
     }
 }
 
-/// The listable ones among `ids` (approved, active, optionally of one language), in no order.
-/// One query whatever the number of ids (primary-key lookups).
-pub async fn listable_among(
-    ex: impl Executor<'_>,
-    viewer: AccountId,
-    ids: &[Uuid],
-    language: Option<&str>,
-) -> Result<Vec<TelecallerCard>, RepoError> {
+/// The listable ones among `ids` (approved, active), in no order. One query whatever the number
+/// of ids (primary-key lookups).
+pub async fn listable_among(ex: impl Executor<'_>, ids: &[Uuid]) -> Result<Vec<TelecallerCard>, RepoError> {
     let rows: Vec<CardRow> = sqlx::query_as(
-        "SELECT a.id, a.name, a.profile, a.language, t.about, (f.user_id IS NOT NULL) AS is_favorite \
+        "SELECT a.id, a.name, a.profile, a.language, t.about \
          FROM accounts a \
          JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
-         LEFT JOIN favorites f ON f.user_id = $1 AND f.telecaller_id = a.id \
-         WHERE a.id = ANY($2) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
-           AND ($3::text IS NULL OR a.language = $3)",
+         WHERE a.id = ANY($1) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER'",
     )
-    .bind(viewer.0)
     .bind(ids)
-    .bind(language)
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(TelecallerCard::try_from).collect()
+}
+
+/// The telecallers a user saved (primary-key range of `favorites`).
+pub async fn favorite_ids(ex: impl Executor<'_>, user: AccountId) -> Result<Vec<AccountId>, RepoError> {
+    let ids: Vec<Uuid> =
+        sqlx::query_scalar("SELECT telecaller_id FROM favorites WHERE user_id = $1").bind(user.0).fetch_all(ex).await?;
+    Ok(ids.into_iter().map(AccountId).collect())
 }
 
 /// Whether `id` is a telecaller, and if so whether users may see and call her.
@@ -150,7 +144,7 @@ pub async fn favorites_page(
     offset: i64,
 ) -> Result<Vec<TelecallerCard>, RepoError> {
     let rows: Vec<CardRow> = sqlx::query_as(
-        "SELECT a.id, a.name, a.profile, a.language, t.about, true AS is_favorite \
+        "SELECT a.id, a.name, a.profile, a.language, t.about \
          FROM favorites f \
          JOIN accounts a ON a.id = f.telecaller_id AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
          JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
@@ -162,39 +156,4 @@ pub async fn favorites_page(
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(TelecallerCard::try_from).collect()
-}
-
-/// The ordered ids a user's page 1 showed, and for which language filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListSnapshot {
-    pub language: Option<String>,
-    pub ids: Vec<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-pub async fn save_snapshot(
-    ex: impl Executor<'_>,
-    user: AccountId,
-    language: Option<&str>,
-    ids: &[Uuid],
-) -> Result<(), RepoError> {
-    sqlx::query(
-        "INSERT INTO telecaller_list_snapshots (user_id, language, ids, created_at) VALUES ($1, $2, $3, now()) \
-         ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, ids = EXCLUDED.ids, created_at = now()",
-    )
-    .bind(user.0)
-    .bind(language)
-    .bind(ids)
-    .execute(ex)
-    .await?;
-    Ok(())
-}
-
-pub async fn load_snapshot(ex: impl Executor<'_>, user: AccountId) -> Result<Option<ListSnapshot>, RepoError> {
-    let row: Option<(Option<String>, Vec<Uuid>, DateTime<Utc>)> =
-        sqlx::query_as("SELECT language, ids, created_at FROM telecaller_list_snapshots WHERE user_id = $1")
-            .bind(user.0)
-            .fetch_optional(ex)
-            .await?;
-    Ok(row.map(|(language, ids, created_at)| ListSnapshot { language, ids, created_at }))
 }

@@ -173,3 +173,33 @@ pub async fn room_closed(db: &Db, id: talktime_domain::ids::CallId) -> Result<bo
         .fetch_one(db.pool())
         .await?)
 }
+
+/// From now on every INSERT, UPDATE or DELETE on any table of this database fails (a statement
+/// trigger raising `talktime: write forbidden`), until [`allow_writes`]: proves a path reads only.
+pub async fn forbid_writes(db: &Db) -> Result<(), RepoError> {
+    sqlx::raw_sql(
+        "CREATE OR REPLACE FUNCTION talktime_forbid_write() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'talktime: write forbidden on %', TG_TABLE_NAME; END $$; \
+         DO $$ DECLARE t text; BEGIN \
+           FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP \
+             EXECUTE format('CREATE TRIGGER talktime_forbid_write BEFORE INSERT OR UPDATE OR DELETE ON %I \
+                             FOR EACH STATEMENT EXECUTE FUNCTION talktime_forbid_write()', t); \
+           END LOOP; END $$;",
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Undoes [`forbid_writes`].
+pub async fn allow_writes(db: &Db) -> Result<(), RepoError> {
+    sqlx::raw_sql(
+        "DO $$ DECLARE t text; BEGIN \
+           FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP \
+             EXECUTE format('DROP TRIGGER IF EXISTS talktime_forbid_write ON %I', t); \
+           END LOOP; END $$;",
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

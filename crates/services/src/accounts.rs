@@ -8,9 +8,11 @@ use talktime_domain::money::Coins;
 use talktime_domain::profile::{self, BankDetails, FieldRule};
 use talktime_repository::accounts::{self, CompletedProfile, ProfileEdit, Reapplication};
 use talktime_repository::bank::{self, StoredBankDetails};
+use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError};
 
 use crate::ServiceError;
+use crate::cache::ReadCache;
 use crate::secrets::BankCipher;
 
 /// `/users/complete-profile`, already shaped by the transport.
@@ -48,6 +50,7 @@ pub struct AccountService {
     db: Db,
     bank_cipher: BankCipher,
     bus: std::sync::Arc<dyn crate::bus::EventBus>,
+    cache: std::sync::Arc<ReadCache>,
 }
 
 fn broken(rule: FieldRule) -> ServiceError {
@@ -67,8 +70,18 @@ pub fn require_approved(account: &Account) -> Result<(), ServiceError> {
 }
 
 impl AccountService {
-    pub fn new(db: Db, bank_cipher: BankCipher, bus: std::sync::Arc<dyn crate::bus::EventBus>) -> Self {
-        Self { db, bank_cipher, bus }
+    pub fn new(
+        db: Db,
+        bank_cipher: BankCipher,
+        bus: std::sync::Arc<dyn crate::bus::EventBus>,
+        cache: std::sync::Arc<ReadCache>,
+    ) -> Self {
+        Self { db, bank_cipher, bus, cache }
+    }
+
+    /// This node forgets its copy of the account at once (the others hear it from Postgres).
+    fn changed(&self, account: AccountId) {
+        self.cache.changed(Change::Account(account));
     }
 
     /// Tells the admins a telecaller application is waiting.
@@ -127,6 +140,7 @@ impl AccountService {
         let updated =
             accounts::complete_profile(&mut tx, account.id, &completed).await?.ok_or_else(already_complete)?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.changed(account.id);
         if updated.role == Role::Telecaller {
             self.applied(&updated);
         }
@@ -162,6 +176,7 @@ impl AccountService {
         };
         let updated = accounts::edit_profile(&mut tx, account.id, &changes).await?.ok_or_else(gone)?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.changed(account.id);
         Ok(updated)
     }
 
@@ -178,6 +193,7 @@ impl AccountService {
         let again = Reapplication { name: &name, dob, language: input.language, about: &about };
         let updated = accounts::reapply(&mut tx, account.id, &again).await?.ok_or_else(not_rejected)?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.changed(account.id);
         self.applied(&updated);
         Ok(updated)
     }

@@ -9,6 +9,7 @@ use talktime_domain::account::{Account, AccountStatus, Role};
 use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_repository::admins::Admin;
+use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError, accounts, admin, admins, calls};
 
 use crate::ServiceError;
@@ -86,6 +87,7 @@ impl AdminService {
         )
         .await?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.auth.cache().changed(Change::Account(id));
         if status == AccountStatus::Suspended {
             self.take_off_air(&before, EndReason::AccountBlocked).await?;
         } else if before.role == Role::Telecaller {
@@ -149,6 +151,7 @@ impl AdminService {
         )
         .await?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.auth.cache().changed(Change::Account(id));
         if rejection.is_some() && before == "APPROVED" {
             self.take_off_air(&account, EndReason::Admin).await?;
         }
@@ -173,6 +176,10 @@ impl AdminService {
 
     pub(crate) fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub(crate) fn auth(&self) -> &AuthService {
+        &self.auth
     }
 
     pub(crate) fn calls_service(&self) -> &CallService {

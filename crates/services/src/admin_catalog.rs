@@ -150,6 +150,7 @@ impl AdminService {
         let saved = admin::save_config(&mut tx, &after).await?;
         admin::audit(&mut tx, by, "config.update", "config", None, config_json(&before), config_json(&saved)).await?;
         tx.commit().await.map_err(RepoError::from)?;
+        self.auth().cache().changed(talktime_repository::changes::Change::Config);
         Ok(saved)
     }
 

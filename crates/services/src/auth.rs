@@ -11,9 +11,11 @@ use talktime_domain::otp::{OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_S
 use talktime_domain::phone::Phone;
 pub use talktime_repository::admins::Admin as AdminAccount;
 use talktime_repository::admins::Admin;
+use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError, accounts, admins, otp};
 
 use crate::ServiceError;
+use crate::cache::ReadCache;
 pub use crate::rate_limit::Budget;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::OtpHasher;
@@ -65,6 +67,7 @@ pub struct AuthService {
     tokens: TokenIssuer,
     otp_length: OtpLength,
     test_numbers: HashMap<String, String>,
+    cache: Arc<ReadCache>,
 }
 
 impl AuthService {
@@ -75,8 +78,10 @@ impl AuthService {
         hasher: OtpHasher,
         tokens: TokenIssuer,
         otp: OtpSettings,
+        cache: Arc<ReadCache>,
     ) -> Self {
         Self {
+            cache,
             db,
             sms,
             limiter,
@@ -89,6 +94,11 @@ impl AuthService {
 
     pub fn tokens(&self) -> &TokenIssuer {
         &self.tokens
+    }
+
+    /// The read caches behind [`Self::authenticate`] (services that change accounts evict).
+    pub fn cache(&self) -> &ReadCache {
+        &self.cache
     }
 
     async fn spend(&self, key: String, budget: Budget) -> Result<(), ServiceError> {
@@ -182,12 +192,14 @@ impl AuthService {
     /// Revokes every token of the account.
     pub async fn logout(&self, account: AccountId) -> Result<(), ServiceError> {
         accounts::bump_token_version(self.db.pool(), account).await?;
+        self.cache.changed(Change::Account(account));
         Ok(())
     }
 
     /// Revokes every token of an admin.
     pub async fn logout_admin(&self, admin: AdminId) -> Result<(), ServiceError> {
         admins::bump_token_version(self.db.pool(), admin).await?;
+        self.cache.changed(Change::Admin(admin));
         Ok(())
     }
 
@@ -201,27 +213,28 @@ impl AuthService {
     }
 
     /// Verifies a token and checks it against the stored state on every request: the account or
-    /// admin exists, the token version is current, and a phone account is not suspended.
+    /// admin exists, the token version is current, and a phone account is not suspended. The
+    /// state comes from the read cache, which forgets an account the moment it changes.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ServiceError> {
         let claims = self.tokens.verify(token)?;
         let revoked = || ServiceError::unauthorized("token_revoked", "This session has ended, please log in again");
         match claims.role {
             Role::Admin => {
-                let admin = admins::find_by_id(self.db.pool(), AdminId(claims.sub)).await?.ok_or_else(revoked)?;
+                let admin = self.cache.admin(AdminId(claims.sub)).await?.ok_or_else(revoked)?;
                 if admin.token_version != claims.ver {
                     return Err(revoked());
                 }
-                Ok(Principal::Admin(admin))
+                Ok(Principal::Admin((*admin).clone()))
             }
             Role::User | Role::Telecaller => {
-                let account = accounts::find_by_id(self.db.pool(), AccountId(claims.sub)).await?.ok_or_else(revoked)?;
+                let account = self.cache.account(AccountId(claims.sub)).await?.ok_or_else(revoked)?;
                 if account.token_version != claims.ver || account.role != claims.role {
                     return Err(revoked());
                 }
                 if account.is_suspended() {
                     return Err(ServiceError::suspended());
                 }
-                Ok(Principal::Account(account))
+                Ok(Principal::Account((*account).clone()))
             }
         }
     }

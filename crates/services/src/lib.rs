@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_catalog;
 pub mod auth;
 pub mod bus;
+pub mod cache;
 pub mod calls;
 pub mod catalog;
 pub mod cluster;

@@ -3,6 +3,7 @@
 //! so whichever node makes a change broadcasts it, once.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
@@ -17,10 +18,14 @@ pub trait PresenceRegistry: Send + Sync {
     /// Records a telecaller's presence (OFFLINE removes her); answers what it was.
     async fn set(&self, telecaller: AccountId, presence: Presence) -> Presence;
     async fn get(&self, telecaller: AccountId) -> Presence;
+    /// The presence of each of `telecallers`, in their order (one round trip).
+    async fn get_many(&self, telecallers: &[AccountId]) -> Vec<Presence>;
     /// Every telecaller who is ONLINE or ON_CALL.
     async fn available(&self) -> Vec<(AccountId, Presence)>;
     /// How many telecallers are ONLINE or ON_CALL.
     async fn count(&self) -> usize;
+    /// Moves whenever this node changes a presence (changes made by other nodes do not move it).
+    fn generation(&self) -> u64;
 }
 
 /// A sharded map: no global lock on the hot path. Empty at startup, so nothing is stale after a
@@ -28,6 +33,7 @@ pub trait PresenceRegistry: Send + Sync {
 #[derive(Default)]
 pub struct InMemoryPresence {
     entries: DashMap<AccountId, Presence>,
+    generation: AtomicU64,
 }
 
 impl InMemoryPresence {
@@ -44,11 +50,19 @@ impl PresenceRegistry for InMemoryPresence {
         } else {
             self.entries.insert(telecaller, presence)
         };
-        previous.unwrap_or(Presence::Offline)
+        let previous = previous.unwrap_or(Presence::Offline);
+        if previous != presence {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        previous
     }
 
     async fn get(&self, telecaller: AccountId) -> Presence {
         self.entries.get(&telecaller).map_or(Presence::Offline, |p| *p)
+    }
+
+    async fn get_many(&self, telecallers: &[AccountId]) -> Vec<Presence> {
+        telecallers.iter().map(|t| self.entries.get(t).map_or(Presence::Offline, |p| *p)).collect()
     }
 
     async fn available(&self) -> Vec<(AccountId, Presence)> {
@@ -57,6 +71,10 @@ impl PresenceRegistry for InMemoryPresence {
 
     async fn count(&self) -> usize {
         self.entries.len()
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 
@@ -121,6 +139,24 @@ impl PresenceRegistry for RedisPresence {
         }
     }
 
+    async fn get_many(&self, telecallers: &[AccountId]) -> Vec<Presence> {
+        if telecallers.is_empty() {
+            return Vec::new();
+        }
+        let mut command = redis::cmd("HMGET");
+        command.arg(&self.key);
+        for telecaller in telecallers {
+            command.arg(telecaller.to_string());
+        }
+        match self.cluster.query::<Vec<Option<String>>>(&command).await {
+            Ok(values) => values.into_iter().map(parse).collect(),
+            Err(error) => {
+                Self::fallback(&error);
+                self.mirror.get_many(telecallers).await
+            }
+        }
+    }
+
     async fn available(&self) -> Vec<(AccountId, Presence)> {
         match self.cluster.query::<Vec<(String, String)>>(redis::cmd("HGETALL").arg(&self.key)).await {
             Ok(entries) => entries
@@ -142,5 +178,9 @@ impl PresenceRegistry for RedisPresence {
                 self.mirror.count().await
             }
         }
+    }
+
+    fn generation(&self) -> u64 {
+        self.mirror.generation()
     }
 }

@@ -142,15 +142,15 @@ pub struct TelecallerCardView {
 
 impl TelecallerCardView {
     pub fn new(listed: talktime_services::catalog::ListedTelecaller, with_favorite: bool) -> Self {
-        let card = listed.card;
+        let card = &*listed.card;
         Self {
             id: card.id.0,
-            name: card.name,
+            name: card.name.clone(),
             profile: card.profile,
             language: card.language,
-            about: card.about,
+            about: card.about.clone(),
             presence: listed.presence,
-            is_favorite: with_favorite.then_some(card.is_favorite),
+            is_favorite: with_favorite.then_some(listed.is_favorite),
         }
     }
 }

@@ -15,7 +15,13 @@ use crate::population::Member;
 use crate::report::Report;
 use crate::stats::Latencies;
 
-pub async fn fanout(target: &Target, watchers: &[Member], telecaller: &Member, changes: usize, flush: Duration) -> Report {
+pub async fn fanout(
+    target: &Target,
+    watchers: &[Member],
+    telecaller: &Member,
+    changes: usize,
+    flush: Duration,
+) -> Report {
     crate::progress(format!("fanout: {} watchers, {changes} changes", watchers.len()));
     let mut report = Report::new("fanout");
     let watched = telecaller.id.to_string();

@@ -13,10 +13,8 @@ pub async fn idle(target: &Target, users: &[Member]) -> (Report, Vec<Held>) {
     let before = target.pid.and_then(rss_kib);
     let started = Instant::now();
     let tokens = users.iter().map(|u| u.token.clone()).collect();
-    let (held, failed, error) = open_many(target, "/ws/user", tokens, 128, None, |_, socket| {
-        Held::spawn(socket, |_, _| {})
-    })
-    .await;
+    let (held, failed, error) =
+        open_many(target, "/ws/user", tokens, 128, None, |_, socket| Held::spawn(socket, |_, _| {})).await;
     let took = started.elapsed().as_secs_f64();
     // Let the server finish what each connection started before reading its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;

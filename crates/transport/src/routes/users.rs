@@ -300,7 +300,8 @@ pub(crate) async fn telecallers(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = TELECALLERS_PAGING.request(query.page, query.limit);
-    let found = state.catalog.online_telecallers(&user.0, page, query.language.as_deref()).await?;
+    let language = query.language.as_deref().and_then(|l| l.parse().ok());
+    let found = state.catalog.online_telecallers(&user.0, page, language).await?;
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallersView {
