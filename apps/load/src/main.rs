@@ -43,6 +43,9 @@ struct Cli {
     call_telecallers: Option<usize>,
     #[arg(long)]
     list_connections: Option<usize>,
+    /// Keep the idle sockets open this many seconds after measuring them (to profile the server).
+    #[arg(long, default_value_t = 0)]
+    hold_idle_secs: u64,
     /// pgbench `-S` TPS measured on this machine: the list is reported as a ratio to it.
     #[arg(long)]
     select_tps: Option<f64>,
@@ -78,6 +81,7 @@ async fn run(cli: Cli) -> Result<bool, Error> {
     plan.setup_rate = cli.setup_rate.unwrap_or(plan.setup_rate);
     plan.call_telecallers = cli.call_telecallers.unwrap_or(plan.call_telecallers);
     plan.list_connections = cli.list_connections.unwrap_or(plan.list_connections);
+    plan.hold_idle = Duration::from_secs(cli.hold_idle_secs);
     let which = if cli.only.is_empty() {
         vec![Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List]
     } else {

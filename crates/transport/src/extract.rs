@@ -96,15 +96,28 @@ impl FromRequest for ClientIp {
 
 /// The bearer token, else the `authenticationToken` cookie.
 pub fn request_token(req: &HttpRequest) -> Option<String> {
-    let bearer = req
-        .headers()
+    token_in(req.headers())
+}
+
+/// The bearer token, else the `authenticationToken` cookie, from request headers.
+pub fn token_in(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned())
         .filter(|t| !t.is_empty());
-    bearer.or_else(|| req.cookie(AUTH_COOKIE).map(|c| c.value().to_owned()).filter(|t| !t.is_empty()))
+    bearer.or_else(|| {
+        headers
+            .get_all(actix_web::http::header::COOKIE)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == AUTH_COOKIE)
+            .map(|(_, value)| value.trim().to_owned())
+            .filter(|t| !t.is_empty())
+    })
 }
 
 /// Whether a cookie-authenticated request may change state: it must come from an allowed origin

@@ -4,13 +4,16 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use actix_cors::Cors;
+use actix_http::HttpService;
+use actix_service::{IntoServiceFactory, fn_service, map_config};
 use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
-use actix_web::{App, HttpServer, ResponseError, web};
+use actix_web::{App, ResponseError, web};
 use tracing::Instrument;
 
 use crate::error::{ApiError, from_serde_message};
@@ -29,13 +32,24 @@ pub struct HttpSettings {
 }
 
 /// Starts serving on `listener`; the returned server runs until stopped.
+///
+/// Built from actix-http's parts rather than `HttpServer`, for one reason: requests that ask to
+/// switch protocols go to [`crate::ws::upgrade`] with the raw connection (the HTTP/1 dispatcher
+/// and its buffers are dropped), while everything else goes through the actix-web `App`.
 pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let proxies = web::Data::new(settings.trusted_proxies);
     let origins = settings.cors_allowed_origins;
-    let mut server =
-        HttpServer::new(move || {
-            App::new()
+    let mut builder = actix_server::Server::build()
+        // The application handles SIGINT/SIGTERM itself, to say goodbye to sockets first.
+        .disable_signals()
+        .shutdown_timeout(10);
+    if let Some(workers) = settings.workers {
+        builder = builder.workers(workers);
+    }
+    let server = builder
+        .listen("talktime", listener, move || {
+            let app = App::new()
                 .wrap(ErrorHandlers::new().default_handler(json_for_bare_errors))
                 .wrap(from_fn(trace_request))
                 .wrap(cors(&origins))
@@ -51,15 +65,24 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
                     ApiError::new(StatusCode::NOT_FOUND, "not_found", "Resource not found").into()
                 }))
                 .configure(crate::routes::configure)
-                .default_service(web::to(|| async { ApiError::not_found().error_response() }))
-        })
-        // The application handles SIGINT/SIGTERM itself, to say goodbye to sockets first.
-        .disable_signals()
-        .shutdown_timeout(10);
-    if let Some(workers) = settings.workers {
-        server = server.workers(workers);
-    }
-    Ok(server.listen(listener)?.run())
+                .default_service(web::to(|| async { ApiError::not_found().error_response() }));
+            let (state, proxies) = (state.clone(), proxies.get_ref().clone());
+            let upgrades = fn_service(move |(req, framed)| {
+                let (state, proxies) = (state.clone(), proxies.clone());
+                // Boxed: every connection's task is as large as its largest state, and most
+                // connections never upgrade.
+                Box::pin(async move {
+                    crate::ws::upgrade(state, proxies, req, framed).await;
+                    Ok::<_, actix_web::Error>(())
+                })
+            });
+            HttpService::build()
+                .upgrade(upgrades)
+                .finish(map_config(app.into_factory(), |_| AppConfig::default()))
+                .tcp()
+        })?
+        .run();
+    Ok(server)
 }
 
 fn json_config() -> web::JsonConfig {

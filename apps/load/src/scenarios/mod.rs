@@ -39,6 +39,8 @@ pub struct Plan {
     pub list_seconds: f64,
     /// Telecallers online while the list is read.
     pub listed: usize,
+    /// How long the idle sockets are held after they were measured (for a heap profiler).
+    pub hold_idle: Duration,
 }
 
 impl Plan {
@@ -58,6 +60,7 @@ impl Plan {
             list_connections: 64,
             list_seconds: 10.0,
             listed: 50,
+            hold_idle: Duration::ZERO,
         }
     }
 
@@ -77,6 +80,7 @@ impl Plan {
             list_connections: 4,
             list_seconds: 1.0,
             listed: 20,
+            hold_idle: Duration::ZERO,
         }
     }
 
@@ -136,6 +140,10 @@ pub async fn run(
         let report;
         (report, held) = idle(target, &people.users[..idle_sockets]).await;
         reports.push(report);
+        if !plan.hold_idle.is_zero() {
+            crate::progress(format!("idle: holding the sockets for {:?}", plan.hold_idle));
+            tokio::time::sleep(plan.hold_idle).await;
+        }
     }
     if runs(Scenario::Setup) {
         reports.push(setup(target, setup_callers, setup_hosts, plan.setup_rate, plan.setup_seconds).await);

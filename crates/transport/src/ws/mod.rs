@@ -1,15 +1,24 @@
 //! The WebSocket endpoints `/ws/user`, `/ws/telecaller`, `/ws/admin`: the handshake checks and
 //! one `select!` loop per connection (client frames, outgoing queue, heartbeat). The local
 //! connection registry the bus delivers into is `registry`.
+//!
+//! Upgrades do not go through actix-web's router: the HTTP/1 service hands every request that
+//! asks to switch protocols to [`upgrade`] with the raw connection, which checks it, answers
+//! `101` (or the JSON error) and then speaks WebSocket through tungstenite with small buffers.
+//! An idle socket so costs a few KiB instead of the 16 KiB of buffers an HTTP/1 dispatcher keeps
+//! per connection (see docs/architecture.md).
 
 mod registry;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_codec::{Framed, FramedParts};
+use actix_http::body::{BodySize, MessageBody};
+use actix_http::{ConnectionType, Request, h1};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use actix_ws::{CloseCode, CloseReason, Message, ProtocolError, Session};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use talktime_domain::account::{Account, ApprovalStatus, Role};
@@ -20,11 +29,16 @@ use talktime_services::auth::Principal;
 use talktime_services::bus::Delivery;
 use talktime_services::calls::{Answer, Origin};
 use talktime_services::rate_limit::Budget;
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ClientIp, request_token};
-use registry::Conn;
+use crate::extract::token_in;
+use crate::{AppState, TrustedProxies};
+use registry::{Conn, Outgoing};
 pub use registry::{ConnectionRegistry, run_presence_flush};
 
 /// Frames above this are refused with close code 1009.
@@ -34,11 +48,23 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECTS_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
 /// A connection watches at most this many telecallers' presence.
 pub const MAX_WATCHED: usize = 100;
+/// What tungstenite reads at a time: frames are small, and an idle socket holds only this.
+const READ_CHUNK: usize = 512;
 
+/// A plain `GET` (no upgrade) to a WebSocket endpoint.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ws/user", web::get().to(user_socket))
-        .route("/ws/telecaller", web::get().to(telecaller_socket))
-        .route("/ws/admin", web::get().to(admin_socket));
+    for path in ["/ws/user", "/ws/telecaller", "/ws/admin"] {
+        cfg.route(
+            path,
+            web::get().to(|| async {
+                Err::<HttpResponse, _>(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "websocket_required",
+                    "This endpoint speaks WebSocket only",
+                ))
+            }),
+        );
+    }
 }
 
 /// Who is on the other end of a socket.
@@ -48,73 +74,97 @@ enum Peer {
     Admin(AccountId),
 }
 
-async fn user_socket(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, actix_web::Error> {
-    open(req, body, state, Role::User).await
+impl Peer {
+    fn id(&self) -> AccountId {
+        match self {
+            Peer::Account(a) => a.id,
+            Peer::Admin(id) => *id,
+        }
+    }
 }
 
-async fn telecaller_socket(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, actix_web::Error> {
-    open(req, body, state, Role::Telecaller).await
-}
+type Upgrading = Framed<TcpStream, h1::Codec>;
 
-async fn admin_socket(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, actix_web::Error> {
-    open(req, body, state, Role::Admin).await
-}
-
-/// The handshake: rate limit, token (header, cookie, or `token` query parameter), role and
-/// standing; refusals answer with the JSON error body before any upgrade.
-async fn open(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-    role: Role,
-) -> Result<HttpResponse, actix_web::Error> {
-    let ip = {
-        use actix_web::FromRequest;
-        ClientIp::extract(&req).await?.0
+/// Every HTTP/1 request that asks to switch protocols, with its connection. Answers once the
+/// connection is over.
+pub async fn upgrade(state: web::Data<AppState>, proxies: TrustedProxies, req: Request, mut framed: Upgrading) {
+    let role = match req.path() {
+        "/ws/user" => Role::User,
+        "/ws/telecaller" => Role::Telecaller,
+        "/ws/admin" => Role::Admin,
+        _ => return refuse(&mut framed, ApiError::not_found()).await,
     };
-    CONNECTS_PER_IP.spend(&*state.limiter, &format!("ws:ip:{ip}")).await.map_err(ApiError::from)?;
-    let token = request_token(&req)
+    let peer = match handshake(&state, &proxies, &req, role).await {
+        Ok(peer) => peer,
+        Err(error) => return refuse(&mut framed, error).await,
+    };
+    let accepted = actix_http::ws::handshake_response(req.head()).finish().drop_body();
+    // Nothing of the request is needed any more: its head (headers and all) goes back now, not
+    // when the connection ends.
+    drop(req);
+    if framed.send(h1::Message::Item((accepted, BodySize::None))).await.is_err() {
+        return;
+    }
+    // What the client sent after its request is the start of the WebSocket stream; the HTTP/1
+    // buffers themselves are let go.
+    let FramedParts { io, read_buf, .. } = framed.into_parts();
+    let leftover = read_buf.to_vec();
+    drop(read_buf);
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_CHUNK)
+        .write_buffer_size(0)
+        .max_frame_size(Some(MAX_FRAME_BYTES))
+        .max_message_size(Some(MAX_FRAME_BYTES));
+    let socket = WebSocketStream::from_partially_read(io, leftover, WsRole::Server, Some(config)).await;
+    // One span per connection; the query string (which may hold the token) is never recorded.
+    let span = tracing::info_span!("ws", role = %role, account = %peer.id());
+    // A task of its own, so the HTTP connection's task (and all it was sized for) ends here.
+    actix_web::rt::spawn(tracing::Instrument::instrument(run(state.into_inner(), role, peer, socket), span));
+}
+
+/// The checks before the upgrade: rate limit, token (header, cookie, or `token` query
+/// parameter), role and standing.
+async fn handshake(state: &AppState, proxies: &TrustedProxies, req: &Request, role: Role) -> Result<Peer, ApiError> {
+    actix_http::ws::verify_handshake(req.head()).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_handshake", format!("Not a WebSocket handshake: {e}"))
+    })?;
+    let peer_ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = proxies.client_ip(peer_ip, forwarded);
+    CONNECTS_PER_IP.spend(&*state.limiter, &format!("ws:ip:{ip}")).await?;
+    let token = token_in(req.headers())
         .or_else(|| {
-            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            web::Query::<std::collections::HashMap<String, String>>::from_query(req.uri().query().unwrap_or_default())
                 .ok()
                 .and_then(|q| q.get("token").cloned())
         })
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing_token", "Authentication required"))?;
-    let principal = state.auth.authenticate(&token).await.map_err(ApiError::from)?;
+    let principal = state.auth.authenticate(&token).await?;
     let forbidden = |code: &'static str, message: &str| ApiError::new(StatusCode::FORBIDDEN, code, message);
-    let peer = match (role, principal) {
-        (Role::User, Principal::Account(a)) if a.role == Role::User => Peer::Account(a),
+    match (role, principal) {
+        (Role::User, Principal::Account(a)) if a.role == Role::User => Ok(Peer::Account(a)),
         (Role::Telecaller, Principal::Account(a)) if a.role == Role::Telecaller => {
             if a.approval_status() != Some(ApprovalStatus::Approved) {
-                return Err(forbidden("telecaller_not_approved", "Your telecaller profile is not approved").into());
+                return Err(forbidden("telecaller_not_approved", "Your telecaller profile is not approved"));
             }
-            Peer::Account(a)
+            Ok(Peer::Account(a))
         }
-        (Role::Admin, Principal::Admin(admin)) => Peer::Admin(AccountId(admin.id.0)),
-        _ => return Err(forbidden("forbidden_role", "You do not have access to this endpoint").into()),
-    };
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let stream = stream.max_frame_size(MAX_FRAME_BYTES);
-    let account = match &peer {
-        Peer::Account(a) => a.id,
-        Peer::Admin(id) => *id,
-    };
-    // One span per connection; the query string (which may hold the token) is never recorded.
-    let span = tracing::info_span!("ws", role = %role, account = %account);
-    actix_web::rt::spawn(tracing::Instrument::instrument(run(state.into_inner(), role, peer, session, stream), span));
-    Ok(response)
+        (Role::Admin, Principal::Admin(admin)) => Ok(Peer::Admin(AccountId(admin.id.0))),
+        _ => Err(forbidden("forbidden_role", "You do not have access to this endpoint")),
+    }
+}
+
+/// A refused handshake: the JSON error body as a plain HTTP answer, then the connection closes.
+async fn refuse(framed: &mut Upgrading, error: ApiError) {
+    let response: HttpResponse = error.error_response();
+    let (mut head, body) = actix_http::Response::from(response).into_parts();
+    let body = body.try_into_bytes().unwrap_or_default();
+    head.head_mut().set_connection_type(ConnectionType::Close);
+    let size = BodySize::Sized(body.len() as u64);
+    let _ = framed.send(h1::Message::Item((head, size))).await;
+    let _ = framed.send(h1::Message::Chunk(Some(body))).await;
+    let _ = framed.send(h1::Message::Chunk(None)).await;
+    let _ = framed.close().await;
 }
 
 fn text(event: &str, data: &Value, reference: Option<&Value>) -> String {
@@ -129,15 +179,29 @@ fn error_frame(event: &str, code: &str, message: &str, reference: Option<&Value>
     text(event, &json!({ "code": code, "message": message }), reference)
 }
 
+/// A frame serialised once for many sockets, sent without copying it.
+fn shared(frame: &Arc<str>) -> Message {
+    let bytes = bytes::Bytes::from_owner(ArcText(frame.clone()));
+    // An `Arc<str>` is UTF-8 by construction; the check is a formality on a short slice.
+    Message::Text(Utf8Bytes::try_from(bytes).unwrap_or_default())
+}
+
+struct ArcText(Arc<str>);
+
+impl AsRef<[u8]> for ArcText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 /// One connection's life: `session:ready`, then frames both ways until either side closes.
-async fn run(state: Arc<AppState>, role: Role, peer: Peer, mut session: Session, mut stream: actix_ws::MessageStream) {
-    let account_id = match &peer {
-        Peer::Account(a) => a.id,
-        Peer::Admin(id) => *id,
-    };
-    let (conn, mut queue) = state.registry.register(role, account_id);
+async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStream<TcpStream>) {
+    let account_id = peer.id();
+    let (mut sink, mut stream) = socket.split();
+    let conn = state.registry.register(role, account_id);
     let ready = match &peer {
-        Peer::Account(account) => match state.calls.connected(account, role).await {
+        // The service calls are boxed: the future a connection parks in while idle stays small.
+        Peer::Account(account) => match Box::pin(state.calls.connected(account, role)).await {
             Ok(ready) => serde_json::to_value(ready).unwrap_or(Value::Null),
             Err(error) => {
                 tracing::error!(%error, "session:ready failed");
@@ -146,59 +210,54 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, mut session: Session,
         },
         Peer::Admin(_) => json!({}),
     };
+    let ready = text("session:ready", &ready, None);
+    let mut alive = sink.send(Message::text(ready)).await.is_ok();
     let mut socket = Socket { state, role, peer, conn, watching: Vec::new() };
-    let mut close = None;
-    if session.text(text("session:ready", &ready, None)).await.is_err() {
-        close = Some(CloseCode::Away);
-    }
+    let mut close: Option<CloseCode> = None;
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     let mut last_seen = Instant::now();
-    while close.is_none() {
+    while alive && close.is_none() {
         tokio::select! {
-            message = stream.recv() => match message {
-                None | Some(Ok(Message::Close(_))) => break,
-                Some(Err(ProtocolError::Overflow)) => close = Some(CloseCode::Size),
-                Some(Err(_)) => close = Some(CloseCode::Protocol),
-                Some(Ok(Message::Text(body))) => {
-                    last_seen = Instant::now();
-                    if let Some(reply) = socket.handle_text(&body).await
-                        && session.text(reply).await.is_err()
-                    {
-                        break;
+            message = stream.next() => {
+                last_seen = Instant::now();
+                match message {
+                    None | Some(Ok(Message::Close(_))) => break,
+                    Some(Err(WsError::Capacity(_))) => close = Some(CloseCode::Size),
+                    Some(Err(WsError::Utf8(_))) => close = Some(CloseCode::Invalid),
+                    Some(Err(WsError::Protocol(_))) => close = Some(CloseCode::Protocol),
+                    Some(Err(_)) => break,
+                    Some(Ok(Message::Text(body))) => {
+                        if let Some(reply) = Box::pin(socket.handle_text(&body)).await {
+                            alive = sink.send(Message::text(reply)).await.is_ok();
+                        }
                     }
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    last_seen = Instant::now();
-                    let reply = error_frame("error", "invalid_message", "Binary frames are not supported", None);
-                    if session.text(reply).await.is_err() {
-                        break;
+                    Some(Ok(Message::Binary(_))) => {
+                        let reply = error_frame("error", "invalid_message", "Binary frames are not supported", None);
+                        alive = sink.send(Message::text(reply)).await.is_ok();
                     }
+                    // tungstenite answers pings itself; pongs only prove the client is there.
+                    Some(Ok(_)) => {}
                 }
-                Some(Ok(Message::Ping(bytes))) => {
-                    last_seen = Instant::now();
-                    if session.pong(&bytes).await.is_err() {
-                        break;
+            }
+            _ = socket.conn.wake.notified() => match socket.conn.take() {
+                Outgoing::Overflowed => close = Some(CloseCode::Again),
+                Outgoing::Deliver(batch) => {
+                    for delivery in batch {
+                        match delivery {
+                            Delivery::Frame(frame) => alive = alive && sink.feed(shared(&frame)).await.is_ok(),
+                            Delivery::Close(code) => close = Some(CloseCode::from(code)),
+                            Delivery::Change(_) => {}
+                        }
                     }
+                    alive = alive && sink.flush().await.is_ok();
                 }
-                Some(Ok(_)) => last_seen = Instant::now(),
             },
-            delivery = queue.recv() => match delivery {
-                Some(Delivery::Frame(frame)) => {
-                    if session.text(&*frame).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Delivery::Close(code)) => close = Some(CloseCode::Other(code)),
-                Some(Delivery::Change(_)) => {}
-                None => break,
-            },
-            _ = socket.conn.overflow.notified() => close = Some(CloseCode::Again),
             _ = heartbeat.tick() => {
                 if last_seen.elapsed() > CLIENT_TIMEOUT {
                     close = Some(CloseCode::Away);
-                } else if session.ping(b"").await.is_err() {
-                    break;
+                } else {
+                    alive = sink.send(Message::Ping(bytes::Bytes::new())).await.is_ok();
                 }
             }
         }
@@ -206,11 +265,14 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, mut session: Session,
     let Socket { state, peer, conn, watching, .. } = socket;
     state.registry.unregister(role, account_id, &conn, &watching);
     if let Peer::Account(_) = &peer
-        && let Err(error) = state.calls.disconnected(account_id, role).await
+        && let Err(error) = Box::pin(state.calls.disconnected(account_id, role)).await
     {
         tracing::warn!(%error, "disconnect handling failed");
     }
-    let _ = session.close(close.map(|code| CloseReason { code, description: None })).await;
+    if let Some(code) = close {
+        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::default() }))).await;
+    }
+    let _ = sink.close().await;
 }
 
 /// What a connection's loop knows about its socket.

@@ -1,5 +1,7 @@
 //! The sockets this node holds: by account for addressed events, by watched telecaller for
-//! presence. Delivery never blocks the sender: a full queue closes that one slow connection.
+//! presence. Delivery never blocks the sender: a full outbox closes that one slow connection.
+//! An idle connection holds no queue memory: its outbox is an empty `VecDeque` that the socket's
+//! loop takes whole each time it wakes.
 //!
 //! Presence is interest-based and coalesced. A change reaches only the connections that watch
 //! that telecaller (an index telecaller → watchers, so its cost grows with her watchers, not with
@@ -8,7 +10,7 @@
 //! `presence:update`, and, when the count of online telecallers moved, every other user
 //! connection one shared frame with just the count.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,34 +18,77 @@ use dashmap::DashMap;
 use talktime_domain::account::Role;
 use talktime_domain::ids::AccountId;
 use talktime_services::bus::{Audience, ConnectionId, Delivery, LocalDelivery};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 /// One open socket, as the registry and the bus see it.
 pub struct Conn {
     pub(super) id: ConnectionId,
-    queue: mpsc::Sender<Delivery>,
-    /// Notified when the queue overflowed: the connection closes with 1013.
-    pub(super) overflow: Notify,
-    /// Presence changes since this connection's last `presence:update`, one per telecaller.
-    pending: Mutex<Vec<(AccountId, Arc<str>)>>,
+    capacity: usize,
+    state: Mutex<ConnState>,
+    /// Woken when something was queued for the socket (or the outbox overflowed).
+    pub(super) wake: Notify,
     /// The flush round in which it last got a `presence:update` of its own.
     flushed: AtomicU64,
 }
 
+#[derive(Default)]
+struct ConnState {
+    outbox: VecDeque<Delivery>,
+    /// Presence changes since this connection's last `presence:update`, one per telecaller.
+    pending: Vec<(AccountId, Arc<str>)>,
+    /// More than `capacity` deliveries waited: the connection closes with 1013.
+    overflowed: bool,
+    /// The socket is gone: deliveries are dropped.
+    closed: bool,
+}
+
+/// What the socket's loop finds when it wakes.
+pub(super) enum Outgoing {
+    Deliver(VecDeque<Delivery>),
+    /// The client could not keep up: close it (1013).
+    Overflowed,
+}
+
 impl Conn {
+    fn state(&self) -> std::sync::MutexGuard<'_, ConnState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn push(&self, delivery: Delivery) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(delivery) {
-            self.overflow.notify_one();
+        {
+            let mut state = self.state();
+            if state.closed || state.overflowed {
+                return;
+            }
+            if state.outbox.len() >= self.capacity {
+                state.overflowed = true;
+                state.outbox = VecDeque::new();
+            } else {
+                state.outbox.push_back(delivery);
+            }
         }
+        self.wake.notify_one();
+    }
+
+    /// Everything queued since the last call (the outbox starts over empty, with no capacity).
+    pub(super) fn take(&self) -> Outgoing {
+        let mut state = self.state();
+        if state.overflowed {
+            return Outgoing::Overflowed;
+        }
+        Outgoing::Deliver(std::mem::take(&mut state.outbox))
     }
 
     /// Parks a change; answers whether the connection had none parked (it is newly dirty).
     fn park(&self, telecaller: AccountId, item: &Arc<str>) -> bool {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let was_clean = pending.is_empty();
-        match pending.iter_mut().find(|(id, _)| *id == telecaller) {
+        let mut state = self.state();
+        if state.closed {
+            return false;
+        }
+        let was_clean = state.pending.is_empty();
+        match state.pending.iter_mut().find(|(id, _)| *id == telecaller) {
             Some(slot) => slot.1 = item.clone(),
-            None => pending.push((telecaller, item.clone())),
+            None => state.pending.push((telecaller, item.clone())),
         }
         was_clean
     }
@@ -75,21 +120,21 @@ impl ConnectionRegistry {
         }
     }
 
-    pub(super) fn register(&self, role: Role, account: AccountId) -> (Arc<Conn>, mpsc::Receiver<Delivery>) {
-        let (queue, receiver) = mpsc::channel(self.queue_capacity);
+    pub(super) fn register(&self, role: Role, account: AccountId) -> Arc<Conn> {
         let conn = Arc::new(Conn {
             id: self.next.fetch_add(1, Ordering::Relaxed),
-            queue,
-            overflow: Notify::new(),
-            pending: Mutex::new(Vec::new()),
+            capacity: self.queue_capacity,
+            state: Mutex::default(),
+            wake: Notify::new(),
             flushed: AtomicU64::new(0),
         });
         self.connections.entry((role, account)).or_default().push(conn.clone());
-        (conn, receiver)
+        conn
     }
 
     /// The connection closed: it leaves the account's list and the watch index.
     pub(super) fn unregister(&self, role: Role, account: AccountId, conn: &Arc<Conn>, watching: &[AccountId]) {
+        conn.state().closed = true;
         if let Some(mut list) = self.connections.get_mut(&(role, account)) {
             list.retain(|c| c.id != conn.id);
         }
@@ -109,7 +154,7 @@ impl ConnectionRegistry {
         for telecaller in new.iter().filter(|t| !old.contains(t)) {
             self.watchers.entry(*telecaller).or_default().insert(conn.id, conn.clone());
         }
-        conn.pending.lock().unwrap_or_else(PoisonError::into_inner).retain(|(id, _)| new.contains(id));
+        conn.state().pending.retain(|(id, _)| new.contains(id));
     }
 
     /// Sends what each connection's watched telecallers did since the last flush, and the count
@@ -118,7 +163,7 @@ impl ConnectionRegistry {
         let round = self.round.fetch_add(1, Ordering::Relaxed) + 1;
         let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner));
         for conn in dirty {
-            let items = std::mem::take(&mut *conn.pending.lock().unwrap_or_else(PoisonError::into_inner));
+            let items = std::mem::take(&mut conn.state().pending);
             if items.is_empty() {
                 continue;
             }
@@ -234,62 +279,72 @@ impl LocalDelivery for ConnectionRegistry {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use serde_json::{Value, json};
     use talktime_services::bus::frame;
 
     use super::*;
 
-    fn frame_of(delivery: Option<Delivery>) -> Value {
-        match delivery {
-            Some(Delivery::Frame(text)) => serde_json::from_str(&text).expect("JSON"),
-            other => panic!("expected a frame, got {other:?}"),
+    /// What the connection's loop would send now.
+    fn sent(conn: &Conn) -> Vec<Delivery> {
+        match conn.take() {
+            Outgoing::Deliver(batch) => batch.into_iter().collect(),
+            Outgoing::Overflowed => panic!("overflowed"),
         }
     }
 
-    #[tokio::test]
-    async fn a_full_queue_closes_only_the_slow_connection() {
+    fn frames(conn: &Conn) -> Vec<Value> {
+        sent(conn)
+            .into_iter()
+            .map(|d| match d {
+                Delivery::Frame(text) => serde_json::from_str(&text).expect("JSON"),
+                other => panic!("expected a frame, got {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_outbox_closes_only_the_slow_connection() {
         let registry = ConnectionRegistry::new(2);
-        let slow_account = AccountId::new();
-        let other_account = AccountId::new();
-        let (slow, _slow_queue) = registry.register(Role::User, slow_account);
-        let (_, mut other_queue) = registry.register(Role::User, other_account);
+        let slow = registry.register(Role::User, AccountId::new());
+        let other = registry.register(Role::User, AccountId::new());
         let event = Delivery::Frame(frame("call:incoming", json!({})));
         for _ in 0..5 {
             registry.deliver(&Audience::Everyone(Role::User), &event);
             // The reader that keeps up gets every frame.
-            assert_eq!(other_queue.recv().await, Some(event.clone()));
+            assert_eq!(sent(&other), vec![event.clone()]);
         }
-        // The one that never reads was told to close (1013), and nobody waited for it.
-        tokio::time::timeout(Duration::from_millis(100), slow.overflow.notified()).await.expect("overflow signalled");
+        // The one that never reads is told to close (1013), and nobody waited for it.
+        assert!(matches!(slow.take(), Outgoing::Overflowed));
     }
 
-    #[tokio::test]
-    async fn deliveries_skip_the_connection_being_answered_and_closing_one_keeps_the_others() {
+    #[test]
+    fn deliveries_skip_the_connection_being_answered_and_closing_one_keeps_the_others() {
         let registry = ConnectionRegistry::new(8);
         let account = AccountId::new();
-        let (first, mut first_queue) = registry.register(Role::Telecaller, account);
-        let (_second, mut second_queue) = registry.register(Role::Telecaller, account);
+        let first = registry.register(Role::Telecaller, account);
+        let second = registry.register(Role::Telecaller, account);
         let event = Delivery::Frame(frame("call:answered-elsewhere", json!({})));
         registry.deliver(&Audience::Account { role: Role::Telecaller, id: account, except: Some(first.id) }, &event);
-        assert_eq!(second_queue.recv().await, Some(event));
-        assert!(first_queue.try_recv().is_err());
+        assert_eq!(sent(&second), vec![event.clone()]);
+        assert!(sent(&first).is_empty());
         registry.unregister(Role::Telecaller, account, &first, &[]);
         assert_eq!(registry.len(), 1);
+        // A closed connection queues nothing more.
+        first.push(event);
+        assert!(sent(&first).is_empty());
     }
 
-    #[tokio::test]
-    async fn changes_reach_only_watchers_coalesced_into_one_frame_per_flush() {
+    #[test]
+    fn changes_reach_only_watchers_coalesced_into_one_frame_per_flush() {
         let registry = ConnectionRegistry::new(8);
         let (asha, meera) = (AccountId::new(), AccountId::new());
-        let (watcher, mut watcher_queue) = registry.register(Role::User, AccountId::new());
-        let (_idle, mut idle_queue) = registry.register(Role::User, AccountId::new());
+        let watcher = registry.register(Role::User, AccountId::new());
+        let idle = registry.register(Role::User, AccountId::new());
         registry.watch(&watcher, &[], &[asha]);
         registry.flush_presence(0);
         // The first flush sets the count: everyone hears it once.
-        assert_eq!(frame_of(watcher_queue.try_recv().ok())["data"]["onlineTelecallers"], json!(0));
-        assert_eq!(frame_of(idle_queue.try_recv().ok())["data"]["changes"], json!([]));
+        assert_eq!(frames(&watcher)[0]["data"]["onlineTelecallers"], json!(0));
+        assert_eq!(frames(&idle)[0]["data"]["changes"], json!([]));
 
         for presence in ["ONLINE", "ON_CALL", "ONLINE"] {
             let item: Arc<str> = format!(r#"{{"telecallerId":"{asha}","presence":"{presence}"}}"#).into();
@@ -298,23 +353,26 @@ mod tests {
         let unwatched: Arc<str> = format!(r#"{{"telecallerId":"{meera}","presence":"ONLINE"}}"#).into();
         registry.deliver(&Audience::Watchers(meera), &Delivery::Change(unwatched));
         registry.flush_presence(1);
-        let update = frame_of(watcher_queue.try_recv().ok());
-        assert_eq!(update["event"], json!("presence:update"));
-        assert_eq!(update["data"]["changes"], json!([{ "telecallerId": asha.to_string(), "presence": "ONLINE" }]));
-        assert_eq!(update["data"]["onlineTelecallers"], json!(1));
-        assert!(watcher_queue.try_recv().is_err(), "one frame per flush");
+        let updates = frames(&watcher);
+        assert_eq!(updates.len(), 1, "one frame per flush");
+        assert_eq!(updates[0]["event"], json!("presence:update"));
+        assert_eq!(updates[0]["data"]["changes"], json!([{ "telecallerId": asha.to_string(), "presence": "ONLINE" }]));
+        assert_eq!(updates[0]["data"]["onlineTelecallers"], json!(1));
         // The idle connection learns only the count.
-        assert_eq!(frame_of(idle_queue.try_recv().ok())["data"], json!({ "changes": [], "onlineTelecallers": 1 }));
+        assert_eq!(
+            frames(&idle),
+            vec![json!({ "event": "presence:update", "data": { "changes": [], "onlineTelecallers": 1 } })]
+        );
 
         // Nothing changed: nothing is sent.
         registry.flush_presence(1);
-        assert!(watcher_queue.try_recv().is_err() && idle_queue.try_recv().is_err());
+        assert!(sent(&watcher).is_empty() && sent(&idle).is_empty());
 
         // Unwatched and closed connections leave the index.
         registry.watch(&watcher, &[asha], &[]);
         registry.deliver(&Audience::Watchers(asha), &Delivery::Change("{}".into()));
         registry.flush_presence(1);
-        assert!(watcher_queue.try_recv().is_err());
+        assert!(sent(&watcher).is_empty());
         assert!(registry.watchers.is_empty());
     }
 }
