@@ -113,6 +113,7 @@ impl Application {
         let bank_cipher = BankCipher::new(&settings.secrets_key);
         let calls = CallService::new(
             db.clone(),
+            cache.clone(),
             Realtime { bus: bus.clone(), presence: presence.clone(), directory },
             Arc::new(LiveKitRooms::new(
                 &settings.livekit_api_url,

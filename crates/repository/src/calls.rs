@@ -160,6 +160,21 @@ pub async fn active_for(ex: impl Executor<'_>, account: AccountId) -> Result<Opt
     .await?)
 }
 
+/// Whether the user, and whether the telecaller, already has a RINGING or ACCEPTED call (one
+/// query; the partial unique indexes still decide races).
+pub async fn busy(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId) -> Result<(bool, bool), RepoError> {
+    Ok(sqlx::query_as(
+        "SELECT coalesce(bool_or(user_id = $1 OR telecaller_id = $1), false), \
+                coalesce(bool_or(user_id = $2 OR telecaller_id = $2), false) \
+         FROM calls WHERE status IN ('RINGING', 'ACCEPTED') \
+           AND (user_id IN ($1, $2) OR telecaller_id IN ($1, $2))",
+    )
+    .bind(user.0)
+    .bind(telecaller.0)
+    .fetch_one(ex)
+    .await?)
+}
+
 /// RINGING → ACCEPTED by the callee, with the paid time fixed from now.
 pub async fn accept(
     tx: &mut Tx,

@@ -15,16 +15,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use talktime_domain::account::{Account, ApprovalStatus, Role};
+use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
 use talktime_domain::call::{self as rules, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Call, NewCall};
-use talktime_repository::{Db, RepoError, Tx, accounts, app_config};
+use talktime_repository::{Db, RepoError, Tx};
 
 pub use self::history::{HistoryEntry, HistoryPage};
 pub use self::presence::CallFigures;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, send};
+use crate::cache::ReadCache;
 use crate::directory::ConnectionDirectory;
 use crate::livekit::{LiveKitTokens, RoomService};
 use crate::presence::PresenceRegistry;
@@ -78,6 +79,8 @@ pub struct Realtime {
 
 pub struct CallService {
     db: Db,
+    /// Accounts and prices as they are now (coherent with Postgres: see `cache`).
+    cache: Arc<ReadCache>,
     bus: Arc<dyn EventBus>,
     presence: Arc<dyn PresenceRegistry>,
     rooms: Arc<dyn RoomService>,
@@ -102,6 +105,7 @@ fn not_found() -> ServiceError {
 impl CallService {
     pub fn new(
         db: Db,
+        cache: Arc<ReadCache>,
         realtime: Realtime,
         rooms: Arc<dyn RoomService>,
         tokens: LiveKitTokens,
@@ -111,6 +115,7 @@ impl CallService {
         let Realtime { bus, presence, directory } = realtime;
         Arc::new_cyclic(|me| Self {
             db,
+            cache,
             bus,
             presence,
             rooms,
@@ -135,8 +140,8 @@ impl CallService {
         })
     }
 
-    async fn account(&self, id: AccountId) -> Result<Account, ServiceError> {
-        accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(not_found)
+    async fn account(&self, id: AccountId) -> Result<Arc<Account>, ServiceError> {
+        self.cache.account(id).await?.ok_or_else(not_found)
     }
 
     /// A lone node starting (no Redis) after a crash: nobody is connected yet, so the parties of
@@ -158,28 +163,31 @@ impl CallService {
         call_type: CallType,
     ) -> Result<Answer, ServiceError> {
         self.spend(user.id, "initiate", INITIATE_BUDGET).await?;
-        // The socket's copy of the account may predate a profile change: read it afresh.
-        let user = &self.account(user.id).await?;
+        // The socket's copy of the account may predate a profile change: read it as it is now.
+        let user = &*self.account(user.id).await?;
         if !user.is_profile_complete() {
             return Err(ServiceError::invalid("profile_incomplete", "Complete your profile before calling"));
         }
-        let telecaller = accounts::find_by_id(self.db.pool(), telecaller_id)
+        let telecaller = self
+            .cache
+            .account(telecaller_id)
             .await?
             .filter(|t| t.role == Role::Telecaller)
             .ok_or_else(|| ServiceError::not_found("telecaller_not_found", "Telecaller not found"))?;
         if telecaller.is_suspended() || telecaller.approval_status() != Some(ApprovalStatus::Approved) {
             return Err(ServiceError::invalid("telecaller_unavailable", "This telecaller is not available"));
         }
-        if calls::active_for(self.db.pool(), user.id).await?.is_some() {
+        let (user_busy, telecaller_busy) = calls::busy(self.db.pool(), user.id, telecaller.id).await?;
+        if user_busy {
             return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
         }
         if !self.directory.is_connected(Role::Telecaller, telecaller.id).await {
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }
-        if calls::active_for(self.db.pool(), telecaller.id).await?.is_some() {
+        if telecaller_busy {
             return Err(ServiceError::conflict("telecaller_busy", "This telecaller is busy"));
         }
-        let config = app_config::get(self.db.pool()).await?;
+        let config = self.cache.config().await?;
         let (user_rate, telecaller_rate) = match call_type {
             CallType::Audio => (config.user_audio_coins_per_sec, config.telecaller_audio_coins_per_sec),
             CallType::Video => (config.user_video_coins_per_sec, config.telecaller_video_coins_per_sec),
@@ -217,7 +225,7 @@ impl CallService {
             "call:incoming",
             Incoming { call_id: call.id.0, call_type, caller: PartyCard::from(user) },
         );
-        let ringing = Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&telecaller) };
+        let ringing = Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&*telecaller) };
         send(
             &*self.bus,
             Audience::Account { role: Role::User, id: user.id, except: Some(origin.connection) },
@@ -251,7 +259,7 @@ impl CallService {
         let answer = AcceptedForTelecaller {
             call_id: call.id.0,
             call_type: call.call_type,
-            caller: PartyCard::from(&user),
+            caller: PartyCard::from(&*user),
             livekit: self.livekit_join(&call, telecaller)?,
             max_duration_seconds: max,
         };
@@ -262,7 +270,8 @@ impl CallService {
             CallRef { call_id: call.id.0 },
         );
         send(&*self.bus, Audience::Everyone(Role::Admin), "call:started", feed(&call));
-        self.refresh_presence(telecaller.id).await?;
+        // She has an accepted call: ON_CALL, with nothing to look up.
+        self.announce_presence(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);
         Ok(Answer::new("call:accepted", answer))
     }
@@ -285,9 +294,9 @@ impl CallService {
     pub async fn end(&self, account: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.spend(account.id, "action", ACTION_BUDGET).await?;
         let reason = if account.role == Role::User { EndReason::UserEnded } else { EndReason::TelecallerEnded };
-        let ended = self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin)).await?;
-        let (event, data) = self.ended_payload(&ended, account.role).await?;
-        Ok(Answer { event, data })
+        let (_, answer) = self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin)).await?;
+        let data = answer.ok_or_else(unavailable)?;
+        Ok(Answer { event: "call:ended", data })
     }
 
     /// Ends the call `call_id` of `party` (checked) for `reason`, if it is in `from`.
@@ -298,7 +307,7 @@ impl CallService {
         from: Option<CallStatus>,
         reason: EndReason,
         origin: Option<Origin>,
-    ) -> Result<Call, ServiceError> {
+    ) -> Result<(Call, Option<Value>), ServiceError> {
         let mut tx = self.db.begin().await?;
         let call = calls::lock(&mut tx, call_id)
             .await?
@@ -309,8 +318,8 @@ impl CallService {
         }
         let ended = self.end_locked(&mut tx, &call, reason).await?.ok_or_else(unavailable)?;
         tx.commit().await.map_err(RepoError::from)?;
-        self.after_end(&ended, origin).await?;
-        Ok(ended)
+        let answer = self.after_end(&ended, origin).await?;
+        Ok((ended, answer))
     }
 
     /// Ends a call for an operator or a block (`ADMIN`, `ACCOUNT_BLOCKED`), billed to this moment.
@@ -344,18 +353,24 @@ impl CallService {
     }
 
     /// After the commit: tell both parties and the admins, close the room, update presence.
-    async fn after_end(&self, ended: &Call, origin: Option<Origin>) -> Result<(), ServiceError> {
+    /// Answers the `call:ended` data for the connection that ended the call (it is not sent to
+    /// that connection here: the caller answers it directly).
+    async fn after_end(&self, ended: &Call, origin: Option<Origin>) -> Result<Option<Value>, ServiceError> {
         let except = |role: Role| origin.filter(|o| o.role == role).map(|o| o.connection);
         let to_user = Audience::Account { role: Role::User, id: ended.user_id, except: except(Role::User) };
         let to_telecaller =
             Audience::Account { role: Role::Telecaller, id: ended.telecaller_id, except: except(Role::Telecaller) };
         let reference = CallRef { call_id: ended.id.0 };
+        let mut answer = None;
         match ended.status {
             CallStatus::Completed => {
-                let (event, data) = self.ended_payload(ended, Role::User).await?;
-                self.bus.publish(to_user, crate::bus::Delivery::Frame(crate::bus::frame(event, data)));
-                let (event, data) = self.ended_payload(ended, Role::Telecaller).await?;
-                self.bus.publish(to_telecaller, crate::bus::Delivery::Frame(crate::bus::frame(event, data)));
+                for (side, audience) in [(Role::User, to_user), (Role::Telecaller, to_telecaller)] {
+                    let data = self.ended_payload(ended, side).await?;
+                    if origin.is_some_and(|o| o.role == side) {
+                        answer = Some(data.clone());
+                    }
+                    send(&*self.bus, audience, "call:ended", data);
+                }
                 self.close_room(ended.id);
             }
             CallStatus::Rejected => {
@@ -373,10 +388,11 @@ impl CallService {
             CallStatus::Ringing | CallStatus::Accepted => {}
         }
         send(&*self.bus, Audience::Everyone(Role::Admin), "call:finished", feed(ended));
-        self.refresh_presence(ended.telecaller_id).await
+        self.refresh_presence(ended.telecaller_id).await?;
+        Ok(answer)
     }
 
-    async fn ended_payload(&self, ended: &Call, side: Role) -> Result<(&'static str, Value), ServiceError> {
+    async fn ended_payload(&self, ended: &Call, side: Role) -> Result<Value, ServiceError> {
         let reason = ended.end_reason.unwrap_or(EndReason::UserEnded);
         let seconds = ended.duration_seconds.unwrap_or(0);
         let data = if side == Role::User {
@@ -396,7 +412,7 @@ impl CallService {
                 balance: ledger::balance(&self.db, ended.telecaller_id).await?,
             })
         };
-        Ok(("call:ended", data.unwrap_or(Value::Null)))
+        Ok(data.unwrap_or(Value::Null))
     }
 
     /// DeleteRoom now; on failure the sweeper retries until it succeeds.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
 use talktime_domain::call::CallStatus;
 use talktime_domain::ids::AccountId;
-use talktime_repository::{accounts, calls};
+use talktime_repository::calls;
 
 use super::CallService;
 use super::events::*;
@@ -140,7 +140,7 @@ impl CallService {
                     call_id: call.id.0,
                     call_type: call.call_type,
                     status: call.status,
-                    peer: PartyCard::from(&peer),
+                    peer: PartyCard::from(&*peer),
                     accepted_at: call.accepted_at,
                     max_duration_seconds: call.max_duration_seconds,
                     livekit,
@@ -155,7 +155,7 @@ impl CallService {
     /// Recomputes a telecaller's presence (ON_CALL with an accepted call, ONLINE when connected,
     /// approved and active, OFFLINE otherwise) and broadcasts it to users when it changed.
     pub async fn refresh_presence(&self, telecaller: AccountId) -> Result<(), ServiceError> {
-        let account = accounts::find_by_id(self.db.pool(), telecaller).await?;
+        let account = self.cache.account(telecaller).await?;
         let listable = account
             .as_ref()
             .is_some_and(|a| !a.is_suspended() && a.approval_status() == Some(ApprovalStatus::Approved));
@@ -167,14 +167,14 @@ impl CallService {
         } else {
             Presence::Offline
         };
-        self.announce_presence(telecaller, presence, account.as_ref()).await;
+        self.announce_presence(telecaller, presence, account.as_deref()).await;
         Ok(())
     }
 
     /// Records a telecaller's presence and, when that changed it, tells the connections that
     /// watch her (once, whichever node made the change; each node coalesces what its watchers
     /// get into one `presence:update` per flush).
-    async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
+    pub(super) async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
         if self.presence.set(telecaller, presence).await == presence {
             return;
         }

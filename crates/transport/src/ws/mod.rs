@@ -43,6 +43,9 @@ pub use registry::{ConnectionRegistry, run_presence_flush};
 
 /// Frames above this are refused with close code 1009.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
+/// Frames up to this size are read whole before the 1009, so the close handshake is clean; a
+/// bigger one is cut off mid-frame (its connection may end in a reset instead).
+const MAX_READ_BYTES: usize = 64 * 1024;
 const HEARTBEAT: Duration = Duration::from_secs(20);
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECTS_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
@@ -113,8 +116,8 @@ pub async fn upgrade(state: web::Data<AppState>, proxies: TrustedProxies, req: R
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_CHUNK)
         .write_buffer_size(0)
-        .max_frame_size(Some(MAX_FRAME_BYTES))
-        .max_message_size(Some(MAX_FRAME_BYTES));
+        .max_frame_size(Some(MAX_READ_BYTES))
+        .max_message_size(Some(MAX_READ_BYTES));
     let socket = WebSocketStream::from_partially_read(io, leftover, WsRole::Server, Some(config)).await;
     // One span per connection; the query string (which may hold the token) is never recorded.
     let span = tracing::info_span!("ws", role = %role, account = %peer.id());
@@ -161,9 +164,12 @@ async fn refuse(framed: &mut Upgrading, error: ApiError) {
     let body = body.try_into_bytes().unwrap_or_default();
     head.head_mut().set_connection_type(ConnectionType::Close);
     let size = BodySize::Sized(body.len() as u64);
-    let _ = framed.send(h1::Message::Item((head, size))).await;
-    let _ = framed.send(h1::Message::Chunk(Some(body))).await;
-    let _ = framed.send(h1::Message::Chunk(None)).await;
+    // Head and body leave in one write: a client reading the refusal finds the body with it.
+    let _ = framed.feed(h1::Message::Item((head, size))).await;
+    let _ = framed.feed(h1::Message::Chunk(Some(body))).await;
+    let _ = framed.feed(h1::Message::Chunk(None)).await;
+    // `Framed::close` shuts the socket down without writing what is buffered: flush first.
+    let _ = framed.flush().await;
     let _ = framed.close().await;
 }
 
@@ -227,6 +233,8 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
                     Some(Err(WsError::Utf8(_))) => close = Some(CloseCode::Invalid),
                     Some(Err(WsError::Protocol(_))) => close = Some(CloseCode::Protocol),
                     Some(Err(_)) => break,
+                    Some(Ok(Message::Text(body))) if body.len() > MAX_FRAME_BYTES => close = Some(CloseCode::Size),
+                    Some(Ok(Message::Binary(body))) if body.len() > MAX_FRAME_BYTES => close = Some(CloseCode::Size),
                     Some(Ok(Message::Text(body))) => {
                         if let Some(reply) = Box::pin(socket.handle_text(&body)).await {
                             alive = sink.send(Message::text(reply)).await.is_ok();

@@ -162,13 +162,20 @@ impl ConnectionRegistry {
     pub fn flush_presence(&self, online: usize) {
         let round = self.round.fetch_add(1, Ordering::Relaxed) + 1;
         let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner));
+        // Most connections have one change parked, the same as many others: one frame each.
+        let mut single: HashMap<*const u8, Arc<str>> = HashMap::new();
         for conn in dirty {
             let items = std::mem::take(&mut conn.state().pending);
-            if items.is_empty() {
-                continue;
-            }
+            let frame = match items.as_slice() {
+                [] => continue,
+                [(_, item)] => single
+                    .entry(item.as_ptr())
+                    .or_insert_with(|| update_frame(std::iter::once(&**item), online))
+                    .clone(),
+                many => update_frame(many.iter().map(|(_, item)| &**item), online),
+            };
             conn.flushed.store(round, Ordering::Relaxed);
-            conn.push(Delivery::Frame(update_frame(items.iter().map(|(_, item)| &**item), online)));
+            conn.push(Delivery::Frame(frame));
         }
         if self.last_count.swap(online, Ordering::Relaxed) == online {
             return;
