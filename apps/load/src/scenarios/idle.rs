@@ -10,6 +10,8 @@ use crate::report::Report;
 /// Opens a user socket per member and keeps them; answers the report and the sockets.
 pub async fn idle(target: &Target, users: &[Member]) -> (Report, Vec<Held>) {
     crate::progress(format!("idle: opening {} user sockets", users.len()));
+    // The server is still taking in the accounts just prepared (their change notifications).
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let before = target.pid.and_then(rss_kib);
     let started = Instant::now();
     let tokens = users.iter().map(|u| u.token.clone()).collect();

@@ -116,8 +116,8 @@ pub async fn upgrade(state: web::Data<AppState>, proxies: TrustedProxies, req: R
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_CHUNK)
         .write_buffer_size(0)
-        .max_frame_size(Some(MAX_READ_BYTES))
-        .max_message_size(Some(MAX_READ_BYTES));
+        .max_frame_size(Some(MAX_FRAME_BYTES))
+        .max_message_size(Some(MAX_FRAME_BYTES));
     let socket = WebSocketStream::from_partially_read(io, leftover, WsRole::Server, Some(config)).await;
     // One span per connection; the query string (which may hold the token) is never recorded.
     let span = tracing::info_span!("ws", role = %role, account = %peer.id());
@@ -205,18 +205,21 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
     let account_id = peer.id();
     let (mut sink, mut stream) = socket.split();
     let conn = state.registry.register(role, account_id);
-    let ready = match &peer {
-        // The service calls are boxed: the future a connection parks in while idle stays small.
-        Peer::Account(account) => match Box::pin(state.calls.connected(account, role)).await {
-            Ok(ready) => serde_json::to_value(ready).unwrap_or(Value::Null),
-            Err(error) => {
-                tracing::error!(%error, "session:ready failed");
-                Value::Null
-            }
-        },
-        Peer::Admin(_) => json!({}),
+    // Built in its own scope: nothing of it stays in the connection's future.
+    let ready = {
+        let data = match &peer {
+            // The service calls are boxed: the future a connection parks in while idle stays small.
+            Peer::Account(account) => match Box::pin(state.calls.connected(account, role)).await {
+                Ok(ready) => serde_json::to_value(ready).unwrap_or(Value::Null),
+                Err(error) => {
+                    tracing::error!(%error, "session:ready failed");
+                    Value::Null
+                }
+            },
+            Peer::Admin(_) => json!({}),
+        };
+        text("session:ready", &data, None)
     };
-    let ready = text("session:ready", &ready, None);
     let mut alive = sink.send(Message::text(ready)).await.is_ok();
     let mut socket = Socket { state, role, peer, conn, watching: Vec::new() };
     let mut close: Option<CloseCode> = None;
