@@ -116,8 +116,8 @@ pub async fn upgrade(state: web::Data<AppState>, proxies: TrustedProxies, req: R
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_CHUNK)
         .write_buffer_size(0)
-        .max_frame_size(Some(MAX_FRAME_BYTES))
-        .max_message_size(Some(MAX_FRAME_BYTES));
+        .max_frame_size(Some(MAX_READ_BYTES))
+        .max_message_size(Some(MAX_READ_BYTES));
     let socket = WebSocketStream::from_partially_read(io, leftover, WsRole::Server, Some(config)).await;
     // One span per connection; the query string (which may hold the token) is never recorded.
     let span = tracing::info_span!("ws", role = %role, account = %peer.id());
