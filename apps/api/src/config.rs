@@ -51,6 +51,15 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     pub livekit_url: String,
     pub livekit_api_url: String,
+    /// `LIVEKIT_URL` or `LIVEKIT_API_URL` was given: rooms are created and closed through
+    /// RoomService. Without either (local development) calls ring, connect and bill with no
+    /// media server.
+    pub livekit_configured: bool,
+    /// `LIVEKIT_WEBHOOK_ENABLED`: LiveKit posts its webhooks to `/webhooks/livekit`, so the
+    /// meter starts when both parties are in the room.
+    pub livekit_webhook_enabled: bool,
+    /// An accepted call's media must connect within this (`MEDIA_CONNECT_TIMEOUT_SECS`).
+    pub media_connect_timeout: Duration,
     pub livekit_api_key: String,
     pub livekit_api_secret: String,
     pub payment_gateway: PaymentGateway,
@@ -226,8 +235,19 @@ impl Settings {
                 _ => {}
             }
         }
+        let livekit_configured = livekit_url.is_some() || v.get("LIVEKIT_API_URL").is_some();
         let livekit_url = livekit_url.unwrap_or_else(|| "ws://localhost:7880".into());
         let livekit_api_url = v.get("LIVEKIT_API_URL").unwrap_or_else(|| http_base_of(&livekit_url));
+        let livekit_webhook_enabled = match v.get("LIVEKIT_WEBHOOK_ENABLED").as_deref() {
+            None | Some("false" | "0" | "no" | "off") => false,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some(other) => {
+                v.problems.push(format!("LIVEKIT_WEBHOOK_ENABLED must be true or false (got `{other}`)"));
+                false
+            }
+        };
+        let media_connect_timeout =
+            Duration::from_secs(v.parsed("MEDIA_CONNECT_TIMEOUT_SECS", 20u64, "a number of seconds").max(1));
 
         let payment_gateway = match v.get("PAYMENT_GATEWAY").as_deref() {
             None | Some("sandbox") => PaymentGateway::Sandbox,
@@ -359,6 +379,9 @@ impl Settings {
             http_workers,
             livekit_url,
             livekit_api_url,
+            livekit_configured,
+            livekit_webhook_enabled,
+            media_connect_timeout,
             livekit_api_key: livekit_api_key.unwrap_or_else(|| DEV_LIVEKIT_KEY.into()),
             livekit_api_secret: livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into()),
             payment_gateway,

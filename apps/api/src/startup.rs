@@ -16,7 +16,7 @@ use talktime_services::directory::{ConnectionDirectory, LocalDirectory, RedisDir
 use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
 use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
-use talktime_services::livekit::{LiveKitRooms, LiveKitTokens};
+use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoMediaServer, RoomService};
 use talktime_services::payments::{PaymentService, ReconcilerSettings};
 use talktime_services::presence::{InMemoryPresence, PresenceRegistry, RedisPresence};
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
@@ -115,11 +115,7 @@ impl Application {
             db.clone(),
             cache.clone(),
             Realtime { bus: bus.clone(), presence: presence.clone(), directory },
-            Arc::new(LiveKitRooms::new(
-                &settings.livekit_api_url,
-                &settings.livekit_api_key,
-                &settings.livekit_api_secret,
-            )),
+            rooms(&settings),
             LiveKitTokens::new(
                 settings.livekit_url.clone(),
                 settings.livekit_api_key.clone(),
@@ -132,9 +128,11 @@ impl Application {
                 sweep_interval: settings.sweep_interval,
                 room_retry: settings.room_retry,
                 heartbeat: settings.node_heartbeat,
+                media_timeout: settings.livekit_webhook_enabled.then_some(settings.media_connect_timeout),
             },
         );
         tokio::spawn(calls.clone().run_sweeper());
+        tokio::spawn(calls.clone().run_timers());
         tokio::spawn(run_presence_flush(Arc::downgrade(&registry), calls.clone(), settings.presence_flush));
         tokio::spawn(calls.clone().run_heartbeat());
         let calls_handle = calls.clone();
@@ -185,6 +183,7 @@ impl Application {
             payments: payments.clone(),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
             calls,
+            media_webhooks: MediaWebhooks::new(&settings.livekit_api_key, &settings.livekit_api_secret),
             limiter,
             registry,
         };
@@ -284,6 +283,15 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
         snapshots: Arc::new(RedisSnapshots::new(cluster.clone())),
         limiter: Arc::new(RedisRateLimiter::new(cluster)),
     })
+}
+
+/// LiveKit's RoomService, or nothing when no media server is configured (local development).
+fn rooms(settings: &Settings) -> Arc<dyn RoomService> {
+    if !settings.livekit_configured {
+        tracing::warn!("no LIVEKIT_URL: calls ring, connect and bill, but no media room is created");
+        return Arc::new(NoMediaServer);
+    }
+    Arc::new(LiveKitRooms::new(&settings.livekit_api_url, &settings.livekit_api_key, &settings.livekit_api_secret))
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {

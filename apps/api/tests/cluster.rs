@@ -16,6 +16,7 @@ use talktime_domain::ids::CallId;
 use talktime_repository::testing::{self, TestDatabase};
 
 const DELETE_ROOM: &str = "/twirp/livekit.RoomService/DeleteRoom";
+const CREATE_ROOM: &str = "/twirp/livekit.RoomService/CreateRoom";
 /// A node's entries outlive its last heartbeat by this much (`NODE_EXPIRY_MS` below).
 const EXPIRY: Duration = Duration::from_millis(1_000);
 
@@ -41,6 +42,7 @@ async fn cluster(redis: &str, coins: i64) -> Cluster {
 async fn cluster_with(redis: &str, coins: i64, extra: &[(&str, &str)]) -> Cluster {
     let rooms = FakeServer::start().await;
     rooms.route("POST", DELETE_ROOM, 200, "");
+    rooms.route("POST", CREATE_ROOM, 200, "");
     let expiry = EXPIRY.as_millis().to_string();
     let mut vars = vec![
         ("REDIS_URL", redis),

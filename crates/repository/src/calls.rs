@@ -30,6 +30,12 @@ pub struct Call {
     pub duration_seconds: Option<i64>,
     pub coins_spent: Option<i64>,
     pub coins_earned: Option<i64>,
+    /// Billing runs from here: the accept, or the moment both parties were in the room.
+    pub connected_at: Option<DateTime<Utc>>,
+    /// An accepted call whose media is not connected by then ends SETUP_FAILED.
+    pub media_deadline: Option<DateTime<Utc>>,
+    pub user_joined_at: Option<DateTime<Utc>>,
+    pub telecaller_joined_at: Option<DateTime<Utc>>,
     /// The database's clock when the row was read (deadlines are compared against it).
     pub now: DateTime<Utc>,
 }
@@ -56,6 +62,10 @@ struct CallRow {
     duration_seconds: Option<i64>,
     coins_spent: Option<i64>,
     coins_earned: Option<i64>,
+    connected_at: Option<DateTime<Utc>>,
+    media_deadline: Option<DateTime<Utc>>,
+    user_joined_at: Option<DateTime<Utc>>,
+    telecaller_joined_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 }
 
@@ -84,6 +94,10 @@ impl TryFrom<CallRow> for Call {
             duration_seconds: row.duration_seconds,
             coins_spent: row.coins_spent,
             coins_earned: row.coins_earned,
+            connected_at: row.connected_at,
+            media_deadline: row.media_deadline,
+            user_joined_at: row.user_joined_at,
+            telecaller_joined_at: row.telecaller_joined_at,
             now: row.now,
         })
     }
@@ -93,7 +107,8 @@ macro_rules! columns {
     () => {
         "id, user_id, telecaller_id, call_type, status, end_reason, user_rate, telecaller_rate, created_at, \
          ring_deadline, accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline, \
-         telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, clock_timestamp() AS now"
+         telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at, media_deadline, \
+         user_joined_at, telecaller_joined_at, clock_timestamp() AS now"
     };
 }
 
@@ -175,28 +190,87 @@ pub async fn busy(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId)
     .await?)
 }
 
-/// RINGING → ACCEPTED by the callee, with the paid time fixed from now.
+/// When an accepted call's meter starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Meter {
+    /// At the accept itself.
+    FromAccept,
+    /// When both parties are in the room, which must happen within this many seconds.
+    FromMedia { within_secs: f64 },
+}
+
+/// RINGING → ACCEPTED by the callee, before the ring deadline. With [`Meter::FromAccept`] the
+/// paid time (`max_duration` seconds) runs from now; otherwise it is only provisional until
+/// [`connect`].
 pub async fn accept(
     tx: &mut Tx,
     id: CallId,
     telecaller: AccountId,
     max_duration: i64,
+    meter: Meter,
 ) -> Result<Option<Call>, RepoError> {
+    let media_secs = match meter {
+        Meter::FromAccept => None,
+        Meter::FromMedia { within_secs } => Some(within_secs),
+    };
+    // One instant for every column, so the paid time is exactly `max_duration` seconds.
     one(sqlx::query_as(concat!(
-        "UPDATE calls SET status = 'ACCEPTED', accepted_at = clock_timestamp(), max_duration_seconds = $3, ",
-        "billing_deadline = clock_timestamp() + make_interval(secs => $3::double precision) ",
-        "WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' RETURNING ",
+        "WITH t AS (SELECT clock_timestamp() AS at) ",
+        "UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3, ",
+        "connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, ",
+        "billing_deadline = CASE WHEN $4::double precision IS NULL ",
+        "THEN t.at + make_interval(secs => $3::double precision) END, ",
+        "media_deadline = t.at + make_interval(secs => $4::double precision) FROM t ",
+        "WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ",
         columns!()
     ))
     .bind(id.0)
     .bind(telecaller.0)
+    .bind(max_duration)
+    .bind(media_secs)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A party joined the call's room (the earliest join counts); a join also ends that party's
+/// reconnect grace. `None` unless the call is ACCEPTED and `party` is one of its parties.
+pub async fn joined(ex: impl Executor<'_>, id: CallId, party: AccountId) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "UPDATE calls SET ",
+        "user_joined_at = CASE WHEN user_id = $2 THEN COALESCE(user_joined_at, clock_timestamp()) ELSE user_joined_at END, ",
+        "telecaller_joined_at = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_joined_at, clock_timestamp()) ",
+        "ELSE telecaller_joined_at END, ",
+        "user_grace_deadline = CASE WHEN user_id = $2 THEN NULL ELSE user_grace_deadline END, ",
+        "telecaller_grace_deadline = CASE WHEN telecaller_id = $2 THEN NULL ELSE telecaller_grace_deadline END ",
+        "WHERE id = $1 AND status = 'ACCEPTED' AND (user_id = $2 OR telecaller_id = $2) RETURNING ",
+        columns!()
+    ))
+    .bind(id.0)
+    .bind(party.0)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Starts the meter of an accepted call waiting for its media: from `at` (no earlier than the
+/// accept, no later than now), for `max_duration` paid seconds. `None` when it already runs.
+pub async fn connect(tx: &mut Tx, id: CallId, at: DateTime<Utc>, max_duration: i64) -> Result<Option<Call>, RepoError> {
+    one(sqlx::query_as(concat!(
+        "WITH t AS (SELECT LEAST(GREATEST($2, accepted_at), clock_timestamp()) AS at FROM calls WHERE id = $1) ",
+        "UPDATE calls SET connected_at = t.at, max_duration_seconds = $3, media_deadline = NULL, ",
+        "billing_deadline = t.at + make_interval(secs => $3::double precision) FROM t ",
+        "WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NULL RETURNING ",
+        columns!()
+    ))
+    .bind(id.0)
+    .bind(at)
     .bind(max_duration)
     .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// Ends the call from `from` into `to` for `reason`; for an ACCEPTED call also computes the
-/// whole seconds billed (accept to the earlier of now and the billing deadline).
+/// whole seconds billed (from the connection to the earlier of now and the billing deadline;
+/// none when the media never connected).
 pub async fn end(
     tx: &mut Tx,
     id: CallId,
@@ -205,9 +279,9 @@ pub async fn end(
     reason: EndReason,
 ) -> Result<Option<Call>, RepoError> {
     one(sqlx::query_as(concat!(
-        "UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), ",
-        "duration_seconds = CASE WHEN accepted_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM ",
-        "LEAST(clock_timestamp(), billing_deadline) - accepted_at)))::bigint END, ",
+        "UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, ",
+        "duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM ",
+        "LEAST(clock_timestamp(), billing_deadline) - connected_at)))::bigint END, ",
         "user_grace_deadline = NULL, telecaller_grace_deadline = NULL ",
         "WHERE id = $1 AND status = $2 RETURNING ",
         columns!()
@@ -220,21 +294,23 @@ pub async fn end(
     .await?)
 }
 
-/// Records what the settlement moved, and schedules a retry of the room's cleanup in
-/// `room_retry_secs` (the first attempt is made at once; this one only runs if it failed).
+/// Records what the settlement billed and moved, and schedules a retry of the room's cleanup
+/// in `room_retry_secs` (the first attempt is made at once; this one only runs if it failed).
 pub async fn record_settlement(
     tx: &mut Tx,
     id: CallId,
+    seconds: i64,
     spent: i64,
     earned: i64,
     room_retry_secs: f64,
 ) -> Result<(), RepoError> {
     sqlx::query(
-        "UPDATE calls SET coins_spent = $2, coins_earned = $3, \
-         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $4) END \
+        "UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, \
+         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $5) END \
          WHERE id = $1",
     )
     .bind(id.0)
+    .bind(seconds)
     .bind(spent)
     .bind(earned)
     .bind(room_retry_secs)
@@ -299,10 +375,10 @@ pub async fn extend(
 ) -> Result<Option<Call>, RepoError> {
     one(sqlx::query_as(concat!(
         "UPDATE calls SET max_duration_seconds = $2, ",
-        "billing_deadline = accepted_at + make_interval(secs => $2::double precision), ",
-        "balance_low_sent = balance_low_sent AND accepted_at + make_interval(secs => $2::double precision) ",
+        "billing_deadline = connected_at + make_interval(secs => $2::double precision), ",
+        "balance_low_sent = balance_low_sent AND connected_at + make_interval(secs => $2::double precision) ",
         "<= clock_timestamp() + make_interval(secs => $3) ",
-        "WHERE id = $1 AND status = 'ACCEPTED' AND max_duration_seconds < $2 RETURNING ",
+        "WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NOT NULL AND max_duration_seconds < $2 RETURNING ",
         columns!()
     ))
     .bind(id.0)
@@ -313,21 +389,38 @@ pub async fn extend(
 }
 
 /// Claims one active call with something due (a deadline passed, or the balance warning is due
-/// within `warn_secs`), locked and skipped by other sweepers.
-pub async fn claim_due(tx: &mut Tx, warn_secs: f64) -> Result<Option<Call>, RepoError> {
+/// within `warn_secs`), locked and skipped by other sweepers; calls in `skip` (this pass could not
+/// process them) are left for the next pass.
+pub async fn claim_due(tx: &mut Tx, warn_secs: f64, skip: &[Uuid]) -> Result<Option<Call>, RepoError> {
     one(sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND (",
+        " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND (",
         "(status = 'RINGING' AND ring_deadline <= clock_timestamp()) ",
         "OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) ",
         "OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) ",
+        "OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) ",
         "OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp()) ",
         "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED"
     ))
     .bind(warn_secs)
+    .bind(skip)
     .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// The parties of live calls who have no reconnect grace running: (call, party, role is user).
+/// The sweeper checks they are still connected somewhere (a lost disconnect is caught here).
+pub async fn unguarded_parties(ex: impl Executor<'_>) -> Result<Vec<(CallId, AccountId, bool)>, RepoError> {
+    let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
+        "SELECT id, user_id, true FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND user_grace_deadline IS NULL \
+         UNION ALL \
+         SELECT id, telecaller_id, false FROM calls WHERE status IN ('RINGING', 'ACCEPTED') \
+           AND telecaller_grace_deadline IS NULL",
+    )
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(|(call, party, user)| (CallId(call), AccountId(party), user)).collect())
 }
 
 /// Claims a room whose DeleteRoom is due (first try failed, or nobody tried), pushing its next

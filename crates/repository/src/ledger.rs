@@ -42,6 +42,10 @@ pub enum Cause {
     WithdrawalHold,
     WithdrawalPaid,
     WithdrawalReleased,
+    /// Coins given back to a user for a bad call (cause id: the call).
+    Refund,
+    /// A balance carried over from the earlier backend (cause id: the account).
+    OpeningBalance,
 }
 
 impl Cause {
@@ -52,6 +56,8 @@ impl Cause {
             Cause::WithdrawalHold => "WITHDRAWAL_HOLD",
             Cause::WithdrawalPaid => "WITHDRAWAL_PAID",
             Cause::WithdrawalReleased => "WITHDRAWAL_RELEASED",
+            Cause::Refund => "REFUND",
+            Cause::OpeningBalance => "OPENING_BALANCE",
         }
     }
 }

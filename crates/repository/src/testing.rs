@@ -146,7 +146,9 @@ pub async fn execute_raw(db: &Db, statement: &'static str) -> Result<u64, sqlx::
 pub async fn age_call(db: &Db, id: talktime_domain::ids::CallId, secs: i64) -> Result<(), RepoError> {
     sqlx::query(
         "UPDATE calls SET accepted_at = accepted_at - make_interval(secs => $2::double precision), \
+         connected_at = connected_at - make_interval(secs => $2::double precision), \
          billing_deadline = billing_deadline - make_interval(secs => $2::double precision), \
+         media_deadline = media_deadline - make_interval(secs => $2::double precision), \
          created_at = created_at - make_interval(secs => $2::double precision) WHERE id = $1",
     )
     .bind(id.0)

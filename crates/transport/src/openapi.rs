@@ -74,6 +74,7 @@ use crate::routes::{admin, admin_accounts, admin_catalog, auth, calls, health, p
         calls::telecaller_calls,
         calls::feedback,
         calls::report,
+        calls::livekit_webhook,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     modifiers(&Security),

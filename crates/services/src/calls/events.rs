@@ -79,6 +79,15 @@ pub struct BalanceLow {
     pub seconds_left: i64,
 }
 
+/// `call:connected`: both parties are in the room; the meter runs from `connectedAt`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connected {
+    pub call_id: Uuid,
+    pub connected_at: DateTime<Utc>,
+    pub max_duration_seconds: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Extended {

@@ -6,20 +6,23 @@
 //! timers act on them promptly, and a sweeper on every node claims overdue calls with
 //! `FOR UPDATE SKIP LOCKED`, so calls still end on time after a crash or on another node.
 
+mod deadlines;
+mod ending;
 pub mod events;
 mod history;
+mod media;
 mod presence;
+mod timers;
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
 use talktime_domain::call::{self as rules, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
-use talktime_repository::calls::{self, Call, NewCall};
-use talktime_repository::{Db, RepoError, Tx};
+use talktime_repository::calls::{self, Call, Meter, NewCall};
+use talktime_repository::{Db, RepoError};
 
 pub use self::history::{HistoryEntry, HistoryPage};
 pub use self::presence::CallFigures;
@@ -31,7 +34,9 @@ use crate::livekit::{LiveKitTokens, RoomService};
 use crate::presence::PresenceRegistry;
 use crate::rate_limit::RateLimiter;
 use crate::{ServiceError, ledger};
+use ending::feed;
 use events::*;
+use timers::Timers;
 
 /// The user is warned this long before the paid time runs out.
 pub const BALANCE_WARNING_SECS: i64 = 60;
@@ -47,6 +52,9 @@ pub struct CallSettings {
     pub room_retry: Duration,
     /// How often this node renews its directory entries and looks for nodes that stopped.
     pub heartbeat: Duration,
+    /// With LiveKit webhooks: the meter starts when both parties are in the room, which must
+    /// happen within this long of the accept. `None`: the meter starts at the accept.
+    pub media_timeout: Option<Duration>,
 }
 
 /// The direct answer to a client's message (sent with its `ref`).
@@ -91,6 +99,9 @@ pub struct CallService {
     directory: Arc<dyn ConnectionDirectory>,
     /// Set when this node stops: its timers and sweeper do nothing more.
     stopped: std::sync::atomic::AtomicBool,
+    timers: Timers,
+    /// One presence recomputation at a time per telecaller (striped by id).
+    presence_locks: Vec<tokio::sync::Mutex<()>>,
     me: Weak<CallService>,
 }
 
@@ -124,6 +135,8 @@ impl CallService {
             settings,
             directory,
             stopped: std::sync::atomic::AtomicBool::new(false),
+            timers: Timers::default(),
+            presence_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             me: me.clone(),
         })
     }
@@ -142,6 +155,27 @@ impl CallService {
 
     async fn account(&self, id: AccountId) -> Result<Arc<Account>, ServiceError> {
         self.cache.account(id).await?.ok_or_else(not_found)
+    }
+
+    /// The acting party as they are now, not as their socket's handshake saw them: an account
+    /// blocked, rejected, logged out or turned telecaller since cannot act through an old socket.
+    async fn party(&self, socket: &Account, role: Role) -> Result<Arc<Account>, ServiceError> {
+        let now = self.cache.account(socket.id).await?.ok_or_else(|| {
+            ServiceError::unauthorized("token_revoked", "This session has ended, please log in again")
+        })?;
+        if now.token_version != socket.token_version {
+            return Err(ServiceError::unauthorized("token_revoked", "This session has ended, please log in again"));
+        }
+        if now.is_suspended() {
+            return Err(ServiceError::suspended());
+        }
+        if now.role != role {
+            return Err(ServiceError::forbidden("forbidden_role", "This account can no longer do that"));
+        }
+        if role == Role::Telecaller && now.approval_status() != Some(ApprovalStatus::Approved) {
+            return Err(ServiceError::forbidden("telecaller_not_approved", "Your telecaller profile is not approved"));
+        }
+        Ok(now)
     }
 
     /// A lone node starting (no Redis) after a crash: nobody is connected yet, so the parties of
@@ -164,7 +198,7 @@ impl CallService {
     ) -> Result<Answer, ServiceError> {
         self.spend(user.id, "initiate", INITIATE_BUDGET).await?;
         // The socket's copy of the account may predate a profile change: read it as it is now.
-        let user = &*self.account(user.id).await?;
+        let user = &*self.party(user, Role::User).await?;
         if !user.is_profile_complete() {
             return Err(ServiceError::invalid("profile_incomplete", "Complete your profile before calling"));
         }
@@ -235,34 +269,35 @@ impl CallService {
         Ok(Answer::new("call:ringing", ringing))
     }
 
-    /// `call:accept` by the callee; the first of her connections wins.
+    /// `call:accept` by the callee; the first of her connections wins, before the ring deadline.
+    /// After the commit the room is created and both tokens minted; if any of that fails the
+    /// call ends SETUP_FAILED at no charge.
     pub async fn accept(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
+        let telecaller = &*self.party(telecaller, Role::Telecaller).await?;
         let mut tx = self.db.begin().await?;
         let call =
             calls::lock(&mut tx, call_id).await?.filter(|c| c.telecaller_id == telecaller.id).ok_or_else(not_found)?;
-        if !rules::can_accept(call.status) {
+        if !rules::can_accept(call.status) || call.ring_deadline <= call.now {
             return Err(unavailable());
         }
         let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
         let max = rules::max_duration_secs(balance, call.user_rate);
-        let call = calls::accept(&mut tx, call_id, telecaller.id, max).await?.ok_or_else(unavailable)?;
+        let meter = match self.settings.media_timeout {
+            Some(within) => Meter::FromMedia { within_secs: within.as_secs_f64() },
+            None => Meter::FromAccept,
+        };
+        let call = calls::accept(&mut tx, call_id, telecaller.id, max, meter).await?.ok_or_else(unavailable)?;
         tx.commit().await.map_err(RepoError::from)?;
 
-        let user = self.account(call.user_id).await?;
-        let for_user = AcceptedForUser {
-            call_id: call.id.0,
-            livekit: self.livekit_join(&call, &user)?,
-            max_duration_seconds: max,
+        let (for_user, answer) = match self.set_up(&call, telecaller, max).await {
+            Ok(both) => both,
+            Err(error) => {
+                self.fail_setup(call.id, &error).await;
+                return Err(ServiceError::upstream("setup_failed", "The call could not be set up", error));
+            }
         };
-        send(&*self.bus, Audience::account(Role::User, user.id), "call:accepted", for_user);
-        let answer = AcceptedForTelecaller {
-            call_id: call.id.0,
-            call_type: call.call_type,
-            caller: PartyCard::from(&*user),
-            livekit: self.livekit_join(&call, telecaller)?,
-            max_duration_seconds: max,
-        };
+        send(&*self.bus, Audience::account(Role::User, call.user_id), "call:accepted", for_user);
         send(
             &*self.bus,
             Audience::Account { role: Role::Telecaller, id: telecaller.id, except: Some(origin.connection) },
@@ -271,14 +306,38 @@ impl CallService {
         );
         send(&*self.bus, Audience::Everyone(Role::Admin), "call:started", feed(&call));
         // She has an accepted call: ON_CALL, with nothing to look up.
-        self.announce_presence(telecaller.id, Presence::OnCall, Some(telecaller)).await;
+        self.set_presence(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);
         Ok(Answer::new("call:accepted", answer))
+    }
+
+    /// The accept's follow-ups: the room, the caller's card, both tokens.
+    async fn set_up(
+        &self,
+        call: &Call,
+        telecaller: &Account,
+        max: i64,
+    ) -> Result<(AcceptedForUser, AcceptedForTelecaller), ServiceError> {
+        self.rooms.create_room(&call.id.to_string()).await.map_err(|e| {
+            ServiceError::upstream("media_server_failed", "The media server did not create the room", e)
+        })?;
+        let user = self.account(call.user_id).await?;
+        let for_user =
+            AcceptedForUser { call_id: call.id.0, livekit: self.livekit_join(call, &user)?, max_duration_seconds: max };
+        let for_telecaller = AcceptedForTelecaller {
+            call_id: call.id.0,
+            call_type: call.call_type,
+            caller: PartyCard::from(&*user),
+            livekit: self.livekit_join(call, telecaller)?,
+            max_duration_seconds: max,
+        };
+        Ok((for_user, for_telecaller))
     }
 
     /// `call:reject` by the callee while it rings.
     pub async fn reject(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
+        self.party(telecaller, Role::Telecaller).await?;
         self.act(call_id, telecaller.id, Some(CallStatus::Ringing), EndReason::Rejected, Some(origin)).await?;
         Ok(Answer::new("call:rejected", CallRef { call_id: call_id.0 }))
     }
@@ -286,6 +345,7 @@ impl CallService {
     /// `call:cancel` by the caller while it rings.
     pub async fn cancel(&self, user: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.spend(user.id, "action", ACTION_BUDGET).await?;
+        self.party(user, Role::User).await?;
         self.act(call_id, user.id, Some(CallStatus::Ringing), EndReason::Cancelled, Some(origin)).await?;
         Ok(Answer::new("call:cancelled", CallRef { call_id: call_id.0 }))
     }
@@ -293,284 +353,10 @@ impl CallService {
     /// `call:end` by either party of an accepted call.
     pub async fn end(&self, account: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.spend(account.id, "action", ACTION_BUDGET).await?;
+        self.party(account, account.role).await?;
         let reason = if account.role == Role::User { EndReason::UserEnded } else { EndReason::TelecallerEnded };
         let (_, answer) = self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin)).await?;
         let data = answer.ok_or_else(unavailable)?;
         Ok(Answer { event: "call:ended", data })
-    }
-
-    /// Ends the call `call_id` of `party` (checked) for `reason`, if it is in `from`.
-    async fn act(
-        &self,
-        call_id: CallId,
-        party: AccountId,
-        from: Option<CallStatus>,
-        reason: EndReason,
-        origin: Option<Origin>,
-    ) -> Result<(Call, Option<Value>), ServiceError> {
-        let mut tx = self.db.begin().await?;
-        let call = calls::lock(&mut tx, call_id)
-            .await?
-            .filter(|c| c.user_id == party || c.telecaller_id == party)
-            .ok_or_else(not_found)?;
-        if from.is_some_and(|f| f != call.status) {
-            return Err(unavailable());
-        }
-        let ended = self.end_locked(&mut tx, &call, reason).await?.ok_or_else(unavailable)?;
-        tx.commit().await.map_err(RepoError::from)?;
-        let answer = self.after_end(&ended, origin).await?;
-        Ok((ended, answer))
-    }
-
-    /// Ends a call for an operator or a block (`ADMIN`, `ACCOUNT_BLOCKED`), billed to this moment.
-    pub async fn end_by_force(&self, call_id: CallId, reason: EndReason) -> Result<Option<Call>, ServiceError> {
-        let mut tx = self.db.begin().await?;
-        let Some(call) = calls::lock(&mut tx, call_id).await? else { return Ok(None) };
-        let Some(ended) = self.end_locked(&mut tx, &call, reason).await? else { return Ok(None) };
-        tx.commit().await.map_err(RepoError::from)?;
-        self.after_end(&ended, None).await?;
-        Ok(Some(ended))
-    }
-
-    // ---- the terminal transition ------------------------------------------------------------
-
-    /// The transition, and for an accepted call the settlement, inside the caller's transaction
-    /// (the call row is locked). `None` when `reason` does not apply to the call's state.
-    async fn end_locked(&self, tx: &mut Tx, call: &Call, reason: EndReason) -> Result<Option<Call>, ServiceError> {
-        let Some(to) = rules::end_transition(call.status, reason) else { return Ok(None) };
-        let Some(mut ended) = calls::end(tx, call.id, call.status, to, reason).await? else { return Ok(None) };
-        if call.status == CallStatus::Accepted {
-            let seconds = ended.duration_seconds.unwrap_or(0);
-            let balance = talktime_repository::ledger::wallet_balance(&mut **tx, call.user_id).await?;
-            let bill = rules::settle(seconds, call.user_rate, call.telecaller_rate, balance);
-            calls::record_settlement(tx, call.id, bill.spent, bill.earned, self.settings.room_retry.as_secs_f64())
-                .await?;
-            ledger::settle_call(tx, call.id.0, call.user_id, call.telecaller_id, bill.spent, bill.earned).await?;
-            ended.coins_spent = Some(bill.spent);
-            ended.coins_earned = Some(bill.earned);
-        }
-        Ok(Some(ended))
-    }
-
-    /// After the commit: tell both parties and the admins, close the room, update presence.
-    /// Answers the `call:ended` data for the connection that ended the call (it is not sent to
-    /// that connection here: the caller answers it directly).
-    async fn after_end(&self, ended: &Call, origin: Option<Origin>) -> Result<Option<Value>, ServiceError> {
-        let except = |role: Role| origin.filter(|o| o.role == role).map(|o| o.connection);
-        let to_user = Audience::Account { role: Role::User, id: ended.user_id, except: except(Role::User) };
-        let to_telecaller =
-            Audience::Account { role: Role::Telecaller, id: ended.telecaller_id, except: except(Role::Telecaller) };
-        let reference = CallRef { call_id: ended.id.0 };
-        let mut answer = None;
-        match ended.status {
-            CallStatus::Completed => {
-                for (side, audience) in [(Role::User, to_user), (Role::Telecaller, to_telecaller)] {
-                    let data = self.ended_payload(ended, side).await?;
-                    if origin.is_some_and(|o| o.role == side) {
-                        answer = Some(data.clone());
-                    }
-                    send(&*self.bus, audience, "call:ended", data);
-                }
-                self.close_room(ended.id);
-            }
-            CallStatus::Rejected => {
-                send(&*self.bus, to_user, "call:rejected", &reference);
-                send(&*self.bus, to_telecaller, "call:rejected", &reference);
-            }
-            CallStatus::Cancelled => {
-                send(&*self.bus, to_user, "call:cancelled", &reference);
-                send(&*self.bus, to_telecaller, "call:cancelled", &reference);
-            }
-            CallStatus::Missed => {
-                send(&*self.bus, to_user, "call:missed", &reference);
-                send(&*self.bus, to_telecaller, "call:missed", &reference);
-            }
-            CallStatus::Ringing | CallStatus::Accepted => {}
-        }
-        send(&*self.bus, Audience::Everyone(Role::Admin), "call:finished", feed(ended));
-        self.refresh_presence(ended.telecaller_id).await?;
-        Ok(answer)
-    }
-
-    async fn ended_payload(&self, ended: &Call, side: Role) -> Result<Value, ServiceError> {
-        let reason = ended.end_reason.unwrap_or(EndReason::UserEnded);
-        let seconds = ended.duration_seconds.unwrap_or(0);
-        let data = if side == Role::User {
-            serde_json::to_value(EndedForUser {
-                call_id: ended.id.0,
-                reason,
-                duration_in_seconds: seconds,
-                coins_spent: ended.coins_spent.unwrap_or(0),
-                balance: ledger::balance(&self.db, ended.user_id).await?,
-            })
-        } else {
-            serde_json::to_value(EndedForTelecaller {
-                call_id: ended.id.0,
-                reason,
-                duration_in_seconds: seconds,
-                coins_earned: ended.coins_earned.unwrap_or(0),
-                balance: ledger::balance(&self.db, ended.telecaller_id).await?,
-            })
-        };
-        Ok(data.unwrap_or(Value::Null))
-    }
-
-    /// DeleteRoom now; on failure the sweeper retries until it succeeds.
-    fn close_room(&self, call: CallId) {
-        let Some(this) = self.me.upgrade() else { return };
-        tokio::spawn(async move {
-            match this.rooms.delete_room(&call.to_string()).await {
-                Ok(()) => {
-                    if let Err(error) = calls::mark_room_closed(this.db.pool(), call).await {
-                        tracing::warn!(%error, %call, "could not record the closed room");
-                    }
-                }
-                Err(error) => tracing::warn!(%error, %call, "DeleteRoom failed; will retry"),
-            }
-        });
-    }
-
-    // ---- deadlines --------------------------------------------------------------------------
-
-    /// Acts on whatever is due on one call (timers call this; the sweeper does the same for
-    /// calls it claims).
-    pub async fn sweep_call(&self, id: CallId) -> Result<(), ServiceError> {
-        let mut tx = self.db.begin().await?;
-        let Some(call) = calls::lock(&mut tx, id).await? else { return Ok(()) };
-        self.act_on_due(tx, call).await
-    }
-
-    async fn act_on_due(&self, mut tx: Tx, call: Call) -> Result<(), ServiceError> {
-        let now = call.now;
-        let passed = |deadline: Option<DateTime<Utc>>| deadline.is_some_and(|d| d <= now);
-        let reason = match call.status {
-            CallStatus::Ringing if passed(call.user_grace_deadline) => Some(EndReason::UserDisconnected),
-            CallStatus::Ringing if passed(call.telecaller_grace_deadline) => Some(EndReason::TelecallerDisconnected),
-            CallStatus::Ringing if call.ring_deadline <= now => Some(EndReason::RingTimeout),
-            CallStatus::Accepted if passed(call.billing_deadline) => Some(EndReason::BalanceExhausted),
-            CallStatus::Accepted if passed(call.user_grace_deadline) => Some(EndReason::UserDisconnected),
-            CallStatus::Accepted if passed(call.telecaller_grace_deadline) => Some(EndReason::TelecallerDisconnected),
-            _ => None,
-        };
-        if let Some(reason) = reason {
-            if let Some(ended) = self.end_locked(&mut tx, &call, reason).await? {
-                tx.commit().await.map_err(RepoError::from)?;
-                self.after_end(&ended, None).await?;
-            }
-            return Ok(());
-        }
-        let warning_due = call.status == CallStatus::Accepted
-            && !call.balance_low_sent
-            && call.billing_deadline.is_some_and(|d| d - chrono::Duration::seconds(BALANCE_WARNING_SECS) <= now);
-        if warning_due && calls::mark_balance_low(&mut *tx, call.id).await? {
-            tx.commit().await.map_err(RepoError::from)?;
-            let left = call.billing_deadline.map(|d| (d - now).num_seconds().max(0)).unwrap_or(0);
-            send(
-                &*self.bus,
-                Audience::account(Role::User, call.user_id),
-                "call:balance-low",
-                BalanceLow { call_id: call.id.0, seconds_left: left },
-            );
-        }
-        Ok(())
-    }
-
-    /// One sweeper pass: every overdue call, then rooms still to close.
-    pub async fn sweep_once(&self) -> Result<usize, ServiceError> {
-        let mut handled = 0;
-        loop {
-            let mut tx = self.db.begin().await?;
-            let Some(call) = calls::claim_due(&mut tx, BALANCE_WARNING_SECS as f64).await? else { break };
-            self.act_on_due(tx, call).await?;
-            handled += 1;
-        }
-        while let Some(call) = calls::claim_room_cleanup(self.db.pool(), self.settings.room_retry.as_secs_f64()).await?
-        {
-            match self.rooms.delete_room(&call.to_string()).await {
-                Ok(()) => calls::mark_room_closed(self.db.pool(), call).await?,
-                Err(error) => {
-                    tracing::warn!(%error, %call, "DeleteRoom retry failed");
-                    break;
-                }
-            }
-        }
-        Ok(handled)
-    }
-
-    /// Stops this node's timers and sweeper (shutdown; calls continue on other nodes).
-    pub fn stop(&self) {
-        self.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    fn is_stopped(&self) -> bool {
-        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Runs the sweeper until the node stops.
-    pub async fn run_sweeper(self: Arc<Self>) {
-        let mut ticker = tokio::time::interval(self.settings.sweep_interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if self.is_stopped() {
-                return;
-            }
-            if let Err(error) = self.sweep_once().await {
-                tracing::warn!(%error, "call sweeper pass failed");
-            }
-        }
-    }
-
-    /// A timer that acts on the call when `at` passes (the sweeper is the safety net).
-    fn schedule(&self, call: CallId, at: DateTime<Utc>) {
-        let Some(this) = self.me.upgrade() else { return };
-        let wait = (at - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(20);
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            if this.is_stopped() {
-                return;
-            }
-            if let Err(error) = this.sweep_call(call).await {
-                tracing::warn!(%error, %call, "call timer failed");
-            }
-        });
-    }
-
-    fn schedule_billing(&self, call: &Call) {
-        if let Some(deadline) = call.billing_deadline {
-            self.schedule(call.id, deadline - chrono::Duration::seconds(BALANCE_WARNING_SECS));
-            self.schedule(call.id, deadline);
-        }
-    }
-
-    /// A recharge landed: an accepted call of this user gets the new paid time (`call:extended`).
-    pub async fn on_recharge(&self, user: AccountId) -> Result<(), ServiceError> {
-        let Some(call) = calls::active_for(self.db.pool(), user).await? else { return Ok(()) };
-        if call.status != CallStatus::Accepted || call.user_id != user {
-            return Ok(());
-        }
-        let balance = ledger::balance(&self.db, user).await?;
-        let max = rules::max_duration_secs(balance, call.user_rate);
-        let Some(extended) = calls::extend(self.db.pool(), call.id, max, BALANCE_WARNING_SECS as f64).await? else {
-            return Ok(());
-        };
-        let data = Extended { call_id: call.id.0, max_duration_seconds: max };
-        send(&*self.bus, Audience::account(Role::User, extended.user_id), "call:extended", &data);
-        send(&*self.bus, Audience::account(Role::Telecaller, extended.telecaller_id), "call:extended", &data);
-        self.schedule_billing(&extended);
-        Ok(())
-    }
-}
-
-fn feed(call: &Call) -> CallFeed {
-    CallFeed {
-        call_id: call.id.0,
-        user_id: call.user_id.0,
-        telecaller_id: call.telecaller_id.0,
-        call_type: call.call_type,
-        status: call.status,
-        end_reason: call.end_reason,
-        duration_in_seconds: call.duration_seconds,
-        coins_spent: call.coins_spent,
     }
 }

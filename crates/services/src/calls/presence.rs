@@ -63,7 +63,7 @@ impl CallService {
     }
 
     /// Starts the reconnect grace on the account's active call, with a timer on this node.
-    async fn start_grace(&self, account: AccountId) -> Result<(), ServiceError> {
+    pub(super) async fn start_grace(&self, account: AccountId) -> Result<(), ServiceError> {
         let grace = self.settings.reconnect_grace.as_secs_f64();
         if let Some(call) = calls::set_grace(self.db.pool(), account, Some(grace)).await? {
             let deadline =
@@ -84,7 +84,7 @@ impl CallService {
         }
         self.start_grace(account).await?;
         if role == Role::Telecaller {
-            self.announce_presence(account, Presence::Offline, None).await;
+            self.set_presence(account, Presence::Offline, None).await;
         }
         Ok(())
     }
@@ -153,8 +153,10 @@ impl CallService {
     }
 
     /// Recomputes a telecaller's presence (ON_CALL with an accepted call, ONLINE when connected,
-    /// approved and active, OFFLINE otherwise) and broadcasts it to users when it changed.
+    /// approved and active, OFFLINE otherwise) and announces it when it changed. One
+    /// recomputation at a time per telecaller, so a late one never overwrites a newer state.
     pub async fn refresh_presence(&self, telecaller: AccountId) -> Result<(), ServiceError> {
+        let _turn = self.presence_turn(telecaller).await;
         let account = self.cache.account(telecaller).await?;
         let listable = account
             .as_ref()
@@ -171,10 +173,22 @@ impl CallService {
         Ok(())
     }
 
+    /// Sets a presence known without looking (ON_CALL at accept, OFFLINE with a lost node), in
+    /// turn with recomputations.
+    pub(super) async fn set_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
+        let _turn = self.presence_turn(telecaller).await;
+        self.announce_presence(telecaller, presence, account).await;
+    }
+
+    async fn presence_turn(&self, telecaller: AccountId) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = (telecaller.0.as_u128() % self.presence_locks.len() as u128) as usize;
+        self.presence_locks[stripe].lock().await
+    }
+
     /// Records a telecaller's presence and, when that changed it, tells the connections that
     /// watch her (once, whichever node made the change; each node coalesces what its watchers
     /// get into one `presence:update` per flush).
-    pub(super) async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
+    async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
         if self.presence.set(telecaller, presence).await == presence {
             return;
         }

@@ -1,6 +1,6 @@
-//! Call history, feedback and reports.
+//! Call history, feedback and reports, and LiveKit's webhooks about call rooms.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ use crate::views::{Envelope, ok};
 const CALLS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(user_calls).service(telecaller_calls).service(feedback).service(report);
+    cfg.service(user_calls).service(telecaller_calls).service(feedback).service(report).service(livekit_webhook);
 }
 
 /// The other party of a call.
@@ -190,4 +190,24 @@ pub(crate) async fn report(
     }
     let report = state.calls.report(&account.0, CallId(path.into_inner()), &description).await?;
     Ok(ok("Report submitted", ReportCreatedView { report_id: report }))
+}
+
+/// LiveKit's webhooks (signed with the API key and secret: a JWT in `Authorization` whose
+/// `sha256` claim is the body's hash). `participant_joined` starts the meter once both parties
+/// are in the room, or takes out anyone joining a room that is not theirs; `participant_left`
+/// starts the reconnect grace. Other events are acknowledged.
+#[utoipa::path(post, path = "/webhooks/livekit", tag = "calls", request_body = String, responses(
+    (status = 200, body = Envelope<Option<String>>),
+    (status = 401, description = "Bad signature", body = ErrorBody),
+))]
+#[post("/webhooks/livekit")]
+pub(crate) async fn livekit_webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: String,
+) -> Result<HttpResponse, ApiError> {
+    let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let event = state.media_webhooks.read(&body, authorization)?;
+    state.calls.media_event(event).await?;
+    Ok(ok("Webhook received", Option::<String>::None))
 }

@@ -1,0 +1,177 @@
+//! The terminal transition: the conditional update, the settlement for an accepted call, and
+//! what follows the commit (events, the room closed, presence, timers dropped). Whoever wins the
+//! transition runs this once.
+
+use serde_json::Value;
+use talktime_domain::account::Role;
+use talktime_domain::call::{self as rules, CallStatus, EndReason};
+use talktime_domain::ids::{AccountId, CallId};
+use talktime_repository::calls::{self, Call};
+use talktime_repository::{RepoError, Tx};
+
+use super::events::*;
+use super::{CallService, Origin, not_found, unavailable};
+use crate::bus::{Audience, send};
+use crate::{ServiceError, ledger};
+
+impl CallService {
+    /// Ends the call `call_id` of `party` (checked) for `reason`, if it is in `from`. Answers the
+    /// ended call and, for an accepted one, the `call:ended` data for the asking connection.
+    pub(super) async fn act(
+        &self,
+        call_id: CallId,
+        party: AccountId,
+        from: Option<CallStatus>,
+        reason: EndReason,
+        origin: Option<Origin>,
+    ) -> Result<(Call, Option<Value>), ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let call = calls::lock(&mut tx, call_id)
+            .await?
+            .filter(|c| c.user_id == party || c.telecaller_id == party)
+            .ok_or_else(not_found)?;
+        if from.is_some_and(|f| f != call.status) {
+            return Err(unavailable());
+        }
+        let ended = self.end_locked(&mut tx, &call, reason).await?.ok_or_else(unavailable)?;
+        tx.commit().await.map_err(RepoError::from)?;
+        let answer = self.after_end(&ended, origin).await?;
+        Ok((ended, answer))
+    }
+
+    /// Ends a call for an operator, a block or a failure (`ADMIN`, `ACCOUNT_BLOCKED`,
+    /// `SETUP_FAILED`), billed to this moment (nothing for a setup failure).
+    pub async fn end_by_force(&self, call_id: CallId, reason: EndReason) -> Result<Option<Call>, ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let Some(call) = calls::lock(&mut tx, call_id).await? else { return Ok(None) };
+        let Some(ended) = self.end_locked(&mut tx, &call, reason).await? else { return Ok(None) };
+        tx.commit().await.map_err(RepoError::from)?;
+        self.after_end(&ended, None).await?;
+        Ok(Some(ended))
+    }
+
+    /// The transition, and for an accepted call the settlement, inside the caller's transaction
+    /// (the call row is locked). `None` when `reason` does not apply to the call's state.
+    pub(super) async fn end_locked(
+        &self,
+        tx: &mut Tx,
+        call: &Call,
+        reason: EndReason,
+    ) -> Result<Option<Call>, ServiceError> {
+        let Some(to) = rules::end_transition(call.status, reason) else { return Ok(None) };
+        let Some(mut ended) = calls::end(tx, call.id, call.status, to, reason).await? else { return Ok(None) };
+        if call.status == CallStatus::Accepted {
+            // A call that never got going costs nothing, whatever the clock says.
+            let seconds = if reason == EndReason::SetupFailed { 0 } else { ended.duration_seconds.unwrap_or(0) };
+            ended.duration_seconds = Some(seconds);
+            let balance = talktime_repository::ledger::wallet_balance(&mut **tx, call.user_id).await?;
+            let bill = rules::settle(seconds, call.user_rate, call.telecaller_rate, balance);
+            calls::record_settlement(
+                tx,
+                call.id,
+                seconds,
+                bill.spent,
+                bill.earned,
+                self.settings.room_retry.as_secs_f64(),
+            )
+            .await?;
+            ledger::settle_call(tx, call.id.0, call.user_id, call.telecaller_id, bill.spent, bill.earned).await?;
+            ended.coins_spent = Some(bill.spent);
+            ended.coins_earned = Some(bill.earned);
+        }
+        Ok(Some(ended))
+    }
+
+    /// After the commit: tell both parties and the admins, close the room, drop the call's
+    /// timers, update presence. Answers the `call:ended` data for the connection that ended the
+    /// call (it is not sent to that connection here: the caller answers it directly).
+    pub(super) async fn after_end(&self, ended: &Call, origin: Option<Origin>) -> Result<Option<Value>, ServiceError> {
+        self.timers.cancel(ended.id);
+        let except = |role: Role| origin.filter(|o| o.role == role).map(|o| o.connection);
+        let to_user = Audience::Account { role: Role::User, id: ended.user_id, except: except(Role::User) };
+        let to_telecaller =
+            Audience::Account { role: Role::Telecaller, id: ended.telecaller_id, except: except(Role::Telecaller) };
+        let reference = CallRef { call_id: ended.id.0 };
+        let mut answer = None;
+        match ended.status {
+            CallStatus::Completed => {
+                for (side, audience) in [(Role::User, to_user), (Role::Telecaller, to_telecaller)] {
+                    let data = self.ended_payload(ended, side).await?;
+                    if origin.is_some_and(|o| o.role == side) {
+                        answer = Some(data.clone());
+                    }
+                    send(&*self.bus, audience, "call:ended", data);
+                }
+                self.close_room(ended.id);
+            }
+            CallStatus::Rejected => {
+                send(&*self.bus, to_user, "call:rejected", &reference);
+                send(&*self.bus, to_telecaller, "call:rejected", &reference);
+            }
+            CallStatus::Cancelled => {
+                send(&*self.bus, to_user, "call:cancelled", &reference);
+                send(&*self.bus, to_telecaller, "call:cancelled", &reference);
+            }
+            CallStatus::Missed => {
+                send(&*self.bus, to_user, "call:missed", &reference);
+                send(&*self.bus, to_telecaller, "call:missed", &reference);
+            }
+            CallStatus::Ringing | CallStatus::Accepted => {}
+        }
+        send(&*self.bus, Audience::Everyone(Role::Admin), "call:finished", feed(ended));
+        self.refresh_presence(ended.telecaller_id).await?;
+        Ok(answer)
+    }
+
+    async fn ended_payload(&self, ended: &Call, side: Role) -> Result<Value, ServiceError> {
+        let reason = ended.end_reason.unwrap_or(EndReason::UserEnded);
+        let seconds = ended.duration_seconds.unwrap_or(0);
+        let data = if side == Role::User {
+            serde_json::to_value(EndedForUser {
+                call_id: ended.id.0,
+                reason,
+                duration_in_seconds: seconds,
+                coins_spent: ended.coins_spent.unwrap_or(0),
+                balance: ledger::balance(&self.db, ended.user_id).await?,
+            })
+        } else {
+            serde_json::to_value(EndedForTelecaller {
+                call_id: ended.id.0,
+                reason,
+                duration_in_seconds: seconds,
+                coins_earned: ended.coins_earned.unwrap_or(0),
+                balance: ledger::balance(&self.db, ended.telecaller_id).await?,
+            })
+        };
+        Ok(data.unwrap_or(Value::Null))
+    }
+
+    /// DeleteRoom now; on failure the sweeper retries until it succeeds.
+    pub(super) fn close_room(&self, call: CallId) {
+        let Some(this) = self.me.upgrade() else { return };
+        tokio::spawn(async move {
+            match this.rooms.delete_room(&call.to_string()).await {
+                Ok(()) => {
+                    if let Err(error) = calls::mark_room_closed(this.db.pool(), call).await {
+                        tracing::warn!(%error, %call, "could not record the closed room");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, %call, "DeleteRoom failed; will retry"),
+            }
+        });
+    }
+}
+
+/// The admins' feed item for a call that started or finished.
+pub(super) fn feed(call: &Call) -> CallFeed {
+    CallFeed {
+        call_id: call.id.0,
+        user_id: call.user_id.0,
+        telecaller_id: call.telecaller_id.0,
+        call_type: call.call_type,
+        status: call.status,
+        end_reason: call.end_reason,
+        duration_in_seconds: call.duration_seconds,
+        coins_spent: call.coins_spent,
+    }
+}
