@@ -96,6 +96,11 @@ pub struct Settings {
     pub ws_queue_capacity: usize,
     /// How often each node sends watchers their coalesced `presence:update`.
     pub presence_flush: Duration,
+    /// How often the server pings a socket, and how long a silent one lives.
+    pub ws_ping_interval: Duration,
+    pub ws_client_timeout: Duration,
+    /// How often each node checks its sockets' sessions against Postgres.
+    pub session_check_interval: Duration,
     /// Delay before a failed LiveKit DeleteRoom is tried again.
     pub room_retry: Duration,
 }
@@ -352,6 +357,12 @@ impl Settings {
         let sweep_interval = Duration::from_millis(v.parsed("SWEEP_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
         let ws_queue_capacity = v.parsed("WS_QUEUE_CAPACITY", 256usize, "a positive number").max(1);
         let presence_flush = Duration::from_millis(v.parsed("PRESENCE_FLUSH_MS", 1_000u64, "milliseconds").max(10));
+        let ws_ping_interval =
+            Duration::from_millis(v.parsed("WS_PING_INTERVAL_MS", 20_000u64, "milliseconds").max(10));
+        let ws_client_timeout =
+            Duration::from_millis(v.parsed("WS_CLIENT_TIMEOUT_MS", 60_000u64, "milliseconds").max(10));
+        let session_check_interval =
+            Duration::from_millis(v.parsed("SESSION_CHECK_INTERVAL_MS", 30_000u64, "milliseconds").max(10));
         let room_retry = Duration::from_millis(v.parsed("ROOM_RETRY_MS", 10_000u64, "milliseconds").max(10));
         let node_heartbeat = Duration::from_millis(v.parsed("NODE_HEARTBEAT_MS", 1_000u64, "milliseconds").max(10));
         let node_expiry = Duration::from_millis(v.parsed("NODE_EXPIRY_MS", 5_000u64, "milliseconds"));
@@ -412,6 +423,9 @@ impl Settings {
             sweep_interval,
             ws_queue_capacity,
             presence_flush,
+            ws_ping_interval,
+            ws_client_timeout,
+            session_check_interval,
             room_retry,
         };
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }

@@ -24,7 +24,7 @@ use talktime_services::secrets::{BankCipher, OtpHasher};
 use talktime_services::sms::{LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
-use talktime_transport::ws::{ConnectionRegistry, run_presence_flush};
+use talktime_transport::ws::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
 use crate::config::{PaymentGateway as GatewayChoice, Settings, SmsProvider};
@@ -105,7 +105,10 @@ impl Application {
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?
             .port();
 
-        let registry = Arc::new(ConnectionRegistry::new(settings.ws_queue_capacity));
+        let registry = Arc::new(
+            ConnectionRegistry::new(settings.ws_queue_capacity)
+                .with_heartbeat(Heartbeat { ping: settings.ws_ping_interval, timeout: settings.ws_client_timeout }),
+        );
         let ClusterParts { bus, presence, directory, limiter, snapshots, probes, bus_stats } =
             cluster_parts(&settings, registry.clone())?;
         let cache = ReadCache::new(db.clone());
@@ -158,6 +161,7 @@ impl Application {
             OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
             cache.clone(),
         ));
+        tokio::spawn(run_session_checks(Arc::downgrade(&registry), auth.clone(), settings.session_check_interval));
         let admin = Arc::new(AdminService::new(
             db.clone(),
             auth.clone(),

@@ -431,3 +431,34 @@ async fn paging_across_nodes_never_repeats_or_skips_who_stayed_online() {
     let unseen_gone = &hosts[gone_unseen].0.id;
     assert!(!second.contains(unseen_gone) && !third.contains(unseen_gone), "listed after going offline");
 }
+
+#[tokio::test]
+async fn with_the_bus_down_a_blocked_accounts_old_socket_cannot_call_and_is_closed_by_its_node() {
+    let mut redis = PrivateRedis::start().await;
+    let cluster = cluster_with(&redis.url(), 1_000, &[("SESSION_CHECK_INTERVAL_MS", "500")]).await;
+    let (mut user, _telecaller) = cluster.sockets().await;
+    let (mut on_b, _) = Ws::connect(&cluster.b, "/ws/user", &cluster.user.token).await;
+    redis.stop();
+    let admin = cluster.a.admin_token().await;
+    cluster.a.post_auth(&format!("/admin/users/{}/block", cluster.user.id), &admin, &json!({})).await.assert(200);
+    // Node A closes its own socket at once; node B never hears the bus.
+    assert_eq!(user.closed().await, Some(4003));
+    // B's socket, still open for now, cannot start a call: B checks the account as it is now.
+    let blocked_at = Instant::now();
+    let mut refused = false;
+    while !refused {
+        on_b.send("call:initiate", json!({ "telecallerId": cluster.telecaller.id, "callType": "AUDIO" })).await;
+        match on_b.next_or_close().await {
+            Some(frame) => {
+                assert_ne!(frame["event"], json!("call:ringing"), "a blocked account rang someone: {frame}");
+                // A block revokes the account's tokens too.
+                refused = frame["data"]["code"] == json!("token_revoked");
+            }
+            None => break,
+        }
+    }
+    assert!(refused, "the socket closed before it could be shown refusing");
+    // And B closes it itself within its session check interval.
+    assert_eq!(on_b.closed().await, Some(4003));
+    assert!(blocked_at.elapsed() < Duration::from_secs(5), "closed after {:?}", blocked_at.elapsed());
+}

@@ -109,6 +109,27 @@ pub fn settle(seconds: i64, user_rate: i64, telecaller_rate: i64, balance: i64) 
     Bill { spent, earned, revenue: spent - earned }
 }
 
+/// Where a refund of `coins` to the user comes from: the telecaller gives back her share of it
+/// (what she earned per coin the user spent), as far as her `telecaller_balance` allows; the
+/// platform's revenue gives the rest. Answers (from the telecaller, from revenue).
+///
+/// ```
+/// use talktime_domain::call::refund_split;
+///
+/// // A call that cost 100 and earned her 50: refunding 40 takes 20 from her, 20 from revenue.
+/// assert_eq!(refund_split(40, 100, 50, 1_000), (20, 20));
+/// // She has spent her earnings since: revenue covers what she cannot.
+/// assert_eq!(refund_split(40, 100, 50, 5), (5, 35));
+/// ```
+pub fn refund_split(coins: i64, spent: i64, earned: i64, telecaller_balance: i64) -> (i64, i64) {
+    if coins <= 0 || spent <= 0 {
+        return (0, coins.max(0));
+    }
+    let share = i64::try_from(i128::from(coins) * i128::from(earned.clamp(0, spent)) / i128::from(spent)).unwrap_or(0);
+    let from_telecaller = share.min(telecaller_balance.max(0));
+    (from_telecaller, coins - from_telecaller)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -151,6 +172,17 @@ mod tests {
             }
             prop_assert!(ends <= 1);
             prop_assert_eq!(ends == 1, !state.is_active());
+        }
+
+        /// A refund always adds up, never takes more from her than her share or her balance.
+        #[test]
+        fn refunds_add_up(coins in 1i64..10_000, spent in 1i64..10_000, share in 0i64..=100, balance in 0i64..10_000) {
+            let earned = spent * share / 100;
+            let (from_her, from_revenue) = refund_split(coins, spent, earned, balance);
+            prop_assert_eq!(from_her + from_revenue, coins);
+            prop_assert!(from_her >= 0 && from_revenue >= 0);
+            prop_assert!(from_her <= balance);
+            prop_assert!(from_her <= coins * earned / spent);
         }
 
         /// Bills never overdraw, never pay the telecaller more than was spent, and charge exactly

@@ -243,3 +243,20 @@ pub async fn reapply(
         .await?;
     find_by_id(&mut **tx, id).await
 }
+
+/// Of these accounts, the ones whose sessions are over: gone, suspended, or token version no
+/// longer `version` (logout, block, rejection, role change). One query.
+pub async fn ended_sessions(ex: impl Executor<'_>, sessions: &[(AccountId, i32)]) -> Result<Vec<AccountId>, RepoError> {
+    let ids: Vec<Uuid> = sessions.iter().map(|(id, _)| id.0).collect();
+    let versions: Vec<i32> = sessions.iter().map(|(_, v)| *v).collect();
+    let ended: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT s.id FROM unnest($1::uuid[], $2::int[]) AS s(id, version) \
+         LEFT JOIN accounts a ON a.id = s.id \
+         WHERE a.id IS NULL OR a.status = 'SUSPENDED' OR a.token_version <> s.version",
+    )
+    .bind(&ids)
+    .bind(&versions)
+    .fetch_all(ex)
+    .await?;
+    Ok(ended.into_iter().map(AccountId).collect())
+}

@@ -386,7 +386,7 @@ pub async fn calls_page(
     let rows = sqlx::query_as(
         "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type, c.status, \
          c.end_reason, c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
-         CASE WHEN c.status = 'ACCEPTED' THEN floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.accepted_at))::bigint END \
+         CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
          AS elapsed_seconds \
          FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \
          WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",

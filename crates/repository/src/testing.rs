@@ -205,3 +205,12 @@ pub async fn allow_writes(db: &Db) -> Result<(), RepoError> {
     .await?;
     Ok(())
 }
+
+/// Moves a ringing call's ring deadline into the past (the ring has timed out, whoever notices).
+pub async fn expire_ring(db: &Db, id: talktime_domain::ids::CallId) -> Result<(), RepoError> {
+    sqlx::query("UPDATE calls SET ring_deadline = clock_timestamp() - interval '1 second' WHERE id = $1")
+        .bind(id.0)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

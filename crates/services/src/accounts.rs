@@ -142,6 +142,8 @@ impl AccountService {
         tx.commit().await.map_err(RepoError::from)?;
         self.changed(account.id);
         if updated.role == Role::Telecaller {
+            // Her sockets opened as a user close (4003): she comes back on the telecaller endpoint.
+            self.bus.publish(crate::bus::Audience::account(Role::User, account.id), crate::bus::Delivery::Close(4003));
             self.applied(&updated);
         }
         Ok(updated)

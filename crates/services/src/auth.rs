@@ -240,6 +240,37 @@ impl AuthService {
     }
 }
 
+impl AuthService {
+    /// Of the sessions a node holds sockets for (role, account, token version), the ones that
+    /// ended since (a block, logout, rejection or role change whose close never reached this
+    /// node, say because the bus was down). Two queries whatever the number.
+    pub async fn ended_sessions(
+        &self,
+        sessions: &[(Role, AccountId, i32)],
+    ) -> Result<Vec<(Role, AccountId)>, ServiceError> {
+        let phones: Vec<(AccountId, i32)> =
+            sessions.iter().filter(|(role, _, _)| *role != Role::Admin).map(|(_, id, v)| (*id, *v)).collect();
+        let admins: Vec<(AdminId, i32)> =
+            sessions.iter().filter(|(role, _, _)| *role == Role::Admin).map(|(_, id, v)| (AdminId(id.0), *v)).collect();
+        let mut ended = Vec::new();
+        if !phones.is_empty() {
+            let gone: std::collections::HashSet<AccountId> =
+                accounts::ended_sessions(self.db.pool(), &phones).await?.into_iter().collect();
+            ended.extend(
+                sessions
+                    .iter()
+                    .filter(|(role, id, _)| *role != Role::Admin && gone.contains(id))
+                    .map(|(r, id, _)| (*r, *id)),
+            );
+        }
+        if !admins.is_empty() {
+            let gone = admins::ended_sessions(self.db.pool(), &admins).await?;
+            ended.extend(gone.into_iter().map(|id| (Role::Admin, AccountId(id.0))));
+        }
+        Ok(ended)
+    }
+}
+
 fn cooling_down(retry_after_secs: i64) -> ServiceError {
     let secs = u64::try_from(retry_after_secs).unwrap_or(1);
     ServiceError {

@@ -55,6 +55,31 @@ pub async fn settle_call(
     )
 }
 
+/// A refund for a bad call: user +coins, telecaller −`from_telecaller`, revenue −the rest.
+/// `false` if this call was refunded already.
+pub async fn refund_call(
+    tx: &mut Tx,
+    call: Uuid,
+    user: AccountId,
+    telecaller: AccountId,
+    coins: i64,
+    from_telecaller: i64,
+) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::Refund,
+            call,
+            &[
+                (LedgerAccount::Wallet(user), coins),
+                (LedgerAccount::Wallet(telecaller), -from_telecaller),
+                (LedgerAccount::Revenue, from_telecaller - coins),
+            ],
+        )
+        .await,
+    )
+}
+
 /// A withdrawal request: telecaller −coins, holds +coins (fails with `insufficient_balance`).
 pub async fn hold_withdrawal(
     tx: &mut Tx,

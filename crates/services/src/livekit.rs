@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use livekit_api::access_token::{AccessToken, TokenVerifier, VideoGrants};
 use livekit_api::services::room::{CreateRoomOptions, RoomClient};
+use livekit_api::services::{ServerError, ServiceError as LiveKitError};
 use livekit_api::webhooks::WebhookReceiver;
 use talktime_domain::call::CallType;
 use talktime_domain::ids::{AccountId, CallId};
@@ -125,7 +126,13 @@ impl RoomService for LiveKitRooms {
     async fn create_room(&self, room: &str) -> Result<(), RoomError> {
         let options =
             CreateRoomOptions { max_participants: 2, empty_timeout: ROOM_EMPTY_TIMEOUT_SECS, ..Default::default() };
-        self.client.create_room(room, options).await.map(|_| ()).map_err(|e| RoomError(format!("{e:?}")))
+        match self.client.create_room(room, options).await {
+            Ok(_) => Ok(()),
+            // RoomService answered 200 with a body that does not decode: the room exists, and
+            // nothing of the answer is needed.
+            Err(LiveKitError::Twirp(ServerError::Prost(_))) => Ok(()),
+            Err(error) => Err(RoomError(format!("{error:?}"))),
+        }
     }
 
     async fn delete_room(&self, room: &str) -> Result<(), RoomError> {

@@ -67,6 +67,7 @@ use crate::routes::{admin, admin_accounts, admin_catalog, auth, calls, health, p
         admin_catalog::report_status,
         admin_catalog::calls,
         admin_catalog::end_call,
+        admin_catalog::refund_call,
         admin_catalog::stats,
         admin_catalog::distribution,
         admin_catalog::trends,

@@ -51,7 +51,29 @@ async fn try_connect(
     Ok(Ws { stream })
 }
 
+/// A socket that sends and never reads what the server sends back.
+pub struct Stalled {
+    sink: futures_util::stream::SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>,
+    /// Kept, never polled: what the server writes piles up.
+    _unread: futures_util::stream::SplitStream<WebSocketStream<MaybeTlsStream<TcpStream>>>,
+}
+
+impl Stalled {
+    /// Sends a frame; `false` once the server closed the connection or stopped reading for a
+    /// couple of seconds.
+    pub async fn send_only(&mut self, text: &str) -> bool {
+        matches!(tokio::time::timeout(Duration::from_secs(2), self.sink.send(Message::text(text))).await, Ok(Ok(())))
+    }
+}
+
 impl Ws {
+    /// Connects and never reads.
+    pub async fn connect_stalled(app: &TestApp, path: &str, token: &str) -> Stalled {
+        let ws = try_connect(app, path, Some(token), &fresh_ip()).await.expect("connect");
+        let (sink, unread) = ws.stream.split();
+        Stalled { sink, _unread: unread }
+    }
+
     /// Connects and reads `session:ready`; returns the socket and that event's data.
     pub async fn connect(app: &TestApp, path: &str, token: &str) -> (Ws, Value) {
         let mut ws = try_connect(app, path, Some(token), &fresh_ip()).await.expect("connect");
@@ -108,6 +130,22 @@ impl Ws {
             let frame = self.next_any().await;
             if frame["event"] == event {
                 return frame;
+            }
+        }
+    }
+
+    /// The next JSON frame, or `None` when the server closed the socket (any close code).
+    pub async fn next_or_close(&mut self) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(WAIT, self.stream.next()).await.expect("nothing arrived in time") {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).expect("JSON frame");
+                    if frame["event"] != "presence:update" {
+                        return Some(frame);
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                Some(Ok(_)) => {}
             }
         }
     }

@@ -109,6 +109,10 @@ pub(crate) async fn dev_sign_in(
 #[post("/admin/auth/logout")]
 pub(crate) async fn sign_out(state: web::Data<AppState>, admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
     state.auth.logout_admin(admin.0.id).await?;
+    // Its sockets close too (4003), on whichever node holds them.
+    state
+        .calls
+        .disconnect_account(talktime_domain::account::Role::Admin, talktime_domain::ids::AccountId(admin.0.id.0));
     let mut response = ok("Signed out", Option::<String>::None);
     let mut expired = Cookie::new(AUTH_COOKIE, "");
     expired.set_path("/");

@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(report_status)
         .service(calls)
         .service(end_call)
+        .service(refund_call)
         .service(stats)
         .service(distribution)
         .service(trends);
@@ -460,6 +461,42 @@ pub(crate) async fn end_call(
         "Call ended",
         json!({ "_id": ended.id.0, "status": ended.status, "endReason": ended.end_reason,
                 "durationInSeconds": ended.duration_seconds, "coinsSpent": ended.coins_spent }),
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Coins to give back: at least 1, at most what the call cost.
+    #[garde(range(min = 1))]
+    pub coins: i64,
+    /// Why (for the audit log), 5–500 characters.
+    #[garde(length(chars, min = 5, max = 500))]
+    pub reason: String,
+}
+
+/// Refund coins of a completed call to its user, once per call: the telecaller gives back her
+/// share as far as her wallet allows, revenue the rest (`REFUND` journal, audited).
+#[utoipa::path(post, path = "/admin/calls/{id}/refund", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RefundRequest, responses(
+    (status = 200, body = Envelope<Object>),
+    (status = 400, description = "Not a completed paid call, or more than it cost", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Refunded already", body = ErrorBody)))]
+#[post("/admin/calls/{id}/refund")]
+pub(crate) async fn refund_call(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<RefundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let RefundRequest { coins, reason } = body.0;
+    let refund = state.admin.refund_call(admin.0.id, CallId(path.into_inner()), coins, reason.trim()).await?;
+    Ok(ok(
+        "Call refunded",
+        json!({ "callId": refund.call.0, "coins": refund.coins, "fromTelecaller": refund.from_telecaller,
+                "fromRevenue": refund.from_revenue, "userBalance": refund.user_balance,
+                "telecallerBalance": refund.telecaller_balance }),
     ))
 }
 

@@ -25,6 +25,11 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     for (endpoint, count) in state.registry.counts_by_role() {
         let _ = writeln!(out, "websocket_connections{{namespace=\"{endpoint}\"}} {count}");
     }
+    let _ = writeln!(
+        out,
+        "# HELP call_timers Call deadlines this node's timers wait for (zero when no call is live).\n# TYPE call_timers gauge\ncall_timers {}",
+        state.calls.timer_count()
+    );
     if let Ok(figures) = state.calls.figures().await {
         out.push_str("# HELP calls Calls by state.\n# TYPE calls gauge\n");
         for (status, count) in &figures.by_status {

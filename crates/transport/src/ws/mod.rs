@@ -18,6 +18,7 @@ use actix_http::body::{BodySize, MessageBody};
 use actix_http::{ConnectionType, Request, h1};
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -26,7 +27,6 @@ use talktime_domain::call::CallType;
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_services::ServiceError;
 use talktime_services::auth::Principal;
-use talktime_services::bus::Delivery;
 use talktime_services::calls::{Answer, Origin};
 use talktime_services::rate_limit::Budget;
 use tokio::net::TcpStream;
@@ -38,16 +38,17 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use crate::error::ApiError;
 use crate::extract::token_in;
 use crate::{AppState, TrustedProxies};
-use registry::{Conn, Outgoing};
-pub use registry::{ConnectionRegistry, run_presence_flush};
+use registry::{Conn, Out, Outgoing};
+pub use registry::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
 
 /// Frames above this are refused with close code 1009.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024;
 /// Frames up to this size are read whole before the 1009, so the close handshake is clean; a
 /// bigger one is cut off mid-frame (its connection may end in a reset instead).
 const MAX_READ_BYTES: usize = 64 * 1024;
-const HEARTBEAT: Duration = Duration::from_secs(20);
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a closing socket's writer gets to send the close frame before the connection is
+/// cut (a client that stopped reading never takes it).
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 const CONNECTS_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
 /// A connection watches at most this many telecallers' presence.
 pub const MAX_WATCHED: usize = 100;
@@ -74,14 +75,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Clone)]
 enum Peer {
     Account(Account),
-    Admin(AccountId),
+    Admin(talktime_services::auth::AdminAccount),
 }
 
 impl Peer {
     fn id(&self) -> AccountId {
         match self {
             Peer::Account(a) => a.id,
-            Peer::Admin(id) => *id,
+            Peer::Admin(admin) => AccountId(admin.id.0),
+        }
+    }
+
+    fn token_version(&self) -> i32 {
+        match self {
+            Peer::Account(a) => a.token_version,
+            Peer::Admin(admin) => admin.token_version,
         }
     }
 }
@@ -152,7 +160,7 @@ async fn handshake(state: &AppState, proxies: &TrustedProxies, req: &Request, ro
             }
             Ok(Peer::Account(a))
         }
-        (Role::Admin, Principal::Admin(admin)) => Ok(Peer::Admin(AccountId(admin.id.0))),
+        (Role::Admin, Principal::Admin(admin)) => Ok(Peer::Admin(admin)),
         _ => Err(forbidden("forbidden_role", "You do not have access to this endpoint")),
     }
 }
@@ -201,10 +209,16 @@ impl AsRef<[u8]> for ArcText {
 }
 
 /// One connection's life: `session:ready`, then frames both ways until either side closes.
+///
+/// Two tasks: this loop reads the client and keeps the heartbeat; a writer drains the socket's
+/// outbox. Nothing here ever waits on a write, so a client that stops reading cannot freeze its
+/// connection: its outbox overflows (1013) or its silence runs out the heartbeat, and the
+/// connection is cut even if the close frame cannot be written.
 async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStream<TcpStream>) {
     let account_id = peer.id();
-    let (mut sink, mut stream) = socket.split();
-    let conn = state.registry.register(role, account_id);
+    let (sink, mut stream) = socket.split();
+    let conn = state.registry.register(role, account_id, peer.token_version());
+    let heartbeat = state.registry.heartbeat;
     // Built in its own scope: nothing of it stays in the connection's future.
     let ready = {
         let data = match &peer {
@@ -220,70 +234,105 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
         };
         text("session:ready", &data, None)
     };
-    let mut alive = sink.send(Message::text(ready)).await.is_ok();
+    conn.send(Out::Text(ready));
+    let mut writer = actix_web::rt::spawn(write(conn.clone(), sink));
     let mut socket = Socket { state, role, peer, conn, watching: Vec::new() };
     let mut close: Option<CloseCode> = None;
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    heartbeat.tick().await;
+    let mut ticker = tokio::time::interval(heartbeat.ping);
+    ticker.tick().await;
     let mut last_seen = Instant::now();
-    while alive && close.is_none() {
+    let writer_done = loop {
         tokio::select! {
             message = stream.next() => {
                 last_seen = Instant::now();
-                match message {
-                    None | Some(Ok(Message::Close(_))) => break,
-                    Some(Err(WsError::Capacity(_))) => close = Some(CloseCode::Size),
-                    Some(Err(WsError::Utf8(_))) => close = Some(CloseCode::Invalid),
-                    Some(Err(WsError::Protocol(_))) => close = Some(CloseCode::Protocol),
-                    Some(Err(_)) => break,
-                    Some(Ok(Message::Text(body))) if body.len() > MAX_FRAME_BYTES => close = Some(CloseCode::Size),
-                    Some(Ok(Message::Binary(body))) if body.len() > MAX_FRAME_BYTES => close = Some(CloseCode::Size),
-                    Some(Ok(Message::Text(body))) => {
-                        if let Some(reply) = Box::pin(socket.handle_text(&body)).await {
-                            alive = sink.send(Message::text(reply)).await.is_ok();
-                        }
+                let reply = match message {
+                    None | Some(Ok(Message::Close(_))) => break false,
+                    Some(Err(WsError::Capacity(_))) => { close = Some(CloseCode::Size); break false }
+                    Some(Err(WsError::Utf8(_))) => { close = Some(CloseCode::Invalid); break false }
+                    Some(Err(WsError::Protocol(_))) => { close = Some(CloseCode::Protocol); break false }
+                    Some(Err(_)) => break false,
+                    Some(Ok(Message::Text(body))) if body.len() > MAX_FRAME_BYTES => {
+                        close = Some(CloseCode::Size);
+                        break false;
                     }
+                    Some(Ok(Message::Binary(body))) if body.len() > MAX_FRAME_BYTES => {
+                        close = Some(CloseCode::Size);
+                        break false;
+                    }
+                    Some(Ok(Message::Text(body))) => Box::pin(socket.handle_text(&body)).await,
                     Some(Ok(Message::Binary(_))) => {
-                        let reply = error_frame("error", "invalid_message", "Binary frames are not supported", None);
-                        alive = sink.send(Message::text(reply)).await.is_ok();
+                        Some(error_frame("error", "invalid_message", "Binary frames are not supported", None))
                     }
                     // tungstenite answers pings itself; pongs only prove the client is there.
-                    Some(Ok(_)) => {}
+                    Some(Ok(_)) => None,
+                };
+                if let Some(reply) = reply {
+                    socket.conn.send(Out::Text(reply));
                 }
             }
-            _ = socket.conn.wake.notified() => match socket.conn.take() {
-                Outgoing::Overflowed => close = Some(CloseCode::Again),
-                Outgoing::Deliver(batch) => {
-                    for delivery in batch {
-                        match delivery {
-                            Delivery::Frame(frame) => alive = alive && sink.feed(shared(&frame)).await.is_ok(),
-                            Delivery::Close(code) => close = Some(CloseCode::from(code)),
-                            Delivery::Change(_) => {}
-                        }
-                    }
-                    alive = alive && sink.flush().await.is_ok();
-                }
-            },
-            _ = heartbeat.tick() => {
-                if last_seen.elapsed() > CLIENT_TIMEOUT {
+            _ = &mut writer => break true,
+            _ = ticker.tick() => {
+                if last_seen.elapsed() > heartbeat.timeout {
                     close = Some(CloseCode::Away);
-                } else {
-                    alive = sink.send(Message::Ping(bytes::Bytes::new())).await.is_ok();
+                    break false;
                 }
+                socket.conn.send(Out::Ping);
             }
         }
-    }
+    };
     let Socket { state, peer, conn, watching, .. } = socket;
     state.registry.unregister(role, account_id, &conn, &watching);
+    if !writer_done {
+        // Let the writer say goodbye if it can; a client that does not read is cut off anyway.
+        if let Some(code) = close {
+            conn.force_close(u16::from(code));
+        }
+        if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
+            writer.abort();
+        }
+    }
     if let Peer::Account(_) = &peer
         && let Err(error) = Box::pin(state.calls.disconnected(account_id, role)).await
     {
         tracing::warn!(%error, "disconnect handling failed");
     }
-    if let Some(code) = close {
-        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::default() }))).await;
+}
+
+/// The socket's writer: sends what the outbox holds, in order, until a close (or an overflow,
+/// 1013) or a failed write.
+async fn write(conn: Arc<Conn>, mut sink: SplitSink<WebSocketStream<TcpStream>, Message>) {
+    loop {
+        conn.wake.notified().await;
+        let batch = match conn.take() {
+            Outgoing::Overflowed => {
+                let _ = sink.send(close_frame(CloseCode::Again)).await;
+                return;
+            }
+            Outgoing::Deliver(batch) => batch,
+        };
+        for out in batch {
+            let message = match out {
+                Out::Frame(frame) => shared(&frame),
+                Out::Text(text) => Message::text(text),
+                Out::Ping => Message::Ping(bytes::Bytes::new()),
+                Out::Close(code) => {
+                    let _ = sink.send(close_frame(CloseCode::from(code))).await;
+                    let _ = sink.close().await;
+                    return;
+                }
+            };
+            if sink.feed(message).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
     }
-    let _ = sink.close().await;
+}
+
+fn close_frame(code: CloseCode) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::default() }))
 }
 
 /// What a connection's loop knows about its socket.

@@ -20,9 +20,25 @@ use talktime_domain::ids::AccountId;
 use talktime_services::bus::{Audience, ConnectionId, Delivery, LocalDelivery};
 use tokio::sync::Notify;
 
+/// What a socket's writer sends, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Out {
+    /// A frame serialised once for many sockets.
+    Frame(Arc<str>),
+    /// A direct answer to this socket.
+    Text(String),
+    Ping,
+    /// The close frame, then the writer stops.
+    Close(u16),
+}
+
 /// One open socket, as the registry and the bus see it.
 pub struct Conn {
     pub(super) id: ConnectionId,
+    role: Role,
+    account: AccountId,
+    /// The token version its handshake checked (re-validated every interval).
+    token_version: i32,
     capacity: usize,
     state: Mutex<ConnState>,
     /// Woken when something was queued for the socket (or the outbox overflowed).
@@ -33,7 +49,7 @@ pub struct Conn {
 
 #[derive(Default)]
 struct ConnState {
-    outbox: VecDeque<Delivery>,
+    outbox: VecDeque<Out>,
     /// Presence changes since this connection's last `presence:update`, one per telecaller.
     pending: Vec<(AccountId, Arc<str>)>,
     /// More than `capacity` deliveries waited: the connection closes with 1013.
@@ -42,9 +58,9 @@ struct ConnState {
     closed: bool,
 }
 
-/// What the socket's loop finds when it wakes.
+/// What the socket's writer finds when it wakes.
 pub(super) enum Outgoing {
-    Deliver(VecDeque<Delivery>),
+    Deliver(VecDeque<Out>),
     /// The client could not keep up: close it (1013).
     Overflowed,
 }
@@ -55,6 +71,16 @@ impl Conn {
     }
 
     fn push(&self, delivery: Delivery) {
+        match delivery {
+            Delivery::Frame(frame) => self.send(Out::Frame(frame)),
+            Delivery::Close(code) => self.send(Out::Close(code)),
+            // Presence changes are parked, not queued (see `park`).
+            Delivery::Change(_) => {}
+        }
+    }
+
+    /// Queues `out` for the socket's writer; more than the capacity waiting closes it (1013).
+    pub(super) fn send(&self, out: Out) {
         {
             let mut state = self.state();
             if state.closed || state.overflowed {
@@ -64,9 +90,16 @@ impl Conn {
                 state.overflowed = true;
                 state.outbox = VecDeque::new();
             } else {
-                state.outbox.push_back(delivery);
+                state.outbox.push_back(out);
             }
         }
+        self.wake.notify_one();
+    }
+
+    /// Queues the close frame even past a full outbox or after the socket left the registry:
+    /// the socket is going, this is its last word.
+    pub(super) fn force_close(&self, code: u16) {
+        self.state().outbox.push_back(Out::Close(code));
         self.wake.notify_one();
     }
 
@@ -94,9 +127,23 @@ impl Conn {
     }
 }
 
+/// How often the server pings a socket, and how long it waits to hear anything back.
+#[derive(Debug, Clone, Copy)]
+pub struct Heartbeat {
+    pub ping: std::time::Duration,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Self { ping: std::time::Duration::from_secs(20), timeout: std::time::Duration::from_secs(60) }
+    }
+}
+
 pub struct ConnectionRegistry {
     next: AtomicU64,
     queue_capacity: usize,
+    pub(super) heartbeat: Heartbeat,
     connections: DashMap<(Role, AccountId), Vec<Arc<Conn>>>,
     /// Telecaller → the connections of this node that watch her.
     watchers: DashMap<AccountId, HashMap<ConnectionId, Arc<Conn>>>,
@@ -112,6 +159,7 @@ impl ConnectionRegistry {
         Self {
             next: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
+            heartbeat: Heartbeat::default(),
             connections: DashMap::new(),
             watchers: DashMap::new(),
             dirty: Mutex::new(Vec::new()),
@@ -120,9 +168,18 @@ impl ConnectionRegistry {
         }
     }
 
-    pub(super) fn register(&self, role: Role, account: AccountId) -> Arc<Conn> {
+    /// Another heartbeat than the default 20 s ping and 60 s timeout (tests make it short).
+    pub fn with_heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.heartbeat = heartbeat;
+        self
+    }
+
+    pub(super) fn register(&self, role: Role, account: AccountId, token_version: i32) -> Arc<Conn> {
         let conn = Arc::new(Conn {
             id: self.next.fetch_add(1, Ordering::Relaxed),
+            role,
+            account,
+            token_version,
             capacity: self.queue_capacity,
             state: Mutex::default(),
             wake: Notify::new(),
@@ -188,6 +245,26 @@ impl ConnectionRegistry {
         }
     }
 
+    /// Every account with a socket here, with the token version each socket was opened with
+    /// (for the periodic re-validation).
+    pub fn sessions(&self) -> Vec<(Role, AccountId, i32)> {
+        let mut sessions: Vec<(Role, AccountId, i32)> = self
+            .connections
+            .iter()
+            .flat_map(|entry| entry.value().iter().map(|c| (c.role, c.account, c.token_version)).collect::<Vec<_>>())
+            .collect();
+        sessions.sort_unstable_by_key(|(role, account, version)| (role.as_str(), account.0, *version));
+        sessions.dedup();
+        sessions
+    }
+
+    /// Closes every connection of these accounts on this node (4003).
+    pub fn close_accounts(&self, accounts: &[(Role, AccountId)]) {
+        for (role, account) in accounts {
+            self.deliver(&Audience::account(*role, *account), &Delivery::Close(4003));
+        }
+    }
+
     /// Closes every connection with `code` (1012 when the server shuts down).
     pub fn close_all(&self, code: u16) {
         for entry in self.connections.iter() {
@@ -230,6 +307,36 @@ pub async fn run_presence_flush(
         let online = calls.online_telecallers().await;
         let Some(registry) = registry.upgrade() else { return };
         registry.flush_presence(online);
+    }
+}
+
+/// Every `every`, checks the sessions of this node's sockets against Postgres and closes those
+/// that ended (4003): a block, logout or rejection whose close never arrived (the bus was down)
+/// still takes effect on every node within the interval.
+pub async fn run_session_checks(
+    registry: std::sync::Weak<ConnectionRegistry>,
+    auth: Arc<talktime_services::auth::AuthService>,
+    every: std::time::Duration,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let Some(sessions) = registry.upgrade().map(|r| r.sessions()) else { return };
+        if sessions.is_empty() {
+            continue;
+        }
+        match auth.ended_sessions(&sessions).await {
+            Ok(ended) if !ended.is_empty() => {
+                tracing::info!(count = ended.len(), "closing sockets whose sessions ended");
+                if let Some(registry) = registry.upgrade() {
+                    registry.close_accounts(&ended);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot check the sessions of this node's sockets"),
+        }
     }
 }
 
@@ -292,7 +399,7 @@ mod tests {
     use super::*;
 
     /// What the connection's loop would send now.
-    fn sent(conn: &Conn) -> Vec<Delivery> {
+    fn sent(conn: &Conn) -> Vec<Out> {
         match conn.take() {
             Outgoing::Deliver(batch) => batch.into_iter().collect(),
             Outgoing::Overflowed => panic!("overflowed"),
@@ -303,7 +410,7 @@ mod tests {
         sent(conn)
             .into_iter()
             .map(|d| match d {
-                Delivery::Frame(text) => serde_json::from_str(&text).expect("JSON"),
+                Out::Frame(text) => serde_json::from_str(&text).expect("JSON"),
                 other => panic!("expected a frame, got {other:?}"),
             })
             .collect()
@@ -312,13 +419,14 @@ mod tests {
     #[test]
     fn a_full_outbox_closes_only_the_slow_connection() {
         let registry = ConnectionRegistry::new(2);
-        let slow = registry.register(Role::User, AccountId::new());
-        let other = registry.register(Role::User, AccountId::new());
-        let event = Delivery::Frame(frame("call:incoming", json!({})));
+        let slow = registry.register(Role::User, AccountId::new(), 0);
+        let other = registry.register(Role::User, AccountId::new(), 0);
+        let text = frame("call:incoming", json!({}));
+        let event = Delivery::Frame(text.clone());
         for _ in 0..5 {
             registry.deliver(&Audience::Everyone(Role::User), &event);
             // The reader that keeps up gets every frame.
-            assert_eq!(sent(&other), vec![event.clone()]);
+            assert_eq!(sent(&other), vec![Out::Frame(text.clone())]);
         }
         // The one that never reads is told to close (1013), and nobody waited for it.
         assert!(matches!(slow.take(), Outgoing::Overflowed));
@@ -328,16 +436,18 @@ mod tests {
     fn deliveries_skip_the_connection_being_answered_and_closing_one_keeps_the_others() {
         let registry = ConnectionRegistry::new(8);
         let account = AccountId::new();
-        let first = registry.register(Role::Telecaller, account);
-        let second = registry.register(Role::Telecaller, account);
-        let event = Delivery::Frame(frame("call:answered-elsewhere", json!({})));
+        let first = registry.register(Role::Telecaller, account, 0);
+        let second = registry.register(Role::Telecaller, account, 0);
+        let text = frame("call:answered-elsewhere", json!({}));
+        let event = Delivery::Frame(text.clone());
         registry.deliver(&Audience::Account { role: Role::Telecaller, id: account, except: Some(first.id) }, &event);
-        assert_eq!(sent(&second), vec![event.clone()]);
+        assert_eq!(sent(&second), vec![Out::Frame(text)]);
         assert!(sent(&first).is_empty());
         registry.unregister(Role::Telecaller, account, &first, &[]);
         assert_eq!(registry.len(), 1);
         // A closed connection queues nothing more.
         first.push(event);
+        assert_eq!(registry.sessions(), vec![(Role::Telecaller, account, 0)]);
         assert!(sent(&first).is_empty());
     }
 
@@ -345,8 +455,8 @@ mod tests {
     fn changes_reach_only_watchers_coalesced_into_one_frame_per_flush() {
         let registry = ConnectionRegistry::new(8);
         let (asha, meera) = (AccountId::new(), AccountId::new());
-        let watcher = registry.register(Role::User, AccountId::new());
-        let idle = registry.register(Role::User, AccountId::new());
+        let watcher = registry.register(Role::User, AccountId::new(), 0);
+        let idle = registry.register(Role::User, AccountId::new(), 0);
         registry.watch(&watcher, &[], &[asha]);
         registry.flush_presence(0);
         // The first flush sets the count: everyone hears it once.
