@@ -423,3 +423,23 @@ async fn old_sockets_cannot_act_after_the_account_changed() {
     stage.app.post_auth("/admin/auth/logout", &admin, &json!({})).await.assert(200);
     assert_eq!(admin_ws.closed().await, Some(4003));
 }
+
+#[tokio::test]
+async fn a_party_connected_nowhere_gets_the_grace_even_if_its_disconnect_was_lost() {
+    let stage = stage(&[("RECONNECT_GRACE_SECS", "1")], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let call_id: CallId = call.parse().unwrap();
+    user.close().await;
+    // As if the disconnect's handling had failed: no grace on the call.
+    eventually("the grace set by the disconnect", async || {
+        let row = talktime_repository::calls::find(stage.app.db.pool(), call_id).await.unwrap().unwrap();
+        row.user_grace_deadline.is_some()
+    })
+    .await;
+    testing::execute_raw(&stage.app.db, "UPDATE calls SET user_grace_deadline = NULL").await.unwrap();
+    // The sweeper finds him connected nowhere, gives the grace, and the call ends with it.
+    let ended = telecaller.expect("call:ended").await;
+    assert_eq!(ended["reason"], json!("USER_DISCONNECTED"));
+    stage.app.assert_books_balance().await;
+}
