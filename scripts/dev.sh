@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Runs the API locally on http://127.0.0.1:8000 with a local database and demo data.
+# Runs the API locally on http://127.0.0.1:8000 with a local database, demo data and the demo
+# telecallers online (`talktime demo`); the console is at http://127.0.0.1:8000/console.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/dev-db.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/talktime}"
 export BIND_ADDR="${BIND_ADDR:-127.0.0.1:8000}"
+# A phone that signs in with a fixed code (others: the code is in this log).
+export OTP_TEST_NUMBERS="${OTP_TEST_NUMBERS:-9000000001:123456}"
 if command -v psql >/dev/null; then
   psql "${DATABASE_URL%/*}/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'talktime'" | grep -q 1 ||
     psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE talktime"
 fi
 cargo build --bin talktime
-./target/debug/talktime seed --demo
-exec ./target/debug/talktime serve
+exec ./target/debug/talktime demo

@@ -19,6 +19,9 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Development only: seed the demo data, serve, and keep the demo telecallers online (bots on
+    /// the real WebSocket endpoint that answer calls after a short ring and hang up later).
+    Demo,
     /// Insert demo data: plans, prices, approved telecallers and an admin. Safe to repeat.
     Seed {
         #[arg(long, required = true)]
@@ -49,6 +52,19 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve => {
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "talktime listening");
+            app.run_until_stopped().await?;
+        }
+        Command::Demo => {
+            if settings.is_production() {
+                return Err("talktime demo is for development only (APP_ENV=production)".into());
+            }
+            let demo = settings.demo;
+            let tokens = talktime_services::tokens::TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl);
+            let app = Application::build(settings).await?;
+            println!("{}", seed::demo(app.db()).await?);
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], app.port()));
+            let hosts = crate::demo::run_hosts(addr, app.db(), &tokens, demo).await?;
+            tracing::info!(port = app.port(), hosts, "talktime demo: open http://127.0.0.1:{}/console", app.port());
             app.run_until_stopped().await?;
         }
         Command::Migrate => {

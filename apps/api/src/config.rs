@@ -101,6 +101,10 @@ pub struct Settings {
     pub ws_client_timeout: Duration,
     /// How often each node checks its sockets' sessions against Postgres.
     pub session_check_interval: Duration,
+    /// Serve the web console at `/console` (`CONSOLE_ENABLED`; on by default in development).
+    pub console_enabled: bool,
+    /// `talktime demo`'s hosts: `DEMO_ANSWER_AFTER_MS`, `DEMO_HANG_UP_AFTER_SECS`.
+    pub demo: crate::demo::DemoSettings,
     /// Delay before a failed LiveKit DeleteRoom is tried again.
     pub room_retry: Duration,
 }
@@ -361,6 +365,19 @@ impl Settings {
             Duration::from_millis(v.parsed("WS_PING_INTERVAL_MS", 20_000u64, "milliseconds").max(10));
         let ws_client_timeout =
             Duration::from_millis(v.parsed("WS_CLIENT_TIMEOUT_MS", 60_000u64, "milliseconds").max(10));
+        let console_enabled = match v.get("CONSOLE_ENABLED").as_deref() {
+            None => !prod,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(other) => {
+                v.problems.push(format!("CONSOLE_ENABLED must be true or false (got `{other}`)"));
+                false
+            }
+        };
+        let demo = crate::demo::DemoSettings {
+            answer_after: Duration::from_millis(v.parsed("DEMO_ANSWER_AFTER_MS", 3_000u64, "milliseconds")),
+            hang_up_after: Duration::from_secs(v.parsed("DEMO_HANG_UP_AFTER_SECS", 120u64, "a number of seconds")),
+        };
         let session_check_interval =
             Duration::from_millis(v.parsed("SESSION_CHECK_INTERVAL_MS", 30_000u64, "milliseconds").max(10));
         let room_retry = Duration::from_millis(v.parsed("ROOM_RETRY_MS", 10_000u64, "milliseconds").max(10));
@@ -426,6 +443,8 @@ impl Settings {
             ws_ping_interval,
             ws_client_timeout,
             session_check_interval,
+            console_enabled,
+            demo,
             room_retry,
         };
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }

@@ -182,6 +182,7 @@ impl Application {
             http_metrics: Arc::default(),
             probes,
             bus_stats,
+            console: settings.console_enabled.then(|| Arc::new(console_config(&settings))),
             accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone(), cache.clone())),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone(), cache, snapshots)),
             payments: payments.clone(),
@@ -286,6 +287,23 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
         directory: Arc::new(RedisDirectory::new(cluster.clone(), settings.node_expiry)),
         snapshots: Arc::new(RedisSnapshots::new(cluster.clone())),
         limiter: Arc::new(RedisRateLimiter::new(cluster)),
+    })
+}
+
+/// What the web console is told about this server (`/console/config.json`).
+fn console_config(settings: &Settings) -> serde_json::Value {
+    let sandbox = settings.payment_gateway == GatewayChoice::Sandbox;
+    serde_json::json!({
+        "environment": if settings.is_production() { "production" } else { "development" },
+        "media": { "configured": settings.livekit_configured, "url": settings.livekit_url },
+        "payments": {
+            "gateway": if sandbox { "sandbox" } else { "razorpay" },
+            "razorpayKeyId": (!sandbox).then_some(&settings.razorpay_key_id),
+        },
+        "admin": {
+            "devSignIn": !settings.is_production(),
+            "googleClientId": settings.google_client_ids.first(),
+        },
     })
 }
 

@@ -120,6 +120,19 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
     Ok(report)
 }
 
+/// The demo telecallers that exist (id and token version), for the demo hosts.
+pub async fn demo_telecallers(db: &Db) -> Result<Vec<(AccountId, i32)>, RepoError> {
+    let phones: Vec<&str> = TELECALLERS.iter().map(|(phone, ..)| *phone).collect();
+    let rows: Vec<(uuid::Uuid, i32)> = sqlx::query_as(
+        "SELECT a.id, a.token_version FROM accounts a JOIN telecaller_profiles t ON t.account_id = a.id \
+         WHERE a.phone = ANY($1) AND a.status = 'ACTIVE' AND t.approval_status = 'APPROVED' ORDER BY a.phone",
+    )
+    .bind(&phones)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(id, version)| (AccountId(id), version)).collect())
+}
+
 /// Accounts made in bulk for the load tool: `users` USERs with complete profiles and
 /// `telecallers` approved TELECALLERs, their phones `6<run:5><n:7>` so runs never collide. One
 /// statement per kind, whatever the numbers. Answers (users, telecallers).

@@ -48,6 +48,8 @@ pub struct AppState {
     pub http_metrics: Arc<metrics::HttpMetrics>,
     /// Dependencies `/health/ready` checks besides Postgres (Redis when configured).
     pub probes: Vec<Arc<dyn talktime_services::health::Probe>>,
+    /// The console's settings (`/console/config.json`), or `None` when the console is off.
+    pub console: Option<Arc<serde_json::Value>>,
     /// The Redis bus's counters (cluster mode only).
     pub bus_stats: Option<Arc<talktime_services::bus::BusStats>>,
 }

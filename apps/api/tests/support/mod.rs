@@ -2,6 +2,7 @@
 //! local HTTP servers standing in for outside APIs.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod browser;
 pub mod fake;
 pub mod ws;
 

@@ -5,6 +5,7 @@ pub(crate) mod admin_accounts;
 pub(crate) mod admin_catalog;
 pub(crate) mod auth;
 pub(crate) mod calls;
+mod console;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod payments;
@@ -17,6 +18,7 @@ use actix_web::web::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure)
         .configure(docs::configure)
+        .configure(console::configure)
         .configure(auth::configure)
         .configure(users::configure)
         .configure(telecaller::configure)
