@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     crate::telemetry::init(settings.is_production());
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            settings.refuse_exposed_development()?;
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "talktime listening");
             app.run_until_stopped().await?;
@@ -58,8 +59,10 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if settings.is_production() {
                 return Err("talktime demo is for development only (APP_ENV=production)".into());
             }
+            settings.refuse_exposed_development()?;
             let demo = settings.demo;
-            let tokens = talktime_services::tokens::TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl);
+            let tokens =
+                talktime_services::tokens::TokenIssuer::new(settings.jwt_secret.expose().as_bytes(), settings.jwt_ttl);
             let app = Application::build(settings).await?;
             println!("{}", seed::demo(app.db()).await?);
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], app.port()));

@@ -8,6 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use ipnet::IpNet;
 use talktime_domain::otp::OtpLength;
+use talktime_domain::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -32,6 +33,8 @@ pub enum PaymentGateway {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: AppEnv,
+    /// `APP_ENV` was given (rather than defaulted to development).
+    pub env_explicit: bool,
     pub bind_addr: String,
     pub database_url: String,
     pub database_max_connections: u32,
@@ -43,7 +46,7 @@ pub struct Settings {
     /// (a crashed node's connections and presence are gone within that).
     pub node_heartbeat: Duration,
     pub node_expiry: Duration,
-    pub jwt_secret: String,
+    pub jwt_secret: Secret<String>,
     pub jwt_ttl: Duration,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: Vec<IpNet>,
@@ -61,20 +64,20 @@ pub struct Settings {
     /// An accepted call's media must connect within this (`MEDIA_CONNECT_TIMEOUT_SECS`).
     pub media_connect_timeout: Duration,
     pub livekit_api_key: String,
-    pub livekit_api_secret: String,
+    pub livekit_api_secret: Secret<String>,
     pub payment_gateway: PaymentGateway,
     pub razorpay_key_id: String,
-    pub razorpay_key_secret: String,
-    pub razorpay_webhook_secret: String,
+    pub razorpay_key_secret: Secret<String>,
+    pub razorpay_webhook_secret: Secret<String>,
     pub razorpay_api_base: String,
     pub sms_provider: SmsProvider,
     pub sms_webhook_url: Option<String>,
     pub sms_country_code: String,
-    pub msg91_auth_key: String,
+    pub msg91_auth_key: Secret<String>,
     pub msg91_template_id: String,
     pub msg91_base_url: String,
     pub twilio_account_sid: String,
-    pub twilio_auth_token: String,
+    pub twilio_auth_token: Secret<String>,
     pub twilio_from_number: String,
     pub twilio_base_url: String,
     pub otp_length: OtpLength,
@@ -82,7 +85,7 @@ pub struct Settings {
     pub google_client_ids: Vec<String>,
     pub google_jwks_url: String,
     /// 32 bytes; protects secrets at rest (OTP hashes, bank details).
-    pub secrets_key: Vec<u8>,
+    pub secrets_key: Secret<Vec<u8>>,
     pub ring_timeout: Duration,
     pub reconnect_grace: Duration,
     /// How often the payment reconciler runs, how old a PENDING order must be before it asks the
@@ -184,6 +187,8 @@ impl Settings {
             }
         };
         let prod = env == AppEnv::Production;
+        // Development on purpose, or by default because nothing was said (see `exposed_defaults`).
+        let env_explicit = v.get("APP_ENV").is_some();
 
         let database_url = v.get("DATABASE_URL");
         if prod && database_url.is_none() {
@@ -393,6 +398,7 @@ impl Settings {
 
         let settings = Settings {
             env,
+            env_explicit,
             bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
             database_url,
             database_max_connections,
@@ -400,7 +406,7 @@ impl Settings {
             redis_namespace,
             node_heartbeat,
             node_expiry,
-            jwt_secret: jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into()),
+            jwt_secret: Secret::new(jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into())),
             jwt_ttl,
             cors_allowed_origins,
             trusted_proxies,
@@ -411,27 +417,27 @@ impl Settings {
             livekit_webhook_enabled,
             media_connect_timeout,
             livekit_api_key: livekit_api_key.unwrap_or_else(|| DEV_LIVEKIT_KEY.into()),
-            livekit_api_secret: livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into()),
+            livekit_api_secret: Secret::new(livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into())),
             payment_gateway,
             razorpay_key_id: v.or("RAZORPAY_KEY_ID", ""),
-            razorpay_key_secret: v.or("RAZORPAY_KEY_SECRET", ""),
-            razorpay_webhook_secret: v.or("RAZORPAY_WEBHOOK_SECRET", ""),
+            razorpay_key_secret: Secret::new(v.or("RAZORPAY_KEY_SECRET", "")),
+            razorpay_webhook_secret: Secret::new(v.or("RAZORPAY_WEBHOOK_SECRET", "")),
             razorpay_api_base: v.or("RAZORPAY_API_BASE", "https://api.razorpay.com"),
             sms_provider,
             sms_webhook_url: v.get("SMS_WEBHOOK_URL"),
             sms_country_code: v.or("SMS_COUNTRY_CODE", "91"),
-            msg91_auth_key: v.or("MSG91_AUTH_KEY", ""),
+            msg91_auth_key: Secret::new(v.or("MSG91_AUTH_KEY", "")),
             msg91_template_id: v.or("MSG91_TEMPLATE_ID", ""),
             msg91_base_url: v.or("MSG91_BASE_URL", "https://control.msg91.com"),
             twilio_account_sid: v.or("TWILIO_ACCOUNT_SID", ""),
-            twilio_auth_token: v.or("TWILIO_AUTH_TOKEN", ""),
+            twilio_auth_token: Secret::new(v.or("TWILIO_AUTH_TOKEN", "")),
             twilio_from_number: v.or("TWILIO_FROM_NUMBER", ""),
             twilio_base_url: v.or("TWILIO_BASE_URL", "https://api.twilio.com"),
             otp_length,
             otp_test_numbers,
             google_client_ids,
             google_jwks_url: v.or("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs"),
-            secrets_key,
+            secrets_key: Secret::new(secrets_key),
             ring_timeout,
             reconnect_grace,
             reconcile_interval,
@@ -450,9 +456,63 @@ impl Settings {
         if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }
     }
 
+    /// Before serving: a server others can reach (BIND_ADDR not loopback) with development
+    /// secrets or features runs only when `APP_ENV=development` was said on purpose. Forgetting
+    /// `APP_ENV` must not put the public development JWT secret, free sandbox coins and the dev
+    /// admin sign-in on the network.
+    pub fn refuse_exposed_development(&self) -> Result<(), ConfigError> {
+        if self.env_explicit || is_loopback(&self.bind_addr) {
+            return Ok(());
+        }
+        let found = self.development_only();
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigError {
+            problems: vec![format!(
+                "BIND_ADDR {} is reachable from other machines, and APP_ENV is not set, yet these are development \
+                 settings: {}. Set APP_ENV=production with real settings, or APP_ENV=development to serve a \
+                 development server there on purpose",
+                self.bind_addr,
+                found.join("; ")
+            )],
+        })
+    }
+
+    /// The development secrets and features this configuration runs with (unsafe on a server
+    /// others can reach).
+    fn development_only(&self) -> Vec<&'static str> {
+        let mut found = Vec::new();
+        if self.jwt_secret.expose() == DEV_JWT_SECRET {
+            found.push("JWT_SECRET is the public development secret (anyone can mint tokens)");
+        }
+        if self.secrets_key.expose().as_slice() == DEV_SECRETS_KEY {
+            found.push("SECRETS_KEY is the development key (OTP hashes and bank details readable)");
+        }
+        if self.payment_gateway == PaymentGateway::Sandbox {
+            found.push("PAYMENT_GATEWAY is the sandbox (free coins)");
+        }
+        if self.sms_provider == SmsProvider::Log {
+            found.push("SMS_PROVIDER is `log` (codes in the log)");
+        }
+        if self.livekit_api_key == DEV_LIVEKIT_KEY || self.livekit_api_secret.expose() == DEV_LIVEKIT_SECRET {
+            found.push("LIVEKIT_API_KEY/LIVEKIT_API_SECRET are the LiveKit development pair");
+        }
+        if !self.is_production() {
+            found.push("/admin/auth/dev is open (admin sign-in without Google)");
+        }
+        found
+    }
+
     pub fn is_production(&self) -> bool {
         self.env == AppEnv::Production
     }
+}
+
+/// Whether `BIND_ADDR` only accepts connections from this machine.
+fn is_loopback(bind: &str) -> bool {
+    let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host).trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The database a URL names (`postgres://…/talktime?sslmode=…` → `talktime`).
@@ -494,19 +554,22 @@ fn parse_duration(raw: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    /// `pairs` on a development server on this machine only.
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        let mut all = vec![("BIND_ADDR".to_owned(), "127.0.0.1:8000".to_owned())];
+        all.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        all
     }
 
     #[test]
     fn development_defaults_start() {
-        let settings = Settings::from_vars(vars(&[])).unwrap();
+        let settings = Settings::from_vars(vars(&[("BIND_ADDR", "0.0.0.0:8000"), ("APP_ENV", "development")])).unwrap();
         assert_eq!(settings.env, AppEnv::Development);
         assert_eq!(settings.bind_addr, "0.0.0.0:8000");
         assert_eq!(settings.jwt_ttl, Duration::from_secs(7 * 86_400));
         assert_eq!(settings.livekit_api_url, "http://localhost:7880");
         assert_eq!(settings.sms_provider, SmsProvider::Log);
-        assert_eq!(settings.secrets_key.len(), 32);
+        assert_eq!(settings.secrets_key.expose().len(), 32);
     }
 
     #[test]
@@ -602,6 +665,41 @@ mod tests {
         let problems =
             Settings::from_vars(vars(&[("NODE_HEARTBEAT_MS", "1000"), ("NODE_EXPIRY_MS", "1500")])).unwrap_err();
         assert!(problems.problems.iter().any(|p| p.contains("NODE_EXPIRY_MS")), "{problems:?}");
+    }
+
+    #[test]
+    fn a_reachable_address_with_development_settings_is_refused_unless_said_on_purpose() {
+        let bare = |bind: &str| {
+            Settings::from_vars(vec![("BIND_ADDR".to_owned(), bind.to_owned())])?.refuse_exposed_development()
+        };
+        let error = bare("0.0.0.0:8000").unwrap_err().to_string();
+        for named in
+            ["JWT_SECRET", "SECRETS_KEY", "PAYMENT_GATEWAY", "SMS_PROVIDER", "LIVEKIT_API_KEY", "/admin/auth/dev"]
+        {
+            assert!(error.contains(named), "{named} missing from: {error}");
+        }
+        assert!(bare("192.168.1.10:8000").is_err());
+        assert!(bare("[::]:8000").is_err());
+        for local in ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "127.0.0.1:0"] {
+            assert!(bare(local).is_ok(), "{local}");
+        }
+        let on_purpose =
+            Settings::from_vars(vars(&[("BIND_ADDR", "0.0.0.0:8000"), ("APP_ENV", "development")])).unwrap();
+        assert!(on_purpose.refuse_exposed_development().is_ok());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let settings = Settings::from_vars(vars(&[
+            ("JWT_SECRET", "jwt-secret-that-must-not-leak-0123456789"),
+            ("LIVEKIT_API_SECRET", "livekit-secret-that-must-not-leak"),
+            ("RAZORPAY_KEY_SECRET", "razorpay-secret-that-must-not-leak"),
+            ("RAZORPAY_WEBHOOK_SECRET", "webhook-secret-that-must-not-leak"),
+        ]))
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("must-not-leak"), "{printed}");
+        assert!(printed.contains("[redacted]"));
     }
 
     #[test]

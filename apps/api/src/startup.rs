@@ -113,7 +113,7 @@ impl Application {
             cluster_parts(&settings, registry.clone())?;
         let cache = ReadCache::new(db.clone());
         tokio::spawn(cache.clone().run_feed());
-        let bank_cipher = BankCipher::new(&settings.secrets_key);
+        let bank_cipher = BankCipher::new(settings.secrets_key.expose());
         let calls = CallService::new(
             db.clone(),
             cache.clone(),
@@ -122,7 +122,7 @@ impl Application {
             LiveKitTokens::new(
                 settings.livekit_url.clone(),
                 settings.livekit_api_key.clone(),
-                settings.livekit_api_secret.clone(),
+                settings.livekit_api_secret.expose().clone(),
             ),
             limiter.clone(),
             CallSettings {
@@ -156,8 +156,8 @@ impl Application {
             db.clone(),
             sms_sender(&settings),
             limiter.clone(),
-            OtpHasher::new(&settings.secrets_key),
-            TokenIssuer::new(settings.jwt_secret.as_bytes(), settings.jwt_ttl),
+            OtpHasher::new(settings.secrets_key.expose()),
+            TokenIssuer::new(settings.jwt_secret.expose().as_bytes(), settings.jwt_ttl),
             OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
             cache.clone(),
         ));
@@ -188,7 +188,7 @@ impl Application {
             payments: payments.clone(),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
             calls,
-            media_webhooks: MediaWebhooks::new(&settings.livekit_api_key, &settings.livekit_api_secret),
+            media_webhooks: MediaWebhooks::new(&settings.livekit_api_key, settings.livekit_api_secret.expose()),
             limiter,
             registry,
         };
@@ -313,7 +313,11 @@ fn rooms(settings: &Settings) -> Arc<dyn RoomService> {
         tracing::warn!("no LIVEKIT_URL: calls ring, connect and bill, but no media room is created");
         return Arc::new(NoMediaServer);
     }
-    Arc::new(LiveKitRooms::new(&settings.livekit_api_url, &settings.livekit_api_key, &settings.livekit_api_secret))
+    Arc::new(LiveKitRooms::new(
+        &settings.livekit_api_url,
+        &settings.livekit_api_key,
+        settings.livekit_api_secret.expose(),
+    ))
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {
@@ -355,10 +359,10 @@ fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
             },
         )),
         GatewayChoice::Sandbox => {
-            let secret = if settings.razorpay_webhook_secret.is_empty() {
+            let secret = if settings.razorpay_webhook_secret.expose().is_empty() {
                 "sandbox_webhook_secret".to_owned()
             } else {
-                settings.razorpay_webhook_secret.clone()
+                settings.razorpay_webhook_secret.expose().clone()
             };
             Arc::new(SandboxGateway::new(secret))
         }

@@ -64,3 +64,13 @@ async fn migrate_seed_and_admin_add() {
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("already exists"));
 }
+
+#[test]
+fn a_reachable_address_with_development_secrets_refuses_to_start_and_says_which() {
+    let output = talktime(&["serve"], &[("BIND_ADDR", "0.0.0.0:0"), ("JWT_SECRET", "")]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for named in ["BIND_ADDR 0.0.0.0:0", "JWT_SECRET", "PAYMENT_GATEWAY", "APP_ENV=development"] {
+        assert!(stderr.contains(named), "{named} missing from:\n{stderr}");
+    }
+}

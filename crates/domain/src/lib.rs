@@ -21,6 +21,7 @@ pub mod money;
 pub mod otp;
 pub mod phone;
 pub mod profile;
+pub mod secret;
 
 /// A wire string that names no variant of an enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

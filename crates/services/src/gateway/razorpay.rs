@@ -8,8 +8,8 @@ pub struct RazorpayConfig {
     /// Default `https://api.razorpay.com`; tests point it at a local fake.
     pub api_base: String,
     pub key_id: String,
-    pub key_secret: String,
-    pub webhook_secret: String,
+    pub key_secret: talktime_domain::secret::Secret<String>,
+    pub webhook_secret: talktime_domain::secret::Secret<String>,
 }
 
 /// Razorpay's REST API with basic auth (key id, key secret).
@@ -63,7 +63,7 @@ impl PaymentGateway for RazorpayGateway {
         let response = self
             .client
             .post(self.url("/v1/orders"))
-            .basic_auth(&self.config.key_id, Some(&self.config.key_secret))
+            .basic_auth(&self.config.key_id, Some(&self.config.key_secret.expose()))
             .json(&serde_json::json!({ "amount": amount_paise, "currency": "INR", "receipt": receipt }))
             .send()
             .await?;
@@ -76,7 +76,7 @@ impl PaymentGateway for RazorpayGateway {
         let response = self
             .client
             .get(self.url(&format!("/v1/orders/{order_id}/payments")))
-            .basic_auth(&self.config.key_id, Some(&self.config.key_secret))
+            .basic_auth(&self.config.key_id, Some(&self.config.key_secret.expose()))
             .send()
             .await?;
         let list: PaymentList =
@@ -85,10 +85,10 @@ impl PaymentGateway for RazorpayGateway {
     }
 
     fn payment_signature_valid(&self, order_id: &str, payment_id: &str, signature: &str) -> bool {
-        signature_matches(&self.config.key_secret, format!("{order_id}|{payment_id}").as_bytes(), signature)
+        signature_matches(&self.config.key_secret.expose(), format!("{order_id}|{payment_id}").as_bytes(), signature)
     }
 
     fn webhook_signature_valid(&self, body: &[u8], signature: &str) -> bool {
-        signature_matches(&self.config.webhook_secret, body, signature)
+        signature_matches(&self.config.webhook_secret.expose(), body, signature)
     }
 }

@@ -6,7 +6,7 @@ use super::{SmsError, SmsSender, check_status, international};
 pub struct Msg91Config {
     /// Default `https://control.msg91.com`.
     pub base_url: String,
-    pub auth_key: String,
+    pub auth_key: talktime_domain::secret::Secret<String>,
     /// A DLT-approved flow template with a `##otp##` variable.
     pub template_id: String,
     pub country_code: String,
@@ -41,7 +41,7 @@ impl SmsSender for Msg91Sms {
         let response = self
             .client
             .post(url)
-            .header("authkey", &self.config.auth_key)
+            .header("authkey", self.config.auth_key.expose())
             .header("accept", "application/json")
             .json(&body)
             .send()

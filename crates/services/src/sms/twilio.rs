@@ -7,7 +7,7 @@ pub struct TwilioConfig {
     /// Default `https://api.twilio.com`.
     pub base_url: String,
     pub account_sid: String,
-    pub auth_token: String,
+    pub auth_token: talktime_domain::secret::Secret<String>,
     /// Sender number in E.164 form.
     pub from: String,
     pub country_code: String,
@@ -43,7 +43,7 @@ impl SmsSender for TwilioSms {
         let response = self
             .client
             .post(url)
-            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token))
+            .basic_auth(&self.config.account_sid, Some(&self.config.auth_token.expose()))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form)
             .send()
