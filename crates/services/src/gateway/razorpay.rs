@@ -85,10 +85,10 @@ impl PaymentGateway for RazorpayGateway {
     }
 
     fn payment_signature_valid(&self, order_id: &str, payment_id: &str, signature: &str) -> bool {
-        signature_matches(&self.config.key_secret.expose(), format!("{order_id}|{payment_id}").as_bytes(), signature)
+        signature_matches(self.config.key_secret.expose(), format!("{order_id}|{payment_id}").as_bytes(), signature)
     }
 
     fn webhook_signature_valid(&self, body: &[u8], signature: &str) -> bool {
-        signature_matches(&self.config.webhook_secret.expose(), body, signature)
+        signature_matches(self.config.webhook_secret.expose(), body, signature)
     }
 }
