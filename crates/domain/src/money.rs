@@ -28,6 +28,17 @@ impl Paise {
     }
 }
 
+/// The most coins any single admin-set amount may hold (a plan's coins, the minimum
+/// withdrawal): far above any real price list, far below where sums of them could overflow a
+/// wallet's 64-bit balance.
+pub const MAX_SETTING_COINS: i64 = 1_000_000_000_000;
+
+/// The highest per-second rate an admin may set, so rate × seconds never nears overflow.
+pub const MAX_COINS_PER_SECOND: i64 = 1_000_000;
+
+/// The longest minimum-balance window an admin may set (a day of talk).
+pub const MAX_MIN_BALANCE_SECONDS: i64 = 86_400;
+
 /// A plan's price after its discount percentage (0–99), rounded half up to the paisa.
 pub fn discounted_price(price: Paise, discount_percentage: i32) -> Paise {
     let kept = i128::from(100 - discount_percentage.clamp(0, 100));

@@ -75,6 +75,9 @@ pub fn is_adult_on(dob: NaiveDate, today: NaiveDate) -> bool {
 
 /// The date-of-birth rule: not in the future, and adult on `today`.
 pub fn check_dob(dob: NaiveDate, today: NaiveDate) -> Result<NaiveDate, FieldRule> {
+    if dob < EARLIEST_DOB {
+        return Err(rule("dob", "must be on or after 1900-01-01"));
+    }
     if dob > today {
         return Err(rule("dob", "cannot be in the future"));
     }
@@ -83,6 +86,12 @@ pub fn check_dob(dob: NaiveDate, today: NaiveDate) -> Result<NaiveDate, FieldRul
     }
     Ok(dob)
 }
+
+/// No date of birth before this is believed (nor could every store keep it).
+pub const EARLIEST_DOB: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
 
 /// A bank account for withdrawals, normalised.
 #[derive(Clone, PartialEq, Eq)]
@@ -180,6 +189,9 @@ mod tests {
         assert!(check_dob(dob, date(2018, 6, 14)).is_err());
         assert!(check_dob(dob, date(2018, 6, 15)).is_ok());
         assert!(check_dob(date(2030, 1, 1), date(2026, 1, 1)).is_err());
+        assert!(check_dob(date(1899, 12, 31), date(2026, 1, 1)).is_err(), "before 1900");
+        assert!(check_dob(date(1900, 1, 1), date(2026, 1, 1)).is_ok());
+        assert!(check_dob(NaiveDate::MIN, date(2026, 1, 1)).is_err(), "year -262143 never reaches Postgres");
         // Leap-day birthday: adult on 28 February of the 18th year.
         assert!(!is_adult_on(date(2004, 2, 29), date(2022, 2, 27)));
         assert!(is_adult_on(date(2004, 2, 29), date(2022, 2, 28)));

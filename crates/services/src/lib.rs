@@ -36,6 +36,12 @@ pub mod admin_types {
 }
 pub use talktime_repository::{Db, RepoError};
 
+/// At most `max` characters of `text` (cut on a character boundary: provider error bodies can be
+/// any text).
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
 /// An HTTP client for outside APIs, with short timeouts: a hanging provider must not hold a
 /// request for long.
 pub fn http_client() -> reqwest::Client {
@@ -44,4 +50,14 @@ pub fn http_client() -> reqwest::Client {
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn excerpts_cut_between_characters() {
+        let text = "é".repeat(400);
+        assert_eq!(super::excerpt(&text, 300).chars().count(), 300);
+        assert_eq!(super::excerpt("short", 300), "short");
+    }
 }

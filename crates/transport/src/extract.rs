@@ -31,7 +31,46 @@ fn report_to_error(report: garde::Report) -> ApiError {
     )
 }
 
-/// A JSON body that deserialised (unknown fields refused by the type) and passed validation.
+/// Fields whose text may span lines (`about`, comments, descriptions, notes, reasons): they may
+/// hold line breaks and tabs. No text anywhere may hold any other control character (NUL, escape,
+/// bell…): Postgres refuses NUL, and none of them means anything in a name or a search.
+const MULTILINE: &[&str] = &["about", "comment", "description", "adminNotes", "reason"];
+
+/// The fields of `value` (named by path) whose text holds a control character.
+fn control_characters(value: &serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            let name = path.rsplit('.').next().unwrap_or(path);
+            let multiline = MULTILINE.contains(&name);
+            if text.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
+                found.push(FieldError {
+                    field: path.to_owned(),
+                    message: if multiline {
+                        "must not contain control characters other than line breaks".to_owned()
+                    } else {
+                        "must not contain control characters".to_owned()
+                    },
+                });
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                control_characters(item, &format!("{path}[{index}]"), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                control_characters(item, &inner, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A JSON body that deserialised (unknown fields refused by the type), holds no control
+/// characters where text does not span lines, and passed validation.
 pub struct ValidJson<T>(pub T);
 
 impl<T> FromRequest for ValidJson<T>
@@ -42,17 +81,24 @@ where
     type Future = Boxed<Self, Self::Error>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = web::Json::<T>::from_request(req, payload);
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let value = json.await?.into_inner();
+            let raw = json.await?.into_inner();
+            let mut found = Vec::new();
+            control_characters(&raw, "", &mut found);
+            if !found.is_empty() {
+                return Err(ApiError::validation(found).into());
+            }
+            let value: T = serde_json::from_value(raw)
+                .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_body"))?;
             value.validate().map_err(report_to_error)?;
             Ok(ValidJson(value))
         })
     }
 }
 
-/// A query string that deserialised (unknown parameters refused by the type) and passed
-/// validation.
+/// A query string that deserialised (unknown parameters refused by the type), holds no control
+/// characters, and passed validation.
 pub struct ValidQuery<T>(pub T);
 
 impl<T> FromRequest for ValidQuery<T>
@@ -63,8 +109,11 @@ where
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = web::Query::<T>::from_query(req.query_string())
-            .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_query"))
+        let result = check_query(req.query_string())
+            .and_then(|()| {
+                web::Query::<T>::from_query(req.query_string())
+                    .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_query"))
+            })
             .and_then(|q| {
                 let value = q.into_inner();
                 value.validate().map_err(report_to_error)?;
@@ -73,6 +122,18 @@ where
             .map_err(actix_web::Error::from);
         std::future::ready(result)
     }
+}
+
+/// Every query parameter's value is free of control characters.
+fn check_query(query: &str) -> Result<(), ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_query"))?;
+    let found: Vec<FieldError> = pairs
+        .iter()
+        .filter(|(_, value)| value.chars().any(char::is_control))
+        .map(|(name, _)| FieldError { field: name.clone(), message: "must not contain control characters".to_owned() })
+        .collect();
+    if found.is_empty() { Ok(()) } else { Err(ApiError::validation(found)) }
 }
 
 /// The client's IP address (see [`TrustedProxies`]).

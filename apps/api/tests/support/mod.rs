@@ -292,6 +292,12 @@ impl TestApp {
         Reply::read(request.send().await.expect("request")).await
     }
 
+    pub async fn put_auth(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let request =
+            self.client.put(self.url(path)).bearer_auth(token).header("x-forwarded-for", fresh_ip()).json(body);
+        Reply::read(request.send().await.expect("request")).await
+    }
+
     pub async fn delete_auth(&self, path: &str, token: &str) -> Reply {
         let request = self.client.delete(self.url(path)).bearer_auth(token).header("x-forwarded-for", fresh_ip());
         Reply::read(request.send().await.expect("request")).await

@@ -32,7 +32,7 @@ impl RazorpayGateway {
         if status.is_success() {
             return Ok(response);
         }
-        let body: String = response.text().await.unwrap_or_default().chars().take(300).collect();
+        let body = crate::excerpt(&response.text().await.unwrap_or_default(), 300);
         Err(GatewayError::Refused { status: status.as_u16(), body })
     }
 }

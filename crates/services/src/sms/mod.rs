@@ -37,8 +37,7 @@ pub(crate) async fn check_status(response: reqwest::Response) -> Result<reqwest:
     if status.is_success() {
         return Ok(response);
     }
-    let mut body = response.text().await.unwrap_or_default();
-    body.truncate(300);
+    let body = crate::excerpt(&response.text().await.unwrap_or_default(), 300);
     Err(SmsError::Refused { status: status.as_u16(), body })
 }
 

@@ -6,6 +6,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use talktime_domain::ids::CallId;
+use talktime_domain::money::{MAX_COINS_PER_SECOND, MAX_MIN_BALANCE_SECONDS, MAX_SETTING_COINS};
 use talktime_services::admin_catalog::{ConfigInput, PlanInput};
 use talktime_services::admin_types::{AdminPlan, ReportRow};
 use utoipa::{IntoParams, ToSchema};
@@ -76,7 +77,7 @@ pub struct PlanRequest {
     #[garde(skip)]
     pub amount: Option<f64>,
     /// > 0.
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
     pub coins: Option<i64>,
     /// 0–99.
     #[garde(inner(range(min = 0, max = 99)))]
@@ -211,17 +212,17 @@ pub struct ConfigRequest {
     /// ≥ 0.01.
     #[garde(skip)]
     pub inr_to_coin_ratio: Option<f64>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
     pub min_withdrawal_coins: Option<i64>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
     pub user_video_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
     pub user_audio_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
     pub telecaller_video_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
     pub telecaller_audio_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_MIN_BALANCE_SECONDS)))]
     pub min_call_balance_seconds: Option<i64>,
 }
 
