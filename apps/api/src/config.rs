@@ -9,6 +9,7 @@ use base64::Engine;
 use ipnet::IpNet;
 use talktime_domain::otp::OtpLength;
 use talktime_domain::secret::Secret;
+use talktime_services::rate_limit::{Budget, NetworkLimits};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -82,6 +83,13 @@ pub struct Settings {
     pub twilio_base_url: String,
     pub otp_length: OtpLength,
     pub otp_test_numbers: HashMap<String, String>,
+    /// `SMS_ALLOWED_COUNTRY_CODES` (default `91`) and `SMS_MAX_PER_HOUR` (default 1000).
+    pub sms_allowed_countries: Vec<String>,
+    pub sms_max_per_hour: u32,
+    /// `RATE_LIMIT_*_PER_IP`: budgets per IPv4 address or IPv6 /64.
+    pub network_limits: NetworkLimits,
+    /// `WS_MAX_CONNECTIONS_PER_ACCOUNT` (default 5, per node).
+    pub ws_max_connections_per_account: usize,
     pub google_client_ids: Vec<String>,
     pub google_jwks_url: String,
     /// 32 bytes; protects secrets at rest (OTP hashes, bank details).
@@ -329,6 +337,42 @@ impl Settings {
             }
         }
 
+        let sms_allowed_countries = match v.get("SMS_ALLOWED_COUNTRY_CODES") {
+            None => vec!["91".to_owned()],
+            Some(_) => {
+                v.list("SMS_ALLOWED_COUNTRY_CODES").into_iter().map(|c| c.trim_start_matches('+').to_owned()).collect()
+            }
+        };
+        if sms_allowed_countries.is_empty()
+            || sms_allowed_countries
+                .iter()
+                .any(|c| !(1..=3).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_digit()))
+        {
+            v.problems.push("SMS_ALLOWED_COUNTRY_CODES must list calling codes of 1 to 3 digits, e.g. `91,44`".into());
+        }
+        let sms_max_per_hour = v.parsed("SMS_MAX_PER_HOUR", 1_000u32, "a number of codes").max(1);
+        let defaults = NetworkLimits::default();
+        let network_limits = NetworkLimits {
+            login: Budget {
+                limit: v.parsed("RATE_LIMIT_LOGIN_PER_IP", defaults.login.limit, "a number of requests").max(1),
+                ..defaults.login
+            },
+            admin_sign_in: Budget {
+                limit: v
+                    .parsed("RATE_LIMIT_ADMIN_SIGN_IN_PER_IP", defaults.admin_sign_in.limit, "a number of requests")
+                    .max(1),
+                ..defaults.admin_sign_in
+            },
+            ws_connect: Budget {
+                limit: v
+                    .parsed("RATE_LIMIT_WS_CONNECT_PER_IP", defaults.ws_connect.limit, "a number of requests")
+                    .max(1),
+                ..defaults.ws_connect
+            },
+        };
+        let ws_max_connections_per_account =
+            v.parsed("WS_MAX_CONNECTIONS_PER_ACCOUNT", 5usize, "a positive number").max(1);
+
         let google_client_ids = v.list("GOOGLE_CLIENT_IDS");
         if prod && google_client_ids.is_empty() {
             v.problems.push("GOOGLE_CLIENT_IDS is missing (admin sign-in)".into());
@@ -435,6 +479,10 @@ impl Settings {
             twilio_base_url: v.or("TWILIO_BASE_URL", "https://api.twilio.com"),
             otp_length,
             otp_test_numbers,
+            sms_allowed_countries,
+            sms_max_per_hour,
+            network_limits,
+            ws_max_connections_per_account,
             google_client_ids,
             google_jwks_url: v.or("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs"),
             secrets_key: Secret::new(secrets_key),

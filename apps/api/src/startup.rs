@@ -6,7 +6,7 @@ use std::sync::Arc;
 use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
 use talktime_services::admin::AdminService;
-use talktime_services::auth::{AuthService, OtpSettings};
+use talktime_services::auth::{AuthService, OtpSettings, SmsPolicy};
 use talktime_services::bus::{BusStats, EventBus, InProcessBus, RedisBus};
 use talktime_services::cache::ReadCache;
 use talktime_services::calls::{CallService, CallSettings, Realtime};
@@ -107,7 +107,8 @@ impl Application {
 
         let registry = Arc::new(
             ConnectionRegistry::new(settings.ws_queue_capacity)
-                .with_heartbeat(Heartbeat { ping: settings.ws_ping_interval, timeout: settings.ws_client_timeout }),
+                .with_heartbeat(Heartbeat { ping: settings.ws_ping_interval, timeout: settings.ws_client_timeout })
+                .with_max_per_account(settings.ws_max_connections_per_account),
         );
         let ClusterParts { bus, presence, directory, limiter, snapshots, probes, bus_stats } =
             cluster_parts(&settings, registry.clone())?;
@@ -158,7 +159,16 @@ impl Application {
             limiter.clone(),
             OtpHasher::new(settings.secrets_key.expose()),
             TokenIssuer::new(settings.jwt_secret.expose().as_bytes(), settings.jwt_ttl),
-            OtpSettings { length: Some(settings.otp_length), test_numbers: settings.otp_test_numbers.clone() },
+            OtpSettings {
+                length: Some(settings.otp_length),
+                test_numbers: settings.otp_test_numbers.clone(),
+                per_network: Some(settings.network_limits.login),
+                sms: SmsPolicy {
+                    home_country: settings.sms_country_code.clone(),
+                    allowed_countries: settings.sms_allowed_countries.clone(),
+                    max_per_hour: settings.sms_max_per_hour,
+                },
+            },
             cache.clone(),
         ));
         tokio::spawn(run_session_checks(Arc::downgrade(&registry), auth.clone(), settings.session_check_interval));
@@ -172,6 +182,7 @@ impl Application {
                 settings.google_client_ids.clone(),
             )),
             limiter.clone(),
+            settings.network_limits.admin_sign_in,
         ));
         let state = AppState {
             db: db.clone(),
@@ -190,6 +201,7 @@ impl Application {
             calls,
             media_webhooks: MediaWebhooks::new(&settings.livekit_api_key, settings.livekit_api_secret.expose()),
             limiter,
+            ws_connects: settings.network_limits.ws_connect,
             registry,
         };
         let http = HttpSettings {

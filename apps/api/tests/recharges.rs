@@ -297,6 +297,49 @@ async fn redelivered_webhook_events_are_acknowledged_and_ignored() {
 }
 
 #[tokio::test]
+async fn redeliveries_are_recognised_by_the_signed_body_not_the_unsigned_event_id_header() {
+    let shop = shop().await;
+    let order = shop.order().await;
+    let body = captured(&order, "pay_H");
+    assert_eq!(shop.webhook("evt_1", &body, WEBHOOK_SECRET).await.body["message"], json!("processed"));
+    // A replay of the same signed body under a new header id is still the same event.
+    for header in ["evt_2", "evt_3", ""] {
+        let replay = shop.webhook(header, &body, WEBHOOK_SECRET).await;
+        replay.assert(200);
+        assert_eq!(replay.body["message"], json!("duplicate"), "{header}");
+    }
+    assert_eq!(shop.balance().await, 120);
+    shop.app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn signed_webhooks_that_can_never_succeed_are_acknowledged_not_retried() {
+    let shop = shop().await;
+    // Unreadable, but signed: a retry would be just as unreadable.
+    let raw = b"{not json".to_vec();
+    let response = shop
+        .app
+        .client
+        .post(shop.app.url("/payment/webhook"))
+        .header("x-razorpay-signature", hmac_hex(WEBHOOK_SECRET, &raw))
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // A payment already spent on one order, claimed again for another: a conflict for ever.
+    let first = shop.order().await;
+    let second = shop.order().await;
+    shop.webhook("evt_a", &captured(&first, "pay_twice"), WEBHOOK_SECRET).await.assert(200);
+    let reused = shop.webhook("evt_b", &captured(&second, "pay_twice"), WEBHOOK_SECRET).await;
+    reused.assert(200);
+    assert_eq!(reused.body["message"], json!("ignored"));
+    assert_eq!(shop.status(&second).await, "PENDING");
+    assert_eq!(shop.balance().await, 120);
+    shop.app.assert_books_balance().await;
+}
+
+#[tokio::test]
 async fn a_webhook_with_a_bad_signature_is_refused_and_changes_nothing() {
     let shop = shop().await;
     let order = shop.order().await;

@@ -18,6 +18,7 @@ pub mod account;
 pub mod call;
 pub mod ids;
 pub mod money;
+pub mod network;
 pub mod otp;
 pub mod phone;
 pub mod profile;

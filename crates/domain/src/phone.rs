@@ -26,6 +26,20 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether a code may be sent to this number. A 10-digit number is national and belongs to
+    /// `home_country` (the country code the SMS providers prefix); a longer one carries its
+    /// country code in front. Either way the country must be one of `allowed` (calling codes
+    /// without `+`), so codes never go to the premium-rate ranges toll fraud pumps.
+    pub fn in_countries(&self, home_country: &str, allowed: &[String]) -> bool {
+        if self.0.len() == Self::MIN_DIGITS {
+            return allowed.iter().any(|code| code == home_country);
+        }
+        // The subscriber number after the country code must still be a plausible length.
+        allowed
+            .iter()
+            .any(|code| !code.is_empty() && self.0.starts_with(code.as_str()) && self.0.len() - code.len() >= 7)
+    }
 }
 
 impl fmt::Display for Phone {
@@ -48,5 +62,18 @@ mod tests {
         assert!(Phone::parse("12345 67890").is_err());
         assert!(Phone::parse("１２３４５６７８９０").is_err());
         assert_eq!(Phone::parse(" 1234567890\n").unwrap().as_str(), "1234567890");
+    }
+
+    #[test]
+    fn countries() {
+        let india = ["91".to_owned()];
+        let phone = |raw: &str| Phone::parse(raw).unwrap();
+        assert!(phone("9876543210").in_countries("91", &india));
+        assert!(phone("919876543210").in_countries("91", &india));
+        assert!(!phone("447911123456").in_countries("91", &india));
+        assert!(!phone("8821234567890").in_countries("91", &india)); // satellite, premium rate
+        assert!(!phone("9876543210").in_countries("44", &india)); // national numbers of a refused home
+        let both = ["91".to_owned(), "44".to_owned()];
+        assert!(phone("447911123456").in_countries("91", &both));
     }
 }

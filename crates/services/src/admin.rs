@@ -2,7 +2,6 @@
 //! the audit log. Every change writes an audit entry in the same transaction.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use talktime_domain::account::{Account, AccountStatus, Role};
@@ -16,9 +15,7 @@ use crate::ServiceError;
 use crate::auth::{AuthService, Budget};
 use crate::calls::CallService;
 use crate::google::IdTokenVerifier;
-use crate::rate_limit::RateLimiter;
-
-const SIGN_IN_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
+use crate::rate_limit::{RateLimiter, network_key};
 
 pub struct AdminService {
     db: Db,
@@ -26,6 +23,7 @@ pub struct AdminService {
     calls: Arc<CallService>,
     google: Arc<dyn IdTokenVerifier>,
     limiter: Arc<dyn RateLimiter>,
+    sign_in_per_network: Budget,
 }
 
 fn account_not_found() -> ServiceError {
@@ -39,13 +37,14 @@ impl AdminService {
         calls: Arc<CallService>,
         google: Arc<dyn IdTokenVerifier>,
         limiter: Arc<dyn RateLimiter>,
+        sign_in_per_network: Budget,
     ) -> Self {
-        Self { db, auth, calls, google, limiter }
+        Self { db, auth, calls, google, limiter, sign_in_per_network }
     }
 
     /// Google sign-in: a verified Google account whose e-mail is in the admins table.
     pub async fn google_sign_in(&self, id_token: &str, ip: std::net::IpAddr) -> Result<(Admin, String), ServiceError> {
-        SIGN_IN_PER_IP.spend(&*self.limiter, &format!("admin:signin:{ip}")).await?;
+        self.sign_in_per_network.spend(&*self.limiter, &network_key("admin:signin", ip)).await?;
         let email = self.google.verified_email(id_token).await?;
         self.sign_in(&email).await
     }

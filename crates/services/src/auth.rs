@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Timelike;
+
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::otp::{OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_SECS, OtpCode, OtpLength};
@@ -17,7 +19,7 @@ use talktime_repository::{Db, RepoError, accounts, admins, otp};
 use crate::ServiceError;
 use crate::cache::ReadCache;
 pub use crate::rate_limit::Budget;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{NetworkLimits, RateLimiter, network_key};
 use crate::secrets::OtpHasher;
 use crate::sms::SmsSender;
 use crate::tokens::TokenIssuer;
@@ -27,14 +29,34 @@ const FIFTEEN_MINUTES: Duration = Duration::from_secs(15 * 60);
 pub const SEND_PER_PHONE: Budget = Budget { limit: 5, window: FIFTEEN_MINUTES };
 /// `/auth/verify` per phone.
 pub const VERIFY_PER_PHONE: Budget = Budget { limit: 10, window: FIFTEEN_MINUTES };
-/// The three login routes together, per client IP.
-pub const LOGIN_PER_IP: Budget = Budget { limit: 20, window: FIFTEEN_MINUTES };
 
 #[derive(Debug, Clone, Default)]
 pub struct OtpSettings {
     pub length: Option<OtpLength>,
     /// Store-review numbers with fixed codes; no SMS is sent to them.
     pub test_numbers: HashMap<String, String>,
+    /// The three login routes together, per client network (`RATE_LIMIT_LOGIN_PER_IP`).
+    pub per_network: Option<Budget>,
+    pub sms: SmsPolicy,
+}
+
+/// Where codes may go and how many may leave per hour: the guard against SMS toll fraud
+/// (bots requesting codes for premium-rate numbers, paid per message by us).
+#[derive(Debug, Clone)]
+pub struct SmsPolicy {
+    /// The country of 10-digit national numbers (`SMS_COUNTRY_CODE`).
+    pub home_country: String,
+    /// Calling codes codes may be sent to (`SMS_ALLOWED_COUNTRY_CODES`).
+    pub allowed_countries: Vec<String>,
+    /// Codes sent per clock hour by the whole deployment (`SMS_MAX_PER_HOUR`); past it every
+    /// send is refused until the hour turns.
+    pub max_per_hour: u32,
+}
+
+impl Default for SmsPolicy {
+    fn default() -> Self {
+        Self { home_country: "91".into(), allowed_countries: vec!["91".into()], max_per_hour: 1_000 }
+    }
 }
 
 /// What the client is told after a code was sent.
@@ -67,6 +89,8 @@ pub struct AuthService {
     tokens: TokenIssuer,
     otp_length: OtpLength,
     test_numbers: HashMap<String, String>,
+    per_network: Budget,
+    sms_policy: SmsPolicy,
     cache: Arc<ReadCache>,
 }
 
@@ -89,6 +113,8 @@ impl AuthService {
             tokens,
             otp_length: otp.length.unwrap_or(OtpLength::DEFAULT),
             test_numbers: otp.test_numbers,
+            per_network: otp.per_network.unwrap_or(NetworkLimits::default().login),
+            sms_policy: otp.sms,
         }
     }
 
@@ -107,7 +133,14 @@ impl AuthService {
 
     /// `/auth/send` and `/auth/resend`: stores a new code and sends it. Never creates an account.
     pub async fn send_code(&self, phone: &Phone, ip: IpAddr) -> Result<CodeSent, ServiceError> {
-        self.spend(format!("login:ip:{ip}"), LOGIN_PER_IP).await?;
+        self.spend(network_key("login", ip), self.per_network).await?;
+        if !phone.in_countries(&self.sms_policy.home_country, &self.sms_policy.allowed_countries) {
+            return Err(ServiceError::invalid_field(
+                "phone",
+                "country_not_allowed",
+                "Codes cannot be sent to numbers of this country",
+            ));
+        }
         let phone = phone.as_str();
         if accounts::find_by_phone(self.db.pool(), phone).await?.is_some_and(|a| a.is_suspended()) {
             return Err(ServiceError::suspended());
@@ -122,6 +155,9 @@ impl AuthService {
             Some(code) => code.clone(),
             None => OtpCode::generate(self.otp_length, getrandom::u32).map_err(ServiceError::internal)?,
         };
+        if fixed.is_none() {
+            self.spend_sms_budget().await?;
+        }
         let hash = self.hasher.hash(phone, &code);
         let mut conn = self.db.acquire().await?;
         let sent_at = match otp::issue(&mut conn, phone, &hash, OTP_TTL_SECS, OTP_RESEND_COOLDOWN_SECS).await? {
@@ -152,12 +188,33 @@ impl AuthService {
         Ok(CodeSent { expires_in_secs: OTP_TTL_SECS, resend_after_secs: OTP_RESEND_COOLDOWN_SECS })
     }
 
+    /// One SMS out of this clock hour's budget. The key names the hour, so the breaker resets
+    /// when the hour turns, on every node at once (the limiter is shared through Redis).
+    async fn spend_sms_budget(&self) -> Result<(), ServiceError> {
+        let now = chrono::Utc::now();
+        let key = format!("sms:hour:{}", now.format("%Y%m%d%H"));
+        let budget = Budget { limit: self.sms_policy.max_per_hour, window: Duration::from_secs(3600) };
+        if self.limiter.hit(&key, budget.limit, budget.window).await.is_ok() {
+            return Ok(());
+        }
+        let until_next_hour = 3600 - i64::from(now.minute()) * 60 - i64::from(now.second());
+        tracing::error!(
+            max_per_hour = budget.limit,
+            "SMS budget for this hour is spent: refusing every code until the hour turns (SMS_MAX_PER_HOUR)"
+        );
+        Err(ServiceError::unavailable(
+            "sms_budget_exhausted",
+            "Codes cannot be sent right now, please try again later",
+            until_next_hour.unsigned_abs(),
+        ))
+    }
+
     /// `/auth/verify`: checks the code (attempts counted atomically) and logs in, creating the
     /// account on first login.
     pub async fn verify(&self, phone: &Phone, code: &str, ip: IpAddr) -> Result<Login, ServiceError> {
         let code = OtpCode::parse(code, self.otp_length)
             .map_err(|e| ServiceError::invalid_field("otp", "invalid_otp", e.to_string()))?;
-        self.spend(format!("login:ip:{ip}"), LOGIN_PER_IP).await?;
+        self.spend(network_key("login", ip), self.per_network).await?;
         let phone = phone.as_str();
         self.spend(format!("login:verify:{phone}"), VERIFY_PER_PHONE).await?;
         if accounts::find_by_phone(self.db.pool(), phone).await?.is_some_and(|a| a.is_suspended()) {

@@ -82,6 +82,11 @@ impl ServiceError {
         }
     }
 
+    /// Refused for now, not for good: try again after `retry_after_secs`.
+    pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self { retry_after_secs: Some(retry_after_secs.max(1)), ..Self::new(ErrorKind::Unavailable, code, message) }
+    }
+
     pub fn upstream(
         code: &'static str,
         message: impl Into<String>,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use talktime_domain::account::Account;
 use talktime_domain::ids::{AccountId, PlanId};
 use talktime_domain::money::{Paise, discounted_price};
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::Budget;
 use crate::gateway::PaymentGateway;
 use crate::rate_limit::RateLimiter;
-use crate::{ServiceError, ledger};
+use crate::{ErrorKind, ServiceError, ledger};
 
 const CREATE_ORDER_PER_USER: Budget = Budget { limit: 2, window: Duration::from_secs(60) };
 const VERIFY_PER_USER: Budget = Budget { limit: 5, window: Duration::from_secs(60) };
@@ -198,31 +199,52 @@ impl PaymentService {
     }
 
     /// A Razorpay webhook: signature over the raw body; `payment.captured` / `order.paid` credit,
-    /// `payment.failed` fails a PENDING order; a redelivered event id is acknowledged and ignored.
-    /// The event id is recorded in the same transaction as its effect.
-    pub async fn webhook(
-        &self,
-        body: &[u8],
-        signature: Option<&str>,
-        event_id: Option<&str>,
-    ) -> Result<WebhookOutcome, ServiceError> {
+    /// `payment.failed` fails a PENDING order; a redelivered event is acknowledged and ignored.
+    ///
+    /// The de-duplication key comes from the signed body (the event and the payment or order it
+    /// is about), never from an unsigned header a replayer could change, and is recorded in the
+    /// same transaction as the event's effect. Only a failure that a retry can fix (the
+    /// database) is an error; a signed event that can never succeed is logged and acknowledged,
+    /// or Razorpay would redeliver it for a day.
+    pub async fn webhook(&self, body: &[u8], signature: Option<&str>) -> Result<WebhookOutcome, ServiceError> {
         let valid = signature.is_some_and(|s| self.gateway.webhook_signature_valid(body, s));
         if !valid {
             return Err(ServiceError::invalid("invalid_signature", "Webhook signature verification failed"));
         }
-        let event: WebhookEvent = serde_json::from_slice(body)
-            .map_err(|e| ServiceError::invalid("invalid_body", format!("Unreadable webhook: {e}")))?;
+        let event: WebhookEvent = match serde_json::from_slice(body) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::error!(%error, "signed webhook is unreadable; acknowledged and dropped");
+                return Ok(WebhookOutcome::Ignored);
+            }
+        };
+        match self.apply_webhook(&event, body).await {
+            Err(error) if error.kind != ErrorKind::Internal => {
+                tracing::error!(%error, event = %event.event, "webhook cannot succeed; acknowledged and dropped");
+                Ok(WebhookOutcome::Ignored)
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn apply_webhook(&self, event: &WebhookEvent, body: &[u8]) -> Result<WebhookOutcome, ServiceError> {
         let payment = event.payload.payment.as_ref().map(|p| &p.entity);
         let order_id = payment
             .and_then(|p| p.order_id.clone())
             .or_else(|| event.payload.order.as_ref().map(|o| o.entity.id.clone()));
-        let event_id = event_id
-            .map(str::to_owned)
-            .or(event.id.clone())
-            .unwrap_or_else(|| format!("{}:{}", event.event, payment.map(|p| p.id.as_str()).unwrap_or_default()));
+        let event_key = match (&event.id, &order_id, payment) {
+            (Some(id), _, _) => id.clone(),
+            (None, None, None) => format!("sha256:{:x}", Sha256::digest(body)),
+            (None, order, payment) => format!(
+                "{}:{}:{}",
+                event.event,
+                order.as_deref().unwrap_or_default(),
+                payment.map(|p| p.id.as_str()).unwrap_or_default()
+            ),
+        };
 
         let mut tx = self.db.begin().await?;
-        if !transactions::record_webhook_event(&mut tx, &event_id, &event.event).await? {
+        if !transactions::record_webhook_event(&mut tx, &event_key, &event.event).await? {
             return Ok(WebhookOutcome::Duplicate);
         }
         let recharge = match &order_id {

@@ -1,11 +1,13 @@
 //! Rate limiting behind a trait: in memory for one node; in Redis for several.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
+use talktime_domain::network::ClientNetwork;
 
 /// A refused hit: wait this long before the oldest counted hit leaves the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,33 @@ impl Budget {
             )
         })
     }
+}
+
+/// The per-network budgets (`RATE_LIMIT_*` settings), each counted per [`ClientNetwork`]: one
+/// IPv4 address, or one IPv6 /64.
+#[derive(Debug, Clone, Copy)]
+pub struct NetworkLimits {
+    /// `/auth/send`, `/auth/resend` and `/auth/verify` together (spec: 20 per 15 minutes).
+    pub login: Budget,
+    /// Admin Google sign-in (10 per minute).
+    pub admin_sign_in: Budget,
+    /// WebSocket handshakes (10 per minute).
+    pub ws_connect: Budget,
+}
+
+impl Default for NetworkLimits {
+    fn default() -> Self {
+        Self {
+            login: Budget { limit: 20, window: Duration::from_secs(15 * 60) },
+            admin_sign_in: Budget { limit: 10, window: Duration::from_secs(60) },
+            ws_connect: Budget { limit: 10, window: Duration::from_secs(60) },
+        }
+    }
+}
+
+/// The limiter key of `scope` for the network `ip` belongs to.
+pub fn network_key(scope: &str, ip: IpAddr) -> String {
+    format!("{scope}:net:{}", ClientNetwork::of(ip))
 }
 
 #[async_trait]

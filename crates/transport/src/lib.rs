@@ -39,6 +39,8 @@ pub struct AppState {
     /// Verifies LiveKit's webhooks.
     pub media_webhooks: talktime_services::livekit::MediaWebhooks,
     pub limiter: Arc<dyn RateLimiter>,
+    /// WebSocket handshakes per client network (`RATE_LIMIT_WS_CONNECT_PER_IP`).
+    pub ws_connects: talktime_services::rate_limit::Budget,
     pub registry: Arc<ws::ConnectionRegistry>,
     pub admin: Arc<AdminService>,
     /// Production: dev sign-in is off and cookies are `Secure`.

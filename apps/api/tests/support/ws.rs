@@ -21,7 +21,12 @@ pub struct Ws {
 
 /// The outcome of a refused handshake: HTTP status and JSON body.
 pub async fn refused(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
-    match try_connect(app, path, token, &fresh_ip()).await {
+    refused_from(app, path, token, &fresh_ip()).await
+}
+
+/// [`refused`] for a handshake from the client address `ip`.
+pub async fn refused_from(app: &TestApp, path: &str, token: Option<&str>, ip: &str) -> (u16, Value) {
+    match try_connect(app, path, token, ip).await {
         Ok(_) => panic!("the handshake to {path} was accepted"),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             let body = response
@@ -76,7 +81,12 @@ impl Ws {
 
     /// Connects and reads `session:ready`; returns the socket and that event's data.
     pub async fn connect(app: &TestApp, path: &str, token: &str) -> (Ws, Value) {
-        let mut ws = try_connect(app, path, Some(token), &fresh_ip()).await.expect("connect");
+        Self::connect_from(app, path, token, &fresh_ip()).await
+    }
+
+    /// [`Ws::connect`] from the client address `ip`.
+    pub async fn connect_from(app: &TestApp, path: &str, token: &str, ip: &str) -> (Ws, Value) {
+        let mut ws = try_connect(app, path, Some(token), ip).await.expect("connect");
         let ready = ws.expect("session:ready").await;
         (ws, ready)
     }

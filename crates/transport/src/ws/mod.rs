@@ -28,7 +28,7 @@ use talktime_domain::ids::{AccountId, CallId};
 use talktime_services::ServiceError;
 use talktime_services::auth::Principal;
 use talktime_services::calls::{Answer, Origin};
-use talktime_services::rate_limit::Budget;
+use talktime_services::rate_limit::network_key;
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -49,7 +49,6 @@ const MAX_READ_BYTES: usize = 64 * 1024;
 /// How long a closing socket's writer gets to send the close frame before the connection is
 /// cut (a client that stopped reading never takes it).
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
-const CONNECTS_PER_IP: Budget = Budget { limit: 10, window: Duration::from_secs(60) };
 /// A connection watches at most this many telecallers' presence.
 pub const MAX_WATCHED: usize = 100;
 /// What tungstenite reads at a time: frames are small, and an idle socket holds only this.
@@ -142,7 +141,7 @@ async fn handshake(state: &AppState, proxies: &TrustedProxies, req: &Request, ro
     let peer_ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = proxies.client_ip(peer_ip, forwarded);
-    CONNECTS_PER_IP.spend(&*state.limiter, &format!("ws:ip:{ip}")).await?;
+    state.ws_connects.spend(&*state.limiter, &network_key("ws", ip)).await?;
     let token = token_in(req.headers())
         .or_else(|| {
             web::Query::<std::collections::HashMap<String, String>>::from_query(req.uri().query().unwrap_or_default())
@@ -246,7 +245,10 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
             message = stream.next() => {
                 last_seen = Instant::now();
                 let reply = match message {
-                    None | Some(Ok(Message::Close(_))) => break false,
+                    None => break false,
+                    // tungstenite has queued the answering close frame; the writer flushes it
+                    // (else the client waits for it until the close grace cuts the connection).
+                    Some(Ok(Message::Close(_))) => { close = Some(CloseCode::Normal); break false }
                     Some(Err(WsError::Capacity(_))) => { close = Some(CloseCode::Size); break false }
                     Some(Err(WsError::Utf8(_))) => { close = Some(CloseCode::Invalid); break false }
                     Some(Err(WsError::Protocol(_))) => { close = Some(CloseCode::Protocol); break false }
@@ -282,6 +284,13 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
     };
     let Socket { state, peer, conn, watching, .. } = socket;
     state.registry.unregister(role, account_id, &conn, &watching);
+    // The leaving is handled before the close frame answers the client's: once a client has
+    // its close acknowledged, presence and calls already know it left.
+    if let Peer::Account(_) = &peer
+        && let Err(error) = Box::pin(state.calls.disconnected(account_id, role)).await
+    {
+        tracing::warn!(%error, "disconnect handling failed");
+    }
     if !writer_done {
         // Let the writer say goodbye if it can; a client that does not read is cut off anyway.
         if let Some(code) = close {
@@ -290,11 +299,6 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
         if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
             writer.abort();
         }
-    }
-    if let Peer::Account(_) = &peer
-        && let Err(error) = Box::pin(state.calls.disconnected(account_id, role)).await
-    {
-        tracing::warn!(%error, "disconnect handling failed");
     }
 }
 

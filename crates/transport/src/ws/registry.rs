@@ -140,9 +140,16 @@ impl Default for Heartbeat {
     }
 }
 
+/// Sockets one account may hold on a node unless configured otherwise.
+pub const DEFAULT_MAX_PER_ACCOUNT: usize = 5;
+/// The close code of a socket pushed out by a newer one of the same account.
+pub const CLOSE_TOO_MANY_SOCKETS: u16 = 4008;
+
 pub struct ConnectionRegistry {
     next: AtomicU64,
     queue_capacity: usize,
+    /// Open sockets one account may hold on this node; a new one past it closes the oldest.
+    max_per_account: usize,
     pub(super) heartbeat: Heartbeat,
     connections: DashMap<(Role, AccountId), Vec<Arc<Conn>>>,
     /// Telecaller → the connections of this node that watch her.
@@ -159,6 +166,7 @@ impl ConnectionRegistry {
         Self {
             next: AtomicU64::new(1),
             queue_capacity: queue_capacity.max(1),
+            max_per_account: DEFAULT_MAX_PER_ACCOUNT,
             heartbeat: Heartbeat::default(),
             connections: DashMap::new(),
             watchers: DashMap::new(),
@@ -174,6 +182,14 @@ impl ConnectionRegistry {
         self
     }
 
+    /// Another cap on one account's sockets than the default 5 (`WS_MAX_CONNECTIONS_PER_ACCOUNT`).
+    pub fn with_max_per_account(mut self, max: usize) -> Self {
+        self.max_per_account = max.max(1);
+        self
+    }
+
+    /// Adds the socket to its account's; past the cap the oldest is closed with 4008, so a
+    /// client that leaks sockets (or a token shared around) cannot pile them up.
     pub(super) fn register(&self, role: Role, account: AccountId, token_version: i32) -> Arc<Conn> {
         let conn = Arc::new(Conn {
             id: self.next.fetch_add(1, Ordering::Relaxed),
@@ -185,7 +201,15 @@ impl ConnectionRegistry {
             wake: Notify::new(),
             flushed: AtomicU64::new(0),
         });
-        self.connections.entry((role, account)).or_default().push(conn.clone());
+        let evicted = {
+            let mut list = self.connections.entry((role, account)).or_default();
+            list.push(conn.clone());
+            let excess = list.len().saturating_sub(self.max_per_account);
+            list.drain(..excess).collect::<Vec<_>>()
+        };
+        for oldest in evicted {
+            oldest.push(Delivery::Close(CLOSE_TOO_MANY_SOCKETS));
+        }
         conn
     }
 

@@ -1,0 +1,120 @@
+//! Limits that fit real networks and stop abuse: per-network budgets (IPv6 counted by /64),
+//! SMS only to allowed countries and within an hourly budget, and a cap on one account's sockets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use chrono::Timelike;
+use serde_json::json;
+use support::ws::{Ws, refused_from};
+use support::{fresh_phone, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn ipv6_clients_of_one_64_share_a_login_budget() {
+    let app = spawn_app_with(&[("RATE_LIMIT_LOGIN_PER_IP", "3")]).await;
+    for ip in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:abcd:ef01:2345:6789"] {
+        app.post_from(ip, "/auth/send", &json!({ "phone": fresh_phone() }), None).await.assert(200);
+    }
+    // A fourth address of the same /64 is the same client.
+    let refused = app.post_from("2001:db8:1:2::ffff", "/auth/send", &json!({ "phone": fresh_phone() }), None).await;
+    refused.assert_error(429, "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    // The next /64 over, and IPv4 addresses, count on their own.
+    app.post_from("2001:db8:1:3::1", "/auth/send", &json!({ "phone": fresh_phone() }), None).await.assert(200);
+    for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"] {
+        app.post_from(ip, "/auth/send", &json!({ "phone": fresh_phone() }), None).await.assert(200);
+    }
+}
+
+#[tokio::test]
+async fn websocket_handshakes_are_counted_per_64_too() {
+    let app = spawn_app_with(&[("RATE_LIMIT_WS_CONNECT_PER_IP", "2")]).await;
+    let user = app.user().await;
+    let (first, _) = Ws::connect_from(&app, "/ws/user", &user.token, "2001:db8:9:9::1").await;
+    let (second, _) = Ws::connect_from(&app, "/ws/user", &user.token, "2001:db8:9:9::2").await;
+    let (status, body) = refused_from(&app, "/ws/user", Some(&user.token), "2001:db8:9:9::3").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+    let (third, _) = Ws::connect_from(&app, "/ws/user", &user.token, "2001:db8:9:a::1").await;
+    for ws in [first, second, third] {
+        ws.close().await;
+    }
+}
+
+#[tokio::test]
+async fn codes_go_only_to_allowed_countries() {
+    let app = spawn_app().await;
+    for phone in ["447911123456", "8821234567890", "123456789012345"] {
+        let refused = app.send_code(phone).await;
+        refused.assert_error(400, "country_not_allowed");
+        assert_eq!(refused.body["errors"][0]["field"], json!("phone"));
+        app.post("/auth/resend", &json!({ "phone": phone })).await.assert_error(400, "country_not_allowed");
+    }
+    assert!(app.sms.requests().is_empty(), "the SMS provider was called");
+    // Indian numbers, national or international, are served.
+    app.send_code(&fresh_phone()).await.assert(200);
+    app.send_code(&format!("91{}", fresh_phone())).await.assert(200);
+    assert_eq!(app.sms.requests().len(), 2);
+
+    let app = spawn_app_with(&[("SMS_ALLOWED_COUNTRY_CODES", "91, +44")]).await;
+    app.send_code("447911123456").await.assert(200);
+    app.send_code("15551234567").await.assert_error(400, "country_not_allowed");
+    assert_eq!(app.sms.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_hourly_sms_budget_trips_a_breaker_until_the_hour_turns() {
+    // A run that straddles the turn of the hour starts over once (the breaker reset mid-test).
+    for _ in 0..2 {
+        let hour = chrono::Utc::now().hour();
+        let app = spawn_app_with(&[("SMS_MAX_PER_HOUR", "2"), ("OTP_TEST_NUMBERS", "9000000001:123456")]).await;
+        app.send_code(&fresh_phone()).await.assert(200);
+        app.send_code(&fresh_phone()).await.assert(200);
+        let phone = fresh_phone();
+        let refused = app.send_code(&phone).await;
+        if chrono::Utc::now().hour() != hour {
+            continue;
+        }
+        refused.assert_error(503, "sms_budget_exhausted");
+        let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=3600).contains(&retry));
+        assert_eq!(app.sms.requests().len(), 2);
+        // Nothing was left behind for the refused phone: no code to verify.
+        let verify = app.verify(&phone, "123456").await;
+        assert_eq!(verify.status, 400, "{}", verify.body);
+        // Store-review numbers send no SMS, so they still log in.
+        app.send_code("9000000001").await.assert(200);
+        app.verify("9000000001", "123456").await.assert(200);
+        return;
+    }
+    panic!("the hour turned twice during the test");
+}
+
+#[tokio::test]
+async fn the_sixth_socket_of_an_account_closes_the_oldest_with_4008() {
+    let app = spawn_app().await;
+    let user = app.user().await;
+    let mut sockets = Vec::new();
+    for _ in 0..5 {
+        sockets.push(Ws::connect(&app, "/ws/user", &user.token).await.0);
+    }
+    let (mut sixth, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    let mut oldest = sockets.remove(0);
+    assert_eq!(oldest.closed().await, Some(4008));
+    // The other five stay served.
+    assert!(sixth.alive().await);
+    for ws in &mut sockets {
+        assert!(ws.alive().await);
+    }
+    // Another account is not affected by this one's sockets.
+    let other = app.user().await;
+    let (mut own, _) = Ws::connect(&app, "/ws/user", &other.token).await;
+    assert!(own.alive().await);
+
+    let app = spawn_app_with(&[("WS_MAX_CONNECTIONS_PER_ACCOUNT", "1")]).await;
+    let user = app.user().await;
+    let (mut first, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    let (mut second, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    assert_eq!(first.closed().await, Some(4008));
+    assert!(second.alive().await);
+}

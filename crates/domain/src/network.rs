@@ -1,0 +1,58 @@
+//! Client addresses as rate limits count them.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
+
+/// The network a per-address limit counts against: an IPv4 address itself, or the /64 an IPv6
+/// address belongs to. One IPv6 subscriber gets a whole /64 (often more) and picks addresses
+/// from it at will, so counting single IPv6 addresses would give each client 2^64 budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientNetwork(IpAddr);
+
+impl ClientNetwork {
+    pub fn of(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V4(v4) => Self(IpAddr::V4(v4)),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                // `::ffff:1.2.3.4` is an IPv4 client seen through a dual-stack socket.
+                Some(v4) => Self(IpAddr::V4(v4)),
+                None => {
+                    let [a, b, c, d, ..] = v6.segments();
+                    Self(IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0)))
+                }
+            },
+        }
+    }
+}
+
+impl fmt::Display for ClientNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(raw: &str) -> String {
+        ClientNetwork::of(raw.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn ipv6_counts_by_64() {
+        assert_eq!(network("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(network("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_ne!(network("2001:db8:1:3::1"), network("2001:db8:1:2::1"));
+    }
+
+    #[test]
+    fn ipv4_counts_by_address() {
+        assert_eq!(network("203.0.113.7"), "203.0.113.7");
+        assert_ne!(network("203.0.113.7"), network("203.0.113.8"));
+        assert_eq!(network("::ffff:203.0.113.7"), "203.0.113.7");
+    }
+}
