@@ -181,7 +181,8 @@ async fn numbers_past_every_range_answer_400() {
         let reply = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": coins })).await;
         assert!(reply.status == 400 || reply.status == 409, "{coins}: {} {}", reply.status, reply.body);
     }
-    for amount in [json!(1e300), json!(-5), json!(92_233_720_368_547_758.07), json!(0.001)] {
+    for amount in [json!(1e300), json!(-5), json!(92_233_720_368_547_758.07), json!(0.001), json!(5e-324), json!(0.004)]
+    {
         let reply = app
             .post_auth("/admin/plans", &admin, &json!({ "amount": amount, "coins": 10, "discountPercentage": 0 }))
             .await;

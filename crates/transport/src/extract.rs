@@ -34,12 +34,21 @@ fn report_to_error(report: garde::Report) -> ApiError {
 /// Fields whose text may span lines (`about`, comments, descriptions, notes, reasons): they may
 /// hold line breaks and tabs. No text anywhere may hold any other control character (NUL, escape,
 /// bell…): Postgres refuses NUL, and none of them means anything in a name or a search.
-const MULTILINE: &[&str] = &["about", "comment", "description", "adminNotes", "reason"];
+pub(crate) const MULTILINE: &[&str] = &["about", "comment", "description", "adminNotes", "reason"];
 
-/// The fields of `value` (named by path) whose text holds a control character.
-fn control_characters(value: &serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
+/// Collects the fields of `value` (named by path) whose text holds a control character, and
+/// writes whole numbers sent with a fraction (`1.0`) as integers: JSON, like JSON Schema, has one
+/// number type, and an integer field must not refuse `1.0` that every client library may send.
+fn inspect(value: &mut serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
     use serde_json::Value;
+    /// Integers up to 2^53 are exact as floats.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
     match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|f| number.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT) {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
         Value::String(text) => {
             let name = path.rsplit('.').next().unwrap_or(path);
             let multiline = MULTILINE.contains(&name);
@@ -55,22 +64,22 @@ fn control_characters(value: &serde_json::Value, path: &str, found: &mut Vec<Fie
             }
         }
         Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                control_characters(item, &format!("{path}[{index}]"), found);
+            for (index, item) in items.iter_mut().enumerate() {
+                inspect(item, &format!("{path}[{index}]"), found);
             }
         }
         Value::Object(fields) => {
             for (key, item) in fields {
                 let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
-                control_characters(item, &inner, found);
+                inspect(item, &inner, found);
             }
         }
-        _ => {}
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
-/// A JSON body that deserialised (unknown fields refused by the type), holds no control
-/// characters where text does not span lines, and passed validation.
+/// A JSON body that deserialised (unknown fields refused by the type; whole numbers accepted as
+/// integers), holds no control characters where text does not span lines, and passed validation.
 pub struct ValidJson<T>(pub T);
 
 impl<T> FromRequest for ValidJson<T>
@@ -83,9 +92,9 @@ where
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let raw = json.await?.into_inner();
+            let mut raw = json.await?.into_inner();
             let mut found = Vec::new();
-            control_characters(&raw, "", &mut found);
+            inspect(&mut raw, "", &mut found);
             if !found.is_empty() {
                 return Err(ApiError::validation(found).into());
             }

@@ -65,7 +65,7 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
                     ApiError::new(StatusCode::NOT_FOUND, "not_found", "Resource not found").into()
                 }))
                 .configure(crate::routes::configure)
-                .default_service(web::to(|| async { ApiError::not_found().error_response() }));
+                .default_service(web::to(unrouted));
             let (state, proxies) = (state.clone(), proxies.get_ref().clone());
             let upgrades = fn_service(move |(req, framed)| {
                 let (state, proxies) = (state.clone(), proxies.clone());
@@ -83,6 +83,22 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
         })?
         .run();
     Ok(server)
+}
+
+/// A request no route took: 405 with `Allow` when the path exists with other methods, else 404.
+async fn unrouted(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    match crate::openapi::allowed_methods(req.path()) {
+        Some(methods) => {
+            let mut response =
+                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
+                    .error_response();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(methods) {
+                response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+        None => ApiError::not_found().error_response(),
+    }
 }
 
 fn json_config() -> web::JsonConfig {

@@ -7,7 +7,7 @@ use talktime_services::wallet::Decision;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::one_of;
+use super::rules::{MAX_PAGE, listed, listed_param};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
@@ -26,45 +26,31 @@ pub struct AdminTransactionsView {
     pub total_pages: i64,
 }
 
-fn transaction_type(value: &str, _: &()) -> garde::Result {
-    match value {
-        "RECHARGE" | "WITHDRAWAL" => Ok(()),
-        _ => Err(garde::Error::new("must be RECHARGE or WITHDRAWAL")),
-    }
-}
+const TRANSACTION_TYPES: &[&str] = &["RECHARGE", "WITHDRAWAL"];
+const TRANSACTION_STATUSES: &[&str] = &["PENDING", "SUCCESS", "FAILED", "CANCELLED", "REJECTED"];
 
-fn transaction_status(value: &str, ctx: &()) -> garde::Result {
-    one_of::<TransactionStatus>(value, ctx)
-}
-
-/// Accepted `status` values.
-#[derive(Debug)]
-struct TransactionStatus;
-
-impl std::str::FromStr for TransactionStatus {
-    type Err = ();
-
-    fn from_str(value: &str) -> Result<Self, ()> {
-        matches!(value, "PENDING" | "SUCCESS" | "FAILED" | "CANCELLED" | "REJECTED")
-            .then_some(TransactionStatus)
-            .ok_or(())
-    }
-}
+listed_param!(TransactionTypes, TRANSACTION_TYPES);
+listed_param!(TransactionStatuses, TRANSACTION_STATUSES);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TransactionsQuery {
     /// `RECHARGE` or `WITHDRAWAL` (required).
     #[serde(rename = "type")]
-    #[garde(custom(transaction_type))]
+    #[garde(custom(listed(TRANSACTION_TYPES)))]
+    #[param(value_type = TransactionTypes, inline)]
     pub kind: String,
     /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
-    #[garde(inner(custom(transaction_status)))]
+    #[garde(inner(custom(listed(TRANSACTION_STATUSES))))]
+    #[param(value_type = Option<TransactionStatuses>, inline)]
     pub status: Option<String>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     /// 1–100, default 20.
     #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -115,6 +101,7 @@ pub(crate) async fn transaction(
 pub struct CompleteWithdrawalRequest {
     /// The bank transfer's reference, 5–100 characters.
     #[garde(length(chars, min = 5, max = 100))]
+    #[schema(min_length = 5, max_length = 100)]
     pub transfer_reference: String,
 }
 
@@ -143,6 +130,7 @@ pub(crate) async fn complete_withdrawal(
 pub struct RejectWithdrawalRequest {
     /// 5–500 characters, shown to the telecaller.
     #[garde(length(chars, min = 5, max = 500))]
+    #[schema(min_length = 5, max_length = 500)]
     pub reason: String,
 }
 

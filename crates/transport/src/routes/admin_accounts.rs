@@ -9,7 +9,7 @@ use talktime_domain::ids::AccountId;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::Paging;
+use super::rules::{MAX_PAGE, Paging};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAdmin, ValidJson, ValidQuery};
@@ -58,7 +58,8 @@ fn signed_in(state: &AppState, admin: talktime_services::auth::AdminAccount, tok
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GoogleSignInRequest {
     /// A Google ID token from Google Sign-In.
-    #[garde(length(min = 1, max = 8192))]
+    #[garde(length(chars, min = 1, max = 8192))]
+    #[schema(min_length = 1, max_length = 8192)]
     pub google_token: String,
 }
 
@@ -67,6 +68,7 @@ pub struct GoogleSignInRequest {
     (status = 200, body = Envelope<AdminView>),
     (status = 401, description = "Bad Google token", body = ErrorBody),
     (status = 403, description = "Not an admin", body = ErrorBody),
+    (status = 429, description = "Too many sign-ins from this network", body = ErrorBody),
 ))]
 #[post("/admin/auth/google")]
 pub(crate) async fn google_sign_in(
@@ -81,7 +83,8 @@ pub(crate) async fn google_sign_in(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DevSignInRequest {
-    #[garde(length(min = 3, max = 320))]
+    #[garde(length(chars, min = 3, max = 320))]
+    #[schema(min_length = 3, max_length = 320)]
     pub email: String,
 }
 
@@ -90,6 +93,7 @@ pub struct DevSignInRequest {
     (status = 200, body = Envelope<AdminView>),
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody),
+    (status = 429, body = ErrorBody),
 ))]
 #[post("/admin/auth/dev")]
 pub(crate) async fn dev_sign_in(
@@ -121,15 +125,21 @@ pub(crate) async fn sign_out(state: web::Data<AppState>, admin: CurrentAdmin) ->
     Ok(response)
 }
 
+super::rules::listed_param!(ApprovalStatuses, talktime_domain::account::ApprovalStatus::ALL);
+
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsersQuery {
     /// Phone or name prefix.
-    #[garde(inner(length(max = 50)))]
+    #[garde(inner(length(chars, max = 50)))]
+    #[param(max_length = 50)]
     pub search: Option<String>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -284,22 +294,19 @@ pub(crate) async fn unblock(
     profile_reply(&state, "Account unblocked", account).await
 }
 
-fn approval_rule(value: &str, _: &()) -> garde::Result {
-    match value {
-        "PENDING" | "APPROVED" | "REJECTED" => Ok(()),
-        _ => Err(garde::Error::new("must be PENDING, APPROVED or REJECTED")),
-    }
-}
-
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TelecallersQuery {
     /// `PENDING`, `APPROVED` or `REJECTED` (required).
-    #[garde(custom(approval_rule))]
+    #[garde(custom(super::rules::one_of::<talktime_domain::account::ApprovalStatus>))]
+    #[param(value_type = ApprovalStatuses, inline)]
     pub status: String,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -359,6 +366,7 @@ pub(crate) async fn approve(
 pub struct RejectRequest {
     /// 10–500 characters, shown to the telecaller.
     #[garde(length(chars, min = 10, max = 500))]
+    #[schema(min_length = 10, max_length = 500)]
     pub reason: String,
 }
 
@@ -387,9 +395,9 @@ pub struct AuditEntryView {
     pub action: String,
     pub target_type: String,
     pub target_id: Option<Uuid>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }
@@ -410,11 +418,14 @@ pub struct AuditLogView {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageOnly {
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 

@@ -12,7 +12,7 @@ use talktime_services::admin_types::{AdminPlan, ReportRow};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::Paging;
+use super::rules::{MAX_PAGE, Paging, listed, listed_param, one_of, one_of_schema};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
@@ -73,14 +73,17 @@ impl From<AdminPlan> for AdminPlanView {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PlanRequest {
-    /// Rupees, > 0, at most 2 decimals.
+    /// Rupees, at least 0.01, at most 2 decimals.
     #[garde(skip)]
+    #[schema(minimum = 0.01, maximum = 10_000_000_000f64)]
     pub amount: Option<f64>,
     /// > 0.
     #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
     pub coins: Option<i64>,
     /// 0–99.
     #[garde(inner(range(min = 0, max = 99)))]
+    #[schema(minimum = 0, maximum = 99)]
     pub discount_percentage: Option<i32>,
     #[garde(skip)]
     pub is_active: Option<bool>,
@@ -92,8 +95,8 @@ impl PlanRequest {
             None => None,
             Some(rupees) => {
                 let paise = (rupees * 100.0).round();
-                if !rupees.is_finite() || rupees <= 0.0 || (rupees * 100.0 - paise).abs() > 1e-6 || paise > 1e12 {
-                    return Err(invalid("amount", "must be a positive amount of rupees with at most 2 decimals"));
+                if !rupees.is_finite() || paise < 1.0 || (rupees * 100.0 - paise).abs() > 1e-6 || paise > 1e12 {
+                    return Err(invalid("amount", "must be at least 0.01 rupees, with at most 2 decimals"));
                 }
                 Some(paise as i64)
             }
@@ -211,18 +214,25 @@ pub(crate) async fn get_config(state: web::Data<AppState>, _admin: CurrentAdmin)
 pub struct ConfigRequest {
     /// ≥ 0.01.
     #[garde(skip)]
+    #[schema(minimum = 0.01, maximum = 1_000_000_000f64)]
     pub inr_to_coin_ratio: Option<f64>,
     #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
     pub min_withdrawal_coins: Option<i64>,
     #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
     pub user_video_call_coin_per_sec: Option<i64>,
     #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
     pub user_audio_call_coin_per_sec: Option<i64>,
     #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
     pub telecaller_video_call_coin_per_sec: Option<i64>,
     #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
     pub telecaller_audio_call_coin_per_sec: Option<i64>,
     #[garde(inner(range(min = 1, max = MAX_MIN_BALANCE_SECONDS)))]
+    #[schema(minimum = 1, maximum = 86_400)] // MAX_MIN_BALANCE_SECONDS
     pub min_call_balance_seconds: Option<i64>,
 }
 
@@ -261,21 +271,26 @@ pub(crate) async fn put_config(
     Ok(ok("Config updated", config_view(&saved)))
 }
 
-fn report_status_rule(value: &str, _: &()) -> garde::Result {
-    match value {
-        "PENDING" | "UNDER_REVIEW" | "RESOLVED" | "DISMISSED" => Ok(()),
-        _ => Err(garde::Error::new("must be PENDING, UNDER_REVIEW, RESOLVED or DISMISSED")),
-    }
+const REPORT_STATUSES: &[&str] = &["PENDING", "UNDER_REVIEW", "RESOLVED", "DISMISSED"];
+listed_param!(ReportStatuses, REPORT_STATUSES);
+listed_param!(CallStatuses, talktime_domain::call::CallStatus::ALL);
+
+fn report_status_schema() -> utoipa::openapi::Object {
+    one_of_schema(REPORT_STATUSES)
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportsQuery {
-    #[garde(inner(custom(report_status_rule)))]
+    #[garde(inner(custom(listed(REPORT_STATUSES))))]
+    #[param(value_type = Option<ReportStatuses>, inline)]
     pub status: Option<String>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -376,10 +391,12 @@ pub(crate) async fn report(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReportStatusRequest {
     /// `UNDER_REVIEW`, `RESOLVED` or `DISMISSED`.
-    #[garde(custom(report_status_rule))]
+    #[garde(custom(listed(REPORT_STATUSES)))]
+    #[schema(schema_with = report_status_schema)]
     pub status: String,
     /// At most 2000 characters.
     #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
     pub admin_notes: Option<String>,
 }
 
@@ -400,19 +417,19 @@ pub(crate) async fn report_status(
     Ok(ok("Report updated", ReportView::from(moved)))
 }
 
-fn call_status_rule(value: &str, _: &()) -> garde::Result {
-    value.parse::<talktime_domain::call::CallStatus>().map(|_| ()).map_err(|_| garde::Error::new("not a call status"))
-}
-
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CallsQuery {
     /// A call status; `ACCEPTED` lists live calls.
-    #[garde(inner(custom(call_status_rule)))]
+    #[garde(inner(custom(one_of::<talktime_domain::call::CallStatus>)))]
+    #[param(value_type = Option<CallStatuses>, inline)]
     pub status: Option<String>,
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -470,9 +487,11 @@ pub(crate) async fn end_call(
 pub struct RefundRequest {
     /// Coins to give back: at least 1, at most what the call cost.
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub coins: i64,
     /// Why (for the audit log), 5–500 characters.
     #[garde(length(chars, min = 5, max = 500))]
+    #[schema(min_length = 5, max_length = 500)]
     pub reason: String,
 }
 
@@ -528,21 +547,18 @@ pub(crate) async fn stats(state: web::Data<AppState>, _admin: CurrentAdmin) -> R
     ))
 }
 
-fn period_rule(allowed: &'static [&'static str]) -> impl FnOnce(&str, &()) -> garde::Result {
-    move |value, _| {
-        if allowed.contains(&value) {
-            Ok(())
-        } else {
-            Err(garde::Error::new(format!("must be one of {}", allowed.join(", "))))
-        }
-    }
-}
+const DISTRIBUTION_PERIODS: &[&str] = &["today", "last7days", "last30days", "all"];
+const TREND_PERIODS: &[&str] = &["last24hours", "last7days", "last30days"];
+listed_param!(DistributionPeriods, DISTRIBUTION_PERIODS);
+listed_param!(TrendPeriods, TREND_PERIODS);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DistributionQuery {
     /// `today`, `last7days`, `last30days` or `all`.
-    #[garde(custom(period_rule(&["today", "last7days", "last30days", "all"])))]
+    #[garde(custom(listed(DISTRIBUTION_PERIODS)))]
+    #[param(value_type = DistributionPeriods, inline)]
     pub period: String,
 }
 
@@ -560,10 +576,12 @@ pub(crate) async fn distribution(
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TrendsQuery {
     /// `last24hours` (24 hourly points), `last7days` or `last30days` (daily points).
-    #[garde(custom(period_rule(&["last24hours", "last7days", "last30days"])))]
+    #[garde(custom(listed(TREND_PERIODS)))]
+    #[param(value_type = TrendPeriods, inline)]
     pub period: String,
 }
 

@@ -105,6 +105,7 @@ async fn send_code(
     (status = 403, description = "Account suspended", body = ErrorBody),
     (status = 429, description = "Cooldown or rate limit; see Retry-After", body = ErrorBody),
     (status = 502, description = "SMS provider failed", body = ErrorBody),
+    (status = 503, description = "Hourly SMS budget spent (`sms_budget_exhausted`); see Retry-After", body = ErrorBody),
 ))]
 #[post("/auth/send")]
 pub(crate) async fn send(
@@ -122,6 +123,7 @@ pub(crate) async fn send(
     (status = 403, body = ErrorBody),
     (status = 429, body = ErrorBody),
     (status = 502, body = ErrorBody),
+    (status = 503, body = ErrorBody),
 ))]
 #[post("/auth/resend")]
 pub(crate) async fn resend(

@@ -125,9 +125,11 @@ pub(crate) async fn telecaller_calls(
 pub struct FeedbackRequest {
     /// At most 500 characters.
     #[garde(inner(length(chars, max = 500)))]
+    #[schema(max_length = 500)]
     pub comment: Option<String>,
     /// 1–5.
     #[garde(inner(range(min = 1, max = 5)))]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i32>,
 }
 
@@ -157,6 +159,7 @@ pub(crate) async fn feedback(
 pub struct ReportRequest {
     /// 10–1000 characters.
     #[garde(length(chars, min = 10, max = 1000))]
+    #[schema(min_length = 10, max_length = 1000)]
     pub description: String,
 }
 

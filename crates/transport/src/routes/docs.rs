@@ -10,7 +10,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[get("/openapi.json")]
 async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::document())
+    HttpResponse::Ok().content_type("application/json").body(crate::openapi::document_json())
 }
 
 #[get("/docs")]

@@ -9,7 +9,7 @@ mod console;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod payments;
-mod rules;
+pub(crate) mod rules;
 pub(crate) mod telecaller;
 pub(crate) mod users;
 

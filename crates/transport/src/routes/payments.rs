@@ -67,11 +67,14 @@ pub(crate) async fn create_order(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPaymentRequest {
-    #[garde(length(min = 1, max = 100))]
+    #[garde(length(chars, min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub razorpay_order_id: String,
-    #[garde(inner(length(min = 1, max = 100)))]
+    #[garde(inner(length(chars, min = 1, max = 100)))]
+    #[schema(min_length = 1, max_length = 100)]
     pub razorpay_payment_id: Option<String>,
-    #[garde(inner(length(min = 1, max = 200)))]
+    #[garde(inner(length(chars, min = 1, max = 200)))]
+    #[schema(min_length = 1, max_length = 200)]
     pub razorpay_signature: Option<String>,
     #[garde(skip)]
     pub cancelled: Option<bool>,
@@ -163,6 +166,7 @@ pub(crate) async fn webhook(
 pub struct WithdrawRequest {
     /// Whole coins, at least the minimum withdrawal and at most the balance.
     #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
     pub coins: i64,
 }
 
@@ -173,6 +177,7 @@ pub struct WithdrawRequest {
     (status = 400, description = "Below minimum, above balance, or no bank details", body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 409, description = "A withdrawal is already pending", body = ErrorBody),
+    (status = 429, description = "More than 3 requests in an hour", body = ErrorBody),
 ))]
 #[post("/payment/withdraw")]
 pub(crate) async fn withdraw(
@@ -187,7 +192,8 @@ pub(crate) async fn withdraw(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SandboxPayRequest {
-    #[garde(length(min = 1, max = 100))]
+    #[garde(length(chars, min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub order_id: String,
 }
 

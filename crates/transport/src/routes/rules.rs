@@ -26,6 +26,17 @@ pub fn one_of<T: FromStr>(value: &str, _: &()) -> garde::Result {
     value.parse::<T>().map(|_| ()).map_err(|_| garde::Error::new(format!("`{value}` is not an accepted value")))
 }
 
+/// A rule accepting exactly the values of `allowed` (document them with [`one_of_schema`]).
+pub fn listed(allowed: &'static [&'static str]) -> impl FnOnce(&str, &()) -> garde::Result {
+    move |value, _| {
+        if allowed.contains(&value) {
+            Ok(())
+        } else {
+            Err(garde::Error::new(format!("must be one of {}", allowed.join(", "))))
+        }
+    }
+}
+
 /// Parses a value that its garde rule already accepted.
 pub fn parsed<T: FromStr>(field: &'static str, value: &str) -> Result<T, crate::error::ApiError> {
     value.parse().map_err(|_| {
@@ -35,6 +46,9 @@ pub fn parsed<T: FromStr>(field: &'static str, value: &str) -> Result<T, crate::
         }])
     })
 }
+
+/// The last page any list serves (the documented bound; far beyond any real list).
+pub const MAX_PAGE: u32 = 1_000_000;
 
 /// Pagination bounds per list.
 #[derive(Debug, Clone, Copy)]
@@ -60,4 +74,62 @@ where
     T: serde::Deserialize<'de>,
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// The OpenAPI schema of a string that must be one of `values`, built from the same list the
+/// rule checks against, so the document cannot drift from what is accepted.
+pub fn one_of_schema<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(values.into_iter().map(|v| v.to_string())))
+        .build()
+}
+
+/// [`one_of_schema`], or `null`.
+pub fn one_of_or_null_schema<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> utoipa::openapi::Object {
+    use utoipa::openapi::Type;
+    use utoipa::openapi::schema::SchemaType;
+    let mut accepted: Vec<serde_json::Value> = values.into_iter().map(|v| v.to_string().into()).collect();
+    accepted.push(serde_json::Value::Null);
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(accepted))
+        .build()
+}
+
+/// Declares a schema-only type for a query parameter that must be one of `$values`: used as
+/// `#[param(value_type = …, inline)]`, it keeps the parameter's description and required-ness,
+/// which `#[param(schema_with = …)]` drops.
+macro_rules! listed_param {
+    ($(#[$meta:meta])* $name:ident, $values:expr) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::routes::rules::one_of_schema($values).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use listed_param;
+
+listed_param!(
+    /// A language code (query parameter schema).
+    Languages,
+    talktime_domain::account::Language::ALL
+);
+
+pub fn gender_schema() -> utoipa::openapi::Object {
+    one_of_schema(talktime_domain::account::Gender::ALL)
+}
+
+pub fn language_schema() -> utoipa::openapi::Object {
+    one_of_schema(talktime_domain::account::Language::ALL)
+}
+
+pub fn avatar_or_null_schema() -> utoipa::openapi::Object {
+    one_of_or_null_schema(talktime_domain::account::Avatar::ALL)
 }

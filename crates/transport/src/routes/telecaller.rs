@@ -29,16 +29,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct EditTelecallerProfileRequest {
     /// 3–50 letters and spaces.
     #[garde(inner(custom(letters_name_rule)))]
+    #[schema(min_length = 3)]
     pub name: Option<String>,
     #[garde(inner(custom(one_of::<Language>)))]
+    #[schema(schema_with = super::rules::language_schema)]
     pub language: Option<String>,
     /// An avatar, or `null` to clear it.
     #[serde(default, deserialize_with = "double_option")]
     #[garde(skip)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::rules::avatar_or_null_schema)]
     pub profile: Option<Option<String>>,
     /// 50–500 characters.
     #[garde(inner(custom(about_rule)))]
+    #[schema(min_length = 50)]
     pub about: Option<String>,
 }
 
@@ -70,14 +73,17 @@ pub(crate) async fn edit_profile(
 #[serde(deny_unknown_fields)]
 pub struct ReapplyRequest {
     #[garde(custom(name_rule))]
+    #[schema(min_length = 3)]
     pub name: String,
     /// `YYYY-MM-DD`; at least 18 years ago.
     #[garde(custom(dob_rule))]
     pub dob: String,
     #[garde(custom(one_of::<Language>))]
+    #[schema(schema_with = super::rules::language_schema)]
     pub language: String,
     /// 50–500 characters.
     #[garde(custom(about_rule))]
+    #[schema(min_length = 50)]
     pub about: String,
 }
 
@@ -125,13 +131,16 @@ pub(crate) async fn get_bank_details(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BankDetailsRequest {
     /// 9–18 digits.
-    #[garde(length(min = 1, max = 64))]
+    #[garde(length(chars, min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub account_number: String,
     /// IFSC, e.g. `HDFC0001234` (trimmed and upper-cased before checking).
-    #[garde(length(min = 1, max = 64))]
+    #[garde(length(chars, min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub ifsc_code: String,
     /// 3–100 letters and spaces.
-    #[garde(length(min = 1, max = 200))]
+    #[garde(length(chars, min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub account_holder_name: String,
 }
 

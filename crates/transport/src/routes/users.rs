@@ -11,7 +11,9 @@ use talktime_services::catalog::FavoriteAdded;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::{Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed};
+use super::rules::{
+    MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed,
+};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentAccount, CurrentUser, ValidJson, ValidQuery};
@@ -49,6 +51,7 @@ pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> R
 pub struct CompleteProfileRequest {
     /// 3–50 characters.
     #[garde(custom(name_rule))]
+    #[schema(min_length = 3)]
     pub name: String,
     /// `YYYY-MM-DD`; at least 18 years ago.
     #[garde(custom(dob_rule))]
@@ -56,19 +59,27 @@ pub struct CompleteProfileRequest {
     pub dob: String,
     /// `MALE`, `FEMALE` or `OTHER`.
     #[garde(custom(one_of::<Gender>))]
+    #[schema(schema_with = super::rules::gender_schema)]
     pub gender: String,
     #[garde(custom(one_of::<Language>))]
-    #[schema(example = "hindi")]
+    #[schema(schema_with = super::rules::language_schema)]
     pub language: String,
     /// `USER` or `TELECALLER` (telecallers must be `FEMALE`).
     #[garde(custom(role_rule))]
+    #[schema(schema_with = applying_role_schema)]
     pub role: String,
     /// 50–500 characters; required for `TELECALLER`, refused for `USER`.
     #[garde(inner(custom(about_rule)))]
+    #[schema(min_length = 50)]
     pub about: Option<String>,
     /// Optional avatar `avatar-1` … `avatar-8`.
     #[garde(inner(custom(one_of::<Avatar>)))]
+    #[schema(schema_with = super::rules::avatar_or_null_schema)]
     pub profile: Option<String>,
+}
+
+fn applying_role_schema() -> utoipa::openapi::Object {
+    super::rules::one_of_schema(["USER", "TELECALLER"])
 }
 
 fn role_rule(value: &str, _: &()) -> garde::Result {
@@ -129,13 +140,15 @@ pub(crate) async fn complete_profile(
 pub struct EditUserProfileRequest {
     /// 3–50 letters and spaces.
     #[garde(inner(custom(letters_name_rule)))]
+    #[schema(min_length = 3)]
     pub name: Option<String>,
     #[garde(inner(custom(one_of::<Language>)))]
+    #[schema(schema_with = super::rules::language_schema)]
     pub language: Option<String>,
     /// An avatar, or `null` to clear it.
     #[serde(default, deserialize_with = "double_option")]
     #[garde(skip)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::rules::avatar_or_null_schema)]
     pub profile: Option<Option<String>>,
 }
 
@@ -188,13 +201,16 @@ pub(crate) async fn plans(state: web::Data<AppState>, user: CurrentUser) -> Resu
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// ≥ 1, default 1.
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     /// 1–50.
     #[garde(inner(range(min = 1, max = 50)))]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
 }
 
@@ -266,14 +282,18 @@ pub(crate) async fn remove_favorite(
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TelecallersQuery {
-    #[garde(inner(range(min = 1)))]
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
     pub page: Option<u32>,
     #[garde(inner(range(min = 1, max = 50)))]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u32>,
     /// Only telecallers speaking this language.
     #[garde(inner(custom(one_of::<Language>)))]
+    #[param(value_type = Option<super::rules::Languages>, inline)]
     pub language: Option<String>,
 }
 

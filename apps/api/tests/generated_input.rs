@@ -1,0 +1,93 @@
+//! Generated input against every REST operation: schemathesis (installed by
+//! `scripts/dev-fuzz.sh`) runs with every check on against the real server, once per role, and
+//! must report no failure: no 5xx, every answer's status, content type and body as documented,
+//! schema-valid input accepted and schema-invalid input refused with a 4xx.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{TestApp, spawn_app_with};
+
+const PANEL: &str = "http://panel.example";
+
+/// The `st` program: `SCHEMATHESIS`, else the virtualenv `scripts/dev-fuzz.sh` makes.
+fn schemathesis() -> PathBuf {
+    std::env::var_os("SCHEMATHESIS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/schemathesis/bin/st"))
+}
+
+/// Signing out revokes the session every other operation is tested with, so the sign-outs run
+/// apart, last.
+const SIGN_OUT: &str = "/logout$";
+
+/// Which operations a run covers.
+enum Scope {
+    AllButSignOut,
+    SignOut,
+}
+
+/// Runs schemathesis with `headers` as credentials; panics with its report when anything failed.
+async fn fuzz(app: &TestApp, role: &str, scope: Scope, headers: &[String]) {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis");
+    let report = std::env::temp_dir().join(format!("talktime-schemathesis-{role}-{}", app.port));
+    let mut command = std::process::Command::new(schemathesis());
+    command
+        .current_dir(&here)
+        .args(["--config-file", "schemathesis.toml", "--no-color", "run", &app.url("/openapi.json")])
+        .args(["--checks", "all", "--workers", "2", "--report-dir"])
+        .arg(&report);
+    match scope {
+        Scope::AllButSignOut => command.args(["--exclude-path-regex", SIGN_OUT]),
+        Scope::SignOut => command.args(["--include-path-regex", SIGN_OUT]),
+    };
+    // Extra arguments when investigating (`--include-path /users/calls --report har`, say).
+    if let Ok(extra) = std::env::var("SCHEMATHESIS_ARGS") {
+        command.args(extra.split_whitespace());
+    }
+    for header in headers {
+        command.arg("--header").arg(header);
+    }
+    // The server answers on this process's runtime: wait for schemathesis off it.
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("cannot run {} (run scripts/dev-fuzz.sh): {e}", schemathesis().display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis as {role} found failures:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Warnings (operations this role may not use, rate limits) are fine; a failed phase is not.
+    assert!(!stdout.contains('❌'), "schemathesis as {role} reported a failure:\n{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_generated_input_as_documented() {
+    // Generous per-network budgets: the run should reach the handlers, not the limiter.
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_LOGIN_PER_IP", "100000"),
+        ("RATE_LIMIT_ADMIN_SIGN_IN_PER_IP", "100000"),
+        ("OTP_TEST_NUMBERS", "9000000001:123456"),
+        ("CORS_ALLOWED_ORIGINS", PANEL),
+    ])
+    .await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+    let admin = app.admin_token().await;
+    let bearer = |token: &str| vec![format!("Authorization: Bearer {token}")];
+    // The panel's way: the cookie, from its origin. Schemathesis replaces one credential at a time
+    // to check that a bad one is refused; with a valid bearer beside a bad cookie the bearer
+    // would rightly win.
+    let panel = vec![format!("Cookie: authenticationToken={admin}"), format!("Origin: {PANEL}")];
+    fuzz(&app, "user", Scope::AllButSignOut, &bearer(&user.token)).await;
+    fuzz(&app, "telecaller", Scope::AllButSignOut, &bearer(&telecaller.token)).await;
+    fuzz(&app, "admin", Scope::AllButSignOut, &panel).await;
+    fuzz(&app, "user-sign-out", Scope::SignOut, &bearer(&user.token)).await;
+    fuzz(&app, "admin-sign-out", Scope::SignOut, &panel).await;
+    app.assert_books_balance().await;
+}
