@@ -99,6 +99,11 @@ impl Ws {
         self.send_raw(&json!({ "event": event, "data": data, "ref": reference }).to_string()).await;
     }
 
+    /// Sends any message, raw frames included (a fragment, bytes that are not UTF-8).
+    pub async fn send_message(&mut self, message: Message) -> bool {
+        self.stream.send(message).await.is_ok()
+    }
+
     pub async fn send_raw(&mut self, text: &str) {
         self.stream.send(Message::text(text)).await.expect("send");
     }
