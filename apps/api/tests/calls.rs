@@ -229,7 +229,7 @@ async fn a_recharge_during_a_call_extends_it() {
         &talktime_repository::plans::NewPlan {
             amount_paise: 4900,
             coins: 100,
-            discount_percentage: 0,
+            discount_hundredths: 0,
             is_active: true,
         },
     )

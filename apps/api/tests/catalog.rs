@@ -24,7 +24,7 @@ async fn plans_list_active_ones_by_price() {
     for (paise, coins, discount, active) in [(9900, 110, 10, true), (4900, 50, 0, true), (19900, 240, 0, false)] {
         plans::create(
             app.db.pool(),
-            &NewPlan { amount_paise: paise, coins, discount_percentage: discount, is_active: active },
+            &NewPlan { amount_paise: paise, coins, discount_hundredths: discount * 100, is_active: active },
         )
         .await
         .unwrap();
@@ -169,7 +169,7 @@ async fn the_telecaller_list_shows_only_available_approved_active_telecallers_on
     let reply = app.get_auth("/users/telecallers", &user.token).await;
     reply.assert(200);
     let data = &reply.body["data"];
-    let listed: Vec<(String, String, bool)> = data["telecallers"]
+    let listed: Vec<(String, String, bool)> = data["data"]
         .as_array()
         .unwrap()
         .iter()
@@ -192,14 +192,14 @@ async fn the_telecaller_list_shows_only_available_approved_active_telecallers_on
 
     let tamil_only = app.get_auth("/users/telecallers?language=tamil", &user.token).await;
     let tamil_ids: Vec<&str> =
-        tamil_only.body["data"]["telecallers"].as_array().unwrap().iter().map(|t| t["_id"].as_str().unwrap()).collect();
+        tamil_only.body["data"]["data"].as_array().unwrap().iter().map(|t| t["_id"].as_str().unwrap()).collect();
     assert_eq!(tamil_ids, [tamil.to_string()]);
     app.get_auth("/users/telecallers?language=elvish", &user.token).await.assert_error(400, "validation_error");
 
     // Presence is live: going offline leaves the list at once.
     app.presence().set(online, Presence::Offline).await;
     let after = app.get_auth("/users/telecallers", &user.token).await;
-    assert_eq!(after.body["data"]["telecallers"].as_array().unwrap().len(), 2);
+    assert_eq!(after.body["data"]["data"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -218,7 +218,7 @@ async fn paging_while_presence_changes_never_repeats_or_skips_who_stayed_online(
         async move {
             let reply = app.get_auth(&format!("/users/telecallers?page={n}&limit=10"), &token).await;
             reply.assert(200);
-            let ids: Vec<String> = reply.body["data"]["telecallers"]
+            let ids: Vec<String> = reply.body["data"]["data"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -277,7 +277,7 @@ async fn listing_and_paging_write_nothing_to_postgres() {
     }
     // A favorite, so the list has something per viewer to show.
     let first = app.get_auth("/users/telecallers?limit=5", &user.token).await;
-    let saved = first.body["data"]["telecallers"][0]["_id"].as_str().unwrap().to_owned();
+    let saved = first.body["data"]["data"][0]["_id"].as_str().unwrap().to_owned();
     app.post_auth(&format!("/users/favorites/{saved}"), &user.token, &json!({})).await.assert(200);
 
     // Any INSERT, UPDATE or DELETE now fails the request that makes it.
@@ -286,7 +286,7 @@ async fn listing_and_paging_write_nothing_to_postgres() {
     for page in 1..=3 {
         let reply = app.get_auth(&format!("/users/telecallers?page={page}&limit=5"), &user.token).await;
         reply.assert(200);
-        for card in reply.body["data"]["telecallers"].as_array().unwrap() {
+        for card in reply.body["data"]["data"].as_array().unwrap() {
             assert_eq!(card["isFavorite"], json!(card["_id"] == json!(saved)), "{card}");
             seen.push(card["_id"].as_str().unwrap().to_owned());
         }

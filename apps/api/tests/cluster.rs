@@ -100,7 +100,7 @@ impl Cluster {
     async fn listed_presence(&self, node: &TestApp) -> Option<String> {
         let reply = node.get_auth("/users/telecallers", &self.user.token).await;
         reply.assert(200);
-        reply.body["data"]["telecallers"]
+        reply.body["data"]["data"]
             .as_array()
             .unwrap()
             .iter()
@@ -396,7 +396,7 @@ async fn paging_across_nodes_never_repeats_or_skips_who_stayed_online() {
         async move {
             let reply = client.get(node).bearer_auth(token).send().await.unwrap();
             let body: Value = reply.json().await.unwrap();
-            let ids: Vec<String> = body["data"]["telecallers"]
+            let ids: Vec<String> = body["data"]["data"]
                 .as_array()
                 .unwrap()
                 .iter()

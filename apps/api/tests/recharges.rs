@@ -43,7 +43,7 @@ async fn shop_with(extra: &[(&str, &str)]) -> Shop {
     // ₹99.99 with 15% off: 8499.15 paise → 8499.
     let plan = plans::create(
         app.db.pool(),
-        &NewPlan { amount_paise: 9999, coins: 120, discount_percentage: 15, is_active: true },
+        &NewPlan { amount_paise: 9999, coins: 120, discount_hundredths: 1500, is_active: true },
     )
     .await
     .unwrap();
@@ -161,7 +161,7 @@ async fn order_errors() {
 
     let inactive = plans::create(
         shop.app.db.pool(),
-        &NewPlan { amount_paise: 100, coins: 1, discount_percentage: 0, is_active: false },
+        &NewPlan { amount_paise: 100, coins: 1, discount_hundredths: 0, is_active: false },
     )
     .await
     .unwrap();
@@ -415,7 +415,7 @@ async fn the_sandbox_gateway_runs_the_whole_flow_locally() {
     let app = support::spawn_app().await;
     let plan = plans::create(
         app.db.pool(),
-        &NewPlan { amount_paise: 4900, coins: 50, discount_percentage: 0, is_active: true },
+        &NewPlan { amount_paise: 4900, coins: 50, discount_hundredths: 0, is_active: true },
     )
     .await
     .unwrap();

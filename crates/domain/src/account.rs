@@ -10,7 +10,7 @@ wire_enum!(
 
 wire_enum!(
     /// Whether a phone account may use the product.
-    AccountStatus { Active => "ACTIVE", Suspended => "SUSPENDED" }
+    AccountStatus { Active => "ACTIVE", Suspended => "SUSPENDED", Deleted => "DELETED" }
 );
 
 wire_enum!(

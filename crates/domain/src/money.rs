@@ -4,7 +4,7 @@
 //! use talktime_domain::money::{discounted_price, withdrawal_amount, Paise};
 //!
 //! // ₹99.99 with 15% off is 8499.15 paise, rounded half up to 8499.
-//! assert_eq!(discounted_price(Paise(9999), 15), Paise(8499));
+//! assert_eq!(discounted_price(Paise(9999), 1500), Paise(8499));
 //! // 1000 coins at 2.5 coins per rupee (250 hundredths) pay ₹400.
 //! assert_eq!(withdrawal_amount(1000, 250), Paise(40000));
 //! ```
@@ -39,11 +39,12 @@ pub const MAX_COINS_PER_SECOND: i64 = 1_000_000;
 /// The longest minimum-balance window an admin may set (a day of talk).
 pub const MAX_MIN_BALANCE_SECONDS: i64 = 86_400;
 
-/// A plan's price after its discount percentage (0–99), rounded half up to the paisa.
-pub fn discounted_price(price: Paise, discount_percentage: i32) -> Paise {
-    let kept = i128::from(100 - discount_percentage.clamp(0, 100));
-    let scaled = i128::from(price.0) * kept; // hundredths of a paisa
-    Paise(i64::try_from((scaled + 50) / 100).unwrap_or(i64::MAX))
+/// A plan's price after its discount, given in hundredths of a percent (0–9900: 12.5 % is
+/// 1250), rounded half up to the paisa.
+pub fn discounted_price(price: Paise, discount_hundredths: i32) -> Paise {
+    let kept = i128::from(10_000 - discount_hundredths.clamp(0, 10_000));
+    let scaled = i128::from(price.0) * kept; // ten-thousandths of a paisa
+    Paise(i64::try_from((scaled + 5_000) / 10_000).unwrap_or(i64::MAX))
 }
 
 /// Rupees owed for a withdrawal of `coins` at `ratio_hundredths` coins per rupee (× 100),
@@ -63,11 +64,13 @@ mod tests {
     #[test]
     fn discounts_round_half_up() {
         assert_eq!(discounted_price(Paise(4900), 0), Paise(4900));
-        assert_eq!(discounted_price(Paise(9900), 10), Paise(8910));
-        assert_eq!(discounted_price(Paise(150), 33), Paise(101)); // 100.5 → 101
-        assert_eq!(discounted_price(Paise(149), 33), Paise(100)); // 99.83 → 100
-        assert_eq!(discounted_price(Paise(1), 50), Paise(1)); // 0.5 → 1
-        assert_eq!(discounted_price(Paise(3), 99), Paise(0)); // 0.03 → 0
+        assert_eq!(discounted_price(Paise(9900), 1000), Paise(8910));
+        assert_eq!(discounted_price(Paise(150), 3300), Paise(101)); // 100.5 → 101
+        assert_eq!(discounted_price(Paise(149), 3300), Paise(100)); // 99.83 → 100
+        assert_eq!(discounted_price(Paise(1), 5000), Paise(1)); // 0.5 → 1
+        assert_eq!(discounted_price(Paise(3), 9900), Paise(0)); // 0.03 → 0
+        assert_eq!(discounted_price(Paise(10000), 1250), Paise(8750)); // 12.5 %
+        assert_eq!(discounted_price(Paise(999), 1275), Paise(872)); // 871.63… → 872
     }
 
     #[test]

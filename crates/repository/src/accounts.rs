@@ -72,6 +72,11 @@ pub async fn find_by_id(ex: impl Executor<'_>, id: AccountId) -> Result<Option<A
     row.map(Account::try_from).transpose()
 }
 
+/// The names of these accounts (one query, for a page of rows naming their owners).
+pub async fn names(ex: impl Executor<'_>, ids: &[uuid::Uuid]) -> Result<Vec<(uuid::Uuid, Option<String>)>, RepoError> {
+    Ok(sqlx::query_as("SELECT id, name FROM accounts WHERE id = ANY($1)").bind(ids).fetch_all(ex).await?)
+}
+
 pub async fn find_by_phone(ex: impl Executor<'_>, phone: &str) -> Result<Option<Account>, RepoError> {
     let row: Option<AccountRow> =
         sqlx::query_as(select_account!("WHERE a.phone = $1")).bind(phone).fetch_optional(ex).await?;

@@ -83,8 +83,9 @@ pub async fn decide_application(
 /// Reports against an account: the latest five and the total.
 pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Complaint>, i64), RepoError> {
     let latest = sqlx::query_as(
-        "SELECT id, call_id, reporter_id, description, status, created_at FROM reports WHERE reported_id = $1 \
-         ORDER BY created_at DESC, id DESC LIMIT 5",
+        "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS reporter_status, r.description, \
+         r.status, r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT 5",
     )
     .bind(account.0)
     .fetch_all(ex.pool())
@@ -101,6 +102,8 @@ pub struct Complaint {
     pub id: Uuid,
     pub call_id: Uuid,
     pub reporter_id: Uuid,
+    pub reporter_name: Option<String>,
+    pub reporter_status: String,
     pub description: String,
     pub status: String,
     pub created_at: DateTime<Utc>,
@@ -172,14 +175,18 @@ pub async fn telecallers_page(
 
 // ---- plans ---------------------------------------------------------------------------------
 
-/// Every plan not deleted, active or not, by price.
-pub async fn all_plans(db: &crate::Db) -> Result<Vec<AdminPlan>, RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at FROM plans \
-         WHERE deleted_at IS NULL ORDER BY amount_paise, id",
+/// A page of the plans not deleted, active or not, by price, with their count.
+pub async fn plans_page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AdminPlan>, i64), RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT id, amount_paise, coins, discount_hundredths, is_active, created_at, updated_at FROM plans \
+         WHERE deleted_at IS NULL ORDER BY amount_paise, id LIMIT $1 OFFSET $2",
     )
+    .bind(limit)
+    .bind(offset)
     .fetch_all(db.pool())
-    .await?)
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM plans WHERE deleted_at IS NULL").fetch_one(db.pool()).await?;
+    Ok((rows, total))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -187,7 +194,7 @@ pub struct AdminPlan {
     pub id: Uuid,
     pub amount_paise: i64,
     pub coins: i64,
-    pub discount_percentage: i32,
+    pub discount_hundredths: i32,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -195,7 +202,7 @@ pub struct AdminPlan {
 
 pub async fn find_plan(ex: &mut Tx, id: Uuid) -> Result<Option<AdminPlan>, RepoError> {
     Ok(sqlx::query_as(
-        "SELECT id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at FROM plans \
+        "SELECT id, amount_paise, coins, discount_hundredths, is_active, created_at, updated_at FROM plans \
          WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
     )
     .bind(id)
@@ -205,13 +212,13 @@ pub async fn find_plan(ex: &mut Tx, id: Uuid) -> Result<Option<AdminPlan>, RepoE
 
 pub async fn insert_plan(ex: &mut Tx, plan: &AdminPlan) -> Result<AdminPlan, RepoError> {
     Ok(sqlx::query_as(
-        "INSERT INTO plans (id, amount_paise, coins, discount_percentage, is_active) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at",
+        "INSERT INTO plans (id, amount_paise, coins, discount_hundredths, is_active) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, amount_paise, coins, discount_hundredths, is_active, created_at, updated_at",
     )
     .bind(plan.id)
     .bind(plan.amount_paise)
     .bind(plan.coins)
-    .bind(plan.discount_percentage)
+    .bind(plan.discount_hundredths)
     .bind(plan.is_active)
     .fetch_one(&mut **ex)
     .await?)
@@ -219,13 +226,13 @@ pub async fn insert_plan(ex: &mut Tx, plan: &AdminPlan) -> Result<AdminPlan, Rep
 
 pub async fn update_plan(ex: &mut Tx, plan: &AdminPlan) -> Result<AdminPlan, RepoError> {
     Ok(sqlx::query_as(
-        "UPDATE plans SET amount_paise = $2, coins = $3, discount_percentage = $4, is_active = $5, updated_at = now() \
-         WHERE id = $1 RETURNING id, amount_paise, coins, discount_percentage, is_active, created_at, updated_at",
+        "UPDATE plans SET amount_paise = $2, coins = $3, discount_hundredths = $4, is_active = $5, updated_at = now() \
+         WHERE id = $1 RETURNING id, amount_paise, coins, discount_hundredths, is_active, created_at, updated_at",
     )
     .bind(plan.id)
     .bind(plan.amount_paise)
     .bind(plan.coins)
-    .bind(plan.discount_percentage)
+    .bind(plan.discount_hundredths)
     .bind(plan.is_active)
     .fetch_one(&mut **ex)
     .await?)
@@ -282,9 +289,13 @@ pub struct ReportRow {
     pub reporter_id: Uuid,
     pub reporter_name: Option<String>,
     pub reporter_phone: String,
+    pub reporter_role: String,
+    pub reporter_status: String,
     pub reported_id: Uuid,
     pub reported_name: Option<String>,
     pub reported_phone: String,
+    pub reported_role: String,
+    pub reported_status: String,
     pub description: String,
     pub status: String,
     pub admin_notes: Option<String>,
@@ -297,7 +308,8 @@ macro_rules! select_report {
     ($rest:literal) => {
         concat!(
             "SELECT r.id, r.call_id, r.reporter_id, rp.name AS reporter_name, rp.phone AS reporter_phone, ",
-            "r.reported_id, rd.name AS reported_name, rd.phone AS reported_phone, r.description, r.status, ",
+            "rp.role AS reporter_role, rp.status AS reporter_status, r.reported_id, rd.name AS reported_name, ",
+            "rd.phone AS reported_phone, rd.role AS reported_role, rd.status AS reported_status, r.description, r.status, ",
             "r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r ",
             "JOIN accounts rp ON rp.id = r.reporter_id JOIN accounts rd ON rd.id = r.reported_id ",
             $rest

@@ -506,6 +506,23 @@ pub async fn add_feedback(
     Ok(done.rows_affected() == 1)
 }
 
+/// What one party said about a call.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Feedback {
+    pub author_id: Uuid,
+    pub rating: Option<i32>,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The feedback both parties gave on a call (none, one or two rows; primary key lookup).
+pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feedback>, RepoError> {
+    Ok(sqlx::query_as("SELECT author_id, rating, comment, created_at FROM call_feedback WHERE call_id = $1")
+        .bind(call.0)
+        .fetch_all(ex)
+        .await?)
+}
+
 /// A report of the other party, once per reporter and call (`None` when already reported).
 pub async fn add_report(
     ex: impl Executor<'_>,

@@ -12,7 +12,7 @@ pub struct Plan {
     pub id: PlanId,
     pub amount_paise: i64,
     pub coins: i64,
-    pub discount_percentage: i32,
+    pub discount_hundredths: i32,
     pub is_active: bool,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -21,19 +21,19 @@ pub struct Plan {
 pub struct NewPlan {
     pub amount_paise: i64,
     pub coins: i64,
-    pub discount_percentage: i32,
+    pub discount_hundredths: i32,
     pub is_active: bool,
 }
 
 pub async fn create(ex: impl Executor<'_>, plan: &NewPlan) -> Result<Plan, RepoError> {
     Ok(sqlx::query_as(
-        "INSERT INTO plans (id, amount_paise, coins, discount_percentage, is_active) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING id, amount_paise, coins, discount_percentage, is_active, deleted_at, created_at",
+        "INSERT INTO plans (id, amount_paise, coins, discount_hundredths, is_active) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at",
     )
     .bind(PlanId::new().0)
     .bind(plan.amount_paise)
     .bind(plan.coins)
-    .bind(plan.discount_percentage)
+    .bind(plan.discount_hundredths)
     .bind(plan.is_active)
     .fetch_one(ex)
     .await?)
@@ -42,7 +42,7 @@ pub async fn create(ex: impl Executor<'_>, plan: &NewPlan) -> Result<Plan, RepoE
 /// Active, not deleted plans by price (index `plans_listing_idx`).
 pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> {
     Ok(sqlx::query_as(
-        "SELECT id, amount_paise, coins, discount_percentage, is_active, deleted_at, created_at FROM plans \
+        "SELECT id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at FROM plans \
          WHERE is_active AND deleted_at IS NULL ORDER BY amount_paise, id",
     )
     .fetch_all(ex)
@@ -52,7 +52,7 @@ pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> 
 /// An active, not deleted plan.
 pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Plan>, RepoError> {
     Ok(sqlx::query_as(
-        "SELECT id, amount_paise, coins, discount_percentage, is_active, deleted_at, created_at FROM plans \
+        "SELECT id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at FROM plans \
          WHERE id = $1 AND is_active AND deleted_at IS NULL",
     )
     .bind(id.0)

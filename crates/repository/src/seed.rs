@@ -26,7 +26,7 @@ impl fmt::Display for SeedReport {
 
 pub const DEMO_ADMIN_EMAIL: &str = "admin@talktime.local";
 
-/// (rupees, coins, discount %)
+/// (rupees, coins, discount %; stored in hundredths of a percent)
 const PLANS: &[(i64, i64, i32)] = &[(49, 50, 0), (99, 110, 10), (199, 240, 15), (499, 650, 20)];
 
 /// (phone, name, language, avatar, about)
@@ -63,11 +63,11 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
     if existing == 0 {
         for (rupees, coins, discount) in PLANS {
             report.plans +=
-                sqlx::query("INSERT INTO plans (id, amount_paise, coins, discount_percentage) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO plans (id, amount_paise, coins, discount_hundredths) VALUES ($1, $2, $3, $4)")
                     .bind(PlanId::new().0)
                     .bind(rupees * 100)
                     .bind(coins)
-                    .bind(discount)
+                    .bind(discount * 100)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

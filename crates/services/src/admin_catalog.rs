@@ -19,7 +19,7 @@ use crate::{ServiceError, ledger};
 pub struct PlanInput {
     pub amount_paise: Option<i64>,
     pub coins: Option<i64>,
-    pub discount_percentage: Option<i32>,
+    pub discount_hundredths: Option<i32>,
     pub is_active: Option<bool>,
 }
 
@@ -60,7 +60,7 @@ impl ConfigInput {
 }
 
 fn plan_json(p: &AdminPlan) -> serde_json::Value {
-    json!({ "amountPaise": p.amount_paise, "coins": p.coins, "discountPercentage": p.discount_percentage, "isActive": p.is_active })
+    json!({ "amountPaise": p.amount_paise, "coins": p.coins, "discountPercentage": f64::from(p.discount_hundredths) / 100.0, "isActive": p.is_active })
 }
 
 fn config_json(c: &AppConfig) -> serde_json::Value {
@@ -77,8 +77,9 @@ fn plan_not_found() -> ServiceError {
 }
 
 impl AdminService {
-    pub async fn plans(&self) -> Result<Vec<AdminPlan>, ServiceError> {
-        Ok(admin::all_plans(self.db()).await?)
+    /// A page of the plans (active or not, deleted ones excluded), by price, with their count.
+    pub async fn plans(&self, limit: i64, offset: i64) -> Result<(Vec<AdminPlan>, i64), ServiceError> {
+        Ok(admin::plans_page(self.db(), limit, offset).await?)
     }
 
     pub async fn create_plan(&self, by: AdminId, input: PlanInput) -> Result<AdminPlan, ServiceError> {
@@ -89,7 +90,7 @@ impl AdminService {
             id: Uuid::now_v7(),
             amount_paise,
             coins,
-            discount_percentage: input.discount_percentage.unwrap_or(0),
+            discount_hundredths: input.discount_hundredths.unwrap_or(0),
             is_active: input.is_active.unwrap_or(true),
             created_at: Utc::now(),
             updated_at: Utc::now(),
@@ -107,7 +108,7 @@ impl AdminService {
         let changed = AdminPlan {
             amount_paise: input.amount_paise.unwrap_or(before.amount_paise),
             coins: input.coins.unwrap_or(before.coins),
-            discount_percentage: input.discount_percentage.unwrap_or(before.discount_percentage),
+            discount_hundredths: input.discount_hundredths.unwrap_or(before.discount_hundredths),
             is_active: input.is_active.unwrap_or(before.is_active),
             ..before.clone()
         };
@@ -175,12 +176,17 @@ impl AdminService {
         Ok(admin::reports_page(self.db(), status, limit, offset).await?)
     }
 
-    pub async fn report(&self, id: Uuid) -> Result<(ReportRow, Option<calls::Call>), ServiceError> {
+    /// A report with its call and the feedback both parties gave on it.
+    pub async fn report(
+        &self,
+        id: Uuid,
+    ) -> Result<(ReportRow, Option<calls::Call>, Vec<calls::Feedback>), ServiceError> {
         let report = admin::find_report(self.db(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("report_not_found", "Report not found"))?;
         let call = calls::find(self.db().pool(), CallId(report.call_id)).await?;
-        Ok((report, call))
+        let feedback = calls::feedback_on(self.db().pool(), CallId(report.call_id)).await?;
+        Ok((report, call, feedback))
     }
 
     /// PENDING → UNDER_REVIEW → RESOLVED / DISMISSED, and back to UNDER_REVIEW to reopen.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use talktime_domain::account::Account;
+use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, PlanId};
 use talktime_domain::money::{Paise, discounted_price};
 use talktime_repository::transactions::{self, NewRecharge, Transaction};
@@ -97,14 +97,19 @@ impl PaymentService {
         Self { db, gateway, limiter, reconciler, calls }
     }
 
-    /// After a commit that credited coins: extend the user's running call, if any.
+    /// After a commit that credited coins: tell the user's sockets the new balance, and extend
+    /// the user's running call, if any.
     async fn credited(&self, credited: &Credited) {
         if !credited.newly {
             return;
         }
-        if let Some(calls) = &self.calls
-            && let Err(error) = calls.on_recharge(AccountId(credited.recharge.account_id)).await
-        {
+        let Some(calls) = &self.calls else { return };
+        let user = AccountId(credited.recharge.account_id);
+        match ledger::balance(&self.db, user).await {
+            Ok(balance) => calls.wallet_changed(Role::User, user, balance),
+            Err(error) => tracing::warn!(%error, "could not read the balance after a recharge"),
+        }
+        if let Err(error) = calls.on_recharge(user).await {
             tracing::warn!(%error, "could not extend the running call after a recharge");
         }
     }
@@ -115,7 +120,7 @@ impl PaymentService {
         let plan = plans::find_active(self.db.pool(), plan)
             .await?
             .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
-        let amount = discounted_price(Paise(plan.amount_paise), plan.discount_percentage);
+        let amount = discounted_price(Paise(plan.amount_paise), plan.discount_hundredths);
         let id = Uuid::now_v7();
         let order_id = self.gateway.create_order(amount.0, &id.simple().to_string()).await.map_err(|error| {
             ServiceError::upstream(

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use talktime_domain::account::Account;
+use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::money::withdrawal_amount;
 use talktime_repository::transactions::{self, BankSnapshot};
 pub use talktime_repository::transactions::{Decision, Transaction};
-use talktime_repository::{Db, RepoError, app_config, bank};
+use talktime_repository::{Db, RepoError, accounts, app_config, bank};
 use uuid::Uuid;
 
 use crate::accounts::require_approved;
@@ -27,11 +27,29 @@ pub struct TransactionPage {
     pub has_more: bool,
 }
 
-/// An admin listing page.
+/// A withdrawal and the wallet balance right after it changed state.
+#[derive(Debug, Clone)]
+pub struct WithdrawalOutcome {
+    pub withdrawal: Transaction,
+    /// The telecaller's balance after the hold, payout or release.
+    pub balance: i64,
+}
+
+/// An admin listing page: each transaction with its owner's name.
 #[derive(Debug, Clone)]
 pub struct AdminTransactionPage {
-    pub transactions: Vec<Transaction>,
+    pub transactions: Vec<(Transaction, Option<String>)>,
     pub total: i64,
+}
+
+/// One transaction for an admin: the withdrawal's full account number (needed to pay), and the
+/// owner with the wallet balance now.
+#[derive(Debug, Clone)]
+pub struct AdminTransaction {
+    pub transaction: Transaction,
+    pub account_number: Option<String>,
+    pub owner: Option<Account>,
+    pub balance: i64,
 }
 
 pub struct WalletService {
@@ -57,7 +75,7 @@ impl WalletService {
 
     /// A telecaller asks to withdraw `coins`: they are held at once (the wallet drops), the rupee
     /// amount is fixed at today's ratio, and the bank details are copied onto the request.
-    pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<Transaction, ServiceError> {
+    pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<WithdrawalOutcome, ServiceError> {
         require_approved(telecaller)?;
         WITHDRAW_PER_TELECALLER.spend(&*self.limiter, &format!("pay:withdraw:{}", telecaller.id)).await?;
         let config = app_config::get(self.db.pool()).await?;
@@ -101,11 +119,18 @@ impl WalletService {
             "withdrawal:requested",
             serde_json::json!({ "withdrawalId": id, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
         );
-        Ok(withdrawal)
+        let balance = ledger::balance(&self.db, telecaller.id).await?;
+        crate::bus::wallet_updated(&*self.bus, Role::Telecaller, telecaller.id, balance);
+        Ok(WithdrawalOutcome { withdrawal, balance })
     }
 
     /// PENDING → SUCCESS (held coins paid out) or REJECTED (held coins back to the wallet), once.
-    pub async fn decide(&self, admin: AdminId, id: Uuid, decision: Decision<'_>) -> Result<Transaction, ServiceError> {
+    pub async fn decide(
+        &self,
+        admin: AdminId,
+        id: Uuid,
+        decision: Decision<'_>,
+    ) -> Result<WithdrawalOutcome, ServiceError> {
         let mut tx = self.db.begin().await?;
         let Some(decided) = transactions::decide_withdrawal(&mut tx, id, &decision, admin).await? else {
             drop(tx);
@@ -136,14 +161,21 @@ impl WalletService {
             after,
         )
         .await?;
+        let telecaller = AccountId(decided.account_id);
+        let released = matches!(decision, Decision::Reject { .. });
         match decision {
             Decision::Complete { .. } => ledger::pay_withdrawal(&mut tx, decided.id, decided.coins).await?,
             Decision::Reject { .. } => {
-                ledger::release_withdrawal(&mut tx, decided.id, AccountId(decided.account_id), decided.coins).await?
+                ledger::release_withdrawal(&mut tx, decided.id, telecaller, decided.coins).await?
             }
         };
         tx.commit().await.map_err(RepoError::from)?;
-        Ok(decided)
+        let balance = ledger::balance(&self.db, telecaller).await?;
+        // A payout leaves the wallet as the hold left it; a release gives the coins back.
+        if released {
+            crate::bus::wallet_updated(&*self.bus, Role::Telecaller, telecaller, balance);
+        }
+        Ok(WithdrawalOutcome { withdrawal: decided, balance })
     }
 
     /// A user's recharges or a telecaller's withdrawals, newest first.
@@ -168,18 +200,30 @@ impl WalletService {
     ) -> Result<AdminTransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
         let (transactions, total) = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
+        let owners: Vec<Uuid> = transactions.iter().map(|t| t.account_id).collect();
+        let names: std::collections::HashMap<Uuid, Option<String>> =
+            accounts::names(self.db.pool(), &owners).await?.into_iter().collect();
+        let transactions = transactions
+            .into_iter()
+            .map(|t| {
+                let name = names.get(&t.account_id).cloned().flatten();
+                (t, name)
+            })
+            .collect();
         Ok(AdminTransactionPage { transactions, total })
     }
 
-    /// One transaction for an admin, with the withdrawal's full account number (needed to pay).
-    pub async fn admin_transaction(&self, id: Uuid) -> Result<(Transaction, Option<String>), ServiceError> {
+    pub async fn admin_transaction(&self, id: Uuid) -> Result<AdminTransaction, ServiceError> {
         let transaction = transactions::find(self.db.pool(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("transaction_not_found", "Transaction not found"))?;
+        let owner_id = AccountId(transaction.account_id);
         let account_number = match &transaction.bank_account_enc {
-            Some(sealed) => Some(self.bank_cipher.open(AccountId(transaction.account_id), sealed)?),
+            Some(sealed) => Some(self.bank_cipher.open(owner_id, sealed)?),
             None => None,
         };
-        Ok((transaction, account_number))
+        let owner = accounts::find_by_id(self.db.pool(), owner_id).await?;
+        let balance = ledger::balance(&self.db, owner_id).await?;
+        Ok(AdminTransaction { transaction, account_number, owner, balance })
     }
 }

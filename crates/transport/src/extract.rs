@@ -91,19 +91,47 @@ where
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move { Ok(ValidJson(checked(json.await?.into_inner())?)) })
+    }
+}
+
+/// [`ValidJson`] for an operation whose body may be left out altogether (every field optional):
+/// no body reads as `{}`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T> FromRequest for OptionalJson<T>
+where
+    T: DeserializeOwned + Validate<Context = ()> + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Boxed<Self, Self::Error>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+        let headers = req.headers();
+        let empty = headers.get(CONTENT_LENGTH).map_or(!headers.contains_key(TRANSFER_ENCODING), |l| l == "0");
+        let json = (!empty).then(|| web::Json::<serde_json::Value>::from_request(req, payload));
         Box::pin(async move {
-            let mut raw = json.await?.into_inner();
-            let mut found = Vec::new();
-            inspect(&mut raw, "", &mut found);
-            if !found.is_empty() {
-                return Err(ApiError::validation(found).into());
-            }
-            let value: T = serde_json::from_value(raw)
-                .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_body"))?;
-            value.validate().map_err(report_to_error)?;
-            Ok(ValidJson(value))
+            let raw = match json {
+                Some(json) => json.await?.into_inner(),
+                None => serde_json::Value::Object(serde_json::Map::new()),
+            };
+            Ok(OptionalJson(checked(raw)?))
         })
     }
+}
+
+/// The checks of [`ValidJson`] on a parsed body.
+fn checked<T: DeserializeOwned + Validate<Context = ()>>(mut raw: serde_json::Value) -> Result<T, ApiError> {
+    let mut found = Vec::new();
+    inspect(&mut raw, "", &mut found);
+    if !found.is_empty() {
+        return Err(ApiError::validation(found));
+    }
+    let value: T =
+        serde_json::from_value(raw).map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_body"))?;
+    value.validate().map_err(report_to_error)?;
+    Ok(value)
 }
 
 /// A query string that deserialised (unknown parameters refused by the type), holds no control
@@ -169,14 +197,19 @@ pub fn request_token(req: &HttpRequest) -> Option<String> {
     token_in(req.headers())
 }
 
-/// The bearer token, else the `authenticationToken` cookie, from request headers.
+/// The bearer token (with or without the `Bearer ` prefix), else the `authenticationToken`
+/// cookie, from request headers.
 pub fn token_in(headers: &actix_web::http::header::HeaderMap) -> Option<String> {
+    // `Bearer <token>`, or the bare token as the earlier backend accepted it.
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned())
+        .map(str::trim)
+        .and_then(|v| match v.split_once(' ') {
+            Some((scheme, token)) => scheme.eq_ignore_ascii_case("bearer").then_some(token),
+            None => Some(v),
+        })
+        .map(|token| token.trim().to_owned())
         .filter(|t| !t.is_empty());
     bearer.or_else(|| {
         headers

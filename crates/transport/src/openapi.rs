@@ -296,6 +296,32 @@ mod tests {
         assert!(unserved.is_empty(), "in the OpenAPI document but not served: {unserved:?}");
     }
 
+    /// Schemas are named by their type's name alone: two `ToSchema` types of one name would
+    /// silently share one entry in the document.
+    #[test]
+    fn schema_type_names_are_unique() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root.join("views.rs"), root.join("error.rs")];
+        files.extend(std::fs::read_dir(root.join("routes")).unwrap().map(|e| e.unwrap().path()));
+        let mut seen = std::collections::BTreeMap::new();
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            let mut schema = false;
+            for line in source.lines().map(str::trim) {
+                if line.starts_with("#[derive(") {
+                    schema = line.contains("ToSchema");
+                } else if let Some(rest) = line.strip_prefix("pub struct ").or_else(|| line.strip_prefix("pub enum ")) {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    if schema && let Some(other) = seen.insert(name.clone(), file.clone()) {
+                        panic!("two schemas named {name}: {} and {}", other.display(), file.display());
+                    }
+                    schema = false;
+                }
+            }
+        }
+        assert!(seen.len() > 30, "the scan found too few schemas: {seen:?}");
+    }
+
     /// utoipa takes only literals for bounds; these keep them equal to the rules' constants.
     #[test]
     fn documented_setting_bounds_are_the_enforced_ones() {

@@ -32,6 +32,12 @@ pub struct TelecallerProfileView {
     #[schema(value_type = String, example = "PENDING")]
     pub approval_status: talktime_domain::account::ApprovalStatus,
     pub verification_notes: Option<String>,
+    /// Admin details only: `ONLINE`, `ON_CALL` or `OFFLINE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<String>,
+    /// Admin details only: bank details with the account number masked, or `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_details: Option<Option<BankDetailsView>>,
 }
 
 /// The profile object of `/auth/verify` (`user`) and the profile endpoints.
@@ -90,6 +96,8 @@ impl ProfileView {
                 about: t.about,
                 approval_status: t.approval_status,
                 verification_notes: t.verification_notes,
+                presence: None,
+                bank_details: None,
             }),
         }
     }
@@ -104,7 +112,9 @@ pub struct PlanView {
     /// Price in rupees before the discount.
     pub amount: f64,
     pub coins: i64,
-    pub discount_percentage: i32,
+    /// Percent, up to two decimals (12.5).
+    #[schema(value_type = f64)]
+    pub discount_percentage: serde_json::Number,
     pub created_at: DateTime<Utc>,
 }
 
@@ -114,7 +124,7 @@ impl From<talktime_services::catalog::Plan> for PlanView {
             id: plan.id.0,
             amount: talktime_domain::money::Paise(plan.amount_paise).as_rupees(),
             coins: plan.coins,
-            discount_percentage: plan.discount_percentage,
+            discount_percentage: percent(plan.discount_hundredths),
             created_at: plan.created_at,
         }
     }
@@ -156,7 +166,7 @@ impl TelecallerCardView {
 }
 
 /// Bank details as their owner sees them (full account number).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BankDetailsView {
     pub account_number: String,
@@ -270,6 +280,8 @@ pub struct AdminTransactionView {
     pub kind: String,
     pub status: String,
     pub account_id: Uuid,
+    /// The owner: `{_id, name}` in lists, with `phone` and `walletBalance` in the details.
+    pub user: TransactionOwnerView,
     pub coins: i64,
     pub amount: f64,
     pub plan_id: Option<Uuid>,
@@ -284,15 +296,39 @@ pub struct AdminTransactionView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Who a transaction belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionOwnerView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wallet_balance: Option<i64>,
+}
+
+impl TransactionOwnerView {
+    pub fn named(id: Uuid, name: Option<String>) -> Self {
+        Self { id, name, phone: None, wallet_balance: None }
+    }
+}
+
 impl AdminTransactionView {
     /// `full_number`: the decrypted account number, for the single-withdrawal view.
-    pub fn new(t: talktime_services::wallet::Transaction, full_number: Option<String>) -> Self {
+    pub fn new(
+        t: talktime_services::wallet::Transaction,
+        full_number: Option<String>,
+        user: TransactionOwnerView,
+    ) -> Self {
         Self {
             bank_details: bank_view(&t, full_number),
             id: t.id,
             kind: t.r#type,
             status: t.status,
             account_id: t.account_id,
+            user,
             coins: t.coins,
             amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
             plan_id: t.plan_id,
@@ -305,5 +341,27 @@ impl AdminTransactionView {
             created_at: t.created_at,
             updated_at: t.updated_at,
         }
+    }
+}
+
+/// The name admins see for an account: "Deleted User" once it was deleted (its name erased).
+pub fn shown_name(name: Option<String>, account_status: &str) -> Option<String> {
+    if account_status == talktime_domain::account::AccountStatus::Deleted.as_str() {
+        Some(DELETED_USER.to_owned())
+    } else {
+        name
+    }
+}
+
+/// How a deleted account is named wherever it still appears (reports, complaints, calls).
+pub const DELETED_USER: &str = "Deleted User";
+
+/// A percentage kept in hundredths, as JSON: `10` for a whole one (as the earlier backend sent
+/// it), `12.5` otherwise.
+pub fn percent(hundredths: i32) -> serde_json::Number {
+    if hundredths % 100 == 0 {
+        serde_json::Number::from(hundredths / 100)
+    } else {
+        serde_json::Number::from_f64(f64::from(hundredths) / 100.0).unwrap_or_else(|| serde_json::Number::from(0))
     }
 }

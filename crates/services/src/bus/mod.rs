@@ -106,3 +106,9 @@ pub fn item(value: impl Serialize) -> Arc<str> {
 pub fn send(bus: &dyn EventBus, audience: Audience, event: &str, data: impl Serialize) {
     bus.publish(audience, Delivery::Frame(frame(event, data)));
 }
+
+/// Tells every connection of an account its new balance (`wallet:updated`), after a change that
+/// is not a call's own (a recharge credited, a withdrawal held or released, a refund).
+pub fn wallet_updated(bus: &dyn EventBus, role: Role, account: AccountId, balance: i64) {
+    send(bus, Audience::account(role, account), "wallet:updated", serde_json::json!({ "balance": balance }));
+}

@@ -211,15 +211,9 @@ impl CallService {
         self.presence.count().await
     }
 
-    /// Tells every connection of an account its new balance (`wallet:updated`), after a change
-    /// that is not a call's own (a recharge, a withdrawal, a refund).
+    /// Tells every connection of an account its new balance ([`crate::bus::wallet_updated`]).
     pub fn wallet_changed(&self, role: Role, account: AccountId, balance: i64) {
-        crate::bus::send(
-            &*self.bus,
-            Audience::account(role, account),
-            "wallet:updated",
-            serde_json::json!({ "balance": balance }),
-        );
+        crate::bus::wallet_updated(&*self.bus, role, account, balance);
     }
 
     /// Closes every connection of an account, on whichever node holds it (logout, suspension,

@@ -232,7 +232,7 @@ async function userMode() {
   async function loadTelecallers() {
     const found = (await api.get('/users/telecallers?limit=20')).data;
     charges = { AUDIO: found.audioCallCharge, VIDEO: found.videoCallCharge };
-    const hosts = found.data || found.telecallers || [];
+    const hosts = found.data || [];
     list.replaceChildren(...hosts.map(card));
     if (!hosts.length) list.append(h('p', { class: 'muted', text: 'Nobody is online right now.' }));
     socket.watch(hosts.map((t) => t._id));

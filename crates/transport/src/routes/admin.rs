@@ -3,15 +3,15 @@
 use actix_web::{HttpResponse, get, post, web};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use talktime_services::wallet::Decision;
+use talktime_services::wallet::{Decision, WithdrawalOutcome};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::{MAX_PAGE, listed, listed_param};
+use super::rules::{MAX_PAGE, listed, listed_param, trimmed};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
-use crate::views::{AdminTransactionView, Envelope, ok};
+use crate::extract::{CurrentAdmin, OptionalJson, ValidJson, ValidQuery};
+use crate::views::{AdminTransactionView, Envelope, TransactionOwnerView, ok};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(transactions).service(transaction).service(complete_withdrawal).service(reject_withdrawal);
@@ -73,7 +73,14 @@ pub(crate) async fn transactions(
     Ok(ok(
         "Transactions fetched successfully",
         AdminTransactionsView {
-            transactions: found.transactions.into_iter().map(|t| AdminTransactionView::new(t, None)).collect(),
+            transactions: found
+                .transactions
+                .into_iter()
+                .map(|(t, name)| {
+                    let owner = TransactionOwnerView::named(t.account_id, name);
+                    AdminTransactionView::new(t, None, owner)
+                })
+                .collect(),
             total: found.total,
             total_pages: page.total_pages(found.total),
         },
@@ -92,23 +99,57 @@ pub(crate) async fn transaction(
     _admin: CurrentAdmin,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (transaction, number) = state.wallet.admin_transaction(path.into_inner()).await?;
-    Ok(ok("Transaction fetched successfully", AdminTransactionView::new(transaction, number)))
+    let found = state.wallet.admin_transaction(path.into_inner()).await?;
+    let owner = TransactionOwnerView {
+        id: found.transaction.account_id,
+        name: found.owner.as_ref().and_then(|a| a.name.clone()),
+        phone: found.owner.map(|a| a.phone),
+        wallet_balance: Some(found.balance),
+    };
+    Ok(ok(
+        "Transaction fetched successfully",
+        AdminTransactionView::new(found.transaction, found.account_number, owner),
+    ))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CompleteWithdrawalRequest {
     /// The bank transfer's reference, 5–100 characters.
-    #[garde(length(chars, min = 5, max = 100))]
+    #[garde(custom(trimmed(5, 100)))]
     #[schema(min_length = 5, max_length = 100)]
     pub transfer_reference: String,
+}
+
+/// A withdrawal just decided, with the telecaller's balance after it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecidedWithdrawalView {
+    #[serde(flatten)]
+    pub withdrawal: AdminTransactionView,
+    /// Completed: the coins paid out (they were held from the wallet when requested).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coins_deducted: Option<i64>,
+    /// The telecaller's wallet balance now.
+    pub new_balance: i64,
+}
+
+impl DecidedWithdrawalView {
+    fn new(outcome: WithdrawalOutcome, completed: bool) -> Self {
+        let coins = outcome.withdrawal.coins;
+        let owner = TransactionOwnerView::named(outcome.withdrawal.account_id, None);
+        Self {
+            withdrawal: AdminTransactionView::new(outcome.withdrawal, None, owner),
+            coins_deducted: completed.then_some(coins),
+            new_balance: outcome.balance,
+        }
+    }
 }
 
 /// PENDING → SUCCESS, once: the held coins leave the platform.
 #[utoipa::path(post, path = "/admin/withdrawals/{id}/complete", tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = CompleteWithdrawalRequest, responses(
-    (status = 200, body = Envelope<AdminTransactionView>),
+    (status = 200, body = Envelope<DecidedWithdrawalView>),
     (status = 404, body = ErrorBody),
     (status = 409, description = "Already processed", body = ErrorBody),
 ))]
@@ -122,22 +163,23 @@ pub(crate) async fn complete_withdrawal(
     let reference = body.0.transfer_reference.trim().to_owned();
     let decision = Decision::Complete { transfer_reference: &reference };
     let done = state.wallet.decide(admin.0.id, path.into_inner(), decision).await?;
-    Ok(ok("Withdrawal completed", AdminTransactionView::new(done, None)))
+    Ok(ok("Withdrawal completed", DecidedWithdrawalView::new(done, true)))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectWithdrawalRequest {
-    /// 5–500 characters, shown to the telecaller.
-    #[garde(length(chars, min = 5, max = 500))]
+    /// 5–500 characters, shown to the telecaller; "No reason given" when absent (the body may be
+    /// left out).
+    #[garde(inner(custom(trimmed(5, 500))))]
     #[schema(min_length = 5, max_length = 500)]
-    pub reason: String,
+    pub reason: Option<String>,
 }
 
 /// PENDING → REJECTED, once: the held coins return to the wallet.
 #[utoipa::path(post, path = "/admin/withdrawals/{id}/reject", tag = "admin", security(("cookie" = []), ("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = RejectWithdrawalRequest, responses(
-    (status = 200, body = Envelope<AdminTransactionView>),
+    params(("id" = Uuid, Path)), request_body = Option<RejectWithdrawalRequest>, responses(
+    (status = 200, body = Envelope<DecidedWithdrawalView>),
     (status = 404, body = ErrorBody),
     (status = 409, description = "Already processed", body = ErrorBody),
 ))]
@@ -146,9 +188,9 @@ pub(crate) async fn reject_withdrawal(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
     path: web::Path<Uuid>,
-    body: ValidJson<RejectWithdrawalRequest>,
+    body: OptionalJson<RejectWithdrawalRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.0.reason.trim().to_owned();
+    let reason = body.0.reason.map_or_else(|| "No reason given".to_owned(), |r| r.trim().to_owned());
     let done = state.wallet.decide(admin.0.id, path.into_inner(), Decision::Reject { reason: &reason }).await?;
-    Ok(ok("Withdrawal rejected", AdminTransactionView::new(done, None)))
+    Ok(ok("Withdrawal rejected", DecidedWithdrawalView::new(done, false)))
 }

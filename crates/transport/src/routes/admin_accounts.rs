@@ -206,6 +206,10 @@ pub struct ComplaintView {
     pub id: Uuid,
     pub call_id: Uuid,
     pub reporter_id: Uuid,
+    /// The reporter's id (the earlier backend's name).
+    pub reported_by: Uuid,
+    /// "Deleted User" once the reporter deleted the account.
+    pub reported_by_name: Option<String>,
     pub description: String,
     pub status: String,
     pub created_at: DateTime<Utc>,
@@ -236,8 +240,14 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
         ),
         _ => (None, None),
     };
+    let mut profile = ProfileView::new(account, balance);
+    // The panel reads them inside `telecallerProfile`, as the earlier backend put them.
+    if let Some(inner) = profile.telecaller_profile.as_mut() {
+        inner.presence = presence.clone();
+        inner.bank_details = bank_details.clone();
+    }
     Ok(AccountDetailView {
-        profile: ProfileView::new(account, balance),
+        profile,
         wallet_balance: balance,
         complaints: complaints
             .into_iter()
@@ -245,6 +255,8 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
                 id: c.id,
                 call_id: c.call_id,
                 reporter_id: c.reporter_id,
+                reported_by: c.reporter_id,
+                reported_by_name: crate::views::shown_name(c.reporter_name, &c.reporter_status),
                 description: c.description,
                 status: c.status,
                 created_at: c.created_at,
@@ -350,7 +362,7 @@ pub(crate) async fn telecaller(
 
 /// PENDING → APPROVED (409 otherwise); clears the rejection note.
 #[utoipa::path(patch, path = "/admin/telecallers/{id}/approve", tag = "admin", security(("cookie" = []), ("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<AccountDetailView>), (status = 409, body = ErrorBody)))]
 #[patch("/admin/telecallers/{id}/approve")]
 pub(crate) async fn approve(
     state: web::Data<AppState>,
@@ -358,14 +370,14 @@ pub(crate) async fn approve(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let account = state.admin.approve(admin.0.id, AccountId(path.into_inner())).await?;
-    profile_reply(&state, "Telecaller approved", account).await
+    Ok(ok("Telecaller approved", detail(&state, account.id.0).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// 10–500 characters, shown to the telecaller.
-    #[garde(length(chars, min = 10, max = 500))]
+    #[garde(custom(super::rules::trimmed(10, 500)))]
     #[schema(min_length = 10, max_length = 500)]
     pub reason: String,
 }
@@ -373,7 +385,7 @@ pub struct RejectRequest {
 /// PENDING or APPROVED → REJECTED; an approved telecaller goes offline and her live call ends.
 #[utoipa::path(patch, path = "/admin/telecallers/{id}/reject", tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RejectRequest,
-    responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<AccountDetailView>), (status = 409, body = ErrorBody)))]
 #[patch("/admin/telecallers/{id}/reject")]
 pub(crate) async fn reject(
     state: web::Data<AppState>,
@@ -383,7 +395,7 @@ pub(crate) async fn reject(
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason.trim().to_owned();
     let account = state.admin.reject(admin.0.id, AccountId(path.into_inner()), &reason).await?;
-    profile_reply(&state, "Telecaller rejected", account).await
+    Ok(ok("Telecaller rejected", detail(&state, account.id.0).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

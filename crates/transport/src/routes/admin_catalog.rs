@@ -12,7 +12,8 @@ use talktime_services::admin_types::{AdminPlan, ReportRow};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::{MAX_PAGE, Paging, listed, listed_param, one_of, one_of_schema};
+use super::admin_accounts::PageOnly;
+use super::rules::{MAX_PAGE, Paging, hundredths, listed, listed_param, one_of, one_of_schema};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
@@ -50,7 +51,9 @@ pub struct AdminPlanView {
     /// Rupees.
     pub amount: f64,
     pub coins: i64,
-    pub discount_percentage: i32,
+    /// Percent, up to two decimals.
+    #[schema(value_type = f64)]
+    pub discount_percentage: serde_json::Number,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -62,7 +65,7 @@ impl From<AdminPlan> for AdminPlanView {
             id: p.id,
             amount: p.amount_paise as f64 / 100.0,
             coins: p.coins,
-            discount_percentage: p.discount_percentage,
+            discount_percentage: crate::views::percent(p.discount_hundredths),
             is_active: p.is_active,
             created_at: p.created_at,
             updated_at: p.updated_at,
@@ -81,10 +84,10 @@ pub struct PlanRequest {
     #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
     #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
     pub coins: Option<i64>,
-    /// 0–99.
-    #[garde(inner(range(min = 0, max = 99)))]
+    /// 0–99 percent, at most 2 decimals.
+    #[garde(skip)]
     #[schema(minimum = 0, maximum = 99)]
-    pub discount_percentage: Option<i32>,
+    pub discount_percentage: Option<f64>,
     #[garde(skip)]
     pub is_active: Option<bool>,
 }
@@ -93,35 +96,53 @@ impl PlanRequest {
     fn into_input(self) -> Result<PlanInput, ApiError> {
         let amount_paise = match self.amount {
             None => None,
-            Some(rupees) => {
-                let paise = (rupees * 100.0).round();
-                if !rupees.is_finite() || paise < 1.0 || (rupees * 100.0 - paise).abs() > 1e-6 || paise > 1e12 {
-                    return Err(invalid("amount", "must be at least 0.01 rupees, with at most 2 decimals"));
-                }
-                Some(paise as i64)
-            }
+            Some(rupees) => match hundredths(rupees).filter(|paise| (1..=1_000_000_000_000).contains(paise)) {
+                Some(paise) => Some(paise),
+                None => return Err(invalid("amount", "must be at least 0.01 rupees, with at most 2 decimals")),
+            },
         };
-        Ok(PlanInput {
-            amount_paise,
-            coins: self.coins,
-            discount_percentage: self.discount_percentage,
-            is_active: self.is_active,
-        })
+        let discount_hundredths = match self.discount_percentage {
+            None => None,
+            Some(percent) => match hundredths(percent).filter(|h| (0..=9_900).contains(h)) {
+                Some(h) => Some(h as i32),
+                None => return Err(invalid("discountPercentage", "must be 0 to 99, with at most 2 decimals")),
+            },
+        };
+        Ok(PlanInput { amount_paise, coins: self.coins, discount_hundredths, is_active: self.is_active })
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PlansView {
+#[serde(rename_all = "camelCase")]
+pub struct AdminPlansView {
     pub plans: Vec<AdminPlanView>,
+    pub page: u32,
+    pub limit: u32,
+    pub total: i64,
+    pub total_pages: i64,
 }
 
-/// Every plan (active or not, deleted ones excluded), by price.
+/// The plans (active or not, deleted ones excluded), by price, paged like the other admin lists.
 #[utoipa::path(get, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
-    responses((status = 200, body = Envelope<PlansView>)))]
+    params(PageOnly), responses((status = 200, body = Envelope<AdminPlansView>)))]
 #[get("/admin/plans")]
-pub(crate) async fn list_plans(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
-    let plans = state.admin.plans().await?.into_iter().map(AdminPlanView::from).collect();
-    Ok(ok("Plans fetched successfully", PlansView { plans }))
+pub(crate) async fn list_plans(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<PageOnly>,
+) -> Result<HttpResponse, ApiError> {
+    let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
+    let (plans, total) = state.admin.plans(page.limit(), page.offset()).await?;
+    Ok(ok(
+        "Plans fetched successfully",
+        AdminPlansView {
+            plans: plans.into_iter().map(AdminPlanView::from).collect(),
+            page: page.page,
+            limit: page.limit,
+            total,
+            total_pages: page.total_pages(total),
+        },
+    ))
 }
 
 /// Create a plan: `amount` > 0 rupees, `coins` > 0, `discountPercentage` 0–99.
@@ -294,12 +315,24 @@ pub struct ReportsQuery {
     pub limit: Option<u32>,
 }
 
+/// A party of a report, as the admin panel shows it.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PartyView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     pub name: Option<String>,
     pub phone: String,
+    /// `USER` or `TELECALLER`.
+    pub role: String,
+    /// `ACTIVE`, `SUSPENDED` or `DELETED`.
+    pub account_status: String,
+}
+
+impl PartyView {
+    fn new(id: Uuid, name: Option<String>, phone: String, role: String, account_status: String) -> Self {
+        Self { id, name: crate::views::shown_name(name, &account_status), phone, role, account_status }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -308,6 +341,12 @@ pub struct ReportView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     pub call_id: Uuid,
+    /// The reporter's id (the earlier backend's name).
+    pub reported_by: Uuid,
+    pub reported_by_name: Option<String>,
+    /// The reported party's id.
+    pub reported_against: Uuid,
+    pub reported_against_name: Option<String>,
     pub reporter: PartyView,
     pub reported: PartyView,
     pub description: String,
@@ -323,8 +362,24 @@ impl From<ReportRow> for ReportView {
         Self {
             id: r.id,
             call_id: r.call_id,
-            reporter: PartyView { id: r.reporter_id, name: r.reporter_name, phone: r.reporter_phone },
-            reported: PartyView { id: r.reported_id, name: r.reported_name, phone: r.reported_phone },
+            reported_by: r.reporter_id,
+            reported_by_name: crate::views::shown_name(r.reporter_name.clone(), &r.reporter_status),
+            reported_against: r.reported_id,
+            reported_against_name: crate::views::shown_name(r.reported_name.clone(), &r.reported_status),
+            reporter: PartyView::new(
+                r.reporter_id,
+                r.reporter_name,
+                r.reporter_phone,
+                r.reporter_role,
+                r.reporter_status,
+            ),
+            reported: PartyView::new(
+                r.reported_id,
+                r.reported_name,
+                r.reported_phone,
+                r.reported_role,
+                r.reported_status,
+            ),
             description: r.description,
             status: r.status,
             admin_notes: r.admin_notes,
@@ -374,12 +429,19 @@ pub(crate) async fn report(
     _admin: CurrentAdmin,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (report, call) = state.admin.report(path.into_inner()).await?;
+    let (report, call, feedback) = state.admin.report(path.into_inner()).await?;
     let call = call.map(|c| {
+        let said = |author: Uuid| {
+            feedback
+                .iter()
+                .find(|f| f.author_id == author)
+                .map(|f| json!({ "rating": f.rating, "comment": f.comment, "createdAt": f.created_at }))
+        };
         json!({
             "_id": c.id.0, "callType": c.call_type, "status": c.status, "endReason": c.end_reason,
             "createdAt": c.created_at, "acceptedAt": c.accepted_at, "endedAt": c.ended_at,
             "durationInSeconds": c.duration_seconds, "coinsSpent": c.coins_spent, "coinsEarned": c.coins_earned,
+            "userFeedback": said(c.user_id.0), "telecallerFeedback": said(c.telecaller_id.0),
         })
     });
     let mut view = serde_json::to_value(ReportView::from(report)).unwrap_or_default();
@@ -490,7 +552,7 @@ pub struct RefundRequest {
     #[schema(minimum = 1)]
     pub coins: i64,
     /// Why (for the audit log), 5–500 characters.
-    #[garde(length(chars, min = 5, max = 500))]
+    #[garde(custom(super::rules::trimmed(5, 500)))]
     #[schema(min_length = 5, max_length = 500)]
     pub reason: String,
 }

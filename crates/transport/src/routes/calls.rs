@@ -158,7 +158,7 @@ pub(crate) async fn feedback(
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// 10–1000 characters.
-    #[garde(length(chars, min = 10, max = 1000))]
+    #[garde(custom(super::rules::trimmed(10, 1000)))]
     #[schema(min_length = 10, max_length = 1000)]
     pub description: String,
 }

@@ -87,8 +87,26 @@ pub struct PaymentResultView {
     pub order_id: String,
     pub status: String,
     pub coins: i64,
-    /// The wallet balance after crediting.
+    /// Rupees paid.
+    pub amount: f64,
+    /// The wallet balance after crediting (the earlier backend's name).
+    pub new_balance: i64,
+    /// The same as `newBalance`.
     pub balance: i64,
+}
+
+impl PaymentResultView {
+    fn new(recharge: talktime_services::wallet::Transaction, order_id: String, balance: i64) -> Self {
+        Self {
+            transaction_id: recharge.id,
+            order_id,
+            status: recharge.status,
+            coins: recharge.coins,
+            amount: recharge.amount_paise as f64 / 100.0,
+            new_balance: balance,
+            balance,
+        }
+    }
 }
 
 /// Verify a Checkout payment and credit the coins once (a repeat answers the same success), or
@@ -110,19 +128,10 @@ pub(crate) async fn verify(
     let balance = |state: web::Data<AppState>, id| async move { state.accounts.balance(id).await.map(|c| c.0) };
     if body.cancelled == Some(true) {
         let recharge = state.payments.cancel(&user.0, &body.razorpay_order_id).await?;
-        let view = PaymentResultView {
-            transaction_id: recharge.id,
-            order_id: body.razorpay_order_id,
-            status: recharge.status.clone(),
-            coins: recharge.coins,
-            balance: balance(state.clone(), user.0.id).await?,
-        };
-        let message = if recharge.status == "SUCCESS" { "Payment already completed" } else { "Payment cancelled" };
-        return Ok(HttpResponse::Ok().json(Envelope {
-            success: recharge.status == "SUCCESS",
-            message: message.to_owned(),
-            data: view,
-        }));
+        let paid = recharge.status == "SUCCESS";
+        let view = PaymentResultView::new(recharge, body.razorpay_order_id, balance(state.clone(), user.0.id).await?);
+        let message = if paid { "Payment already completed" } else { "Payment cancelled" };
+        return Ok(HttpResponse::Ok().json(Envelope { success: paid, message: message.to_owned(), data: view }));
     }
     let (Some(payment_id), Some(signature)) = (body.razorpay_payment_id, body.razorpay_signature) else {
         return Err(ApiError::validation(vec![crate::error::FieldError {
@@ -131,17 +140,8 @@ pub(crate) async fn verify(
         }]));
     };
     let credited = state.payments.verify(&user.0, &body.razorpay_order_id, &payment_id, &signature).await?;
-    let recharge = credited.recharge;
-    Ok(ok(
-        "Payment verified successfully",
-        PaymentResultView {
-            transaction_id: recharge.id,
-            order_id: body.razorpay_order_id,
-            status: recharge.status,
-            coins: recharge.coins,
-            balance: balance(state.clone(), user.0.id).await?,
-        },
-    ))
+    let balance = balance(state.clone(), user.0.id).await?;
+    Ok(ok("Payment verified successfully", PaymentResultView::new(credited.recharge, body.razorpay_order_id, balance)))
 }
 
 /// Razorpay webhooks (`payment.captured`, `order.paid`, `payment.failed`), signed with the
@@ -170,10 +170,22 @@ pub struct WithdrawRequest {
     pub coins: i64,
 }
 
+/// The withdrawal just requested, with the earlier backend's names beside it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalRequestedView {
+    /// The same as `_id`.
+    pub transaction_id: Uuid,
+    #[serde(flatten)]
+    pub withdrawal: WithdrawalView,
+    /// The wallet balance after the hold.
+    pub current_balance: i64,
+}
+
 /// Ask to withdraw coins to the saved bank account; the coins are held at once. 3 per hour.
 #[utoipa::path(post, path = "/payment/withdraw", tag = "payments", security(("bearer" = [])),
     request_body = WithdrawRequest, responses(
-    (status = 200, body = Envelope<WithdrawalView>),
+    (status = 200, body = Envelope<WithdrawalRequestedView>),
     (status = 400, description = "Below minimum, above balance, or no bank details", body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 409, description = "A withdrawal is already pending", body = ErrorBody),
@@ -185,8 +197,15 @@ pub(crate) async fn withdraw(
     telecaller: CurrentTelecaller,
     body: ValidJson<WithdrawRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let withdrawal = state.wallet.withdraw(&telecaller.0, body.0.coins).await?;
-    Ok(ok("Withdrawal requested successfully", WithdrawalView::from(withdrawal)))
+    let held = state.wallet.withdraw(&telecaller.0, body.0.coins).await?;
+    Ok(ok(
+        "Withdrawal requested successfully",
+        WithdrawalRequestedView {
+            transaction_id: held.withdrawal.id,
+            current_balance: held.balance,
+            withdrawal: WithdrawalView::from(held.withdrawal),
+        },
+    ))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -21,6 +21,18 @@ pub fn dob_rule(value: &str, _: &()) -> garde::Result {
     profile::parse_dob(value).map(|_| ()).map_err(|e| garde::Error::new(e.message))
 }
 
+/// Free text that is kept trimmed: `min`–`max` characters once trimmed (so blanks alone never
+/// pass), and never more than `max` as sent.
+pub fn trimmed(min: usize, max: usize) -> impl FnOnce(&str, &()) -> garde::Result {
+    move |value, _| {
+        let kept = value.trim().chars().count();
+        if kept < min || value.chars().count() > max {
+            return Err(garde::Error::new(format!("must be {min} to {max} characters")));
+        }
+        Ok(())
+    }
+}
+
 /// A wire enum value (`FEMALE`, `hindi`, `avatar-3`…).
 pub fn one_of<T: FromStr>(value: &str, _: &()) -> garde::Result {
     value.parse::<T>().map(|_| ()).map_err(|_| garde::Error::new(format!("`{value}` is not an accepted value")))
@@ -45,6 +57,14 @@ pub fn parsed<T: FromStr>(field: &'static str, value: &str) -> Result<T, crate::
             message: format!("`{value}` is not an accepted value"),
         }])
     })
+}
+
+/// `value` in hundredths (rupees → paise, percent → hundredths of a percent), when it is finite
+/// and has at most two decimals.
+pub fn hundredths(value: f64) -> Option<i64> {
+    let scaled = value * 100.0;
+    let whole = scaled.round();
+    (value.is_finite() && (scaled - whole).abs() <= 1e-6 && whole.abs() < 9e15).then_some(whole as i64)
 }
 
 /// The last page any list serves (the documented bound; far beyond any real list).

@@ -300,7 +300,8 @@ pub struct TelecallersQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TelecallersView {
-    pub telecallers: Vec<TelecallerCardView>,
+    /// The telecallers (the earlier backend's name for this list).
+    pub data: Vec<TelecallerCardView>,
     pub has_more: bool,
     /// Coins per second a user pays for an audio call.
     pub audio_call_charge: i64,
@@ -325,7 +326,7 @@ pub(crate) async fn telecallers(
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallersView {
-            telecallers: found.telecallers.into_iter().map(|t| TelecallerCardView::new(t, true)).collect(),
+            data: found.telecallers.into_iter().map(|t| TelecallerCardView::new(t, true)).collect(),
             has_more: found.has_more,
             audio_call_charge: found.audio_call_charge,
             video_call_charge: found.video_call_charge,
