@@ -20,14 +20,16 @@ fn schemathesis() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/schemathesis/bin/st"))
 }
 
-/// Signing out revokes the session every other operation is tested with, so the sign-outs run
-/// apart, last.
+/// Signing out and deleting the account end the session every other operation is tested with,
+/// so they run apart, last.
 const SIGN_OUT: &str = "/logout$";
+const DELETION: &str = "DELETE /users/me";
 
 /// Which operations a run covers.
 enum Scope {
-    AllButSignOut,
+    AllButSessionEnders,
     SignOut,
+    Deletion,
 }
 
 /// Runs schemathesis with `headers` as credentials; panics with its report when anything failed.
@@ -41,8 +43,9 @@ async fn fuzz(app: &TestApp, role: &str, scope: Scope, headers: &[String]) {
         .args(["--checks", "all", "--workers", "2", "--report-dir"])
         .arg(&report);
     match scope {
-        Scope::AllButSignOut => command.args(["--exclude-path-regex", SIGN_OUT]),
+        Scope::AllButSessionEnders => command.args(["--exclude-path-regex", SIGN_OUT, "--exclude-name", DELETION]),
         Scope::SignOut => command.args(["--include-path-regex", SIGN_OUT]),
+        Scope::Deletion => command.args(["--include-name", DELETION]),
     };
     // Extra arguments when investigating (`--include-path /users/calls --report har`, say).
     if let Ok(extra) = std::env::var("SCHEMATHESIS_ARGS") {
@@ -84,10 +87,16 @@ async fn every_operation_answers_generated_input_as_documented() {
     // to check that a bad one is refused; with a valid bearer beside a bad cookie the bearer
     // would rightly win.
     let panel = vec![format!("Cookie: authenticationToken={admin}"), format!("Origin: {PANEL}")];
-    fuzz(&app, "user", Scope::AllButSignOut, &bearer(&user.token)).await;
-    fuzz(&app, "telecaller", Scope::AllButSignOut, &bearer(&telecaller.token)).await;
-    fuzz(&app, "admin", Scope::AllButSignOut, &panel).await;
+    fuzz(&app, "user", Scope::AllButSessionEnders, &bearer(&user.token)).await;
+    fuzz(&app, "telecaller", Scope::AllButSessionEnders, &bearer(&telecaller.token)).await;
+    fuzz(&app, "admin", Scope::AllButSessionEnders, &panel).await;
+    // The sessions lived through the runs (so every operation was reached as its role).
+    app.get_auth("/users/me", &user.token).await.assert(200);
+    app.get_auth("/users/me", &telecaller.token).await.assert(200);
+    app.get_auth("/admin/config", &admin).await.assert(200);
     fuzz(&app, "user-sign-out", Scope::SignOut, &bearer(&user.token)).await;
     fuzz(&app, "admin-sign-out", Scope::SignOut, &panel).await;
+    let leaving = app.user().await;
+    fuzz(&app, "deletion", Scope::Deletion, &bearer(&leaving.token)).await;
     app.assert_books_balance().await;
 }

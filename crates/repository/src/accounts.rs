@@ -116,7 +116,7 @@ pub async fn set_status(
     let done = sqlx::query(
         "UPDATE accounts SET status = $2, updated_at = now(), \
          token_version = token_version + CASE WHEN $2 = 'SUSPENDED' THEN 1 ELSE 0 END \
-         WHERE id = $1 AND status <> $2",
+         WHERE id = $1 AND status <> $2 AND status <> 'DELETED'",
     )
     .bind(id.0)
     .bind(status.as_str())
@@ -264,4 +264,68 @@ pub async fn ended_sessions(ex: impl Executor<'_>, sessions: &[(AccountId, i32)]
     .fetch_all(ex)
     .await?;
     Ok(ended.into_iter().map(AccountId).collect())
+}
+
+/// What [`erase`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erased {
+    Done,
+    /// A RINGING or ACCEPTED call involves the account.
+    InCall,
+    /// A withdrawal of the account waits for an admin.
+    WithdrawalPending,
+    /// No such account, or already deleted.
+    Gone,
+}
+
+/// The text a deleted telecaller's application keeps (the column needs 50–500 characters).
+pub const ERASED_ABOUT: &str = "This account was deleted at its owner's request; its profile was erased.";
+
+/// Deletes an account in `tx`: its personal data erased (name, date of birth, gender, language,
+/// avatar, about, bank details, favorites), its phone replaced by a tombstone, every token
+/// revoked. One conditional update decides, so a call or withdrawal that exists refuses it.
+/// The row stays: the ledger, calls and reports name it.
+pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoError> {
+    let done = sqlx::query(
+        "UPDATE accounts SET status = 'DELETED', phone = 'deleted-' || id::text, name = NULL, dob = NULL, \
+         gender = NULL, language = NULL, profile = NULL, token_version = token_version + 1, deleted_at = now(), \
+         updated_at = now() \
+         WHERE id = $1 AND status <> 'DELETED' \
+         AND NOT EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
+         AND NOT EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
+         AND NOT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')",
+    )
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query("DELETE FROM bank_details WHERE telecaller_id = $1").bind(id.0).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM favorites WHERE user_id = $1").bind(id.0).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM favorites WHERE telecaller_id = $1").bind(id.0).execute(&mut **tx).await?;
+        sqlx::query(
+            "UPDATE telecaller_profiles SET about = $2, verification_notes = NULL, updated_at = now() WHERE account_id = $1",
+        )
+        .bind(id.0)
+        .bind(ERASED_ABOUT)
+        .execute(&mut **tx)
+        .await?;
+        return Ok(Erased::Done);
+    }
+    // Why not (each a lookup on an index the constraints already need).
+    let (status, in_call, pending): (Option<String>, bool, bool) = sqlx::query_as(
+        "SELECT (SELECT status FROM accounts WHERE id = $1), \
+         EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
+           OR EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED')), \
+         EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')",
+    )
+    .bind(id.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(match status.as_deref() {
+        None | Some("DELETED") => Erased::Gone,
+        _ if in_call => Erased::InCall,
+        _ if pending => Erased::WithdrawalPending,
+        // The call or withdrawal ended between the two statements: the caller may try again.
+        _ => Erased::InCall,
+    })
 }

@@ -99,6 +99,32 @@ impl AccountService {
         Ok(Coins(crate::ledger::balance(&self.db, account).await?))
     }
 
+    /// Deletes the account at its owner's request (app stores require it): personal data erased,
+    /// the phone freed for a new sign-up, every token revoked and every socket closed. Refused
+    /// (409) during a call or while a withdrawal is pending. Coins left in the wallet stay in the
+    /// ledger and are not paid out (docs/money.md).
+    pub async fn delete(&self, account: &Account) -> Result<(), ServiceError> {
+        let mut tx = self.db.begin().await?;
+        match accounts::erase(&mut tx, account.id).await? {
+            accounts::Erased::Done => {}
+            accounts::Erased::InCall => {
+                return Err(ServiceError::conflict("call_in_progress", "End your call before deleting the account"));
+            }
+            accounts::Erased::WithdrawalPending => {
+                return Err(ServiceError::conflict(
+                    "withdrawal_pending",
+                    "A withdrawal is pending: wait until an admin processes it",
+                ));
+            }
+            accounts::Erased::Gone => return Err(ServiceError::not_found("account_not_found", "Account not found")),
+        }
+        tx.commit().await.map_err(RepoError::from)?;
+        self.changed(account.id);
+        self.cache.changed(Change::Favorites(account.id));
+        self.bus.publish(crate::bus::Audience::account(account.role, account.id), crate::bus::Delivery::Close(4003));
+        Ok(())
+    }
+
     /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an
     /// `about`) files a PENDING application; the wallet is untouched.
     pub async fn complete_profile(&self, account: &Account, input: CompleteProfile) -> Result<Account, ServiceError> {

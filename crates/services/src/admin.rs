@@ -70,6 +70,9 @@ impl AdminService {
 
     async fn set_status(&self, by: AdminId, id: AccountId, status: AccountStatus) -> Result<Account, ServiceError> {
         let before = accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)?;
+        if before.status == AccountStatus::Deleted {
+            return Err(ServiceError::conflict("account_deleted", "The account was deleted by its owner"));
+        }
         let mut tx = self.db.begin().await?;
         if !accounts::set_status(&mut *tx, id, status).await? {
             return Err(ServiceError::conflict("already_in_that_state", format!("The account is already {status}")));

@@ -21,6 +21,7 @@ use crate::routes::{admin, admin_accounts, admin_catalog, auth, calls, health, p
         auth::verify,
         auth::logout,
         users::me,
+        users::delete_me,
         users::complete_profile,
         users::edit_profile,
         users::plans,

@@ -171,7 +171,7 @@ fn rows(rows: Vec<talktime_services::admin_types::AccountRow>) -> Vec<AccountRow
         .map(|r| AccountRowView {
             id: r.id,
             phone: r.phone,
-            name: r.name,
+            name: crate::views::shown_name(r.name, &r.status),
             gender: r.gender,
             language: r.language,
             account_status: r.status,

@@ -24,6 +24,7 @@ const TELECALLERS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(me)
+        .service(delete_me)
         .service(complete_profile)
         .service(edit_profile)
         .service(plans)
@@ -44,6 +45,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     let balance = state.accounts.balance(account.0.id).await?.0;
     Ok(ok("Profile fetched successfully", ProfileView::new(account.0, balance)))
+}
+
+/// Delete the caller's account (users and telecallers): name, date of birth, phone and bank
+/// details are erased, every token is revoked and every socket closed; calls, reports and the
+/// ledger keep naming the deleted account. The phone may sign up again as a new account.
+#[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = Envelope<Option<String>>),
+    (status = 409, description = "In a call (`call_in_progress`) or a withdrawal pending (`withdrawal_pending`)", body = ErrorBody),
+))]
+#[delete("/users/me")]
+pub(crate) async fn delete_me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
+    state.accounts.delete(&account.0).await?;
+    Ok(ok("Account deleted", Option::<String>::None))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -1,0 +1,113 @@
+//! `DELETE /users/me`: personal data erased, tokens and sockets ended, the books untouched, the
+//! phone free for a new account; refused during a call or with a withdrawal pending.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+use serde_json::json;
+use support::ws::Ws;
+use support::{TestApp, spawn_app};
+use talktime_domain::ids::AccountId;
+use talktime_repository::{accounts, testing};
+
+const BANK: &str = r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;
+
+/// The stored account: (phone, name, dob, status).
+async fn stored(app: &TestApp, id: &str) -> (String, Option<String>, Option<chrono::NaiveDate>, String) {
+    let account = accounts::find_by_id(app.db.pool(), id.parse::<AccountId>().unwrap()).await.unwrap().unwrap();
+    (account.phone, account.name, account.dob, account.status.to_string())
+}
+
+#[tokio::test]
+async fn a_deleted_user_is_erased_and_the_phone_signs_up_afresh() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let user = app.user().await;
+    app.grant_coins(&user.id, 300).await;
+    let (mut socket, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+
+    let deleted = app.delete_auth("/users/me", &user.token).await;
+    deleted.assert(200);
+    assert_eq!(socket.closed().await, Some(4003));
+    let (phone, name, dob, status) = stored(&app, &user.id).await;
+    assert_eq!(phone, format!("deleted-{}", user.id));
+    assert_eq!((name, dob, status.as_str()), (None, None, "DELETED"));
+    app.get_auth("/users/me", &user.token).await.assert(401);
+    assert_eq!(app.balance(&user.id).await, 300, "the ledger keeps its entries");
+    app.assert_books_balance().await;
+
+    // Admins see it as deleted; it cannot be blocked or unblocked any more.
+    let details = app.get_auth(&format!("/admin/users/{}", user.id), &admin).await;
+    assert_eq!(details.body["data"]["accountStatus"], json!("DELETED"));
+    let listed = app.get_auth("/admin/users", &admin).await;
+    let row = listed.body["data"]["users"].as_array().unwrap().iter().find(|r| r["_id"] == json!(user.id)).cloned();
+    assert_eq!(row.unwrap()["name"], json!("Deleted User"));
+    app.post_auth(&format!("/admin/users/{}/block", user.id), &admin, &json!({}))
+        .await
+        .assert_error(409, "account_deleted");
+
+    // The number is free: it signs up as a new account with an empty wallet.
+    testing::age_otp(&app.db, &user.phone, 120).await.unwrap();
+    let (_token, again) = app.login(&user.phone).await;
+    assert_ne!(again["_id"], json!(user.id));
+    assert_eq!(again["name"], json!(null));
+    assert_eq!(again["wallet"]["balance"], json!(0));
+}
+
+#[tokio::test]
+async fn a_deleted_telecaller_loses_her_bank_details_and_her_reports_name_a_deleted_user() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+    app.post_auth("/telecaller/bank-details", &telecaller.token, &serde_json::from_str(BANK).unwrap())
+        .await
+        .assert(201);
+    app.grant_coins(&user.id, 1_000).await;
+    let (mut u, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    let (mut t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    t.expect("call:incoming").await;
+    t.send("call:accept", json!({ "callId": call })).await;
+    t.expect("call:accepted").await;
+
+    // Not during a call.
+    app.delete_auth("/users/me", &telecaller.token).await.assert_error(409, "call_in_progress");
+    app.delete_auth("/users/me", &user.token).await.assert_error(409, "call_in_progress");
+    u.send("call:end", json!({ "callId": call })).await;
+    u.expect("call:ended").await;
+    t.expect("call:ended").await;
+    app.post_auth(&format!("/calls/{call}/report"), &user.token, &json!({ "description": "Rude and abusive" }))
+        .await
+        .assert(200);
+
+    // Not with a withdrawal pending.
+    app.grant_coins(&telecaller.id, 1_000).await;
+    let pending = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 500 })).await;
+    pending.assert(200);
+    app.delete_auth("/users/me", &telecaller.token).await.assert_error(409, "withdrawal_pending");
+    let withdrawal = pending.body["data"]["_id"].as_str().unwrap();
+    app.post_auth(&format!("/admin/withdrawals/{withdrawal}/reject"), &admin, &json!({ "reason": "Bank mismatch" }))
+        .await
+        .assert(200);
+
+    app.delete_auth("/users/me", &telecaller.token).await.assert(200);
+    let bank = testing::raw_bank_row(&app.db, telecaller.id.parse::<AccountId>().unwrap()).await.unwrap();
+    assert!(bank.is_none(), "her bank details are gone");
+    let (_, name, _, status) = stored(&app, &telecaller.id).await;
+    assert_eq!((name, status.as_str()), (None, "DELETED"));
+    // Users no longer find her.
+    let listed = app.get_auth("/users/telecallers", &user.token).await;
+    assert!(listed.body["data"]["data"].as_array().unwrap().iter().all(|c| c["_id"] != json!(telecaller.id)));
+
+    // The reporter deletes too: the complaint stays and names a deleted user.
+    app.delete_auth("/users/me", &user.token).await.assert(200);
+    let detail = app.get_auth(&format!("/admin/telecallers/{}", telecaller.id), &admin).await;
+    assert_eq!(detail.body["data"]["complaints"][0]["reportedByName"], json!("Deleted User"));
+    let reports = app.get_auth("/admin/reports", &admin).await;
+    assert_eq!(reports.body["data"]["reports"][0]["reportedByName"], json!("Deleted User"));
+    assert_eq!(reports.body["data"]["reports"][0]["reported"]["accountStatus"], json!("DELETED"));
+    app.assert_books_balance().await;
+}
