@@ -1,4 +1,4 @@
-//! `talktime serve | migrate | seed --demo | admin add --email --name`.
+//! `talktime serve | migrate | seed --demo | admin add --email --name | import --accounts FILE`.
 
 use clap::{Parser, Subcommand};
 use talktime_repository::{Db, admins, seed};
@@ -26,6 +26,12 @@ pub enum Command {
     Seed {
         #[arg(long, required = true)]
         demo: bool,
+    },
+    /// Load accounts, telecaller applications and wallet balances exported from the earlier
+    /// backend (JSON lines, `-` for standard input); safe to run again (docs/migrating.md).
+    Import {
+        #[arg(long)]
+        accounts: String,
     },
     /// Manage administrators.
     Admin {
@@ -79,6 +85,22 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             db.migrate().await?;
             let report = seed::demo(&db).await?;
             println!("{report}");
+        }
+        Command::Import { accounts } => {
+            let db = connect(&settings).await?;
+            db.migrate().await?;
+            let report = if accounts == "-" {
+                talktime_services::import::import_accounts(&db, std::io::stdin().lock()).await?
+            } else {
+                let file = std::fs::File::open(&accounts).map_err(|e| format!("cannot read {accounts}: {e}"))?;
+                talktime_services::import::import_accounts(&db, std::io::BufReader::new(file)).await?
+            };
+            print!("{report}");
+            let books = talktime_services::ledger::books(&db).await?;
+            if !books.balanced() {
+                return Err(format!("the books do not balance after the import: {books:?}").into());
+            }
+            println!("the books balance");
         }
         Command::Admin { command: AdminCommand::Add { email, name } } => {
             let email = email.trim().to_lowercase();

@@ -1,4 +1,4 @@
-//! The `talktime` binary: production refusal, migrations, demo seed and `admin add`.
+//! The `talktime` binary: production refusal, migrations, demo seed, `admin add` and `import`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -73,4 +73,35 @@ fn a_reachable_address_with_development_secrets_refuses_to_start_and_says_which(
     for named in ["BIND_ADDR 0.0.0.0:0", "JWT_SECRET", "PAYMENT_GATEWAY", "APP_ENV=development"] {
         assert!(stderr.contains(named), "{named} missing from:\n{stderr}");
     }
+}
+
+#[tokio::test]
+async fn import_loads_an_export_of_the_earlier_backend_once_and_the_books_balance() {
+    let database = TestDatabase::new().await.unwrap();
+    let env = [("DATABASE_URL", database.url.as_str())];
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/legacy-users.jsonl");
+
+    let first = talktime(&["import", "--accounts", sample], &env);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{stdout}{}", String::from_utf8_lossy(&first.stderr));
+    assert!(stdout.contains("imported 3 accounts (2050 coins of opening balances)"), "{stdout}");
+    assert!(stdout.contains("line 4: phone `98111` is not 10 to 15 digits"), "{stdout}");
+    assert!(stdout.contains("the books balance"), "{stdout}");
+
+    let pool = database.db.pool();
+    let user = talktime_repository::accounts::find_by_phone(pool, "9811100001").await.unwrap().unwrap();
+    assert_eq!(user.name.as_deref(), Some("Ravi Kumar"));
+    assert_eq!(talktime_repository::ledger::wallet_balance(pool, user.id).await.unwrap(), 250);
+    let telecaller = talktime_repository::accounts::find_by_phone(pool, "9811100002").await.unwrap().unwrap();
+    assert_eq!(telecaller.approval_status(), Some(talktime_domain::account::ApprovalStatus::Approved));
+    assert_eq!(talktime_repository::ledger::wallet_balance(pool, telecaller.id).await.unwrap(), 1_800);
+    let blocked = talktime_repository::accounts::find_by_phone(pool, "9811100003").await.unwrap().unwrap();
+    assert_eq!(blocked.status, talktime_domain::account::AccountStatus::Suspended);
+
+    // Again: nothing is loaded twice.
+    let again = talktime(&["import", "--accounts", sample], &env);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("imported 0 accounts (0 coins of opening balances); 3 already imported"), "{stdout}");
+    assert_eq!(talktime_repository::ledger::wallet_balance(pool, user.id).await.unwrap(), 250);
+    talktime_repository::testing::assert_books_balance(&database.db).await;
 }

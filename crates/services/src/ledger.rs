@@ -31,6 +31,20 @@ pub async fn credit_recharge(tx: &mut Tx, recharge: Uuid, user: AccountId, coins
     )
 }
 
+/// A balance carried over from the earlier backend: the gateway −coins (they were bought there),
+/// the wallet +coins. Once per account (the cause id is the account).
+pub async fn open_balance(tx: &mut Tx, account: AccountId, coins: i64) -> Result<bool, ServiceError> {
+    posted(
+        ledger::post(
+            tx,
+            Cause::OpeningBalance,
+            account.0,
+            &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(account), coins)],
+        )
+        .await,
+    )
+}
+
 /// A settled call: user −spent, telecaller +earned, revenue +(spent − earned).
 pub async fn settle_call(
     tx: &mut Tx,

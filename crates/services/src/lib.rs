@@ -15,6 +15,7 @@ mod error;
 pub mod gateway;
 pub mod google;
 pub mod health;
+pub mod import;
 pub mod ledger;
 pub mod livekit;
 pub mod payments;
