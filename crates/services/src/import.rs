@@ -231,7 +231,8 @@ fn account_id(raw: &Value) -> Option<AccountId> {
 }
 
 fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    (text.len() % 2 == 0)
+    text.len()
+        .is_multiple_of(2)
         .then(|| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect())
         .flatten()
 }
