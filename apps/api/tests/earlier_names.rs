@@ -201,6 +201,12 @@ async fn reports_complaints_and_decisions_name_the_parties_as_before() {
     has_keys(&rejected.body["data"], &["walletBalance", "complaints", "totalComplaints", "telecallerProfile"]);
     assert_eq!(rejected.body["data"]["telecallerProfile"]["approvalStatus"], json!("REJECTED"));
     assert_eq!(rejected.body["data"]["complaints"][0]["reportedBy"], json!(user.id));
+    let applicant = app.telecaller(false).await;
+    let approved = app.patch_auth(&format!("/admin/telecallers/{}/approve", applicant.id), &admin, &json!({})).await;
+    approved.assert(200);
+    has_keys(&approved.body["data"], &["walletBalance", "complaints", "totalComplaints", "telecallerProfile"]);
+    assert_eq!(approved.body["data"]["telecallerProfile"]["approvalStatus"], json!("APPROVED"));
+    assert_eq!(approved.body["data"]["telecallerProfile"]["presence"], json!("OFFLINE"));
     app.assert_books_balance().await;
 }
 
