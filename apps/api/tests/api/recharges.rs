@@ -1,14 +1,10 @@
 //! Recharges through a local fake Razorpay: orders, verify, cancel, webhooks, reconciler.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{FakeServer, Session, TestApp, spawn_app_with};
 use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use support::{FakeServer, Session, TestApp, spawn_app_with};
 use talktime_repository::plans::{self, NewPlan};
 
 const KEY_ID: &str = "rzp_test_key";
@@ -63,7 +59,7 @@ impl Shop {
         reply.body["data"]["orderId"].as_str().unwrap().to_owned()
     }
 
-    async fn verify(&self, order: &str, payment: &str) -> support::Reply {
+    async fn verify(&self, order: &str, payment: &str) -> crate::support::Reply {
         let signature = hmac_hex(KEY_SECRET, format!("{order}|{payment}").as_bytes());
         self.app
             .post_auth(
@@ -74,7 +70,7 @@ impl Shop {
             .await
     }
 
-    async fn webhook(&self, event_id: &str, body: &Value, secret: &str) -> support::Reply {
+    async fn webhook(&self, event_id: &str, body: &Value, secret: &str) -> crate::support::Reply {
         let raw = serde_json::to_vec(body).unwrap();
         let response = self
             .app
@@ -87,7 +83,7 @@ impl Shop {
             .send()
             .await
             .unwrap();
-        support::Reply::read(response).await
+        crate::support::Reply::read(response).await
     }
 
     async fn status(&self, order: &str) -> String {
@@ -412,7 +408,7 @@ async fn the_reconciler_credits_captured_orders_and_expires_unpaid_ones() {
 
 #[tokio::test]
 async fn the_sandbox_gateway_runs_the_whole_flow_locally() {
-    let app = support::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let plan = plans::create(
         app.db.pool(),
         &NewPlan { amount_paise: 4900, coins: 50, discount_hundredths: 0, is_active: true },

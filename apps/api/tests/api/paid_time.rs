@@ -3,17 +3,13 @@
 //! a party leaving the room starts the grace), refunds, failures after the accept's commit,
 //! sockets that stop reading, stale sessions, and timers that go away with their calls.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::ws::Ws;
+use crate::support::{FakeServer, Reply, Session, TestApp, fresh_ip, spawn_app_with};
 use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::ws::Ws;
-use support::{FakeServer, Reply, Session, TestApp, fresh_ip, spawn_app_with};
 use talktime_domain::ids::CallId;
 use talktime_repository::ledger::{self, LedgerAccount};
 use talktime_repository::testing;
@@ -403,7 +399,7 @@ async fn old_sockets_cannot_act_after_the_account_changed() {
     user.expect("call:cancelled").await;
 
     // A user who becomes a telecaller: her user sockets close (4003).
-    let phone = support::fresh_phone();
+    let phone = crate::support::fresh_phone();
     let (token, _) = stage.app.login(&phone).await;
     let (mut old, _) = Ws::connect(&stage.app, "/ws/user", &token).await;
     stage
@@ -412,7 +408,7 @@ async fn old_sockets_cannot_act_after_the_account_changed() {
             "/users/complete-profile",
             &token,
             &json!({ "name": "Meera Iyer", "dob": "1994-03-03", "gender": "FEMALE", "language": "tamil",
-                     "role": "TELECALLER", "about": support::ABOUT }),
+                     "role": "TELECALLER", "about": crate::support::ABOUT }),
         )
         .await
         .assert(200);

@@ -1,10 +1,6 @@
 //! `talktime-load` in its smoke size against the real server: every scenario runs, nothing
 //! fails, and the books balance after the billed calls.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::time::Duration;
 
 use talktime_load::Target;
@@ -14,11 +10,11 @@ use talktime_load::scenarios::{self, Plan, Scenario};
 async fn the_load_tool_runs_every_scenario_and_the_books_balance() {
     // The tool spreads its sockets over 127.0.0.x sources; a flush interval long enough that
     // timer jitter on a busy machine never looks like two frames in one interval.
-    let app = support::spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.0/8"), ("PRESENCE_FLUSH_MS", "200")]).await;
+    let app = crate::support::spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.0/8"), ("PRESENCE_FLUSH_MS", "200")]).await;
     let target = Target { addr: format!("127.0.0.1:{}", app.port).parse().unwrap(), pid: None };
     let plan = Plan::smoke(Duration::from_millis(200));
     let all = [Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List];
-    let reports = scenarios::run(&target, &app.db, support::JWT_SECRET, &plan, &all).await.unwrap();
+    let reports = scenarios::run(&target, &app.db, crate::support::JWT_SECRET, &plan, &all).await.unwrap();
     assert_eq!(reports.len(), all.len());
     for report in &reports {
         assert!(report.ok, "{}", report.line());

@@ -1,12 +1,8 @@
 //! Phone login with one-time codes, over HTTP against the real server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{fresh_ip, fresh_phone, spawn_app, spawn_app_with};
 use futures_util::future::join_all;
 use serde_json::json;
-use support::{fresh_ip, fresh_phone, spawn_app, spawn_app_with};
 use talktime_repository::testing;
 
 #[tokio::test]

@@ -1,15 +1,11 @@
 //! Stopping and restarting the real binary: SIGTERM closes sockets with 1012 and the process exits
 //! 0; after a crash, a lone node's live calls end at the reconnect grace unless a party returns.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::time::Duration;
 
+use crate::support::ws::Ws;
+use crate::support::{FakeServer, spawn_node};
 use serde_json::json;
-use support::ws::Ws;
-use support::{FakeServer, spawn_node};
 use talktime_domain::call::{CallStatus, EndReason};
 use talktime_repository::ledger::{self, Cause};
 use talktime_repository::testing::TestDatabase;

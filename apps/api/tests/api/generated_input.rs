@@ -3,13 +3,9 @@
 //! must report no failure: no 5xx, every answer's status, content type and body as documented,
 //! schema-valid input accepted and schema-invalid input refused with a 4xx.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::path::PathBuf;
 
-use support::{TestApp, spawn_app_with};
+use crate::support::{TestApp, spawn_app_with};
 
 const PANEL: &str = "http://panel.example";
 

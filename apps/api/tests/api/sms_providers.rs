@@ -1,13 +1,9 @@
 //! Each SMS provider sends the right request to a local fake; a provider failure answers 502 and
 //! leaves no usable code.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{FakeServer, fresh_phone, spawn_app, spawn_app_with};
 use base64::Engine;
 use serde_json::{Value, json};
-use support::{FakeServer, fresh_phone, spawn_app, spawn_app_with};
 use talktime_repository::testing;
 
 #[tokio::test]
@@ -90,7 +86,7 @@ async fn twilio_uses_the_messages_api_with_basic_auth() {
         url::form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
     assert_eq!(form["To"], "+919876500002");
     assert_eq!(form["From"], "+15550001111");
-    let code = support::code_in(&form["Body"]);
+    let code = crate::support::code_in(&form["Body"]);
     app.verify("9876500002", &code).await.assert(200);
 }
 

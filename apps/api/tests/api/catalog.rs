@@ -1,14 +1,10 @@
 //! Plans, favorites and the online telecaller list over HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::collections::{HashMap, HashSet};
 
+use crate::support::{TestApp, fresh_phone, spawn_app};
 use futures_util::future::join_all;
 use serde_json::json;
-use support::{TestApp, fresh_phone, spawn_app};
 use talktime_domain::account::Presence;
 use talktime_domain::ids::AccountId;
 use talktime_repository::plans::{self, NewPlan};
@@ -106,7 +102,7 @@ async fn favorites_page_newest_first() {
     }
     let first = app.get_auth("/users/favorites?page=1&limit=3", &user.token).await;
     let second = app.get_auth("/users/favorites?page=2&limit=3", &user.token).await;
-    let ids = |r: &support::Reply| -> Vec<String> {
+    let ids = |r: &crate::support::Reply| -> Vec<String> {
         r.body["data"]["favorites"].as_array().unwrap().iter().map(|f| f["_id"].as_str().unwrap().to_owned()).collect()
     };
     assert_eq!(first.body["data"]["hasMore"], json!(true));

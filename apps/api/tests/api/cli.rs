@@ -1,7 +1,5 @@
 //! The `talktime` binary: production refusal, migrations, demo seed, `admin add` and `import`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
 use std::process::{Command, Output};
 
 use talktime_repository::testing::TestDatabase;

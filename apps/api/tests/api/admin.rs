@@ -1,13 +1,9 @@
 //! Admin sign-in with Google, cross-site protection, moderation effects, and the audit log.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::ws::Ws;
+use crate::support::{FakeServer, Reply, TestApp, spawn_app_with};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use support::ws::Ws;
-use support::{FakeServer, Reply, TestApp, spawn_app_with};
 use talktime_domain::ids::CallId;
 use talktime_repository::testing;
 
@@ -272,7 +268,7 @@ async fn development_sign_in_and_user_search() {
 
 #[tokio::test]
 async fn admins_are_told_about_applications_withdrawals_and_reports() {
-    let app = support::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let admin = app.admin_token().await;
     let (mut feed, _) = Ws::connect(&app, "/ws/admin", &admin).await;
     let applicant = app.telecaller(false).await;

@@ -1,12 +1,8 @@
 //! The HTTP envelope: JSON errors for unknown routes and bad bodies, body limit, CORS, client IP,
 //! health, and the OpenAPI document.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{Reply, fresh_phone, spawn_app, spawn_app_with};
 use serde_json::json;
-use support::{Reply, fresh_phone, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn unknown_routes_answer_json_404() {
@@ -137,7 +133,7 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
 async fn with_redis_the_login_limits_are_shared_by_every_node() {
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     let node_a = spawn_app_with(&[("REDIS_URL", redis.as_str())]).await;
-    let node_b = support::spawn_app_on(node_a.database(), &[("REDIS_URL", redis.as_str())]).await;
+    let node_b = crate::support::spawn_app_on(node_a.database(), &[("REDIS_URL", redis.as_str())]).await;
     // A client address no earlier run used (Redis keeps buckets for 15 minutes).
     let bytes = uuid::Uuid::now_v7().into_bytes();
     let ip = format!("10.{}.{}.{}", bytes[13], bytes[14], bytes[15]);

@@ -1,15 +1,11 @@
 //! Realtime calls over real WebSocket connections to the spawned server, with a local fake
 //! LiveKit RoomService that records DeleteRoom requests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::time::Duration;
 
+use crate::support::ws::{Ws, refused};
+use crate::support::{FakeServer, Session, TestApp, spawn_app_on, spawn_app_with};
 use serde_json::{Value, json};
-use support::ws::{Ws, refused};
-use support::{FakeServer, Session, TestApp, spawn_app_on, spawn_app_with};
 use talktime_domain::ids::CallId;
 use talktime_repository::ledger::{self, LedgerAccount};
 use talktime_repository::testing;
@@ -416,7 +412,7 @@ async fn watchers_get_coalesced_presence_of_the_telecallers_they_watch_only() {
     assert_eq!(changes[0]["telecallerId"], json!(stage.telecaller.id));
     assert_eq!(changes[0]["presence"], json!("ONLINE"), "the last state");
     assert_eq!(changes[0]["telecaller"]["_id"], json!(stage.telecaller.id), "her card, as she came ONLINE");
-    assert_eq!(changes[0]["telecaller"]["about"], json!(support::ABOUT));
+    assert_eq!(changes[0]["telecaller"]["about"], json!(crate::support::ABOUT));
     assert_eq!(update["onlineTelecallers"], json!(2));
     // A connection that watches nobody gets the count only.
     assert_eq!(idle.expect("presence:update").await, json!({ "changes": [], "onlineTelecallers": 2 }));

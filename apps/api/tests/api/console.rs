@@ -3,14 +3,10 @@
 //! the balance drop, ends the call and finds it in the history; meanwhile an admin, in a browser
 //! of their own, sees the call in the live list. Nothing is fetched from anywhere but the server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::time::Duration;
 
+use crate::support::browser::Driver;
 use serde_json::Value;
-use support::browser::Driver;
 use talktime_api::demo::{DemoSettings, run_hosts};
 use talktime_services::tokens::TokenIssuer;
 
@@ -20,9 +16,9 @@ fn number(text: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_calls_a_demo_host_from_the_console_while_an_admin_watches() {
-    let app = support::spawn_app_with(&[("OTP_TEST_NUMBERS", "9000000001:123456")]).await;
+    let app = crate::support::spawn_app_with(&[("OTP_TEST_NUMBERS", "9000000001:123456")]).await;
     talktime_repository::seed::demo(&app.db).await.unwrap();
-    let tokens = TokenIssuer::new(support::JWT_SECRET.as_bytes(), Duration::from_secs(3600));
+    let tokens = TokenIssuer::new(crate::support::JWT_SECRET.as_bytes(), Duration::from_secs(3600));
     let demo = DemoSettings { answer_after: Duration::from_millis(300), hang_up_after: Duration::from_secs(120) };
     let addr = format!("127.0.0.1:{}", app.port).parse().unwrap();
     assert_eq!(run_hosts(addr, &app.db, &tokens, demo).await.unwrap(), 3);
@@ -81,17 +77,17 @@ async fn a_user_calls_a_demo_host_from_the_console_while_an_admin_watches() {
 }
 
 /// The id of the console's user (the one with the test phone number).
-async fn talktime_domain_user(app: &support::TestApp) -> String {
+async fn talktime_domain_user(app: &crate::support::TestApp) -> String {
     talktime_repository::accounts::find_by_phone(app.db.pool(), "9000000001").await.unwrap().unwrap().id.to_string()
 }
 
 #[tokio::test]
 async fn the_console_can_be_turned_off_and_the_explorer_is_served_from_the_binary() {
-    let off = support::spawn_app_with(&[("CONSOLE_ENABLED", "false")]).await;
+    let off = crate::support::spawn_app_with(&[("CONSOLE_ENABLED", "false")]).await;
     for path in ["/console", "/console/app.js", "/console/config.json"] {
         off.get(path).await.assert_error(404, "not_found");
     }
-    let on = support::spawn_app().await;
+    let on = crate::support::spawn_app().await;
     let page = on.client.get(on.url("/console")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("/console/app.js"));

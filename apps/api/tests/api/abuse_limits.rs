@@ -1,14 +1,10 @@
 //! Limits that fit real networks and stop abuse: per-network budgets (IPv6 counted by /64),
 //! SMS only to allowed countries and within an hourly budget, and a cap on one account's sockets.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::ws::{Ws, refused_from};
+use crate::support::{fresh_phone, spawn_app, spawn_app_with};
 use chrono::Timelike;
 use serde_json::json;
-use support::ws::{Ws, refused_from};
-use support::{fresh_phone, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn ipv6_clients_of_one_64_share_a_login_budget() {

@@ -1,13 +1,9 @@
 //! The response names the earlier backend's apps read, endpoint by endpoint (docs/migrating.md),
 //! and `wallet:updated` whenever a balance changes outside a call.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::ws::Ws;
+use crate::support::{Session, TestApp, spawn_app};
 use serde_json::{Value, json};
-use support::ws::Ws;
-use support::{Session, TestApp, spawn_app};
 use talktime_repository::plans::{self, NewPlan};
 
 const BANK: &str = r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;
@@ -147,7 +143,7 @@ async fn withdrawals_answer_the_earlier_names_and_update_the_wallet() {
         .await
         .assert_error(400, "validation_error");
     let rejected = app.client.post(app.url(&format!("/admin/withdrawals/{second}/reject"))).bearer_auth(&admin).send();
-    let rejected = support::Reply::read(rejected.await.unwrap()).await;
+    let rejected = crate::support::Reply::read(rejected.await.unwrap()).await;
     rejected.assert(200);
     assert_eq!(rejected.body["data"]["rejectionReason"], json!("No reason given"));
     assert_eq!(rejected.body["data"]["newBalance"], json!(1_500));

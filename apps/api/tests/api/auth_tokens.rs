@@ -1,14 +1,10 @@
 //! Token checks: signature, algorithm, issuer, audience, expiry, revocation and roles.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{JWT_SECRET, TestApp, fresh_phone, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use support::{JWT_SECRET, TestApp, fresh_phone, spawn_app};
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();

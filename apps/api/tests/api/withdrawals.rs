@@ -1,12 +1,8 @@
 //! Withdrawals: held at request, then completed or rejected by an admin exactly once.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{Session, TestApp, spawn_app};
 use futures_util::future::join_all;
 use serde_json::json;
-use support::{Session, TestApp, spawn_app};
 use talktime_repository::ledger::{self, LedgerAccount};
 
 const BANK: &str = r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;

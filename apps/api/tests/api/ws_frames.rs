@@ -4,13 +4,9 @@
 //! connection stays open; each frame that breaks the protocol closes the connection with its
 //! documented code. Meanwhile a bystander's connection keeps being served.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::spawn_app;
+use crate::support::ws::Ws;
 use serde_json::{Map, Value, json};
-use support::spawn_app;
-use support::ws::Ws;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -253,7 +249,7 @@ fn describe(messages: &[Message]) -> String {
 }
 
 /// Plays the generated frames against one endpoint; returns how many frames were sent.
-async fn play(app: &support::TestApp, path: &str, token: &str, seed: u64, bystander: &mut Ws) -> usize {
+async fn play(app: &crate::support::TestApp, path: &str, token: &str, seed: u64, bystander: &mut Ws) -> usize {
     let mut rng = Rng(seed);
     let (mut ws, _) = Ws::connect(app, path, token).await;
     let mut frames = 0;

@@ -2,12 +2,8 @@
 //! holds, numbers past every column's range. Each answers 4xx with a stable code naming the
 //! field, and nothing reaches Postgres that Postgres could refuse.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{ABOUT, Reply, TestApp, fresh_phone, spawn_app};
 use serde_json::{Value, json};
-use support::{ABOUT, Reply, TestApp, fresh_phone, spawn_app};
 
 /// Asserts a 400 `validation_error` whose `errors` name `field`.
 fn assert_names_field(reply: &Reply, field: &str) {

@@ -1,13 +1,9 @@
 //! `DELETE /users/me`: personal data erased, tokens and sockets ended, the books untouched, the
 //! phone free for a new account; refused during a call or with a withdrawal pending.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::ws::Ws;
+use crate::support::{TestApp, spawn_app};
 use serde_json::json;
-use support::ws::Ws;
-use support::{TestApp, spawn_app};
 use talktime_domain::ids::AccountId;
 use talktime_repository::{accounts, testing};
 

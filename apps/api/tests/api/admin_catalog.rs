@@ -1,12 +1,8 @@
 //! Admin: prices, plans, reports, live calls and the dashboard.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::ws::Ws;
+use crate::support::{FakeServer, TestApp, spawn_app, spawn_app_with};
 use serde_json::json;
-use support::ws::Ws;
-use support::{FakeServer, TestApp, spawn_app, spawn_app_with};
 use talktime_domain::ids::CallId;
 
 async fn call_app() -> (TestApp, FakeServer) {
@@ -78,7 +74,7 @@ async fn config_is_grouped_with_labels_and_validated() {
         let app = &app;
         let admin = admin.clone();
         async move {
-            support::Reply::read(
+            crate::support::Reply::read(
                 app.client.put(app.url("/admin/config")).bearer_auth(&admin).json(&body).send().await.unwrap(),
             )
             .await

@@ -2,16 +2,12 @@
 //! Presence, calls, counts and forced disconnects cross nodes; a killed node's telecaller goes
 //! OFFLINE and her call ends at its grace on the surviving node; a Redis restart is ridden out.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::ws::Ws;
+use crate::support::{FakeServer, Session, TestApp, fresh_phone, spawn_node};
 use serde_json::{Value, json};
-use support::ws::Ws;
-use support::{FakeServer, Session, TestApp, fresh_phone, spawn_node};
 use talktime_domain::ids::CallId;
 use talktime_repository::testing::{self, TestDatabase};
 

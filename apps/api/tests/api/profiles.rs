@@ -1,12 +1,8 @@
 //! Profiles, telecaller applications and bank details over HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
-
-mod support;
-
+use crate::support::{ABOUT, TestApp, fresh_phone, spawn_app};
 use chrono::{Days, Months, Utc};
 use serde_json::{Value, json};
-use support::{ABOUT, TestApp, fresh_phone, spawn_app};
 use talktime_repository::testing;
 
 fn complete_body(role: &str, gender: &str, dob: &str, about: Option<&str>) -> Value {

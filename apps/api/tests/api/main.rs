@@ -1,0 +1,31 @@
+//! Every black-box test in one binary, a module per feature: the real server on a random port,
+//! spoken to over HTTP and WebSocket as the apps do. One binary links once instead of once per
+//! file, which on 2 cores was most of the test command's time.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod support;
+
+mod abuse_limits;
+mod account_deletion;
+mod admin;
+mod admin_catalog;
+mod auth_login;
+mod auth_tokens;
+mod calls;
+mod catalog;
+mod cli;
+mod cluster;
+mod console;
+mod earlier_names;
+mod generated_input;
+mod hostile_input;
+mod http_basics;
+mod load;
+mod paid_time;
+mod profiles;
+mod recharges;
+mod shutdown;
+mod sms_providers;
+mod withdrawals;
+mod ws_frames;
