@@ -9,7 +9,9 @@ use base64::Engine;
 use ipnet::IpNet;
 use talktime_domain::otp::OtpLength;
 use talktime_domain::secret::Secret;
+use talktime_services::gateway::RazorpayConfig;
 use talktime_services::rate_limit::{Budget, NetworkLimits};
+use talktime_services::sms::{Msg91Config, TwilioConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -17,18 +19,45 @@ pub enum AppEnv {
     Production,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where login codes go: `SMS_PROVIDER` with that provider's own settings, so a provider chosen
+/// without its settings cannot be represented (the missing ones are reported at start).
+#[derive(Debug, Clone)]
 pub enum SmsProvider {
+    /// Development: the code is written to the log.
     Log,
-    Webhook,
-    Msg91,
-    Twilio,
+    /// `SMS_WEBHOOK_URL` receives `POST {"phone", "message"}`.
+    Webhook {
+        url: String,
+    },
+    Msg91(Msg91Config),
+    Twilio(TwilioConfig),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The media server.
+#[derive(Debug, Clone)]
+pub struct LiveKitSettings {
+    /// `LIVEKIT_URL`, sent to the apps.
+    pub url: String,
+    /// RoomService's base (`LIVEKIT_API_URL`, else derived from `LIVEKIT_URL`), or `None` when
+    /// neither was given (local development: calls ring, connect and bill with no media server).
+    pub room_service: Option<String>,
+    pub api_key: String,
+    pub api_secret: Secret<String>,
+    /// With `LIVEKIT_WEBHOOK_ENABLED`, LiveKit posts its webhooks to `/webhooks/livekit` (the
+    /// meter starts when both parties are in the room) and an accepted call's media must connect
+    /// within this (`MEDIA_CONNECT_TIMEOUT_SECS`); `None` without webhooks.
+    pub media_connect_timeout: Option<Duration>,
+}
+
+/// Where coins are bought: `PAYMENT_GATEWAY` with that gateway's own settings.
+#[derive(Debug, Clone)]
 pub enum PaymentGateway {
-    Razorpay,
-    Sandbox,
+    /// Development: orders are paid through `/payment/sandbox/pay`; webhooks are signed with
+    /// `RAZORPAY_WEBHOOK_SECRET`, or `sandbox_webhook_secret` when unset.
+    Sandbox {
+        webhook_secret: Secret<String>,
+    },
+    Razorpay(RazorpayConfig),
 }
 
 #[derive(Debug, Clone)]
@@ -53,34 +82,11 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// HTTP worker threads (`HTTP_WORKERS`); one per core when unset.
     pub http_workers: Option<usize>,
-    pub livekit_url: String,
-    pub livekit_api_url: String,
-    /// `LIVEKIT_URL` or `LIVEKIT_API_URL` was given: rooms are created and closed through
-    /// RoomService. Without either (local development) calls ring, connect and bill with no
-    /// media server.
-    pub livekit_configured: bool,
-    /// `LIVEKIT_WEBHOOK_ENABLED`: LiveKit posts its webhooks to `/webhooks/livekit`, so the
-    /// meter starts when both parties are in the room.
-    pub livekit_webhook_enabled: bool,
-    /// An accepted call's media must connect within this (`MEDIA_CONNECT_TIMEOUT_SECS`).
-    pub media_connect_timeout: Duration,
-    pub livekit_api_key: String,
-    pub livekit_api_secret: Secret<String>,
+    pub livekit: LiveKitSettings,
     pub payment_gateway: PaymentGateway,
-    pub razorpay_key_id: String,
-    pub razorpay_key_secret: Secret<String>,
-    pub razorpay_webhook_secret: Secret<String>,
-    pub razorpay_api_base: String,
     pub sms_provider: SmsProvider,
-    pub sms_webhook_url: Option<String>,
+    /// `SMS_COUNTRY_CODE`: the home country of 10-digit numbers.
     pub sms_country_code: String,
-    pub msg91_auth_key: Secret<String>,
-    pub msg91_template_id: String,
-    pub msg91_base_url: String,
-    pub twilio_account_sid: String,
-    pub twilio_auth_token: Secret<String>,
-    pub twilio_from_number: String,
-    pub twilio_base_url: String,
     pub otp_length: OtpLength,
     pub otp_test_numbers: HashMap<String, String>,
     /// `SMS_ALLOWED_COUNTRY_CODES` (default `91`) and `SMS_MAX_PER_HOUR` (default 1000).
@@ -167,6 +173,14 @@ impl Vars {
                 default
             }),
         }
+    }
+
+    /// A setting that `by` (the provider chosen) needs: reported when missing.
+    fn required(&mut self, name: &str, by: &str) -> String {
+        self.get(name).unwrap_or_else(|| {
+            self.problems.push(format!("{name} is missing (required by {by})"));
+            String::new()
+        })
     }
 
     fn list(&self, name: &str) -> Vec<String> {
@@ -270,49 +284,67 @@ impl Settings {
         };
         let media_connect_timeout =
             Duration::from_secs(v.parsed("MEDIA_CONNECT_TIMEOUT_SECS", 20u64, "a number of seconds").max(1));
+        let livekit = LiveKitSettings {
+            url: livekit_url,
+            room_service: livekit_configured.then_some(livekit_api_url),
+            api_key: livekit_api_key.unwrap_or_else(|| DEV_LIVEKIT_KEY.into()),
+            api_secret: Secret::new(livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into())),
+            media_connect_timeout: livekit_webhook_enabled.then_some(media_connect_timeout),
+        };
 
+        let sandbox = |v: &Vars| PaymentGateway::Sandbox {
+            webhook_secret: Secret::new(v.or("RAZORPAY_WEBHOOK_SECRET", "sandbox_webhook_secret")),
+        };
+        let razorpay = |v: &mut Vars| RazorpayConfig {
+            api_base: v.or("RAZORPAY_API_BASE", "https://api.razorpay.com"),
+            key_id: v.required("RAZORPAY_KEY_ID", "PAYMENT_GATEWAY=razorpay"),
+            key_secret: Secret::new(v.required("RAZORPAY_KEY_SECRET", "PAYMENT_GATEWAY=razorpay")),
+            webhook_secret: Secret::new(v.required("RAZORPAY_WEBHOOK_SECRET", "PAYMENT_GATEWAY=razorpay")),
+        };
         let payment_gateway = match v.get("PAYMENT_GATEWAY").as_deref() {
-            None | Some("sandbox") => PaymentGateway::Sandbox,
-            Some("razorpay") => PaymentGateway::Razorpay,
+            None | Some("sandbox") if prod => {
+                v.problems.push("PAYMENT_GATEWAY is `sandbox` (or unset); production needs `razorpay`".into());
+                // Name what `razorpay` will need too, so one round of fixes is enough.
+                razorpay(&mut v);
+                sandbox(&v)
+            }
+            None | Some("sandbox") => sandbox(&v),
+            Some("razorpay") => PaymentGateway::Razorpay(razorpay(&mut v)),
             Some(other) => {
                 v.problems.push(format!("PAYMENT_GATEWAY must be `razorpay` or `sandbox` (got `{other}`)"));
-                PaymentGateway::Sandbox
+                sandbox(&v)
             }
         };
-        if prod && payment_gateway == PaymentGateway::Sandbox {
-            v.problems.push("PAYMENT_GATEWAY is `sandbox` (or unset); production needs `razorpay`".into());
-        }
-        let razorpay_required = prod || payment_gateway == PaymentGateway::Razorpay;
-        for name in ["RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_WEBHOOK_SECRET"] {
-            if razorpay_required && v.get(name).is_none() {
-                v.problems.push(format!("{name} is missing"));
-            }
-        }
 
+        let sms_country_code = v.or("SMS_COUNTRY_CODE", "91");
         let sms_provider = match v.get("SMS_PROVIDER").as_deref() {
-            None | Some("log") => SmsProvider::Log,
-            Some("webhook") => SmsProvider::Webhook,
-            Some("msg91") => SmsProvider::Msg91,
-            Some("twilio") => SmsProvider::Twilio,
+            None | Some("log") => {
+                if prod {
+                    v.problems.push(
+                        "SMS_PROVIDER is `log` (or unset); production needs `webhook`, `msg91` or `twilio`".into(),
+                    );
+                }
+                SmsProvider::Log
+            }
+            Some("webhook") => SmsProvider::Webhook { url: v.required("SMS_WEBHOOK_URL", "SMS_PROVIDER=webhook") },
+            Some("msg91") => SmsProvider::Msg91(Msg91Config {
+                base_url: v.or("MSG91_BASE_URL", "https://control.msg91.com"),
+                auth_key: Secret::new(v.required("MSG91_AUTH_KEY", "SMS_PROVIDER=msg91")),
+                template_id: v.required("MSG91_TEMPLATE_ID", "SMS_PROVIDER=msg91"),
+                country_code: sms_country_code.clone(),
+            }),
+            Some("twilio") => SmsProvider::Twilio(TwilioConfig {
+                base_url: v.or("TWILIO_BASE_URL", "https://api.twilio.com"),
+                account_sid: v.required("TWILIO_ACCOUNT_SID", "SMS_PROVIDER=twilio"),
+                auth_token: Secret::new(v.required("TWILIO_AUTH_TOKEN", "SMS_PROVIDER=twilio")),
+                from: v.required("TWILIO_FROM_NUMBER", "SMS_PROVIDER=twilio"),
+                country_code: sms_country_code.clone(),
+            }),
             Some(other) => {
                 v.problems.push(format!("SMS_PROVIDER must be `log`, `webhook`, `msg91` or `twilio` (got `{other}`)"));
                 SmsProvider::Log
             }
         };
-        if prod && sms_provider == SmsProvider::Log {
-            v.problems.push("SMS_PROVIDER is `log` (or unset); production needs `webhook`, `msg91` or `twilio`".into());
-        }
-        let needed: &[&str] = match sms_provider {
-            SmsProvider::Log => &[],
-            SmsProvider::Webhook => &["SMS_WEBHOOK_URL"],
-            SmsProvider::Msg91 => &["MSG91_AUTH_KEY", "MSG91_TEMPLATE_ID"],
-            SmsProvider::Twilio => &["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"],
-        };
-        for name in needed {
-            if v.get(name).is_none() {
-                v.problems.push(format!("{name} is missing (required by SMS_PROVIDER)"));
-            }
-        }
 
         let otp_length = match v.get("OTP_LENGTH") {
             None => OtpLength::DEFAULT,
@@ -455,28 +487,10 @@ impl Settings {
             cors_allowed_origins,
             trusted_proxies,
             http_workers,
-            livekit_url,
-            livekit_api_url,
-            livekit_configured,
-            livekit_webhook_enabled,
-            media_connect_timeout,
-            livekit_api_key: livekit_api_key.unwrap_or_else(|| DEV_LIVEKIT_KEY.into()),
-            livekit_api_secret: Secret::new(livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into())),
+            livekit,
             payment_gateway,
-            razorpay_key_id: v.or("RAZORPAY_KEY_ID", ""),
-            razorpay_key_secret: Secret::new(v.or("RAZORPAY_KEY_SECRET", "")),
-            razorpay_webhook_secret: Secret::new(v.or("RAZORPAY_WEBHOOK_SECRET", "")),
-            razorpay_api_base: v.or("RAZORPAY_API_BASE", "https://api.razorpay.com"),
             sms_provider,
-            sms_webhook_url: v.get("SMS_WEBHOOK_URL"),
-            sms_country_code: v.or("SMS_COUNTRY_CODE", "91"),
-            msg91_auth_key: Secret::new(v.or("MSG91_AUTH_KEY", "")),
-            msg91_template_id: v.or("MSG91_TEMPLATE_ID", ""),
-            msg91_base_url: v.or("MSG91_BASE_URL", "https://control.msg91.com"),
-            twilio_account_sid: v.or("TWILIO_ACCOUNT_SID", ""),
-            twilio_auth_token: Secret::new(v.or("TWILIO_AUTH_TOKEN", "")),
-            twilio_from_number: v.or("TWILIO_FROM_NUMBER", ""),
-            twilio_base_url: v.or("TWILIO_BASE_URL", "https://api.twilio.com"),
+            sms_country_code,
             otp_length,
             otp_test_numbers,
             sms_allowed_countries,
@@ -537,13 +551,13 @@ impl Settings {
         if self.secrets_key.expose().as_slice() == DEV_SECRETS_KEY {
             found.push("SECRETS_KEY is the development key (OTP hashes and bank details readable)");
         }
-        if self.payment_gateway == PaymentGateway::Sandbox {
+        if matches!(self.payment_gateway, PaymentGateway::Sandbox { .. }) {
             found.push("PAYMENT_GATEWAY is the sandbox (free coins)");
         }
-        if self.sms_provider == SmsProvider::Log {
+        if matches!(self.sms_provider, SmsProvider::Log) {
             found.push("SMS_PROVIDER is `log` (codes in the log)");
         }
-        if self.livekit_api_key == DEV_LIVEKIT_KEY || self.livekit_api_secret.expose() == DEV_LIVEKIT_SECRET {
+        if self.livekit.api_key == DEV_LIVEKIT_KEY || self.livekit.api_secret.expose() == DEV_LIVEKIT_SECRET {
             found.push("LIVEKIT_API_KEY/LIVEKIT_API_SECRET are the LiveKit development pair");
         }
         if !self.is_production() {
@@ -610,13 +624,41 @@ mod tests {
     }
 
     #[test]
+    fn a_provider_carries_its_own_settings_or_names_what_it_lacks() {
+        let error =
+            Settings::from_vars(vars(&[("SMS_PROVIDER", "msg91"), ("PAYMENT_GATEWAY", "razorpay")])).unwrap_err();
+        let text = error.to_string();
+        for name in ["MSG91_AUTH_KEY", "MSG91_TEMPLATE_ID", "RAZORPAY_KEY_ID", "RAZORPAY_WEBHOOK_SECRET"] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(!text.contains("TWILIO"), "settings of providers not chosen are not asked for: {text}");
+
+        let settings = Settings::from_vars(vars(&[
+            ("SMS_PROVIDER", "twilio"),
+            ("TWILIO_ACCOUNT_SID", "AC123"),
+            ("TWILIO_AUTH_TOKEN", "token"),
+            ("TWILIO_FROM_NUMBER", "+15550001111"),
+            ("SMS_COUNTRY_CODE", "44"),
+            ("PAYMENT_GATEWAY", "razorpay"),
+            ("RAZORPAY_KEY_ID", "rzp_live_x"),
+            ("RAZORPAY_KEY_SECRET", "secret"),
+            ("RAZORPAY_WEBHOOK_SECRET", "hook"),
+        ]))
+        .unwrap();
+        let SmsProvider::Twilio(twilio) = &settings.sms_provider else { panic!("{:?}", settings.sms_provider) };
+        assert_eq!((twilio.from.as_str(), twilio.country_code.as_str()), ("+15550001111", "44"));
+        let PaymentGateway::Razorpay(razorpay) = &settings.payment_gateway else { panic!("not razorpay") };
+        assert_eq!(razorpay.key_id, "rzp_live_x");
+    }
+
+    #[test]
     fn development_defaults_start() {
         let settings = Settings::from_vars(vars(&[("BIND_ADDR", "0.0.0.0:8000"), ("APP_ENV", "development")])).unwrap();
         assert_eq!(settings.env, AppEnv::Development);
         assert_eq!(settings.bind_addr, "0.0.0.0:8000");
         assert_eq!(settings.jwt_ttl, Duration::from_secs(7 * 86_400));
-        assert_eq!(settings.livekit_api_url, "http://localhost:7880");
-        assert_eq!(settings.sms_provider, SmsProvider::Log);
+        assert_eq!(settings.livekit.room_service, None, "no media server unless configured");
+        assert!(matches!(settings.sms_provider, SmsProvider::Log));
         assert_eq!(settings.secrets_key.expose().len(), 32);
     }
 
@@ -685,7 +727,7 @@ mod tests {
             ("JWT_TTL", "12h"),
         ]))
         .unwrap();
-        assert_eq!(settings.livekit_api_url, "https://media.example.com");
+        assert_eq!(settings.livekit.room_service.as_deref(), Some("https://media.example.com"));
         assert_eq!(settings.trusted_proxies.len(), 2);
         assert_eq!(settings.jwt_ttl, Duration::from_secs(12 * 3600));
     }

@@ -13,7 +13,7 @@ use talktime_services::calls::{CallService, CallSettings, Realtime};
 use talktime_services::catalog::{CatalogService, InMemorySnapshots, RedisSnapshots, SnapshotStore};
 use talktime_services::cluster::Cluster;
 use talktime_services::directory::{ConnectionDirectory, LocalDirectory, RedisDirectory};
-use talktime_services::gateway::{PaymentGateway, RazorpayConfig, RazorpayGateway, SandboxGateway};
+use talktime_services::gateway::{PaymentGateway, RazorpayGateway, SandboxGateway};
 use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoMediaServer, RoomService};
@@ -21,7 +21,7 @@ use talktime_services::payments::{PaymentService, ReconcilerSettings};
 use talktime_services::presence::{InMemoryPresence, PresenceRegistry, RedisPresence};
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use talktime_services::secrets::{BankCipher, OtpHasher};
-use talktime_services::sms::{LogSms, Msg91Config, Msg91Sms, SmsSender, TwilioConfig, TwilioSms, WebhookSms};
+use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
 use talktime_transport::ws::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
@@ -121,9 +121,9 @@ impl Application {
             Realtime { bus: bus.clone(), presence: presence.clone(), directory },
             rooms(&settings),
             LiveKitTokens::new(
-                settings.livekit_url.clone(),
-                settings.livekit_api_key.clone(),
-                settings.livekit_api_secret.expose().clone(),
+                settings.livekit.url.clone(),
+                settings.livekit.api_key.clone(),
+                settings.livekit.api_secret.expose().clone(),
             ),
             limiter.clone(),
             CallSettings {
@@ -132,7 +132,7 @@ impl Application {
                 sweep_interval: settings.sweep_interval,
                 room_retry: settings.room_retry,
                 heartbeat: settings.node_heartbeat,
-                media_timeout: settings.livekit_webhook_enabled.then_some(settings.media_connect_timeout),
+                media_timeout: settings.livekit.media_connect_timeout,
             },
         );
         tokio::spawn(calls.clone().run_sweeper());
@@ -199,7 +199,7 @@ impl Application {
             payments: payments.clone(),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
             calls,
-            media_webhooks: MediaWebhooks::new(&settings.livekit_api_key, settings.livekit_api_secret.expose()),
+            media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
             limiter,
             ws_connects: settings.network_limits.ws_connect,
             registry,
@@ -304,14 +304,14 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
 
 /// What the web console is told about this server (`/console/config.json`).
 fn console_config(settings: &Settings) -> serde_json::Value {
-    let sandbox = settings.payment_gateway == GatewayChoice::Sandbox;
+    let (gateway, key_id) = match &settings.payment_gateway {
+        GatewayChoice::Sandbox { .. } => ("sandbox", None),
+        GatewayChoice::Razorpay(config) => ("razorpay", Some(&config.key_id)),
+    };
     serde_json::json!({
         "environment": if settings.is_production() { "production" } else { "development" },
-        "media": { "configured": settings.livekit_configured, "url": settings.livekit_url },
-        "payments": {
-            "gateway": if sandbox { "sandbox" } else { "razorpay" },
-            "razorpayKeyId": (!sandbox).then_some(&settings.razorpay_key_id),
-        },
+        "media": { "configured": settings.livekit.room_service.is_some(), "url": settings.livekit.url },
+        "payments": { "gateway": gateway, "razorpayKeyId": key_id },
         "admin": {
             "devSignIn": !settings.is_production(),
             "googleClientId": settings.google_client_ids.first(),
@@ -321,63 +321,29 @@ fn console_config(settings: &Settings) -> serde_json::Value {
 
 /// LiveKit's RoomService, or nothing when no media server is configured (local development).
 fn rooms(settings: &Settings) -> Arc<dyn RoomService> {
-    if !settings.livekit_configured {
+    let Some(room_service) = &settings.livekit.room_service else {
         tracing::warn!("no LIVEKIT_URL: calls ring, connect and bill, but no media room is created");
         return Arc::new(NoMediaServer);
-    }
-    Arc::new(LiveKitRooms::new(
-        &settings.livekit_api_url,
-        &settings.livekit_api_key,
-        settings.livekit_api_secret.expose(),
-    ))
+    };
+    Arc::new(LiveKitRooms::new(room_service, &settings.livekit.api_key, settings.livekit.api_secret.expose()))
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {
     let client = talktime_services::http_client();
-    match settings.sms_provider {
+    match &settings.sms_provider {
         SmsProvider::Log => Arc::new(LogSms),
-        SmsProvider::Webhook => Arc::new(WebhookSms::new(client, settings.sms_webhook_url.clone().unwrap_or_default())),
-        SmsProvider::Msg91 => Arc::new(Msg91Sms::new(
-            client,
-            Msg91Config {
-                base_url: settings.msg91_base_url.clone(),
-                auth_key: settings.msg91_auth_key.clone(),
-                template_id: settings.msg91_template_id.clone(),
-                country_code: settings.sms_country_code.clone(),
-            },
-        )),
-        SmsProvider::Twilio => Arc::new(TwilioSms::new(
-            client,
-            TwilioConfig {
-                base_url: settings.twilio_base_url.clone(),
-                account_sid: settings.twilio_account_sid.clone(),
-                auth_token: settings.twilio_auth_token.clone(),
-                from: settings.twilio_from_number.clone(),
-                country_code: settings.sms_country_code.clone(),
-            },
-        )),
+        SmsProvider::Webhook { url } => Arc::new(WebhookSms::new(client, url.clone())),
+        SmsProvider::Msg91(config) => Arc::new(Msg91Sms::new(client, config.clone())),
+        SmsProvider::Twilio(config) => Arc::new(TwilioSms::new(client, config.clone())),
     }
 }
 
 fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
-    match settings.payment_gateway {
-        GatewayChoice::Razorpay => Arc::new(RazorpayGateway::new(
-            talktime_services::http_client(),
-            RazorpayConfig {
-                api_base: settings.razorpay_api_base.clone(),
-                key_id: settings.razorpay_key_id.clone(),
-                key_secret: settings.razorpay_key_secret.clone(),
-                webhook_secret: settings.razorpay_webhook_secret.clone(),
-            },
-        )),
-        GatewayChoice::Sandbox => {
-            let secret = if settings.razorpay_webhook_secret.expose().is_empty() {
-                "sandbox_webhook_secret".to_owned()
-            } else {
-                settings.razorpay_webhook_secret.expose().clone()
-            };
-            Arc::new(SandboxGateway::new(secret))
+    match &settings.payment_gateway {
+        GatewayChoice::Razorpay(config) => {
+            Arc::new(RazorpayGateway::new(talktime_services::http_client(), config.clone()))
         }
+        GatewayChoice::Sandbox { webhook_secret } => Arc::new(SandboxGateway::new(webhook_secret.expose().clone())),
     }
 }
 
