@@ -330,56 +330,42 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
     })
 }
 
-/// What [`insert_imported`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Imported {
-    New,
-    /// This id is here already (an earlier run of the import).
-    AlreadyImported,
-    /// Another account holds the phone (it signed up on Talktime first).
-    PhoneTaken,
+/// A row of the admin account lists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedAccount {
+    pub id: Uuid,
+    pub phone: String,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub language: Option<String>,
+    pub status: String,
+    pub approval_status: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
-/// Inserts an account as the earlier backend had it (with its telecaller application), unless
-/// its id or phone is taken.
-pub async fn insert_imported(tx: &mut crate::Tx, account: &Account) -> Result<Imported, RepoError> {
-    let inserted = sqlx::query(
-        "INSERT INTO accounts (id, phone, role, status, name, dob, gender, language, profile, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+/// Users (role USER), optionally by phone or name prefix, newest first, with the total.
+pub async fn users_page(
+    db: &crate::Db,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListedAccount>, i64), RepoError> {
+    let pattern = search.map(|s| format!("{}%", s.trim().to_lowercase().replace(['%', '_', '\\'], "")));
+    let rows = sqlx::query_as(
+        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, NULL::text AS approval_status, a.created_at \
+         FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1) \
+         ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3",
     )
-    .bind(account.id.0)
-    .bind(&account.phone)
-    .bind(account.role.as_str())
-    .bind(account.status.as_str())
-    .bind(&account.name)
-    .bind(account.dob)
-    .bind(account.gender.map(|g| g.as_str()))
-    .bind(account.language.map(|l| l.as_str()))
-    .bind(account.profile.map(|p| p.as_str()))
-    .bind(account.created_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !inserted {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)")
-            .bind(account.id.0)
-            .fetch_one(&mut **tx)
-            .await?;
-        return Ok(if exists { Imported::AlreadyImported } else { Imported::PhoneTaken });
-    }
-    if let Some(telecaller) = &account.telecaller {
-        sqlx::query(
-            "INSERT INTO telecaller_profiles (account_id, about, approval_status, verification_notes, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(account.id.0)
-        .bind(&telecaller.about)
-        .bind(telecaller.approval_status.as_str())
-        .bind(&telecaller.verification_notes)
-        .bind(account.created_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(Imported::New)
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar(
+        "SELECT count(*) FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)",
+    )
+    .bind(&pattern)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((rows, total))
 }

@@ -4,17 +4,19 @@
 //! so the services layer decides what must be atomic without writing SQL.
 
 pub mod accounts;
-pub mod admin;
 pub mod admins;
-pub mod app_config;
+pub mod audit;
 pub mod bank;
 pub mod calls;
 pub mod changes;
 pub mod dashboard;
 mod error;
+pub mod import;
 pub mod ledger;
 pub mod otp;
 pub mod plans;
+pub mod pricing;
+pub mod reports;
 pub mod seed;
 pub mod telecallers;
 #[cfg(feature = "testing")]

@@ -1,21 +1,29 @@
-//! Coin packs.
+//! Coin packs: one model of the `plans` table for users' list and admins' catalog.
 
 use chrono::{DateTime, Utc};
 use talktime_domain::ids::PlanId;
-use uuid::Uuid;
 
-use crate::{Executor, RepoError};
+use crate::{Executor, RepoError, Tx};
+
+/// Every column of a plan, in [`Plan`]'s order.
+macro_rules! plan_columns {
+    () => {
+        "id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at, updated_at"
+    };
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Plan {
-    #[sqlx(try_from = "Uuid")]
+    #[sqlx(try_from = "uuid::Uuid")]
     pub id: PlanId,
     pub amount_paise: i64,
     pub coins: i64,
+    /// Hundredths of a percent (12.5 % is 1250).
     pub discount_hundredths: i32,
     pub is_active: bool,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 pub struct NewPlan {
@@ -26,10 +34,11 @@ pub struct NewPlan {
 }
 
 pub async fn create(ex: impl Executor<'_>, plan: &NewPlan) -> Result<Plan, RepoError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "INSERT INTO plans (id, amount_paise, coins, discount_hundredths, is_active) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at",
-    )
+         RETURNING ",
+        plan_columns!()
+    ))
     .bind(PlanId::new().0)
     .bind(plan.amount_paise)
     .bind(plan.coins)
@@ -41,21 +50,77 @@ pub async fn create(ex: impl Executor<'_>, plan: &NewPlan) -> Result<Plan, RepoE
 
 /// Active, not deleted plans by price (index `plans_listing_idx`).
 pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at FROM plans \
-         WHERE is_active AND deleted_at IS NULL ORDER BY amount_paise, id",
-    )
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        plan_columns!(),
+        " FROM plans WHERE is_active AND deleted_at IS NULL ORDER BY amount_paise, id"
+    ))
     .fetch_all(ex)
     .await?)
 }
 
 /// An active, not deleted plan.
 pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Plan>, RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at FROM plans \
-         WHERE id = $1 AND is_active AND deleted_at IS NULL",
-    )
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        plan_columns!(),
+        " FROM plans WHERE id = $1 AND is_active AND deleted_at IS NULL"
+    ))
     .bind(id.0)
     .fetch_optional(ex)
     .await?)
+}
+
+/// A page of the plans not deleted, active or not, by price, with their count.
+pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<Plan>, i64), RepoError> {
+    let rows = sqlx::query_as(concat!(
+        "SELECT ",
+        plan_columns!(),
+        " FROM plans WHERE deleted_at IS NULL ORDER BY amount_paise, id LIMIT $1 OFFSET $2"
+    ))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM plans WHERE deleted_at IS NULL").fetch_one(db.pool()).await?;
+    Ok((rows, total))
+}
+
+/// A plan not deleted, locked until the transaction ends.
+pub async fn lock(tx: &mut Tx, id: PlanId) -> Result<Option<Plan>, RepoError> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        plan_columns!(),
+        " FROM plans WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Writes the price, coins, discount and active flag of `plan`.
+pub async fn update(tx: &mut Tx, plan: &Plan) -> Result<Plan, RepoError> {
+    Ok(sqlx::query_as(concat!(
+        "UPDATE plans SET amount_paise = $2, coins = $3, discount_hundredths = $4, is_active = $5, updated_at = now() \
+         WHERE id = $1 RETURNING ",
+        plan_columns!()
+    ))
+    .bind(plan.id.0)
+    .bind(plan.amount_paise)
+    .bind(plan.coins)
+    .bind(plan.discount_hundredths)
+    .bind(plan.is_active)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Soft delete: the plan leaves every list; recharges keep pointing at it.
+pub async fn soft_delete(tx: &mut Tx, id: PlanId) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "UPDATE plans SET deleted_at = now(), is_active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

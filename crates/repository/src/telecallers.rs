@@ -3,7 +3,7 @@
 use talktime_domain::ids::AccountId;
 use uuid::Uuid;
 
-use crate::{Executor, RepoError, parse_stored};
+use crate::{Executor, RepoError, Tx, parse_stored};
 
 /// An approved, active telecaller as listed to users.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,4 +156,48 @@ pub async fn favorites_page(
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(TelecallerCard::try_from).collect()
+}
+
+/// PENDING → APPROVED (clearing the note), or PENDING/APPROVED → REJECTED with a note. Returns
+/// the previous status, or `None` when the application was not in a state this move leaves.
+pub async fn decide_application(
+    tx: &mut Tx,
+    telecaller: AccountId,
+    approve: bool,
+    note: Option<&str>,
+) -> Result<Option<String>, RepoError> {
+    let sql = if approve {
+        "UPDATE telecaller_profiles t SET approval_status = 'APPROVED', verification_notes = NULL, updated_at = now() \
+         FROM (SELECT approval_status FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) old \
+         WHERE t.account_id = $1 AND t.approval_status = 'PENDING' RETURNING old.approval_status"
+    } else {
+        "UPDATE telecaller_profiles t SET approval_status = 'REJECTED', verification_notes = $2, updated_at = now() \
+         FROM (SELECT approval_status FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) old \
+         WHERE t.account_id = $1 AND t.approval_status IN ('PENDING', 'APPROVED') RETURNING old.approval_status"
+    };
+    Ok(sqlx::query_scalar(sql).bind(telecaller.0).bind(note).fetch_optional(&mut **tx).await?)
+}
+
+/// Telecallers with one approval status, newest application first, with the total.
+pub async fn applications_page(
+    db: &crate::Db,
+    approval: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<crate::accounts::ListedAccount>, i64), RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, t.approval_status, a.created_at \
+         FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id WHERE t.approval_status = $1 \
+         ORDER BY t.created_at DESC, t.account_id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(approval)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM telecaller_profiles WHERE approval_status = $1")
+        .bind(approval)
+        .fetch_one(db.pool())
+        .await?;
+    Ok((rows, total))
 }

@@ -9,7 +9,7 @@ use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_repository::admins::Admin;
 use talktime_repository::changes::Change;
-use talktime_repository::{Db, RepoError, accounts, admin, admins, calls};
+use talktime_repository::{Db, RepoError, accounts, admins, audit, calls, reports, telecallers};
 
 use crate::ServiceError;
 use crate::auth::{AuthService, Budget};
@@ -78,7 +78,7 @@ impl AdminService {
             return Err(ServiceError::conflict("already_in_that_state", format!("The account is already {status}")));
         }
         let action = if status == AccountStatus::Suspended { "account.block" } else { "account.unblock" };
-        admin::audit(
+        audit::audit(
             &mut tx,
             by,
             action,
@@ -127,7 +127,7 @@ impl AdminService {
             .filter(|a| a.telecaller.is_some())
             .ok_or_else(|| ServiceError::not_found("telecaller_not_found", "Telecaller not found"))?;
         let mut tx = self.db.begin().await?;
-        let Some(before) = admin::decide_application(&mut tx, id, rejection.is_none(), rejection).await? else {
+        let Some(before) = telecallers::decide_application(&mut tx, id, rejection.is_none(), rejection).await? else {
             return Err(ServiceError::conflict(
                 "invalid_transition",
                 format!(
@@ -142,7 +142,7 @@ impl AdminService {
             // A rejection ends every session, like a block; she signs in again to reapply.
             accounts::bump_token_version(&mut *tx, id).await?;
         }
-        admin::audit(
+        audit::audit(
             &mut tx,
             by,
             if rejection.is_none() { "telecaller.approve" } else { "telecaller.reject" },
@@ -171,7 +171,7 @@ impl AdminService {
         after: Value,
     ) -> Result<(), ServiceError> {
         let mut tx = self.db.begin().await?;
-        admin::audit(&mut tx, by, action, target, id, before, after).await?;
+        audit::audit(&mut tx, by, action, target, id, before, after).await?;
         tx.commit().await.map_err(RepoError::from)?;
         Ok(())
     }
@@ -188,8 +188,8 @@ impl AdminService {
         &self.calls
     }
 
-    pub async fn audit_log(&self, limit: i64, offset: i64) -> Result<(Vec<admin::AuditEntry>, i64), ServiceError> {
-        Ok(admin::audit_page(&self.db, limit, offset).await?)
+    pub async fn audit_log(&self, limit: i64, offset: i64) -> Result<(Vec<audit::AuditEntry>, i64), ServiceError> {
+        Ok(audit::page(&self.db, limit, offset).await?)
     }
 
     pub async fn users(
@@ -197,8 +197,8 @@ impl AdminService {
         search: Option<&str>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<admin::AccountRow>, i64), ServiceError> {
-        Ok(admin::users_page(&self.db, search, limit, offset).await?)
+    ) -> Result<(Vec<accounts::ListedAccount>, i64), ServiceError> {
+        Ok(accounts::users_page(&self.db, search, limit, offset).await?)
     }
 
     pub async fn telecallers(
@@ -206,8 +206,8 @@ impl AdminService {
         approval: &str,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<admin::AccountRow>, i64), ServiceError> {
-        Ok(admin::telecallers_page(&self.db, approval, limit, offset).await?)
+    ) -> Result<(Vec<accounts::ListedAccount>, i64), ServiceError> {
+        Ok(telecallers::applications_page(&self.db, approval, limit, offset).await?)
     }
 
     /// A telecaller's bank details with the account number masked (`XXXXXXXX1234`).
@@ -229,10 +229,10 @@ impl AdminService {
     pub async fn account_detail(
         &self,
         id: AccountId,
-    ) -> Result<(Account, i64, Vec<admin::Complaint>, i64), ServiceError> {
+    ) -> Result<(Account, i64, Vec<reports::Complaint>, i64), ServiceError> {
         let account = accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)?;
         let balance = crate::ledger::balance(&self.db, id).await?;
-        let (complaints, total) = admin::complaints(&self.db, id).await?;
+        let (complaints, total) = reports::complaints(&self.db, id).await?;
         Ok((account, balance, complaints, total))
     }
 }

@@ -22,10 +22,10 @@ use dashmap::DashMap;
 use talktime_domain::account::Account;
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_repository::admins::Admin;
-use talktime_repository::app_config::AppConfig;
 use talktime_repository::changes::{self, Change, ChangeFeed};
+use talktime_repository::pricing::AppConfig;
 use talktime_repository::telecallers::TelecallerCard;
-use talktime_repository::{Db, RepoError, accounts, admins, app_config, telecallers};
+use talktime_repository::{Db, RepoError, accounts, admins, pricing, telecallers};
 
 /// A map grows to at most this many entries before it starts over.
 const CAPACITY: usize = 200_000;
@@ -155,7 +155,7 @@ impl ReadCache {
             return Ok(config);
         }
         let epoch = self.epoch();
-        let config = Arc::new(app_config::get(self.db.pool()).await?);
+        let config = Arc::new(pricing::get(self.db.pool()).await?);
         if self.serving() && self.epoch() == epoch {
             let mut slot = self.config.write().unwrap_or_else(|e| e.into_inner());
             // Checked again under the lock: an eviction takes the same lock.

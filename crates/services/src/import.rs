@@ -14,7 +14,7 @@ use talktime_domain::account::{Account, AccountStatus, ApprovalStatus, Role, Tel
 use talktime_domain::ids::AccountId;
 use talktime_domain::phone::Phone;
 use talktime_domain::profile;
-use talktime_repository::accounts::{self, Imported};
+use talktime_repository::import::{self, Imported};
 use talktime_repository::{Db, RepoError};
 use uuid::Uuid;
 
@@ -120,7 +120,7 @@ pub async fn import_accounts(db: &Db, input: impl BufRead) -> Result<ImportRepor
             }
         };
         let mut tx = db.begin().await?;
-        match accounts::insert_imported(&mut tx, &account).await {
+        match import::insert_imported(&mut tx, &account).await {
             Ok(Imported::New) => {}
             Ok(Imported::AlreadyImported) => {
                 report.already_imported += 1;

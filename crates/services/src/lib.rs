@@ -3,13 +3,13 @@
 
 pub mod accounts;
 pub mod admin;
-pub mod admin_catalog;
 pub mod auth;
 pub mod bus;
 pub mod cache;
 pub mod calls;
 pub mod catalog;
 pub mod cluster;
+pub mod dashboard;
 pub mod directory;
 mod error;
 pub mod gateway;
@@ -19,8 +19,11 @@ pub mod import;
 pub mod ledger;
 pub mod livekit;
 pub mod payments;
+pub mod plans;
 pub mod presence;
+pub mod pricing;
 pub mod rate_limit;
+pub mod reports;
 pub mod secrets;
 pub mod sms;
 pub mod tokens;
@@ -30,10 +33,13 @@ pub use error::{ErrorKind, ServiceError};
 
 /// Row types the admin service returns.
 pub mod admin_types {
-    pub use talktime_repository::admin::{AccountRow, AdminCallRow, AdminPlan, AuditEntry, Complaint, ReportRow};
-    pub use talktime_repository::app_config::AppConfig;
-    pub use talktime_repository::calls::Call;
+    pub use talktime_repository::accounts::ListedAccount;
+    pub use talktime_repository::audit::AuditEntry;
+    pub use talktime_repository::calls::{AdminCallRow, Call};
     pub use talktime_repository::dashboard::Stats;
+    pub use talktime_repository::plans::Plan;
+    pub use talktime_repository::pricing::AppConfig;
+    pub use talktime_repository::reports::{Complaint, ReportRow};
 }
 pub use talktime_repository::{Db, RepoError};
 

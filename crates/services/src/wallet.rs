@@ -8,7 +8,7 @@ use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::money::withdrawal_amount;
 use talktime_repository::transactions::{self, BankSnapshot};
 pub use talktime_repository::transactions::{Decision, Transaction};
-use talktime_repository::{Db, RepoError, accounts, app_config, bank};
+use talktime_repository::{Db, RepoError, accounts, bank, pricing};
 use uuid::Uuid;
 
 use crate::accounts::require_approved;
@@ -78,7 +78,7 @@ impl WalletService {
     pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<WithdrawalOutcome, ServiceError> {
         require_approved(telecaller)?;
         WITHDRAW_PER_TELECALLER.spend(&*self.limiter, &format!("pay:withdraw:{}", telecaller.id)).await?;
-        let config = app_config::get(self.db.pool()).await?;
+        let config = pricing::get(self.db.pool()).await?;
         if coins < config.min_withdrawal_coins {
             return Err(ServiceError::invalid_field(
                 "coins",
@@ -151,7 +151,7 @@ impl WalletService {
                 ("withdrawal.reject", serde_json::json!({ "status": "REJECTED", "reason": reason }))
             }
         };
-        talktime_repository::admin::audit(
+        talktime_repository::audit::audit(
             &mut tx,
             admin,
             action,

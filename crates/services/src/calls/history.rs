@@ -94,7 +94,7 @@ impl CallService {
             return Err(ServiceError::invalid("call_not_connected", "Only calls that connected can be reported"));
         }
         let reported = if call.user_id == account.id { call.telecaller_id } else { call.user_id };
-        let report = calls::add_report(self.db.pool(), id, account.id, reported, description)
+        let report = talktime_repository::reports::add_report(self.db.pool(), id, account.id, reported, description)
             .await?
             .ok_or_else(|| ServiceError::conflict("already_reported", "You already reported this call"))?;
         crate::bus::send(

@@ -11,6 +11,7 @@ mod ending;
 pub mod events;
 mod history;
 mod media;
+mod moderation;
 mod presence;
 mod timers;
 

@@ -1,17 +1,23 @@
 //! Route modules; each exposes `configure` for the application to compose.
 
-pub(crate) mod admin;
-pub(crate) mod admin_accounts;
-pub(crate) mod admin_catalog;
+pub(crate) mod accounts;
+pub(crate) mod admins;
+pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod call_moderation;
 pub(crate) mod calls;
 mod console;
+pub(crate) mod dashboard;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod payments;
+pub(crate) mod plans;
+pub(crate) mod pricing;
+pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod telecaller;
 pub(crate) mod users;
+pub(crate) mod withdrawals;
 
 use actix_web::web::ServiceConfig;
 
@@ -23,9 +29,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(users::configure)
         .configure(telecaller::configure)
         .configure(payments::configure)
-        .configure(admin::configure)
-        .configure(admin_accounts::configure)
-        .configure(admin_catalog::configure)
+        .configure(withdrawals::configure)
+        .configure(admins::configure)
+        .configure(accounts::configure)
+        .configure(audit::configure)
+        .configure(plans::configure)
+        .configure(pricing::configure)
+        .configure(reports::configure)
+        .configure(call_moderation::configure)
+        .configure(dashboard::configure)
         .configure(calls::configure)
         .configure(crate::ws::configure);
 }

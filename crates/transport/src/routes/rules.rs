@@ -70,6 +70,30 @@ pub fn hundredths(value: f64) -> Option<i64> {
 /// The last page any list serves (the documented bound; far beyond any real list).
 pub const MAX_PAGE: u32 = 1_000_000;
 
+/// Admin lists: limit 1–100, default 20.
+pub const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
+
+/// A 400 naming one field.
+pub fn invalid(field: &str, message: &str) -> crate::error::ApiError {
+    crate::error::ApiError::validation(vec![crate::error::FieldError {
+        field: field.to_owned(),
+        message: message.to_owned(),
+    }])
+}
+
+/// The paging of admin lists that take no other parameter.
+#[derive(Debug, serde::Deserialize, garde::Validate, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPage {
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
 /// Pagination bounds per list.
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {

@@ -1,4 +1,5 @@
-//! `/admin`: transactions and withdrawal decisions.
+//! Money as admins handle it: recharges and withdrawals listed (`/admin/transactions`), and
+//! withdrawals completed or rejected, once each (`/admin/withdrawals/{id}/…`).
 
 use actix_web::{HttpResponse, get, post, web};
 use garde::Validate;

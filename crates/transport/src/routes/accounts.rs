@@ -1,6 +1,5 @@
-//! `/admin` sign-in and account moderation.
+//! Accounts as admins moderate them: users and telecallers listed and detailed, blocked and unblocked, applications approved or rejected (`/admin/users`, `/admin/telecallers`).
 
-use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use garde::Validate;
@@ -9,120 +8,21 @@ use talktime_domain::ids::AccountId;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::{MAX_PAGE, Paging};
+use super::rules::{ADMIN_PAGING, MAX_PAGE};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAdmin, ValidJson, ValidQuery};
+use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::{Envelope, ProfileView, ok, profile_reply};
 
-const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(google_sign_in)
-        .service(dev_sign_in)
-        .service(sign_out)
-        .service(users)
+    cfg.service(users)
         .service(user)
         .service(block)
         .service(unblock)
         .service(telecallers)
         .service(telecaller)
         .service(approve)
-        .service(reject)
-        .service(audit_log);
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdminView {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    pub email: String,
-    pub name: String,
-}
-
-fn signed_in(state: &AppState, admin: talktime_services::auth::AdminAccount, token: String) -> HttpResponse {
-    let ttl = i64::try_from(state.auth.tokens().ttl().as_secs()).unwrap_or(i64::MAX);
-    let cookie = Cookie::build(AUTH_COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.production)
-        .max_age(CookieDuration::seconds(ttl))
-        .finish();
-    let mut response = ok("Signed in", AdminView { id: admin.id.0, email: admin.email, name: admin.name });
-    response.add_cookie(&cookie).ok();
-    response
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct GoogleSignInRequest {
-    /// A Google ID token from Google Sign-In.
-    #[garde(length(chars, min = 1, max = 8192))]
-    #[schema(min_length = 1, max_length = 8192)]
-    pub google_token: String,
-}
-
-/// Sign in with a Google ID token; sets the `authenticationToken` cookie.
-#[utoipa::path(post, path = "/admin/auth/google", tag = "admin", request_body = GoogleSignInRequest, responses(
-    (status = 200, body = Envelope<AdminView>),
-    (status = 401, description = "Bad Google token", body = ErrorBody),
-    (status = 403, description = "Not an admin", body = ErrorBody),
-    (status = 429, description = "Too many sign-ins from this network", body = ErrorBody),
-))]
-#[post("/admin/auth/google")]
-pub(crate) async fn google_sign_in(
-    state: web::Data<AppState>,
-    ip: ClientIp,
-    body: ValidJson<GoogleSignInRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let (admin, token) = state.admin.google_sign_in(&body.0.google_token, ip.0).await?;
-    Ok(signed_in(&state, admin, token))
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DevSignInRequest {
-    #[garde(length(chars, min = 3, max = 320))]
-    #[schema(min_length = 3, max_length = 320)]
-    pub email: String,
-}
-
-/// Development only (404 in production): sign in as an existing admin by e-mail.
-#[utoipa::path(post, path = "/admin/auth/dev", tag = "admin", request_body = DevSignInRequest, responses(
-    (status = 200, body = Envelope<AdminView>),
-    (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody),
-    (status = 429, body = ErrorBody),
-))]
-#[post("/admin/auth/dev")]
-pub(crate) async fn dev_sign_in(
-    state: web::Data<AppState>,
-    body: ValidJson<DevSignInRequest>,
-) -> Result<HttpResponse, ApiError> {
-    if state.production {
-        return Err(ApiError::not_found());
-    }
-    let (admin, token) = state.admin.sign_in(&body.0.email).await?;
-    Ok(signed_in(&state, admin, token))
-}
-
-/// Sign out: clears the cookie and revokes every token of this admin.
-#[utoipa::path(post, path = "/admin/auth/logout", tag = "admin", security(("cookie" = []), ("bearer" = [])),
-    responses((status = 200, body = Envelope<Option<String>>)))]
-#[post("/admin/auth/logout")]
-pub(crate) async fn sign_out(state: web::Data<AppState>, admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
-    state.auth.logout_admin(admin.0.id).await?;
-    // Its sockets close too (4003), on whichever node holds them.
-    state
-        .calls
-        .disconnect_account(talktime_domain::account::Role::Admin, talktime_domain::ids::AccountId(admin.0.id.0));
-    let mut response = ok("Signed out", Option::<String>::None);
-    let mut expired = Cookie::new(AUTH_COOKIE, "");
-    expired.set_path("/");
-    expired.make_removal();
-    response.add_removal_cookie(&expired).ok();
-    Ok(response)
+        .service(reject);
 }
 
 super::rules::listed_param!(ApprovalStatuses, talktime_domain::account::ApprovalStatus::ALL);
@@ -166,7 +66,7 @@ pub struct AccountsView {
     pub total_pages: i64,
 }
 
-fn rows(rows: Vec<talktime_services::admin_types::AccountRow>) -> Vec<AccountRowView> {
+fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<AccountRowView> {
     rows.into_iter()
         .map(|r| AccountRowView {
             id: r.id,
@@ -396,74 +296,4 @@ pub(crate) async fn reject(
     let reason = body.0.reason.trim().to_owned();
     let account = state.admin.reject(admin.0.id, AccountId(path.into_inner()), &reason).await?;
     Ok(ok("Telecaller rejected", detail(&state, account.id.0).await?))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEntryView {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    pub admin: AdminRef,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: Option<Uuid>,
-    #[schema(value_type = Option<Object>)]
-    pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    pub after: Option<serde_json::Value>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdminRef {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    pub email: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditLogView {
-    pub entries: Vec<AuditEntryView>,
-    pub total: i64,
-    pub total_pages: i64,
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageOnly {
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
-
-/// Every admin change, newest first: who, what, target, before and after.
-#[utoipa::path(get, path = "/admin/audit-log", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(PageOnly),
-    responses((status = 200, body = Envelope<AuditLogView>)))]
-#[get("/admin/audit-log")]
-pub(crate) async fn audit_log(
-    state: web::Data<AppState>,
-    _admin: CurrentAdmin,
-    query: ValidQuery<PageOnly>,
-) -> Result<HttpResponse, ApiError> {
-    let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
-    let (found, total) = state.admin.audit_log(page.limit(), page.offset()).await?;
-    let entries = found
-        .into_iter()
-        .map(|e| AuditEntryView {
-            id: e.id,
-            admin: AdminRef { id: e.admin_id, email: e.admin_email },
-            action: e.action,
-            target_type: e.target_type,
-            target_id: e.target_id,
-            before: e.before,
-            after: e.after,
-            created_at: e.created_at,
-        })
-        .collect();
-    Ok(ok("Audit log fetched successfully", AuditLogView { entries, total, total_pages: page.total_pages(total) }))
 }

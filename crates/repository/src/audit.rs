@@ -1,0 +1,61 @@
+//! The audit log: every state-changing admin action, who did it, and the before and after.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use talktime_domain::ids::AdminId;
+use uuid::Uuid;
+
+use crate::{RepoError, Tx};
+
+/// Writes one audit entry in the caller's transaction, so the change and its record commit together.
+pub async fn audit(
+    tx: &mut Tx,
+    admin: AdminId,
+    action: &str,
+    target_type: &str,
+    target_id: Option<Uuid>,
+    before: Value,
+    after: Value,
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "INSERT INTO admin_audit_log (id, admin_id, action, target_type, target_id, before, after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(admin.0)
+    .bind(action)
+    .bind(target_type)
+    .bind(target_id)
+    .bind(before)
+    .bind(after)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub admin_id: Uuid,
+    pub admin_email: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<Uuid>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64), RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT l.id, l.admin_id, a.email AS admin_email, l.action, l.target_type, l.target_id, l.before, l.after, \
+         l.created_at FROM admin_audit_log l JOIN admins a ON a.id = l.admin_id \
+         ORDER BY l.created_at DESC, l.id DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM admin_audit_log").fetch_one(db.pool()).await?;
+    Ok((rows, total))
+}

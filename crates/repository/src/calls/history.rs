@@ -1,0 +1,143 @@
+//! What calls leave behind: each side's history, the admins' list, and the feedback both sides
+//! gave.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::ids::{AccountId, CallId};
+use uuid::Uuid;
+
+use crate::{Executor, RepoError};
+
+/// A call in someone's history, with the other party's card.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryRow {
+    pub id: Uuid,
+    pub call_type: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins: Option<i64>,
+    pub end_reason: Option<String>,
+    pub peer_id: Uuid,
+    pub peer_name: Option<String>,
+    pub peer_profile: Option<String>,
+}
+
+/// One side's calls, newest first, with the peer joined in the same query (`limit + 1` rows).
+pub async fn history(
+    ex: impl Executor<'_>,
+    account: AccountId,
+    as_user: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<HistoryRow>, RepoError> {
+    let sql = if as_user {
+        "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
+         c.coins_spent AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+         FROM calls c JOIN accounts p ON p.id = c.telecaller_id WHERE c.user_id = $1 \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+    } else {
+        "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
+         c.coins_earned AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+         FROM calls c JOIN accounts p ON p.id = c.user_id WHERE c.telecaller_id = $1 \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+    };
+    Ok(sqlx::query_as(sql).bind(account.0).bind(limit + 1).bind(offset).fetch_all(ex).await?)
+}
+
+/// Feedback, once per side (`false` when this side already gave it).
+pub async fn add_feedback(
+    ex: impl Executor<'_>,
+    call: CallId,
+    author: AccountId,
+    rating: Option<i32>,
+    comment: Option<&str>,
+) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "INSERT INTO call_feedback (call_id, author_id, rating, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(call.0)
+    .bind(author.0)
+    .bind(rating)
+    .bind(comment)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What one party said about a call.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Feedback {
+    pub author_id: Uuid,
+    pub rating: Option<i32>,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The feedback both parties gave on a call (none, one or two rows; primary key lookup).
+pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feedback>, RepoError> {
+    Ok(sqlx::query_as("SELECT author_id, rating, comment, created_at FROM call_feedback WHERE call_id = $1")
+        .bind(call.0)
+        .fetch_all(ex)
+        .await?)
+}
+
+/// Calls per status, calls ever created, and calls settled through the ledger.
+pub async fn figures(ex: &sqlx::PgPool) -> Result<(Vec<(String, i64)>, i64, i64), RepoError> {
+    let by_status =
+        sqlx::query_as("SELECT status, count(*) FROM calls GROUP BY status ORDER BY status").fetch_all(ex).await?;
+    let (setups, settlements): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM journals WHERE cause = 'CALL')")
+            .fetch_one(ex)
+            .await?;
+    Ok((by_status, setups, settlements))
+}
+
+/// Calls as admins list them, with both parties' names and, for live calls, the billed seconds.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminCallRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub user_name: Option<String>,
+    pub telecaller_id: Uuid,
+    pub telecaller_name: Option<String>,
+    pub call_type: String,
+    pub status: String,
+    pub end_reason: Option<String>,
+    pub user_rate: i64,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins_spent: Option<i64>,
+    pub coins_earned: Option<i64>,
+    /// Seconds since accept, for live calls.
+    pub elapsed_seconds: Option<i64>,
+}
+
+pub async fn admin_page(
+    db: &crate::Db,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
+    let rows = sqlx::query_as(
+        "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type, c.status, \
+         c.end_reason, c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
+         CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
+         AS elapsed_seconds \
+         FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \
+         WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM calls WHERE ($1::text IS NULL OR status = $1)")
+        .bind(status)
+        .fetch_one(db.pool())
+        .await?;
+    Ok((rows, total))
+}

@@ -1,0 +1,59 @@
+//! Accounts carried over from the earlier backend (`talktime import`).
+
+use talktime_domain::account::Account;
+
+use crate::RepoError;
+
+/// What [`insert_imported`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    New,
+    /// This id is here already (an earlier run of the import).
+    AlreadyImported,
+    /// Another account holds the phone (it signed up on Talktime first).
+    PhoneTaken,
+}
+
+/// Inserts an account as the earlier backend had it (with its telecaller application), unless
+/// its id or phone is taken.
+pub async fn insert_imported(tx: &mut crate::Tx, account: &Account) -> Result<Imported, RepoError> {
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (id, phone, role, status, name, dob, gender, language, profile, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+    )
+    .bind(account.id.0)
+    .bind(&account.phone)
+    .bind(account.role.as_str())
+    .bind(account.status.as_str())
+    .bind(&account.name)
+    .bind(account.dob)
+    .bind(account.gender.map(|g| g.as_str()))
+    .bind(account.language.map(|l| l.as_str()))
+    .bind(account.profile.map(|p| p.as_str()))
+    .bind(account.created_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1)")
+            .bind(account.id.0)
+            .fetch_one(&mut **tx)
+            .await?;
+        return Ok(if exists { Imported::AlreadyImported } else { Imported::PhoneTaken });
+    }
+    if let Some(telecaller) = &account.telecaller {
+        sqlx::query(
+            "INSERT INTO telecaller_profiles (account_id, about, approval_status, verification_notes, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(account.id.0)
+        .bind(&telecaller.about)
+        .bind(telecaller.approval_status.as_str())
+        .bind(&telecaller.verification_notes)
+        .bind(account.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Imported::New)
+}

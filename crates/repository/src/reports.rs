@@ -1,0 +1,141 @@
+//! Reports of one party of a call by the other, and the complaints an account received.
+
+use chrono::{DateTime, Utc};
+use talktime_domain::ids::{AccountId, CallId};
+use uuid::Uuid;
+
+use crate::{Executor, RepoError, Tx};
+
+/// Reports against an account: the latest five and the total.
+pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Complaint>, i64), RepoError> {
+    let latest = sqlx::query_as(
+        "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS reporter_status, r.description, \
+         r.status, r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT 5",
+    )
+    .bind(account.0)
+    .fetch_all(ex.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM reports WHERE reported_id = $1")
+        .bind(account.0)
+        .fetch_one(ex.pool())
+        .await?;
+    Ok((latest, total))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Complaint {
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter_id: Uuid,
+    pub reporter_name: Option<String>,
+    pub reporter_status: String,
+    pub description: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRow {
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter_id: Uuid,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: String,
+    pub reporter_role: String,
+    pub reporter_status: String,
+    pub reported_id: Uuid,
+    pub reported_name: Option<String>,
+    pub reported_phone: String,
+    pub reported_role: String,
+    pub reported_status: String,
+    pub description: String,
+    pub status: String,
+    pub admin_notes: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! select_report {
+    ($rest:literal) => {
+        concat!(
+            "SELECT r.id, r.call_id, r.reporter_id, rp.name AS reporter_name, rp.phone AS reporter_phone, ",
+            "rp.role AS reporter_role, rp.status AS reporter_status, r.reported_id, rd.name AS reported_name, ",
+            "rd.phone AS reported_phone, rd.role AS reported_role, rd.status AS reported_status, r.description, r.status, ",
+            "r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r ",
+            "JOIN accounts rp ON rp.id = r.reporter_id JOIN accounts rd ON rd.id = r.reported_id ",
+            $rest
+        )
+    };
+}
+
+pub async fn page(
+    db: &crate::Db,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ReportRow>, i64), RepoError> {
+    let rows = sqlx::query_as(select_report!(
+        "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM reports WHERE ($1::text IS NULL OR status = $1)")
+        .bind(status)
+        .fetch_one(db.pool())
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn find(db: &crate::Db, id: Uuid) -> Result<Option<ReportRow>, RepoError> {
+    Ok(sqlx::query_as(select_report!("WHERE r.id = $1")).bind(id).fetch_optional(db.pool()).await?)
+}
+
+/// Moves a report from one of `from` to `to`, setting or clearing `resolved_at`; the previous
+/// status, or `None` when the report was not in one of `from`.
+pub async fn move_status(
+    tx: &mut Tx,
+    id: Uuid,
+    from: &[&str],
+    to: &str,
+    notes: Option<&str>,
+) -> Result<Option<String>, RepoError> {
+    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
+    Ok(sqlx::query_scalar(
+        "WITH old AS (SELECT status FROM reports WHERE id = $1 FOR UPDATE) \
+         UPDATE reports r SET status = $3, admin_notes = COALESCE($4, r.admin_notes), updated_at = now(), \
+         resolved_at = CASE WHEN $3 IN ('RESOLVED', 'DISMISSED') THEN now() ELSE NULL END \
+         FROM old WHERE r.id = $1 AND r.status = ANY($2) RETURNING old.status",
+    )
+    .bind(id)
+    .bind(&from)
+    .bind(to)
+    .bind(notes)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A report of the other party, once per reporter and call (`None` when already reported).
+pub async fn add_report(
+    ex: impl Executor<'_>,
+    call: CallId,
+    reporter: AccountId,
+    reported: AccountId,
+    description: &str,
+) -> Result<Option<Uuid>, RepoError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO reports (id, call_id, reporter_id, reported_id, description) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (call_id, reporter_id) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(call.0)
+    .bind(reporter.0)
+    .bind(reported.0)
+    .bind(description)
+    .fetch_optional(ex)
+    .await?)
+}

@@ -1,0 +1,100 @@
+//! Operators and calls: the list (live ones with their billed time), ending one, refunding one.
+
+use serde_json::json;
+use talktime_domain::account::Role;
+use talktime_domain::call::EndReason;
+use talktime_domain::ids::{AdminId, CallId};
+use talktime_repository::{RepoError, audit, calls};
+
+use crate::admin::AdminService;
+use crate::{ServiceError, ledger};
+
+/// What a refund moved.
+#[derive(Debug, Clone, Copy)]
+pub struct Refund {
+    pub call: CallId,
+    pub coins: i64,
+    pub from_telecaller: i64,
+    pub from_revenue: i64,
+    pub user_balance: i64,
+    pub telecaller_balance: i64,
+}
+
+impl AdminService {
+    pub async fn calls(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<calls::AdminCallRow>, i64), ServiceError> {
+        Ok(calls::admin_page(self.db(), status, limit, offset).await?)
+    }
+
+    /// Ends a live call now (reason ADMIN), billed to this moment.
+    pub async fn end_call(&self, by: AdminId, id: CallId) -> Result<calls::Call, ServiceError> {
+        let call = calls::find(self.db().pool(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))?;
+        let ended = self
+            .calls_service()
+            .end_by_force(id, EndReason::Admin)
+            .await?
+            .ok_or_else(|| ServiceError::conflict("call_not_active", "This call is not live"))?;
+        self.record(
+            by,
+            "call.end",
+            "call",
+            Some(id.0),
+            json!({ "status": call.status }),
+            json!({ "status": ended.status, "endReason": "ADMIN" }),
+        )
+        .await?;
+        Ok(ended)
+    }
+
+    /// Gives `coins` back to the user of a completed call (at most what it cost, once per
+    /// call): her share comes back from the telecaller as far as her wallet allows, the rest from
+    /// revenue. Both wallets hear `wallet:updated`.
+    pub async fn refund_call(&self, by: AdminId, id: CallId, coins: i64, reason: &str) -> Result<Refund, ServiceError> {
+        let mut tx = self.db().begin().await?;
+        let call = calls::lock(&mut tx, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))?;
+        let spent = call.coins_spent.unwrap_or(0);
+        if call.status != talktime_domain::call::CallStatus::Completed || spent <= 0 {
+            return Err(ServiceError::invalid(
+                "call_not_refundable",
+                "Only a completed call that cost coins can be refunded",
+            ));
+        }
+        if coins > spent {
+            return Err(ServiceError::invalid_field(
+                "coins",
+                "refund_too_large",
+                format!("The call cost {spent} coins: refund at most that"),
+            ));
+        }
+        let her_balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.telecaller_id).await?;
+        let (from_telecaller, from_revenue) =
+            talktime_domain::call::refund_split(coins, spent, call.coins_earned.unwrap_or(0), her_balance);
+        if !ledger::refund_call(&mut tx, id.0, call.user_id, call.telecaller_id, coins, from_telecaller).await? {
+            return Err(ServiceError::conflict("already_refunded", "This call was refunded already"));
+        }
+        audit::audit(
+            &mut tx,
+            by,
+            "call.refund",
+            "call",
+            Some(id.0),
+            json!({ "coinsSpent": spent }),
+            json!({ "refundedCoins": coins, "fromTelecaller": from_telecaller, "fromRevenue": from_revenue, "reason": reason }),
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        let user_balance = ledger::balance(self.db(), call.user_id).await?;
+        let telecaller_balance = ledger::balance(self.db(), call.telecaller_id).await?;
+        self.calls_service().wallet_changed(Role::User, call.user_id, user_balance);
+        self.calls_service().wallet_changed(Role::Telecaller, call.telecaller_id, telecaller_balance);
+        Ok(Refund { call: id, coins, from_telecaller, from_revenue, user_balance, telecaller_balance })
+    }
+}

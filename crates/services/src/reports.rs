@@ -1,0 +1,67 @@
+//! Reports of a call's other party, as operators review them (audited).
+
+use serde_json::json;
+use talktime_domain::ids::{AdminId, CallId};
+use talktime_repository::reports::{self, ReportRow};
+use talktime_repository::{RepoError, audit, calls};
+use uuid::Uuid;
+
+use crate::ServiceError;
+use crate::admin::AdminService;
+
+impl AdminService {
+    pub async fn reports(
+        &self,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<ReportRow>, i64), ServiceError> {
+        Ok(reports::page(self.db(), status, limit, offset).await?)
+    }
+
+    /// A report with its call and the feedback both parties gave on it.
+    pub async fn report(
+        &self,
+        id: Uuid,
+    ) -> Result<(ReportRow, Option<calls::Call>, Vec<calls::Feedback>), ServiceError> {
+        let report = reports::find(self.db(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("report_not_found", "Report not found"))?;
+        let call = calls::find(self.db().pool(), CallId(report.call_id)).await?;
+        let feedback = calls::feedback_on(self.db().pool(), CallId(report.call_id)).await?;
+        Ok((report, call, feedback))
+    }
+
+    /// PENDING → UNDER_REVIEW → RESOLVED / DISMISSED, and back to UNDER_REVIEW to reopen.
+    pub async fn move_report(
+        &self,
+        by: AdminId,
+        id: Uuid,
+        to: &str,
+        notes: Option<&str>,
+    ) -> Result<ReportRow, ServiceError> {
+        let from: &[&str] = match to {
+            "UNDER_REVIEW" => &["PENDING", "RESOLVED", "DISMISSED"],
+            "RESOLVED" | "DISMISSED" => &["UNDER_REVIEW"],
+            _ => &[],
+        };
+        let mut tx = self.db().begin().await?;
+        let Some(before) = reports::move_status(&mut tx, id, from, to, notes).await? else {
+            drop(tx);
+            self.report(id).await?;
+            return Err(ServiceError::conflict("invalid_transition", format!("The report cannot move to {to}")));
+        };
+        audit::audit(
+            &mut tx,
+            by,
+            "report.status",
+            "report",
+            Some(id),
+            json!({ "status": before }),
+            json!({ "status": to, "adminNotes": notes }),
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(self.report(id).await?.0)
+    }
+}

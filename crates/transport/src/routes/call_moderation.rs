@@ -1,0 +1,124 @@
+//! Admins and calls (`/admin/calls`): the list with live billing, ending a call, refunding one.
+
+use actix_web::{HttpResponse, get, post, web};
+use garde::Validate;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::rules::{ADMIN_PAGING, MAX_PAGE, listed_param, one_of};
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
+use crate::views::ok;
+use talktime_domain::ids::CallId;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(calls).service(end_call).service(refund_call);
+}
+
+listed_param!(CallStatuses, talktime_domain::call::CallStatus::ALL);
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CallsQuery {
+    /// A call status; `ACCEPTED` lists live calls.
+    #[garde(inner(custom(one_of::<talktime_domain::call::CallStatus>)))]
+    #[param(value_type = Option<CallStatuses>, inline)]
+    pub status: Option<String>,
+    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
+    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
+    pub page: Option<u32>,
+    #[garde(inner(range(min = 1, max = 100)))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// Calls, newest first; live ones carry `elapsedSeconds` and `coinsSoFar`.
+#[utoipa::path(get, path = "/admin/calls", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(CallsQuery),
+    responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/calls")]
+pub(crate) async fn calls(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<CallsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.0;
+    let page = ADMIN_PAGING.request(query.page, query.limit);
+    let (rows, total) = state.admin.calls(query.status.as_deref(), page.limit(), page.offset()).await?;
+    let calls: Vec<_> = rows
+        .into_iter()
+        .map(|c| {
+            json!({
+                "_id": c.id, "callType": c.call_type, "status": c.status, "endReason": c.end_reason,
+                "user": { "_id": c.user_id, "name": c.user_name },
+                "telecaller": { "_id": c.telecaller_id, "name": c.telecaller_name },
+                "createdAt": c.created_at, "acceptedAt": c.accepted_at, "endedAt": c.ended_at,
+                "durationInSeconds": c.duration_seconds, "coinsSpent": c.coins_spent, "coinsEarned": c.coins_earned,
+                "elapsedSeconds": c.elapsed_seconds,
+                "coinsSoFar": c.elapsed_seconds.map(|s| s * c.user_rate),
+            })
+        })
+        .collect();
+    Ok(ok(
+        "Calls fetched successfully",
+        json!({ "calls": calls, "total": total, "totalPages": page.total_pages(total) }),
+    ))
+}
+
+/// End a live call now (reason `ADMIN`), billed to this moment.
+#[utoipa::path(post, path = "/admin/calls/{id}/end", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Object>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/admin/calls/{id}/end")]
+pub(crate) async fn end_call(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ended = state.admin.end_call(admin.0.id, CallId(path.into_inner())).await?;
+    Ok(ok(
+        "Call ended",
+        json!({ "_id": ended.id.0, "status": ended.status, "endReason": ended.end_reason,
+                "durationInSeconds": ended.duration_seconds, "coinsSpent": ended.coins_spent }),
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Coins to give back: at least 1, at most what the call cost.
+    #[garde(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub coins: i64,
+    /// Why (for the audit log), 5–500 characters.
+    #[garde(custom(super::rules::trimmed(5, 500)))]
+    #[schema(min_length = 5, max_length = 500)]
+    pub reason: String,
+}
+
+/// Refund coins of a completed call to its user, once per call: the telecaller gives back her
+/// share as far as her wallet allows, revenue the rest (`REFUND` journal, audited).
+#[utoipa::path(post, path = "/admin/calls/{id}/refund", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RefundRequest, responses(
+    (status = 200, body = Envelope<Object>),
+    (status = 400, description = "Not a completed paid call, or more than it cost", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Refunded already", body = ErrorBody)))]
+#[post("/admin/calls/{id}/refund")]
+pub(crate) async fn refund_call(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<RefundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let RefundRequest { coins, reason } = body.0;
+    let refund = state.admin.refund_call(admin.0.id, CallId(path.into_inner()), coins, reason.trim()).await?;
+    Ok(ok(
+        "Call refunded",
+        json!({ "callId": refund.call.0, "coins": refund.coins, "fromTelecaller": refund.from_telecaller,
+                "fromRevenue": refund.from_revenue, "userBalance": refund.user_balance,
+                "telecallerBalance": refund.telecaller_balance }),
+    ))
+}

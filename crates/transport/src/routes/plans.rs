@@ -1,0 +1,176 @@
+//! Coin packs: the admins' catalog (`/admin/plans`), audited; users list them at `/users/plans`.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::rules::{ADMIN_PAGING, AdminPage, hundredths, invalid};
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
+use crate::views::{Envelope, ok};
+use talktime_domain::ids::PlanId;
+use talktime_domain::money::MAX_SETTING_COINS;
+use talktime_services::admin_types::Plan;
+use talktime_services::plans::PlanInput;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_plans).service(create_plan).service(update_plan).service(delete_plan);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminPlanView {
+    #[serde(rename = "_id")]
+    pub id: Uuid,
+    /// Rupees.
+    pub amount: f64,
+    pub coins: i64,
+    /// Percent, up to two decimals.
+    #[schema(value_type = f64)]
+    pub discount_percentage: serde_json::Number,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Plan> for AdminPlanView {
+    fn from(p: Plan) -> Self {
+        Self {
+            id: p.id.0,
+            amount: p.amount_paise as f64 / 100.0,
+            coins: p.coins,
+            discount_percentage: crate::views::percent(p.discount_hundredths),
+            is_active: p.is_active,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PlanRequest {
+    /// Rupees, at least 0.01, at most 2 decimals.
+    #[garde(skip)]
+    #[schema(minimum = 0.01, maximum = 10_000_000_000f64)]
+    pub amount: Option<f64>,
+    /// > 0.
+    #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
+    pub coins: Option<i64>,
+    /// 0–99 percent, at most 2 decimals.
+    #[garde(skip)]
+    #[schema(minimum = 0, maximum = 99)]
+    pub discount_percentage: Option<f64>,
+    #[garde(skip)]
+    pub is_active: Option<bool>,
+}
+
+impl PlanRequest {
+    fn into_input(self) -> Result<PlanInput, ApiError> {
+        let amount_paise = match self.amount {
+            None => None,
+            Some(rupees) => match hundredths(rupees).filter(|paise| (1..=1_000_000_000_000).contains(paise)) {
+                Some(paise) => Some(paise),
+                None => return Err(invalid("amount", "must be at least 0.01 rupees, with at most 2 decimals")),
+            },
+        };
+        let discount_hundredths = match self.discount_percentage {
+            None => None,
+            Some(percent) => match hundredths(percent).filter(|h| (0..=9_900).contains(h)) {
+                Some(h) => Some(h as i32),
+                None => return Err(invalid("discountPercentage", "must be 0 to 99, with at most 2 decimals")),
+            },
+        };
+        Ok(PlanInput { amount_paise, coins: self.coins, discount_hundredths, is_active: self.is_active })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminPlansView {
+    pub plans: Vec<AdminPlanView>,
+    pub page: u32,
+    pub limit: u32,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+/// The plans (active or not, deleted ones excluded), by price, paged like the other admin lists.
+#[utoipa::path(get, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(AdminPage), responses((status = 200, body = Envelope<AdminPlansView>)))]
+#[get("/admin/plans")]
+pub(crate) async fn list_plans(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<AdminPage>,
+) -> Result<HttpResponse, ApiError> {
+    let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
+    let (plans, total) = state.admin.plans(page.limit(), page.offset()).await?;
+    Ok(ok(
+        "Plans fetched successfully",
+        AdminPlansView {
+            plans: plans.into_iter().map(AdminPlanView::from).collect(),
+            page: page.page,
+            limit: page.limit,
+            total,
+            total_pages: page.total_pages(total),
+        },
+    ))
+}
+
+/// Create a plan: `amount` > 0 rupees, `coins` > 0, `discountPercentage` 0–99.
+#[utoipa::path(post, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    request_body = PlanRequest, responses((status = 201, body = Envelope<AdminPlanView>), (status = 400, body = ErrorBody)))]
+#[post("/admin/plans")]
+pub(crate) async fn create_plan(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    body: ValidJson<PlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.0.into_input()?;
+    if input.amount_paise.is_none() {
+        return Err(invalid("amount", "is required"));
+    }
+    if input.coins.is_none() {
+        return Err(invalid("coins", "is required"));
+    }
+    let plan = state.admin.create_plan(admin.0.id, input).await?;
+    Ok(HttpResponse::Created().json(Envelope {
+        success: true,
+        message: "Plan created".into(),
+        data: AdminPlanView::from(plan),
+    }))
+}
+
+/// Update any field of a plan, `isActive` included.
+#[utoipa::path(put, path = "/admin/plans/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = PlanRequest,
+    responses((status = 200, body = Envelope<AdminPlanView>), (status = 404, body = ErrorBody)))]
+#[put("/admin/plans/{id}")]
+pub(crate) async fn update_plan(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+    body: ValidJson<PlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let plan = state.admin.update_plan(admin.0.id, PlanId(path.into_inner()), body.0.into_input()?).await?;
+    Ok(ok("Plan updated", AdminPlanView::from(plan)))
+}
+
+/// Soft-delete a plan (it disappears from every list; past recharges keep it).
+#[utoipa::path(delete, path = "/admin/plans/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Option<String>>), (status = 404, body = ErrorBody)))]
+#[delete("/admin/plans/{id}")]
+pub(crate) async fn delete_plan(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.admin.delete_plan(admin.0.id, PlanId(path.into_inner())).await?;
+    Ok(ok("Plan deleted", Option::<String>::None))
+}

@@ -1,0 +1,114 @@
+//! Prices (`/admin/config`): grouped with labels to read, flat keys to write, audited.
+
+use actix_web::{HttpResponse, get, put, web};
+use garde::Validate;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::rules::invalid;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::extract::{CurrentAdmin, ValidJson};
+use crate::views::ok;
+use talktime_domain::money::{MAX_COINS_PER_SECOND, MAX_MIN_BALANCE_SECONDS, MAX_SETTING_COINS};
+use talktime_services::pricing::ConfigInput;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_config).service(put_config);
+}
+
+fn leaf(value: serde_json::Value, label: &str, description: &str) -> serde_json::Value {
+    json!({ "value": value, "label": label, "description": description })
+}
+
+fn config_view(c: &talktime_services::admin_types::AppConfig) -> serde_json::Value {
+    json!({
+        "withdrawal": {
+            "inrToCoinRatio": leaf(json!(c.inr_to_coin_ratio_hundredths as f64 / 100.0), "Coins per rupee", "How many coins make one rupee when a telecaller withdraws"),
+            "minWithdrawalCoins": leaf(json!(c.min_withdrawal_coins), "Minimum withdrawal", "The fewest coins a telecaller may withdraw at once"),
+        },
+        "videoCall": {
+            "userCoinPerSec": leaf(json!(c.user_video_coins_per_sec), "User video rate", "Coins per second a user pays for a video call"),
+            "telecallerCoinPerSec": leaf(json!(c.telecaller_video_coins_per_sec), "Telecaller video earning", "Coins per second a telecaller earns on a video call"),
+        },
+        "audioCall": {
+            "userCoinPerSec": leaf(json!(c.user_audio_coins_per_sec), "User audio rate", "Coins per second a user pays for an audio call"),
+            "telecallerCoinPerSec": leaf(json!(c.telecaller_audio_coins_per_sec), "Telecaller audio earning", "Coins per second a telecaller earns on an audio call"),
+        },
+        "call": {
+            "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
+        },
+        "updatedAt": c.updated_at,
+    })
+}
+
+/// The prices, grouped, each with a label and a description.
+#[utoipa::path(get, path = "/admin/config", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/config")]
+pub(crate) async fn get_config(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
+    Ok(ok("Config fetched successfully", config_view(&state.admin.config().await?)))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConfigRequest {
+    /// ≥ 0.01.
+    #[garde(skip)]
+    #[schema(minimum = 0.01, maximum = 1_000_000_000f64)]
+    pub inr_to_coin_ratio: Option<f64>,
+    #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
+    pub min_withdrawal_coins: Option<i64>,
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    pub user_video_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    pub user_audio_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    pub telecaller_video_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
+    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    pub telecaller_audio_call_coin_per_sec: Option<i64>,
+    #[garde(inner(range(min = 1, max = MAX_MIN_BALANCE_SECONDS)))]
+    #[schema(minimum = 1, maximum = 86_400)] // MAX_MIN_BALANCE_SECONDS
+    pub min_call_balance_seconds: Option<i64>,
+}
+
+/// Change prices (the flat keys the admin panel sends, at least one). New prices apply to calls
+/// that start afterwards.
+#[utoipa::path(put, path = "/admin/config", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    request_body = ConfigRequest, responses((status = 200, body = Envelope<Object>), (status = 400, body = ErrorBody)))]
+#[put("/admin/config")]
+pub(crate) async fn put_config(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    body: ValidJson<ConfigRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let ratio = match b.inr_to_coin_ratio {
+        None => None,
+        Some(r) if (0.01..=1e9).contains(&r) => Some((r * 100.0).round() as i64),
+        Some(_) => return Err(invalid("inrToCoinRatio", "must be at least 0.01")),
+    };
+    let input = ConfigInput {
+        inr_to_coin_ratio_hundredths: ratio,
+        min_withdrawal_coins: b.min_withdrawal_coins,
+        user_video_coins_per_sec: b.user_video_call_coin_per_sec,
+        user_audio_coins_per_sec: b.user_audio_call_coin_per_sec,
+        telecaller_video_coins_per_sec: b.telecaller_video_call_coin_per_sec,
+        telecaller_audio_coins_per_sec: b.telecaller_audio_call_coin_per_sec,
+        min_call_balance_seconds: b.min_call_balance_seconds,
+    };
+    if input.is_empty() {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "body".into(),
+            message: "give at least one setting".into(),
+        }]));
+    }
+    let saved = state.admin.update_config(admin.0.id, input).await?;
+    Ok(ok("Config updated", config_view(&saved)))
+}
