@@ -22,7 +22,9 @@ pub mod network;
 pub mod otp;
 pub mod phone;
 pub mod profile;
+pub mod report;
 pub mod secret;
+pub mod transaction;
 
 /// A wire string that names no variant of an enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -25,6 +25,15 @@ macro_rules! wire_enum {
             }
         }
 
+        /// For `#[sqlx(try_from = "String")]` on stored rows.
+        impl TryFrom<String> for $name {
+            type Error = $crate::UnknownVariant;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                value.parse()
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = $crate::UnknownVariant;
 

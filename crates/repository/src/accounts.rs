@@ -338,7 +338,8 @@ pub struct ListedAccount {
     pub name: Option<String>,
     pub gender: Option<String>,
     pub language: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: talktime_domain::account::AccountStatus,
     pub approval_status: Option<String>,
     pub created_at: DateTime<Utc>,
 }

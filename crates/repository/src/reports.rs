@@ -1,7 +1,9 @@
 //! Reports of one party of a call by the other, and the complaints an account received.
 
 use chrono::{DateTime, Utc};
+use talktime_domain::account::{AccountStatus, Role};
 use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::report::ReportStatus;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
@@ -29,9 +31,11 @@ pub struct Complaint {
     pub call_id: Uuid,
     pub reporter_id: Uuid,
     pub reporter_name: Option<String>,
-    pub reporter_status: String,
+    #[sqlx(try_from = "String")]
+    pub reporter_status: AccountStatus,
     pub description: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReportStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -42,15 +46,20 @@ pub struct ReportRow {
     pub reporter_id: Uuid,
     pub reporter_name: Option<String>,
     pub reporter_phone: String,
-    pub reporter_role: String,
-    pub reporter_status: String,
+    #[sqlx(try_from = "String")]
+    pub reporter_role: Role,
+    #[sqlx(try_from = "String")]
+    pub reporter_status: AccountStatus,
     pub reported_id: Uuid,
     pub reported_name: Option<String>,
     pub reported_phone: String,
-    pub reported_role: String,
-    pub reported_status: String,
+    #[sqlx(try_from = "String")]
+    pub reported_role: Role,
+    #[sqlx(try_from = "String")]
+    pub reported_status: AccountStatus,
     pub description: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReportStatus,
     pub admin_notes: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -72,20 +81,20 @@ macro_rules! select_report {
 
 pub async fn page(
     db: &crate::Db,
-    status: Option<&str>,
+    status: Option<ReportStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ReportRow>, i64), RepoError> {
     let rows = sqlx::query_as(select_report!(
         "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3"
     ))
-    .bind(status)
+    .bind(status.map(ReportStatus::as_str))
     .bind(limit)
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
     let total = sqlx::query_scalar("SELECT count(*) FROM reports WHERE ($1::text IS NULL OR status = $1)")
-        .bind(status)
+        .bind(status.map(ReportStatus::as_str))
         .fetch_one(db.pool())
         .await?;
     Ok((rows, total))
@@ -100,12 +109,12 @@ pub async fn find(db: &crate::Db, id: Uuid) -> Result<Option<ReportRow>, RepoErr
 pub async fn move_status(
     tx: &mut Tx,
     id: Uuid,
-    from: &[&str],
-    to: &str,
+    from: &[ReportStatus],
+    to: ReportStatus,
     notes: Option<&str>,
-) -> Result<Option<String>, RepoError> {
-    let from: Vec<String> = from.iter().map(|s| (*s).to_owned()).collect();
-    Ok(sqlx::query_scalar(
+) -> Result<Option<ReportStatus>, RepoError> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let before: Option<String> = sqlx::query_scalar(
         "WITH old AS (SELECT status FROM reports WHERE id = $1 FOR UPDATE) \
          UPDATE reports r SET status = $3, admin_notes = COALESCE($4, r.admin_notes), updated_at = now(), \
          resolved_at = CASE WHEN $3 IN ('RESOLVED', 'DISMISSED') THEN now() ELSE NULL END \
@@ -113,10 +122,11 @@ pub async fn move_status(
     )
     .bind(id)
     .bind(&from)
-    .bind(to)
+    .bind(to.as_str())
     .bind(notes)
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    before.map(|b| crate::parse_stored("status", &b)).transpose()
 }
 
 /// A report of the other party, once per reporter and call (`None` when already reported).

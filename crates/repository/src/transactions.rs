@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use talktime_domain::ids::{AccountId, AdminId, PlanId};
+use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use uuid::Uuid;
 
 use crate::{Executor, RepoError};
@@ -11,10 +12,10 @@ use crate::{Executor, RepoError};
 pub struct Transaction {
     pub id: Uuid,
     pub account_id: Uuid,
-    /// `RECHARGE` or `WITHDRAWAL`.
-    pub r#type: String,
-    /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub r#type: TransactionKind,
+    #[sqlx(try_from = "String")]
+    pub status: TransactionStatus,
     pub coins: i64,
     pub amount_paise: i64,
     pub plan_id: Option<Uuid>,
@@ -110,12 +111,12 @@ pub async fn mark_recharge_paid(
 }
 
 /// PENDING → `to` (CANCELLED or FAILED) for a recharge. Whether it changed.
-pub async fn close_pending_recharge(ex: impl Executor<'_>, id: Uuid, to: &str) -> Result<bool, RepoError> {
+pub async fn close_pending_recharge(ex: impl Executor<'_>, id: Uuid, to: TransactionStatus) -> Result<bool, RepoError> {
     let done = sqlx::query(
         "UPDATE transactions SET status = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status = 'PENDING'",
     )
     .bind(id)
-    .bind(to)
+    .bind(to.as_str())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -217,8 +218,8 @@ pub async fn decide_withdrawal(
     admin: AdminId,
 ) -> Result<Option<Transaction>, RepoError> {
     let (status, reference, reason) = match decision {
-        Decision::Complete { transfer_reference } => ("SUCCESS", Some(*transfer_reference), None),
-        Decision::Reject { reason } => ("REJECTED", None, Some(*reason)),
+        Decision::Complete { transfer_reference } => (TransactionStatus::Success, Some(*transfer_reference), None),
+        Decision::Reject { reason } => (TransactionStatus::Rejected, None, Some(*reason)),
     };
     Ok(sqlx::query_as(concat!(
         "UPDATE transactions SET status = $2, transfer_reference = $3, rejection_reason = $4, processed_at = now(), ",
@@ -226,7 +227,7 @@ pub async fn decide_withdrawal(
         returning_transaction!()
     ))
     .bind(id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(reference)
     .bind(reason)
     .bind(admin.0)
@@ -239,7 +240,7 @@ pub async fn decide_withdrawal(
 pub async fn owner_page(
     ex: impl Executor<'_>,
     account: AccountId,
-    kind: &str,
+    kind: TransactionKind,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Transaction>, RepoError> {
@@ -247,7 +248,7 @@ pub async fn owner_page(
         "WHERE account_id = $1 AND type = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
     ))
     .bind(account.0)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(limit + 1)
     .bind(offset)
     .fetch_all(ex)
@@ -257,24 +258,24 @@ pub async fn owner_page(
 /// Admin listing by type and optional status, newest first, with the total count.
 pub async fn admin_page(
     ex: &crate::Db,
-    kind: &str,
-    status: Option<&str>,
+    kind: TransactionKind,
+    status: Option<TransactionStatus>,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Transaction>, i64), RepoError> {
     let rows = sqlx::query_as(select_transaction!(
         "WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
     ))
-    .bind(kind)
-    .bind(status)
+    .bind(kind.as_str())
+    .bind(status.map(TransactionStatus::as_str))
     .bind(limit)
     .bind(offset)
     .fetch_all(ex.pool())
     .await?;
     let total: i64 =
         sqlx::query_scalar("SELECT count(*) FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2)")
-            .bind(kind)
-            .bind(status)
+            .bind(kind.as_str())
+            .bind(status.map(TransactionStatus::as_str))
             .fetch_one(ex.pool())
             .await?;
     Ok((rows, total))

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, PlanId};
 use talktime_domain::money::{Paise, discounted_price};
+use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use talktime_repository::transactions::{self, NewRecharge, Transaction};
 use talktime_repository::{Db, RepoError, Tx, plans};
 use uuid::Uuid;
@@ -150,7 +151,7 @@ impl PaymentService {
     async fn own_order(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
         transactions::find_by_order(self.db.pool(), order_id)
             .await?
-            .filter(|t| t.account_id == user.id.0 && t.r#type == "RECHARGE")
+            .filter(|t| t.account_id == user.id.0 && t.r#type == TransactionKind::Recharge)
             .ok_or_else(order_not_found)
     }
 
@@ -169,7 +170,7 @@ impl PaymentService {
         if !self.gateway.payment_signature_valid(stored_order, payment_id, signature) {
             return Err(ServiceError::invalid("invalid_signature", "Payment signature verification failed"));
         }
-        if recharge.status == "SUCCESS" && recharge.gateway_payment_id.as_deref() != Some(payment_id) {
+        if recharge.status == TransactionStatus::Success && recharge.gateway_payment_id.as_deref() != Some(payment_id) {
             return Err(ServiceError::conflict("order_already_paid", "This order was paid with another payment"));
         }
         self.credit(recharge.id, payment_id).await
@@ -180,7 +181,7 @@ impl PaymentService {
     pub async fn cancel(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
         VERIFY_PER_USER.spend(&*self.limiter, &format!("pay:verify:{}", user.id)).await?;
         let recharge = self.own_order(user, order_id).await?;
-        transactions::close_pending_recharge(self.db.pool(), recharge.id, "CANCELLED").await?;
+        transactions::close_pending_recharge(self.db.pool(), recharge.id, TransactionStatus::Cancelled).await?;
         transactions::find(self.db.pool(), recharge.id).await?.ok_or_else(order_not_found)
     }
 
@@ -263,7 +264,7 @@ impl PaymentService {
                 WebhookOutcome::Processed
             }
             ("payment.failed", Some(recharge), _) => {
-                transactions::close_pending_recharge(&mut *tx, recharge.id, "FAILED").await?;
+                transactions::close_pending_recharge(&mut *tx, recharge.id, TransactionStatus::Failed).await?;
                 WebhookOutcome::Processed
             }
             _ => WebhookOutcome::Ignored,
@@ -329,7 +330,7 @@ async fn credit_in(tx: &mut Tx, recharge: Uuid, payment_id: &str) -> Result<Cred
         }
         Ok(None) => {
             let current = transactions::find(&mut **tx, recharge).await?.ok_or_else(order_not_found)?;
-            if current.status == "SUCCESS" {
+            if current.status == TransactionStatus::Success {
                 Ok(Credited { recharge: current, newly: false })
             } else {
                 Err(ServiceError::conflict("order_not_payable", "This order cannot be credited"))

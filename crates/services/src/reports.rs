@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use talktime_domain::ids::{AdminId, CallId};
+use talktime_domain::report::ReportStatus;
 use talktime_repository::reports::{self, ReportRow};
 use talktime_repository::{RepoError, audit, calls};
 use uuid::Uuid;
@@ -12,7 +13,7 @@ use crate::admin::AdminService;
 impl AdminService {
     pub async fn reports(
         &self,
-        status: Option<&str>,
+        status: Option<ReportStatus>,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<ReportRow>, i64), ServiceError> {
@@ -37,16 +38,11 @@ impl AdminService {
         &self,
         by: AdminId,
         id: Uuid,
-        to: &str,
+        to: ReportStatus,
         notes: Option<&str>,
     ) -> Result<ReportRow, ServiceError> {
-        let from: &[&str] = match to {
-            "UNDER_REVIEW" => &["PENDING", "RESOLVED", "DISMISSED"],
-            "RESOLVED" | "DISMISSED" => &["UNDER_REVIEW"],
-            _ => &[],
-        };
         let mut tx = self.db().begin().await?;
-        let Some(before) = reports::move_status(&mut tx, id, from, to, notes).await? else {
+        let Some(before) = reports::move_status(&mut tx, id, to.reachable_from(), to, notes).await? else {
             drop(tx);
             self.report(id).await?;
             return Err(ServiceError::conflict("invalid_transition", format!("The report cannot move to {to}")));

@@ -6,6 +6,7 @@ use std::time::Duration;
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::money::withdrawal_amount;
+use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use talktime_repository::transactions::{self, BankSnapshot};
 pub use talktime_repository::transactions::{Decision, Transaction};
 use talktime_repository::{Db, RepoError, accounts, bank, pricing};
@@ -135,7 +136,7 @@ impl WalletService {
         let Some(decided) = transactions::decide_withdrawal(&mut tx, id, &decision, admin).await? else {
             drop(tx);
             return match transactions::find(self.db.pool(), id).await? {
-                Some(t) if t.r#type == "WITHDRAWAL" => Err(ServiceError::conflict(
+                Some(t) if t.r#type == TransactionKind::Withdrawal => Err(ServiceError::conflict(
                     "withdrawal_already_processed",
                     format!("This withdrawal is already {}", t.status),
                 )),
@@ -182,7 +183,7 @@ impl WalletService {
     pub async fn own_transactions(
         &self,
         account: &Account,
-        kind: &str,
+        kind: TransactionKind,
         page: PageRequest,
     ) -> Result<TransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
@@ -194,8 +195,8 @@ impl WalletService {
 
     pub async fn admin_transactions(
         &self,
-        kind: &str,
-        status: Option<&str>,
+        kind: TransactionKind,
+        status: Option<TransactionStatus>,
         page: PageRequest,
     ) -> Result<AdminTransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());

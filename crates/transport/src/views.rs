@@ -191,10 +191,12 @@ pub struct RechargeView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: talktime_domain::transaction::TransactionKind,
     pub amount: f64,
     pub coins: i64,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: talktime_domain::transaction::TransactionStatus,
     pub gateway_order_id: Option<String>,
     pub gateway_payment_id: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -232,10 +234,12 @@ pub struct WithdrawalView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: talktime_domain::transaction::TransactionKind,
     pub coins: i64,
     pub amount: f64,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: talktime_domain::transaction::TransactionStatus,
     pub bank_details: Option<WithdrawalBankView>,
     pub transfer_reference: Option<String>,
     pub rejection_reason: Option<String>,
@@ -277,8 +281,10 @@ pub struct AdminTransactionView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     #[serde(rename = "type")]
-    pub kind: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub kind: talktime_domain::transaction::TransactionKind,
+    #[schema(value_type = String)]
+    pub status: talktime_domain::transaction::TransactionStatus,
     pub account_id: Uuid,
     /// The owner: `{_id, name}` in lists, with `phone` and `walletBalance` in the details.
     pub user: TransactionOwnerView,
@@ -345,8 +351,8 @@ impl AdminTransactionView {
 }
 
 /// The name admins see for an account: "Deleted User" once it was deleted (its name erased).
-pub fn shown_name(name: Option<String>, account_status: &str) -> Option<String> {
-    if account_status == talktime_domain::account::AccountStatus::Deleted.as_str() {
+pub fn shown_name(name: Option<String>, account_status: talktime_domain::account::AccountStatus) -> Option<String> {
+    if account_status == talktime_domain::account::AccountStatus::Deleted {
         Some(DELETED_USER.to_owned())
     } else {
         name

@@ -87,7 +87,12 @@ impl Shop {
     }
 
     async fn status(&self, order: &str) -> String {
-        talktime_repository::transactions::find_by_order(self.app.db.pool(), order).await.unwrap().unwrap().status
+        talktime_repository::transactions::find_by_order(self.app.db.pool(), order)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .to_string()
     }
 
     async fn balance(&self) -> i64 {

@@ -102,8 +102,10 @@ pub struct AdminCallRow {
     pub user_name: Option<String>,
     pub telecaller_id: Uuid,
     pub telecaller_name: Option<String>,
-    pub call_type: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub call_type: talktime_domain::call::CallType,
+    #[sqlx(try_from = "String")]
+    pub status: talktime_domain::call::CallStatus,
     pub end_reason: Option<String>,
     pub user_rate: i64,
     pub created_at: DateTime<Utc>,

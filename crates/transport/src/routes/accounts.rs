@@ -52,7 +52,8 @@ pub struct AccountRowView {
     pub name: Option<String>,
     pub gender: Option<String>,
     pub language: Option<String>,
-    pub account_status: String,
+    #[schema(value_type = String)]
+    pub account_status: talktime_domain::account::AccountStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_status: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -71,7 +72,7 @@ fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<Account
         .map(|r| AccountRowView {
             id: r.id,
             phone: r.phone,
-            name: crate::views::shown_name(r.name, &r.status),
+            name: crate::views::shown_name(r.name, r.status),
             gender: r.gender,
             language: r.language,
             account_status: r.status,
@@ -111,7 +112,8 @@ pub struct ComplaintView {
     /// "Deleted User" once the reporter deleted the account.
     pub reported_by_name: Option<String>,
     pub description: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: talktime_domain::report::ReportStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -156,7 +158,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
                 call_id: c.call_id,
                 reporter_id: c.reporter_id,
                 reported_by: c.reporter_id,
-                reported_by_name: crate::views::shown_name(c.reporter_name, &c.reporter_status),
+                reported_by_name: crate::views::shown_name(c.reporter_name, c.reporter_status),
                 description: c.description,
                 status: c.status,
                 created_at: c.created_at,

@@ -85,7 +85,8 @@ pub struct VerifyPaymentRequest {
 pub struct PaymentResultView {
     pub transaction_id: Uuid,
     pub order_id: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: talktime_domain::transaction::TransactionStatus,
     pub coins: i64,
     /// Rupees paid.
     pub amount: f64,
@@ -128,7 +129,7 @@ pub(crate) async fn verify(
     let balance = |state: web::Data<AppState>, id| async move { state.accounts.balance(id).await.map(|c| c.0) };
     if body.cancelled == Some(true) {
         let recharge = state.payments.cancel(&user.0, &body.razorpay_order_id).await?;
-        let paid = recharge.status == "SUCCESS";
+        let paid = recharge.status == talktime_domain::transaction::TransactionStatus::Success;
         let view = PaymentResultView::new(recharge, body.razorpay_order_id, balance(state.clone(), user.0.id).await?);
         let message = if paid { "Payment already completed" } else { "Payment cancelled" };
         return Ok(HttpResponse::Ok().json(Envelope { success: paid, message: message.to_owned(), data: view }));

@@ -8,29 +8,30 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, MAX_PAGE, listed, listed_param, one_of_schema};
+use super::rules::{ADMIN_PAGING, MAX_PAGE, listed_param, one_of, one_of_schema, parsed};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::{Envelope, ok};
+use talktime_domain::account::{AccountStatus, Role};
+use talktime_domain::report::ReportStatus;
 use talktime_services::admin_types::ReportRow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(reports).service(report).service(report_status);
 }
 
-const REPORT_STATUSES: &[&str] = &["PENDING", "UNDER_REVIEW", "RESOLVED", "DISMISSED"];
-listed_param!(ReportStatuses, REPORT_STATUSES);
+listed_param!(ReportStatuses, ReportStatus::ALL);
 
 fn report_status_schema() -> utoipa::openapi::Object {
-    one_of_schema(REPORT_STATUSES)
+    one_of_schema(ReportStatus::ALL)
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportsQuery {
-    #[garde(inner(custom(listed(REPORT_STATUSES))))]
+    #[garde(inner(custom(one_of::<ReportStatus>)))]
     #[param(value_type = Option<ReportStatuses>, inline)]
     pub status: Option<String>,
     #[garde(inner(range(min = 1, max = MAX_PAGE)))]
@@ -50,14 +51,16 @@ pub struct PartyView {
     pub name: Option<String>,
     pub phone: String,
     /// `USER` or `TELECALLER`.
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     /// `ACTIVE`, `SUSPENDED` or `DELETED`.
-    pub account_status: String,
+    #[schema(value_type = String)]
+    pub account_status: AccountStatus,
 }
 
 impl PartyView {
-    fn new(id: Uuid, name: Option<String>, phone: String, role: String, account_status: String) -> Self {
-        Self { id, name: crate::views::shown_name(name, &account_status), phone, role, account_status }
+    fn new(id: Uuid, name: Option<String>, phone: String, role: Role, account_status: AccountStatus) -> Self {
+        Self { id, name: crate::views::shown_name(name, account_status), phone, role, account_status }
     }
 }
 
@@ -76,7 +79,8 @@ pub struct ReportView {
     pub reporter: PartyView,
     pub reported: PartyView,
     pub description: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: talktime_domain::report::ReportStatus,
     pub admin_notes: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -89,9 +93,9 @@ impl From<ReportRow> for ReportView {
             id: r.id,
             call_id: r.call_id,
             reported_by: r.reporter_id,
-            reported_by_name: crate::views::shown_name(r.reporter_name.clone(), &r.reporter_status),
+            reported_by_name: crate::views::shown_name(r.reporter_name.clone(), r.reporter_status),
             reported_against: r.reported_id,
-            reported_against_name: crate::views::shown_name(r.reported_name.clone(), &r.reported_status),
+            reported_against_name: crate::views::shown_name(r.reported_name.clone(), r.reported_status),
             reporter: PartyView::new(
                 r.reporter_id,
                 r.reporter_name,
@@ -135,7 +139,10 @@ pub(crate) async fn reports(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let (rows, total) = state.admin.reports(query.status.as_deref(), page.limit(), page.offset()).await?;
+    let (rows, total) = state
+        .admin
+        .reports(query.status.as_deref().map(|s| parsed("status", s)).transpose()?, page.limit(), page.offset())
+        .await?;
     Ok(ok(
         "Reports fetched successfully",
         ReportsView {
@@ -179,7 +186,7 @@ pub(crate) async fn report(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReportStatusRequest {
     /// `UNDER_REVIEW`, `RESOLVED` or `DISMISSED`.
-    #[garde(custom(listed(REPORT_STATUSES)))]
+    #[garde(custom(one_of::<ReportStatus>))]
     #[schema(schema_with = report_status_schema)]
     pub status: String,
     /// At most 2000 characters.
@@ -200,7 +207,9 @@ pub(crate) async fn report_status(
     body: ValidJson<ReportStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let moved =
-        state.admin.move_report(admin.0.id, path.into_inner(), &body.status, body.admin_notes.as_deref()).await?;
+    let moved = state
+        .admin
+        .move_report(admin.0.id, path.into_inner(), parsed("status", &body.status)?, body.admin_notes.as_deref())
+        .await?;
     Ok(ok("Report updated", ReportView::from(moved)))
 }

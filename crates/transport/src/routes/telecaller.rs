@@ -208,7 +208,10 @@ pub(crate) async fn transactions(
 ) -> Result<HttpResponse, ApiError> {
     talktime_services::accounts::require_approved(&telecaller.0)?;
     let page = super::rules::Paging { default_limit: 10, max_limit: 50 }.request(query.0.page, query.0.limit);
-    let found = state.wallet.own_transactions(&telecaller.0, "WITHDRAWAL", page).await?;
+    let found = state
+        .wallet
+        .own_transactions(&telecaller.0, talktime_domain::transaction::TransactionKind::Withdrawal, page)
+        .await?;
     Ok(ok(
         "Transactions fetched successfully",
         WithdrawalsView {

@@ -365,7 +365,8 @@ pub(crate) async fn transactions(
     query: ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = Paging { default_limit: 10, max_limit: 50 }.request(query.0.page, query.0.limit);
-    let found = state.wallet.own_transactions(&user.0, "RECHARGE", page).await?;
+    let found =
+        state.wallet.own_transactions(&user.0, talktime_domain::transaction::TransactionKind::Recharge, page).await?;
     Ok(ok(
         "Transactions fetched successfully",
         RechargesView {

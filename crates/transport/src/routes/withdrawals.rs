@@ -8,11 +8,12 @@ use talktime_services::wallet::{Decision, WithdrawalOutcome};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::rules::{MAX_PAGE, listed, listed_param, trimmed};
+use super::rules::{MAX_PAGE, listed_param, one_of, parsed, trimmed};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, OptionalJson, ValidJson, ValidQuery};
 use crate::views::{AdminTransactionView, Envelope, TransactionOwnerView, ok};
+use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(transactions).service(transaction).service(complete_withdrawal).service(reject_withdrawal);
@@ -27,11 +28,8 @@ pub struct AdminTransactionsView {
     pub total_pages: i64,
 }
 
-const TRANSACTION_TYPES: &[&str] = &["RECHARGE", "WITHDRAWAL"];
-const TRANSACTION_STATUSES: &[&str] = &["PENDING", "SUCCESS", "FAILED", "CANCELLED", "REJECTED"];
-
-listed_param!(TransactionTypes, TRANSACTION_TYPES);
-listed_param!(TransactionStatuses, TRANSACTION_STATUSES);
+listed_param!(TransactionTypes, TransactionKind::ALL);
+listed_param!(TransactionStatuses, TransactionStatus::ALL);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,11 +37,11 @@ listed_param!(TransactionStatuses, TRANSACTION_STATUSES);
 pub struct TransactionsQuery {
     /// `RECHARGE` or `WITHDRAWAL` (required).
     #[serde(rename = "type")]
-    #[garde(custom(listed(TRANSACTION_TYPES)))]
+    #[garde(custom(one_of::<TransactionKind>))]
     #[param(value_type = TransactionTypes, inline)]
     pub kind: String,
     /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
-    #[garde(inner(custom(listed(TRANSACTION_STATUSES))))]
+    #[garde(inner(custom(one_of::<TransactionStatus>)))]
     #[param(value_type = Option<TransactionStatuses>, inline)]
     pub status: Option<String>,
     #[garde(inner(range(min = 1, max = MAX_PAGE)))]
@@ -70,7 +68,14 @@ pub(crate) async fn transactions(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = super::rules::Paging { default_limit: 20, max_limit: 100 }.request(query.page, query.limit);
-    let found = state.wallet.admin_transactions(&query.kind, query.status.as_deref(), page).await?;
+    let found = state
+        .wallet
+        .admin_transactions(
+            parsed("type", &query.kind)?,
+            query.status.as_deref().map(|s| parsed("status", s)).transpose()?,
+            page,
+        )
+        .await?;
     Ok(ok(
         "Transactions fetched successfully",
         AdminTransactionsView {
