@@ -3,83 +3,12 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{
-    accounts, admins, audit, auth, call_moderation, calls, dashboard, health, payments, plans, pricing, reports,
-    telecaller, users, withdrawals,
-};
-
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Talktime API",
         description = "REST API of Talktime, a paid one-to-one audio and video calling platform. \
                        Every response uses the envelope `{success, message, data}`; errors carry a stable `code`."
-    ),
-    paths(
-        health::health,
-        health::ready,
-        health::metrics,
-        auth::send,
-        auth::resend,
-        auth::verify,
-        auth::logout,
-        users::me,
-        users::delete_me,
-        users::complete_profile,
-        users::edit_profile,
-        users::plans,
-        users::favorites,
-        users::add_favorite,
-        users::remove_favorite,
-        users::telecallers,
-        telecaller::edit_profile,
-        telecaller::reapply,
-        telecaller::get_bank_details,
-        telecaller::save_bank_details,
-        telecaller::delete_bank_details,
-        users::transactions,
-        telecaller::transactions,
-        payments::create_order,
-        payments::verify,
-        payments::webhook,
-        payments::withdraw,
-        payments::sandbox_pay,
-        withdrawals::transactions,
-        withdrawals::transaction,
-        withdrawals::complete_withdrawal,
-        withdrawals::reject_withdrawal,
-        admins::google_sign_in,
-        admins::dev_sign_in,
-        admins::sign_out,
-        accounts::users,
-        accounts::user,
-        accounts::block,
-        accounts::unblock,
-        accounts::telecallers,
-        accounts::telecaller,
-        accounts::approve,
-        accounts::reject,
-        audit::audit_log,
-        plans::list_plans,
-        plans::create_plan,
-        plans::update_plan,
-        plans::delete_plan,
-        pricing::get_config,
-        pricing::put_config,
-        reports::reports,
-        reports::report,
-        reports::report_status,
-        call_moderation::calls,
-        call_moderation::end_call,
-        call_moderation::refund_call,
-        dashboard::stats,
-        dashboard::distribution,
-        dashboard::trends,
-        calls::user_calls,
-        calls::telecaller_calls,
-        calls::feedback,
-        calls::report,
-        calls::livekit_webhook,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::FieldError)),
     modifiers(&Security),
@@ -114,7 +43,15 @@ impl Modify for Security {
 /// The document as served at `/openapi.json`: the annotations, completed with the answers every
 /// operation of its kind can give (see [`complete`]).
 pub fn document() -> serde_json::Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    use utoipa_actix_web::AppExt;
+    // The paths come from the routes as the server registers them (a throwaway app collects
+    // them), so an endpoint is declared once, where its handler is.
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    let mut doc = serde_json::to_value(api).unwrap_or_default();
     complete(&mut doc);
     doc
 }

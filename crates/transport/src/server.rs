@@ -15,6 +15,7 @@ use actix_web::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
 use actix_web::{App, ResponseError, web};
 use tracing::Instrument;
+use utoipa_actix_web::AppExt;
 
 use crate::error::{ApiError, from_serde_message};
 use crate::{AppState, TrustedProxies};
@@ -64,7 +65,9 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
                 .app_data(web::PathConfig::default().error_handler(|_, _| {
                     ApiError::new(StatusCode::NOT_FOUND, "not_found", "Resource not found").into()
                 }))
+                .into_utoipa_app()
                 .configure(crate::routes::configure)
+                .into_app()
                 .default_service(web::to(unrouted));
             let (state, proxies) = (state.clone(), proxies.get_ref().clone());
             let upgrades = fn_service(move |(req, framed)| {

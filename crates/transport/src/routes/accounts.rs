@@ -9,12 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::rules::{ADMIN_PAGING, MAX_PAGE};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::{Envelope, ProfileView, ok, profile_reply};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(users)
         .service(user)
         .service(block)
@@ -83,7 +85,7 @@ fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<Account
 }
 
 /// Users, newest first, optionally by phone or name prefix.
-#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(UsersQuery),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(UsersQuery),
     responses((status = 200, body = Envelope<AccountsView>)))]
 #[get("/admin/users")]
 pub(crate) async fn users(
@@ -171,7 +173,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
 }
 
 /// An account with its wallet balance and the latest complaints against it.
-#[utoipa::path(get, path = "/admin/users/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<AccountDetailView>), (status = 404, body = ErrorBody)))]
 #[get("/admin/users/{id}")]
 pub(crate) async fn user(
@@ -183,7 +185,7 @@ pub(crate) async fn user(
 }
 
 /// Suspend any account: tokens revoked, sockets closed, a live call ended and billed to now.
-#[utoipa::path(post, path = "/admin/users/{id}/block", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
 #[post("/admin/users/{id}/block")]
 pub(crate) async fn block(
@@ -196,7 +198,7 @@ pub(crate) async fn block(
 }
 
 /// Reactivate a suspended account.
-#[utoipa::path(post, path = "/admin/users/{id}/unblock", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<ProfileView>), (status = 409, body = ErrorBody)))]
 #[post("/admin/users/{id}/unblock")]
 pub(crate) async fn unblock(
@@ -233,7 +235,7 @@ pub struct TelecallerRowsView {
 }
 
 /// Telecallers by approval status, newest application first.
-#[utoipa::path(get, path = "/admin/telecallers", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(TelecallersQuery), responses((status = 200, body = Envelope<TelecallerRowsView>)))]
 #[get("/admin/telecallers")]
 pub(crate) async fn telecallers(
@@ -251,7 +253,7 @@ pub(crate) async fn telecallers(
 }
 
 /// A telecaller with profile, presence and complaints.
-#[utoipa::path(get, path = "/admin/telecallers/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<AccountDetailView>), (status = 404, body = ErrorBody)))]
 #[get("/admin/telecallers/{id}")]
 pub(crate) async fn telecaller(
@@ -263,7 +265,7 @@ pub(crate) async fn telecaller(
 }
 
 /// PENDING → APPROVED (409 otherwise); clears the rejection note.
-#[utoipa::path(patch, path = "/admin/telecallers/{id}/approve", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<AccountDetailView>), (status = 409, body = ErrorBody)))]
 #[patch("/admin/telecallers/{id}/approve")]
 pub(crate) async fn approve(
@@ -285,7 +287,7 @@ pub struct RejectRequest {
 }
 
 /// PENDING or APPROVED → REJECTED; an approved telecaller goes offline and her live call ends.
-#[utoipa::path(patch, path = "/admin/telecallers/{id}/reject", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RejectRequest,
     responses((status = 200, body = Envelope<AccountDetailView>), (status = 409, body = ErrorBody)))]
 #[patch("/admin/telecallers/{id}/reject")]

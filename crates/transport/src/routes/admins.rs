@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAdmin, ValidJson};
 use crate::views::{Envelope, ok};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(google_sign_in).service(dev_sign_in).service(sign_out);
 }
 
@@ -48,7 +50,7 @@ pub struct GoogleSignInRequest {
 }
 
 /// Sign in with a Google ID token; sets the `authenticationToken` cookie.
-#[utoipa::path(post, path = "/admin/auth/google", tag = "admin", request_body = GoogleSignInRequest, responses(
+#[utoipa::path(tag = "admin", request_body = GoogleSignInRequest, responses(
     (status = 200, body = Envelope<AdminView>),
     (status = 401, description = "Bad Google token", body = ErrorBody),
     (status = 403, description = "Not an admin", body = ErrorBody),
@@ -73,7 +75,7 @@ pub struct DevSignInRequest {
 }
 
 /// Development only (404 in production): sign in as an existing admin by e-mail.
-#[utoipa::path(post, path = "/admin/auth/dev", tag = "admin", request_body = DevSignInRequest, responses(
+#[utoipa::path(tag = "admin", request_body = DevSignInRequest, responses(
     (status = 200, body = Envelope<AdminView>),
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody),
@@ -92,7 +94,7 @@ pub(crate) async fn dev_sign_in(
 }
 
 /// Sign out: clears the cookie and revokes every token of this admin.
-#[utoipa::path(post, path = "/admin/auth/logout", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     responses((status = 200, body = Envelope<Option<String>>)))]
 #[post("/admin/auth/logout")]
 pub(crate) async fn sign_out(state: web::Data<AppState>, admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {

@@ -7,12 +7,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::rules::{ADMIN_PAGING, AdminPage};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{CurrentAdmin, ValidQuery};
 use crate::views::{Envelope, ok};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(audit_log);
 }
 
@@ -48,7 +50,7 @@ pub struct AuditLogView {
 }
 
 /// Every admin change, newest first: who, what, target, before and after.
-#[utoipa::path(get, path = "/admin/audit-log", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(AdminPage),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(AdminPage),
     responses((status = 200, body = Envelope<AuditLogView>)))]
 #[get("/admin/audit-log")]
 pub(crate) async fn audit_log(

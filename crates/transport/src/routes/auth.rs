@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use talktime_domain::phone::Phone;
 use utoipa::ToSchema;
 
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAccount, ValidJson};
 use crate::views::{Envelope, ProfileView, ok};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(send).service(resend).service(verify).service(logout);
 }
 
@@ -99,7 +101,7 @@ async fn send_code(
 }
 
 /// Send a one-time code by SMS. Does not create an account.
-#[utoipa::path(post, path = "/auth/send", tag = "auth", request_body = PhoneRequest, responses(
+#[utoipa::path(tag = "auth", request_body = PhoneRequest, responses(
     (status = 200, body = Envelope<CodeSentView>),
     (status = 400, description = "Invalid phone", body = ErrorBody),
     (status = 403, description = "Account suspended", body = ErrorBody),
@@ -117,7 +119,7 @@ pub(crate) async fn send(
 }
 
 /// Send a new code to the same phone. Answers the same whether or not the number has an account.
-#[utoipa::path(post, path = "/auth/resend", tag = "auth", request_body = PhoneRequest, responses(
+#[utoipa::path(tag = "auth", request_body = PhoneRequest, responses(
     (status = 200, body = Envelope<CodeSentView>),
     (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -135,7 +137,7 @@ pub(crate) async fn resend(
 }
 
 /// Check the code and log in; the account is created on first login.
-#[utoipa::path(post, path = "/auth/verify", tag = "auth", request_body = VerifyRequest, responses(
+#[utoipa::path(tag = "auth", request_body = VerifyRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 400, description = "No code, expired, wrong (attempts left in the message) or attempts exhausted", body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -163,7 +165,7 @@ pub(crate) async fn verify(
 }
 
 /// Log out everywhere: every token of this account stops working.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = Envelope<Option<String>>),
     (status = 401, body = ErrorBody),
 ))]

@@ -8,13 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::rules::{ADMIN_PAGING, MAX_PAGE, listed_param, one_of};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::ok;
 use talktime_domain::ids::CallId;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(calls).service(end_call).service(refund_call);
 }
 
@@ -37,7 +39,7 @@ pub struct CallsQuery {
 }
 
 /// Calls, newest first; live ones carry `elapsedSeconds` and `coinsSoFar`.
-#[utoipa::path(get, path = "/admin/calls", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(CallsQuery),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(CallsQuery),
     responses((status = 200, body = Envelope<Object>)))]
 #[get("/admin/calls")]
 pub(crate) async fn calls(
@@ -69,7 +71,7 @@ pub(crate) async fn calls(
 }
 
 /// End a live call now (reason `ADMIN`), billed to this moment.
-#[utoipa::path(post, path = "/admin/calls/{id}/end", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Object>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/admin/calls/{id}/end")]
 pub(crate) async fn end_call(
@@ -100,7 +102,7 @@ pub struct RefundRequest {
 
 /// Refund coins of a completed call to its user, once per call: the telecaller gives back her
 /// share as far as her wallet allows, revenue the rest (`REFUND` journal, audited).
-#[utoipa::path(post, path = "/admin/calls/{id}/refund", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RefundRequest, responses(
     (status = 200, body = Envelope<Object>),
     (status = 400, description = "Not a completed paid call, or more than it cost", body = ErrorBody),

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 use super::rules::Paging;
 use super::users::PageQuery;
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAccount, CurrentTelecaller, CurrentUser, ValidJson, ValidQuery};
@@ -19,7 +21,7 @@ use crate::views::{Envelope, ok};
 
 const CALLS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(user_calls).service(telecaller_calls).service(feedback).service(report).service(livekit_webhook);
 }
 
@@ -97,7 +99,7 @@ async fn history(
 }
 
 /// The user's calls, newest first.
-#[utoipa::path(get, path = "/users/calls", tag = "calls", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(tag = "calls", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Envelope<CallsView>), (status = 400, body = ErrorBody)))]
 #[get("/users/calls")]
 pub(crate) async fn user_calls(
@@ -109,7 +111,7 @@ pub(crate) async fn user_calls(
 }
 
 /// The calls a telecaller received, newest first.
-#[utoipa::path(get, path = "/telecaller/calls", tag = "calls", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(tag = "calls", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Envelope<CallsView>), (status = 400, body = ErrorBody)))]
 #[get("/telecaller/calls")]
 pub(crate) async fn telecaller_calls(
@@ -134,7 +136,7 @@ pub struct FeedbackRequest {
 }
 
 /// Feedback on a completed call, once per side.
-#[utoipa::path(post, path = "/calls/{id}/feedback", tag = "calls", security(("bearer" = [])),
+#[utoipa::path(tag = "calls", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = FeedbackRequest, responses(
     (status = 200, body = Envelope<Option<String>>),
     (status = 400, body = ErrorBody),
@@ -170,7 +172,7 @@ pub struct ReportCreatedView {
 }
 
 /// Report the other party of a call that connected, once per call.
-#[utoipa::path(post, path = "/calls/{id}/report", tag = "calls", security(("bearer" = [])),
+#[utoipa::path(tag = "calls", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReportRequest, responses(
     (status = 200, body = Envelope<ReportCreatedView>),
     (status = 400, body = ErrorBody),
@@ -199,7 +201,7 @@ pub(crate) async fn report(
 /// `sha256` claim is the body's hash). `participant_joined` starts the meter once both parties
 /// are in the room, or takes out anyone joining a room that is not theirs; `participant_left`
 /// starts the reconnect grace. Other events are acknowledged.
-#[utoipa::path(post, path = "/webhooks/livekit", tag = "calls", request_body = String, responses(
+#[utoipa::path(tag = "calls", request_body = String, responses(
     (status = 200, body = Envelope<Option<String>>),
     (status = 401, description = "Bad signature", body = ErrorBody),
 ))]

@@ -7,12 +7,14 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::rules::{listed, listed_param};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{CurrentAdmin, ValidQuery};
 use crate::views::ok;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(stats).service(distribution).service(trends);
 }
 
@@ -21,7 +23,7 @@ fn rupees(paise: i64) -> f64 {
 }
 
 /// Revenue (rupees), users, telecallers, calls, and coins from the ledger.
-#[utoipa::path(get, path = "/admin/dashboard/stats", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     responses((status = 200, body = Envelope<Object>)))]
 #[get("/admin/dashboard/stats")]
 pub(crate) async fn stats(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
@@ -59,7 +61,7 @@ pub struct DistributionQuery {
 }
 
 /// Users and telecallers created in the period (UTC days).
-#[utoipa::path(get, path = "/admin/dashboard/user-distribution", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(DistributionQuery), responses((status = 200, body = Envelope<Object>)))]
 #[get("/admin/dashboard/user-distribution")]
 pub(crate) async fn distribution(
@@ -82,7 +84,7 @@ pub struct TrendsQuery {
 }
 
 /// Successful recharges and withdrawals (rupees) per UTC hour or day.
-#[utoipa::path(get, path = "/admin/dashboard/recharge-withdrawal-trends", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(TrendsQuery), responses((status = 200, body = Envelope<Object>)))]
 #[get("/admin/dashboard/recharge-withdrawal-trends")]
 pub(crate) async fn trends(

@@ -6,15 +6,17 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health).service(ready).service(metrics);
 }
 
 /// Prometheus text: HTTP latency by route, WebSocket connections by endpoint, calls by state,
 /// call setups, settlements and bus lag.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
+#[utoipa::path(tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     use std::fmt::Write as _;
@@ -89,7 +91,7 @@ pub struct HealthView {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = HealthView)))]
+#[utoipa::path(tag = "operations", responses((status = 200, body = HealthView)))]
 #[get("/health")]
 pub(crate) async fn health() -> HttpResponse {
     HttpResponse::Ok().json(HealthView { status: "UP", checks: None })
@@ -97,7 +99,7 @@ pub(crate) async fn health() -> HttpResponse {
 
 /// Readiness: 200 only when Postgres (and, in cluster mode, Redis, with this node's bus
 /// subscribed) answer; 503 names what failed.
-#[utoipa::path(get, path = "/health/ready", tag = "operations", responses(
+#[utoipa::path(tag = "operations", responses(
     (status = 200, body = HealthView),
     (status = 503, body = HealthView),
 ))]

@@ -1,4 +1,4 @@
-//! Route modules; each exposes `configure` for the application to compose.
+//! Route modules, one per feature; each exposes `configure` for the application to compose.
 
 pub(crate) mod accounts;
 pub(crate) mod admins;
@@ -19,12 +19,14 @@ pub(crate) mod telecaller;
 pub(crate) mod users;
 pub(crate) mod withdrawals;
 
-use actix_web::web::ServiceConfig;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
+    // Undocumented: the document itself and its viewer, the console, the WebSocket endpoints.
+    cfg.map(|c| c.configure(docs::configure).configure(console::configure).configure(crate::ws::configure));
+    // Every other route is documented where it is declared: registering it here adds it to the
+    // OpenAPI document too (utoipa-actix-web), so the two cannot disagree.
     cfg.configure(health::configure)
-        .configure(docs::configure)
-        .configure(console::configure)
         .configure(auth::configure)
         .configure(users::configure)
         .configure(telecaller::configure)
@@ -38,6 +40,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(reports::configure)
         .configure(call_moderation::configure)
         .configure(dashboard::configure)
-        .configure(calls::configure)
-        .configure(crate::ws::configure);
+        .configure(calls::configure);
 }

@@ -7,12 +7,14 @@ use talktime_domain::ids::PlanId;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentTelecaller, CurrentUser, ValidJson};
 use crate::views::{Envelope, WithdrawalView, ok};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_order).service(verify).service(webhook).service(withdraw).service(sandbox_pay);
 }
 
@@ -36,7 +38,7 @@ pub struct OrderView {
 }
 
 /// Create a gateway order for a plan (2 per minute).
-#[utoipa::path(post, path = "/payment/create-order", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(tag = "payments", security(("bearer" = [])),
     request_body = CreateOrderRequest, responses(
     (status = 200, body = Envelope<OrderView>),
     (status = 404, description = "No such active plan", body = ErrorBody),
@@ -112,7 +114,7 @@ impl PaymentResultView {
 
 /// Verify a Checkout payment and credit the coins once (a repeat answers the same success), or
 /// mark the order cancelled (`cancelled: true`, answered with `success: false`). 5 per minute.
-#[utoipa::path(post, path = "/payment/verify", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(tag = "payments", security(("bearer" = [])),
     request_body = VerifyPaymentRequest, responses(
     (status = 200, body = Envelope<PaymentResultView>),
     (status = 400, description = "Bad signature (the order stays PENDING)", body = ErrorBody),
@@ -147,7 +149,7 @@ pub(crate) async fn verify(
 
 /// Razorpay webhooks (`payment.captured`, `order.paid`, `payment.failed`), signed with the
 /// webhook secret over the raw body; redeliveries are acknowledged and ignored.
-#[utoipa::path(post, path = "/payment/webhook", tag = "payments", request_body = String, responses(
+#[utoipa::path(tag = "payments", request_body = String, responses(
     (status = 200, body = Envelope<Option<String>>),
     (status = 400, description = "Bad signature", body = ErrorBody),
 ))]
@@ -184,7 +186,7 @@ pub struct WithdrawalRequestedView {
 }
 
 /// Ask to withdraw coins to the saved bank account; the coins are held at once. 3 per hour.
-#[utoipa::path(post, path = "/payment/withdraw", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(tag = "payments", security(("bearer" = [])),
     request_body = WithdrawRequest, responses(
     (status = 200, body = Envelope<WithdrawalRequestedView>),
     (status = 400, description = "Below minimum, above balance, or no bank details", body = ErrorBody),
@@ -226,7 +228,7 @@ pub struct SandboxPaymentView {
 
 /// Development only (`PAYMENT_GATEWAY=sandbox`; 404 otherwise): pays an own order and returns
 /// what Razorpay Checkout would, to pass to `/payment/verify`.
-#[utoipa::path(post, path = "/payment/sandbox/pay", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(tag = "payments", security(("bearer" = [])),
     request_body = SandboxPayRequest, responses(
     (status = 200, body = Envelope<SandboxPaymentView>),
     (status = 404, body = ErrorBody),

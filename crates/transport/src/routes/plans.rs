@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::rules::{ADMIN_PAGING, AdminPage, hundredths, invalid};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
@@ -17,7 +19,7 @@ use talktime_domain::money::MAX_SETTING_COINS;
 use talktime_services::admin_types::Plan;
 use talktime_services::plans::PlanInput;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_plans).service(create_plan).service(update_plan).service(delete_plan);
 }
 
@@ -101,7 +103,7 @@ pub struct AdminPlansView {
 }
 
 /// The plans (active or not, deleted ones excluded), by price, paged like the other admin lists.
-#[utoipa::path(get, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(AdminPage), responses((status = 200, body = Envelope<AdminPlansView>)))]
 #[get("/admin/plans")]
 pub(crate) async fn list_plans(
@@ -124,7 +126,7 @@ pub(crate) async fn list_plans(
 }
 
 /// Create a plan: `amount` > 0 rupees, `coins` > 0, `discountPercentage` 0–99.
-#[utoipa::path(post, path = "/admin/plans", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     request_body = PlanRequest, responses((status = 201, body = Envelope<AdminPlanView>), (status = 400, body = ErrorBody)))]
 #[post("/admin/plans")]
 pub(crate) async fn create_plan(
@@ -148,7 +150,7 @@ pub(crate) async fn create_plan(
 }
 
 /// Update any field of a plan, `isActive` included.
-#[utoipa::path(put, path = "/admin/plans/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = PlanRequest,
     responses((status = 200, body = Envelope<AdminPlanView>), (status = 404, body = ErrorBody)))]
 #[put("/admin/plans/{id}")]
@@ -163,7 +165,7 @@ pub(crate) async fn update_plan(
 }
 
 /// Soft-delete a plan (it disappears from every list; past recharges keep it).
-#[utoipa::path(delete, path = "/admin/plans/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Option<String>>), (status = 404, body = ErrorBody)))]
 #[delete("/admin/plans/{id}")]
 pub(crate) async fn delete_plan(

@@ -7,6 +7,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::rules::invalid;
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentAdmin, ValidJson};
@@ -14,7 +16,7 @@ use crate::views::ok;
 use talktime_domain::money::{MAX_COINS_PER_SECOND, MAX_MIN_BALANCE_SECONDS, MAX_SETTING_COINS};
 use talktime_services::pricing::ConfigInput;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_config).service(put_config);
 }
 
@@ -44,7 +46,7 @@ fn config_view(c: &talktime_services::admin_types::AppConfig) -> serde_json::Val
 }
 
 /// The prices, grouped, each with a label and a description.
-#[utoipa::path(get, path = "/admin/config", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     responses((status = 200, body = Envelope<Object>)))]
 #[get("/admin/config")]
 pub(crate) async fn get_config(state: web::Data<AppState>, _admin: CurrentAdmin) -> Result<HttpResponse, ApiError> {
@@ -80,7 +82,7 @@ pub struct ConfigRequest {
 
 /// Change prices (the flat keys the admin panel sends, at least one). New prices apply to calls
 /// that start afterwards.
-#[utoipa::path(put, path = "/admin/config", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     request_body = ConfigRequest, responses((status = 200, body = Envelope<Object>), (status = 400, body = ErrorBody)))]
 #[put("/admin/config")]
 pub(crate) async fn put_config(

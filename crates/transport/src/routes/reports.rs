@@ -9,6 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::rules::{ADMIN_PAGING, MAX_PAGE, listed_param, one_of, one_of_schema, parsed};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
@@ -17,7 +19,7 @@ use talktime_domain::account::{AccountStatus, Role};
 use talktime_domain::report::ReportStatus;
 use talktime_services::admin_types::ReportRow;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(reports).service(report).service(report_status);
 }
 
@@ -129,7 +131,7 @@ pub struct ReportsView {
 }
 
 /// Reports, newest first, optionally of one status.
-#[utoipa::path(get, path = "/admin/reports", tag = "admin", security(("cookie" = []), ("bearer" = [])), params(ReportsQuery),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(ReportsQuery),
     responses((status = 200, body = Envelope<ReportsView>)))]
 #[get("/admin/reports")]
 pub(crate) async fn reports(
@@ -154,7 +156,7 @@ pub(crate) async fn reports(
 }
 
 /// A report with its call (coins included).
-#[utoipa::path(get, path = "/admin/reports/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = Envelope<Object>), (status = 404, body = ErrorBody)))]
 #[get("/admin/reports/{id}")]
 pub(crate) async fn report(
@@ -196,7 +198,7 @@ pub struct ReportStatusRequest {
 }
 
 /// PENDING → UNDER_REVIEW → RESOLVED / DISMISSED, and back to UNDER_REVIEW (409 otherwise).
-#[utoipa::path(patch, path = "/admin/reports/{id}/status", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReportStatusRequest,
     responses((status = 200, body = Envelope<ReportView>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[patch("/admin/reports/{id}/status")]

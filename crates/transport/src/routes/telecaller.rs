@@ -10,12 +10,14 @@ use utoipa::ToSchema;
 
 use super::rules::{about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed};
 use super::users::avatar_edit;
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentTelecaller, ValidJson};
 use crate::views::{BankDetailsView, Envelope, ProfileView, ok, profile_reply};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(edit_profile)
         .service(reapply)
         .service(get_bank_details)
@@ -46,7 +48,7 @@ pub struct EditTelecallerProfileRequest {
 }
 
 /// Edit an approved telecaller's name, language, avatar or about (at least one).
-#[utoipa::path(patch, path = "/telecaller/edit-profile", tag = "telecaller", security(("bearer" = [])),
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])),
     request_body = EditTelecallerProfileRequest, responses(
     (status = 200, body = Envelope<ProfileView>),
     (status = 400, body = ErrorBody),
@@ -89,7 +91,7 @@ pub struct ReapplyRequest {
 
 /// Resubmit a rejected application: back to PENDING. The rejection note stays visible until an
 /// approval clears it.
-#[utoipa::path(patch, path = "/telecaller/reapply", tag = "telecaller", security(("bearer" = [])),
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])),
     request_body = ReapplyRequest, responses(
     (status = 200, body = Envelope<ProfileView>),
     (status = 400, body = ErrorBody),
@@ -114,7 +116,7 @@ pub(crate) async fn reapply(
 }
 
 /// The telecaller's bank details (full account number), or `data: null`.
-#[utoipa::path(get, path = "/telecaller/bank-details", tag = "telecaller", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])), responses(
     (status = 200, body = Envelope<Option<BankDetailsView>>),
     (status = 403, body = ErrorBody),
 ))]
@@ -145,7 +147,7 @@ pub struct BankDetailsRequest {
 }
 
 /// Add or replace the bank details (stored encrypted).
-#[utoipa::path(post, path = "/telecaller/bank-details", tag = "telecaller", security(("bearer" = [])),
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])),
     request_body = BankDetailsRequest, responses(
     (status = 201, body = Envelope<BankDetailsView>),
     (status = 400, body = ErrorBody),
@@ -173,7 +175,7 @@ pub(crate) async fn save_bank_details(
 }
 
 /// Remove the bank details (404 when there are none).
-#[utoipa::path(delete, path = "/telecaller/bank-details", tag = "telecaller", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])), responses(
     (status = 200, body = Envelope<Option<String>>),
     (status = 404, body = ErrorBody),
     (status = 409, description = "A withdrawal is pending", body = ErrorBody),
@@ -195,7 +197,7 @@ pub struct WithdrawalsView {
 }
 
 /// The telecaller's withdrawals, newest first (APPROVED only; limit 1–50, default 10).
-#[utoipa::path(get, path = "/telecaller/transactions", tag = "telecaller", security(("bearer" = [])),
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])),
     params(super::users::PageQuery), responses(
     (status = 200, body = Envelope<WithdrawalsView>),
     (status = 403, body = ErrorBody),

@@ -14,6 +14,8 @@ use uuid::Uuid;
 use super::rules::{
     MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed,
 };
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::{CurrentAccount, CurrentUser, ValidJson, ValidQuery};
@@ -22,7 +24,7 @@ use crate::views::{Envelope, PlanView, ProfileView, TelecallerCardView, ok, prof
 const FAVORITES_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 const TELECALLERS_PAGING: Paging = Paging { default_limit: 15, max_limit: 50 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(me)
         .service(delete_me)
         .service(complete_profile)
@@ -36,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The caller's profile (users and telecallers).
-#[utoipa::path(get, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = Envelope<ProfileView>),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -50,7 +52,7 @@ pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> R
 /// Delete the caller's account (users and telecallers): name, date of birth, phone and bank
 /// details are erased, every token is revoked and every socket closed; calls, reports and the
 /// ledger keep naming the deleted account. The phone may sign up again as a new account.
-#[utoipa::path(delete, path = "/users/me", tag = "users", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = Envelope<Option<String>>),
     (status = 409, description = "In a call (`call_in_progress`) or a withdrawal pending (`withdrawal_pending`)", body = ErrorBody),
 ))]
@@ -114,7 +116,7 @@ pub struct CompleteProfileResponse {
 }
 
 /// Complete a new account's profile, once. Choosing TELECALLER files a PENDING application.
-#[utoipa::path(patch, path = "/users/complete-profile", tag = "users", security(("bearer" = [])),
+#[utoipa::path(tag = "users", security(("bearer" = [])),
     request_body = CompleteProfileRequest, responses(
     (status = 200, body = CompleteProfileResponse),
     (status = 400, description = "Validation, under 18, telecaller not female, about rules", body = ErrorBody),
@@ -172,7 +174,7 @@ pub(crate) fn avatar_edit(profile: Option<Option<String>>) -> Result<Option<Opti
 }
 
 /// Edit a user's name, language or avatar (at least one).
-#[utoipa::path(patch, path = "/users/edit-profile", tag = "users", security(("bearer" = [])),
+#[utoipa::path(tag = "users", security(("bearer" = [])),
     request_body = EditUserProfileRequest, responses(
     (status = 200, body = Envelope<ProfileView>),
     (status = 400, body = ErrorBody),
@@ -203,7 +205,7 @@ pub struct PlansView {
 }
 
 /// Active plans by price.
-#[utoipa::path(get, path = "/users/plans", tag = "users", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = Envelope<PlansView>),
     (status = 403, body = ErrorBody),
 ))]
@@ -236,7 +238,7 @@ pub struct FavoritesView {
 }
 
 /// The user's saved telecallers (approved and active), newest saved first.
-#[utoipa::path(get, path = "/users/favorites", tag = "users", security(("bearer" = [])), params(PageQuery), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageQuery), responses(
     (status = 200, body = Envelope<FavoritesView>),
     (status = 400, body = ErrorBody),
 ))]
@@ -260,7 +262,7 @@ pub struct FavoriteView {
 }
 
 /// Save a telecaller (at most 50).
-#[utoipa::path(post, path = "/users/favorites/{telecallerId}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(tag = "users", security(("bearer" = [])),
     params(("telecallerId" = Uuid, Path)), responses(
     (status = 200, description = "Saved, or already saved", body = Envelope<FavoriteView>),
     (status = 400, description = "Yourself, unavailable telecaller, or 50 already", body = ErrorBody),
@@ -282,7 +284,7 @@ pub(crate) async fn add_favorite(
 }
 
 /// Remove a saved telecaller (idempotent).
-#[utoipa::path(delete, path = "/users/favorites/{telecallerId}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(tag = "users", security(("bearer" = [])),
     params(("telecallerId" = Uuid, Path)), responses((status = 200, body = Envelope<FavoriteView>)))]
 #[delete("/users/favorites/{telecallerId}")]
 pub(crate) async fn remove_favorite(
@@ -325,7 +327,7 @@ pub struct TelecallersView {
 
 /// Approved, active telecallers who are online or on a call, ONLINE first. Page 1 fixes the order
 /// the later pages follow (see docs/rest.md).
-#[utoipa::path(get, path = "/users/telecallers", tag = "users", security(("bearer" = [])), params(TelecallersQuery),
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(TelecallersQuery),
     responses((status = 200, body = Envelope<TelecallersView>), (status = 400, body = ErrorBody)))]
 #[get("/users/telecallers")]
 pub(crate) async fn telecallers(
@@ -356,7 +358,7 @@ pub struct RechargesView {
 }
 
 /// The user's recharges, newest first (limit 1–50, default 10).
-#[utoipa::path(get, path = "/users/transactions", tag = "users", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Envelope<RechargesView>), (status = 400, body = ErrorBody)))]
 #[get("/users/transactions")]
 pub(crate) async fn transactions(

@@ -9,13 +9,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::rules::{MAX_PAGE, listed_param, one_of, parsed, trimmed};
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, OptionalJson, ValidJson, ValidQuery};
 use crate::views::{AdminTransactionView, Envelope, TransactionOwnerView, ok};
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(transactions).service(transaction).service(complete_withdrawal).service(reject_withdrawal);
 }
 
@@ -54,7 +56,7 @@ pub struct TransactionsQuery {
 }
 
 /// Transactions of one type, optionally of one status, newest first.
-#[utoipa::path(get, path = "/admin/transactions", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(TransactionsQuery), responses(
     (status = 200, body = Envelope<AdminTransactionsView>),
     (status = 400, body = ErrorBody),
@@ -94,7 +96,7 @@ pub(crate) async fn transactions(
 }
 
 /// One transaction in full (a withdrawal shows the whole account number to pay).
-#[utoipa::path(get, path = "/admin/transactions/{id}", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
     (status = 200, body = Envelope<AdminTransactionView>),
     (status = 404, body = ErrorBody),
@@ -153,7 +155,7 @@ impl DecidedWithdrawalView {
 }
 
 /// PENDING → SUCCESS, once: the held coins leave the platform.
-#[utoipa::path(post, path = "/admin/withdrawals/{id}/complete", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = CompleteWithdrawalRequest, responses(
     (status = 200, body = Envelope<DecidedWithdrawalView>),
     (status = 404, body = ErrorBody),
@@ -183,7 +185,7 @@ pub struct RejectWithdrawalRequest {
 }
 
 /// PENDING → REJECTED, once: the held coins return to the wallet.
-#[utoipa::path(post, path = "/admin/withdrawals/{id}/reject", tag = "admin", security(("cookie" = []), ("bearer" = [])),
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = Option<RejectWithdrawalRequest>, responses(
     (status = 200, body = Envelope<DecidedWithdrawalView>),
     (status = 404, body = ErrorBody),
