@@ -67,8 +67,10 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             settings.refuse_exposed_development()?;
             let demo = settings.demo;
-            let tokens =
-                talktime_services::tokens::TokenIssuer::new(settings.jwt_secret.expose().as_bytes(), settings.jwt_ttl);
+            let tokens = talktime_services::tokens::TokenIssuer::new(
+                settings.auth.jwt_secret.expose().as_bytes(),
+                settings.auth.jwt_ttl,
+            );
             let app = Application::build(settings).await?;
             println!("{}", seed::demo(app.db()).await?);
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], app.port()));
@@ -122,5 +124,5 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn connect(settings: &Settings) -> Result<Db, talktime_repository::RepoError> {
-    Db::connect(&settings.database_url, 2).await
+    Db::connect(&settings.database.url, 2).await
 }

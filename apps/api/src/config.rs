@@ -33,6 +33,54 @@ pub enum SmsProvider {
     Twilio(TwilioConfig),
 }
 
+/// PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+/// Cluster mode: the nodes share the event bus, the connection directory, presence and rate
+/// limits through Redis.
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    pub redis_url: String,
+    /// Prefix of every Redis key and channel (`REDIS_NAMESPACE`; default `talktime:<database>`),
+    /// so deployments sharing one Redis never see each other.
+    pub namespace: String,
+    /// How often a node renews its entries in Redis, and how long they outlive its last renewal
+    /// (a crashed node's connections and presence are gone within that).
+    pub heartbeat: Duration,
+    pub expiry: Duration,
+}
+
+/// Tokens, login codes, admin sign-in and the key for secrets at rest.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret<String>,
+    pub jwt_ttl: Duration,
+    /// 32 bytes; protects secrets at rest (OTP hashes, bank details).
+    pub secrets_key: Secret<Vec<u8>>,
+    pub otp_length: OtpLength,
+    pub otp_test_numbers: HashMap<String, String>,
+    pub google_client_ids: Vec<String>,
+    pub google_jwks_url: String,
+}
+
+/// What protects the service from floods and abuse.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// `RATE_LIMIT_*_PER_IP`: budgets per IPv4 address or IPv6 /64.
+    pub network: NetworkLimits,
+    /// `WS_MAX_CONNECTIONS_PER_ACCOUNT` (default 5, per node).
+    pub ws_max_connections_per_account: usize,
+    /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
+    pub ws_queue_capacity: usize,
+    /// `SMS_ALLOWED_COUNTRY_CODES` (default `91`) and `SMS_MAX_PER_HOUR` (default 1000).
+    pub sms_allowed_countries: Vec<String>,
+    pub sms_max_per_hour: u32,
+}
+
 /// The media server.
 #[derive(Debug, Clone)]
 pub struct LiveKitSettings {
@@ -66,18 +114,11 @@ pub struct Settings {
     /// `APP_ENV` was given (rather than defaulted to development).
     pub env_explicit: bool,
     pub bind_addr: String,
-    pub database_url: String,
-    pub database_max_connections: u32,
-    pub redis_url: Option<String>,
-    /// Prefix of every Redis key and channel (`REDIS_NAMESPACE`; default `talktime:<database>`),
-    /// so deployments sharing one Redis never see each other.
-    pub redis_namespace: String,
-    /// How often a node renews its entries in Redis, and how long they outlive its last renewal
-    /// (a crashed node's connections and presence are gone within that).
-    pub node_heartbeat: Duration,
-    pub node_expiry: Duration,
-    pub jwt_secret: Secret<String>,
-    pub jwt_ttl: Duration,
+    pub database: DatabaseSettings,
+    /// Several nodes sharing Redis (`REDIS_URL`); `None` on one node.
+    pub cluster: Option<ClusterSettings>,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: Vec<IpNet>,
     /// HTTP worker threads (`HTTP_WORKERS`); one per core when unset.
@@ -87,19 +128,6 @@ pub struct Settings {
     pub sms_provider: SmsProvider,
     /// `SMS_COUNTRY_CODE`: the home country of 10-digit numbers.
     pub sms_country_code: String,
-    pub otp_length: OtpLength,
-    pub otp_test_numbers: HashMap<String, String>,
-    /// `SMS_ALLOWED_COUNTRY_CODES` (default `91`) and `SMS_MAX_PER_HOUR` (default 1000).
-    pub sms_allowed_countries: Vec<String>,
-    pub sms_max_per_hour: u32,
-    /// `RATE_LIMIT_*_PER_IP`: budgets per IPv4 address or IPv6 /64.
-    pub network_limits: NetworkLimits,
-    /// `WS_MAX_CONNECTIONS_PER_ACCOUNT` (default 5, per node).
-    pub ws_max_connections_per_account: usize,
-    pub google_client_ids: Vec<String>,
-    pub google_jwks_url: String,
-    /// 32 bytes; protects secrets at rest (OTP hashes, bank details).
-    pub secrets_key: Secret<Vec<u8>>,
     pub ring_timeout: Duration,
     pub reconnect_grace: Duration,
     /// How often the payment reconciler runs, how old a PENDING order must be before it asks the
@@ -109,8 +137,6 @@ pub struct Settings {
     pub order_expiry: Duration,
     /// How often each node's call sweeper looks for overdue calls.
     pub sweep_interval: Duration,
-    /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
-    pub ws_queue_capacity: usize,
     /// How often each node sends watchers their coalesced `presence:update`.
     pub presence_flush: Duration,
     /// How often the server pings a socket, and how long a silent one lives.
@@ -476,14 +502,29 @@ impl Settings {
             env,
             env_explicit,
             bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
-            database_url,
-            database_max_connections,
-            redis_url: v.get("REDIS_URL"),
-            redis_namespace,
-            node_heartbeat,
-            node_expiry,
-            jwt_secret: Secret::new(jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into())),
-            jwt_ttl,
+            database: DatabaseSettings { url: database_url, max_connections: database_max_connections },
+            cluster: v.get("REDIS_URL").map(|redis_url| ClusterSettings {
+                redis_url,
+                namespace: redis_namespace,
+                heartbeat: node_heartbeat,
+                expiry: node_expiry,
+            }),
+            auth: AuthSettings {
+                jwt_secret: Secret::new(jwt_secret.unwrap_or_else(|| DEV_JWT_SECRET.into())),
+                jwt_ttl,
+                secrets_key: Secret::new(secrets_key),
+                otp_length,
+                otp_test_numbers,
+                google_client_ids,
+                google_jwks_url: v.or("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs"),
+            },
+            limits: LimitSettings {
+                network: network_limits,
+                ws_max_connections_per_account,
+                ws_queue_capacity,
+                sms_allowed_countries,
+                sms_max_per_hour,
+            },
             cors_allowed_origins,
             trusted_proxies,
             http_workers,
@@ -491,22 +532,12 @@ impl Settings {
             payment_gateway,
             sms_provider,
             sms_country_code,
-            otp_length,
-            otp_test_numbers,
-            sms_allowed_countries,
-            sms_max_per_hour,
-            network_limits,
-            ws_max_connections_per_account,
-            google_client_ids,
-            google_jwks_url: v.or("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs"),
-            secrets_key: Secret::new(secrets_key),
             ring_timeout,
             reconnect_grace,
             reconcile_interval,
             reconcile_min_age,
             order_expiry,
             sweep_interval,
-            ws_queue_capacity,
             presence_flush,
             ws_ping_interval,
             ws_client_timeout,
@@ -545,10 +576,10 @@ impl Settings {
     /// others can reach).
     fn development_only(&self) -> Vec<&'static str> {
         let mut found = Vec::new();
-        if self.jwt_secret.expose() == DEV_JWT_SECRET {
+        if self.auth.jwt_secret.expose() == DEV_JWT_SECRET {
             found.push("JWT_SECRET is the public development secret (anyone can mint tokens)");
         }
-        if self.secrets_key.expose().as_slice() == DEV_SECRETS_KEY {
+        if self.auth.secrets_key.expose().as_slice() == DEV_SECRETS_KEY {
             found.push("SECRETS_KEY is the development key (OTP hashes and bank details readable)");
         }
         if matches!(self.payment_gateway, PaymentGateway::Sandbox { .. }) {
@@ -564,6 +595,12 @@ impl Settings {
             found.push("/admin/auth/dev is open (admin sign-in without Google)");
         }
         found
+    }
+
+    /// How often this node renews its presence in the cluster (on one node, the pace of the same
+    /// loop, which then renews nothing).
+    pub fn node_heartbeat(&self) -> Duration {
+        self.cluster.as_ref().map_or(Duration::from_secs(1), |c| c.heartbeat)
     }
 
     pub fn is_production(&self) -> bool {
@@ -656,10 +693,10 @@ mod tests {
         let settings = Settings::from_vars(vars(&[("BIND_ADDR", "0.0.0.0:8000"), ("APP_ENV", "development")])).unwrap();
         assert_eq!(settings.env, AppEnv::Development);
         assert_eq!(settings.bind_addr, "0.0.0.0:8000");
-        assert_eq!(settings.jwt_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(settings.auth.jwt_ttl, Duration::from_secs(7 * 86_400));
         assert_eq!(settings.livekit.room_service, None, "no media server unless configured");
         assert!(matches!(settings.sms_provider, SmsProvider::Log));
-        assert_eq!(settings.secrets_key.expose().len(), 32);
+        assert_eq!(settings.auth.secrets_key.expose().len(), 32);
     }
 
     #[test]
@@ -729,7 +766,7 @@ mod tests {
         .unwrap();
         assert_eq!(settings.livekit.room_service.as_deref(), Some("https://media.example.com"));
         assert_eq!(settings.trusted_proxies.len(), 2);
-        assert_eq!(settings.jwt_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(settings.auth.jwt_ttl, Duration::from_secs(12 * 3600));
     }
 
     #[test]
@@ -745,16 +782,21 @@ mod tests {
         assert_eq!(error.problems.len(), 5, "{error}");
     }
 
+    const REDIS: (&str, &str) = ("REDIS_URL", "redis://127.0.0.1:6379");
+
     #[test]
     fn redis_namespace_follows_the_database() {
         let settings =
-            Settings::from_vars(vars(&[("DATABASE_URL", "postgres://u:p@db:5432/tt_prod?sslmode=require")])).unwrap();
-        assert_eq!(settings.redis_namespace, "talktime:tt_prod");
-        let settings = Settings::from_vars(vars(&[("REDIS_NAMESPACE", "blue")])).unwrap();
-        assert_eq!(settings.redis_namespace, "blue");
+            Settings::from_vars(vars(&[("DATABASE_URL", "postgres://u:p@db:5432/tt_prod?sslmode=require"), REDIS]))
+                .unwrap();
+        assert_eq!(settings.cluster.as_ref().map(|c| c.namespace.as_str()), Some("talktime:tt_prod"));
+        let settings = Settings::from_vars(vars(&[("REDIS_NAMESPACE", "blue"), REDIS])).unwrap();
+        assert_eq!(settings.cluster.as_ref().map(|c| c.namespace.as_str()), Some("blue"));
         let problems =
             Settings::from_vars(vars(&[("NODE_HEARTBEAT_MS", "1000"), ("NODE_EXPIRY_MS", "1500")])).unwrap_err();
         assert!(problems.problems.iter().any(|p| p.contains("NODE_EXPIRY_MS")), "{problems:?}");
+        let one_node = Settings::from_vars(vars(&[])).unwrap();
+        assert!(one_node.cluster.is_none(), "no cluster settings without REDIS_URL");
     }
 
     #[test]

@@ -84,9 +84,9 @@ impl Application {
     /// alone (no `REDIS_URL`) first gives the parties of calls that outlived a crash their
     /// reconnect grace.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
+        let db = Db::connect(&settings.database.url, settings.database.max_connections).await?;
         db.migrate().await?;
-        if settings.redis_url.is_none() {
+        if settings.cluster.is_none() {
             let calls = CallService::start_graces_at_startup(&db, settings.reconnect_grace)
                 .await
                 .map_err(|e| StartupError::Calls(e.to_string()))?;
@@ -106,15 +106,15 @@ impl Application {
             .port();
 
         let registry = Arc::new(
-            ConnectionRegistry::new(settings.ws_queue_capacity)
+            ConnectionRegistry::new(settings.limits.ws_queue_capacity)
                 .with_heartbeat(Heartbeat { ping: settings.ws_ping_interval, timeout: settings.ws_client_timeout })
-                .with_max_per_account(settings.ws_max_connections_per_account),
+                .with_max_per_account(settings.limits.ws_max_connections_per_account),
         );
         let ClusterParts { bus, presence, directory, limiter, snapshots, probes, bus_stats } =
             cluster_parts(&settings, registry.clone())?;
         let cache = ReadCache::new(db.clone());
         tokio::spawn(cache.clone().run_feed());
-        let bank_cipher = BankCipher::new(settings.secrets_key.expose());
+        let bank_cipher = BankCipher::new(settings.auth.secrets_key.expose());
         let calls = CallService::new(
             db.clone(),
             cache.clone(),
@@ -131,7 +131,7 @@ impl Application {
                 reconnect_grace: settings.reconnect_grace,
                 sweep_interval: settings.sweep_interval,
                 room_retry: settings.room_retry,
-                heartbeat: settings.node_heartbeat,
+                heartbeat: settings.node_heartbeat(),
                 media_timeout: settings.livekit.media_connect_timeout,
             },
         );
@@ -157,16 +157,16 @@ impl Application {
             db.clone(),
             sms_sender(&settings),
             limiter.clone(),
-            OtpHasher::new(settings.secrets_key.expose()),
-            TokenIssuer::new(settings.jwt_secret.expose().as_bytes(), settings.jwt_ttl),
+            OtpHasher::new(settings.auth.secrets_key.expose()),
+            TokenIssuer::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.jwt_ttl),
             OtpSettings {
-                length: Some(settings.otp_length),
-                test_numbers: settings.otp_test_numbers.clone(),
-                per_network: Some(settings.network_limits.login),
+                length: Some(settings.auth.otp_length),
+                test_numbers: settings.auth.otp_test_numbers.clone(),
+                per_network: Some(settings.limits.network.login),
                 sms: SmsPolicy {
                     home_country: settings.sms_country_code.clone(),
-                    allowed_countries: settings.sms_allowed_countries.clone(),
-                    max_per_hour: settings.sms_max_per_hour,
+                    allowed_countries: settings.limits.sms_allowed_countries.clone(),
+                    max_per_hour: settings.limits.sms_max_per_hour,
                 },
             },
             cache.clone(),
@@ -178,11 +178,11 @@ impl Application {
             calls.clone(),
             Arc::new(GoogleVerifier::new(
                 talktime_services::http_client(),
-                settings.google_jwks_url.clone(),
-                settings.google_client_ids.clone(),
+                settings.auth.google_jwks_url.clone(),
+                settings.auth.google_client_ids.clone(),
             )),
             limiter.clone(),
-            settings.network_limits.admin_sign_in,
+            settings.limits.network.admin_sign_in,
         ));
         let state = AppState {
             db: db.clone(),
@@ -201,7 +201,7 @@ impl Application {
             calls,
             media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
             limiter,
-            ws_connects: settings.network_limits.ws_connect,
+            ws_connects: settings.limits.network.ws_connect,
             registry,
         };
         let http = HttpSettings {
@@ -274,7 +274,7 @@ struct ClusterParts {
 /// presence and rate limits (each falling back to this node's own view while Redis is down),
 /// and Redis in readiness.
 fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Result<ClusterParts, StartupError> {
-    let Some(url) = &settings.redis_url else {
+    let Some(cluster_settings) = &settings.cluster else {
         let bus = Arc::new(InProcessBus::new());
         bus.attach(registry);
         return Ok(ClusterParts {
@@ -287,7 +287,8 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
             bus_stats: None,
         });
     };
-    let cluster = Cluster::new(url, &settings.redis_namespace).map_err(|e| StartupError::Redis(e.to_string()))?;
+    let cluster = Cluster::new(&cluster_settings.redis_url, &cluster_settings.namespace)
+        .map_err(|e| StartupError::Redis(e.to_string()))?;
     tracing::info!(node = %cluster.node, namespace = %cluster.namespace, "cluster mode");
     let bus = RedisBus::start(&cluster);
     bus.attach(registry);
@@ -296,7 +297,7 @@ fn cluster_parts(settings: &Settings, registry: Arc<ConnectionRegistry>) -> Resu
         probes: vec![Arc::new(RedisProbe::new(cluster.clone(), bus.clone()))],
         bus,
         presence: Arc::new(RedisPresence::new(cluster.clone())),
-        directory: Arc::new(RedisDirectory::new(cluster.clone(), settings.node_expiry)),
+        directory: Arc::new(RedisDirectory::new(cluster.clone(), cluster_settings.expiry)),
         snapshots: Arc::new(RedisSnapshots::new(cluster.clone())),
         limiter: Arc::new(RedisRateLimiter::new(cluster)),
     })
@@ -314,7 +315,7 @@ fn console_config(settings: &Settings) -> serde_json::Value {
         "payments": { "gateway": gateway, "razorpayKeyId": key_id },
         "admin": {
             "devSignIn": !settings.is_production(),
-            "googleClientId": settings.google_client_ids.first(),
+            "googleClientId": settings.auth.google_client_ids.first(),
         },
     })
 }
