@@ -342,6 +342,29 @@ pub struct ListedAccount {
     pub status: talktime_domain::account::AccountStatus,
     pub approval_status: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Telecallers: her rating tally and the platform's (`None` for users).
+    #[sqlx(flatten)]
+    pub rating: ListedRating,
+}
+
+/// A listed telecaller's rating columns (all `NULL` for users).
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct ListedRating {
+    pub rating_sum: Option<i64>,
+    pub rating_count: Option<i64>,
+    pub platform_sum: Option<i64>,
+    pub platform_count: Option<i64>,
+}
+
+impl ListedRating {
+    pub fn tally(&self) -> Option<talktime_domain::rating::RatingTally> {
+        Some(talktime_domain::rating::RatingTally {
+            sum: self.rating_sum?,
+            count: self.rating_count?,
+            platform_sum: self.platform_sum?,
+            platform_count: self.platform_count?,
+        })
+    }
 }
 
 /// Users (role USER), optionally by phone or name prefix, newest first, with the total.
@@ -353,7 +376,9 @@ pub async fn users_page(
 ) -> Result<(Vec<ListedAccount>, i64), RepoError> {
     let pattern = search.map(|s| format!("{}%", s.trim().to_lowercase().replace(['%', '_', '\\'], "")));
     let rows = sqlx::query_as(
-        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, NULL::text AS approval_status, a.created_at \
+        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, NULL::text AS approval_status, a.created_at, \
+         NULL::bigint AS rating_sum, NULL::bigint AS rating_count, NULL::bigint AS platform_sum, \
+         NULL::bigint AS platform_count \
          FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1) \
          ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3",
     )

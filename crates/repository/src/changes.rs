@@ -17,6 +17,8 @@ pub enum Change {
     /// This user's favorites.
     Favorites(AccountId),
     Config,
+    /// The platform's rating totals: every card's smoothed average moves with them.
+    Ratings,
     /// A node's liveness probe of its own feed.
     Ping(u64),
 }
@@ -29,6 +31,7 @@ impl Change {
             "admin" => Change::Admin(id.parse().ok()?),
             "favorites" => Change::Favorites(id.parse().ok()?),
             "config" => Change::Config,
+            "ratings" => Change::Ratings,
             "ping" => Change::Ping(id.parse().ok()?),
             _ => return None,
         })

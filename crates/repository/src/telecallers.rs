@@ -1,6 +1,7 @@
 //! Telecallers as users see them: listings and favorites.
 
 use talktime_domain::ids::AccountId;
+use talktime_domain::rating::RatingTally;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx, parse_stored};
@@ -13,6 +14,7 @@ pub struct TelecallerCard {
     pub profile: Option<talktime_domain::account::Avatar>,
     pub language: Option<talktime_domain::account::Language>,
     pub about: String,
+    pub rating: RatingTally,
 }
 
 #[derive(sqlx::FromRow)]
@@ -22,6 +24,19 @@ struct CardRow {
     profile: Option<String>,
     language: Option<String>,
     about: String,
+    rating_sum: i64,
+    rating_count: i64,
+    platform_sum: i64,
+    platform_count: i64,
+}
+
+/// The card's columns, with her rating tally and the platform's (`a`: accounts, `t`: her
+/// application, `r`: her tally, `p`: the platform's).
+macro_rules! card_columns {
+    () => {
+        "a.id, a.name, a.profile, a.language, t.about, coalesce(r.rating_sum, 0) AS rating_sum, \
+         coalesce(r.rating_count, 0) AS rating_count, p.rating_sum AS platform_sum, p.rating_count AS platform_count"
+    };
 }
 
 impl TryFrom<CardRow> for TelecallerCard {
@@ -34,6 +49,12 @@ impl TryFrom<CardRow> for TelecallerCard {
             profile: row.profile.as_deref().map(|v| parse_stored("profile", v)).transpose()?,
             language: row.language.as_deref().map(|v| parse_stored("language", v)).transpose()?,
             about: row.about,
+            rating: RatingTally {
+                sum: row.rating_sum,
+                count: row.rating_count,
+                platform_sum: row.platform_sum,
+                platform_count: row.platform_count,
+            },
         })
     }
 }
@@ -41,12 +62,14 @@ impl TryFrom<CardRow> for TelecallerCard {
 /// The listable ones among `ids` (approved, active), in no order. One query whatever the number
 /// of ids (primary-key lookups).
 pub async fn listable_among(ex: impl Executor<'_>, ids: &[Uuid]) -> Result<Vec<TelecallerCard>, RepoError> {
-    let rows: Vec<CardRow> = sqlx::query_as(
-        "SELECT a.id, a.name, a.profile, a.language, t.about \
-         FROM accounts a \
+    let rows: Vec<CardRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM accounts a \
          JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
-         WHERE a.id = ANY($1) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER'",
-    )
+         LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p \
+         WHERE a.id = ANY($1) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER'"
+    ))
     .bind(ids)
     .fetch_all(ex)
     .await?;
@@ -143,13 +166,15 @@ pub async fn favorites_page(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<TelecallerCard>, RepoError> {
-    let rows: Vec<CardRow> = sqlx::query_as(
-        "SELECT a.id, a.name, a.profile, a.language, t.about \
-         FROM favorites f \
+    let rows: Vec<CardRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        " FROM favorites f \
          JOIN accounts a ON a.id = f.telecaller_id AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
          JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
-         WHERE f.user_id = $1 ORDER BY f.created_at DESC, f.telecaller_id DESC LIMIT $2 OFFSET $3",
-    )
+         LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p \
+         WHERE f.user_id = $1 ORDER BY f.created_at DESC, f.telecaller_id DESC LIMIT $2 OFFSET $3"
+    ))
     .bind(user.0)
     .bind(limit + 1)
     .bind(offset)
@@ -186,8 +211,12 @@ pub async fn applications_page(
     offset: i64,
 ) -> Result<(Vec<crate::accounts::ListedAccount>, i64), RepoError> {
     let rows = sqlx::query_as(
-        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, t.approval_status, a.created_at \
-         FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id WHERE t.approval_status = $1 \
+        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, t.approval_status, a.created_at, \
+         coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count, \
+         p.rating_sum AS platform_sum, p.rating_count AS platform_count \
+         FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id \
+         LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p \
+         WHERE t.approval_status = $1 \
          ORDER BY t.created_at DESC, t.account_id DESC LIMIT $2 OFFSET $3",
     )
     .bind(approval)

@@ -86,6 +86,8 @@ impl ReadCache {
                 self.favorites.remove(&user);
             }
             Change::Config => *self.config.write().unwrap_or_else(|e| e.into_inner()) = None,
+            // Rarely (a rating given or hidden): the cards reload on the next listing.
+            Change::Ratings => self.cards.clear(),
             Change::Ping(_) => {}
         }
     }

@@ -148,6 +148,21 @@ pub struct TelecallerCardView {
     /// In `/users/telecallers` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_favorite: Option<bool>,
+    pub rating: RatingView,
+}
+
+/// Users' ratings of her calls: `average` (smoothed toward the platform's mean until she has 10;
+/// `null` before the first) and how many there are.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct RatingView {
+    pub average: Option<f64>,
+    pub count: i64,
+}
+
+impl From<talktime_domain::rating::RatingTally> for RatingView {
+    fn from(tally: talktime_domain::rating::RatingTally) -> Self {
+        Self { average: tally.average(), count: tally.count }
+    }
 }
 
 impl TelecallerCardView {
@@ -161,6 +176,7 @@ impl TelecallerCardView {
             about: card.about.clone(),
             presence: listed.presence,
             is_favorite: with_favorite.then_some(listed.is_favorite),
+            rating: card.rating.into(),
         }
     }
 }

@@ -72,12 +72,14 @@ pub struct Feedback {
     pub author_id: Uuid,
     pub rating: Option<i32>,
     pub comment: Option<String>,
+    /// Hidden by an admin: its rating no longer counts.
+    pub hidden: bool,
     pub created_at: DateTime<Utc>,
 }
 
 /// The feedback both parties gave on a call (none, one or two rows; primary key lookup).
 pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feedback>, RepoError> {
-    Ok(sqlx::query_as("SELECT author_id, rating, comment, created_at FROM call_feedback WHERE call_id = $1")
+    Ok(sqlx::query_as("SELECT author_id, rating, comment, hidden, created_at FROM call_feedback WHERE call_id = $1")
         .bind(call.0)
         .fetch_all(ex)
         .await?)
@@ -142,4 +144,23 @@ pub async fn admin_page(
         .fetch_one(db.pool())
         .await?;
     Ok((rows, total))
+}
+
+/// Hides or shows one side's feedback on a call; answers its rating when that changed anything
+/// (`Some(None)`: changed, no rating), `None` when it already was so or there is no such feedback.
+pub async fn set_feedback_hidden(
+    ex: impl Executor<'_>,
+    call: CallId,
+    author: AccountId,
+    hidden: bool,
+) -> Result<Option<Option<i32>>, RepoError> {
+    let changed: Option<Option<i32>> = sqlx::query_scalar(
+        "UPDATE call_feedback SET hidden = $3 WHERE call_id = $1 AND author_id = $2 AND hidden <> $3 RETURNING rating",
+    )
+    .bind(call.0)
+    .bind(author.0)
+    .bind(hidden)
+    .fetch_optional(ex)
+    .await?;
+    Ok(changed)
 }

@@ -81,8 +81,19 @@ impl CallService {
         if call.status != CallStatus::Completed {
             return Err(ServiceError::invalid("call_not_completed", "Feedback is only for completed calls"));
         }
-        if !calls::add_feedback(self.db.pool(), id, account.id, rating, comment).await? {
+        let mut tx = self.db.begin().await?;
+        if !calls::add_feedback(&mut *tx, id, account.id, rating, comment).await? {
             return Err(ServiceError::conflict("feedback_already_given", "You already gave feedback on this call"));
+        }
+        // The user's rating counts toward the telecaller's card (hers of the user does not).
+        let counted = rating.filter(|_| account.id == call.user_id);
+        if let Some(rating) = counted {
+            talktime_repository::ratings::tally(&mut tx, call.telecaller_id, i64::from(rating), 1).await?;
+        }
+        tx.commit().await.map_err(talktime_repository::RepoError::from)?;
+        if counted.is_some() {
+            // At once on this node; the change feed tells the others.
+            self.cache.changed(talktime_repository::changes::Change::Ratings);
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use serde_json::json;
 use talktime_domain::account::Role;
 use talktime_domain::call::EndReason;
-use talktime_domain::ids::{AdminId, CallId};
+use talktime_domain::ids::{AccountId, AdminId, CallId};
 use talktime_repository::{RepoError, audit, calls};
 
 use crate::admin::AdminService;
@@ -96,5 +96,46 @@ impl AdminService {
         self.calls_service().wallet_changed(Role::User, call.user_id, user_balance);
         self.calls_service().wallet_changed(Role::Telecaller, call.telecaller_id, telecaller_balance);
         Ok(Refund { call: id, coins, from_telecaller, from_revenue, user_balance, telecaller_balance })
+    }
+
+    /// Hides (or shows again) one side's feedback on a call: a hidden user's rating stops
+    /// counting on the telecaller's card. Audited; repeating it changes nothing.
+    pub async fn hide_feedback(
+        &self,
+        by: AdminId,
+        id: CallId,
+        author: AccountId,
+        hidden: bool,
+    ) -> Result<(), ServiceError> {
+        let call = calls::find(self.db().pool(), id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("feedback_not_found", "No such feedback"))?;
+        let mut tx = self.db().begin().await?;
+        let Some(rating) = calls::set_feedback_hidden(&mut *tx, id, author, hidden).await? else {
+            drop(tx);
+            let exists = calls::feedback_on(self.db().pool(), id).await?.iter().any(|f| f.author_id == author.0);
+            return if exists {
+                Ok(())
+            } else {
+                Err(ServiceError::not_found("feedback_not_found", "No such feedback"))
+            };
+        };
+        if let Some(rating) = rating.filter(|_| author == call.user_id) {
+            let sign = if hidden { -1 } else { 1 };
+            talktime_repository::ratings::tally(&mut tx, call.telecaller_id, sign * i64::from(rating), sign).await?;
+        }
+        audit::audit(
+            &mut tx,
+            by,
+            if hidden { "feedback.hide" } else { "feedback.show" },
+            "call",
+            Some(id.0),
+            json!({ "authorId": author.0, "hidden": !hidden }),
+            json!({ "authorId": author.0, "hidden": hidden }),
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        self.auth().cache().changed(talktime_repository::changes::Change::Ratings);
+        Ok(())
     }
 }

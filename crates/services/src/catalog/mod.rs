@@ -79,6 +79,18 @@ pub struct FavoritePage {
     pub has_more: bool,
 }
 
+/// How the telecaller list is ordered: ONLINE before ON_CALL always, then by id (the default)
+/// or by rating, best first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ListOrder {
+    #[default]
+    Presence,
+    Rating,
+}
+
+/// One ordering of the listing: a language filter and an order.
+type OrderKey = (Option<Language>, ListOrder);
+
 /// The available, listable telecallers as this node last saw them, ONLINE first then by id.
 struct Listing {
     built: Instant,
@@ -86,20 +98,25 @@ struct Listing {
     epoch: u64,
     entries: Vec<(Arc<TelecallerCard>, Presence)>,
     /// The order per language filter, made once and shared by every snapshot taken from it.
-    orders: Mutex<HashMap<Option<Language>, Arc<[AccountId]>>>,
+    orders: Mutex<HashMap<OrderKey, Arc<[AccountId]>>>,
 }
 
 impl Listing {
-    fn order(&self, language: Option<Language>) -> Arc<[AccountId]> {
+    fn order(&self, language: Option<Language>, by: ListOrder) -> Arc<[AccountId]> {
         let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
         orders
-            .entry(language)
+            .entry((language, by))
             .or_insert_with(|| {
-                self.entries
-                    .iter()
-                    .filter(|(card, _)| language.is_none() || card.language == language)
-                    .map(|(card, _)| card.id)
-                    .collect()
+                let mut chosen: Vec<&(Arc<TelecallerCard>, Presence)> =
+                    self.entries.iter().filter(|(card, _)| language.is_none() || card.language == language).collect();
+                if by == ListOrder::Rating {
+                    // Stable: within one presence and one rating, the id order stays.
+                    let rating = |card: &TelecallerCard| card.rating.average().unwrap_or(f64::NEG_INFINITY);
+                    chosen.sort_by(|(a, pa), (b, pb)| {
+                        (*pa != Presence::Online).cmp(&(*pb != Presence::Online)).then(rating(b).total_cmp(&rating(a)))
+                    });
+                }
+                chosen.into_iter().map(|(card, _)| card.id).collect()
             })
             .clone()
     }
@@ -173,16 +190,17 @@ impl CatalogService {
         viewer: &Account,
         page: PageRequest,
         language: Option<Language>,
+        by: ListOrder,
     ) -> Result<TelecallerPage, ServiceError> {
         let snapshot = match page.page {
             1 => None,
-            _ => self.snapshots.load(viewer.id).await.filter(|s| s.language == language),
+            _ => self.snapshots.load(viewer.id).await.filter(|s| s.language == language && s.by == by),
         };
         let order = match snapshot {
             Some(snapshot) => snapshot.order,
             None => {
-                let order = self.listing().await?.order(language);
-                self.snapshots.save(viewer.id, Snapshot { language, order: order.clone() }).await;
+                let order = self.listing().await?.order(language, by);
+                self.snapshots.save(viewer.id, Snapshot { language, by, order: order.clone() }).await;
                 order
             }
         };

@@ -18,10 +18,11 @@ use crate::cluster::Cluster;
 /// How long a snapshot outlives the page 1 that took it.
 pub const SNAPSHOT_TTL: Duration = Duration::from_secs(300);
 
-/// The order page 1 showed, for one language filter.
+/// The order page 1 showed, for one language filter and ordering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     pub language: Option<Language>,
+    pub by: super::ListOrder,
     pub order: Arc<[AccountId]>,
 }
 
@@ -77,9 +78,10 @@ impl RedisSnapshots {
     }
 }
 
-/// `<language or empty>\n<ids as 16-byte big-endian uuids>`
+/// `<P or R><language or empty>\n<ids as 16-byte big-endian uuids>`
 fn encode(snapshot: &Snapshot) -> Vec<u8> {
-    let mut bytes = snapshot.language.map(|l| l.as_str().to_owned()).unwrap_or_default().into_bytes();
+    let mut bytes = vec![if snapshot.by == super::ListOrder::Rating { b'R' } else { b'P' }];
+    bytes.extend(snapshot.language.map(|l| l.as_str().to_owned()).unwrap_or_default().into_bytes());
     bytes.push(b'\n');
     for id in snapshot.order.iter() {
         bytes.extend_from_slice(id.0.as_bytes());
@@ -88,6 +90,12 @@ fn encode(snapshot: &Snapshot) -> Vec<u8> {
 }
 
 fn decode(bytes: &[u8]) -> Option<Snapshot> {
+    let by = match bytes.first()? {
+        b'P' => super::ListOrder::Presence,
+        b'R' => super::ListOrder::Rating,
+        _ => return None,
+    };
+    let bytes = &bytes[1..];
     let split = bytes.iter().position(|b| *b == b'\n')?;
     let (language, ids) = (&bytes[..split], &bytes[split + 1..]);
     let language = match language {
@@ -99,7 +107,7 @@ fn decode(bytes: &[u8]) -> Option<Snapshot> {
     }
     let order =
         ids.chunks_exact(16).map(|c| Some(AccountId(uuid::Uuid::from_slice(c).ok()?))).collect::<Option<_>>()?;
-    Some(Snapshot { language, order })
+    Some(Snapshot { language, by, order })
 }
 
 #[async_trait]
@@ -133,11 +141,14 @@ mod tests {
     fn snapshots_round_trip_through_their_encoding() {
         let order: Arc<[AccountId]> = (0..3).map(|_| AccountId::new()).collect();
         for language in [None, Some(Language::Tamil)] {
-            let snapshot = Snapshot { language, order: order.clone() };
-            assert_eq!(decode(&encode(&snapshot)), Some(snapshot));
+            for by in [super::super::ListOrder::Presence, super::super::ListOrder::Rating] {
+                let snapshot = Snapshot { language, by, order: order.clone() };
+                assert_eq!(decode(&encode(&snapshot)), Some(snapshot));
+            }
         }
-        assert_eq!(decode(b"tamil\n123"), None);
-        assert_eq!(decode(b"elvish\n"), None);
+        assert_eq!(decode(b"Ptamil\n123"), None);
+        assert_eq!(decode(b"Pelvish\n"), None);
+        assert_eq!(decode(b"tamil\n"), None);
     }
 
     #[tokio::test]
@@ -145,8 +156,10 @@ mod tests {
         let store = InMemorySnapshots::new();
         let viewer = AccountId::new();
         assert_eq!(store.load(viewer).await, None);
-        let first = Snapshot { language: None, order: vec![AccountId::new()].into() };
-        let second = Snapshot { language: Some(Language::Hindi), order: Vec::new().into() };
+        let first =
+            Snapshot { language: None, by: super::super::ListOrder::Presence, order: vec![AccountId::new()].into() };
+        let second =
+            Snapshot { language: Some(Language::Hindi), by: super::super::ListOrder::Rating, order: Vec::new().into() };
         store.save(viewer, first).await;
         store.save(viewer, second.clone()).await;
         assert_eq!(store.load(viewer).await, Some(second));

@@ -59,6 +59,9 @@ pub struct AccountRowView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval_status: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Telecallers: users' ratings of her calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::views::RatingView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,6 +83,7 @@ fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<Account
             account_status: r.status,
             approval_status: r.approval_status,
             created_at: r.created_at,
+            rating: r.rating.tally().map(Into::into),
         })
         .collect()
 }

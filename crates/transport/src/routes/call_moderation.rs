@@ -1,6 +1,7 @@
-//! Admins and calls (`/admin/calls`): the list with live billing, ending a call, refunding one.
+//! Admins and calls (`/admin/calls`): the list with live billing, ending a call, refunding one;
+//! and the feedback left on calls (`/admin/feedback`), whose ratings an admin may hide.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use garde::Validate;
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +18,7 @@ use crate::views::ok;
 use talktime_domain::ids::CallId;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(calls).service(end_call).service(refund_call);
+    cfg.service(calls).service(end_call).service(refund_call).service(hide_feedback);
 }
 
 listed_param!(CallStatuses, talktime_domain::call::CallStatus::ALL);
@@ -122,5 +123,37 @@ pub(crate) async fn refund_call(
         json!({ "callId": refund.call.0, "coins": refund.coins, "fromTelecaller": refund.from_telecaller,
                 "fromRevenue": refund.from_revenue, "userBalance": refund.user_balance,
                 "telecallerBalance": refund.telecaller_balance }),
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HideFeedbackRequest {
+    /// `true` hides the feedback (its rating stops counting on the telecaller's card), `false`
+    /// shows it again.
+    #[garde(skip)]
+    pub hidden: bool,
+}
+
+/// Hide or show one side's feedback on a call (audited). A user's hidden rating stops counting
+/// on the telecaller's card; repeating the same request changes nothing.
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("callId" = Uuid, Path), ("authorId" = Uuid, Path, description = "Who wrote the feedback")),
+    request_body = HideFeedbackRequest, responses(
+    (status = 200, body = Envelope<Object>),
+    (status = 404, description = "No such feedback", body = ErrorBody)))]
+#[patch("/admin/feedback/{callId}/{authorId}")]
+pub(crate) async fn hide_feedback(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<HideFeedbackRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (call, author) = path.into_inner();
+    let hidden = body.0.hidden;
+    state.admin.hide_feedback(admin.0.id, CallId(call), talktime_domain::ids::AccountId(author), hidden).await?;
+    Ok(ok(
+        if hidden { "Feedback hidden" } else { "Feedback shown" },
+        json!({ "callId": call, "authorId": author, "hidden": hidden }),
     ))
 }

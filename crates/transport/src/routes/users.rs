@@ -7,12 +7,12 @@ use talktime_domain::account::{Avatar, Gender, Language, Role};
 use talktime_domain::ids::AccountId;
 use talktime_domain::profile;
 use talktime_services::accounts::{CompleteProfile, EditProfile};
-use talktime_services::catalog::FavoriteAdded;
+use talktime_services::catalog::{FavoriteAdded, ListOrder};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::rules::{
-    MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed,
+    MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, listed, name_rule, one_of, parsed,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -311,7 +311,15 @@ pub struct TelecallersQuery {
     #[garde(inner(custom(one_of::<Language>)))]
     #[param(value_type = Option<super::rules::Languages>, inline)]
     pub language: Option<String>,
+    /// `presence` (default: ONLINE first, then the order they joined) or `rating` (ONLINE first,
+    /// then best rated).
+    #[garde(inner(custom(listed(LIST_ORDERS))))]
+    #[param(value_type = Option<ListOrders>, inline)]
+    pub sort: Option<String>,
 }
+
+const LIST_ORDERS: &[&str] = &["presence", "rating"];
+super::rules::listed_param!(ListOrders, LIST_ORDERS);
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -338,7 +346,11 @@ pub(crate) async fn telecallers(
     let query = query.0;
     let page = TELECALLERS_PAGING.request(query.page, query.limit);
     let language = query.language.as_deref().and_then(|l| l.parse().ok());
-    let found = state.catalog.online_telecallers(&user.0, page, language).await?;
+    let by = match query.sort.as_deref() {
+        Some("rating") => ListOrder::Rating,
+        _ => ListOrder::Presence,
+    };
+    let found = state.catalog.online_telecallers(&user.0, page, language, by).await?;
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallersView {

@@ -1,0 +1,95 @@
+//! Ratings on cards: users' ratings of their calls feed each telecaller's `rating`, smoothed
+//! toward the platform's mean; `sort=rating` orders by it; an admin can hide a rating.
+
+use serde_json::{Value, json};
+
+use crate::support::ws::Ws;
+use crate::support::{Session, TestApp, spawn_app};
+
+/// A completed call from `user` to `telecaller` (whose socket is `t`), then the user's feedback.
+async fn rated_call(app: &TestApp, user: &Session, telecaller: &Session, t: &mut Ws, rating: i32) -> String {
+    app.grant_coins(&user.id, 1_000).await;
+    let (mut u, _) = Ws::connect(app, "/ws/user", &user.token).await;
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    t.expect("call:incoming").await;
+    t.send("call:accept", json!({ "callId": call })).await;
+    t.expect("call:accepted").await;
+    u.send("call:end", json!({ "callId": call })).await;
+    u.expect("call:ended").await;
+    t.expect("call:ended").await;
+    app.post_auth(&format!("/calls/{call}/feedback"), &user.token, &json!({ "rating": rating })).await.assert(200);
+    call
+}
+
+/// The ids of `/users/telecallers` (with `query`), in order, and their cards.
+async fn listed(app: &TestApp, viewer: &Session, query: &str) -> (Vec<String>, Vec<Value>) {
+    let reply = app.get_auth(&format!("/users/telecallers{query}"), &viewer.token).await;
+    reply.assert(200);
+    let cards = reply.body["data"]["data"].as_array().unwrap().clone();
+    (cards.iter().map(|c| c["_id"].as_str().unwrap().to_owned()).collect(), cards)
+}
+
+fn card<'a>(cards: &'a [Value], id: &str) -> &'a Value {
+    cards.iter().find(|c| c["_id"] == id).unwrap()
+}
+
+#[tokio::test]
+async fn ratings_change_the_cards_and_the_order_and_a_hidden_one_stops_counting() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let first = app.telecaller(true).await;
+    let second = app.telecaller(true).await;
+    let (mut a, _) = Ws::connect(&app, "/ws/telecaller", &first.token).await;
+    let (mut b, _) = Ws::connect(&app, "/ws/telecaller", &second.token).await;
+    let (viewer, rater_a, rater_b) = (app.user().await, app.user().await, app.user().await);
+
+    let (order, cards) = listed(&app, &viewer, "").await;
+    assert_eq!(order, vec![first.id.clone(), second.id.clone()], "ONLINE, then the order they joined");
+    assert_eq!(card(&cards, &first.id)["rating"], json!({ "average": null, "count": 0 }));
+
+    rated_call(&app, &rater_a, &first, &mut a, 2).await;
+    let hidden_call = rated_call(&app, &rater_b, &second, &mut b, 5).await;
+    // Her rating of the user does not count toward her own card.
+    app.post_auth(&format!("/calls/{hidden_call}/feedback"), &second.token, &json!({ "rating": 1 })).await.assert(200);
+
+    // Platform mean 3.5: (2 + 9 × 3.5) / 10 and (5 + 9 × 3.5) / 10.
+    let (order, cards) = listed(&app, &viewer, "").await;
+    assert_eq!(order, vec![first.id.clone(), second.id.clone()], "the default order ignores ratings");
+    assert_eq!(card(&cards, &first.id)["rating"], json!({ "average": 3.35, "count": 1 }));
+    assert_eq!(card(&cards, &second.id)["rating"], json!({ "average": 3.65, "count": 1 }));
+    let (by_rating, _) = listed(&app, &viewer, "?sort=rating").await;
+    assert_eq!(by_rating, vec![second.id.clone(), first.id.clone()], "best rated first");
+    app.get_auth("/users/telecallers?sort=stars", &viewer.token).await.assert_error(400, "validation_error");
+
+    // Favorites and the admin list show the same rating.
+    app.post_auth(&format!("/users/favorites/{}", second.id), &viewer.token, &json!({})).await.assert(200);
+    let favorites = app.get_auth("/users/favorites", &viewer.token).await;
+    assert_eq!(favorites.body["data"]["favorites"][0]["rating"]["average"], json!(3.65));
+    let approved = app.get_auth("/admin/telecallers?status=APPROVED", &admin).await;
+    let row = approved.body["data"]["telecallers"].as_array().unwrap().iter().find(|r| r["_id"] == json!(second.id));
+    assert_eq!(row.unwrap()["rating"]["count"], json!(1));
+
+    // An admin hides the 5: it stops counting (twice changes nothing), and the order follows.
+    let hide = format!("/admin/feedback/{hidden_call}/{}", rater_b.id);
+    for _ in 0..2 {
+        app.patch_auth(&hide, &admin, &json!({ "hidden": true })).await.assert(200);
+    }
+    let (by_rating, cards) = listed(&app, &viewer, "?sort=rating").await;
+    assert_eq!(card(&cards, &second.id)["rating"], json!({ "average": null, "count": 0 }));
+    assert_eq!(card(&cards, &first.id)["rating"], json!({ "average": 2.0, "count": 1 }));
+    assert_eq!(by_rating, vec![first.id.clone(), second.id.clone()]);
+    let log = app.get_auth("/admin/audit-log", &admin).await;
+    let hides =
+        log.body["data"]["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "feedback.hide").count();
+    assert_eq!(hides, 1, "a repeated hide is not a change");
+
+    // Shown again, it counts again; unknown feedback is 404.
+    app.patch_auth(&hide, &admin, &json!({ "hidden": false })).await.assert(200);
+    let (_, cards) = listed(&app, &viewer, "").await;
+    assert_eq!(card(&cards, &second.id)["rating"], json!({ "average": 3.65, "count": 1 }));
+    app.patch_auth(&format!("/admin/feedback/{hidden_call}/{}", viewer.id), &admin, &json!({ "hidden": true }))
+        .await
+        .assert_error(404, "feedback_not_found");
+    app.assert_books_balance().await;
+}
