@@ -97,6 +97,16 @@ pub struct LiveKitSettings {
     pub media_connect_timeout: Option<Duration>,
 }
 
+/// Where push notifications go: `PUSH_PROVIDER` with its settings.
+#[derive(Debug, Clone)]
+pub enum PushProvider {
+    /// Development: what would be sent is logged.
+    Log,
+    /// Firebase Cloud Messaging HTTP v1 with a service account (`FCM_CREDENTIALS_FILE` or
+    /// `FCM_CREDENTIALS_JSON`); `api_base` is `FCM_API_BASE` (tests point it at a fake).
+    Fcm { credentials: talktime_services::push::FcmCredentials, api_base: String },
+}
+
 /// Where coins are bought: `PAYMENT_GATEWAY` with that gateway's own settings.
 #[derive(Debug, Clone)]
 pub enum PaymentGateway {
@@ -126,6 +136,9 @@ pub struct Settings {
     pub livekit: LiveKitSettings,
     pub payment_gateway: PaymentGateway,
     pub sms_provider: SmsProvider,
+    pub push_provider: PushProvider,
+    /// How often each node's push worker looks for due notifications (`PUSH_INTERVAL_MS`).
+    pub push_interval: Duration,
     /// `SMS_COUNTRY_CODE`: the home country of 10-digit numbers.
     pub sms_country_code: String,
     pub ring_timeout: Duration,
@@ -342,6 +355,47 @@ impl Settings {
             }
         };
 
+        let push_provider = match v.get("PUSH_PROVIDER").as_deref() {
+            None | Some("log") => PushProvider::Log,
+            Some("fcm") => {
+                let json = match (v.get("FCM_CREDENTIALS_JSON"), v.get("FCM_CREDENTIALS_FILE")) {
+                    (Some(json), _) => Some(json),
+                    (None, Some(path)) => match std::fs::read_to_string(&path) {
+                        Ok(json) => Some(json),
+                        Err(error) => {
+                            v.problems.push(format!("FCM_CREDENTIALS_FILE `{path}` cannot be read: {error}"));
+                            None
+                        }
+                    },
+                    (None, None) => {
+                        v.problems.push(
+                            "FCM_CREDENTIALS_FILE or FCM_CREDENTIALS_JSON is missing (required by PUSH_PROVIDER=fcm)"
+                                .into(),
+                        );
+                        None
+                    }
+                };
+                match json.map(|j| serde_json::from_str::<talktime_services::push::FcmCredentials>(&j)) {
+                    Some(Ok(mut credentials)) => {
+                        if let Some(url) = v.get("FCM_TOKEN_URL") {
+                            credentials.token_uri = url;
+                        }
+                        PushProvider::Fcm { credentials, api_base: v.or("FCM_API_BASE", "https://fcm.googleapis.com") }
+                    }
+                    Some(Err(error)) => {
+                        v.problems.push(format!("the FCM credentials are not a service account key: {error}"));
+                        PushProvider::Log
+                    }
+                    None => PushProvider::Log,
+                }
+            }
+            Some(other) => {
+                v.problems.push(format!("PUSH_PROVIDER must be `log` or `fcm` (got `{other}`)"));
+                PushProvider::Log
+            }
+        };
+        let push_interval = Duration::from_millis(v.parsed("PUSH_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
+
         let sms_country_code = v.or("SMS_COUNTRY_CODE", "91");
         let sms_provider = match v.get("SMS_PROVIDER").as_deref() {
             None | Some("log") => {
@@ -531,6 +585,8 @@ impl Settings {
             livekit,
             payment_gateway,
             sms_provider,
+            push_provider,
+            push_interval,
             sms_country_code,
             ring_timeout,
             reconnect_grace,

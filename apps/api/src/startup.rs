@@ -27,7 +27,8 @@ use talktime_services::wallet::WalletService;
 use talktime_transport::ws::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
-use crate::config::{PaymentGateway as GatewayChoice, Settings, SmsProvider};
+use crate::config::{PaymentGateway as GatewayChoice, PushProvider, Settings, SmsProvider};
+use talktime_services::push::{FcmPush, LogPush, PushSender, PushService};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -153,6 +154,8 @@ impl Application {
             Some(calls.clone()),
         ));
         tokio::spawn(payments.clone().run_reconciler());
+        let push = Arc::new(PushService::new(db.clone(), push_sender(&settings), settings.push_interval));
+        tokio::spawn(push.clone().run_worker());
         let auth = Arc::new(AuthService::new(
             db.clone(),
             sms_sender(&settings),
@@ -199,6 +202,7 @@ impl Application {
             payments: payments.clone(),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
             calls,
+            push: push.clone(),
             media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
             limiter,
             ws_connects: settings.limits.network.ws_connect,
@@ -327,6 +331,15 @@ fn rooms(settings: &Settings) -> Arc<dyn RoomService> {
         return Arc::new(NoMediaServer);
     };
     Arc::new(LiveKitRooms::new(room_service, &settings.livekit.api_key, settings.livekit.api_secret.expose()))
+}
+
+fn push_sender(settings: &Settings) -> Arc<dyn PushSender> {
+    match &settings.push_provider {
+        PushProvider::Log => Arc::new(LogPush),
+        PushProvider::Fcm { credentials, api_base } => {
+            Arc::new(FcmPush::new(talktime_services::http_client(), credentials.clone(), api_base.clone()))
+        }
+    }
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {

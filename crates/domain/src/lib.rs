@@ -22,6 +22,7 @@ pub mod network;
 pub mod otp;
 pub mod phone;
 pub mod profile;
+pub mod push;
 pub mod rating;
 pub mod report;
 pub mod secret;

@@ -34,3 +34,10 @@ impl From<String> for Secret<String> {
         Self(value)
     }
 }
+
+/// Read from configuration (a credentials file) straight into the wrapper.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Secret::new)
+    }
+}

@@ -22,6 +22,7 @@ pub mod payments;
 pub mod plans;
 pub mod presence;
 pub mod pricing;
+pub mod push;
 pub mod rate_limit;
 pub mod reports;
 pub mod secrets;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
     pub calls: Arc<CallService>,
+    /// Devices and the push outbox's figures.
+    pub push: Arc<talktime_services::push::PushService>,
     /// Verifies LiveKit's webhooks.
     pub media_webhooks: talktime_services::livekit::MediaWebhooks,
     pub limiter: Arc<dyn RateLimiter>,

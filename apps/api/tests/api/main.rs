@@ -24,6 +24,7 @@ mod http_basics;
 mod load;
 mod paid_time;
 mod profiles;
+mod push;
 mod ratings;
 mod recharges;
 mod shutdown;

@@ -22,6 +22,23 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(4096);
     state.http_metrics.render(&mut out);
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        let stats = &state.push.stats;
+        for (name, help, value) in [
+            ("push_sent_total", "Push notifications this node sent.", stats.sent.load(Relaxed)),
+            ("push_failed_total", "Push notifications this node gave up on.", stats.failed.load(Relaxed)),
+            ("push_retried_total", "Push sends this node will try again.", stats.retried.load(Relaxed)),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        }
+        if let Ok(depth) = state.push.depth().await {
+            let _ = writeln!(
+                out,
+                "# HELP push_outbox_depth Push notifications waiting to be sent.\n# TYPE push_outbox_depth gauge\npush_outbox_depth {depth}"
+            );
+        }
+    }
     out.push_str("# HELP websocket_connections Open WebSocket connections on this node by endpoint.\n");
     out.push_str("# TYPE websocket_connections gauge\n");
     for (endpoint, count) in state.registry.counts_by_role() {

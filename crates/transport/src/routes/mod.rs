@@ -8,6 +8,7 @@ pub(crate) mod call_moderation;
 pub(crate) mod calls;
 mod console;
 pub(crate) mod dashboard;
+pub(crate) mod devices;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod payments;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure)
         .configure(auth::configure)
         .configure(users::configure)
+        .configure(devices::configure)
         .configure(telecaller::configure)
         .configure(payments::configure)
         .configure(withdrawals::configure)

@@ -1,0 +1,184 @@
+//! Push notifications through a fake Firebase Cloud Messaging (OAuth token endpoint and send
+//! endpoint): devices, the missed-call push, retries, unregistered tokens, and the outbox
+//! surviving a crash.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use talktime_domain::ids::AccountId;
+use talktime_repository::push;
+
+use crate::support::fake::{FakeServer, Recorded};
+use crate::support::ws::{WAIT, Ws};
+use crate::support::{Session, TestApp, spawn_app_on, spawn_node};
+
+const PROJECT: &str = "talktime-test";
+const SEND: &str = "/v1/projects/talktime-test/messages:send";
+
+/// A fake FCM answering the token exchange and every send with 200.
+async fn fake_fcm() -> FakeServer {
+    let fcm = FakeServer::start().await;
+    fcm.route("POST", "/token", 200, r#"{"access_token": "ya29.test", "expires_in": 3600}"#);
+    fcm.route("POST", SEND, 200, r#"{"name": "projects/talktime-test/messages/{seq}"}"#);
+    fcm
+}
+
+/// The settings pointing the server at `fcm`, with `interval_ms` between worker passes.
+fn push_settings(fcm: &FakeServer, interval_ms: &'static str) -> Vec<(&'static str, String)> {
+    let credentials = json!({
+        "type": "service_account",
+        "project_id": PROJECT,
+        "client_email": "push@talktime-test.iam.gserviceaccount.com",
+        "private_key": include_str!("support/google_key.pem"),
+        "token_uri": fcm.url("/token"),
+    });
+    vec![
+        ("PUSH_PROVIDER", "fcm".to_owned()),
+        ("FCM_CREDENTIALS_JSON", credentials.to_string()),
+        ("FCM_API_BASE", fcm.base.clone()),
+        ("PUSH_INTERVAL_MS", interval_ms.to_owned()),
+        ("RING_TIMEOUT_SECS", "1".to_owned()),
+    ]
+}
+
+fn sends(fcm: &FakeServer) -> Vec<Value> {
+    fcm.requests()
+        .into_iter()
+        .filter(|r: &Recorded| r.path == SEND)
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+/// Waits (up to the test deadline) until `fcm` got `n` sends.
+async fn wait_for_sends(fcm: &FakeServer, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let sent = sends(fcm);
+        if sent.len() >= n || tokio::time::Instant::now() > deadline {
+            return sent;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A call from `user` to `telecaller` that nobody answers.
+async fn missed_call(app: &TestApp, user: &Session, telecaller: &Session) -> String {
+    app.grant_coins(&user.id, 1_000).await;
+    let (mut t, _) = Ws::connect(app, "/ws/telecaller", &telecaller.token).await;
+    let (mut u, _) = Ws::connect(app, "/ws/user", &user.token).await;
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "VIDEO" })).await;
+    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    t.expect("call:incoming").await;
+    u.expect("call:missed").await;
+    call
+}
+
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_missed_call_pushes_once_to_each_device_and_removed_devices_get_nothing() {
+    let fcm = fake_fcm().await;
+    let settings = push_settings(&fcm, "50");
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = crate::support::spawn_app_with(&overrides).await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+
+    for (token, platform) in [("phone-token", "android"), ("tablet-token", "ios"), ("gone-token", "web")] {
+        let body = json!({ "token": token, "platform": platform });
+        app.post_auth("/users/devices", &telecaller.token, &body).await.assert(200);
+    }
+    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "t", "platform": "symbian" }))
+        .await
+        .assert_error(400, "validation_error");
+    app.delete_auth("/users/devices/gone-token", &telecaller.token).await.assert(200);
+    app.delete_auth("/users/devices/gone-token", &telecaller.token).await.assert(200);
+
+    let call = missed_call(&app, &user, &telecaller).await;
+    let sent = wait_for_sends(&fcm, 2).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let mut tokens: Vec<&str> = sent.iter().map(|s| s["message"]["token"].as_str().unwrap()).collect();
+    tokens.sort_unstable();
+    assert_eq!(tokens, ["phone-token", "tablet-token"], "removed devices get nothing");
+    let message = &sent[0]["message"];
+    assert_eq!(message["notification"]["body"], json!("Missed call from Ravi Kumar"));
+    assert_eq!(message["data"]["callId"], json!(call));
+    assert_eq!(message["data"]["type"], json!("missed_call"));
+    assert_eq!(message["android"]["priority"], json!("normal"));
+    let send = fcm.requests().into_iter().find(|r| r.path == SEND).unwrap();
+    assert_eq!(send.headers["authorization"], "Bearer ya29.test");
+    let exchange = fcm.requests().into_iter().find(|r| r.path == "/token").unwrap();
+    assert!(exchange.body.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"));
+    assert_eq!(metric(&app, "push_sent_total").await, 2.0);
+    assert_eq!(metric(&app, "push_outbox_depth").await, 0.0);
+    app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn a_failing_fcm_is_retried_without_duplicates_and_unregistered_tokens_are_forgotten() {
+    let fcm = fake_fcm().await;
+    fcm.route("POST", SEND, 503, r#"{"error": {"status": "UNAVAILABLE"}}"#);
+    let settings = push_settings(&fcm, "50");
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = crate::support::spawn_app_with(&overrides).await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "only-token", "platform": "android" }))
+        .await
+        .assert(200);
+
+    missed_call(&app, &user, &telecaller).await;
+    assert_eq!(wait_for_sends(&fcm, 1).await.len(), 1);
+    fcm.route("POST", SEND, 200, r#"{"name": "projects/talktime-test/messages/1"}"#);
+    // The retry comes after its back-off (2 s), and once.
+    assert_eq!(wait_for_sends(&fcm, 2).await.len(), 2);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while metric(&app, "push_sent_total").await < 1.0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(metric(&app, "push_sent_total").await, 1.0);
+    assert_eq!(metric(&app, "push_retried_total").await, 1.0);
+    assert_eq!(metric(&app, "push_outbox_depth").await, 0.0);
+    assert_eq!(sends(&fcm).len(), 2, "no duplicate after the success");
+
+    // A token FCM no longer knows is forgotten.
+    fcm.route("POST", SEND, 404, r#"{"error": {"status": "NOT_FOUND", "details": [{"errorCode": "UNREGISTERED"}]}}"#);
+    missed_call(&app, &user, &telecaller).await;
+    assert_eq!(wait_for_sends(&fcm, 3).await.len(), 3);
+    let owner = telecaller.id.parse::<AccountId>().unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !push::tokens_of(app.db.pool(), owner).await.unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(push::tokens_of(app.db.pool(), owner).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_notification_written_before_a_crash_is_sent_after_it() {
+    let fcm = fake_fcm().await;
+    // The first node's worker passes once at start, then not for ten minutes.
+    let slow = push_settings(&fcm, "600000");
+    let overrides: Vec<(&str, &str)> = slow.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let database = talktime_repository::testing::TestDatabase::new().await.unwrap();
+    let mut node = spawn_node(database, &overrides).await;
+    let user = node.user().await;
+    let telecaller = node.telecaller(true).await;
+    node.post_auth("/users/devices", &telecaller.token, &json!({ "token": "after-crash", "platform": "android" }))
+        .await
+        .assert(200);
+    missed_call(&node, &user, &telecaller).await;
+    let database = node.database();
+    node.kill();
+    assert!(sends(&fcm).is_empty(), "nothing was sent before the crash");
+
+    let fast = push_settings(&fcm, "50");
+    let overrides: Vec<(&str, &str)> = fast.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_on(database, &overrides).await;
+    let sent = wait_for_sends(&fcm, 1).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["message"]["token"], json!("after-crash"));
+    app.assert_books_balance().await;
+}

@@ -1,0 +1,31 @@
+//! Push notifications: device platforms, what a notification is about, and the retry rule.
+
+wire_enum!(
+    /// Where a registration token comes from.
+    DevicePlatform { Android => "android", Ios => "ios", Web => "web" }
+);
+
+wire_enum!(
+    /// Why a push is sent.
+    PushKind { MissedCall => "MISSED_CALL", IncomingCall => "INCOMING_CALL", OnlineAlert => "ONLINE_ALERT" }
+);
+
+/// Sends of one notification to one device before it is given up.
+pub const MAX_PUSH_ATTEMPTS: i32 = 8;
+
+/// Seconds to wait before attempt `attempts + 1`: 2, 4, 8 … doubling up to an hour.
+pub fn push_retry_delay_secs(attempts: i32) -> i64 {
+    2_i64.saturating_pow(attempts.clamp(1, 12) as u32).min(3_600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_up_to_an_hour() {
+        assert_eq!(push_retry_delay_secs(1), 2);
+        assert_eq!(push_retry_delay_secs(3), 8);
+        assert_eq!(push_retry_delay_secs(40), 3_600);
+    }
+}

@@ -1,0 +1,146 @@
+//! Devices and the push outbox.
+
+use serde_json::Value;
+use talktime_domain::ids::AccountId;
+use talktime_domain::push::{DevicePlatform, PushKind};
+use uuid::Uuid;
+
+use crate::{Executor, RepoError, Tx};
+
+/// Registers `token` for `account`; a token another account registered moves to this one.
+pub async fn register_device(
+    ex: impl Executor<'_>,
+    account: AccountId,
+    token: &str,
+    platform: DevicePlatform,
+) -> Result<(), RepoError> {
+    sqlx::query(
+        "INSERT INTO devices (token, account_id, platform) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE \
+         SET account_id = EXCLUDED.account_id, platform = EXCLUDED.platform, updated_at = now()",
+    )
+    .bind(token)
+    .bind(account.0)
+    .bind(platform.as_str())
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Forgets `token` if `account` holds it; whether it did.
+pub async fn remove_device(ex: impl Executor<'_>, account: AccountId, token: &str) -> Result<bool, RepoError> {
+    let done = sqlx::query("DELETE FROM devices WHERE token = $1 AND account_id = $2")
+        .bind(token)
+        .bind(account.0)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets a token the push provider says is no longer registered.
+pub async fn forget_token(ex: impl Executor<'_>, token: &str) -> Result<(), RepoError> {
+    sqlx::query("DELETE FROM devices WHERE token = $1").bind(token).execute(ex).await?;
+    Ok(())
+}
+
+/// The tokens of an account (index `devices_account_idx`).
+pub async fn tokens_of(ex: impl Executor<'_>, account: AccountId) -> Result<Vec<String>, RepoError> {
+    Ok(sqlx::query_scalar("SELECT token FROM devices WHERE account_id = $1 ORDER BY token")
+        .bind(account.0)
+        .fetch_all(ex)
+        .await?)
+}
+
+/// A notification for an account, before it is fanned out to its devices.
+#[derive(Debug, Clone)]
+pub struct Notification<'a> {
+    pub account: AccountId,
+    pub kind: PushKind,
+    /// Data-only when both are `None` (an incoming call: the app draws its own screen).
+    pub title: Option<&'a str>,
+    pub body: Option<&'a str>,
+    pub data: Value,
+    pub high_priority: bool,
+}
+
+/// Writes one outbox row per device of the account, in the caller's transaction; how many.
+pub async fn enqueue(tx: &mut Tx, notification: &Notification<'_>) -> Result<u64, RepoError> {
+    let done = sqlx::query(
+        "INSERT INTO push_outbox (id, account_id, token, kind, high_priority, title, body, data) \
+         SELECT gen_random_uuid(), $1, d.token, $2, $3, $4, $5, $6 FROM devices d WHERE d.account_id = $1",
+    )
+    .bind(notification.account.0)
+    .bind(notification.kind.as_str())
+    .bind(notification.high_priority)
+    .bind(notification.title)
+    .bind(notification.body)
+    .bind(&notification.data)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One notification for one device, as claimed by a worker.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outgoing {
+    pub id: Uuid,
+    pub token: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PushKind,
+    pub high_priority: bool,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub data: Value,
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due rows: they are skipped by other workers while locked, and pushed
+/// `lease_secs` into the future when claimed, so a worker that dies mid-send leaves them due
+/// again later (sent at least once; the provider de-duplicates nothing, so the lease is long).
+pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Result<Vec<Outgoing>, RepoError> {
+    Ok(sqlx::query_as(
+        "UPDATE push_outbox o SET next_attempt_at = now() + make_interval(secs => $2), attempts = o.attempts + 1 \
+         FROM (SELECT id FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() \
+               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
+         WHERE o.id = due.id \
+         RETURNING o.id, o.token, o.kind, o.high_priority, o.title, o.body, o.data, o.attempts",
+    )
+    .bind(limit)
+    .bind(lease_secs)
+    .fetch_all(ex)
+    .await?)
+}
+
+pub async fn mark_sent(ex: impl Executor<'_>, id: Uuid) -> Result<(), RepoError> {
+    sqlx::query("UPDATE push_outbox SET sent_at = now(), last_error = NULL WHERE id = $1").bind(id).execute(ex).await?;
+    Ok(())
+}
+
+/// Due again in `delay_secs`, with what went wrong.
+pub async fn retry_later(ex: impl Executor<'_>, id: Uuid, delay_secs: i64, error: &str) -> Result<(), RepoError> {
+    sqlx::query(
+        "UPDATE push_outbox SET next_attempt_at = now() + make_interval(secs => $2::double precision), \
+         last_error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(delay_secs as f64)
+    .bind(error)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn give_up(ex: impl Executor<'_>, id: Uuid, error: &str) -> Result<(), RepoError> {
+    sqlx::query("UPDATE push_outbox SET failed_at = now(), last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Notifications waiting to be sent (index `push_outbox_due_idx`).
+pub async fn depth(ex: impl Executor<'_>) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+        .fetch_one(ex)
+        .await?)
+}

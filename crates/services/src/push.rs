@@ -1,0 +1,273 @@
+//! Push notifications: the outbox worker, and the providers it sends through (Firebase Cloud
+//! Messaging HTTP v1, or the log in development). Notifications are written to the outbox by
+//! the transaction of the event that causes them (`talktime_repository::push::enqueue`); a
+//! worker on every node claims due rows, sends, and records the outcome (docs/push.md).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use talktime_domain::push::{MAX_PUSH_ATTEMPTS, push_retry_delay_secs};
+use talktime_domain::secret::Secret;
+use talktime_repository::Db;
+use talktime_repository::push::{self, Outgoing};
+
+use crate::ServiceError;
+
+/// What a provider did with one notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// The token is no longer registered: forget it.
+    Unregistered,
+    /// Worth another try later (the provider was down or throttled).
+    Retry(String),
+    /// Will never succeed as it is.
+    Failed(String),
+}
+
+#[async_trait]
+pub trait PushSender: Send + Sync {
+    async fn send(&self, push: &Outgoing) -> Delivery;
+}
+
+/// Development: writes what would be sent to the log.
+pub struct LogPush;
+
+#[async_trait]
+impl PushSender for LogPush {
+    async fn send(&self, push: &Outgoing) -> Delivery {
+        tracing::info!(kind = %push.kind, title = ?push.title, body = ?push.body, data = %push.data,
+            high_priority = push.high_priority, "push (PUSH_PROVIDER=log)");
+        Delivery::Sent
+    }
+}
+
+/// A Firebase service account (the JSON file the Firebase console gives).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FcmCredentials {
+    pub project_id: String,
+    pub client_email: String,
+    pub private_key: Secret<String>,
+    #[serde(default = "google_token_uri")]
+    pub token_uri: String,
+}
+
+fn google_token_uri() -> String {
+    "https://oauth2.googleapis.com/token".to_owned()
+}
+
+/// Firebase Cloud Messaging HTTP v1: an OAuth access token from the service account (a signed
+/// JWT exchanged at `token_uri`, kept until a minute before it expires), then
+/// `POST {api_base}/v1/projects/{project}/messages:send` per device.
+pub struct FcmPush {
+    client: reqwest::Client,
+    credentials: FcmCredentials,
+    api_base: String,
+    token: tokio::sync::Mutex<Option<(String, std::time::Instant)>>,
+}
+
+impl FcmPush {
+    pub fn new(client: reqwest::Client, credentials: FcmCredentials, api_base: String) -> Self {
+        Self { client, credentials, api_base, token: tokio::sync::Mutex::new(None) }
+    }
+
+    async fn access_token(&self) -> Result<String, String> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, until)) = cached.as_ref()
+            && std::time::Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let claims = json!({
+            "iss": self.credentials.client_email,
+            "scope": "https://www.googleapis.com/auth/firebase.messaging",
+            "aud": self.credentials.token_uri,
+            "iat": now,
+            "exp": now + 3600,
+        });
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(self.credentials.private_key.expose().as_bytes())
+            .map_err(|e| format!("FCM private key: {e}"))?;
+        let assertion = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key)
+            .map_err(|e| format!("FCM assertion: {e}"))?;
+        let reply = self
+            .client
+            .post(&self.credentials.token_uri)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            // A JWT is URL-safe already; the grant type's colons are encoded.
+            .body(format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={assertion}"))
+            .send()
+            .await
+            .map_err(|e| format!("FCM token exchange: {e}"))?;
+        if !reply.status().is_success() {
+            return Err(format!("FCM token exchange answered {}", reply.status()));
+        }
+        #[derive(Deserialize)]
+        struct Token {
+            access_token: String,
+            #[serde(default = "an_hour")]
+            expires_in: u64,
+        }
+        fn an_hour() -> u64 {
+            3600
+        }
+        let token: Token = reply.json().await.map_err(|e| format!("FCM token exchange: {e}"))?;
+        let until = std::time::Instant::now() + Duration::from_secs(token.expires_in.saturating_sub(60));
+        *cached = Some((token.access_token.clone(), until));
+        Ok(token.access_token)
+    }
+
+    /// The HTTP v1 message: data values must be strings.
+    fn message(push: &Outgoing) -> Value {
+        let data: serde_json::Map<String, Value> = push
+            .data
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.as_str().map_or_else(|| v.to_string(), str::to_owned))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut message = json!({
+            "token": push.token,
+            "data": data,
+            "android": { "priority": if push.high_priority { "high" } else { "normal" } },
+            "apns": { "headers": { "apns-priority": if push.high_priority { "10" } else { "5" } } },
+        });
+        if push.title.is_some() || push.body.is_some() {
+            message["notification"] = json!({ "title": push.title, "body": push.body });
+        }
+        json!({ "message": message })
+    }
+}
+
+#[async_trait]
+impl PushSender for FcmPush {
+    async fn send(&self, push: &Outgoing) -> Delivery {
+        let token = match self.access_token().await {
+            Ok(token) => token,
+            Err(error) => return Delivery::Retry(error),
+        };
+        let url = format!("{}/v1/projects/{}/messages:send", self.api_base, self.credentials.project_id);
+        let reply = match self.client.post(url).bearer_auth(token).json(&Self::message(push)).send().await {
+            Ok(reply) => reply,
+            Err(error) => return Delivery::Retry(format!("FCM unreachable: {error}")),
+        };
+        let status = reply.status();
+        if status.is_success() {
+            return Delivery::Sent;
+        }
+        let body = reply.text().await.unwrap_or_default();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            // The access token may have been revoked early: fetch a new one next time.
+            *self.token.lock().await = None;
+        }
+        if status == reqwest::StatusCode::NOT_FOUND || body.contains("UNREGISTERED") {
+            Delivery::Unregistered
+        } else if status.is_server_error()
+            || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            || status == reqwest::StatusCode::UNAUTHORIZED
+        {
+            Delivery::Retry(format!("FCM answered {status}: {}", crate::excerpt(&body, 200)))
+        } else {
+            Delivery::Failed(format!("FCM answered {status}: {}", crate::excerpt(&body, 200)))
+        }
+    }
+}
+
+/// The outbox worker's figures, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct PushStats {
+    pub sent: AtomicU64,
+    pub failed: AtomicU64,
+    pub retried: AtomicU64,
+}
+
+pub struct PushService {
+    db: Db,
+    sender: Arc<dyn PushSender>,
+    interval: Duration,
+    pub stats: Arc<PushStats>,
+}
+
+/// How many notifications one pass claims, and how long a claim lasts before the rows are due
+/// again (a worker that died mid-send).
+const BATCH: i64 = 100;
+const LEASE_SECS: f64 = 60.0;
+
+impl PushService {
+    pub fn new(db: Db, sender: Arc<dyn PushSender>, interval: Duration) -> Self {
+        Self { db, sender, interval, stats: Arc::default() }
+    }
+
+    /// Registers a device of a phone account (a token moves to the account registering it).
+    pub async fn register_device(
+        &self,
+        account: talktime_domain::ids::AccountId,
+        token: &str,
+        platform: talktime_domain::push::DevicePlatform,
+    ) -> Result<(), ServiceError> {
+        Ok(push::register_device(self.db.pool(), account, token, platform).await?)
+    }
+
+    /// Forgets a device of the account; idempotent.
+    pub async fn remove_device(
+        &self,
+        account: talktime_domain::ids::AccountId,
+        token: &str,
+    ) -> Result<(), ServiceError> {
+        push::remove_device(self.db.pool(), account, token).await?;
+        Ok(())
+    }
+
+    /// Notifications waiting to be sent.
+    pub async fn depth(&self) -> Result<i64, ServiceError> {
+        Ok(push::depth(self.db.pool()).await?)
+    }
+
+    /// Sends what is due, then waits `interval`, for ever.
+    pub async fn run_worker(self: Arc<Self>) {
+        loop {
+            match self.pass().await {
+                // A full batch: more may be due right away.
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "push outbox pass failed"),
+            }
+            tokio::time::sleep(self.interval).await;
+        }
+    }
+
+    /// One pass: claims due notifications and sends them; how many it claimed.
+    pub async fn pass(&self) -> Result<usize, ServiceError> {
+        let due = push::claim_due(self.db.pool(), BATCH, LEASE_SECS).await?;
+        for push in &due {
+            match self.sender.send(push).await {
+                Delivery::Sent => {
+                    push::mark_sent(self.db.pool(), push.id).await?;
+                    self.stats.sent.fetch_add(1, Relaxed);
+                }
+                Delivery::Unregistered => {
+                    push::forget_token(self.db.pool(), &push.token).await?;
+                    push::give_up(self.db.pool(), push.id, "token no longer registered").await?;
+                    self.stats.failed.fetch_add(1, Relaxed);
+                }
+                Delivery::Retry(error) if push.attempts < MAX_PUSH_ATTEMPTS => {
+                    tracing::warn!(%error, attempts = push.attempts, "push failed; retrying later");
+                    push::retry_later(self.db.pool(), push.id, push_retry_delay_secs(push.attempts), &error).await?;
+                    self.stats.retried.fetch_add(1, Relaxed);
+                }
+                Delivery::Retry(error) | Delivery::Failed(error) => {
+                    tracing::error!(%error, attempts = push.attempts, "push given up");
+                    push::give_up(self.db.pool(), push.id, &error).await?;
+                    self.stats.failed.fetch_add(1, Relaxed);
+                }
+            }
+        }
+        Ok(due.len())
+    }
+}

@@ -1,0 +1,65 @@
+//! Push devices of phone accounts (`/users/devices`): register a token, forget one.
+
+use actix_web::{HttpResponse, delete, post, web};
+use garde::Validate;
+use serde::Deserialize;
+use serde_json::json;
+use talktime_domain::push::DevicePlatform;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::rules::{one_of, one_of_schema, parsed};
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{CurrentAccount, ValidJson};
+use crate::views::{Envelope, ok};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(register).service(remove);
+}
+
+fn platform_schema() -> utoipa::openapi::Object {
+    one_of_schema(DevicePlatform::ALL)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    /// The FCM registration token the app got from Firebase.
+    #[garde(length(chars, min = 1, max = 4096))]
+    #[schema(min_length = 1, max_length = 4096)]
+    pub token: String,
+    /// `android`, `ios` or `web`.
+    #[garde(custom(one_of::<DevicePlatform>))]
+    #[schema(schema_with = platform_schema)]
+    pub platform: String,
+}
+
+/// Register this device for push notifications (users and telecallers; several devices per
+/// account; a token moves to the account that registers it last).
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = DeviceRequest,
+    responses((status = 200, body = Envelope<Object>)))]
+#[post("/users/devices")]
+pub(crate) async fn register(
+    state: web::Data<AppState>,
+    account: CurrentAccount,
+    body: ValidJson<DeviceRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let platform: DevicePlatform = parsed("platform", &body.0.platform)?;
+    state.push.register_device(account.0.id, &body.0.token, platform).await?;
+    Ok(ok("Device registered", json!({ "token": body.0.token, "platform": platform })))
+}
+
+/// Stop pushing to this device (idempotent; only the caller's own devices).
+#[utoipa::path(tag = "users", security(("bearer" = [])),
+    params(("token" = String, Path, description = "The registration token")),
+    responses((status = 200, body = Envelope<Option<String>>), (status = 400, body = ErrorBody)))]
+#[delete("/users/devices/{token}")]
+pub(crate) async fn remove(
+    state: web::Data<AppState>,
+    account: CurrentAccount,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.push.remove_device(account.0.id, &path.into_inner()).await?;
+    Ok(ok("Device removed", Option::<String>::None))
+}
