@@ -139,6 +139,9 @@ pub struct Settings {
     pub push_provider: PushProvider,
     /// How often each node's push worker looks for due notifications (`PUSH_INTERVAL_MS`).
     pub push_interval: Duration,
+    /// At most one round of "she's online" pushes per telecaller within this
+    /// (`ONLINE_ALERT_COOLDOWN_SECS`).
+    pub online_alert_cooldown: Duration,
     /// `SMS_COUNTRY_CODE`: the home country of 10-digit numbers.
     pub sms_country_code: String,
     pub ring_timeout: Duration,
@@ -395,6 +398,8 @@ impl Settings {
             }
         };
         let push_interval = Duration::from_millis(v.parsed("PUSH_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
+        let online_alert_cooldown =
+            Duration::from_secs(v.parsed("ONLINE_ALERT_COOLDOWN_SECS", 3_600u64, "a number of seconds"));
 
         let sms_country_code = v.or("SMS_COUNTRY_CODE", "91");
         let sms_provider = match v.get("SMS_PROVIDER").as_deref() {
@@ -587,6 +592,7 @@ impl Settings {
             sms_provider,
             push_provider,
             push_interval,
+            online_alert_cooldown,
             sms_country_code,
             ring_timeout,
             reconnect_grace,

@@ -134,6 +134,7 @@ impl Application {
                 room_retry: settings.room_retry,
                 heartbeat: settings.node_heartbeat(),
                 media_timeout: settings.livekit.media_connect_timeout,
+                online_alert_cooldown: settings.online_alert_cooldown,
             },
         );
         tokio::spawn(calls.clone().run_sweeper());

@@ -79,6 +79,45 @@ pub async fn enqueue(tx: &mut Tx, notification: &Notification<'_>) -> Result<u64
     Ok(done.rows_affected())
 }
 
+/// She came online: one push to every device of each user who asked for alerts about her and is
+/// not in a call, unless the last alerts about her went out less than `cooldown_secs` ago (the
+/// window is claimed by one conditional upsert, so two nodes never both send). How many rows.
+pub async fn enqueue_online_alerts(
+    tx: &mut Tx,
+    telecaller: AccountId,
+    cooldown_secs: f64,
+    title: &str,
+    body: &str,
+    data: &Value,
+) -> Result<u64, RepoError> {
+    let claimed: Option<uuid::Uuid> = sqlx::query_scalar(
+        "INSERT INTO online_alerts (telecaller_id, sent_at) VALUES ($1, now()) ON CONFLICT (telecaller_id) \
+         DO UPDATE SET sent_at = now() WHERE online_alerts.sent_at <= now() - make_interval(secs => $2) \
+         RETURNING telecaller_id",
+    )
+    .bind(telecaller.0)
+    .bind(cooldown_secs)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if claimed.is_none() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "INSERT INTO push_outbox (id, account_id, token, kind, title, body, data) \
+         SELECT gen_random_uuid(), f.user_id, d.token, 'ONLINE_ALERT', $2, $3, $4 \
+         FROM favorites f JOIN devices d ON d.account_id = f.user_id \
+         WHERE f.telecaller_id = $1 AND f.alerts \
+         AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.user_id = f.user_id AND c.status IN ('RINGING', 'ACCEPTED'))",
+    )
+    .bind(telecaller.0)
+    .bind(title)
+    .bind(body)
+    .bind(data)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// One notification for one device, as claimed by a worker.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Outgoing {

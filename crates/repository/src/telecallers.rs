@@ -165,9 +165,9 @@ pub async fn favorites_page(
     user: AccountId,
     limit: i64,
     offset: i64,
-) -> Result<Vec<TelecallerCard>, RepoError> {
-    let rows: Vec<CardRow> = sqlx::query_as(concat!(
-        "SELECT ",
+) -> Result<Vec<(TelecallerCard, bool)>, RepoError> {
+    let rows: Vec<FavoriteRow> = sqlx::query_as(concat!(
+        "SELECT f.alerts, ",
         card_columns!(),
         " FROM favorites f \
          JOIN accounts a ON a.id = f.telecaller_id AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
@@ -180,7 +180,31 @@ pub async fn favorites_page(
     .bind(offset)
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(TelecallerCard::try_from).collect()
+    rows.into_iter().map(|row| Ok((TelecallerCard::try_from(row.card)?, row.alerts))).collect()
+}
+
+/// A favorite with whether its online alerts are on.
+#[derive(sqlx::FromRow)]
+struct FavoriteRow {
+    alerts: bool,
+    #[sqlx(flatten)]
+    card: CardRow,
+}
+
+/// Turns a favorite's online alerts on or off; `false` when it is not a favorite.
+pub async fn set_alerts(
+    ex: impl Executor<'_>,
+    user: AccountId,
+    telecaller: AccountId,
+    enabled: bool,
+) -> Result<bool, RepoError> {
+    let done = sqlx::query("UPDATE favorites SET alerts = $3 WHERE user_id = $1 AND telecaller_id = $2")
+        .bind(user.0)
+        .bind(telecaller.0)
+        .bind(enabled)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// PENDING → APPROVED (clearing the note), or PENDING/APPROVED → REJECTED with a note. Returns

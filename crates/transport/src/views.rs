@@ -148,6 +148,9 @@ pub struct TelecallerCardView {
     /// In `/users/telecallers` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_favorite: Option<bool>,
+    /// In `/users/favorites` only: whether a push comes when she is online.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<bool>,
     pub rating: RatingView,
 }
 
@@ -176,6 +179,7 @@ impl TelecallerCardView {
             about: card.about.clone(),
             presence: listed.presence,
             is_favorite: with_favorite.then_some(listed.is_favorite),
+            alerts: listed.alerts,
             rating: card.rating.into(),
         }
     }

@@ -182,3 +182,67 @@ async fn a_notification_written_before_a_crash_is_sent_after_it() {
     assert_eq!(sent[0]["message"]["token"], json!("after-crash"));
     app.assert_books_balance().await;
 }
+
+/// How many online alerts were ever queued.
+async fn online_alerts_queued(app: &TestApp) -> u64 {
+    // Touches the rows without changing them: the count of rows is the answer.
+    talktime_repository::testing::execute_raw(&app.db, "UPDATE push_outbox SET kind = kind WHERE kind = 'ONLINE_ALERT'")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn she_comes_online_and_only_subscribers_outside_a_call_hear_it_once_per_cooldown() {
+    let fcm = fake_fcm().await;
+    let mut settings = push_settings(&fcm, "50");
+    settings.retain(|(k, _)| *k != "RING_TIMEOUT_SECS");
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = crate::support::spawn_app_with(&overrides).await;
+    let telecaller = app.telecaller(true).await;
+    let other = app.telecaller(true).await;
+    let (subscriber, quiet, busy) = (app.user().await, app.user().await, app.user().await);
+    for (user, token, alerts) in
+        [(&subscriber, "sub-token", true), (&quiet, "quiet-token", false), (&busy, "busy-token", true)]
+    {
+        app.post_auth(&format!("/users/favorites/{}", telecaller.id), &user.token, &json!({})).await.assert(200);
+        let alerts_path = format!("/users/favorites/{}/alerts", telecaller.id);
+        app.put_auth(&alerts_path, &user.token, &json!({ "enabled": alerts })).await.assert(200);
+        app.post_auth("/users/devices", &user.token, &json!({ "token": token, "platform": "android" }))
+            .await
+            .assert(200);
+    }
+    let favorites = app.get_auth("/users/favorites", &subscriber.token).await;
+    assert_eq!(favorites.body["data"]["favorites"][0]["alerts"], json!(true));
+    app.put_auth(&format!("/users/favorites/{}/alerts", other.id), &subscriber.token, &json!({ "enabled": true }))
+        .await
+        .assert_error(404, "favorite_not_found");
+
+    // `busy` is in a call with someone else.
+    app.grant_coins(&busy.id, 1_000).await;
+    let (mut o, _) = Ws::connect(&app, "/ws/telecaller", &other.token).await;
+    let (mut b, _) = Ws::connect(&app, "/ws/user", &busy.token).await;
+    b.send("call:initiate", json!({ "telecallerId": other.id, "callType": "AUDIO" })).await;
+    let call = b.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    o.expect("call:incoming").await;
+    o.send("call:accept", json!({ "callId": call })).await;
+    o.expect("call:accepted").await;
+
+    // She comes online: a watcher sees it after the alerts were queued.
+    let (mut watcher, _) = Ws::connect(&app, "/ws/user", &quiet.token).await;
+    watcher.watch(&[&telecaller.id]).await;
+    let (t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
+    assert_eq!(watcher.presence_of(&telecaller.id).await["presence"], json!("ONLINE"));
+    let sent = wait_for_sends(&fcm, 1).await;
+    assert_eq!(online_alerts_queued(&app).await, 1, "only the subscriber outside a call");
+    assert_eq!(sent[0]["message"]["token"], json!("sub-token"));
+    assert_eq!(sent[0]["message"]["data"]["type"], json!("online_alert"));
+    let name = sent[0]["message"]["data"]["telecallerName"].as_str().unwrap();
+    assert_eq!(sent[0]["message"]["notification"]["title"], json!(format!("{name} is online")));
+
+    // Offline and back within the cooldown: nothing more.
+    t.close().await;
+    assert_eq!(watcher.presence_of(&telecaller.id).await["presence"], json!("OFFLINE"));
+    let (_t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
+    assert_eq!(watcher.presence_of(&telecaller.id).await["presence"], json!("ONLINE"));
+    assert_eq!(online_alerts_queued(&app).await, 1, "one round per cooldown");
+}

@@ -56,6 +56,8 @@ pub struct CallSettings {
     /// With LiveKit webhooks: the meter starts when both parties are in the room, which must
     /// happen within this long of the accept. `None`: the meter starts at the accept.
     pub media_timeout: Option<Duration>,
+    /// At most one round of "she's online" pushes per telecaller within this.
+    pub online_alert_cooldown: Duration,
 }
 
 /// The direct answer to a client's message (sent with its `ref`).

@@ -189,8 +189,15 @@ impl CallService {
     /// watch her (once, whichever node made the change; each node coalesces what its watchers
     /// get into one `presence:update` per flush).
     async fn announce_presence(&self, telecaller: AccountId, presence: Presence, account: Option<&Account>) {
-        if self.presence.set(telecaller, presence).await == presence {
+        let before = self.presence.set(telecaller, presence).await;
+        if before == presence {
             return;
+        }
+        if before == Presence::Offline
+            && presence == Presence::Online
+            && let Err(error) = self.online_alerts(telecaller, account).await
+        {
+            tracing::warn!(%error, "could not queue the online alerts");
         }
         let card = match (account, presence) {
             (Some(a), Presence::Online) => Some(TelecallerCard {
@@ -236,5 +243,26 @@ impl CallService {
             active_calls: calls::count_accepted(self.db.pool()).await?,
             timestamp: chrono::Utc::now(),
         })
+    }
+}
+
+impl CallService {
+    /// "She's online" pushes to the users who asked for them (docs/push.md).
+    async fn online_alerts(&self, telecaller: AccountId, account: Option<&Account>) -> Result<(), ServiceError> {
+        let name = account.and_then(|a| a.name.clone()).unwrap_or_else(|| "A telecaller".to_owned());
+        let title = format!("{name} is online");
+        let data = serde_json::json!({ "type": "online_alert", "telecallerId": telecaller.0, "telecallerName": name });
+        let mut tx = self.db.begin().await?;
+        talktime_repository::push::enqueue_online_alerts(
+            &mut tx,
+            telecaller,
+            self.settings.online_alert_cooldown.as_secs_f64(),
+            &title,
+            "Call her now",
+            &data,
+        )
+        .await?;
+        tx.commit().await.map_err(talktime_repository::RepoError::from)?;
+        Ok(())
     }
 }

@@ -63,6 +63,8 @@ pub struct ListedTelecaller {
     pub card: Arc<TelecallerCard>,
     pub presence: Presence,
     pub is_favorite: bool,
+    /// In the favorites list: whether the user asked for a push when she comes online.
+    pub alerts: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +220,7 @@ impl CatalogService {
             .filter_map(|(card, presence)| {
                 let card = card?;
                 let is_favorite = favorites.binary_search(&card.id).is_ok();
-                Some(ListedTelecaller { card, presence, is_favorite })
+                Some(ListedTelecaller { card, presence, is_favorite, alerts: None })
             })
             .collect();
         let config = self.cache.config().await?;
@@ -240,14 +242,28 @@ impl CatalogService {
         let mut cards = telecallers::favorites_page(self.db.pool(), user.id, page.limit(), page.offset()).await?;
         let has_more = cards.len() > page.limit as usize;
         cards.truncate(page.limit as usize);
-        let ids: Vec<AccountId> = cards.iter().map(|c| c.id).collect();
+        let ids: Vec<AccountId> = cards.iter().map(|(c, _)| c.id).collect();
         let presence = self.presence.get_many(&ids).await;
         let favorites = cards
             .into_iter()
             .zip(presence)
-            .map(|(card, presence)| ListedTelecaller { card: Arc::new(card), presence, is_favorite: true })
+            .map(|((card, alerts), presence)| ListedTelecaller {
+                card: Arc::new(card),
+                presence,
+                is_favorite: true,
+                alerts: Some(alerts),
+            })
             .collect();
         Ok(FavoritePage { favorites, has_more })
+    }
+
+    /// Turns the online alerts about a favorite on or off (404 when she is not a favorite).
+    pub async fn set_alerts(&self, user: &Account, telecaller: AccountId, enabled: bool) -> Result<(), ServiceError> {
+        if telecallers::set_alerts(self.db.pool(), user.id, telecaller, enabled).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::not_found("favorite_not_found", "This telecaller is not in your favorites"))
+        }
     }
 
     pub async fn add_favorite(&self, user: &Account, telecaller: AccountId) -> Result<FavoriteAdded, ServiceError> {

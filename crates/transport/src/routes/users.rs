@@ -1,6 +1,6 @@
 //! `/users`: a phone account's own profile, plans, favorites and the telecaller list.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use talktime_domain::account::{Avatar, Gender, Language, Role};
@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(favorites)
         .service(add_favorite)
         .service(remove_favorite)
+        .service(favorite_alerts)
         .service(telecallers)
         .service(transactions);
 }
@@ -295,6 +296,36 @@ pub(crate) async fn remove_favorite(
     let telecaller = AccountId(path.into_inner());
     state.catalog.remove_favorite(&user.0, telecaller).await?;
     Ok(ok("Removed from favorites", FavoriteView { telecaller_id: telecaller.0, is_favorite: false }))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsRequest {
+    /// Push me when she comes online.
+    #[garde(skip)]
+    pub enabled: bool,
+}
+
+/// Turn "tell me when she's online" on or off for a saved telecaller: when she comes online,
+/// one push, at most once an hour (`ONLINE_ALERT_COOLDOWN_SECS`), never during a call.
+#[utoipa::path(tag = "users", security(("bearer" = [])),
+    params(("telecallerId" = Uuid, Path)), request_body = AlertsRequest, responses(
+    (status = 200, body = Envelope<Object>),
+    (status = 404, description = "Not in your favorites", body = ErrorBody),
+))]
+#[put("/users/favorites/{telecallerId}/alerts")]
+pub(crate) async fn favorite_alerts(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<Uuid>,
+    body: ValidJson<AlertsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let telecaller = AccountId(path.into_inner());
+    state.catalog.set_alerts(&user.0, telecaller, body.0.enabled).await?;
+    Ok(ok(
+        if body.0.enabled { "Alerts on" } else { "Alerts off" },
+        serde_json::json!({ "telecallerId": telecaller.0, "alerts": body.0.enabled }),
+    ))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
