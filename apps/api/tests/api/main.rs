@@ -18,7 +18,6 @@ mod cli;
 mod cluster;
 mod console;
 mod earlier_names;
-mod generated_input;
 mod hostile_input;
 mod http_basics;
 mod load;

@@ -3,9 +3,17 @@
 //! must report no failure: no 5xx, every answer's status, content type and body as documented,
 //! schema-valid input accepted and schema-invalid input refused with a 4xx.
 
+// Its own test binary, on purpose: it runs a CPU-heavy outside fuzzer for over a minute, and the
+// other black-box tests (cross-node cache coherence, timing of pushes) would share 2 cores with
+// it. Test binaries run one after another, so this one runs alone.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+#[path = "api/support/mod.rs"]
+mod support;
+
 use std::path::PathBuf;
 
-use crate::support::{TestApp, spawn_app_with};
+use support::{TestApp, spawn_app_with};
 
 const PANEL: &str = "http://panel.example";
 
