@@ -60,21 +60,13 @@ async fn a_deleted_telecaller_loses_her_bank_details_and_her_reports_name_a_dele
     app.post_auth("/telecaller/bank-details", &telecaller.token, &serde_json::from_str(BANK).unwrap())
         .await
         .assert(201);
-    app.grant_coins(&user.id, 1_000).await;
-    let (mut u, _) = Ws::connect(&app, "/ws/user", &user.token).await;
-    let (mut t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
-    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
-    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
-    t.expect("call:incoming").await;
-    t.send("call:accept", json!({ "callId": call })).await;
-    t.expect("call:accepted").await;
+    let live = app.live_call(&user, &telecaller, None).await;
+    let call = live.id.clone();
 
     // Not during a call.
     app.delete_auth("/users/me", &telecaller.token).await.assert_error(409, "call_in_progress");
     app.delete_auth("/users/me", &user.token).await.assert_error(409, "call_in_progress");
-    u.send("call:end", json!({ "callId": call })).await;
-    u.expect("call:ended").await;
-    t.expect("call:ended").await;
+    live.end().await;
     app.post_auth(&format!("/calls/{call}/report"), &user.token, &json!({ "description": "Rude and abusive" }))
         .await
         .assert(200);

@@ -18,17 +18,9 @@ fn has_keys(object: &Value, keys: &[&str]) {
 /// A completed call between `user` and `telecaller`, with feedback from the user and a report
 /// by the user; returns (call id, report id).
 async fn reported_call(app: &TestApp, user: &Session, telecaller: &Session) -> (String, String) {
-    app.grant_coins(&user.id, 1_000).await;
-    let (mut u, _) = Ws::connect(app, "/ws/user", &user.token).await;
-    let (mut t, _) = Ws::connect(app, "/ws/telecaller", &telecaller.token).await;
-    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
-    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
-    t.expect("call:incoming").await;
-    t.send("call:accept", json!({ "callId": call })).await;
-    t.expect("call:accepted").await;
-    u.send("call:end", json!({ "callId": call })).await;
-    u.expect("call:ended").await;
-    t.expect("call:ended").await;
+    let live = app.live_call(user, telecaller, None).await;
+    let call = live.id.clone();
+    live.end().await;
     app.post_auth(&format!("/calls/{call}/feedback"), &user.token, &json!({ "rating": 2, "comment": "Cut short" }))
         .await
         .assert(200);

@@ -6,18 +6,12 @@ use serde_json::{Value, json};
 use crate::support::ws::Ws;
 use crate::support::{Session, TestApp, spawn_app};
 
-/// A completed call from `user` to `telecaller` (whose socket is `t`), then the user's feedback.
-async fn rated_call(app: &TestApp, user: &Session, telecaller: &Session, t: &mut Ws, rating: i32) -> String {
-    app.grant_coins(&user.id, 1_000).await;
-    let (mut u, _) = Ws::connect(app, "/ws/user", &user.token).await;
-    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
-    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
-    t.expect("call:incoming").await;
-    t.send("call:accept", json!({ "callId": call })).await;
-    t.expect("call:accepted").await;
-    u.send("call:end", json!({ "callId": call })).await;
-    u.expect("call:ended").await;
-    t.expect("call:ended").await;
+/// A completed call from `user` to `telecaller` (whose socket `t` stays open), then the user's
+/// feedback.
+async fn rated_call(app: &TestApp, user: &Session, telecaller: &Session, t: &mut Option<Ws>, rating: i32) -> String {
+    let live = app.live_call(user, telecaller, t.take()).await;
+    let call = live.id.clone();
+    *t = Some(live.end().await);
     app.post_auth(&format!("/calls/{call}/feedback"), &user.token, &json!({ "rating": rating })).await.assert(200);
     call
 }
@@ -40,8 +34,8 @@ async fn ratings_change_the_cards_and_the_order_and_a_hidden_one_stops_counting(
     let admin = app.admin_token().await;
     let first = app.telecaller(true).await;
     let second = app.telecaller(true).await;
-    let (mut a, _) = Ws::connect(&app, "/ws/telecaller", &first.token).await;
-    let (mut b, _) = Ws::connect(&app, "/ws/telecaller", &second.token).await;
+    let mut a = Some(Ws::connect(&app, "/ws/telecaller", &first.token).await.0);
+    let mut b = Some(Ws::connect(&app, "/ws/telecaller", &second.token).await.0);
     let (viewer, rater_a, rater_b) = (app.user().await, app.user().await, app.user().await);
 
     let (order, cards) = listed(&app, &viewer, "").await;

@@ -431,3 +431,41 @@ pub const ABOUT: &str = "I love talking about books, music and travel. Happy to 
 pub fn code_in(message: &str) -> String {
     message.split(|c: char| !c.is_ascii_digit()).find(|p| p.len() >= 4).unwrap_or_default().to_owned()
 }
+
+/// An accepted call: the user's socket, the telecaller's, and the call's id (the scene many
+/// tests start from).
+pub struct LiveCall {
+    pub id: String,
+    pub user: ws::Ws,
+    pub telecaller: ws::Ws,
+}
+
+impl TestApp {
+    /// Funds `user`, connects both, rings the telecaller and has her accept. `telecaller_socket`
+    /// is her already open socket, or `None` to open one.
+    pub async fn live_call(&self, user: &Session, telecaller: &Session, telecaller_socket: Option<ws::Ws>) -> LiveCall {
+        self.grant_coins(&user.id, 1_000).await;
+        let mut t = match telecaller_socket {
+            Some(socket) => socket,
+            None => ws::Ws::connect(self, "/ws/telecaller", &telecaller.token).await.0,
+        };
+        let (mut u, _) = ws::Ws::connect(self, "/ws/user", &user.token).await;
+        u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+        let id = u.expect("call:ringing").await["callId"].as_str().expect("callId").to_owned();
+        t.expect("call:incoming").await;
+        t.send("call:accept", json!({ "callId": id })).await;
+        t.expect("call:accepted").await;
+        LiveCall { id, user: u, telecaller: t }
+    }
+}
+
+impl LiveCall {
+    /// The user hangs up and both hear `call:ended`; answers the telecaller's socket (she stays
+    /// online).
+    pub async fn end(mut self) -> ws::Ws {
+        self.user.send("call:end", json!({ "callId": self.id })).await;
+        self.user.expect("call:ended").await;
+        self.telecaller.expect("call:ended").await;
+        self.telecaller
+    }
+}
