@@ -360,38 +360,7 @@ impl Settings {
 
         let push_provider = match v.get("PUSH_PROVIDER").as_deref() {
             None | Some("log") => PushProvider::Log,
-            Some("fcm") => {
-                let json = match (v.get("FCM_CREDENTIALS_JSON"), v.get("FCM_CREDENTIALS_FILE")) {
-                    (Some(json), _) => Some(json),
-                    (None, Some(path)) => match std::fs::read_to_string(&path) {
-                        Ok(json) => Some(json),
-                        Err(error) => {
-                            v.problems.push(format!("FCM_CREDENTIALS_FILE `{path}` cannot be read: {error}"));
-                            None
-                        }
-                    },
-                    (None, None) => {
-                        v.problems.push(
-                            "FCM_CREDENTIALS_FILE or FCM_CREDENTIALS_JSON is missing (required by PUSH_PROVIDER=fcm)"
-                                .into(),
-                        );
-                        None
-                    }
-                };
-                match json.map(|j| serde_json::from_str::<talktime_services::push::FcmCredentials>(&j)) {
-                    Some(Ok(mut credentials)) => {
-                        if let Some(url) = v.get("FCM_TOKEN_URL") {
-                            credentials.token_uri = url;
-                        }
-                        PushProvider::Fcm { credentials, api_base: v.or("FCM_API_BASE", "https://fcm.googleapis.com") }
-                    }
-                    Some(Err(error)) => {
-                        v.problems.push(format!("the FCM credentials are not a service account key: {error}"));
-                        PushProvider::Log
-                    }
-                    None => PushProvider::Log,
-                }
-            }
+            Some("fcm") => fcm_provider(&mut v).unwrap_or(PushProvider::Log),
             Some(other) => {
                 v.problems.push(format!("PUSH_PROVIDER must be `log` or `fcm` (got `{other}`)"));
                 PushProvider::Log
@@ -670,6 +639,29 @@ impl Settings {
     }
 }
 
+/// `PUSH_PROVIDER=fcm`: the service-account key (inline, else from its file) and the URLs; `None`
+/// after recording what is missing or unreadable.
+fn fcm_provider(v: &mut Vars) -> Option<PushProvider> {
+    let json = match (v.get("FCM_CREDENTIALS_JSON"), v.get("FCM_CREDENTIALS_FILE")) {
+        (Some(json), _) => json,
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|error| v.problems.push(format!("FCM_CREDENTIALS_FILE `{path}` cannot be read: {error}")))
+            .ok()?,
+        (None, None) => {
+            v.problems
+                .push("FCM_CREDENTIALS_FILE or FCM_CREDENTIALS_JSON is missing (required by PUSH_PROVIDER=fcm)".into());
+            return None;
+        }
+    };
+    let mut credentials = serde_json::from_str::<talktime_services::push::FcmCredentials>(&json)
+        .map_err(|error| v.problems.push(format!("the FCM credentials are not a service account key: {error}")))
+        .ok()?;
+    if let Some(url) = v.get("FCM_TOKEN_URL") {
+        credentials.token_uri = url;
+    }
+    Some(PushProvider::Fcm { credentials, api_base: v.or("FCM_API_BASE", "https://fcm.googleapis.com") })
+}
+
 /// Whether `BIND_ADDR` only accepts connections from this machine.
 fn is_loopback(bind: &str) -> bool {
     let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host).trim_start_matches('[').trim_end_matches(']');
@@ -731,6 +723,12 @@ mod tests {
             assert!(text.contains(name), "{name} missing from {text}");
         }
         assert!(!text.contains("TWILIO"), "settings of providers not chosen are not asked for: {text}");
+        let push = Settings::from_vars(vars(&[("PUSH_PROVIDER", "fcm")])).unwrap_err().to_string();
+        assert!(push.contains("FCM_CREDENTIALS_FILE or FCM_CREDENTIALS_JSON"), "{push}");
+        let push = Settings::from_vars(vars(&[("PUSH_PROVIDER", "fcm"), ("FCM_CREDENTIALS_JSON", "{}")]))
+            .unwrap_err()
+            .to_string();
+        assert!(push.contains("not a service account key"), "{push}");
 
         let settings = Settings::from_vars(vars(&[
             ("SMS_PROVIDER", "twilio"),

@@ -2,6 +2,12 @@
 //! the platform's mean until she has [`SMOOTHING_RATINGS`] of them, so one early rating neither
 //! crowns nor sinks her.
 
+wire_enum!(
+    /// How the telecaller list is ordered (`sort`): ONLINE before ON_CALL always, then by id
+    /// (`presence`, the default) or best rated first (`rating`).
+    ListOrder { Presence => "presence", Rating => "rating" }
+);
+
 /// Below this many ratings, the missing ones count as the platform's mean.
 pub const SMOOTHING_RATINGS: i64 = 10;
 

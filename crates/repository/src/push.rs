@@ -42,14 +42,6 @@ pub async fn forget_token(ex: impl Executor<'_>, token: &str) -> Result<(), Repo
     Ok(())
 }
 
-/// The tokens of an account (index `devices_account_idx`).
-pub async fn tokens_of(ex: impl Executor<'_>, account: AccountId) -> Result<Vec<String>, RepoError> {
-    Ok(sqlx::query_scalar("SELECT token FROM devices WHERE account_id = $1 ORDER BY token")
-        .bind(account.0)
-        .fetch_all(ex)
-        .await?)
-}
-
 /// A notification for an account, before it is fanned out to its devices.
 #[derive(Debug, Clone)]
 pub struct Notification<'a> {

@@ -214,3 +214,19 @@ pub async fn expire_ring(db: &Db, id: talktime_domain::ids::CallId) -> Result<()
         .await?;
     Ok(())
 }
+
+/// How many push notifications of `kind` were ever queued (sent or not).
+pub async fn queued_pushes(db: &Db, kind: talktime_domain::push::PushKind) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM push_outbox WHERE kind = $1")
+        .bind(kind.as_str())
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// The push tokens an account holds.
+pub async fn device_tokens(db: &Db, account: talktime_domain::ids::AccountId) -> Result<Vec<String>, RepoError> {
+    Ok(sqlx::query_scalar("SELECT token FROM devices WHERE account_id = $1 ORDER BY token")
+        .bind(account.0)
+        .fetch_all(db.pool())
+        .await?)
+}

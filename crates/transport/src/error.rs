@@ -46,6 +46,11 @@ impl ApiError {
         Self { errors, ..Self::new(StatusCode::BAD_REQUEST, "validation_error", message) }
     }
 
+    /// A 400 `validation_error` naming one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
+    }
+
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Route not found")
     }

@@ -56,10 +56,16 @@ pub fn document() -> serde_json::Value {
     doc
 }
 
+/// The document, built once for the process (it only changes with the code).
+fn built() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(document);
+    &DOCUMENT
+}
+
 /// The JSON of [`document`], built once.
 pub fn document_json() -> &'static [u8] {
     static JSON: std::sync::LazyLock<Vec<u8>> =
-        std::sync::LazyLock::new(|| serde_json::to_vec(&document()).unwrap_or_default());
+        std::sync::LazyLock::new(|| serde_json::to_vec(built()).unwrap_or_default());
     &JSON
 }
 
@@ -162,8 +168,7 @@ fn refuse_control_characters(field: &str, schema: &mut serde_json::Value) {
 /// it: a request there with another method is answered 405 with `Allow` (not 404).
 pub fn allowed_methods(path: &str) -> Option<&'static str> {
     static ROUTES: std::sync::LazyLock<Vec<(Vec<String>, String)>> = std::sync::LazyLock::new(|| {
-        let doc = document();
-        let Some(paths) = doc.get("paths").and_then(serde_json::Value::as_object) else { return Vec::new() };
+        let Some(paths) = built().get("paths").and_then(serde_json::Value::as_object) else { return Vec::new() };
         paths
             .iter()
             .map(|(template, item)| {

@@ -7,8 +7,6 @@ use serde_json::json;
 use talktime_domain::ids::AccountId;
 use talktime_repository::{accounts, testing};
 
-const BANK: &str = r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;
-
 /// The stored account: (phone, name, dob, status).
 async fn stored(app: &TestApp, id: &str) -> (String, Option<String>, Option<chrono::NaiveDate>, String) {
     let account = accounts::find_by_id(app.db.pool(), id.parse::<AccountId>().unwrap()).await.unwrap().unwrap();
@@ -56,10 +54,7 @@ async fn a_deleted_telecaller_loses_her_bank_details_and_her_reports_name_a_dele
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let user = app.user().await;
-    let telecaller = app.telecaller(true).await;
-    app.post_auth("/telecaller/bank-details", &telecaller.token, &serde_json::from_str(BANK).unwrap())
-        .await
-        .assert(201);
+    let telecaller = app.earning_telecaller(0).await;
     let live = app.live_call(&user, &telecaller, None).await;
     let call = live.id.clone();
 

@@ -6,8 +6,6 @@ use crate::support::{Session, TestApp, spawn_app};
 use serde_json::{Value, json};
 use talktime_repository::plans::{self, NewPlan};
 
-const BANK: &str = r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;
-
 /// Asserts `object` has every one of `keys`.
 fn has_keys(object: &Value, keys: &[&str]) {
     for key in keys {
@@ -95,11 +93,7 @@ async fn a_verified_recharge_answers_the_earlier_names_and_updates_the_wallet() 
 async fn withdrawals_answer_the_earlier_names_and_update_the_wallet() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let telecaller = app.telecaller(true).await;
-    app.post_auth("/telecaller/bank-details", &telecaller.token, &serde_json::from_str(BANK).unwrap())
-        .await
-        .assert(201);
-    app.grant_coins(&telecaller.id, 2_000).await;
+    let telecaller = app.earning_telecaller(2_000).await;
     let (mut socket, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
 
     let requested = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 500 })).await;
@@ -148,10 +142,7 @@ async fn reports_complaints_and_decisions_name_the_parties_as_before() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let user = app.user().await;
-    let telecaller = app.telecaller(true).await;
-    app.post_auth("/telecaller/bank-details", &telecaller.token, &serde_json::from_str(BANK).unwrap())
-        .await
-        .assert(201);
+    let telecaller = app.earning_telecaller(0).await;
     let (_call, report) = reported_call(&app, &user, &telecaller).await;
 
     let listed = app.get_auth("/admin/reports", &admin).await;

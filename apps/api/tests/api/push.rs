@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use talktime_domain::ids::AccountId;
-use talktime_repository::push;
 
 use crate::support::fake::{FakeServer, Recorded};
 use crate::support::ws::{WAIT, Ws};
@@ -150,10 +149,12 @@ async fn a_failing_fcm_is_retried_without_duplicates_and_unregistered_tokens_are
     assert_eq!(wait_for_sends(&fcm, 3).await.len(), 3);
     let owner = telecaller.id.parse::<AccountId>().unwrap();
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !push::tokens_of(app.db.pool(), owner).await.unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+    while !talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty()
+        && tokio::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(push::tokens_of(app.db.pool(), owner).await.unwrap().is_empty());
+    assert!(talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -184,11 +185,8 @@ async fn a_notification_written_before_a_crash_is_sent_after_it() {
 }
 
 /// How many online alerts were ever queued.
-async fn online_alerts_queued(app: &TestApp) -> u64 {
-    // Touches the rows without changing them: the count of rows is the answer.
-    talktime_repository::testing::execute_raw(&app.db, "UPDATE push_outbox SET kind = kind WHERE kind = 'ONLINE_ALERT'")
-        .await
-        .unwrap()
+async fn online_alerts_queued(app: &TestApp) -> i64 {
+    talktime_repository::testing::queued_pushes(&app.db, talktime_domain::push::PushKind::OnlineAlert).await.unwrap()
 }
 
 #[tokio::test]

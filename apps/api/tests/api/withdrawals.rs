@@ -5,18 +5,6 @@ use futures_util::future::join_all;
 use serde_json::json;
 use talktime_repository::ledger::{self, LedgerAccount};
 
-const BANK: &str = r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;
-
-/// An approved telecaller with bank details and `coins` in her wallet.
-async fn earning_telecaller(app: &TestApp, coins: i64) -> Session {
-    let telecaller = app.telecaller(true).await;
-    app.post_auth("/telecaller/bank-details", &telecaller.token, &serde_json::from_str(BANK).unwrap())
-        .await
-        .assert(201);
-    app.grant_coins(&telecaller.id, coins).await;
-    telecaller
-}
-
 async fn platform(app: &TestApp, account: LedgerAccount) -> i64 {
     ledger::platform_balance(app.db.pool(), account).await.unwrap()
 }
@@ -24,7 +12,7 @@ async fn platform(app: &TestApp, account: LedgerAccount) -> i64 {
 #[tokio::test]
 async fn a_request_holds_the_coins_at_once_and_fixes_the_rupee_amount() {
     let app = spawn_app().await;
-    let telecaller = earning_telecaller(&app, 2_000).await;
+    let telecaller = app.earning_telecaller(2_000).await;
     let reply = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 750 })).await;
     reply.assert(200);
     let data = &reply.body["data"];
@@ -48,7 +36,7 @@ async fn a_request_holds_the_coins_at_once_and_fixes_the_rupee_amount() {
 #[tokio::test]
 async fn one_pending_withdrawal_at_a_time_even_when_requests_race() {
     let app = spawn_app().await;
-    let telecaller = earning_telecaller(&app, 5_000).await;
+    let telecaller = app.earning_telecaller(5_000).await;
     let body = json!({ "coins": 600 });
     let replies = join_all((0..6).map(|_| app.post_auth("/payment/withdraw", &telecaller.token, &body))).await;
     let accepted = replies.iter().filter(|r| r.status == 200).count();
@@ -64,7 +52,7 @@ async fn one_pending_withdrawal_at_a_time_even_when_requests_race() {
 #[tokio::test]
 async fn minimum_balance_bank_details_and_approval_are_checked() {
     let app = spawn_app().await;
-    let telecaller = earning_telecaller(&app, 800).await;
+    let telecaller = app.earning_telecaller(800).await;
     let below = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 499 })).await;
     below.assert_error(400, "below_minimum_withdrawal");
     app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 801 }))
@@ -89,7 +77,7 @@ async fn minimum_balance_bank_details_and_approval_are_checked() {
 }
 
 async fn pending_withdrawal(app: &TestApp, coins: i64) -> (Session, String) {
-    let telecaller = earning_telecaller(app, 1_000).await;
+    let telecaller = app.earning_telecaller(1_000).await;
     let reply = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": coins })).await;
     reply.assert(200);
     (telecaller, reply.body["data"]["_id"].as_str().unwrap().to_owned())

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use talktime_domain::account::{Account, Language, Presence};
 use talktime_domain::ids::AccountId;
+pub use talktime_domain::rating::ListOrder;
 use talktime_repository::changes::Change;
 use talktime_repository::plans;
 use talktime_repository::telecallers::{self, Standing, TelecallerCard};
@@ -79,15 +80,6 @@ pub struct TelecallerPage {
 pub struct FavoritePage {
     pub favorites: Vec<ListedTelecaller>,
     pub has_more: bool,
-}
-
-/// How the telecaller list is ordered: ONLINE before ON_CALL always, then by id (the default)
-/// or by rating, best first.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum ListOrder {
-    #[default]
-    Presence,
-    Rating,
 }
 
 /// One ordering of the listing: a language filter and an order.

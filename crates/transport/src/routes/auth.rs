@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AUTH_COOKIE, ClientIp, CurrentAccount, ValidJson};
 use crate::views::{Envelope, ProfileView, ok};
 
@@ -27,8 +27,7 @@ fn digits_rule(value: &str, _: &()) -> garde::Result {
 }
 
 fn parse_phone(raw: &str) -> Result<Phone, ApiError> {
-    Phone::parse(raw)
-        .map_err(|e| ApiError::validation(vec![FieldError { field: "phone".into(), message: e.to_string() }]))
+    Phone::parse(raw).map_err(|e| ApiError::field("phone", e.to_string()))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

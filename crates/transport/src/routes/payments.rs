@@ -137,10 +137,10 @@ pub(crate) async fn verify(
         return Ok(HttpResponse::Ok().json(Envelope { success: paid, message: message.to_owned(), data: view }));
     }
     let (Some(payment_id), Some(signature)) = (body.razorpay_payment_id, body.razorpay_signature) else {
-        return Err(ApiError::validation(vec![crate::error::FieldError {
-            field: "razorpay_signature".into(),
-            message: "razorpay_payment_id and razorpay_signature are required unless cancelled is true".into(),
-        }]));
+        return Err(ApiError::field(
+            "razorpay_signature",
+            "razorpay_payment_id and razorpay_signature are required unless cancelled is true",
+        ));
     };
     let credited = state.payments.verify(&user.0, &body.razorpay_order_id, &payment_id, &signature).await?;
     let balance = balance(state.clone(), user.0.id).await?;

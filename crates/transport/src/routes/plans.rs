@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, AdminPage, hundredths, invalid};
+use super::rules::{ADMIN_PAGING, AdminPage, hundredths};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -78,14 +78,14 @@ impl PlanRequest {
             None => None,
             Some(rupees) => match hundredths(rupees).filter(|paise| (1..=1_000_000_000_000).contains(paise)) {
                 Some(paise) => Some(paise),
-                None => return Err(invalid("amount", "must be at least 0.01 rupees, with at most 2 decimals")),
+                None => return Err(ApiError::field("amount", "must be at least 0.01 rupees, with at most 2 decimals")),
             },
         };
         let discount_hundredths = match self.discount_percentage {
             None => None,
             Some(percent) => match hundredths(percent).filter(|h| (0..=9_900).contains(h)) {
                 Some(h) => Some(h as i32),
-                None => return Err(invalid("discountPercentage", "must be 0 to 99, with at most 2 decimals")),
+                None => return Err(ApiError::field("discountPercentage", "must be 0 to 99, with at most 2 decimals")),
             },
         };
         Ok(PlanInput { amount_paise, coins: self.coins, discount_hundredths, is_active: self.is_active })
@@ -136,10 +136,10 @@ pub(crate) async fn create_plan(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0.into_input()?;
     if input.amount_paise.is_none() {
-        return Err(invalid("amount", "is required"));
+        return Err(ApiError::field("amount", "is required"));
     }
     if input.coins.is_none() {
-        return Err(invalid("coins", "is required"));
+        return Err(ApiError::field("coins", "is required"));
     }
     let plan = state.admin.create_plan(admin.0.id, input).await?;
     Ok(HttpResponse::Created().json(Envelope {

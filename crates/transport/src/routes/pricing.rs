@@ -6,11 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::rules::invalid;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson};
 use crate::views::ok;
 use talktime_domain::money::{MAX_COINS_PER_SECOND, MAX_MIN_BALANCE_SECONDS, MAX_SETTING_COINS};
@@ -94,7 +93,7 @@ pub(crate) async fn put_config(
     let ratio = match b.inr_to_coin_ratio {
         None => None,
         Some(r) if (0.01..=1e9).contains(&r) => Some((r * 100.0).round() as i64),
-        Some(_) => return Err(invalid("inrToCoinRatio", "must be at least 0.01")),
+        Some(_) => return Err(ApiError::field("inrToCoinRatio", "must be at least 0.01")),
     };
     let input = ConfigInput {
         inr_to_coin_ratio_hundredths: ratio,
@@ -106,10 +105,7 @@ pub(crate) async fn put_config(
         min_call_balance_seconds: b.min_call_balance_seconds,
     };
     if input.is_empty() {
-        return Err(ApiError::validation(vec![FieldError {
-            field: "body".into(),
-            message: "give at least one setting".into(),
-        }]));
+        return Err(ApiError::field("body", "give at least one setting"));
     }
     let saved = state.admin.update_config(admin.0.id, input).await?;
     Ok(ok("Config updated", config_view(&saved)))

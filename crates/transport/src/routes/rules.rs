@@ -51,12 +51,7 @@ pub fn listed(allowed: &'static [&'static str]) -> impl FnOnce(&str, &()) -> gar
 
 /// Parses a value that its garde rule already accepted.
 pub fn parsed<T: FromStr>(field: &'static str, value: &str) -> Result<T, crate::error::ApiError> {
-    value.parse().map_err(|_| {
-        crate::error::ApiError::validation(vec![crate::error::FieldError {
-            field: field.to_owned(),
-            message: format!("`{value}` is not an accepted value"),
-        }])
-    })
+    value.parse().map_err(|_| crate::error::ApiError::field(field, format!("`{value}` is not an accepted value")))
 }
 
 /// `value` in hundredths (rupees → paise, percent → hundredths of a percent), when it is finite
@@ -72,14 +67,6 @@ pub const MAX_PAGE: u32 = 1_000_000;
 
 /// Admin lists: limit 1–100, default 20.
 pub const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
-
-/// A 400 naming one field.
-pub fn invalid(field: &str, message: &str) -> crate::error::ApiError {
-    crate::error::ApiError::validation(vec![crate::error::FieldError {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }])
-}
 
 /// The paging of admin lists that take no other parameter.
 #[derive(Debug, serde::Deserialize, garde::Validate, utoipa::IntoParams)]

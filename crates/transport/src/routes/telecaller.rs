@@ -106,8 +106,7 @@ pub(crate) async fn reapply(
     let body = body.0;
     let input = Reapply {
         name: body.name,
-        dob: profile::parse_dob(&body.dob)
-            .map_err(|e| ApiError::validation(vec![FieldError { field: "dob".into(), message: e.message }]))?,
+        dob: profile::parse_dob(&body.dob).map_err(|e| ApiError::field("dob", e.message))?,
         language: parsed("language", &body.language)?,
         about: body.about,
     };

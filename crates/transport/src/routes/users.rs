@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::rules::{
-    MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, listed, name_rule, one_of, parsed,
+    MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody, FieldError};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAccount, CurrentUser, ValidJson, ValidQuery};
 use crate::views::{Envelope, PlanView, ProfileView, TelecallerCardView, ok, profile_reply};
 
@@ -132,8 +132,7 @@ pub(crate) async fn complete_profile(
     let body = body.0;
     let input = CompleteProfile {
         name: body.name,
-        dob: profile::parse_dob(&body.dob)
-            .map_err(|e| ApiError::validation(vec![FieldError { field: "dob".into(), message: e.message }]))?,
+        dob: profile::parse_dob(&body.dob).map_err(|e| ApiError::field("dob", e.message))?,
         gender: parsed("gender", &body.gender)?,
         language: parsed("language", &body.language)?,
         role: parsed::<Role>("role", &body.role)?,
@@ -344,13 +343,12 @@ pub struct TelecallersQuery {
     pub language: Option<String>,
     /// `presence` (default: ONLINE first, then the order they joined) or `rating` (ONLINE first,
     /// then best rated).
-    #[garde(inner(custom(listed(LIST_ORDERS))))]
+    #[garde(inner(custom(one_of::<ListOrder>)))]
     #[param(value_type = Option<ListOrders>, inline)]
     pub sort: Option<String>,
 }
 
-const LIST_ORDERS: &[&str] = &["presence", "rating"];
-super::rules::listed_param!(ListOrders, LIST_ORDERS);
+super::rules::listed_param!(ListOrders, ListOrder::ALL);
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -377,10 +375,7 @@ pub(crate) async fn telecallers(
     let query = query.0;
     let page = TELECALLERS_PAGING.request(query.page, query.limit);
     let language = query.language.as_deref().and_then(|l| l.parse().ok());
-    let by = match query.sort.as_deref() {
-        Some("rating") => ListOrder::Rating,
-        _ => ListOrder::Presence,
-    };
+    let by = query.sort.as_deref().map(|s| parsed("sort", s)).transpose()?.unwrap_or(ListOrder::Presence);
     let found = state.catalog.online_telecallers(&user.0, page, language, by).await?;
     Ok(ok(
         "Telecallers fetched successfully",

@@ -432,6 +432,23 @@ pub fn code_in(message: &str) -> String {
     message.split(|c: char| !c.is_ascii_digit()).find(|p| p.len() >= 4).unwrap_or_default().to_owned()
 }
 
+/// The bank details the tests save (the masked number ends in 7890).
+pub const BANK: &str =
+    r#"{"accountNumber": "001234567890", "ifscCode": "HDFC0001234", "accountHolderName": "Asha Rao"}"#;
+
+impl TestApp {
+    /// A new approved telecaller with bank details saved and `coins` in her wallet.
+    pub async fn earning_telecaller(&self, coins: i64) -> Session {
+        let telecaller = self.telecaller(true).await;
+        let bank: Value = serde_json::from_str(BANK).expect("bank JSON");
+        self.post_auth("/telecaller/bank-details", &telecaller.token, &bank).await.assert(201);
+        if coins > 0 {
+            self.grant_coins(&telecaller.id, coins).await;
+        }
+        telecaller
+    }
+}
+
 /// An accepted call: the user's socket, the telecaller's, and the call's id (the scene many
 /// tests start from).
 pub struct LiveCall {
