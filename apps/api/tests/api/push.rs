@@ -225,13 +225,13 @@ async fn she_comes_online_and_only_subscribers_outside_a_call_hear_it_once_per_c
     o.send("call:accept", json!({ "callId": call })).await;
     o.expect("call:accepted").await;
 
-    // She comes online: a watcher sees it after the alerts were queued.
+    // She comes online (her `session:ready` arrives once the alerts were queued).
     let (mut watcher, _) = Ws::connect(&app, "/ws/user", &quiet.token).await;
     watcher.watch(&[&telecaller.id]).await;
     let (t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
+    assert_eq!(online_alerts_queued(&app).await, 1, "only the subscriber outside a call");
     assert_eq!(watcher.presence_of(&telecaller.id).await["presence"], json!("ONLINE"));
     let sent = wait_for_sends(&fcm, 1).await;
-    assert_eq!(online_alerts_queued(&app).await, 1, "only the subscriber outside a call");
     assert_eq!(sent[0]["message"]["token"], json!("sub-token"));
     assert_eq!(sent[0]["message"]["data"]["type"], json!("online_alert"));
     let name = sent[0]["message"]["data"]["telecallerName"].as_str().unwrap();

@@ -193,12 +193,6 @@ impl CallService {
         if before == presence {
             return;
         }
-        if before == Presence::Offline
-            && presence == Presence::Online
-            && let Err(error) = self.online_alerts(telecaller, account).await
-        {
-            tracing::warn!(%error, "could not queue the online alerts");
-        }
         let card = match (account, presence) {
             (Some(a), Presence::Online) => Some(TelecallerCard {
                 id: a.id.0,
@@ -211,6 +205,15 @@ impl CallService {
         };
         let change = PresenceChanged { telecaller_id: telecaller.0, presence, telecaller: card };
         self.bus.publish(Audience::Watchers(telecaller), Delivery::Change(item(change)));
+        // After the change is out: nothing may come between the count moving and the change
+        // (a flush in between would tell watchers the count without her). Still before her
+        // `session:ready`, as the caller awaits this.
+        if before == Presence::Offline
+            && presence == Presence::Online
+            && let Err(error) = self.online_alerts(telecaller, account).await
+        {
+            tracing::warn!(%error, "could not queue the online alerts");
+        }
     }
 
     /// How many telecallers are ONLINE or ON_CALL (the `onlineTelecallers` of `presence:update`).
