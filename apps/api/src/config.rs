@@ -145,6 +145,8 @@ pub struct Settings {
     /// `SMS_COUNTRY_CODE`: the home country of 10-digit numbers.
     pub sms_country_code: String,
     pub ring_timeout: Duration,
+    /// How long a call to an AWAY telecaller rings (`PUSH_RING_TIMEOUT_SECS`).
+    pub push_ring_timeout: Duration,
     pub reconnect_grace: Duration,
     /// How often the payment reconciler runs, how old a PENDING order must be before it asks the
     /// gateway, and when an unpaid order becomes FAILED.
@@ -486,6 +488,7 @@ impl Settings {
         };
 
         let ring_timeout = Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
+        let push_ring_timeout = Duration::from_secs(v.parsed("PUSH_RING_TIMEOUT_SECS", 45u64, "a number of seconds"));
         let reconnect_grace = Duration::from_secs(v.parsed("RECONNECT_GRACE_SECS", 20u64, "a number of seconds"));
 
         let reconcile_interval =
@@ -564,6 +567,7 @@ impl Settings {
             online_alert_cooldown,
             sms_country_code,
             ring_timeout,
+            push_ring_timeout,
             reconnect_grace,
             reconcile_interval,
             reconcile_min_age,

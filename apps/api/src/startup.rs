@@ -129,6 +129,7 @@ impl Application {
             limiter.clone(),
             CallSettings {
                 ring_timeout: settings.ring_timeout,
+                push_ring_timeout: settings.push_ring_timeout,
                 reconnect_grace: settings.reconnect_grace,
                 sweep_interval: settings.sweep_interval,
                 room_retry: settings.room_retry,
@@ -141,6 +142,7 @@ impl Application {
         tokio::spawn(calls.clone().run_timers());
         tokio::spawn(run_presence_flush(Arc::downgrade(&registry), calls.clone(), settings.presence_flush));
         tokio::spawn(calls.clone().run_heartbeat());
+        tokio::spawn(calls.clone().run_publish_reachable());
         let calls_handle = calls.clone();
         let registry_handle = registry.clone();
         let payments = Arc::new(PaymentService::new(

@@ -78,6 +78,8 @@ pub struct TelecallerProfile {
     pub about: String,
     pub approval_status: ApprovalStatus,
     pub verification_notes: Option<String>,
+    /// Whether she may be rung through a push while her app has no connection (AWAY).
+    pub reachable_by_push: bool,
 }
 
 impl Account {
@@ -121,6 +123,24 @@ mod tests {
 }
 
 wire_enum!(
-    /// A telecaller's live state.
-    Presence { Online => "ONLINE", OnCall => "ON_CALL", Offline => "OFFLINE" }
+    /// A telecaller's live state. AWAY: no connection, but she can be rung through a push.
+    Presence { Online => "ONLINE", OnCall => "ON_CALL", Away => "AWAY", Offline => "OFFLINE" }
 );
+
+impl Presence {
+    /// Where she comes in the list: connected and free first, then connected in a call, then
+    /// away (reached through a push, so slower to answer).
+    pub fn listing_rank(self) -> u8 {
+        match self {
+            Presence::Online => 0,
+            Presence::OnCall => 1,
+            Presence::Away => 2,
+            Presence::Offline => 3,
+        }
+    }
+
+    /// ONLINE or ON_CALL: what `onlineTelecallers` counts.
+    pub fn is_connected(self) -> bool {
+        matches!(self, Presence::Online | Presence::OnCall)
+    }
+}

@@ -7,7 +7,12 @@ wire_enum!(
 
 wire_enum!(
     /// Why a push is sent.
-    PushKind { MissedCall => "MISSED_CALL", IncomingCall => "INCOMING_CALL", OnlineAlert => "ONLINE_ALERT" }
+    PushKind {
+        MissedCall => "MISSED_CALL",
+        IncomingCall => "INCOMING_CALL",
+        CallCancelled => "CALL_CANCELLED",
+        OnlineAlert => "ONLINE_ALERT",
+    }
 );
 
 /// Sends of one notification to one device before it is given up.

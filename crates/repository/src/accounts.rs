@@ -23,6 +23,7 @@ struct AccountRow {
     about: Option<String>,
     approval_status: Option<String>,
     verification_notes: Option<String>,
+    reachable_by_push: Option<bool>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -34,6 +35,7 @@ impl TryFrom<AccountRow> for Account {
                 about,
                 approval_status: parse_stored("approval_status", &status)?,
                 verification_notes: row.verification_notes,
+                reachable_by_push: row.reachable_by_push.unwrap_or(false),
             }),
             _ => None,
         };
@@ -59,7 +61,8 @@ macro_rules! select_account {
     ($where:literal) => {
         concat!(
             "SELECT a.id, a.phone, a.role, a.status, a.name, a.dob, a.gender, a.language, a.profile, ",
-            "a.token_version, a.created_at, t.about, t.approval_status, t.verification_notes ",
+            "a.token_version, a.created_at, t.about, t.approval_status, t.verification_notes, ",
+            "t.reachable_by_push ",
             "FROM accounts a LEFT JOIN telecaller_profiles t ON t.account_id = a.id ",
             $where
         )
@@ -282,7 +285,7 @@ pub enum Erased {
 pub const ERASED_ABOUT: &str = "This account was deleted at its owner's request; its profile was erased.";
 
 /// Deletes an account in `tx`: its personal data erased (name, date of birth, gender, language,
-/// avatar, about, bank details, favorites), its phone replaced by a tombstone, every token
+/// avatar, about, bank details, favorites, push devices), its phone replaced by a tombstone, every token
 /// revoked. One conditional update decides, so a call or withdrawal that exists refuses it.
 /// The row stays: the ledger, calls and reports name it.
 pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoError> {
@@ -302,8 +305,10 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
         sqlx::query("DELETE FROM bank_details WHERE telecaller_id = $1").bind(id.0).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM favorites WHERE user_id = $1").bind(id.0).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM favorites WHERE telecaller_id = $1").bind(id.0).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM devices WHERE account_id = $1").bind(id.0).execute(&mut **tx).await?;
         sqlx::query(
-            "UPDATE telecaller_profiles SET about = $2, verification_notes = NULL, updated_at = now() WHERE account_id = $1",
+            "UPDATE telecaller_profiles SET about = $2, verification_notes = NULL, reachable_by_push = false, \
+             updated_at = now() WHERE account_id = $1",
         )
         .bind(id.0)
         .bind(ERASED_ABOUT)

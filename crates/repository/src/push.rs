@@ -42,6 +42,54 @@ pub async fn forget_token(ex: impl Executor<'_>, token: &str) -> Result<(), Repo
     Ok(())
 }
 
+/// Sets whether a telecaller may be rung through a push; false when she is not a telecaller.
+pub async fn set_reachable_by_push(
+    ex: impl Executor<'_>,
+    telecaller: AccountId,
+    reachable: bool,
+) -> Result<bool, RepoError> {
+    let done =
+        sqlx::query("UPDATE telecaller_profiles SET reachable_by_push = $2, updated_at = now() WHERE account_id = $1")
+            .bind(telecaller.0)
+            .bind(reachable)
+            .execute(ex)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The condition for ringing a telecaller through a push: approved, active, reachable by push,
+/// with a registered device (over `a` and `t`).
+macro_rules! push_reachable {
+    () => {
+        "a.status = 'ACTIVE' AND a.role = 'TELECALLER' AND t.approval_status = 'APPROVED' AND t.reachable_by_push \
+         AND EXISTS (SELECT 1 FROM devices d WHERE d.account_id = a.id)"
+    };
+}
+
+/// Whether the telecaller can be rung through a push now.
+pub async fn is_push_reachable(ex: impl Executor<'_>, telecaller: AccountId) -> Result<bool, RepoError> {
+    Ok(sqlx::query_scalar(concat!(
+        "SELECT EXISTS (SELECT 1 FROM accounts a JOIN telecaller_profiles t ON t.account_id = a.id \
+         WHERE a.id = $1 AND ",
+        push_reachable!(),
+        ")"
+    ))
+    .bind(telecaller.0)
+    .fetch_one(ex)
+    .await?)
+}
+
+/// Every telecaller who can be rung through a push now (index `telecaller_profiles_push_idx`).
+pub async fn push_reachable_telecallers(ex: impl Executor<'_>) -> Result<Vec<AccountId>, RepoError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
+        "SELECT a.id FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id WHERE ",
+        push_reachable!()
+    ))
+    .fetch_all(ex)
+    .await?;
+    Ok(ids.into_iter().map(AccountId).collect())
+}
+
 /// A notification for an account, before it is fanned out to its devices.
 #[derive(Debug, Clone)]
 pub struct Notification<'a> {

@@ -179,7 +179,12 @@ fn parse(line: &str) -> Result<(Account, i64), String> {
                 None => ApprovalStatus::Pending,
                 Some(s) => s.parse().map_err(|_| format!("telecallerProfile.approvalStatus `{s}` is not known"))?,
             };
-            Some(TelecallerProfile { about, approval_status, verification_notes: t.verification_notes })
+            Some(TelecallerProfile {
+                about,
+                approval_status,
+                verification_notes: t.verification_notes,
+                reachable_by_push: false,
+            })
         }
         (Role::Telecaller, None) => return Err("a TELECALLER needs a telecallerProfile with `about`".into()),
         (_, _) => None,

@@ -32,7 +32,10 @@ pub struct TelecallerProfileView {
     #[schema(value_type = String, example = "PENDING")]
     pub approval_status: talktime_domain::account::ApprovalStatus,
     pub verification_notes: Option<String>,
-    /// Admin details only: `ONLINE`, `ON_CALL` or `OFFLINE`.
+    /// Whether she may be rung through a push while her app has no connection (she is AWAY
+    /// then); `PUT /telecaller/availability`.
+    pub reachable_by_push: bool,
+    /// Admin details only: `ONLINE`, `ON_CALL`, `AWAY` or `OFFLINE`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presence: Option<String>,
     /// Admin details only: bank details with the account number masked, or `null`.
@@ -96,6 +99,7 @@ impl ProfileView {
                 about: t.about,
                 approval_status: t.approval_status,
                 verification_notes: t.verification_notes,
+                reachable_by_push: t.reachable_by_push,
                 presence: None,
                 bank_details: None,
             }),
@@ -142,7 +146,7 @@ pub struct TelecallerCardView {
     #[schema(value_type = Option<String>, example = "hindi")]
     pub language: Option<talktime_domain::account::Language>,
     pub about: String,
-    /// `ONLINE`, `ON_CALL` or `OFFLINE`, live.
+    /// `ONLINE`, `ON_CALL`, `AWAY` or `OFFLINE`, live.
     #[schema(value_type = String, example = "ONLINE")]
     pub presence: talktime_domain::account::Presence,
     /// In `/users/telecallers` only.

@@ -12,6 +12,7 @@ mod admin;
 mod admin_catalog;
 mod auth_login;
 mod auth_tokens;
+mod away;
 mod calls;
 mod catalog;
 mod cli;

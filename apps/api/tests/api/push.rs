@@ -2,20 +2,18 @@
 //! endpoint): devices, the missed-call push, retries, unregistered tokens, and the outbox
 //! surviving a crash.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use talktime_domain::ids::AccountId;
 
 use crate::support::fake::{FakeServer, Recorded};
-use crate::support::ws::{WAIT, Ws};
-use crate::support::{Session, TestApp, spawn_app_on, spawn_node};
+use crate::support::ws::Ws;
+use crate::support::{Session, TestApp, eventually, spawn_app_on, spawn_node};
 
 const PROJECT: &str = "talktime-test";
 const SEND: &str = "/v1/projects/talktime-test/messages:send";
 
 /// A fake FCM answering the token exchange and every send with 200.
-async fn fake_fcm() -> FakeServer {
+pub(crate) async fn fake_fcm() -> FakeServer {
     let fcm = FakeServer::start().await;
     fcm.route("POST", "/token", 200, r#"{"access_token": "ya29.test", "expires_in": 3600}"#);
     fcm.route("POST", SEND, 200, r#"{"name": "projects/talktime-test/messages/{seq}"}"#);
@@ -23,7 +21,7 @@ async fn fake_fcm() -> FakeServer {
 }
 
 /// The settings pointing the server at `fcm`, with `interval_ms` between worker passes.
-fn push_settings(fcm: &FakeServer, interval_ms: &'static str) -> Vec<(&'static str, String)> {
+pub(crate) fn push_settings(fcm: &FakeServer, interval_ms: &'static str) -> Vec<(&'static str, String)> {
     let credentials = json!({
         "type": "service_account",
         "project_id": PROJECT,
@@ -40,7 +38,7 @@ fn push_settings(fcm: &FakeServer, interval_ms: &'static str) -> Vec<(&'static s
     ]
 }
 
-fn sends(fcm: &FakeServer) -> Vec<Value> {
+pub(crate) fn sends(fcm: &FakeServer) -> Vec<Value> {
     fcm.requests()
         .into_iter()
         .filter(|r: &Recorded| r.path == SEND)
@@ -48,16 +46,13 @@ fn sends(fcm: &FakeServer) -> Vec<Value> {
         .collect()
 }
 
-/// Waits (up to the test deadline) until `fcm` got `n` sends.
-async fn wait_for_sends(fcm: &FakeServer, n: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+/// Waits until `fcm` got at least `n` sends; answers them all.
+pub(crate) async fn wait_for_sends(fcm: &FakeServer, n: usize) -> Vec<Value> {
+    eventually(&format!("{n} sends to FCM"), || async {
         let sent = sends(fcm);
-        if sent.len() >= n || tokio::time::Instant::now() > deadline {
-            return sent;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (sent.len() >= n).then_some(sent)
+    })
+    .await
 }
 
 /// A call from `user` to `telecaller` that nobody answers.
@@ -134,10 +129,8 @@ async fn a_failing_fcm_is_retried_without_duplicates_and_unregistered_tokens_are
     fcm.route("POST", SEND, 200, r#"{"name": "projects/talktime-test/messages/1"}"#);
     // The retry comes after its back-off (2 s), and once.
     assert_eq!(wait_for_sends(&fcm, 2).await.len(), 2);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while metric(&app, "push_sent_total").await < 1.0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the retry counted as sent", || async { (metric(&app, "push_sent_total").await >= 1.0).then_some(()) })
+        .await;
     assert_eq!(metric(&app, "push_sent_total").await, 1.0);
     assert_eq!(metric(&app, "push_retried_total").await, 1.0);
     assert_eq!(metric(&app, "push_outbox_depth").await, 0.0);
@@ -148,13 +141,10 @@ async fn a_failing_fcm_is_retried_without_duplicates_and_unregistered_tokens_are
     missed_call(&app, &user, &telecaller).await;
     assert_eq!(wait_for_sends(&fcm, 3).await.len(), 3);
     let owner = telecaller.id.parse::<AccountId>().unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty()
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty());
+    eventually("the unregistered token forgotten", || async {
+        talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty().then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -40,6 +40,8 @@ pub struct Call {
     pub media_deadline: Option<DateTime<Utc>>,
     pub user_joined_at: Option<DateTime<Utc>>,
     pub telecaller_joined_at: Option<DateTime<Utc>>,
+    /// The telecaller was AWAY: the call rang through a push to her devices.
+    pub rung_by_push: bool,
     /// The database's clock when the row was read (deadlines are compared against it).
     pub now: DateTime<Utc>,
 }
@@ -70,6 +72,7 @@ struct CallRow {
     media_deadline: Option<DateTime<Utc>>,
     user_joined_at: Option<DateTime<Utc>>,
     telecaller_joined_at: Option<DateTime<Utc>>,
+    rung_by_push: bool,
     now: DateTime<Utc>,
 }
 
@@ -102,6 +105,7 @@ impl TryFrom<CallRow> for Call {
             media_deadline: row.media_deadline,
             user_joined_at: row.user_joined_at,
             telecaller_joined_at: row.telecaller_joined_at,
+            rung_by_push: row.rung_by_push,
             now: row.now,
         })
     }
@@ -112,7 +116,7 @@ macro_rules! columns {
         "id, user_id, telecaller_id, call_type, status, end_reason, user_rate, telecaller_rate, created_at, \
          ring_deadline, accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline, \
          telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at, media_deadline, \
-         user_joined_at, telecaller_joined_at, clock_timestamp() AS now"
+         user_joined_at, telecaller_joined_at, rung_by_push, clock_timestamp() AS now"
     };
 }
 
@@ -132,12 +136,14 @@ pub struct NewCall {
     pub user_rate: i64,
     pub telecaller_rate: i64,
     pub ring_secs: f64,
+    pub rung_by_push: bool,
 }
 
 pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Call, RepoError> {
     let row: CallRow = sqlx::query_as(concat!(
-        "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline) ",
-        "VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7)) RETURNING ",
+        "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline, ",
+        "rung_by_push) VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8) ",
+        "RETURNING ",
         columns!()
     ))
     .bind(call.id.0)
@@ -147,6 +153,7 @@ pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Cal
     .bind(call.user_rate)
     .bind(call.telecaller_rate)
     .bind(call.ring_secs)
+    .bind(call.rung_by_push)
     .fetch_one(ex)
     .await?;
     Call::try_from(row)

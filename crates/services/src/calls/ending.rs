@@ -10,6 +10,7 @@ use talktime_repository::calls::{self, Call};
 use talktime_repository::{RepoError, Tx};
 
 use super::events::*;
+use super::pushes;
 use super::{CallService, Origin, not_found, unavailable};
 use crate::bus::{Audience, send};
 use crate::{ServiceError, ledger};
@@ -61,7 +62,9 @@ impl CallService {
         let Some(to) = rules::end_transition(call.status, reason) else { return Ok(None) };
         let Some(mut ended) = calls::end(tx, call.id, call.status, to, reason).await? else { return Ok(None) };
         if ended.status == CallStatus::Missed {
-            missed_call_push(tx, &ended).await?;
+            pushes::missed_call(tx, &ended).await?;
+        } else if call.status == CallStatus::Ringing && call.rung_by_push && reason != EndReason::Rejected {
+            pushes::call_cancelled(tx, &ended).await?;
         }
         if call.status == CallStatus::Accepted {
             // A call that never got going costs nothing, whatever the clock says.
@@ -177,22 +180,4 @@ pub(super) fn feed(call: &Call) -> CallFeed {
         duration_in_seconds: call.duration_seconds,
         coins_spent: call.coins_spent,
     }
-}
-
-/// "Missed call from …", written to the push outbox with the call's end (docs/push.md).
-async fn missed_call_push(tx: &mut Tx, call: &Call) -> Result<(), ServiceError> {
-    let caller = talktime_repository::accounts::find_by_id(&mut **tx, call.user_id).await?;
-    let name = caller.and_then(|c| c.name).unwrap_or_else(|| "a user".to_owned());
-    let body = format!("Missed call from {name}");
-    let notification = talktime_repository::push::Notification {
-        account: call.telecaller_id,
-        kind: talktime_domain::push::PushKind::MissedCall,
-        title: Some("Missed call"),
-        body: Some(&body),
-        data: serde_json::json!({ "type": "missed_call", "callId": call.id.0, "callType": call.call_type,
-                                  "callerId": call.user_id.0, "callerName": name }),
-        high_priority: false,
-    };
-    talktime_repository::push::enqueue(tx, &notification).await?;
-    Ok(())
 }

@@ -13,6 +13,7 @@ mod history;
 mod media;
 mod moderation;
 mod presence;
+mod pushes;
 mod timers;
 
 use std::sync::{Arc, Weak};
@@ -23,7 +24,7 @@ use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
 use talktime_domain::call::{self as rules, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Call, Meter, NewCall};
-use talktime_repository::{Db, RepoError};
+use talktime_repository::{Db, RepoError, push};
 
 pub use self::history::{HistoryEntry, HistoryPage};
 pub use self::presence::CallFigures;
@@ -47,6 +48,8 @@ const ACTION_BUDGET: Budget = Budget { limit: 20, window: Duration::from_secs(60
 #[derive(Debug, Clone, Copy)]
 pub struct CallSettings {
     pub ring_timeout: Duration,
+    /// How long a call to an AWAY telecaller rings (her phone must wake and her app connect).
+    pub push_ring_timeout: Duration,
     pub reconnect_grace: Duration,
     pub sweep_interval: Duration,
     /// Delay before a failed DeleteRoom is tried again.
@@ -218,7 +221,9 @@ impl CallService {
         if user_busy {
             return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
         }
-        if !self.directory.is_connected(Role::Telecaller, telecaller.id).await {
+        // Without a connection she can still be rung through a push when she is AWAY.
+        let by_push = !self.directory.is_connected(Role::Telecaller, telecaller.id).await;
+        if by_push && !push::is_push_reachable(self.db.pool(), telecaller.id).await? {
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }
         if telecaller_busy {
@@ -243,9 +248,11 @@ impl CallService {
             call_type,
             user_rate,
             telecaller_rate,
-            ring_secs: self.settings.ring_timeout.as_secs_f64(),
+            ring_secs: if by_push { self.settings.push_ring_timeout } else { self.settings.ring_timeout }.as_secs_f64(),
+            rung_by_push: by_push,
         };
-        let call = match calls::insert_ringing(self.db.pool(), &new).await {
+        let mut tx = self.db.begin().await?;
+        let call = match calls::insert_ringing(&mut *tx, &new).await {
             Ok(call) => call,
             Err(error) if error.is_unique(calls::ONE_ACTIVE_USER) => {
                 return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
@@ -255,6 +262,10 @@ impl CallService {
             }
             Err(error) => return Err(error.into()),
         };
+        if by_push {
+            pushes::incoming_call(&mut tx, &call, user).await?;
+        }
+        tx.commit().await.map_err(RepoError::from)?;
         self.schedule(call.id, call.ring_deadline);
         send(
             &*self.bus,

@@ -77,14 +77,15 @@ impl CallService {
 
     /// The account's last connection was on a node that died. Its call gets the grace (ended
     /// by this node's timer or any sweeper), and a telecaller's presence goes with her node:
-    /// OFFLINE, even mid-call, until she connects again.
+    /// OFFLINE (or AWAY), even mid-call, until she connects again.
     async fn lost(&self, role: Role, account: AccountId) -> Result<(), ServiceError> {
         if role == Role::Admin {
             return Ok(());
         }
         self.start_grace(account).await?;
         if role == Role::Telecaller {
-            self.set_presence(account, Presence::Offline, None).await;
+            let presence = self.unconnected_presence(account).await?;
+            self.set_presence(account, presence, None).await;
         }
         Ok(())
     }
@@ -153,8 +154,9 @@ impl CallService {
     }
 
     /// Recomputes a telecaller's presence (ON_CALL with an accepted call, ONLINE when connected,
-    /// approved and active, OFFLINE otherwise) and announces it when it changed. One
-    /// recomputation at a time per telecaller, so a late one never overwrites a newer state.
+    /// approved and active, AWAY when not connected but reachable by push, OFFLINE otherwise)
+    /// and announces it when it changed. One recomputation at a time per telecaller, so a late
+    /// one never overwrites a newer state.
     pub async fn refresh_presence(&self, telecaller: AccountId) -> Result<(), ServiceError> {
         let _turn = self.presence_turn(telecaller).await;
         let account = self.cache.account(telecaller).await?;
@@ -166,11 +168,50 @@ impl CallService {
             Presence::OnCall
         } else if listable && self.directory.is_connected(Role::Telecaller, telecaller).await {
             Presence::Online
+        } else if listable {
+            self.unconnected_presence(telecaller).await?
         } else {
             Presence::Offline
         };
         self.announce_presence(telecaller, presence, account.as_deref()).await;
         Ok(())
+    }
+
+    /// A telecaller without a connection: AWAY when she can be rung through a push, else OFFLINE.
+    async fn unconnected_presence(&self, telecaller: AccountId) -> Result<Presence, ServiceError> {
+        let reachable = talktime_repository::push::is_push_reachable(self.db.pool(), telecaller).await?;
+        Ok(if reachable { Presence::Away } else { Presence::Offline })
+    }
+
+    /// `PUT /telecaller/availability`: whether she may be rung through a push while her app has
+    /// no connection. Answers her presence now.
+    pub async fn set_reachable_by_push(&self, telecaller: &Account, reachable: bool) -> Result<Presence, ServiceError> {
+        talktime_repository::push::set_reachable_by_push(self.db.pool(), telecaller.id, reachable).await?;
+        self.cache.changed(talktime_repository::changes::Change::Account(telecaller.id));
+        self.refresh_presence(telecaller.id).await?;
+        Ok(self.presence.get(telecaller.id).await)
+    }
+
+    /// A telecaller's devices changed: whether she can be AWAY may have too.
+    pub async fn devices_changed(&self, account: &Account) -> Result<(), ServiceError> {
+        if account.role == Role::Telecaller {
+            self.refresh_presence(account.id).await?;
+        }
+        Ok(())
+    }
+
+    /// A node starting: telecallers reachable by push are published AWAY (unless connected to
+    /// another node), since presence lives in memory or Redis, not in Postgres.
+    pub async fn run_publish_reachable(self: Arc<Self>) {
+        let reachable = match talktime_repository::push::push_reachable_telecallers(self.db.pool()).await {
+            Ok(reachable) => reachable,
+            Err(error) => return tracing::warn!(%error, "cannot publish the telecallers reachable by push"),
+        };
+        for telecaller in reachable {
+            if let Err(error) = self.refresh_presence(telecaller).await {
+                tracing::warn!(%error, %telecaller, "cannot publish a telecaller reachable by push");
+            }
+        }
     }
 
     /// Sets a presence known without looking (ON_CALL at accept, OFFLINE with a lost node), in
@@ -208,7 +249,7 @@ impl CallService {
         // After the change is out: nothing may come between the count moving and the change
         // (a flush in between would tell watchers the count without her). Still before her
         // `session:ready`, as the caller awaits this.
-        if before == Presence::Offline
+        if !before.is_connected()
             && presence == Presence::Online
             && let Err(error) = self.online_alerts(telecaller, account).await
         {

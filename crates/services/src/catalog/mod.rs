@@ -85,7 +85,8 @@ pub struct FavoritePage {
 /// One ordering of the listing: a language filter and an order.
 type OrderKey = (Option<Language>, ListOrder);
 
-/// The available, listable telecallers as this node last saw them, ONLINE first then by id.
+/// The available, listable telecallers as this node last saw them: ONLINE, ON_CALL, AWAY, each
+/// by id.
 struct Listing {
     built: Instant,
     generation: u64,
@@ -107,7 +108,7 @@ impl Listing {
                     // Stable: within one presence and one rating, the id order stays.
                     let rating = |card: &TelecallerCard| card.rating.average().unwrap_or(f64::NEG_INFINITY);
                     chosen.sort_by(|(a, pa), (b, pb)| {
-                        (*pa != Presence::Online).cmp(&(*pb != Presence::Online)).then(rating(b).total_cmp(&rating(a)))
+                        pa.listing_rank().cmp(&pb.listing_rank()).then(rating(b).total_cmp(&rating(a)))
                     });
                 }
                 chosen.into_iter().map(|(card, _)| card.id).collect()
@@ -159,7 +160,7 @@ impl CatalogService {
         let cards = self.cache.cards(&ids).await?;
         let mut entries: Vec<(Arc<TelecallerCard>, Presence)> =
             cards.into_iter().zip(available).filter_map(|(card, (_, presence))| Some((card?, presence))).collect();
-        entries.sort_by_key(|(card, presence)| (*presence != Presence::Online, card.id));
+        entries.sort_by_key(|(card, presence)| (presence.listing_rank(), card.id));
         let listing = Arc::new(Listing { built: Instant::now(), generation, epoch, entries, orders: Mutex::default() });
         *self.listing.write().unwrap_or_else(|e| e.into_inner()) = Some(listing.clone());
         Ok(listing)
@@ -173,7 +174,7 @@ impl CatalogService {
         fresh.then_some(listing)
     }
 
-    /// Approved, active telecallers who are ONLINE or ON_CALL, ONLINE first.
+    /// Approved, active telecallers who are ONLINE, ON_CALL or AWAY, in that order.
     ///
     /// Page 1 takes a snapshot of the ordered list (in the snapshot store, so any node can serve
     /// the next page); later pages slice that snapshot and drop whoever is no longer available.

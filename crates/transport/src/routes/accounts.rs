@@ -131,7 +131,7 @@ pub struct AccountDetailView {
     pub wallet_balance: i64,
     pub complaints: Vec<ComplaintView>,
     pub total_complaints: i64,
-    /// Telecallers: `ONLINE`, `ON_CALL` or `OFFLINE`.
+    /// Telecallers: `ONLINE`, `ON_CALL`, `AWAY` or `OFFLINE`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presence: Option<String>,
     /// Telecallers: bank details with the account number masked, or `null`.

@@ -47,6 +47,7 @@ pub(crate) async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let platform: DevicePlatform = parsed("platform", &body.0.platform)?;
     state.push.register_device(account.0.id, &body.0.token, platform).await?;
+    state.calls.devices_changed(&account.0).await?;
     Ok(ok("Device registered", json!({ "token": body.0.token, "platform": platform })))
 }
 
@@ -61,5 +62,6 @@ pub(crate) async fn remove(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     state.push.remove_device(account.0.id, &path.into_inner()).await?;
+    state.calls.devices_changed(&account.0).await?;
     Ok(ok("Device removed", Option::<String>::None))
 }

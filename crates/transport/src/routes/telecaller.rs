@@ -1,6 +1,6 @@
 //! `/telecaller`: a telecaller's own profile, application and bank details.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use garde::Validate;
 use serde::Deserialize;
 use talktime_domain::account::Language;
@@ -23,7 +23,37 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_bank_details)
         .service(save_bank_details)
         .service(delete_bank_details)
-        .service(transactions);
+        .service(transactions)
+        .service(availability);
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AvailabilityRequest {
+    /// While her app has no connection: `true` shows her AWAY and rings her through a
+    /// high-priority push (she needs a registered device, `POST /users/devices`); `false` keeps
+    /// her OFFLINE.
+    #[garde(skip)]
+    pub reachable_by_push: bool,
+}
+
+/// Whether calls may ring her through a push while her app is closed (docs/push.md). Answers
+/// the setting and her presence now (AWAY needs a registered device).
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])),
+    request_body = AvailabilityRequest, responses(
+    (status = 200, body = Envelope<Object>),
+    (status = 400, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+))]
+#[put("/telecaller/availability")]
+pub(crate) async fn availability(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    body: ValidJson<AvailabilityRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reachable = body.0.reachable_by_push;
+    let presence = state.calls.set_reachable_by_push(&telecaller.0, reachable).await?;
+    Ok(ok("Availability updated", serde_json::json!({ "reachableByPush": reachable, "presence": presence })))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -136,6 +136,23 @@ pub async fn spawn_node(database: TestDatabase, overrides: &[(&str, &str)]) -> T
     app
 }
 
+/// Polls `probe` every 20 ms until it answers `Some`, for at most [`ws::WAIT`]; past that the
+/// test fails, naming `what` it waited for. For outcomes the server reaches on its own time
+/// (a worker's pass, a node's startup), never as a pause before looking.
+pub async fn eventually<T, Fut>(what: &str, mut probe: impl FnMut() -> Fut) -> T
+where
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + ws::WAIT;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "waited in vain for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// A distinct client address per call, so per-IP limits only bite where a test wants them to.
 pub fn fresh_ip() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(1);
