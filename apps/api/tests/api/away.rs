@@ -203,6 +203,7 @@ async fn the_list_shows_away_telecallers_after_the_connected_ones_and_drops_them
     app.delete_auth("/users/devices/away-phone", &away.token).await.assert(200);
     assert_eq!(change_of(&mut watcher, &away.id).await.0["presence"], json!("OFFLINE"));
     assert_eq!(listed(&app, &user, "").await, vec![(online.id.clone(), "ONLINE".to_owned())]);
+    app.assert_books_balance().await;
 }
 
 #[tokio::test]
@@ -226,6 +227,7 @@ async fn away_telecallers_are_published_again_when_a_node_restarts() {
     })
     .await;
     assert_eq!(seen, vec![(telecaller.id.clone(), "AWAY".to_owned())]);
+    app.assert_books_balance().await;
 }
 
 #[tokio::test]

@@ -145,6 +145,7 @@ async fn a_failing_fcm_is_retried_without_duplicates_and_unregistered_tokens_are
         talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty().then_some(())
     })
     .await;
+    app.assert_books_balance().await;
 }
 
 #[tokio::test]
@@ -233,4 +234,5 @@ async fn she_comes_online_and_only_subscribers_outside_a_call_hear_it_once_per_c
     let (_t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
     assert_eq!(watcher.presence_of(&telecaller.id).await["presence"], json!("ONLINE"));
     assert_eq!(online_alerts_queued(&app).await, 1, "one round per cooldown");
+    app.assert_books_balance().await;
 }
