@@ -34,6 +34,8 @@ macro_rules! wire_enum {
             }
         }
 
+        $crate::stored_as_text!($name);
+
         impl std::str::FromStr for $name {
             type Err = $crate::UnknownVariant;
 
@@ -47,11 +49,48 @@ macro_rules! wire_enum {
     };
 }
 
-/// A UUIDv7 identifier typed by what it names, sent as a string.
+/// With the `sqlx` feature: a wire enum is stored as its wire text, decoded with a check (an
+/// unknown value is a decode error, never a panic).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_text {
+    ($name:ident) => {
+        #[cfg(feature = "sqlx")]
+        impl ::sqlx::Type<::sqlx::Postgres> for $name {
+            fn type_info() -> ::sqlx::postgres::PgTypeInfo {
+                <&str as ::sqlx::Type<::sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &::sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as ::sqlx::Type<::sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "sqlx")]
+        impl<'r> ::sqlx::Decode<'r, ::sqlx::Postgres> for $name {
+            fn decode(value: ::sqlx::postgres::PgValueRef<'r>) -> Result<Self, ::sqlx::error::BoxDynError> {
+                Ok(<&str as ::sqlx::Decode<'r, ::sqlx::Postgres>>::decode(value)?.parse()?)
+            }
+        }
+
+        #[cfg(feature = "sqlx")]
+        impl ::sqlx::Encode<'_, ::sqlx::Postgres> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut ::sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<::sqlx::encode::IsNull, ::sqlx::error::BoxDynError> {
+                <&str as ::sqlx::Encode<'_, ::sqlx::Postgres>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+    };
+}
+
+/// A UUIDv7 identifier typed by what it names, sent as a string (stored as `uuid`).
 macro_rules! typed_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
         #[serde(transparent)]
         pub struct $name(pub uuid::Uuid);
 

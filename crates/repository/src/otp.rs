@@ -22,18 +22,12 @@ pub async fn issue(
     ttl_secs: i64,
     cooldown_secs: i64,
 ) -> Result<Issue, RepoError> {
-    let stored: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "INSERT INTO otp_challenges (phone, code_hash, attempts, sent_at, expires_at, consumed_at) \
+    let stored: Option<DateTime<Utc>> = sqlx::query_scalar!("INSERT INTO otp_challenges (phone, code_hash, attempts, sent_at, expires_at, consumed_at) \
          VALUES ($1, $2, 0, clock_timestamp(), clock_timestamp() + make_interval(secs => $3::double precision), NULL) \
          ON CONFLICT (phone) DO UPDATE SET code_hash = EXCLUDED.code_hash, attempts = 0, \
              sent_at = EXCLUDED.sent_at, expires_at = EXCLUDED.expires_at, consumed_at = NULL \
          WHERE otp_challenges.sent_at <= clock_timestamp() - make_interval(secs => $4::double precision) \
-         RETURNING sent_at",
-    )
-    .bind(phone)
-    .bind(code_hash)
-    .bind(ttl_secs as f64)
-    .bind(cooldown_secs as f64)
+         RETURNING sent_at", phone, code_hash, ttl_secs as f64, cooldown_secs as f64)
     .fetch_optional(&mut *conn)
     .await?;
     match stored {
@@ -48,9 +42,7 @@ pub async fn issue(
 /// Removes the challenge stored at `sent_at` (used when the SMS could not be sent, so no usable
 /// code is left behind). A newer challenge is left alone.
 pub async fn withdraw(ex: impl Executor<'_>, phone: &str, sent_at: DateTime<Utc>) -> Result<(), RepoError> {
-    sqlx::query("DELETE FROM otp_challenges WHERE phone = $1 AND sent_at = $2")
-        .bind(phone)
-        .bind(sent_at)
+    sqlx::query!("DELETE FROM otp_challenges WHERE phone = $1 AND sent_at = $2", phone, sent_at)
         .execute(ex)
         .await?;
     Ok(())
@@ -74,19 +66,19 @@ pub async fn attempt(
     code_hash: &[u8],
     max_attempts: i32,
 ) -> Result<Option<Attempt>, RepoError> {
-    let row: Option<(i32, bool)> = sqlx::query_as(
-        "UPDATE otp_challenges SET \
-             attempts = attempts + CASE WHEN code_hash = $2 THEN 0 ELSE 1 END, \
-             consumed_at = CASE WHEN code_hash = $2 THEN clock_timestamp() END \
-         WHERE phone = $1 AND consumed_at IS NULL AND expires_at > clock_timestamp() AND attempts < $3 \
-         RETURNING attempts, consumed_at IS NOT NULL",
+    let row = sqlx::query!(
+        r#"UPDATE otp_challenges SET
+             attempts = attempts + CASE WHEN code_hash = $2 THEN 0 ELSE 1 END,
+             consumed_at = CASE WHEN code_hash = $2 THEN clock_timestamp() END
+         WHERE phone = $1 AND consumed_at IS NULL AND expires_at > clock_timestamp() AND attempts < $3
+         RETURNING attempts, consumed_at IS NOT NULL AS "matched!""#,
+        phone,
+        code_hash,
+        max_attempts
     )
-    .bind(phone)
-    .bind(code_hash)
-    .bind(max_attempts)
     .fetch_optional(ex)
     .await?;
-    Ok(row.map(|(attempts, matched)| Attempt { attempts, matched }))
+    Ok(row.map(|r| Attempt { attempts: r.attempts, matched: r.matched }))
 }
 
 /// Why a challenge cannot be tried.
@@ -99,20 +91,21 @@ pub enum Unusable {
 }
 
 pub async fn state(ex: impl Executor<'_>, phone: &str, max_attempts: i32) -> Result<Unusable, RepoError> {
-    let row: Option<(bool, bool, bool)> = sqlx::query_as(
-        "SELECT consumed_at IS NOT NULL, attempts >= $2, expires_at <= clock_timestamp() \
-         FROM otp_challenges WHERE phone = $1",
+    let row = sqlx::query!(
+        r#"SELECT consumed_at IS NOT NULL AS "consumed!", attempts >= $2 AS "exhausted!"
+         FROM otp_challenges WHERE phone = $1"#,
+        phone,
+        max_attempts
     )
-    .bind(phone)
-    .bind(max_attempts)
     .fetch_optional(ex)
-    .await?;
+    .await?
+    .map(|r| (r.consumed, r.exhausted));
     Ok(match row {
         None => Unusable::Missing,
-        Some((true, _, _)) => Unusable::Consumed,
-        Some((false, true, _)) => Unusable::Exhausted,
+        Some((true, _)) => Unusable::Consumed,
+        Some((false, true)) => Unusable::Exhausted,
         // Not consumed, tries left: it can only have expired.
-        Some((false, false, _)) => Unusable::Expired,
+        Some((false, false)) => Unusable::Expired,
     })
 }
 
@@ -122,12 +115,8 @@ pub async fn cooldown_remaining(
     phone: &str,
     cooldown_secs: i64,
 ) -> Result<Option<i64>, RepoError> {
-    Ok(sqlx::query_scalar(
-        "SELECT GREATEST(1, ceil(extract(epoch FROM sent_at + make_interval(secs => $2::double precision) - clock_timestamp())))::bigint \
-         FROM otp_challenges WHERE phone = $1 AND sent_at > clock_timestamp() - make_interval(secs => $2::double precision)",
-    )
-    .bind(phone)
-    .bind(cooldown_secs as f64)
+    Ok(sqlx::query_scalar!(r#"SELECT GREATEST(1, ceil(extract(epoch FROM sent_at + make_interval(secs => $2::double precision) - clock_timestamp())))::bigint AS "remaining!"
+         FROM otp_challenges WHERE phone = $1 AND sent_at > clock_timestamp() - make_interval(secs => $2::double precision)"#, phone, cooldown_secs as f64)
     .fetch_optional(ex)
     .await?)
 }
