@@ -89,12 +89,14 @@ pub async fn find_by_phone(ex: impl Executor<'_>, phone: &str) -> Result<Option<
 /// Inserts a new USER account for `phone` unless one exists; either way returns the account, and
 /// whether this call created it.
 pub async fn create_if_absent(ex: &mut crate::Tx, phone: &str) -> Result<(Account, bool), RepoError> {
-    let created = sqlx::query("INSERT INTO accounts (id, phone) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING")
-        .bind(AccountId::new().0)
-        .bind(phone)
-        .execute(&mut **ex)
-        .await?
-        .rows_affected()
+    let created = sqlx::query!(
+        "INSERT INTO accounts (id, phone) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING",
+        AccountId::new().0,
+        phone
+    )
+    .execute(&mut **ex)
+    .await?
+    .rows_affected()
         == 1;
     let account = find_by_phone(&mut **ex, phone).await?.ok_or(RepoError::Database(sqlx::Error::RowNotFound))?;
     Ok((account, created))
@@ -102,10 +104,7 @@ pub async fn create_if_absent(ex: &mut crate::Tx, phone: &str) -> Result<(Accoun
 
 /// Invalidates every token issued so far; returns the new version, or `None` for no such account.
 pub async fn bump_token_version(ex: impl Executor<'_>, id: AccountId) -> Result<Option<i32>, RepoError> {
-    Ok(sqlx::query_scalar(
-        "UPDATE accounts SET token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING token_version",
-    )
-    .bind(id.0)
+    Ok(sqlx::query_scalar!("UPDATE accounts SET token_version = token_version + 1, updated_at = now() WHERE id = $1 RETURNING token_version", id.0)
     .fetch_optional(ex)
     .await?)
 }
@@ -116,13 +115,13 @@ pub async fn set_status(
     id: AccountId,
     status: talktime_domain::account::AccountStatus,
 ) -> Result<bool, RepoError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE accounts SET status = $2, updated_at = now(), \
          token_version = token_version + CASE WHEN $2 = 'SUSPENDED' THEN 1 ELSE 0 END \
          WHERE id = $1 AND status <> $2 AND status <> 'DELETED'",
+        id.0,
+        status.as_str()
     )
-    .bind(id.0)
-    .bind(status.as_str())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -149,30 +148,26 @@ pub async fn complete_profile(
     id: AccountId,
     profile: &CompletedProfile<'_>,
 ) -> Result<Option<Account>, RepoError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE accounts SET name = $2, dob = $3, gender = $4, language = $5, profile = $6, role = $7, \
          token_version = token_version + CASE WHEN role <> $7 THEN 1 ELSE 0 END, updated_at = now() \
          WHERE id = $1 AND (name IS NULL OR dob IS NULL)",
+        id.0,
+        profile.name,
+        profile.dob,
+        profile.gender.as_str(),
+        profile.language.as_str(),
+        profile.profile.map(|a| a.as_str()),
+        profile.role.as_str()
     )
-    .bind(id.0)
-    .bind(profile.name)
-    .bind(profile.dob)
-    .bind(profile.gender.as_str())
-    .bind(profile.language.as_str())
-    .bind(profile.profile.map(|a| a.as_str()))
-    .bind(profile.role.as_str())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
         return Ok(None);
     }
     if let Some(about) = profile.about {
-        sqlx::query(
-            "INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, 'PENDING') \
-             ON CONFLICT (account_id) DO UPDATE SET about = EXCLUDED.about, approval_status = 'PENDING', updated_at = now()",
-        )
-        .bind(id.0)
-        .bind(about)
+        sqlx::query!("INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, 'PENDING') \
+             ON CONFLICT (account_id) DO UPDATE SET about = EXCLUDED.about, approval_status = 'PENDING', updated_at = now()", id.0, about)
         .execute(&mut **tx)
         .await?;
     }
@@ -194,23 +189,25 @@ pub async fn edit_profile(
     id: AccountId,
     edit: &ProfileEdit<'_>,
 ) -> Result<Option<Account>, RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE accounts SET name = COALESCE($2, name), language = COALESCE($3, language), \
          profile = CASE WHEN $4 THEN $5 ELSE profile END, updated_at = now() WHERE id = $1",
+        id.0,
+        edit.name,
+        edit.language.map(|l| l.as_str()),
+        edit.profile.is_some(),
+        edit.profile.flatten().map(|a| a.as_str())
     )
-    .bind(id.0)
-    .bind(edit.name)
-    .bind(edit.language.map(|l| l.as_str()))
-    .bind(edit.profile.is_some())
-    .bind(edit.profile.flatten().map(|a| a.as_str()))
     .execute(&mut **tx)
     .await?;
     if let Some(about) = edit.about {
-        sqlx::query("UPDATE telecaller_profiles SET about = $2, updated_at = now() WHERE account_id = $1")
-            .bind(id.0)
-            .bind(about)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE telecaller_profiles SET about = $2, updated_at = now() WHERE account_id = $1",
+            id.0,
+            about
+        )
+        .execute(&mut **tx)
+        .await?;
     }
     find_by_id(&mut **tx, id).await
 }
@@ -231,24 +228,26 @@ pub async fn reapply(
     id: AccountId,
     again: &Reapplication<'_>,
 ) -> Result<Option<Account>, RepoError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE telecaller_profiles SET approval_status = 'PENDING', about = $2, updated_at = now() \
          WHERE account_id = $1 AND approval_status = 'REJECTED'",
+        id.0,
+        again.about
     )
-    .bind(id.0)
-    .bind(again.about)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    sqlx::query("UPDATE accounts SET name = $2, dob = $3, language = $4, updated_at = now() WHERE id = $1")
-        .bind(id.0)
-        .bind(again.name)
-        .bind(again.dob)
-        .bind(again.language.as_str())
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE accounts SET name = $2, dob = $3, language = $4, updated_at = now() WHERE id = $1",
+        id.0,
+        again.name,
+        again.dob,
+        again.language.as_str()
+    )
+    .execute(&mut **tx)
+    .await?;
     find_by_id(&mut **tx, id).await
 }
 
@@ -257,13 +256,13 @@ pub async fn reapply(
 pub async fn ended_sessions(ex: impl Executor<'_>, sessions: &[(AccountId, i32)]) -> Result<Vec<AccountId>, RepoError> {
     let ids: Vec<Uuid> = sessions.iter().map(|(id, _)| id.0).collect();
     let versions: Vec<i32> = sessions.iter().map(|(_, v)| *v).collect();
-    let ended: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT s.id FROM unnest($1::uuid[], $2::int[]) AS s(id, version) \
+    let ended: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT s.id AS \"id!\" FROM unnest($1::uuid[], $2::int[]) AS s(id, version) \
          LEFT JOIN accounts a ON a.id = s.id \
          WHERE a.id IS NULL OR a.status = 'SUSPENDED' OR a.token_version <> s.version",
+        &ids,
+        &versions
     )
-    .bind(&ids)
-    .bind(&versions)
     .fetch_all(ex)
     .await?;
     Ok(ended.into_iter().map(AccountId).collect())
@@ -289,29 +288,26 @@ pub const ERASED_ABOUT: &str = "This account was deleted at its owner's request;
 /// revoked. One conditional update decides, so a call or withdrawal that exists refuses it.
 /// The row stays: the ledger, calls and reports name it.
 pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoError> {
-    let done = sqlx::query(
-        "UPDATE accounts SET status = 'DELETED', phone = 'deleted-' || id::text, name = NULL, dob = NULL, \
+    let done = sqlx::query!("UPDATE accounts SET status = 'DELETED', phone = 'deleted-' || id::text, name = NULL, dob = NULL, \
          gender = NULL, language = NULL, profile = NULL, token_version = token_version + 1, deleted_at = now(), \
          updated_at = now() \
          WHERE id = $1 AND status <> 'DELETED' \
          AND NOT EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
          AND NOT EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
-         AND NOT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')",
-    )
-    .bind(id.0)
+         AND NOT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')", id.0)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 1 {
-        sqlx::query("DELETE FROM bank_details WHERE telecaller_id = $1").bind(id.0).execute(&mut **tx).await?;
-        sqlx::query("DELETE FROM favorites WHERE user_id = $1").bind(id.0).execute(&mut **tx).await?;
-        sqlx::query("DELETE FROM favorites WHERE telecaller_id = $1").bind(id.0).execute(&mut **tx).await?;
-        sqlx::query("DELETE FROM devices WHERE account_id = $1").bind(id.0).execute(&mut **tx).await?;
-        sqlx::query(
+        sqlx::query!("DELETE FROM bank_details WHERE telecaller_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM favorites WHERE user_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM favorites WHERE telecaller_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM devices WHERE account_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!(
             "UPDATE telecaller_profiles SET about = $2, verification_notes = NULL, reachable_by_push = false, \
              updated_at = now() WHERE account_id = $1",
+            id.0,
+            ERASED_ABOUT
         )
-        .bind(id.0)
-        .bind(ERASED_ABOUT)
         .execute(&mut **tx)
         .await?;
         return Ok(Erased::Done);
@@ -392,10 +388,7 @@ pub async fn users_page(
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar(
-        "SELECT count(*) FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)",
-    )
-    .bind(&pattern)
+    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)", pattern.as_deref())
     .fetch_one(db.pool())
     .await?;
     Ok((rows, total))

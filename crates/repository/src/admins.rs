@@ -46,10 +46,12 @@ pub async fn find_by_id(ex: impl Executor<'_>, id: AdminId) -> Result<Option<Adm
 }
 
 pub async fn bump_token_version(ex: impl Executor<'_>, id: AdminId) -> Result<Option<i32>, RepoError> {
-    Ok(sqlx::query_scalar("UPDATE admins SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version")
-        .bind(id.0)
-        .fetch_optional(ex)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "UPDATE admins SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version",
+        id.0
+    )
+    .fetch_optional(ex)
+    .await?)
 }
 
 /// Of these admins, the ones whose sessions are over: removed, or token version no longer
@@ -57,12 +59,12 @@ pub async fn bump_token_version(ex: impl Executor<'_>, id: AdminId) -> Result<Op
 pub async fn ended_sessions(ex: impl Executor<'_>, sessions: &[(AdminId, i32)]) -> Result<Vec<AdminId>, RepoError> {
     let ids: Vec<Uuid> = sessions.iter().map(|(id, _)| id.0).collect();
     let versions: Vec<i32> = sessions.iter().map(|(_, v)| *v).collect();
-    let ended: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT s.id FROM unnest($1::uuid[], $2::int[]) AS s(id, version) \
+    let ended: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT s.id AS \"id!\" FROM unnest($1::uuid[], $2::int[]) AS s(id, version) \
          LEFT JOIN admins a ON a.id = s.id WHERE a.id IS NULL OR a.token_version <> s.version",
+        &ids,
+        &versions
     )
-    .bind(&ids)
-    .bind(&versions)
     .fetch_all(ex)
     .await?;
     Ok(ended.into_iter().map(AdminId).collect())

@@ -17,17 +17,17 @@ pub async fn audit(
     before: Value,
     after: Value,
 ) -> Result<(), RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO admin_audit_log (id, admin_id, action, target_type, target_id, before, after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        Uuid::now_v7(),
+        admin.0,
+        action,
+        target_type,
+        target_id,
+        before,
+        after
     )
-    .bind(Uuid::now_v7())
-    .bind(admin.0)
-    .bind(action)
-    .bind(target_type)
-    .bind(target_id)
-    .bind(before)
-    .bind(after)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -56,6 +56,6 @@ pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AuditE
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM admin_audit_log").fetch_one(db.pool()).await?;
+    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM admin_audit_log").fetch_one(db.pool()).await?;
     Ok((rows, total))
 }

@@ -21,19 +21,19 @@ pub async fn upsert(
     telecaller: AccountId,
     details: &StoredBankDetails,
 ) -> Result<(), RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO bank_details (telecaller_id, account_number_enc, account_number_len, account_last4, ifsc_code, \
          account_holder_name) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (telecaller_id) DO UPDATE SET account_number_enc = EXCLUDED.account_number_enc, \
          account_number_len = EXCLUDED.account_number_len, account_last4 = EXCLUDED.account_last4, \
          ifsc_code = EXCLUDED.ifsc_code, account_holder_name = EXCLUDED.account_holder_name, updated_at = now()",
+        telecaller.0,
+        &details.account_number_enc,
+        details.account_number_len,
+        &details.account_last4,
+        &details.ifsc_code,
+        &details.account_holder_name
     )
-    .bind(telecaller.0)
-    .bind(&details.account_number_enc)
-    .bind(details.account_number_len)
-    .bind(&details.account_last4)
-    .bind(&details.ifsc_code)
-    .bind(&details.account_holder_name)
     .execute(ex)
     .await?;
     Ok(())
@@ -51,6 +51,6 @@ pub async fn find(ex: impl Executor<'_>, telecaller: AccountId) -> Result<Option
 
 /// Whether a row was deleted.
 pub async fn delete(ex: impl Executor<'_>, telecaller: AccountId) -> Result<bool, RepoError> {
-    let done = sqlx::query("DELETE FROM bank_details WHERE telecaller_id = $1").bind(telecaller.0).execute(ex).await?;
+    let done = sqlx::query!("DELETE FROM bank_details WHERE telecaller_id = $1", telecaller.0).execute(ex).await?;
     Ok(done.rows_affected() == 1)
 }

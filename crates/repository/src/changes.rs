@@ -68,7 +68,7 @@ impl ChangeFeed {
 
 /// Sends a `ping:<n>` through the feed (a node checks that its listener still hears it).
 pub async fn ping(db: &Db, n: u64) -> Result<(), RepoError> {
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(format!("ping:{n}")).execute(db.pool()).await?;
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, format!("ping:{n}")).execute(db.pool()).await?;
     Ok(())
 }
 

@@ -86,31 +86,21 @@ pub async fn post(
         })
         .collect();
     if !wallets.is_empty() {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO ledger_accounts (id, kind, owner_id) SELECT w, 'WALLET', w FROM unnest($1::uuid[]) AS w \
              ON CONFLICT (id) DO NOTHING",
+            &wallets
         )
-        .bind(&wallets)
         .execute(&mut **tx)
         .await?;
     }
-    let journal: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO journals (id, cause, cause_id) VALUES ($1, $2, $3) ON CONFLICT (cause, cause_id) DO NOTHING RETURNING id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(cause.as_str())
-    .bind(cause_id)
+    let journal: Option<Uuid> = sqlx::query_scalar!("INSERT INTO journals (id, cause, cause_id) VALUES ($1, $2, $3) ON CONFLICT (cause, cause_id) DO NOTHING RETURNING id", Uuid::now_v7(), cause.as_str(), cause_id)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(journal) = journal else { return Ok(false) };
     let accounts: Vec<Uuid> = entries.iter().map(|(account, _)| account.id()).collect();
     let amounts: Vec<i64> = entries.iter().map(|(_, amount)| *amount).collect();
-    sqlx::query(
-        "INSERT INTO ledger_entries (journal_id, account_id, amount) SELECT $1, a, m FROM unnest($2::uuid[], $3::bigint[]) AS e(a, m)",
-    )
-    .bind(journal)
-    .bind(&accounts)
-    .bind(&amounts)
+    sqlx::query!("INSERT INTO ledger_entries (journal_id, account_id, amount) SELECT $1, a, m FROM unnest($2::uuid[], $3::bigint[]) AS e(a, m)", journal, &accounts, &amounts)
     .execute(&mut **tx)
     .await?;
     Ok(true)
@@ -118,28 +108,30 @@ pub async fn post(
 
 /// A wallet's balance (0 before its first entry).
 pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result<i64, RepoError> {
-    let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE id = $1")
-        .bind(account.0)
-        .fetch_optional(ex)
-        .await?;
+    let balance: Option<i64> =
+        sqlx::query_scalar!("SELECT balance FROM ledger_accounts WHERE id = $1", account.0).fetch_optional(ex).await?;
     Ok(balance.unwrap_or(0))
 }
 
 /// A platform account's balance: the sum of its entries.
 pub async fn platform_balance(ex: impl Executor<'_>, account: LedgerAccount) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = $1")
-        .bind(account.id())
-        .fetch_one(ex)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "SELECT coalesce(sum(amount), 0)::bigint AS \"sum!\" FROM ledger_entries WHERE account_id = $1",
+        account.id()
+    )
+    .fetch_one(ex)
+    .await?)
 }
 
 /// Whether the journal for this cause exists.
 pub async fn is_posted(ex: impl Executor<'_>, cause: Cause, cause_id: Uuid) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM journals WHERE cause = $1 AND cause_id = $2)")
-        .bind(cause.as_str())
-        .bind(cause_id)
-        .fetch_one(ex)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM journals WHERE cause = $1 AND cause_id = $2) AS \"exists!\"",
+        cause.as_str(),
+        cause_id
+    )
+    .fetch_one(ex)
+    .await?)
 }
 
 /// A check of the books.

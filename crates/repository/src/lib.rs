@@ -75,7 +75,7 @@ impl Db {
 
     /// `SELECT 1`: readiness.
     pub async fn ping(&self) -> Result<(), RepoError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query!("SELECT 1 AS one").fetch_one(&self.pool).await?;
         Ok(())
     }
 

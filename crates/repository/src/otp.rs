@@ -22,12 +22,18 @@ pub async fn issue(
     ttl_secs: i64,
     cooldown_secs: i64,
 ) -> Result<Issue, RepoError> {
-    let stored: Option<DateTime<Utc>> = sqlx::query_scalar!("INSERT INTO otp_challenges (phone, code_hash, attempts, sent_at, expires_at, consumed_at) \
+    let stored: Option<DateTime<Utc>> = sqlx::query_scalar!(
+        "INSERT INTO otp_challenges (phone, code_hash, attempts, sent_at, expires_at, consumed_at) \
          VALUES ($1, $2, 0, clock_timestamp(), clock_timestamp() + make_interval(secs => $3::double precision), NULL) \
          ON CONFLICT (phone) DO UPDATE SET code_hash = EXCLUDED.code_hash, attempts = 0, \
              sent_at = EXCLUDED.sent_at, expires_at = EXCLUDED.expires_at, consumed_at = NULL \
          WHERE otp_challenges.sent_at <= clock_timestamp() - make_interval(secs => $4::double precision) \
-         RETURNING sent_at", phone, code_hash, ttl_secs as f64, cooldown_secs as f64)
+         RETURNING sent_at",
+        phone,
+        code_hash,
+        ttl_secs as f64,
+        cooldown_secs as f64
+    )
     .fetch_optional(&mut *conn)
     .await?;
     match stored {
@@ -42,9 +48,7 @@ pub async fn issue(
 /// Removes the challenge stored at `sent_at` (used when the SMS could not be sent, so no usable
 /// code is left behind). A newer challenge is left alone.
 pub async fn withdraw(ex: impl Executor<'_>, phone: &str, sent_at: DateTime<Utc>) -> Result<(), RepoError> {
-    sqlx::query!("DELETE FROM otp_challenges WHERE phone = $1 AND sent_at = $2", phone, sent_at)
-        .execute(ex)
-        .await?;
+    sqlx::query!("DELETE FROM otp_challenges WHERE phone = $1 AND sent_at = $2", phone, sent_at).execute(ex).await?;
     Ok(())
 }
 

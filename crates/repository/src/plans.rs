@@ -82,7 +82,9 @@ pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<Plan>,
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM plans WHERE deleted_at IS NULL").fetch_one(db.pool()).await?;
+    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM plans WHERE deleted_at IS NULL")
+        .fetch_one(db.pool())
+        .await?;
     Ok((rows, total))
 }
 
@@ -116,10 +118,7 @@ pub async fn update(tx: &mut Tx, plan: &Plan) -> Result<Plan, RepoError> {
 
 /// Soft delete: the plan leaves every list; recharges keep pointing at it.
 pub async fn soft_delete(tx: &mut Tx, id: PlanId) -> Result<bool, RepoError> {
-    let done = sqlx::query(
-        "UPDATE plans SET deleted_at = now(), is_active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
-    )
-    .bind(id.0)
+    let done = sqlx::query!("UPDATE plans SET deleted_at = now(), is_active = false, updated_at = now() WHERE id = $1 AND deleted_at IS NULL", id.0)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -14,13 +14,13 @@ pub async fn register_device(
     token: &str,
     platform: DevicePlatform,
 ) -> Result<(), RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO devices (token, account_id, platform) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE \
          SET account_id = EXCLUDED.account_id, platform = EXCLUDED.platform, updated_at = now()",
+        token,
+        account.0,
+        platform.as_str()
     )
-    .bind(token)
-    .bind(account.0)
-    .bind(platform.as_str())
     .execute(ex)
     .await?;
     Ok(())
@@ -28,17 +28,14 @@ pub async fn register_device(
 
 /// Forgets `token` if `account` holds it; whether it did.
 pub async fn remove_device(ex: impl Executor<'_>, account: AccountId, token: &str) -> Result<bool, RepoError> {
-    let done = sqlx::query("DELETE FROM devices WHERE token = $1 AND account_id = $2")
-        .bind(token)
-        .bind(account.0)
-        .execute(ex)
-        .await?;
+    let done =
+        sqlx::query!("DELETE FROM devices WHERE token = $1 AND account_id = $2", token, account.0).execute(ex).await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Forgets a token the push provider says is no longer registered.
 pub async fn forget_token(ex: impl Executor<'_>, token: &str) -> Result<(), RepoError> {
-    sqlx::query("DELETE FROM devices WHERE token = $1").bind(token).execute(ex).await?;
+    sqlx::query!("DELETE FROM devices WHERE token = $1", token).execute(ex).await?;
     Ok(())
 }
 
@@ -48,12 +45,13 @@ pub async fn set_reachable_by_push(
     telecaller: AccountId,
     reachable: bool,
 ) -> Result<bool, RepoError> {
-    let done =
-        sqlx::query("UPDATE telecaller_profiles SET reachable_by_push = $2, updated_at = now() WHERE account_id = $1")
-            .bind(telecaller.0)
-            .bind(reachable)
-            .execute(ex)
-            .await?;
+    let done = sqlx::query!(
+        "UPDATE telecaller_profiles SET reachable_by_push = $2, updated_at = now() WHERE account_id = $1",
+        telecaller.0,
+        reachable
+    )
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -104,16 +102,16 @@ pub struct Notification<'a> {
 
 /// Writes one outbox row per device of the account, in the caller's transaction; how many.
 pub async fn enqueue(tx: &mut Tx, notification: &Notification<'_>) -> Result<u64, RepoError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO push_outbox (id, account_id, token, kind, high_priority, title, body, data) \
          SELECT gen_random_uuid(), $1, d.token, $2, $3, $4, $5, $6 FROM devices d WHERE d.account_id = $1",
+        notification.account.0,
+        notification.kind.as_str(),
+        notification.high_priority,
+        notification.title,
+        notification.body,
+        &notification.data
     )
-    .bind(notification.account.0)
-    .bind(notification.kind.as_str())
-    .bind(notification.high_priority)
-    .bind(notification.title)
-    .bind(notification.body)
-    .bind(&notification.data)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -130,29 +128,29 @@ pub async fn enqueue_online_alerts(
     body: &str,
     data: &Value,
 ) -> Result<u64, RepoError> {
-    let claimed: Option<uuid::Uuid> = sqlx::query_scalar(
+    let claimed: Option<uuid::Uuid> = sqlx::query_scalar!(
         "INSERT INTO online_alerts (telecaller_id, sent_at) VALUES ($1, now()) ON CONFLICT (telecaller_id) \
          DO UPDATE SET sent_at = now() WHERE online_alerts.sent_at <= now() - make_interval(secs => $2) \
          RETURNING telecaller_id",
+        telecaller.0,
+        cooldown_secs
     )
-    .bind(telecaller.0)
-    .bind(cooldown_secs)
     .fetch_optional(&mut **tx)
     .await?;
     if claimed.is_none() {
         return Ok(0);
     }
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "INSERT INTO push_outbox (id, account_id, token, kind, title, body, data) \
          SELECT gen_random_uuid(), f.user_id, d.token, 'ONLINE_ALERT', $2, $3, $4 \
          FROM favorites f JOIN devices d ON d.account_id = f.user_id \
          WHERE f.telecaller_id = $1 AND f.alerts \
          AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.user_id = f.user_id AND c.status IN ('RINGING', 'ACCEPTED'))",
+        telecaller.0,
+        title,
+        body,
+        data
     )
-    .bind(telecaller.0)
-    .bind(title)
-    .bind(body)
-    .bind(data)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -190,28 +188,26 @@ pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Re
 }
 
 pub async fn mark_sent(ex: impl Executor<'_>, id: Uuid) -> Result<(), RepoError> {
-    sqlx::query("UPDATE push_outbox SET sent_at = now(), last_error = NULL WHERE id = $1").bind(id).execute(ex).await?;
+    sqlx::query!("UPDATE push_outbox SET sent_at = now(), last_error = NULL WHERE id = $1", id).execute(ex).await?;
     Ok(())
 }
 
 /// Due again in `delay_secs`, with what went wrong.
 pub async fn retry_later(ex: impl Executor<'_>, id: Uuid, delay_secs: i64, error: &str) -> Result<(), RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE push_outbox SET next_attempt_at = now() + make_interval(secs => $2::double precision), \
          last_error = $3 WHERE id = $1",
+        id,
+        delay_secs as f64,
+        error
     )
-    .bind(id)
-    .bind(delay_secs as f64)
-    .bind(error)
     .execute(ex)
     .await?;
     Ok(())
 }
 
 pub async fn give_up(ex: impl Executor<'_>, id: Uuid, error: &str) -> Result<(), RepoError> {
-    sqlx::query("UPDATE push_outbox SET failed_at = now(), last_error = $2 WHERE id = $1")
-        .bind(id)
-        .bind(error)
+    sqlx::query!("UPDATE push_outbox SET failed_at = now(), last_error = $2 WHERE id = $1", id, error)
         .execute(ex)
         .await?;
     Ok(())
@@ -219,7 +215,9 @@ pub async fn give_up(ex: impl Executor<'_>, id: Uuid, error: &str) -> Result<(),
 
 /// Notifications waiting to be sent (index `push_outbox_due_idx`).
 pub async fn depth(ex: impl Executor<'_>) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-        .fetch_one(ex)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+    )
+    .fetch_one(ex)
+    .await?)
 }

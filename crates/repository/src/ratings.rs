@@ -18,10 +18,12 @@ pub async fn tally(tx: &mut Tx, telecaller: AccountId, sum: i64, count: i64) -> 
          WHERE telecaller_id = $1"
     };
     sqlx::query(statement).bind(telecaller.0).bind(sum).bind(count).execute(&mut **tx).await?;
-    sqlx::query("UPDATE rating_totals SET rating_sum = rating_sum + $1, rating_count = rating_count + $2 WHERE id")
-        .bind(sum)
-        .bind(count)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE rating_totals SET rating_sum = rating_sum + $1, rating_count = rating_count + $2 WHERE id",
+        sum,
+        count
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -18,8 +18,7 @@ pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Compl
     .bind(account.0)
     .fetch_all(ex.pool())
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM reports WHERE reported_id = $1")
-        .bind(account.0)
+    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM reports WHERE reported_id = $1", account.0)
         .fetch_one(ex.pool())
         .await?;
     Ok((latest, total))
@@ -93,10 +92,12 @@ pub async fn page(
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM reports WHERE ($1::text IS NULL OR status = $1)")
-        .bind(status.map(ReportStatus::as_str))
-        .fetch_one(db.pool())
-        .await?;
+    let total = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM reports WHERE ($1::text IS NULL OR status = $1)",
+        status.map(ReportStatus::as_str)
+    )
+    .fetch_one(db.pool())
+    .await?;
     Ok((rows, total))
 }
 
@@ -113,17 +114,17 @@ pub async fn move_status(
     to: ReportStatus,
     notes: Option<&str>,
 ) -> Result<Option<ReportStatus>, RepoError> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let before: Option<String> = sqlx::query_scalar(
+    let from: Vec<String> = from.iter().map(|s| s.as_str().to_owned()).collect();
+    let before: Option<String> = sqlx::query_scalar!(
         "WITH old AS (SELECT status FROM reports WHERE id = $1 FOR UPDATE) \
          UPDATE reports r SET status = $3, admin_notes = COALESCE($4, r.admin_notes), updated_at = now(), \
          resolved_at = CASE WHEN $3 IN ('RESOLVED', 'DISMISSED') THEN now() ELSE NULL END \
          FROM old WHERE r.id = $1 AND r.status = ANY($2) RETURNING old.status",
+        id,
+        &from,
+        to.as_str(),
+        notes
     )
-    .bind(id)
-    .bind(&from)
-    .bind(to.as_str())
-    .bind(notes)
     .fetch_optional(&mut **tx)
     .await?;
     before.map(|b| crate::parse_stored("status", &b)).transpose()
@@ -137,15 +138,15 @@ pub async fn add_report(
     reported: AccountId,
     description: &str,
 ) -> Result<Option<Uuid>, RepoError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO reports (id, call_id, reporter_id, reported_id, description) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (call_id, reporter_id) DO NOTHING RETURNING id",
+        Uuid::now_v7(),
+        call.0,
+        reporter.0,
+        reported.0,
+        description
     )
-    .bind(Uuid::now_v7())
-    .bind(call.0)
-    .bind(reporter.0)
-    .bind(reported.0)
-    .bind(description)
     .fetch_optional(ex)
     .await?)
 }

@@ -59,59 +59,58 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
     let mut report = SeedReport::default();
 
     // Plans are seeded only into an empty catalog, so admin edits are never duplicated.
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM plans").fetch_one(&mut *tx).await?;
+    let existing: i64 = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM plans").fetch_one(&mut *tx).await?;
     if existing == 0 {
         for (rupees, coins, discount) in PLANS {
-            report.plans +=
-                sqlx::query("INSERT INTO plans (id, amount_paise, coins, discount_hundredths) VALUES ($1, $2, $3, $4)")
-                    .bind(PlanId::new().0)
-                    .bind(rupees * 100)
-                    .bind(coins)
-                    .bind(discount * 100)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            report.plans += sqlx::query!(
+                "INSERT INTO plans (id, amount_paise, coins, discount_hundredths) VALUES ($1, $2, $3, $4)",
+                PlanId::new().0,
+                rupees * 100,
+                coins,
+                discount * 100
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         }
     }
 
-    sqlx::query(
-        "INSERT INTO app_config (id, inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
+    sqlx::query!("INSERT INTO app_config (id, inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
          user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, min_call_balance_seconds) \
-         VALUES (true, 100, 500, 2, 4, 1, 2, 60) ON CONFLICT (id) DO NOTHING",
-    )
+         VALUES (true, 100, 500, 2, 4, 1, 2, 60) ON CONFLICT (id) DO NOTHING")
     .execute(&mut *tx)
     .await?;
 
     for (phone, name, language, avatar, about) in TELECALLERS {
-        let id: Option<uuid::Uuid> = sqlx::query_scalar(
+        let id: Option<uuid::Uuid> = sqlx::query_scalar!(
             "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
              VALUES ($1, $2, 'TELECALLER', $3, DATE '1996-04-12', 'FEMALE', $4, $5) \
              ON CONFLICT (phone) DO NOTHING RETURNING id",
+            AccountId::new().0,
+            phone,
+            name,
+            language,
+            avatar
         )
-        .bind(AccountId::new().0)
-        .bind(phone)
-        .bind(name)
-        .bind(language)
-        .bind(avatar)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, 'APPROVED')",
+                id,
+                about
             )
-            .bind(id)
-            .bind(about)
             .execute(&mut *tx)
             .await?;
             report.telecallers += 1;
         }
     }
 
-    report.admins = sqlx::query(
+    report.admins = sqlx::query!(
         "INSERT INTO admins (id, email, name) VALUES ($1, $2, 'Demo Admin') ON CONFLICT (email) DO NOTHING",
+        talktime_domain::ids::AdminId::new().0,
+        DEMO_ADMIN_EMAIL
     )
-    .bind(talktime_domain::ids::AdminId::new().0)
-    .bind(DEMO_ADMIN_EMAIL)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -148,30 +147,30 @@ pub async fn load_population(
         (offset..offset + n).map(|i| format!("6{:05}{:07}", run % 100_000, i)).collect()
     };
     let mut tx = db.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
          SELECT id, phone, 'USER', 'Load User', DATE '1990-01-01', 'MALE', 'english', NULL \
          FROM unnest($1::uuid[], $2::text[]) AS u(id, phone)",
+        &user_ids,
+        &phones(0, users)
     )
-    .bind(&user_ids)
-    .bind(phones(0, users))
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
          SELECT id, phone, 'TELECALLER', 'Load Host', DATE '1995-01-01', 'FEMALE', 'english', 'avatar-1' \
          FROM unnest($1::uuid[], $2::text[]) AS t(id, phone)",
+        &telecaller_ids,
+        &phones(users, telecallers)
     )
-    .bind(&telecaller_ids)
-    .bind(phones(users, telecallers))
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO telecaller_profiles (account_id, about, approval_status) \
          SELECT id, 'A load-test host who answers every call promptly and talks for a little while.', 'APPROVED' \
          FROM unnest($1::uuid[]) AS t(id)",
+        &telecaller_ids
     )
-    .bind(&telecaller_ids)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

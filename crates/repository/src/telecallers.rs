@@ -79,7 +79,7 @@ pub async fn listable_among(ex: impl Executor<'_>, ids: &[Uuid]) -> Result<Vec<T
 /// The telecallers a user saved (primary-key range of `favorites`).
 pub async fn favorite_ids(ex: impl Executor<'_>, user: AccountId) -> Result<Vec<AccountId>, RepoError> {
     let ids: Vec<Uuid> =
-        sqlx::query_scalar("SELECT telecaller_id FROM favorites WHERE user_id = $1").bind(user.0).fetch_all(ex).await?;
+        sqlx::query_scalar!("SELECT telecaller_id FROM favorites WHERE user_id = $1", user.0).fetch_all(ex).await?;
     Ok(ids.into_iter().map(AccountId).collect())
 }
 
@@ -123,7 +123,7 @@ pub async fn add_favorite(
     telecaller: AccountId,
     cap: i64,
 ) -> Result<FavoriteAdded, RepoError> {
-    sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE").bind(user.0).execute(&mut **tx).await?;
+    sqlx::query!("SELECT 1 AS locked FROM accounts WHERE id = $1 FOR UPDATE", user.0).fetch_optional(&mut **tx).await?;
     let (count, present): (i64, bool) = sqlx::query_as(
         "SELECT count(*), coalesce(bool_or(telecaller_id = $2), false) FROM favorites WHERE user_id = $1",
     )
@@ -137,25 +137,23 @@ pub async fn add_favorite(
     if count >= cap {
         return Ok(FavoriteAdded::Full);
     }
-    sqlx::query("INSERT INTO favorites (user_id, telecaller_id) VALUES ($1, $2)")
-        .bind(user.0)
-        .bind(telecaller.0)
+    sqlx::query!("INSERT INTO favorites (user_id, telecaller_id) VALUES ($1, $2)", user.0, telecaller.0)
         .execute(&mut **tx)
         .await?;
     Ok(FavoriteAdded::Added)
 }
 
 pub async fn remove_favorite(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId) -> Result<(), RepoError> {
-    sqlx::query("DELETE FROM favorites WHERE user_id = $1 AND telecaller_id = $2")
-        .bind(user.0)
-        .bind(telecaller.0)
+    sqlx::query!("DELETE FROM favorites WHERE user_id = $1 AND telecaller_id = $2", user.0, telecaller.0)
         .execute(ex)
         .await?;
     Ok(())
 }
 
 pub async fn count_favorites(ex: impl Executor<'_>, user: AccountId) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM favorites WHERE user_id = $1").bind(user.0).fetch_one(ex).await?)
+    Ok(sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM favorites WHERE user_id = $1", user.0)
+        .fetch_one(ex)
+        .await?)
 }
 
 /// A page of the user's listable favorites, newest saved first (index `favorites_listing_idx`).
@@ -198,12 +196,14 @@ pub async fn set_alerts(
     telecaller: AccountId,
     enabled: bool,
 ) -> Result<bool, RepoError> {
-    let done = sqlx::query("UPDATE favorites SET alerts = $3 WHERE user_id = $1 AND telecaller_id = $2")
-        .bind(user.0)
-        .bind(telecaller.0)
-        .bind(enabled)
-        .execute(ex)
-        .await?;
+    let done = sqlx::query!(
+        "UPDATE favorites SET alerts = $3 WHERE user_id = $1 AND telecaller_id = $2",
+        user.0,
+        telecaller.0,
+        enabled
+    )
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -248,9 +248,11 @@ pub async fn applications_page(
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM telecaller_profiles WHERE approval_status = $1")
-        .bind(approval)
-        .fetch_one(db.pool())
-        .await?;
+    let total = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM telecaller_profiles WHERE approval_status = $1",
+        approval
+    )
+    .fetch_one(db.pool())
+    .await?;
     Ok((rows, total))
 }

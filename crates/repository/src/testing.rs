@@ -40,12 +40,12 @@ impl TestDatabase {
 /// Moves a phone's live challenge `secs` into the past (its cooldown and expiry with it), as if
 /// that much time had passed.
 pub async fn age_otp(db: &Db, phone: &str, secs: i64) -> Result<(), RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE otp_challenges SET sent_at = sent_at - make_interval(secs => $2::double precision), \
          expires_at = expires_at - make_interval(secs => $2::double precision) WHERE phone = $1",
+        phone,
+        secs as f64
     )
-    .bind(phone)
-    .bind(secs as f64)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -62,12 +62,12 @@ pub async fn otp_row(db: &Db, phone: &str) -> Result<Option<(i32, bool)>, RepoEr
 /// Sets an account's status directly, without revoking tokens (as an operator editing the
 /// table would), to test that every request re-checks the status.
 pub async fn force_status(db: &Db, phone: &str, status: &str) -> Result<(), RepoError> {
-    sqlx::query("UPDATE accounts SET status = $2 WHERE phone = $1").bind(phone).bind(status).execute(db.pool()).await?;
+    sqlx::query!("UPDATE accounts SET status = $2 WHERE phone = $1", phone, status).execute(db.pool()).await?;
     Ok(())
 }
 
 pub async fn count_accounts(db: &Db) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(db.pool()).await?)
+    Ok(sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM accounts").fetch_one(db.pool()).await?)
 }
 
 /// A telecaller with a complete profile, straight into the tables (tests of other features do
@@ -81,22 +81,24 @@ pub async fn create_telecaller(
 ) -> Result<talktime_domain::ids::AccountId, RepoError> {
     let id = talktime_domain::ids::AccountId::new();
     let mut tx = db.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO accounts (id, phone, role, name, dob, gender, language, profile) \
          VALUES ($1, $2, 'TELECALLER', $3, DATE '1995-01-01', 'FEMALE', $4, 'avatar-1')",
+        id.0,
+        phone,
+        name,
+        language
     )
-    .bind(id.0)
-    .bind(phone)
-    .bind(name)
-    .bind(language)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, $3)")
-        .bind(id.0)
-        .bind("I enjoy long conversations about films, food, travel and everything in between.")
-        .bind(approval)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO telecaller_profiles (account_id, about, approval_status) VALUES ($1, $2, $3)",
+        id.0,
+        "I enjoy long conversations about films, food, travel and everything in between.",
+        approval
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -108,12 +110,14 @@ pub async fn set_approval(
     approval: &str,
     note: Option<&str>,
 ) -> Result<(), RepoError> {
-    sqlx::query("UPDATE telecaller_profiles SET approval_status = $2, verification_notes = $3 WHERE account_id = $1")
-        .bind(id.0)
-        .bind(approval)
-        .bind(note)
-        .execute(db.pool())
-        .await?;
+    sqlx::query!(
+        "UPDATE telecaller_profiles SET approval_status = $2, verification_notes = $3 WHERE account_id = $1",
+        id.0,
+        approval,
+        note
+    )
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -144,15 +148,15 @@ pub async fn execute_raw(db: &Db, statement: &'static str) -> Result<u64, sqlx::
 /// Moves a call's accept time and deadlines `secs` into the past, as if it had been running
 /// that much longer.
 pub async fn age_call(db: &Db, id: talktime_domain::ids::CallId, secs: i64) -> Result<(), RepoError> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE calls SET accepted_at = accepted_at - make_interval(secs => $2::double precision), \
          connected_at = connected_at - make_interval(secs => $2::double precision), \
          billing_deadline = billing_deadline - make_interval(secs => $2::double precision), \
          media_deadline = media_deadline - make_interval(secs => $2::double precision), \
          created_at = created_at - make_interval(secs => $2::double precision) WHERE id = $1",
+        id.0,
+        secs as f64
     )
-    .bind(id.0)
-    .bind(secs as f64)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -170,8 +174,7 @@ pub async fn drop_database(name: &str) -> Result<(), RepoError> {
 
 /// Whether the call's LiveKit room is recorded as closed.
 pub async fn room_closed(db: &Db, id: talktime_domain::ids::CallId) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar("SELECT room_closed_at IS NOT NULL FROM calls WHERE id = $1")
-        .bind(id.0)
+    Ok(sqlx::query_scalar!("SELECT room_closed_at IS NOT NULL AS \"closed!\" FROM calls WHERE id = $1", id.0)
         .fetch_one(db.pool())
         .await?)
 }
@@ -208,8 +211,7 @@ pub async fn allow_writes(db: &Db) -> Result<(), RepoError> {
 
 /// Moves a ringing call's ring deadline into the past (the ring has timed out, whoever notices).
 pub async fn expire_ring(db: &Db, id: talktime_domain::ids::CallId) -> Result<(), RepoError> {
-    sqlx::query("UPDATE calls SET ring_deadline = clock_timestamp() - interval '1 second' WHERE id = $1")
-        .bind(id.0)
+    sqlx::query!("UPDATE calls SET ring_deadline = clock_timestamp() - interval '1 second' WHERE id = $1", id.0)
         .execute(db.pool())
         .await?;
     Ok(())
@@ -217,16 +219,14 @@ pub async fn expire_ring(db: &Db, id: talktime_domain::ids::CallId) -> Result<()
 
 /// How many push notifications of `kind` were ever queued (sent or not).
 pub async fn queued_pushes(db: &Db, kind: talktime_domain::push::PushKind) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM push_outbox WHERE kind = $1")
-        .bind(kind.as_str())
+    Ok(sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM push_outbox WHERE kind = $1", kind.as_str())
         .fetch_one(db.pool())
         .await?)
 }
 
 /// The push tokens an account holds.
 pub async fn device_tokens(db: &Db, account: talktime_domain::ids::AccountId) -> Result<Vec<String>, RepoError> {
-    Ok(sqlx::query_scalar("SELECT token FROM devices WHERE account_id = $1 ORDER BY token")
-        .bind(account.0)
+    Ok(sqlx::query_scalar!("SELECT token FROM devices WHERE account_id = $1 ORDER BY token", account.0)
         .fetch_all(db.pool())
         .await?)
 }

@@ -112,11 +112,7 @@ pub async fn mark_recharge_paid(
 
 /// PENDING → `to` (CANCELLED or FAILED) for a recharge. Whether it changed.
 pub async fn close_pending_recharge(ex: impl Executor<'_>, id: Uuid, to: TransactionStatus) -> Result<bool, RepoError> {
-    let done = sqlx::query(
-        "UPDATE transactions SET status = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status = 'PENDING'",
-    )
-    .bind(id)
-    .bind(to.as_str())
+    let done = sqlx::query!("UPDATE transactions SET status = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status = 'PENDING'", id, to.as_str())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -140,31 +136,25 @@ pub async fn pending_recharges(
 
 /// PENDING → FAILED for a recharge older than `max_age_secs`. Whether it changed.
 pub async fn expire_recharge(ex: impl Executor<'_>, id: Uuid, max_age_secs: i64) -> Result<bool, RepoError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE transactions SET status = 'FAILED', updated_at = now() WHERE id = $1 AND type = 'RECHARGE' \
          AND status = 'PENDING' AND created_at <= now() - make_interval(secs => $2::double precision)",
+        id,
+        max_age_secs as f64
     )
-    .bind(id)
-    .bind(max_age_secs as f64)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn has_successful_recharge(ex: impl Executor<'_>, account: AccountId) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'RECHARGE' AND status = 'SUCCESS')",
-    )
-    .bind(account.0)
+    Ok(sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'RECHARGE' AND status = 'SUCCESS') AS \"exists!\"", account.0)
     .fetch_one(ex)
     .await?)
 }
 
 pub async fn has_pending_withdrawal(ex: impl Executor<'_>, account: AccountId) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')",
-    )
-    .bind(account.0)
+    Ok(sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING') AS \"exists!\"", account.0)
     .fetch_one(ex)
     .await?)
 }
@@ -272,21 +262,24 @@ pub async fn admin_page(
     .bind(offset)
     .fetch_all(ex.pool())
     .await?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2)")
-            .bind(kind.as_str())
-            .bind(status.map(TransactionStatus::as_str))
-            .fetch_one(ex.pool())
-            .await?;
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2)",
+        kind.as_str(),
+        status.map(TransactionStatus::as_str)
+    )
+    .fetch_one(ex.pool())
+    .await?;
     Ok((rows, total))
 }
 
 /// Records a webhook delivery; `false` when this event id was handled before.
 pub async fn record_webhook_event(tx: &mut crate::Tx, event_id: &str, event_type: &str) -> Result<bool, RepoError> {
-    let done = sqlx::query("INSERT INTO webhook_events (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(event_id)
-        .bind(event_type)
-        .execute(&mut **tx)
-        .await?;
+    let done = sqlx::query!(
+        "INSERT INTO webhook_events (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        event_id,
+        event_type
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -54,13 +54,7 @@ pub async fn add_feedback(
     rating: Option<i32>,
     comment: Option<&str>,
 ) -> Result<bool, RepoError> {
-    let done = sqlx::query(
-        "INSERT INTO call_feedback (call_id, author_id, rating, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(call.0)
-    .bind(author.0)
-    .bind(rating)
-    .bind(comment)
+    let done = sqlx::query!("INSERT INTO call_feedback (call_id, author_id, rating, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", call.0, author.0, rating, comment)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -139,10 +133,10 @@ pub async fn admin_page(
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total = sqlx::query_scalar("SELECT count(*) FROM calls WHERE ($1::text IS NULL OR status = $1)")
-        .bind(status)
-        .fetch_one(db.pool())
-        .await?;
+    let total =
+        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM calls WHERE ($1::text IS NULL OR status = $1)", status)
+            .fetch_one(db.pool())
+            .await?;
     Ok((rows, total))
 }
 
@@ -154,12 +148,12 @@ pub async fn set_feedback_hidden(
     author: AccountId,
     hidden: bool,
 ) -> Result<Option<Option<i32>>, RepoError> {
-    let changed: Option<Option<i32>> = sqlx::query_scalar(
+    let changed: Option<Option<i32>> = sqlx::query_scalar!(
         "UPDATE call_feedback SET hidden = $3 WHERE call_id = $1 AND author_id = $2 AND hidden <> $3 RETURNING rating",
+        call.0,
+        author.0,
+        hidden
     )
-    .bind(call.0)
-    .bind(author.0)
-    .bind(hidden)
     .fetch_optional(ex)
     .await?;
     Ok(changed)

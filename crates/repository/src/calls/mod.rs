@@ -315,16 +315,9 @@ pub async fn record_settlement(
     earned: i64,
     room_retry_secs: f64,
 ) -> Result<(), RepoError> {
-    sqlx::query(
-        "UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, \
+    sqlx::query!("UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, \
          room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $5) END \
-         WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(seconds)
-    .bind(spent)
-    .bind(earned)
-    .bind(room_retry_secs)
+         WHERE id = $1", id.0, seconds, spent, earned, room_retry_secs)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -367,10 +360,10 @@ pub async fn start_all_graces(ex: impl Executor<'_>, grace_secs: f64) -> Result<
 
 /// Marks the balance warning sent; `false` when it already was (so it goes out once).
 pub async fn mark_balance_low(ex: impl Executor<'_>, id: CallId) -> Result<bool, RepoError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE calls SET balance_low_sent = true WHERE id = $1 AND status = 'ACCEPTED' AND NOT balance_low_sent",
+        id.0
     )
-    .bind(id.0)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -437,25 +430,25 @@ pub async fn unguarded_parties(ex: impl Executor<'_>) -> Result<Vec<(CallId, Acc
 /// Claims a room whose DeleteRoom is due (first try failed, or nobody tried), pushing its next
 /// attempt back by `backoff_secs` so one caller tries at a time.
 pub async fn claim_room_cleanup(ex: impl Executor<'_>, backoff_secs: f64) -> Result<Option<CallId>, RepoError> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id: Option<Uuid> = sqlx::query_scalar!(
         "UPDATE calls SET room_retry_at = clock_timestamp() + make_interval(secs => $1) WHERE id = ( \
            SELECT id FROM calls WHERE room_closed_at IS NULL AND room_retry_at <= clock_timestamp() \
            ORDER BY room_retry_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id",
+        backoff_secs
     )
-    .bind(backoff_secs)
     .fetch_optional(ex)
     .await?;
     Ok(id.map(CallId))
 }
 
 pub async fn mark_room_closed(ex: impl Executor<'_>, id: CallId) -> Result<(), RepoError> {
-    sqlx::query("UPDATE calls SET room_closed_at = clock_timestamp() WHERE id = $1").bind(id.0).execute(ex).await?;
+    sqlx::query!("UPDATE calls SET room_closed_at = clock_timestamp() WHERE id = $1", id.0).execute(ex).await?;
     Ok(())
 }
 
 /// ACCEPTED calls right now.
 pub async fn count_accepted(ex: impl Executor<'_>) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM calls WHERE status = 'ACCEPTED'").fetch_one(ex).await?)
+    Ok(sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM calls WHERE status = 'ACCEPTED'").fetch_one(ex).await?)
 }
 
 mod history;
