@@ -10,7 +10,7 @@ use talktime_domain::call::{CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use uuid::Uuid;
 
-use crate::{Executor, RepoError, Tx, parse_stored};
+use crate::{Executor, RepoError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -46,82 +46,24 @@ pub struct Call {
     pub now: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
-struct CallRow {
-    id: Uuid,
-    user_id: Uuid,
-    telecaller_id: Uuid,
-    call_type: String,
-    status: String,
-    end_reason: Option<String>,
-    user_rate: i64,
-    telecaller_rate: i64,
-    created_at: DateTime<Utc>,
-    ring_deadline: DateTime<Utc>,
-    accepted_at: Option<DateTime<Utc>>,
-    max_duration_seconds: Option<i64>,
-    billing_deadline: Option<DateTime<Utc>>,
-    balance_low_sent: bool,
-    user_grace_deadline: Option<DateTime<Utc>>,
-    telecaller_grace_deadline: Option<DateTime<Utc>>,
-    ended_at: Option<DateTime<Utc>>,
-    duration_seconds: Option<i64>,
-    coins_spent: Option<i64>,
-    coins_earned: Option<i64>,
-    connected_at: Option<DateTime<Utc>>,
-    media_deadline: Option<DateTime<Utc>>,
-    user_joined_at: Option<DateTime<Utc>>,
-    telecaller_joined_at: Option<DateTime<Utc>>,
-    rung_by_push: bool,
-    now: DateTime<Utc>,
-}
-
-impl TryFrom<CallRow> for Call {
-    type Error = RepoError;
-
-    fn try_from(row: CallRow) -> Result<Self, RepoError> {
-        Ok(Call {
-            id: CallId(row.id),
-            user_id: AccountId(row.user_id),
-            telecaller_id: AccountId(row.telecaller_id),
-            call_type: parse_stored("call_type", &row.call_type)?,
-            status: parse_stored("status", &row.status)?,
-            end_reason: row.end_reason.as_deref().map(|r| parse_stored("end_reason", r)).transpose()?,
-            user_rate: row.user_rate,
-            telecaller_rate: row.telecaller_rate,
-            created_at: row.created_at,
-            ring_deadline: row.ring_deadline,
-            accepted_at: row.accepted_at,
-            max_duration_seconds: row.max_duration_seconds,
-            billing_deadline: row.billing_deadline,
-            balance_low_sent: row.balance_low_sent,
-            user_grace_deadline: row.user_grace_deadline,
-            telecaller_grace_deadline: row.telecaller_grace_deadline,
-            ended_at: row.ended_at,
-            duration_seconds: row.duration_seconds,
-            coins_spent: row.coins_spent,
-            coins_earned: row.coins_earned,
-            connected_at: row.connected_at,
-            media_deadline: row.media_deadline,
-            user_joined_at: row.user_joined_at,
-            telecaller_joined_at: row.telecaller_joined_at,
-            rung_by_push: row.rung_by_push,
-            now: row.now,
-        })
-    }
-}
-
-macro_rules! columns {
-    () => {
-        "id, user_id, telecaller_id, call_type, status, end_reason, user_rate, telecaller_rate, created_at, \
-         ring_deadline, accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline, \
-         telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at, media_deadline, \
-         user_joined_at, telecaller_joined_at, rung_by_push, clock_timestamp() AS now"
+/// `query_as!(Call, …)`: `$head`, every column of `calls` typed as [`Call`] reads it (written
+/// once, here), then `$tail`. The SQL stays a literal the compiler checks against the schema.
+macro_rules! call_query {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Call,
+            $head
+                + r#"id AS "id: CallId", user_id AS "user_id: AccountId", telecaller_id AS "telecaller_id: AccountId",
+                  call_type AS "call_type: CallType", status AS "status: CallStatus",
+                  end_reason AS "end_reason: EndReason", user_rate, telecaller_rate, created_at, ring_deadline,
+                  accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline,
+                  telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at,
+                  media_deadline, user_joined_at, telecaller_joined_at, rung_by_push,
+                  clock_timestamp() AS "now!""#
+                + $tail
+            $(, $arg)*
+        )
     };
-}
-
-fn one(row: Option<CallRow>) -> Result<Option<Call>, RepoError> {
-    row.map(Call::try_from).transpose()
 }
 
 /// The partial unique indexes that keep one active call per party.
@@ -140,48 +82,40 @@ pub struct NewCall {
 }
 
 pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Call, RepoError> {
-    let row: CallRow = sqlx::query_as(concat!(
-        "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline, ",
-        "rung_by_push) VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8) ",
-        "RETURNING ",
-        columns!()
-    ))
-    .bind(call.id.0)
-    .bind(call.user.0)
-    .bind(call.telecaller.0)
-    .bind(call.call_type.as_str())
-    .bind(call.user_rate)
-    .bind(call.telecaller_rate)
-    .bind(call.ring_secs)
-    .bind(call.rung_by_push)
+    Ok(call_query!(
+        "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline,
+         rung_by_push) VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8)
+         RETURNING ",
+        "",
+        call.id.0,
+        call.user.0,
+        call.telecaller.0,
+        call.call_type.as_str(),
+        call.user_rate,
+        call.telecaller_rate,
+        call.ring_secs,
+        call.rung_by_push
+    )
     .fetch_one(ex)
-    .await?;
-    Call::try_from(row)
+    .await?)
 }
 
 pub async fn find(ex: impl Executor<'_>, id: CallId) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!("SELECT ", columns!(), " FROM calls WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(ex)
-        .await?)
+    Ok(call_query!("SELECT ", " FROM calls WHERE id = $1", id.0).fetch_optional(ex).await?)
 }
 
 /// Locks the call for a transition; `None` if it is locked by someone else right now or absent.
 pub async fn lock(tx: &mut Tx, id: CallId) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!("SELECT ", columns!(), " FROM calls WHERE id = $1 FOR UPDATE"))
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await?)
+    Ok(call_query!("SELECT ", " FROM calls WHERE id = $1 FOR UPDATE", id.0).fetch_optional(&mut **tx).await?)
 }
 
 /// The account's RINGING or ACCEPTED call, as user or telecaller.
 pub async fn active_for(ex: impl Executor<'_>, account: AccountId) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
+    Ok(call_query!(
         "SELECT ",
-        columns!(),
-        " FROM calls WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') LIMIT 1"
-    ))
-    .bind(account.0)
+        " FROM calls WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') LIMIT 1",
+        account.0
+    )
     .fetch_optional(ex)
     .await?)
 }
@@ -189,16 +123,17 @@ pub async fn active_for(ex: impl Executor<'_>, account: AccountId) -> Result<Opt
 /// Whether the user, and whether the telecaller, already has a RINGING or ACCEPTED call (one
 /// query; the partial unique indexes still decide races).
 pub async fn busy(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId) -> Result<(bool, bool), RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT coalesce(bool_or(user_id = $1 OR telecaller_id = $1), false), \
-                coalesce(bool_or(user_id = $2 OR telecaller_id = $2), false) \
-         FROM calls WHERE status IN ('RINGING', 'ACCEPTED') \
-           AND (user_id IN ($1, $2) OR telecaller_id IN ($1, $2))",
+    let busy = sqlx::query!(
+        r#"SELECT coalesce(bool_or(user_id = $1 OR telecaller_id = $1), false) AS "user!",
+                  coalesce(bool_or(user_id = $2 OR telecaller_id = $2), false) AS "telecaller!"
+           FROM calls WHERE status IN ('RINGING', 'ACCEPTED')
+             AND (user_id IN ($1, $2) OR telecaller_id IN ($1, $2))"#,
+        user.0,
+        telecaller.0
     )
-    .bind(user.0)
-    .bind(telecaller.0)
     .fetch_one(ex)
-    .await?)
+    .await?;
+    Ok((busy.user, busy.telecaller))
 }
 
 /// When an accepted call's meter starts.
@@ -225,20 +160,7 @@ pub async fn accept(
         Meter::FromMedia { within_secs } => Some(within_secs),
     };
     // One instant for every column, so the paid time is exactly `max_duration` seconds.
-    one(sqlx::query_as(concat!(
-        "WITH t AS (SELECT clock_timestamp() AS at) ",
-        "UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3, ",
-        "connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, ",
-        "billing_deadline = CASE WHEN $4::double precision IS NULL ",
-        "THEN t.at + make_interval(secs => $3::double precision) END, ",
-        "media_deadline = t.at + make_interval(secs => $4::double precision) FROM t ",
-        "WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ",
-        columns!()
-    ))
-    .bind(id.0)
-    .bind(telecaller.0)
-    .bind(max_duration)
-    .bind(media_secs)
+    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3::bigint, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => $3::bigint::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision) FROM t WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ", "", id.0, telecaller.0, max_duration, media_secs)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -246,18 +168,7 @@ pub async fn accept(
 /// A party joined the call's room (the earliest join counts); a join also ends that party's
 /// reconnect grace. `None` unless the call is ACCEPTED and `party` is one of its parties.
 pub async fn joined(ex: impl Executor<'_>, id: CallId, party: AccountId) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
-        "UPDATE calls SET ",
-        "user_joined_at = CASE WHEN user_id = $2 THEN COALESCE(user_joined_at, clock_timestamp()) ELSE user_joined_at END, ",
-        "telecaller_joined_at = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_joined_at, clock_timestamp()) ",
-        "ELSE telecaller_joined_at END, ",
-        "user_grace_deadline = CASE WHEN user_id = $2 THEN NULL ELSE user_grace_deadline END, ",
-        "telecaller_grace_deadline = CASE WHEN telecaller_id = $2 THEN NULL ELSE telecaller_grace_deadline END ",
-        "WHERE id = $1 AND status = 'ACCEPTED' AND (user_id = $2 OR telecaller_id = $2) RETURNING ",
-        columns!()
-    ))
-    .bind(id.0)
-    .bind(party.0)
+    Ok(call_query!("UPDATE calls SET user_joined_at = CASE WHEN user_id = $2 THEN COALESCE(user_joined_at, clock_timestamp()) ELSE user_joined_at END, telecaller_joined_at = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_joined_at, clock_timestamp()) ELSE telecaller_joined_at END, user_grace_deadline = CASE WHEN user_id = $2 THEN NULL ELSE user_grace_deadline END, telecaller_grace_deadline = CASE WHEN telecaller_id = $2 THEN NULL ELSE telecaller_grace_deadline END WHERE id = $1 AND status = 'ACCEPTED' AND (user_id = $2 OR telecaller_id = $2) RETURNING ", "", id.0, party.0)
     .fetch_optional(ex)
     .await?)
 }
@@ -265,16 +176,7 @@ pub async fn joined(ex: impl Executor<'_>, id: CallId, party: AccountId) -> Resu
 /// Starts the meter of an accepted call waiting for its media: from `at` (no earlier than the
 /// accept, no later than now), for `max_duration` paid seconds. `None` when it already runs.
 pub async fn connect(tx: &mut Tx, id: CallId, at: DateTime<Utc>, max_duration: i64) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
-        "WITH t AS (SELECT LEAST(GREATEST($2, accepted_at), clock_timestamp()) AS at FROM calls WHERE id = $1) ",
-        "UPDATE calls SET connected_at = t.at, max_duration_seconds = $3, media_deadline = NULL, ",
-        "billing_deadline = t.at + make_interval(secs => $3::double precision) FROM t ",
-        "WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NULL RETURNING ",
-        columns!()
-    ))
-    .bind(id.0)
-    .bind(at)
-    .bind(max_duration)
+    Ok(call_query!("WITH t AS (SELECT LEAST(GREATEST($2, accepted_at), clock_timestamp()) AS at FROM calls WHERE id = $1) UPDATE calls SET connected_at = t.at, max_duration_seconds = $3::bigint, media_deadline = NULL, billing_deadline = t.at + make_interval(secs => $3::bigint::double precision) FROM t WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NULL RETURNING ", "", id.0, at, max_duration)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -289,18 +191,7 @@ pub async fn end(
     to: CallStatus,
     reason: EndReason,
 ) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
-        "UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, ",
-        "duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM ",
-        "LEAST(clock_timestamp(), billing_deadline) - connected_at)))::bigint END, ",
-        "user_grace_deadline = NULL, telecaller_grace_deadline = NULL ",
-        "WHERE id = $1 AND status = $2 RETURNING ",
-        columns!()
-    ))
-    .bind(id.0)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(reason.as_str())
+    Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -329,16 +220,7 @@ pub async fn set_grace(
     account: AccountId,
     grace_secs: Option<f64>,
 ) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
-        "UPDATE calls SET ",
-        "user_grace_deadline = CASE WHEN user_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE user_grace_deadline END, ",
-        "telecaller_grace_deadline = CASE WHEN telecaller_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ",
-        "ELSE telecaller_grace_deadline END ",
-        "WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') RETURNING ",
-        columns!()
-    ))
-    .bind(account.0)
-    .bind(grace_secs)
+    Ok(call_query!("UPDATE calls SET user_grace_deadline = CASE WHEN user_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE user_grace_deadline END, telecaller_grace_deadline = CASE WHEN telecaller_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE telecaller_grace_deadline END WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') RETURNING ", "", account.0, grace_secs)
     .fetch_optional(ex)
     .await?)
 }
@@ -346,13 +228,13 @@ pub async fn set_grace(
 /// Starts the reconnect grace for every party of a live call who has none yet; answers how many
 /// calls it touched.
 pub async fn start_all_graces(ex: impl Executor<'_>, grace_secs: f64) -> Result<u64, RepoError> {
-    let done = sqlx::query(concat!(
-        "UPDATE calls SET ",
-        "user_grace_deadline = COALESCE(user_grace_deadline, clock_timestamp() + make_interval(secs => $1)), ",
-        "telecaller_grace_deadline = COALESCE(telecaller_grace_deadline, clock_timestamp() + make_interval(secs => $1)) ",
-        "WHERE status IN ('RINGING', 'ACCEPTED')"
-    ))
-    .bind(grace_secs)
+    let done = sqlx::query!(
+        "UPDATE calls SET \
+         user_grace_deadline = COALESCE(user_grace_deadline, clock_timestamp() + make_interval(secs => $1)), \
+         telecaller_grace_deadline = COALESCE(telecaller_grace_deadline, clock_timestamp() + make_interval(secs => $1)) \
+         WHERE status IN ('RINGING', 'ACCEPTED')",
+        grace_secs
+    )
     .execute(ex)
     .await?;
     Ok(done.rows_affected())
@@ -377,17 +259,7 @@ pub async fn extend(
     max_duration: i64,
     warn_secs: f64,
 ) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
-        "UPDATE calls SET max_duration_seconds = $2, ",
-        "billing_deadline = connected_at + make_interval(secs => $2::double precision), ",
-        "balance_low_sent = balance_low_sent AND connected_at + make_interval(secs => $2::double precision) ",
-        "<= clock_timestamp() + make_interval(secs => $3) ",
-        "WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NOT NULL AND max_duration_seconds < $2 RETURNING ",
-        columns!()
-    ))
-    .bind(id.0)
-    .bind(max_duration)
-    .bind(warn_secs)
+    Ok(call_query!("UPDATE calls SET max_duration_seconds = $2::bigint, billing_deadline = connected_at + make_interval(secs => $2::bigint::double precision), balance_low_sent = balance_low_sent AND connected_at + make_interval(secs => $2::bigint::double precision) <= clock_timestamp() + make_interval(secs => $3) WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NOT NULL AND max_duration_seconds < $2 RETURNING ", "", id.0, max_duration, warn_secs)
     .fetch_optional(ex)
     .await?)
 }
@@ -396,19 +268,7 @@ pub async fn extend(
 /// within `warn_secs`), locked and skipped by other sweepers; calls in `skip` (this pass could not
 /// process them) are left for the next pass.
 pub async fn claim_due(tx: &mut Tx, warn_secs: f64, skip: &[Uuid]) -> Result<Option<Call>, RepoError> {
-    one(sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND (",
-        "(status = 'RINGING' AND ring_deadline <= clock_timestamp()) ",
-        "OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) ",
-        "OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) ",
-        "OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) ",
-        "OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp()) ",
-        "ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED"
-    ))
-    .bind(warn_secs)
-    .bind(skip)
+    Ok(call_query!("SELECT ", " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND ((status = 'RINGING' AND ring_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp()) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED", warn_secs, skip)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -416,15 +276,16 @@ pub async fn claim_due(tx: &mut Tx, warn_secs: f64, skip: &[Uuid]) -> Result<Opt
 /// The parties of live calls who have no reconnect grace running: (call, party, role is user).
 /// The sweeper checks they are still connected somewhere (a lost disconnect is caught here).
 pub async fn unguarded_parties(ex: impl Executor<'_>) -> Result<Vec<(CallId, AccountId, bool)>, RepoError> {
-    let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
-        "SELECT id, user_id, true FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND user_grace_deadline IS NULL \
-         UNION ALL \
-         SELECT id, telecaller_id, false FROM calls WHERE status IN ('RINGING', 'ACCEPTED') \
-           AND telecaller_grace_deadline IS NULL",
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!: CallId", user_id AS "party!: AccountId", true AS "as_user!" FROM calls
+           WHERE status IN ('RINGING', 'ACCEPTED') AND user_grace_deadline IS NULL
+           UNION ALL
+           SELECT id, telecaller_id, false FROM calls WHERE status IN ('RINGING', 'ACCEPTED')
+             AND telecaller_grace_deadline IS NULL"#
     )
     .fetch_all(ex)
     .await?;
-    Ok(rows.into_iter().map(|(call, party, user)| (CallId(call), AccountId(party), user)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.party, r.as_user)).collect())
 }
 
 /// Claims a room whose DeleteRoom is due (first try failed, or nobody tried), pushing its next
