@@ -1,89 +1,90 @@
 //! Phone accounts and their telecaller profiles.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use talktime_domain::account::{Account, TelecallerProfile};
+use talktime_domain::account::{
+    Account, AccountStatus, ApprovalStatus, Avatar, Gender, Language, Role, TelecallerProfile,
+};
 use talktime_domain::ids::AccountId;
 use uuid::Uuid;
 
-use crate::{Executor, RepoError, parse_stored};
+use crate::{Executor, RepoError};
 
-#[derive(sqlx::FromRow)]
+/// An account row with its telecaller profile (its columns `NULL` when there is none).
 struct AccountRow {
-    id: Uuid,
+    id: AccountId,
     phone: String,
-    role: String,
-    status: String,
+    role: Role,
+    status: AccountStatus,
     name: Option<String>,
     dob: Option<NaiveDate>,
-    gender: Option<String>,
-    language: Option<String>,
-    profile: Option<String>,
+    gender: Option<Gender>,
+    language: Option<Language>,
+    profile: Option<Avatar>,
     token_version: i32,
     created_at: DateTime<Utc>,
     about: Option<String>,
-    approval_status: Option<String>,
+    approval_status: Option<ApprovalStatus>,
     verification_notes: Option<String>,
     reachable_by_push: Option<bool>,
 }
 
-impl TryFrom<AccountRow> for Account {
-    type Error = RepoError;
-
-    fn try_from(row: AccountRow) -> Result<Self, RepoError> {
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
         let telecaller = match (row.about, row.approval_status) {
-            (Some(about), Some(status)) => Some(TelecallerProfile {
+            (Some(about), Some(approval_status)) => Some(TelecallerProfile {
                 about,
-                approval_status: parse_stored("approval_status", &status)?,
+                approval_status,
                 verification_notes: row.verification_notes,
                 reachable_by_push: row.reachable_by_push.unwrap_or(false),
             }),
             _ => None,
         };
-        Ok(Account {
-            id: AccountId(row.id),
+        Account {
+            id: row.id,
             phone: row.phone,
-            role: parse_stored("role", &row.role)?,
-            status: parse_stored("status", &row.status)?,
+            role: row.role,
+            status: row.status,
             name: row.name,
             dob: row.dob,
-            gender: row.gender.as_deref().map(|v| parse_stored("gender", v)).transpose()?,
-            language: row.language.as_deref().map(|v| parse_stored("language", v)).transpose()?,
-            profile: row.profile.as_deref().map(|v| parse_stored("profile", v)).transpose()?,
+            gender: row.gender,
+            language: row.language,
+            profile: row.profile,
             token_version: row.token_version,
             created_at: row.created_at,
             telecaller,
-        })
+        }
     }
 }
 
-/// The account with its telecaller profile, filtered by `$where` (a literal).
-macro_rules! select_account {
-    ($where:literal) => {
-        concat!(
-            "SELECT a.id, a.phone, a.role, a.status, a.name, a.dob, a.gender, a.language, a.profile, ",
-            "a.token_version, a.created_at, t.about, t.approval_status, t.verification_notes, ",
-            "t.reachable_by_push ",
-            "FROM accounts a LEFT JOIN telecaller_profiles t ON t.account_id = a.id ",
-            $where
+/// `query_as!(AccountRow, …)`: the account with its telecaller profile, then `$where`.
+macro_rules! account_query {
+    ($where:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            AccountRow,
+            r#"SELECT a.id AS "id: AccountId", a.phone, a.role AS "role: Role", a.status AS "status: AccountStatus",
+                 a.name, a.dob, a.gender AS "gender: Gender", a.language AS "language: Language",
+                 a.profile AS "profile: Avatar", a.token_version, a.created_at, t.about AS "about?",
+                 t.approval_status AS "approval_status?: ApprovalStatus", t.verification_notes,
+                 t.reachable_by_push AS "reachable_by_push?"
+               FROM accounts a LEFT JOIN telecaller_profiles t ON t.account_id = a.id "#
+                + $where
+            $(, $arg)*
         )
     };
 }
 
 pub async fn find_by_id(ex: impl Executor<'_>, id: AccountId) -> Result<Option<Account>, RepoError> {
-    let row: Option<AccountRow> =
-        sqlx::query_as(select_account!("WHERE a.id = $1")).bind(id.0).fetch_optional(ex).await?;
-    row.map(Account::try_from).transpose()
+    Ok(account_query!("WHERE a.id = $1", id.0).fetch_optional(ex).await?.map(Account::from))
 }
 
 /// The names of these accounts (one query, for a page of rows naming their owners).
 pub async fn names(ex: impl Executor<'_>, ids: &[uuid::Uuid]) -> Result<Vec<(uuid::Uuid, Option<String>)>, RepoError> {
-    Ok(sqlx::query_as("SELECT id, name FROM accounts WHERE id = ANY($1)").bind(ids).fetch_all(ex).await?)
+    let rows = sqlx::query!("SELECT id, name FROM accounts WHERE id = ANY($1)", ids).fetch_all(ex).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 pub async fn find_by_phone(ex: impl Executor<'_>, phone: &str) -> Result<Option<Account>, RepoError> {
-    let row: Option<AccountRow> =
-        sqlx::query_as(select_account!("WHERE a.phone = $1")).bind(phone).fetch_optional(ex).await?;
-    row.map(Account::try_from).transpose()
+    Ok(account_query!("WHERE a.phone = $1", phone).fetch_optional(ex).await?.map(Account::from))
 }
 
 /// Inserts a new USER account for `phone` unless one exists; either way returns the account, and
@@ -313,17 +314,20 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
         return Ok(Erased::Done);
     }
     // Why not (each a lookup on an index the constraints already need).
-    let (status, in_call, pending): (Option<String>, bool, bool) = sqlx::query_as(
-        "SELECT (SELECT status FROM accounts WHERE id = $1), \
-         EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
-           OR EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED')), \
-         EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')",
+    let why = sqlx::query!(
+        r#"SELECT (SELECT status FROM accounts WHERE id = $1) AS "status: AccountStatus",
+             EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED'))
+               OR EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED'))
+               AS "in_call!",
+             EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')
+               AS "pending!""#,
+        id.0
     )
-    .bind(id.0)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(match status.as_deref() {
-        None | Some("DELETED") => Erased::Gone,
+    let (status, in_call, pending) = (why.status, why.in_call, why.pending);
+    Ok(match status {
+        None | Some(AccountStatus::Deleted) => Erased::Gone,
         _ if in_call => Erased::InCall,
         _ if pending => Erased::WithdrawalPending,
         // The call or withdrawal ended between the two statements: the caller may try again.
@@ -332,33 +336,25 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
 }
 
 /// A row of the admin account lists.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ListedAccount {
     pub id: Uuid,
     pub phone: String,
     pub name: Option<String>,
     pub gender: Option<String>,
     pub language: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub status: talktime_domain::account::AccountStatus,
+    pub status: AccountStatus,
     pub approval_status: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// Telecallers: her rating tally and the platform's (`None` for users).
-    #[sqlx(flatten)]
-    pub rating: ListedRating,
-}
-
-/// A listed telecaller's rating columns (all `NULL` for users).
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct ListedRating {
+    /// Telecallers: her rating tally and the platform's (all `None` for users).
     pub rating_sum: Option<i64>,
     pub rating_count: Option<i64>,
     pub platform_sum: Option<i64>,
     pub platform_count: Option<i64>,
 }
 
-impl ListedRating {
-    pub fn tally(&self) -> Option<talktime_domain::rating::RatingTally> {
+impl ListedAccount {
+    pub fn rating(&self) -> Option<talktime_domain::rating::RatingTally> {
         Some(talktime_domain::rating::RatingTally {
             sum: self.rating_sum?,
             count: self.rating_count?,
@@ -376,16 +372,17 @@ pub async fn users_page(
     offset: i64,
 ) -> Result<(Vec<ListedAccount>, i64), RepoError> {
     let pattern = search.map(|s| format!("{}%", s.trim().to_lowercase().replace(['%', '_', '\\'], "")));
-    let rows = sqlx::query_as(
-        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, NULL::text AS approval_status, a.created_at, \
-         NULL::bigint AS rating_sum, NULL::bigint AS rating_count, NULL::bigint AS platform_sum, \
-         NULL::bigint AS platform_count \
-         FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1) \
-         ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3",
+    let rows = sqlx::query_as!(
+        ListedAccount,
+        r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
+             NULL::text AS approval_status, a.created_at, NULL::bigint AS rating_sum, NULL::bigint AS rating_count,
+             NULL::bigint AS platform_sum, NULL::bigint AS platform_count
+           FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)
+           ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3"#,
+        pattern.as_deref(),
+        limit,
+        offset
     )
-    .bind(&pattern)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(db.pool())
     .await?;
     let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)", pattern.as_deref())

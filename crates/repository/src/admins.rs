@@ -6,9 +6,8 @@ use uuid::Uuid;
 
 use crate::{Executor, RepoError};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admin {
-    #[sqlx(try_from = "Uuid")]
     pub id: AdminId,
     pub email: String,
     pub name: String,
@@ -20,27 +19,30 @@ pub struct Admin {
 pub const EMAIL_KEY: &str = "admins_email_key";
 
 pub async fn create(ex: impl Executor<'_>, email: &str, name: &str) -> Result<Admin, RepoError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Admin,
         "INSERT INTO admins (id, email, name) VALUES ($1, lower($2), $3) \
          RETURNING id, email, name, token_version, created_at",
+        AdminId::new().0,
+        email.trim(),
+        name.trim()
     )
-    .bind(AdminId::new().0)
-    .bind(email.trim())
-    .bind(name.trim())
     .fetch_one(ex)
     .await?)
 }
 
 pub async fn find_by_email(ex: impl Executor<'_>, email: &str) -> Result<Option<Admin>, RepoError> {
-    Ok(sqlx::query_as("SELECT id, email, name, token_version, created_at FROM admins WHERE email = lower($1)")
-        .bind(email.trim())
-        .fetch_optional(ex)
-        .await?)
+    Ok(sqlx::query_as!(
+        Admin,
+        "SELECT id, email, name, token_version, created_at FROM admins WHERE email = lower($1)",
+        email.trim()
+    )
+    .fetch_optional(ex)
+    .await?)
 }
 
 pub async fn find_by_id(ex: impl Executor<'_>, id: AdminId) -> Result<Option<Admin>, RepoError> {
-    Ok(sqlx::query_as("SELECT id, email, name, token_version, created_at FROM admins WHERE id = $1")
-        .bind(id.0)
+    Ok(sqlx::query_as!(Admin, "SELECT id, email, name, token_version, created_at FROM admins WHERE id = $1", id.0)
         .fetch_optional(ex)
         .await?)
 }

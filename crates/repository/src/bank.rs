@@ -40,11 +40,12 @@ pub async fn upsert(
 }
 
 pub async fn find(ex: impl Executor<'_>, telecaller: AccountId) -> Result<Option<StoredBankDetails>, RepoError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        StoredBankDetails,
         "SELECT account_number_enc, account_number_len, account_last4, ifsc_code, account_holder_name, updated_at \
          FROM bank_details WHERE telecaller_id = $1",
+        telecaller.0
     )
-    .bind(telecaller.0)
     .fetch_optional(ex)
     .await?)
 }

@@ -159,18 +159,16 @@ impl Books {
 }
 
 pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
-    Ok(sqlx::query_as(
-        "SELECT \
-           (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries) AS total, \
+    Ok(sqlx::query_as!(Books, "SELECT \
+           (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries) AS \"total!\", \
            (SELECT count(*) FROM (SELECT j.id FROM journals j LEFT JOIN ledger_entries e ON e.journal_id = j.id \
-              GROUP BY j.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) < 2) u) AS unbalanced_journals, \
+              GROUP BY j.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) < 2) u) AS \"unbalanced_journals!\", \
            (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'WALLET' AND a.balance <> \
-              (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)) AS mismatched_wallets, \
-           (SELECT count(*) FROM ledger_accounts WHERE kind = 'WALLET' AND balance < 0) AS negative_wallets, \
+              (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)) AS \"mismatched_wallets!\", \
+           (SELECT count(*) FROM ledger_accounts WHERE kind = 'WALLET' AND balance < 0) AS \"negative_wallets!\", \
            (SELECT count(*) FROM calls c WHERE c.status = 'COMPLETED' AND c.duration_seconds > 0 \
               AND c.coins_spent > 0 AND NOT EXISTS \
-              (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS unsettled_calls",
-    )
+              (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS \"unsettled_calls!\"")
     .fetch_one(ex)
     .await?)
 }

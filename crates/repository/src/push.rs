@@ -55,37 +55,40 @@ pub async fn set_reachable_by_push(
     Ok(done.rows_affected() == 1)
 }
 
-/// The condition for ringing a telecaller through a push: approved, active, reachable by push,
-/// with a registered device (over `a` and `t`).
-macro_rules! push_reachable {
-    () => {
-        "a.status = 'ACTIVE' AND a.role = 'TELECALLER' AND t.approval_status = 'APPROVED' AND t.reachable_by_push \
-         AND EXISTS (SELECT 1 FROM devices d WHERE d.account_id = a.id)"
+/// `query_scalar!` over telecallers `a` (accounts) and `t` (profiles) that can be rung through a
+/// push: approved, active, reachable by push, with a registered device. `$head`, the condition
+/// (written once, here), then `$tail`.
+macro_rules! push_reachable_query {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_scalar!(
+            $head
+                + "a.status = 'ACTIVE' AND a.role = 'TELECALLER' AND t.approval_status = 'APPROVED' \
+                   AND t.reachable_by_push AND EXISTS (SELECT 1 FROM devices d WHERE d.account_id = a.id)"
+                + $tail
+            $(, $arg)*
+        )
     };
 }
 
 /// Whether the telecaller can be rung through a push now.
 pub async fn is_push_reachable(ex: impl Executor<'_>, telecaller: AccountId) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar(concat!(
-        "SELECT EXISTS (SELECT 1 FROM accounts a JOIN telecaller_profiles t ON t.account_id = a.id \
-         WHERE a.id = $1 AND ",
-        push_reachable!(),
-        ")"
-    ))
-    .bind(telecaller.0)
+    Ok(push_reachable_query!(
+        "SELECT EXISTS (SELECT 1 FROM accounts a JOIN telecaller_profiles t ON t.account_id = a.id WHERE a.id = $1 AND ",
+        r#") AS "reachable!""#,
+        telecaller.0
+    )
     .fetch_one(ex)
     .await?)
 }
 
 /// Every telecaller who can be rung through a push now (index `telecaller_profiles_push_idx`).
 pub async fn push_reachable_telecallers(ex: impl Executor<'_>) -> Result<Vec<AccountId>, RepoError> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
-        "SELECT a.id FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id WHERE ",
-        push_reachable!()
-    ))
+    Ok(push_reachable_query!(
+        r#"SELECT a.id AS "id: AccountId" FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id WHERE "#,
+        ""
+    )
     .fetch_all(ex)
-    .await?;
-    Ok(ids.into_iter().map(AccountId).collect())
+    .await?)
 }
 
 /// A notification for an account, before it is fanned out to its devices.
@@ -157,11 +160,10 @@ pub async fn enqueue_online_alerts(
 }
 
 /// One notification for one device, as claimed by a worker.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Outgoing {
     pub id: Uuid,
     pub token: String,
-    #[sqlx(try_from = "String")]
     pub kind: PushKind,
     pub high_priority: bool,
     pub title: Option<String>,
@@ -174,15 +176,16 @@ pub struct Outgoing {
 /// `lease_secs` into the future when claimed, so a worker that dies mid-send leaves them due
 /// again later (sent at least once; the provider de-duplicates nothing, so the lease is long).
 pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Result<Vec<Outgoing>, RepoError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Outgoing,
         "UPDATE push_outbox o SET next_attempt_at = now() + make_interval(secs => $2), attempts = o.attempts + 1 \
          FROM (SELECT id FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() \
                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
          WHERE o.id = due.id \
-         RETURNING o.id, o.token, o.kind, o.high_priority, o.title, o.body, o.data, o.attempts",
+         RETURNING o.id, o.token, o.kind AS \"kind: PushKind\", o.high_priority, o.title, o.body, o.data, o.attempts",
+        limit,
+        lease_secs
     )
-    .bind(limit)
-    .bind(lease_secs)
     .fetch_all(ex)
     .await?)
 }

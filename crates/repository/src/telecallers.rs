@@ -1,5 +1,6 @@
 //! Telecallers as users see them: listings and favorites.
 
+use talktime_domain::account::AccountStatus;
 use talktime_domain::ids::AccountId;
 use talktime_domain::rating::RatingTally;
 use uuid::Uuid;
@@ -234,18 +235,20 @@ pub async fn applications_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<crate::accounts::ListedAccount>, i64), RepoError> {
-    let rows = sqlx::query_as(
-        "SELECT a.id, a.phone, a.name, a.gender, a.language, a.status, t.approval_status, a.created_at, \
-         coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count, \
-         p.rating_sum AS platform_sum, p.rating_count AS platform_count \
-         FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id \
-         LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p \
-         WHERE t.approval_status = $1 \
-         ORDER BY t.created_at DESC, t.account_id DESC LIMIT $2 OFFSET $3",
+    let rows = sqlx::query_as!(
+        crate::accounts::ListedAccount,
+        r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
+             t.approval_status AS "approval_status?", a.created_at,
+             coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count,
+             p.rating_sum AS "platform_sum?", p.rating_count AS "platform_count?"
+           FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id
+           LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p
+           WHERE t.approval_status = $1
+           ORDER BY t.created_at DESC, t.account_id DESC LIMIT $2 OFFSET $3"#,
+        approval,
+        limit,
+        offset
     )
-    .bind(approval)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(db.pool())
     .await?;
     let total = sqlx::query_scalar!(

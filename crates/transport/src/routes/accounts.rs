@@ -75,6 +75,7 @@ pub struct AccountsView {
 fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<AccountRowView> {
     rows.into_iter()
         .map(|r| AccountRowView {
+            rating: r.rating().map(Into::into),
             id: r.id,
             phone: r.phone,
             name: crate::views::shown_name(r.name, r.status),
@@ -83,7 +84,6 @@ fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<Account
             account_status: r.status,
             approval_status: r.approval_status,
             created_at: r.created_at,
-            rating: r.rating.tally().map(Into::into),
         })
         .collect()
 }
