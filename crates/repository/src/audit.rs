@@ -33,7 +33,7 @@ pub async fn audit(
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub id: Uuid,
     pub admin_id: Uuid,

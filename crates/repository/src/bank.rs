@@ -6,7 +6,7 @@ use talktime_domain::ids::AccountId;
 
 use crate::{Executor, RepoError};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBankDetails {
     pub account_number_enc: Vec<u8>,
     pub account_number_len: i32,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{Db, RepoError};
 
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy)]
 pub struct Stats {
     pub recharge_paise: i64,
     pub withdrawal_paise: i64,

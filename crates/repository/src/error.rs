@@ -6,9 +6,6 @@ pub enum RepoError {
     /// A check constraint refused the row; carries its name.
     #[error("check constraint `{0}` violated")]
     Check(String),
-    /// A stored value the code does not understand (a migration and the code disagree).
-    #[error("column `{column}` holds unexpected value `{value}`")]
-    Corrupt { column: &'static str, value: String },
     #[error("migration failed: {0}")]
     Migration(String),
     #[error(transparent)]

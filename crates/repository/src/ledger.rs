@@ -135,7 +135,7 @@ pub async fn is_posted(ex: impl Executor<'_>, cause: Cause, cause_id: Uuid) -> R
 }
 
 /// A check of the books.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Books {
     /// Sum of every entry: 0 when the books balance.
     pub total: i64,

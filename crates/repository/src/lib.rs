@@ -83,8 +83,3 @@ impl Db {
         self.pool.close().await;
     }
 }
-
-/// Parses a stored wire value into its domain type.
-pub(crate) fn parse_stored<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T, RepoError> {
-    value.parse().map_err(|_| RepoError::Corrupt { column, value: value.to_owned() })
-}

@@ -5,16 +5,21 @@ use talktime_domain::ids::PlanId;
 
 use crate::{Executor, RepoError, Tx};
 
-/// Every column of a plan, in [`Plan`]'s order.
-macro_rules! plan_columns {
-    () => {
-        "id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at, updated_at"
+/// `query_as!(Plan, …)`: `$head`, every column of a plan (written once, here), then `$tail`.
+macro_rules! plan_query {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Plan,
+            $head
+                + "id, amount_paise, coins, discount_hundredths, is_active, deleted_at, created_at, updated_at"
+                + $tail
+            $(, $arg)*
+        )
     };
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    #[sqlx(try_from = "uuid::Uuid")]
     pub id: PlanId,
     pub amount_paise: i64,
     pub coins: i64,
@@ -34,52 +39,42 @@ pub struct NewPlan {
 }
 
 pub async fn create(ex: impl Executor<'_>, plan: &NewPlan) -> Result<Plan, RepoError> {
-    Ok(sqlx::query_as(concat!(
+    Ok(plan_query!(
         "INSERT INTO plans (id, amount_paise, coins, discount_hundredths, is_active) VALUES ($1, $2, $3, $4, $5) \
          RETURNING ",
-        plan_columns!()
-    ))
-    .bind(PlanId::new().0)
-    .bind(plan.amount_paise)
-    .bind(plan.coins)
-    .bind(plan.discount_hundredths)
-    .bind(plan.is_active)
+        "",
+        PlanId::new().0,
+        plan.amount_paise,
+        plan.coins,
+        plan.discount_hundredths,
+        plan.is_active
+    )
     .fetch_one(ex)
     .await?)
 }
 
 /// Active, not deleted plans by price (index `plans_listing_idx`).
 pub async fn list_active(ex: impl Executor<'_>) -> Result<Vec<Plan>, RepoError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        plan_columns!(),
-        " FROM plans WHERE is_active AND deleted_at IS NULL ORDER BY amount_paise, id"
-    ))
-    .fetch_all(ex)
-    .await?)
+    Ok(plan_query!("SELECT ", " FROM plans WHERE is_active AND deleted_at IS NULL ORDER BY amount_paise, id")
+        .fetch_all(ex)
+        .await?)
 }
 
 /// An active, not deleted plan.
 pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Plan>, RepoError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        plan_columns!(),
-        " FROM plans WHERE id = $1 AND is_active AND deleted_at IS NULL"
-    ))
-    .bind(id.0)
-    .fetch_optional(ex)
-    .await?)
+    Ok(plan_query!("SELECT ", " FROM plans WHERE id = $1 AND is_active AND deleted_at IS NULL", id.0)
+        .fetch_optional(ex)
+        .await?)
 }
 
 /// A page of the plans not deleted, active or not, by price, with their count.
 pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<Plan>, i64), RepoError> {
-    let rows = sqlx::query_as(concat!(
+    let rows = plan_query!(
         "SELECT ",
-        plan_columns!(),
-        " FROM plans WHERE deleted_at IS NULL ORDER BY amount_paise, id LIMIT $1 OFFSET $2"
-    ))
-    .bind(limit)
-    .bind(offset)
+        " FROM plans WHERE deleted_at IS NULL ORDER BY amount_paise, id LIMIT $1 OFFSET $2",
+        limit,
+        offset
+    )
     .fetch_all(db.pool())
     .await?;
     let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM plans WHERE deleted_at IS NULL")
@@ -90,28 +85,23 @@ pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<Plan>,
 
 /// A plan not deleted, locked until the transaction ends.
 pub async fn lock(tx: &mut Tx, id: PlanId) -> Result<Option<Plan>, RepoError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        plan_columns!(),
-        " FROM plans WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
-    ))
-    .bind(id.0)
-    .fetch_optional(&mut **tx)
-    .await?)
+    Ok(plan_query!("SELECT ", " FROM plans WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", id.0)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// Writes the price, coins, discount and active flag of `plan`.
 pub async fn update(tx: &mut Tx, plan: &Plan) -> Result<Plan, RepoError> {
-    Ok(sqlx::query_as(concat!(
+    Ok(plan_query!(
         "UPDATE plans SET amount_paise = $2, coins = $3, discount_hundredths = $4, is_active = $5, updated_at = now() \
          WHERE id = $1 RETURNING ",
-        plan_columns!()
-    ))
-    .bind(plan.id.0)
-    .bind(plan.amount_paise)
-    .bind(plan.coins)
-    .bind(plan.discount_hundredths)
-    .bind(plan.is_active)
+        "",
+        plan.id.0,
+        plan.amount_paise,
+        plan.coins,
+        plan.discount_hundredths,
+        plan.is_active
+    )
     .fetch_one(&mut **tx)
     .await?)
 }

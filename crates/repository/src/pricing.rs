@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{Executor, RepoError, Tx};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppConfig {
     /// Coins per rupee × 100.
     pub inr_to_coin_ratio_hundredths: i64,

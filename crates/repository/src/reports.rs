@@ -10,12 +10,9 @@ use crate::{Executor, RepoError, Tx};
 
 /// Reports against an account: the latest five and the total.
 pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Complaint>, i64), RepoError> {
-    let latest = sqlx::query_as(
-        "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS reporter_status, r.description, \
-         r.status, r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
-         ORDER BY r.created_at DESC, r.id DESC LIMIT 5",
-    )
-    .bind(account.0)
+    let latest = sqlx::query_as!(Complaint, "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
+         r.description, r.status AS \"status: ReportStatus\", r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT 5", account.0)
     .fetch_all(ex.pool())
     .await?;
     let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM reports WHERE reported_id = $1", account.0)
@@ -24,40 +21,33 @@ pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Compl
     Ok((latest, total))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Complaint {
     pub id: Uuid,
     pub call_id: Uuid,
     pub reporter_id: Uuid,
     pub reporter_name: Option<String>,
-    #[sqlx(try_from = "String")]
     pub reporter_status: AccountStatus,
     pub description: String,
-    #[sqlx(try_from = "String")]
     pub status: ReportStatus,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ReportRow {
     pub id: Uuid,
     pub call_id: Uuid,
     pub reporter_id: Uuid,
     pub reporter_name: Option<String>,
     pub reporter_phone: String,
-    #[sqlx(try_from = "String")]
     pub reporter_role: Role,
-    #[sqlx(try_from = "String")]
     pub reporter_status: AccountStatus,
     pub reported_id: Uuid,
     pub reported_name: Option<String>,
     pub reported_phone: String,
-    #[sqlx(try_from = "String")]
     pub reported_role: Role,
-    #[sqlx(try_from = "String")]
     pub reported_status: AccountStatus,
     pub description: String,
-    #[sqlx(try_from = "String")]
     pub status: ReportStatus,
     pub admin_notes: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -65,15 +55,19 @@ pub struct ReportRow {
     pub updated_at: DateTime<Utc>,
 }
 
-macro_rules! select_report {
-    ($rest:literal) => {
-        concat!(
-            "SELECT r.id, r.call_id, r.reporter_id, rp.name AS reporter_name, rp.phone AS reporter_phone, ",
-            "rp.role AS reporter_role, rp.status AS reporter_status, r.reported_id, rd.name AS reported_name, ",
-            "rd.phone AS reported_phone, rd.role AS reported_role, rd.status AS reported_status, r.description, r.status, ",
-            "r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r ",
-            "JOIN accounts rp ON rp.id = r.reporter_id JOIN accounts rd ON rd.id = r.reported_id ",
-            $rest
+/// `query_as!(ReportRow, …)`: a report with both parties, then `$rest`.
+macro_rules! report_query {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            ReportRow,
+            r#"SELECT r.id, r.call_id, r.reporter_id, rp.name AS reporter_name, rp.phone AS reporter_phone,
+                 rp.role AS "reporter_role: Role", rp.status AS "reporter_status: AccountStatus", r.reported_id,
+                 rd.name AS reported_name, rd.phone AS reported_phone, rd.role AS "reported_role: Role",
+                 rd.status AS "reported_status: AccountStatus", r.description, r.status AS "status: ReportStatus",
+                 r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r
+               JOIN accounts rp ON rp.id = r.reporter_id JOIN accounts rd ON rd.id = r.reported_id "#
+                + $rest
+            $(, $arg)*
         )
     };
 }
@@ -84,12 +78,12 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ReportRow>, i64), RepoError> {
-    let rows = sqlx::query_as(select_report!(
-        "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(status.map(ReportStatus::as_str))
-    .bind(limit)
-    .bind(offset)
+    let rows = report_query!(
+        "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3",
+        status.map(ReportStatus::as_str),
+        limit,
+        offset
+    )
     .fetch_all(db.pool())
     .await?;
     let total = sqlx::query_scalar!(
@@ -102,7 +96,7 @@ pub async fn page(
 }
 
 pub async fn find(db: &crate::Db, id: Uuid) -> Result<Option<ReportRow>, RepoError> {
-    Ok(sqlx::query_as(select_report!("WHERE r.id = $1")).bind(id).fetch_optional(db.pool()).await?)
+    Ok(report_query!("WHERE r.id = $1", id).fetch_optional(db.pool()).await?)
 }
 
 /// Moves a report from one of `from` to `to`, setting or clearing `resolved_at`; the previous
@@ -115,19 +109,18 @@ pub async fn move_status(
     notes: Option<&str>,
 ) -> Result<Option<ReportStatus>, RepoError> {
     let from: Vec<String> = from.iter().map(|s| s.as_str().to_owned()).collect();
-    let before: Option<String> = sqlx::query_scalar!(
+    Ok(sqlx::query_scalar!(
         "WITH old AS (SELECT status FROM reports WHERE id = $1 FOR UPDATE) \
          UPDATE reports r SET status = $3, admin_notes = COALESCE($4, r.admin_notes), updated_at = now(), \
          resolved_at = CASE WHEN $3 IN ('RESOLVED', 'DISMISSED') THEN now() ELSE NULL END \
-         FROM old WHERE r.id = $1 AND r.status = ANY($2) RETURNING old.status",
+         FROM old WHERE r.id = $1 AND r.status = ANY($2) RETURNING old.status AS \"status: ReportStatus\"",
         id,
         &from,
         to.as_str(),
         notes
     )
     .fetch_optional(&mut **tx)
-    .await?;
-    before.map(|b| crate::parse_stored("status", &b)).transpose()
+    .await?)
 }
 
 /// A report of the other party, once per reporter and call (`None` when already reported).

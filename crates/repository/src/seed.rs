@@ -121,15 +121,16 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
 
 /// The demo telecallers that exist (id and token version), for the demo hosts.
 pub async fn demo_telecallers(db: &Db) -> Result<Vec<(AccountId, i32)>, RepoError> {
-    let phones: Vec<&str> = TELECALLERS.iter().map(|(phone, ..)| *phone).collect();
-    let rows: Vec<(uuid::Uuid, i32)> = sqlx::query_as(
-        "SELECT a.id, a.token_version FROM accounts a JOIN telecaller_profiles t ON t.account_id = a.id \
-         WHERE a.phone = ANY($1) AND a.status = 'ACTIVE' AND t.approval_status = 'APPROVED' ORDER BY a.phone",
+    let phones: Vec<String> = TELECALLERS.iter().map(|(phone, ..)| (*phone).to_owned()).collect();
+    let rows = sqlx::query!(
+        r#"SELECT a.id AS "id: AccountId", a.token_version FROM accounts a
+           JOIN telecaller_profiles t ON t.account_id = a.id
+           WHERE a.phone = ANY($1) AND a.status = 'ACTIVE' AND t.approval_status = 'APPROVED' ORDER BY a.phone"#,
+        &phones as &[String]
     )
-    .bind(&phones)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.into_iter().map(|(id, version)| (AccountId(id), version)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.token_version)).collect())
 }
 
 /// Accounts made in bulk for the load tool: `users` USERs with complete profiles and

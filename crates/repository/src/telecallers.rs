@@ -1,11 +1,11 @@
 //! Telecallers as users see them: listings and favorites.
 
-use talktime_domain::account::AccountStatus;
+use talktime_domain::account::{AccountStatus, Avatar, Language};
 use talktime_domain::ids::AccountId;
 use talktime_domain::rating::RatingTally;
 use uuid::Uuid;
 
-use crate::{Executor, RepoError, Tx, parse_stored};
+use crate::{Executor, RepoError, Tx};
 
 /// An approved, active telecaller as listed to users.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,37 +18,27 @@ pub struct TelecallerCard {
     pub rating: RatingTally,
 }
 
-#[derive(sqlx::FromRow)]
+/// A card as read, with her rating tally and the platform's; `alerts` only in favorites.
 struct CardRow {
-    id: Uuid,
+    id: AccountId,
     name: Option<String>,
-    profile: Option<String>,
-    language: Option<String>,
+    profile: Option<Avatar>,
+    language: Option<Language>,
     about: String,
     rating_sum: i64,
     rating_count: i64,
     platform_sum: i64,
     platform_count: i64,
+    alerts: Option<bool>,
 }
 
-/// The card's columns, with her rating tally and the platform's (`a`: accounts, `t`: her
-/// application, `r`: her tally, `p`: the platform's).
-macro_rules! card_columns {
-    () => {
-        "a.id, a.name, a.profile, a.language, t.about, coalesce(r.rating_sum, 0) AS rating_sum, \
-         coalesce(r.rating_count, 0) AS rating_count, p.rating_sum AS platform_sum, p.rating_count AS platform_count"
-    };
-}
-
-impl TryFrom<CardRow> for TelecallerCard {
-    type Error = RepoError;
-
-    fn try_from(row: CardRow) -> Result<Self, RepoError> {
-        Ok(Self {
-            id: AccountId(row.id),
+impl From<CardRow> for TelecallerCard {
+    fn from(row: CardRow) -> Self {
+        Self {
+            id: row.id,
             name: row.name,
-            profile: row.profile.as_deref().map(|v| parse_stored("profile", v)).transpose()?,
-            language: row.language.as_deref().map(|v| parse_stored("language", v)).transpose()?,
+            profile: row.profile,
+            language: row.language,
             about: row.about,
             rating: RatingTally {
                 sum: row.rating_sum,
@@ -56,25 +46,41 @@ impl TryFrom<CardRow> for TelecallerCard {
                 platform_sum: row.platform_sum,
                 platform_count: row.platform_count,
             },
-        })
+        }
     }
+}
+
+/// `query_as!(CardRow, …)`: `$head`, the card's columns (written once, here; `a`: accounts, `t`:
+/// her application, `r`: her tally, `p`: the platform's), then `$tail`.
+macro_rules! card_query {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            CardRow,
+            $head
+                + r#"a.id AS "id: AccountId", a.name, a.profile AS "profile: Avatar",
+                     a.language AS "language: Language", t.about, coalesce(r.rating_sum, 0) AS "rating_sum!",
+                     coalesce(r.rating_count, 0) AS "rating_count!", p.rating_sum AS platform_sum,
+                     p.rating_count AS platform_count"#
+                + $tail
+            $(, $arg)*
+        )
+    };
 }
 
 /// The listable ones among `ids` (approved, active), in no order. One query whatever the number
 /// of ids (primary-key lookups).
 pub async fn listable_among(ex: impl Executor<'_>, ids: &[Uuid]) -> Result<Vec<TelecallerCard>, RepoError> {
-    let rows: Vec<CardRow> = sqlx::query_as(concat!(
+    let rows = card_query!(
         "SELECT ",
-        card_columns!(),
-        " FROM accounts a \
-         JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
-         LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p \
-         WHERE a.id = ANY($1) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER'"
-    ))
-    .bind(ids)
+        r#", NULL::boolean AS alerts FROM accounts a
+           JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED'
+           LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p
+           WHERE a.id = ANY($1) AND a.status = 'ACTIVE' AND a.role = 'TELECALLER'"#,
+        ids
+    )
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(TelecallerCard::try_from).collect()
+    Ok(rows.into_iter().map(TelecallerCard::from).collect())
 }
 
 /// The telecallers a user saved (primary-key range of `favorites`).
@@ -93,17 +99,17 @@ pub enum Standing {
 }
 
 pub async fn standing(ex: impl Executor<'_>, id: AccountId) -> Result<Standing, RepoError> {
-    let row: Option<(bool,)> = sqlx::query_as(
-        "SELECT (a.status = 'ACTIVE' AND t.approval_status = 'APPROVED') FROM accounts a \
-         JOIN telecaller_profiles t ON t.account_id = a.id WHERE a.id = $1 AND a.role = 'TELECALLER'",
+    let row = sqlx::query_scalar!(
+        r#"SELECT (a.status = 'ACTIVE' AND t.approval_status = 'APPROVED') AS "listable!" FROM accounts a
+           JOIN telecaller_profiles t ON t.account_id = a.id WHERE a.id = $1 AND a.role = 'TELECALLER'"#,
+        id.0
     )
-    .bind(id.0)
     .fetch_optional(ex)
     .await?;
     Ok(match row {
         None => Standing::NotATelecaller,
-        Some((false,)) => Standing::Unavailable,
-        Some((true,)) => Standing::Listable,
+        Some(false) => Standing::Unavailable,
+        Some(true) => Standing::Listable,
     })
 }
 
@@ -125,13 +131,15 @@ pub async fn add_favorite(
     cap: i64,
 ) -> Result<FavoriteAdded, RepoError> {
     sqlx::query!("SELECT 1 AS locked FROM accounts WHERE id = $1 FOR UPDATE", user.0).fetch_optional(&mut **tx).await?;
-    let (count, present): (i64, bool) = sqlx::query_as(
-        "SELECT count(*), coalesce(bool_or(telecaller_id = $2), false) FROM favorites WHERE user_id = $1",
+    let saved = sqlx::query!(
+        r#"SELECT count(*) AS "count!", coalesce(bool_or(telecaller_id = $2), false) AS "present!"
+           FROM favorites WHERE user_id = $1"#,
+        user.0,
+        telecaller.0
     )
-    .bind(user.0)
-    .bind(telecaller.0)
     .fetch_one(&mut **tx)
     .await?;
+    let (count, present) = (saved.count, saved.present);
     if present {
         return Ok(FavoriteAdded::AlreadySaved);
     }
@@ -165,29 +173,26 @@ pub async fn favorites_page(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<(TelecallerCard, bool)>, RepoError> {
-    let rows: Vec<FavoriteRow> = sqlx::query_as(concat!(
-        "SELECT f.alerts, ",
-        card_columns!(),
-        " FROM favorites f \
-         JOIN accounts a ON a.id = f.telecaller_id AND a.status = 'ACTIVE' AND a.role = 'TELECALLER' \
-         JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED' \
-         LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p \
-         WHERE f.user_id = $1 ORDER BY f.created_at DESC, f.telecaller_id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(user.0)
-    .bind(limit + 1)
-    .bind(offset)
+    let rows = card_query!(
+        "SELECT ",
+        r#", f.alerts AS "alerts?" FROM favorites f
+           JOIN accounts a ON a.id = f.telecaller_id AND a.status = 'ACTIVE' AND a.role = 'TELECALLER'
+           JOIN telecaller_profiles t ON t.account_id = a.id AND t.approval_status = 'APPROVED'
+           LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p
+           WHERE f.user_id = $1 ORDER BY f.created_at DESC, f.telecaller_id DESC LIMIT $2 OFFSET $3"#,
+        user.0,
+        limit + 1,
+        offset
+    )
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(|row| Ok((TelecallerCard::try_from(row.card)?, row.alerts))).collect()
-}
-
-/// A favorite with whether its online alerts are on.
-#[derive(sqlx::FromRow)]
-struct FavoriteRow {
-    alerts: bool,
-    #[sqlx(flatten)]
-    card: CardRow,
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let alerts = row.alerts.unwrap_or(false);
+            (TelecallerCard::from(row), alerts)
+        })
+        .collect())
 }
 
 /// Turns a favorite's online alerts on or off; `false` when it is not a favorite.
@@ -216,16 +221,27 @@ pub async fn decide_application(
     approve: bool,
     note: Option<&str>,
 ) -> Result<Option<String>, RepoError> {
-    let sql = if approve {
-        "UPDATE telecaller_profiles t SET approval_status = 'APPROVED', verification_notes = NULL, updated_at = now() \
-         FROM (SELECT approval_status FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) old \
-         WHERE t.account_id = $1 AND t.approval_status = 'PENDING' RETURNING old.approval_status"
+    let before = if approve {
+        sqlx::query_scalar!(
+            "UPDATE telecaller_profiles t SET approval_status = 'APPROVED', verification_notes = NULL, updated_at = now() \
+             FROM (SELECT approval_status FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) old \
+             WHERE t.account_id = $1 AND t.approval_status = 'PENDING' RETURNING old.approval_status",
+            telecaller.0
+        )
+        .fetch_optional(&mut **tx)
+        .await?
     } else {
-        "UPDATE telecaller_profiles t SET approval_status = 'REJECTED', verification_notes = $2, updated_at = now() \
-         FROM (SELECT approval_status FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) old \
-         WHERE t.account_id = $1 AND t.approval_status IN ('PENDING', 'APPROVED') RETURNING old.approval_status"
+        sqlx::query_scalar!(
+            "UPDATE telecaller_profiles t SET approval_status = 'REJECTED', verification_notes = $2, updated_at = now() \
+             FROM (SELECT approval_status FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) old \
+             WHERE t.account_id = $1 AND t.approval_status IN ('PENDING', 'APPROVED') RETURNING old.approval_status",
+            telecaller.0,
+            note
+        )
+        .fetch_optional(&mut **tx)
+        .await?
     };
-    Ok(sqlx::query_scalar(sql).bind(telecaller.0).bind(note).fetch_optional(&mut **tx).await?)
+    Ok(before)
 }
 
 /// Telecallers with one approval status, newest application first, with the total.

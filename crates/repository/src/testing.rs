@@ -25,6 +25,7 @@ impl TestDatabase {
         let server = server_url();
         let name = format!("tt_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = sqlx::PgConnection::connect(&server).await?;
+        // A runtime string: a database name cannot be a bind parameter.
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
         admin.close().await?;
         let url = match server.rsplit_once('/') {
@@ -53,10 +54,13 @@ pub async fn age_otp(db: &Db, phone: &str, secs: i64) -> Result<(), RepoError> {
 
 /// The stored challenge's (attempts, consumed) for a phone.
 pub async fn otp_row(db: &Db, phone: &str) -> Result<Option<(i32, bool)>, RepoError> {
-    Ok(sqlx::query_as("SELECT attempts, consumed_at IS NOT NULL FROM otp_challenges WHERE phone = $1")
-        .bind(phone)
-        .fetch_optional(db.pool())
-        .await?)
+    let row = sqlx::query!(
+        r#"SELECT attempts, consumed_at IS NOT NULL AS "consumed!" FROM otp_challenges WHERE phone = $1"#,
+        phone
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|r| (r.attempts, r.consumed)))
 }
 
 /// Sets an account's status directly, without revoking tokens (as an operator editing the
@@ -126,12 +130,13 @@ pub async fn raw_bank_row(
     db: &Db,
     id: talktime_domain::ids::AccountId,
 ) -> Result<Option<(Vec<u8>, String, String)>, RepoError> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT account_number_enc, ifsc_code, account_holder_name FROM bank_details WHERE telecaller_id = $1",
+        id.0
     )
-    .bind(id.0)
     .fetch_optional(db.pool())
-    .await?)
+    .await?;
+    Ok(row.map(|r| (r.account_number_enc, r.ifsc_code, r.account_holder_name)))
 }
 
 /// The books, as the shared end-of-test assertion checks them.
@@ -140,7 +145,8 @@ pub async fn assert_books_balance(db: &Db) {
     assert!(books.balanced(), "the books do not balance: {books:?}");
 }
 
-/// Runs a fixed statement (tests that prove the database refuses something).
+/// Runs a fixed statement (tests that prove the database refuses something). A runtime string
+/// on purpose: the statements are the tests' own, often ones the schema must reject.
 pub async fn execute_raw(db: &Db, statement: &'static str) -> Result<u64, sqlx::Error> {
     sqlx::query(statement).execute(db.pool()).await.map(|r| r.rows_affected())
 }
@@ -165,6 +171,7 @@ pub async fn age_call(db: &Db, id: talktime_domain::ids::CallId, secs: i64) -> R
 /// Drops a test database, cutting every connection to it (a database outage, for readiness tests).
 pub async fn drop_database(name: &str) -> Result<(), RepoError> {
     let mut admin = sqlx::PgConnection::connect(&server_url()).await?;
+    // A runtime string: a database name cannot be a bind parameter.
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
         .execute(&mut admin)
         .await?;

@@ -8,13 +8,11 @@ use uuid::Uuid;
 
 use crate::{Executor, RepoError};
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
     pub id: Uuid,
     pub account_id: Uuid,
-    #[sqlx(try_from = "String")]
     pub r#type: TransactionKind,
-    #[sqlx(try_from = "String")]
     pub status: TransactionStatus,
     pub coins: i64,
     pub amount_paise: i64,
@@ -34,22 +32,20 @@ pub struct Transaction {
     pub updated_at: DateTime<Utc>,
 }
 
-macro_rules! select_transaction {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id, gateway_payment_id, ",
-            "bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name, ",
-            "transfer_reference, rejection_reason, processed_at, processed_by, created_at, updated_at FROM transactions ",
-            $rest
+/// `query_as!(Transaction, …)`: `$head`, every column of `transactions` (written once, here),
+/// then `$tail`.
+macro_rules! transaction_query {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Transaction,
+            $head
+                + r#"id, account_id, type AS "type: TransactionKind", status AS "status: TransactionStatus", coins,
+                     amount_paise, plan_id, gateway_order_id, gateway_payment_id, bank_account_enc, bank_account_len,
+                     bank_account_last4, bank_ifsc_code, bank_holder_name, transfer_reference, rejection_reason,
+                     processed_at, processed_by, created_at, updated_at"#
+                + $tail
+            $(, $arg)*
         )
-    };
-}
-
-macro_rules! returning_transaction {
-    () => {
-        "RETURNING id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id, gateway_payment_id, \
-         bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name, \
-         transfer_reference, rejection_reason, processed_at, processed_by, created_at, updated_at"
     };
 }
 
@@ -66,28 +62,17 @@ pub struct NewRecharge<'a> {
 }
 
 pub async fn insert_recharge(ex: impl Executor<'_>, recharge: &NewRecharge<'_>) -> Result<Transaction, RepoError> {
-    Ok(sqlx::query_as(concat!(
-        "INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id) ",
-        "VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6) ",
-        returning_transaction!()
-    ))
-    .bind(recharge.id)
-    .bind(recharge.account.0)
-    .bind(recharge.coins)
-    .bind(recharge.amount_paise)
-    .bind(recharge.plan.0)
-    .bind(recharge.gateway_order_id)
+    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id) VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6) RETURNING ", "", recharge.id, recharge.account.0, recharge.coins, recharge.amount_paise, recharge.plan.0, recharge.gateway_order_id)
     .fetch_one(ex)
     .await?)
 }
 
 pub async fn find(ex: impl Executor<'_>, id: Uuid) -> Result<Option<Transaction>, RepoError> {
-    Ok(sqlx::query_as(select_transaction!("WHERE id = $1")).bind(id).fetch_optional(ex).await?)
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE id = $1", id).fetch_optional(ex).await?)
 }
 
 pub async fn find_by_order(ex: impl Executor<'_>, gateway_order_id: &str) -> Result<Option<Transaction>, RepoError> {
-    Ok(sqlx::query_as(select_transaction!("WHERE gateway_order_id = $1"))
-        .bind(gateway_order_id)
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE gateway_order_id = $1", gateway_order_id)
         .fetch_optional(ex)
         .await?)
 }
@@ -99,13 +84,7 @@ pub async fn mark_recharge_paid(
     id: Uuid,
     gateway_payment_id: &str,
 ) -> Result<Option<Transaction>, RepoError> {
-    Ok(sqlx::query_as(concat!(
-        "UPDATE transactions SET status = 'SUCCESS', gateway_payment_id = $2, updated_at = now() ",
-        "WHERE id = $1 AND type = 'RECHARGE' AND status IN ('PENDING', 'CANCELLED', 'FAILED') ",
-        returning_transaction!()
-    ))
-    .bind(id)
-    .bind(gateway_payment_id)
+    Ok(transaction_query!("UPDATE transactions SET status = 'SUCCESS', gateway_payment_id = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status IN ('PENDING', 'CANCELLED', 'FAILED') RETURNING ", "", id, gateway_payment_id)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -124,12 +103,8 @@ pub async fn pending_recharges(
     min_age_secs: i64,
     limit: i64,
 ) -> Result<Vec<Transaction>, RepoError> {
-    Ok(sqlx::query_as(select_transaction!(
-        "WHERE type = 'RECHARGE' AND status = 'PENDING' AND created_at <= now() - make_interval(secs => $1::double precision) \
-         ORDER BY created_at LIMIT $2"
-    ))
-    .bind(min_age_secs as f64)
-    .bind(limit)
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE type = 'RECHARGE' AND status = 'PENDING' AND created_at <= now() - make_interval(secs => $1::double precision) \
+         ORDER BY created_at LIMIT $2", min_age_secs as f64, limit)
     .fetch_all(ex)
     .await?)
 }
@@ -176,20 +151,7 @@ pub async fn insert_withdrawal(
     amount_paise: i64,
     bank: &BankSnapshot<'_>,
 ) -> Result<Transaction, RepoError> {
-    Ok(sqlx::query_as(concat!(
-        "INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, ",
-        "bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) ",
-        returning_transaction!()
-    ))
-    .bind(id)
-    .bind(account.0)
-    .bind(coins)
-    .bind(amount_paise)
-    .bind(bank.account_enc)
-    .bind(bank.account_len)
-    .bind(bank.account_last4)
-    .bind(bank.ifsc_code)
-    .bind(bank.holder_name)
+    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) RETURNING ", "", id, account.0, coins, amount_paise, bank.account_enc, bank.account_len, bank.account_last4, bank.ifsc_code, bank.holder_name)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -211,16 +173,7 @@ pub async fn decide_withdrawal(
         Decision::Complete { transfer_reference } => (TransactionStatus::Success, Some(*transfer_reference), None),
         Decision::Reject { reason } => (TransactionStatus::Rejected, None, Some(*reason)),
     };
-    Ok(sqlx::query_as(concat!(
-        "UPDATE transactions SET status = $2, transfer_reference = $3, rejection_reason = $4, processed_at = now(), ",
-        "processed_by = $5, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING' ",
-        returning_transaction!()
-    ))
-    .bind(id)
-    .bind(status.as_str())
-    .bind(reference)
-    .bind(reason)
-    .bind(admin.0)
+    Ok(transaction_query!("UPDATE transactions SET status = $2, transfer_reference = $3, rejection_reason = $4, processed_at = now(), processed_by = $5, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING' RETURNING ", "", id, status.as_str(), reference, reason, admin.0)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -234,13 +187,14 @@ pub async fn owner_page(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Transaction>, RepoError> {
-    Ok(sqlx::query_as(select_transaction!(
-        "WHERE account_id = $1 AND type = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(account.0)
-    .bind(kind.as_str())
-    .bind(limit + 1)
-    .bind(offset)
+    Ok(transaction_query!(
+        "SELECT ",
+        " FROM transactions WHERE account_id = $1 AND type = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+        account.0,
+        kind.as_str(),
+        limit + 1,
+        offset
+    )
     .fetch_all(ex)
     .await?)
 }
@@ -253,13 +207,7 @@ pub async fn admin_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Transaction>, i64), RepoError> {
-    let rows = sqlx::query_as(select_transaction!(
-        "WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(kind.as_str())
-    .bind(status.map(TransactionStatus::as_str))
-    .bind(limit)
-    .bind(offset)
+    let rows = transaction_query!("SELECT ", " FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4", kind.as_str(), status.map(TransactionStatus::as_str), limit, offset)
     .fetch_all(ex.pool())
     .await?;
     let total: i64 = sqlx::query_scalar!(

@@ -2,13 +2,14 @@
 //! gave.
 
 use chrono::{DateTime, Utc};
+use talktime_domain::call::{CallStatus, CallType};
 use talktime_domain::ids::{AccountId, CallId};
 use uuid::Uuid;
 
 use crate::{Executor, RepoError};
 
 /// A call in someone's history, with the other party's card.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct HistoryRow {
     pub id: Uuid,
     pub call_type: String,
@@ -32,18 +33,35 @@ pub async fn history(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<HistoryRow>, RepoError> {
-    let sql = if as_user {
-        "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
-         c.coins_spent AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
-         FROM calls c JOIN accounts p ON p.id = c.telecaller_id WHERE c.user_id = $1 \
-         ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+    // Two statements (the peer is the other column), each checked at compile time.
+    let rows = if as_user {
+        sqlx::query_as!(
+            HistoryRow,
+            "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
+             c.coins_spent AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+             FROM calls c JOIN accounts p ON p.id = c.telecaller_id WHERE c.user_id = $1 \
+             ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
+            account.0,
+            limit + 1,
+            offset
+        )
+        .fetch_all(ex)
+        .await?
     } else {
-        "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
-         c.coins_earned AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
-         FROM calls c JOIN accounts p ON p.id = c.user_id WHERE c.telecaller_id = $1 \
-         ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+        sqlx::query_as!(
+            HistoryRow,
+            "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
+             c.coins_earned AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+             FROM calls c JOIN accounts p ON p.id = c.user_id WHERE c.telecaller_id = $1 \
+             ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
+            account.0,
+            limit + 1,
+            offset
+        )
+        .fetch_all(ex)
+        .await?
     };
-    Ok(sqlx::query_as(sql).bind(account.0).bind(limit + 1).bind(offset).fetch_all(ex).await?)
+    Ok(rows)
 }
 
 /// Feedback, once per side (`false` when this side already gave it).
@@ -61,7 +79,7 @@ pub async fn add_feedback(
 }
 
 /// What one party said about a call.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Feedback {
     pub author_id: Uuid,
     pub rating: Option<i32>,
@@ -73,34 +91,42 @@ pub struct Feedback {
 
 /// The feedback both parties gave on a call (none, one or two rows; primary key lookup).
 pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feedback>, RepoError> {
-    Ok(sqlx::query_as("SELECT author_id, rating, comment, hidden, created_at FROM call_feedback WHERE call_id = $1")
-        .bind(call.0)
-        .fetch_all(ex)
-        .await?)
+    Ok(sqlx::query_as!(
+        Feedback,
+        "SELECT author_id, rating, comment, hidden, created_at FROM call_feedback WHERE call_id = $1",
+        call.0
+    )
+    .fetch_all(ex)
+    .await?)
 }
 
 /// Calls per status, calls ever created, and calls settled through the ledger.
 pub async fn figures(ex: &sqlx::PgPool) -> Result<(Vec<(String, i64)>, i64, i64), RepoError> {
-    let by_status =
-        sqlx::query_as("SELECT status, count(*) FROM calls GROUP BY status ORDER BY status").fetch_all(ex).await?;
-    let (setups, settlements): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM journals WHERE cause = 'CALL')")
-            .fetch_one(ex)
-            .await?;
+    let by_status = sqlx::query!(r#"SELECT status, count(*) AS "count!" FROM calls GROUP BY status ORDER BY status"#)
+        .fetch_all(ex)
+        .await?
+        .into_iter()
+        .map(|r| (r.status, r.count))
+        .collect();
+    let totals = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM calls) AS "setups!",
+                  (SELECT count(*) FROM journals WHERE cause = 'CALL') AS "settlements!""#
+    )
+    .fetch_one(ex)
+    .await?;
+    let (setups, settlements) = (totals.setups, totals.settlements);
     Ok((by_status, setups, settlements))
 }
 
 /// Calls as admins list them, with both parties' names and, for live calls, the billed seconds.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AdminCallRow {
     pub id: Uuid,
     pub user_id: Uuid,
     pub user_name: Option<String>,
     pub telecaller_id: Uuid,
     pub telecaller_name: Option<String>,
-    #[sqlx(try_from = "String")]
     pub call_type: talktime_domain::call::CallType,
-    #[sqlx(try_from = "String")]
     pub status: talktime_domain::call::CallStatus,
     pub end_reason: Option<String>,
     pub user_rate: i64,
@@ -120,17 +146,12 @@ pub async fn admin_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
-    let rows = sqlx::query_as(
-        "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type, c.status, \
+    let rows = sqlx::query_as!(AdminCallRow, "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \
          c.end_reason, c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
          CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
          AS elapsed_seconds \
          FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \
-         WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
-    )
-    .bind(status)
-    .bind(limit)
-    .bind(offset)
+         WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3", status, limit, offset)
     .fetch_all(db.pool())
     .await?;
     let total =
