@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Formatting, clippy with warnings as errors, and the domain crate's no-I/O rule.
+# Formatting, clippy with warnings as errors, the domain crate's no-I/O rule, and the offline
+# query data (.sqlx/) matching the queries and the migrations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +13,8 @@ if cargo tree -p talktime-domain -e normal --prefix none | grep -E "$forbidden";
   echo "talktime-domain depends on an I/O crate (above)" >&2
   exit 1
 fi
+# Every static SQL statement is checked at compile time against .sqlx/; this proves that data is
+# what the migrations and the queries give now (needs Postgres; installs sqlx-cli if missing).
+scripts/sqlx-prepare.sh --check
+
 echo "lint: ok"
