@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use uuid::Uuid;
+
 use crate::ids::AccountId;
+use crate::rating::RatingTally;
 wire_enum!(
     /// Who a token speaks for.
     Role { User => "USER", Telecaller => "TELECALLER", Admin => "ADMIN" }
@@ -102,6 +105,55 @@ impl Role {
     pub fn is_phone_account(self) -> bool {
         matches!(self, Role::User | Role::Telecaller)
     }
+}
+
+/// A row of the admin account lists.
+#[derive(Debug, Clone)]
+pub struct ListedAccount {
+    pub id: Uuid,
+    pub phone: String,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub language: Option<String>,
+    pub status: AccountStatus,
+    pub approval_status: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Telecallers: her rating tally and the platform's (all `None` for users).
+    pub rating_sum: Option<i64>,
+    pub rating_count: Option<i64>,
+    pub platform_sum: Option<i64>,
+    pub platform_count: Option<i64>,
+}
+
+impl ListedAccount {
+    pub fn rating(&self) -> Option<crate::rating::RatingTally> {
+        Some(crate::rating::RatingTally {
+            sum: self.rating_sum?,
+            count: self.rating_count?,
+            platform_sum: self.platform_sum?,
+            platform_count: self.platform_count?,
+        })
+    }
+}
+
+/// An approved, active telecaller as listed to users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelecallerCard {
+    pub id: AccountId,
+    pub name: Option<String>,
+    pub profile: Option<crate::account::Avatar>,
+    pub language: Option<crate::account::Language>,
+    pub about: String,
+    pub rating: RatingTally,
+}
+
+/// Outcome of saving a favorite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FavoriteAdded {
+    Added,
+    AlreadySaved,
+    /// The user already has `cap` favorites.
+    Full,
 }
 
 #[cfg(test)]

@@ -12,6 +12,11 @@
 //! assert_eq!((bill.spent, bill.earned, bill.revenue), (360, 180, 180));
 //! ```
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::ids::{AccountId, CallId};
+
 wire_enum!(
     CallType { Audio => "AUDIO", Video => "VIDEO" }
 );
@@ -128,6 +133,90 @@ pub fn refund_split(coins: i64, spent: i64, earned: i64, telecaller_balance: i64
     let share = i64::try_from(i128::from(coins) * i128::from(earned.clamp(0, spent)) / i128::from(spent)).unwrap_or(0);
     let from_telecaller = share.min(telecaller_balance.max(0));
     (from_telecaller, coins - from_telecaller)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub id: CallId,
+    pub user_id: AccountId,
+    pub telecaller_id: AccountId,
+    pub call_type: CallType,
+    pub status: CallStatus,
+    pub end_reason: Option<EndReason>,
+    pub user_rate: i64,
+    pub telecaller_rate: i64,
+    pub created_at: DateTime<Utc>,
+    pub ring_deadline: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub max_duration_seconds: Option<i64>,
+    pub billing_deadline: Option<DateTime<Utc>>,
+    pub balance_low_sent: bool,
+    pub user_grace_deadline: Option<DateTime<Utc>>,
+    pub telecaller_grace_deadline: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins_spent: Option<i64>,
+    pub coins_earned: Option<i64>,
+    /// Billing runs from here: the accept, or the moment both parties were in the room.
+    pub connected_at: Option<DateTime<Utc>>,
+    /// An accepted call whose media is not connected by then ends SETUP_FAILED.
+    pub media_deadline: Option<DateTime<Utc>>,
+    pub user_joined_at: Option<DateTime<Utc>>,
+    pub telecaller_joined_at: Option<DateTime<Utc>>,
+    /// The telecaller was AWAY: the call rang through a push to her devices.
+    pub rung_by_push: bool,
+    /// The database's clock when the row was read (deadlines are compared against it).
+    pub now: DateTime<Utc>,
+}
+
+/// Calls as admins list them, with both parties' names and, for live calls, the billed seconds.
+#[derive(Debug, Clone)]
+pub struct AdminCallRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub user_name: Option<String>,
+    pub telecaller_id: Uuid,
+    pub telecaller_name: Option<String>,
+    pub call_type: crate::call::CallType,
+    pub status: crate::call::CallStatus,
+    pub end_reason: Option<String>,
+    pub user_rate: i64,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins_spent: Option<i64>,
+    pub coins_earned: Option<i64>,
+    /// Seconds since accept, for live calls.
+    pub elapsed_seconds: Option<i64>,
+}
+
+/// A call in someone's history, with the other party's card.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub id: Uuid,
+    pub call_type: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub coins: Option<i64>,
+    pub end_reason: Option<String>,
+    pub peer_id: Uuid,
+    pub peer_name: Option<String>,
+    pub peer_profile: Option<String>,
+}
+
+/// What one party said about a call.
+#[derive(Debug, Clone)]
+pub struct Feedback {
+    pub author_id: Uuid,
+    pub rating: Option<i32>,
+    pub comment: Option<String>,
+    /// Hidden by an admin: its rating no longer counts.
+    pub hidden: bool,
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -15,12 +15,17 @@
 mod macros;
 
 pub mod account;
+pub mod admin;
+pub mod audit;
 pub mod call;
+pub mod dashboard;
 pub mod ids;
 pub mod money;
 pub mod network;
 pub mod otp;
 pub mod phone;
+pub mod plan;
+pub mod pricing;
 pub mod profile;
 pub mod push;
 pub mod rating;

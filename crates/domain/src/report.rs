@@ -1,5 +1,10 @@
 //! Reports of a call's other party, and how admins move them.
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::account::{AccountStatus, Role};
+
 wire_enum!(
     /// PENDING → UNDER_REVIEW → RESOLVED or DISMISSED, and back to UNDER_REVIEW to reopen.
     ReportStatus {
@@ -24,6 +29,40 @@ impl ReportStatus {
     pub fn is_closed(self) -> bool {
         matches!(self, ReportStatus::Resolved | ReportStatus::Dismissed)
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct Complaint {
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter_id: Uuid,
+    pub reporter_name: Option<String>,
+    pub reporter_status: AccountStatus,
+    pub description: String,
+    pub status: ReportStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportRow {
+    pub id: Uuid,
+    pub call_id: Uuid,
+    pub reporter_id: Uuid,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: String,
+    pub reporter_role: Role,
+    pub reporter_status: AccountStatus,
+    pub reported_id: Uuid,
+    pub reported_name: Option<String>,
+    pub reported_phone: String,
+    pub reported_role: Role,
+    pub reported_status: AccountStatus,
+    pub description: String,
+    pub status: ReportStatus,
+    pub admin_notes: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Phone accounts and their telecaller profiles.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use talktime_domain::account::ListedAccount;
 use talktime_domain::account::{
     Account, AccountStatus, ApprovalStatus, Avatar, Gender, Language, Role, TelecallerProfile,
 };
@@ -333,35 +334,6 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
         // The call or withdrawal ended between the two statements: the caller may try again.
         _ => Erased::InCall,
     })
-}
-
-/// A row of the admin account lists.
-#[derive(Debug, Clone)]
-pub struct ListedAccount {
-    pub id: Uuid,
-    pub phone: String,
-    pub name: Option<String>,
-    pub gender: Option<String>,
-    pub language: Option<String>,
-    pub status: AccountStatus,
-    pub approval_status: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// Telecallers: her rating tally and the platform's (all `None` for users).
-    pub rating_sum: Option<i64>,
-    pub rating_count: Option<i64>,
-    pub platform_sum: Option<i64>,
-    pub platform_count: Option<i64>,
-}
-
-impl ListedAccount {
-    pub fn rating(&self) -> Option<talktime_domain::rating::RatingTally> {
-        Some(talktime_domain::rating::RatingTally {
-            sum: self.rating_sum?,
-            count: self.rating_count?,
-            platform_sum: self.platform_sum?,
-            platform_count: self.platform_count?,
-        })
-    }
 }
 
 /// Users (role USER), optionally by phone or name prefix, newest first, with the total.

@@ -1,19 +1,10 @@
 //! Administrators. Emails are stored lower-case and matched case-insensitively.
 
-use chrono::{DateTime, Utc};
+use talktime_domain::admin::Admin;
 use talktime_domain::ids::AdminId;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Admin {
-    pub id: AdminId,
-    pub email: String,
-    pub name: String,
-    pub token_version: i32,
-    pub created_at: DateTime<Utc>,
-}
 
 /// Unique index on the e-mail address.
 pub const EMAIL_KEY: &str = "admins_email_key";

@@ -1,7 +1,7 @@
 //! The audit log: every state-changing admin action, who did it, and the before and after.
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
+use talktime_domain::audit::AuditEntry;
 use talktime_domain::ids::AdminId;
 use uuid::Uuid;
 
@@ -31,19 +31,6 @@ pub async fn audit(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub id: Uuid,
-    pub admin_id: Uuid,
-    pub admin_email: String,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: Option<Uuid>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub created_at: DateTime<Utc>,
 }
 
 pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64), RepoError> {

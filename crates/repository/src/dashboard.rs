@@ -1,27 +1,9 @@
 //! Figures for the admin dashboard. Month and day boundaries are UTC.
 
 use chrono::{DateTime, Utc};
+use talktime_domain::dashboard::Stats;
 
 use crate::{Db, RepoError};
-
-#[derive(Debug, Clone, Copy)]
-pub struct Stats {
-    pub recharge_paise: i64,
-    pub withdrawal_paise: i64,
-    pub users_total: i64,
-    pub users_new_this_month: i64,
-    pub incomplete_profiles: i64,
-    pub telecallers_total: i64,
-    pub telecallers_approved: i64,
-    pub telecallers_pending: i64,
-    pub telecallers_rejected: i64,
-    pub calls_total: i64,
-    pub call_seconds: i64,
-    pub completed_calls: i64,
-    pub coins_in_wallets: i64,
-    pub coins_held: i64,
-    pub coins_earned_by_platform: i64,
-}
 
 pub async fn stats(db: &Db) -> Result<Stats, RepoError> {
     Ok(sqlx::query_as!(Stats, "SELECT \

@@ -1,7 +1,7 @@
 //! Coin packs: one model of the `plans` table for users' list and admins' catalog.
 
-use chrono::{DateTime, Utc};
 use talktime_domain::ids::PlanId;
+use talktime_domain::plan::Plan;
 
 use crate::{Executor, RepoError, Tx};
 
@@ -16,19 +16,6 @@ macro_rules! plan_query {
             $(, $arg)*
         )
     };
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub id: PlanId,
-    pub amount_paise: i64,
-    pub coins: i64,
-    /// Hundredths of a percent (12.5 % is 1250).
-    pub discount_hundredths: i32,
-    pub is_active: bool,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 pub struct NewPlan {

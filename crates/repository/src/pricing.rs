@@ -1,21 +1,8 @@
 //! Pricing: the single row of admin-editable prices (`app_config`).
 
-use chrono::{DateTime, Utc};
+use talktime_domain::pricing::AppConfig;
 
 use crate::{Executor, RepoError, Tx};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppConfig {
-    /// Coins per rupee × 100.
-    pub inr_to_coin_ratio_hundredths: i64,
-    pub min_withdrawal_coins: i64,
-    pub user_audio_coins_per_sec: i64,
-    pub user_video_coins_per_sec: i64,
-    pub telecaller_audio_coins_per_sec: i64,
-    pub telecaller_video_coins_per_sec: i64,
-    pub min_call_balance_seconds: i64,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// `query_as!(AppConfig, …)`: `$head`, the prices' columns (written once, here), then `$tail`.
 macro_rules! config_query {

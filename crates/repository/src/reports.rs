@@ -1,8 +1,9 @@
 //! Reports of one party of a call by the other, and the complaints an account received.
 
-use chrono::{DateTime, Utc};
 use talktime_domain::account::{AccountStatus, Role};
 use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::report::Complaint;
+use talktime_domain::report::ReportRow;
 use talktime_domain::report::ReportStatus;
 use uuid::Uuid;
 
@@ -19,40 +20,6 @@ pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Compl
         .fetch_one(ex.pool())
         .await?;
     Ok((latest, total))
-}
-
-#[derive(Debug, Clone)]
-pub struct Complaint {
-    pub id: Uuid,
-    pub call_id: Uuid,
-    pub reporter_id: Uuid,
-    pub reporter_name: Option<String>,
-    pub reporter_status: AccountStatus,
-    pub description: String,
-    pub status: ReportStatus,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ReportRow {
-    pub id: Uuid,
-    pub call_id: Uuid,
-    pub reporter_id: Uuid,
-    pub reporter_name: Option<String>,
-    pub reporter_phone: String,
-    pub reporter_role: Role,
-    pub reporter_status: AccountStatus,
-    pub reported_id: Uuid,
-    pub reported_name: Option<String>,
-    pub reported_phone: String,
-    pub reported_role: Role,
-    pub reported_status: AccountStatus,
-    pub description: String,
-    pub status: ReportStatus,
-    pub admin_notes: Option<String>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// `query_as!(ReportRow, …)`: a report with both parties, then `$rest`.

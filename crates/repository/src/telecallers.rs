@@ -1,22 +1,12 @@
 //! Telecallers as users see them: listings and favorites.
 
 use talktime_domain::account::{AccountStatus, Avatar, Language};
+use talktime_domain::account::{FavoriteAdded, TelecallerCard};
 use talktime_domain::ids::AccountId;
 use talktime_domain::rating::RatingTally;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
-
-/// An approved, active telecaller as listed to users.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TelecallerCard {
-    pub id: AccountId,
-    pub name: Option<String>,
-    pub profile: Option<talktime_domain::account::Avatar>,
-    pub language: Option<talktime_domain::account::Language>,
-    pub about: String,
-    pub rating: RatingTally,
-}
 
 /// A card as read, with her rating tally and the platform's; `alerts` only in favorites.
 struct CardRow {
@@ -111,15 +101,6 @@ pub async fn standing(ex: impl Executor<'_>, id: AccountId) -> Result<Standing, 
         Some(false) => Standing::Unavailable,
         Some(true) => Standing::Listable,
     })
-}
-
-/// Outcome of saving a favorite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FavoriteAdded {
-    Added,
-    AlreadySaved,
-    /// The user already has `cap` favorites.
-    Full,
 }
 
 /// Saves a favorite unless the user has `cap` already. The user's account row is locked for the
@@ -250,9 +231,9 @@ pub async fn applications_page(
     approval: &str,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<crate::accounts::ListedAccount>, i64), RepoError> {
+) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), RepoError> {
     let rows = sqlx::query_as!(
-        crate::accounts::ListedAccount,
+        talktime_domain::account::ListedAccount,
         r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
              t.approval_status AS "approval_status?", a.created_at,
              coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count,

@@ -1,36 +1,13 @@
 //! Recharges and withdrawals. Every status change is a conditional update from the states it may
 //! leave, so racing requests resolve to one winner.
 
-use chrono::{DateTime, Utc};
 use talktime_domain::ids::{AccountId, AdminId, PlanId};
+use talktime_domain::transaction::Decision;
+use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use uuid::Uuid;
 
 use crate::{Executor, RepoError};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transaction {
-    pub id: Uuid,
-    pub account_id: Uuid,
-    pub r#type: TransactionKind,
-    pub status: TransactionStatus,
-    pub coins: i64,
-    pub amount_paise: i64,
-    pub plan_id: Option<Uuid>,
-    pub gateway_order_id: Option<String>,
-    pub gateway_payment_id: Option<String>,
-    pub bank_account_enc: Option<Vec<u8>>,
-    pub bank_account_len: Option<i32>,
-    pub bank_account_last4: Option<String>,
-    pub bank_ifsc_code: Option<String>,
-    pub bank_holder_name: Option<String>,
-    pub transfer_reference: Option<String>,
-    pub rejection_reason: Option<String>,
-    pub processed_at: Option<DateTime<Utc>>,
-    pub processed_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// `query_as!(Transaction, …)`: `$head`, every column of `transactions` (written once, here),
 /// then `$tail`.
@@ -154,12 +131,6 @@ pub async fn insert_withdrawal(
     Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) RETURNING ", "", id, account.0, coins, amount_paise, bank.account_enc, bank.account_len, bank.account_last4, bank.ifsc_code, bank.holder_name)
     .fetch_one(&mut **tx)
     .await?)
-}
-
-/// An admin's decision on a withdrawal.
-pub enum Decision<'a> {
-    Complete { transfer_reference: &'a str },
-    Reject { reason: &'a str },
 }
 
 /// PENDING → SUCCESS or REJECTED; `None` when the withdrawal is not PENDING (or not one).

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use talktime_domain::account::{Account, AccountStatus, Role};
+use talktime_domain::admin::Admin;
 use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId};
-use talktime_repository::admins::Admin;
 use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError, accounts, admins, audit, calls, reports, telecallers};
 
@@ -188,7 +188,11 @@ impl AdminService {
         &self.calls
     }
 
-    pub async fn audit_log(&self, limit: i64, offset: i64) -> Result<(Vec<audit::AuditEntry>, i64), ServiceError> {
+    pub async fn audit_log(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<talktime_domain::audit::AuditEntry>, i64), ServiceError> {
         Ok(audit::page(&self.db, limit, offset).await?)
     }
 
@@ -197,7 +201,7 @@ impl AdminService {
         search: Option<&str>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<accounts::ListedAccount>, i64), ServiceError> {
+    ) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), ServiceError> {
         Ok(accounts::users_page(&self.db, search, limit, offset).await?)
     }
 
@@ -206,7 +210,7 @@ impl AdminService {
         approval: &str,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<accounts::ListedAccount>, i64), ServiceError> {
+    ) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), ServiceError> {
         Ok(telecallers::applications_page(&self.db, approval, limit, offset).await?)
     }
 
@@ -229,7 +233,7 @@ impl AdminService {
     pub async fn account_detail(
         &self,
         id: AccountId,
-    ) -> Result<(Account, i64, Vec<reports::Complaint>, i64), ServiceError> {
+    ) -> Result<(Account, i64, Vec<talktime_domain::report::Complaint>, i64), ServiceError> {
         let account = accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)?;
         let balance = crate::ledger::balance(&self.db, id).await?;
         let (complaints, total) = reports::complaints(&self.db, id).await?;

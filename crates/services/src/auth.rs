@@ -8,11 +8,11 @@ use std::time::Duration;
 use chrono::Timelike;
 
 use talktime_domain::account::{Account, Role};
+pub use talktime_domain::admin::Admin as AdminAccount;
+use talktime_domain::admin::Admin;
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::otp::{OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_SECS, OtpCode, OtpLength};
 use talktime_domain::phone::Phone;
-pub use talktime_repository::admins::Admin as AdminAccount;
-use talktime_repository::admins::Admin;
 use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError, accounts, admins, otp};
 

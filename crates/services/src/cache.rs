@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 use talktime_domain::account::Account;
+use talktime_domain::account::TelecallerCard;
+use talktime_domain::admin::Admin;
 use talktime_domain::ids::{AccountId, AdminId};
-use talktime_repository::admins::Admin;
+use talktime_domain::pricing::AppConfig;
 use talktime_repository::changes::{self, Change, ChangeFeed};
-use talktime_repository::pricing::AppConfig;
-use talktime_repository::telecallers::TelecallerCard;
 use talktime_repository::{Db, RepoError, accounts, admins, pricing, telecallers};
 
 /// A map grows to at most this many entries before it starts over.

@@ -1,7 +1,8 @@
 //! The operators' dashboard: totals, sign-ups per period, recharge and withdrawal trends.
 
 use chrono::{DateTime, Duration as Span, Timelike, Utc};
-use talktime_repository::dashboard::{self, Stats};
+use talktime_domain::dashboard::Stats;
+use talktime_repository::dashboard;
 
 use crate::ServiceError;
 use crate::admin::AdminService;

@@ -32,16 +32,6 @@ pub mod wallet;
 
 pub use error::{ErrorKind, ServiceError};
 
-/// Row types the admin service returns.
-pub mod admin_types {
-    pub use talktime_repository::accounts::ListedAccount;
-    pub use talktime_repository::audit::AuditEntry;
-    pub use talktime_repository::calls::{AdminCallRow, Call};
-    pub use talktime_repository::dashboard::Stats;
-    pub use talktime_repository::plans::Plan;
-    pub use talktime_repository::pricing::AppConfig;
-    pub use talktime_repository::reports::{Complaint, ReportRow};
-}
 pub use talktime_repository::{Db, RepoError};
 
 /// At most `max` characters of `text` (cut on a character boundary: provider error bodies can be

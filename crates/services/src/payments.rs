@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, PlanId};
 use talktime_domain::money::{Paise, discounted_price};
+use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
-use talktime_repository::transactions::{self, NewRecharge, Transaction};
+use talktime_repository::transactions::{self, NewRecharge};
 use talktime_repository::{Db, RepoError, Tx, plans};
 use uuid::Uuid;
 

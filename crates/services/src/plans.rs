@@ -2,7 +2,8 @@
 
 use serde_json::json;
 use talktime_domain::ids::{AdminId, PlanId};
-use talktime_repository::plans::{self, NewPlan, Plan};
+use talktime_domain::plan::Plan;
+use talktime_repository::plans::{self, NewPlan};
 use talktime_repository::{RepoError, audit};
 
 use crate::ServiceError;

@@ -2,7 +2,8 @@
 
 use serde_json::json;
 use talktime_domain::ids::AdminId;
-use talktime_repository::pricing::{self, AppConfig};
+use talktime_domain::pricing::AppConfig;
+use talktime_repository::pricing;
 use talktime_repository::{RepoError, audit};
 
 use crate::ServiceError;

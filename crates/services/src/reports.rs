@@ -2,8 +2,9 @@
 
 use serde_json::json;
 use talktime_domain::ids::{AdminId, CallId};
+use talktime_domain::report::ReportRow;
 use talktime_domain::report::ReportStatus;
-use talktime_repository::reports::{self, ReportRow};
+use talktime_repository::reports;
 use talktime_repository::{RepoError, audit, calls};
 use uuid::Uuid;
 
@@ -24,7 +25,8 @@ impl AdminService {
     pub async fn report(
         &self,
         id: Uuid,
-    ) -> Result<(ReportRow, Option<calls::Call>, Vec<calls::Feedback>), ServiceError> {
+    ) -> Result<(ReportRow, Option<talktime_domain::call::Call>, Vec<talktime_domain::call::Feedback>), ServiceError>
+    {
         let report = reports::find(self.db(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("report_not_found", "Report not found"))?;

@@ -6,9 +6,9 @@ use std::time::Duration;
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::money::withdrawal_amount;
+use talktime_domain::transaction::{Decision, Transaction};
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use talktime_repository::transactions::{self, BankSnapshot};
-pub use talktime_repository::transactions::{Decision, Transaction};
 use talktime_repository::{Db, RepoError, accounts, bank, pricing};
 use uuid::Uuid;
 

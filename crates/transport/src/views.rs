@@ -122,8 +122,8 @@ pub struct PlanView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<talktime_services::catalog::Plan> for PlanView {
-    fn from(plan: talktime_services::catalog::Plan) -> Self {
+impl From<talktime_domain::plan::Plan> for PlanView {
+    fn from(plan: talktime_domain::plan::Plan) -> Self {
         Self {
             id: plan.id.0,
             amount: talktime_domain::money::Paise(plan.amount_paise).as_rupees(),
@@ -226,8 +226,8 @@ pub struct RechargeView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<talktime_services::wallet::Transaction> for RechargeView {
-    fn from(t: talktime_services::wallet::Transaction) -> Self {
+impl From<talktime_domain::transaction::Transaction> for RechargeView {
+    fn from(t: talktime_domain::transaction::Transaction) -> Self {
         Self {
             id: t.id,
             kind: t.r#type,
@@ -271,7 +271,7 @@ pub struct WithdrawalView {
     pub created_at: DateTime<Utc>,
 }
 
-fn bank_view(t: &talktime_services::wallet::Transaction, full_number: Option<String>) -> Option<WithdrawalBankView> {
+fn bank_view(t: &talktime_domain::transaction::Transaction, full_number: Option<String>) -> Option<WithdrawalBankView> {
     let last4 = t.bank_account_last4.clone()?;
     let length = usize::try_from(t.bank_account_len.unwrap_or(0)).unwrap_or(0);
     Some(WithdrawalBankView {
@@ -281,8 +281,8 @@ fn bank_view(t: &talktime_services::wallet::Transaction, full_number: Option<Str
     })
 }
 
-impl From<talktime_services::wallet::Transaction> for WithdrawalView {
-    fn from(t: talktime_services::wallet::Transaction) -> Self {
+impl From<talktime_domain::transaction::Transaction> for WithdrawalView {
+    fn from(t: talktime_domain::transaction::Transaction) -> Self {
         Self {
             bank_details: bank_view(&t, None),
             id: t.id,
@@ -348,7 +348,7 @@ impl TransactionOwnerView {
 impl AdminTransactionView {
     /// `full_number`: the decrypted account number, for the single-withdrawal view.
     pub fn new(
-        t: talktime_services::wallet::Transaction,
+        t: talktime_domain::transaction::Transaction,
         full_number: Option<String>,
         user: TransactionOwnerView,
     ) -> Self {

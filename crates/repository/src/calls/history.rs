@@ -1,28 +1,29 @@
 //! What calls leave behind: each side's history, the admins' list, and the feedback both sides
 //! gave.
 
-use chrono::{DateTime, Utc};
+use talktime_domain::call::AdminCallRow;
+use talktime_domain::call::Feedback;
+use talktime_domain::call::HistoryRow;
 use talktime_domain::call::{CallStatus, CallType};
 use talktime_domain::ids::{AccountId, CallId};
-use uuid::Uuid;
 
 use crate::{Executor, RepoError};
 
-/// A call in someone's history, with the other party's card.
-#[derive(Debug, Clone)]
-pub struct HistoryRow {
-    pub id: Uuid,
-    pub call_type: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub duration_seconds: Option<i64>,
-    pub coins: Option<i64>,
-    pub end_reason: Option<String>,
-    pub peer_id: Uuid,
-    pub peer_name: Option<String>,
-    pub peer_profile: Option<String>,
+/// `query_as!(HistoryRow, …)`: one side's calls with `$coins` as its coins, joined to the peer
+/// on `$peer_and_where`, newest first, a page (`$2` rows from `$3`).
+macro_rules! history_query {
+    ($coins:tt, $peer_and_where:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            HistoryRow,
+            "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, "
+                + $coins
+                + " AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
+                   FROM calls c JOIN accounts p ON p.id = "
+                + $peer_and_where
+                + " ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
+            $(, $arg)*
+        )
+    };
 }
 
 /// One side's calls, newest first, with the peer joined in the same query (`limit + 1` rows).
@@ -33,33 +34,15 @@ pub async fn history(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<HistoryRow>, RepoError> {
-    // Two statements (the peer is the other column), each checked at compile time.
+    // Two statements (the peer and the coins are the other side's), each checked at compile time.
     let rows = if as_user {
-        sqlx::query_as!(
-            HistoryRow,
-            "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
-             c.coins_spent AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
-             FROM calls c JOIN accounts p ON p.id = c.telecaller_id WHERE c.user_id = $1 \
-             ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
-            account.0,
-            limit + 1,
-            offset
-        )
-        .fetch_all(ex)
-        .await?
+        history_query!("c.coins_spent", "c.telecaller_id WHERE c.user_id = $1", account.0, limit + 1, offset)
+            .fetch_all(ex)
+            .await?
     } else {
-        sqlx::query_as!(
-            HistoryRow,
-            "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, \
-             c.coins_earned AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
-             FROM calls c JOIN accounts p ON p.id = c.user_id WHERE c.telecaller_id = $1 \
-             ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3",
-            account.0,
-            limit + 1,
-            offset
-        )
-        .fetch_all(ex)
-        .await?
+        history_query!("c.coins_earned", "c.user_id WHERE c.telecaller_id = $1", account.0, limit + 1, offset)
+            .fetch_all(ex)
+            .await?
     };
     Ok(rows)
 }
@@ -76,17 +59,6 @@ pub async fn add_feedback(
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// What one party said about a call.
-#[derive(Debug, Clone)]
-pub struct Feedback {
-    pub author_id: Uuid,
-    pub rating: Option<i32>,
-    pub comment: Option<String>,
-    /// Hidden by an admin: its rating no longer counts.
-    pub hidden: bool,
-    pub created_at: DateTime<Utc>,
 }
 
 /// The feedback both parties gave on a call (none, one or two rows; primary key lookup).
@@ -116,28 +88,6 @@ pub async fn figures(ex: &sqlx::PgPool) -> Result<(Vec<(String, i64)>, i64, i64)
     .await?;
     let (setups, settlements) = (totals.setups, totals.settlements);
     Ok((by_status, setups, settlements))
-}
-
-/// Calls as admins list them, with both parties' names and, for live calls, the billed seconds.
-#[derive(Debug, Clone)]
-pub struct AdminCallRow {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub user_name: Option<String>,
-    pub telecaller_id: Uuid,
-    pub telecaller_name: Option<String>,
-    pub call_type: talktime_domain::call::CallType,
-    pub status: talktime_domain::call::CallStatus,
-    pub end_reason: Option<String>,
-    pub user_rate: i64,
-    pub created_at: DateTime<Utc>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub duration_seconds: Option<i64>,
-    pub coins_spent: Option<i64>,
-    pub coins_earned: Option<i64>,
-    /// Seconds since accept, for live calls.
-    pub elapsed_seconds: Option<i64>,
 }
 
 pub async fn admin_page(

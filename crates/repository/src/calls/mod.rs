@@ -6,45 +6,12 @@
 //! how their conditions are kept consistent. What calls leave behind is in [`history`].
 
 use chrono::{DateTime, Utc};
+use talktime_domain::call::Call;
 use talktime_domain::call::{CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
-    pub id: CallId,
-    pub user_id: AccountId,
-    pub telecaller_id: AccountId,
-    pub call_type: CallType,
-    pub status: CallStatus,
-    pub end_reason: Option<EndReason>,
-    pub user_rate: i64,
-    pub telecaller_rate: i64,
-    pub created_at: DateTime<Utc>,
-    pub ring_deadline: DateTime<Utc>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub max_duration_seconds: Option<i64>,
-    pub billing_deadline: Option<DateTime<Utc>>,
-    pub balance_low_sent: bool,
-    pub user_grace_deadline: Option<DateTime<Utc>>,
-    pub telecaller_grace_deadline: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub duration_seconds: Option<i64>,
-    pub coins_spent: Option<i64>,
-    pub coins_earned: Option<i64>,
-    /// Billing runs from here: the accept, or the moment both parties were in the room.
-    pub connected_at: Option<DateTime<Utc>>,
-    /// An accepted call whose media is not connected by then ends SETUP_FAILED.
-    pub media_deadline: Option<DateTime<Utc>>,
-    pub user_joined_at: Option<DateTime<Utc>>,
-    pub telecaller_joined_at: Option<DateTime<Utc>>,
-    /// The telecaller was AWAY: the call rang through a push to her devices.
-    pub rung_by_push: bool,
-    /// The database's clock when the row was read (deadlines are compared against it).
-    pub now: DateTime<Utc>,
-}
 
 /// `query_as!(Call, …)`: `$head`, every column of `calls` typed as [`Call`] reads it (written
 /// once, here), then `$tail`. The SQL stays a literal the compiler checks against the schema.

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use talktime_domain::account::Role;
+use talktime_domain::call::Call;
 use talktime_domain::call::{self as rules, CallStatus, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
-use talktime_repository::calls::{self, Call};
+use talktime_repository::calls;
 use talktime_repository::{RepoError, Tx};
 
 use super::events::*;

@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 use talktime_domain::account::Role;
+use talktime_domain::call::Call;
 use talktime_domain::call::{self as rules, CallStatus, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
-use talktime_repository::calls::{self, Call};
+use talktime_repository::calls;
 use talktime_repository::{RepoError, Tx};
 
 use super::events::*;

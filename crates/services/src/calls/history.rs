@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use talktime_domain::account::{Account, Role};
-use talktime_domain::call::CallStatus;
+use talktime_domain::call::{Call, CallStatus};
 use talktime_domain::ids::CallId;
 use talktime_repository::calls;
 use uuid::Uuid;
@@ -62,7 +62,7 @@ impl CallService {
         Ok(HistoryPage { calls, has_more })
     }
 
-    async fn own_call(&self, account: &Account, id: CallId) -> Result<calls::Call, ServiceError> {
+    async fn own_call(&self, account: &Account, id: CallId) -> Result<Call, ServiceError> {
         calls::find(self.db.pool(), id)
             .await?
             .filter(|c| c.user_id == account.id || c.telecaller_id == account.id)

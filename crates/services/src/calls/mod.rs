@@ -21,9 +21,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
+use talktime_domain::call::Call;
 use talktime_domain::call::{self as rules, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
-use talktime_repository::calls::{self, Call, Meter, NewCall};
+use talktime_repository::calls::{self, Meter, NewCall};
 use talktime_repository::{Db, RepoError, push};
 
 pub use self::history::{HistoryEntry, HistoryPage};

@@ -26,12 +26,12 @@ impl AdminService {
         status: Option<&str>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<calls::AdminCallRow>, i64), ServiceError> {
+    ) -> Result<(Vec<talktime_domain::call::AdminCallRow>, i64), ServiceError> {
         Ok(calls::admin_page(self.db(), status, limit, offset).await?)
     }
 
     /// Ends a live call now (reason ADMIN), billed to this moment.
-    pub async fn end_call(&self, by: AdminId, id: CallId) -> Result<calls::Call, ServiceError> {
+    pub async fn end_call(&self, by: AdminId, id: CallId) -> Result<talktime_domain::call::Call, ServiceError> {
         let call = calls::find(self.db().pool(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))?;

@@ -2,9 +2,9 @@
 //! transaction of the call's own change.
 
 use talktime_domain::account::Account;
+use talktime_domain::call::Call;
 use talktime_domain::push::PushKind;
 use talktime_repository::Tx;
-use talktime_repository::calls::Call;
 use talktime_repository::push::{Notification, enqueue};
 
 use super::events::PartyCard;

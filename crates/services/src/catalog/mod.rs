@@ -13,19 +13,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use talktime_domain::account::{Account, Language, Presence};
+use talktime_domain::account::{FavoriteAdded, TelecallerCard};
 use talktime_domain::ids::AccountId;
+use talktime_domain::plan::Plan;
 pub use talktime_domain::rating::ListOrder;
 use talktime_repository::changes::Change;
 use talktime_repository::plans;
-use talktime_repository::telecallers::{self, Standing, TelecallerCard};
+use talktime_repository::telecallers::{self, Standing};
 use talktime_repository::{Db, RepoError};
 
 use crate::ServiceError;
 use crate::cache::ReadCache;
 use crate::presence::PresenceRegistry;
 pub use snapshots::{InMemorySnapshots, RedisSnapshots, SNAPSHOT_TTL, Snapshot, SnapshotStore};
-pub use talktime_repository::plans::Plan;
-pub use talktime_repository::telecallers::FavoriteAdded;
 
 /// A listing is rebuilt at least this often (presence changed on other nodes is not announced
 /// to this one's registry).

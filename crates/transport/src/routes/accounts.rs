@@ -72,7 +72,7 @@ pub struct AccountsView {
     pub total_pages: i64,
 }
 
-fn rows(rows: Vec<talktime_services::admin_types::ListedAccount>) -> Vec<AccountRowView> {
+fn rows(rows: Vec<talktime_domain::account::ListedAccount>) -> Vec<AccountRowView> {
     rows.into_iter()
         .map(|r| AccountRowView {
             rating: r.rating().map(Into::into),

@@ -99,7 +99,7 @@ pub struct PaymentResultView {
 }
 
 impl PaymentResultView {
-    fn new(recharge: talktime_services::wallet::Transaction, order_id: String, balance: i64) -> Self {
+    fn new(recharge: talktime_domain::transaction::Transaction, order_id: String, balance: i64) -> Self {
         Self {
             transaction_id: recharge.id,
             order_id,

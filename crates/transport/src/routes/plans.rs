@@ -16,7 +16,7 @@ use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::{Envelope, ok};
 use talktime_domain::ids::PlanId;
 use talktime_domain::money::MAX_SETTING_COINS;
-use talktime_services::admin_types::Plan;
+use talktime_domain::plan::Plan;
 use talktime_services::plans::PlanInput;
 
 pub fn configure(cfg: &mut ServiceConfig) {

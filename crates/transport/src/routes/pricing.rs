@@ -23,7 +23,7 @@ fn leaf(value: serde_json::Value, label: &str, description: &str) -> serde_json:
     json!({ "value": value, "label": label, "description": description })
 }
 
-fn config_view(c: &talktime_services::admin_types::AppConfig) -> serde_json::Value {
+fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
     json!({
         "withdrawal": {
             "inrToCoinRatio": leaf(json!(c.inr_to_coin_ratio_hundredths as f64 / 100.0), "Coins per rupee", "How many coins make one rupee when a telecaller withdraws"),

@@ -16,8 +16,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::{Envelope, ok};
 use talktime_domain::account::{AccountStatus, Role};
+use talktime_domain::report::ReportRow;
 use talktime_domain::report::ReportStatus;
-use talktime_services::admin_types::ReportRow;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(reports).service(report).service(report_status);

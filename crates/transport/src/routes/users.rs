@@ -3,11 +3,12 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
+use talktime_domain::account::FavoriteAdded;
 use talktime_domain::account::{Avatar, Gender, Language, Role};
 use talktime_domain::ids::AccountId;
 use talktime_domain::profile;
 use talktime_services::accounts::{CompleteProfile, EditProfile};
-use talktime_services::catalog::{FavoriteAdded, ListOrder};
+use talktime_services::catalog::ListOrder;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 

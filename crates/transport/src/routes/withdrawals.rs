@@ -4,7 +4,8 @@
 use actix_web::{HttpResponse, get, post, web};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use talktime_services::wallet::{Decision, WithdrawalOutcome};
+use talktime_domain::transaction::Decision;
+use talktime_services::wallet::WithdrawalOutcome;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
