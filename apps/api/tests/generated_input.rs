@@ -44,7 +44,9 @@ async fn fuzz(app: &TestApp, role: &str, scope: Scope, headers: &[String]) {
     command
         .current_dir(&here)
         .args(["--config-file", "schemathesis.toml", "--no-color", "run", &app.url("/openapi.json")])
-        .args(["--checks", "all", "--workers", "2", "--report-dir"])
+        // One worker: Hypothesis's module-constant cache is not thread-safe, and two workers
+        // sharing it fail now and then with a KeyError inside Hypothesis itself.
+        .args(["--checks", "all", "--workers", "1", "--report-dir"])
         .arg(&report);
     match scope {
         Scope::AllButSessionEnders => command.args(["--exclude-path-regex", SIGN_OUT, "--exclude-name", DELETION]),

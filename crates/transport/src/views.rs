@@ -208,10 +208,11 @@ impl From<talktime_domain::profile::BankDetails> for BankDetailsView {
     }
 }
 
-/// A user's recharge. `amount` is the price paid, in rupees.
+/// What every transaction view shows: `amount` in rupees (the price of a recharge, what a
+/// withdrawal owes).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RechargeView {
+pub struct TransactionCoreView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     #[serde(rename = "type")]
@@ -221,22 +222,53 @@ pub struct RechargeView {
     pub coins: i64,
     #[schema(value_type = String)]
     pub status: talktime_domain::transaction::TransactionStatus,
-    pub gateway_order_id: Option<String>,
-    pub gateway_payment_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<talktime_domain::transaction::Transaction> for RechargeView {
-    fn from(t: talktime_domain::transaction::Transaction) -> Self {
+impl From<&talktime_domain::transaction::Transaction> for TransactionCoreView {
+    fn from(t: &talktime_domain::transaction::Transaction) -> Self {
         Self {
             id: t.id,
             kind: t.r#type,
             amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
             coins: t.coins,
             status: t.status,
-            gateway_order_id: t.gateway_order_id,
-            gateway_payment_id: t.gateway_payment_id,
             created_at: t.created_at,
+        }
+    }
+}
+
+/// The payment gateway's order and payment of a recharge.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayView {
+    pub gateway_order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+}
+
+/// How an admin settled a withdrawal.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessingView {
+    pub transfer_reference: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// A user's recharge.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RechargeView {
+    #[serde(flatten)]
+    pub core: TransactionCoreView,
+    #[serde(flatten)]
+    pub gateway: GatewayView,
+}
+
+impl From<talktime_domain::transaction::Transaction> for RechargeView {
+    fn from(t: talktime_domain::transaction::Transaction) -> Self {
+        Self {
+            core: TransactionCoreView::from(&t),
+            gateway: GatewayView { gateway_order_id: t.gateway_order_id, gateway_payment_id: t.gateway_payment_id },
         }
     }
 }
@@ -251,24 +283,15 @@ pub struct WithdrawalBankView {
     pub account_holder_name: String,
 }
 
-/// A telecaller's withdrawal. `amount` is the rupees owed.
+/// A telecaller's withdrawal.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WithdrawalView {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    #[serde(rename = "type")]
-    #[schema(value_type = String)]
-    pub kind: talktime_domain::transaction::TransactionKind,
-    pub coins: i64,
-    pub amount: f64,
-    #[schema(value_type = String)]
-    pub status: talktime_domain::transaction::TransactionStatus,
+    #[serde(flatten)]
+    pub core: TransactionCoreView,
     pub bank_details: Option<WithdrawalBankView>,
-    pub transfer_reference: Option<String>,
-    pub rejection_reason: Option<String>,
-    pub processed_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub processing: ProcessingView,
 }
 
 fn bank_view(t: &talktime_domain::transaction::Transaction, full_number: Option<String>) -> Option<WithdrawalBankView> {
@@ -284,45 +307,39 @@ fn bank_view(t: &talktime_domain::transaction::Transaction, full_number: Option<
 impl From<talktime_domain::transaction::Transaction> for WithdrawalView {
     fn from(t: talktime_domain::transaction::Transaction) -> Self {
         Self {
+            core: TransactionCoreView::from(&t),
             bank_details: bank_view(&t, None),
-            id: t.id,
-            kind: t.r#type,
-            coins: t.coins,
-            amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
-            status: t.status,
-            transfer_reference: t.transfer_reference,
-            rejection_reason: t.rejection_reason,
-            processed_at: t.processed_at,
-            created_at: t.created_at,
+            processing: ProcessingView::from(t),
         }
     }
 }
 
-/// Any transaction as admins see it (`amount` in rupees).
+impl From<talktime_domain::transaction::Transaction> for ProcessingView {
+    fn from(t: talktime_domain::transaction::Transaction) -> Self {
+        Self {
+            transfer_reference: t.transfer_reference,
+            rejection_reason: t.rejection_reason,
+            processed_at: t.processed_at,
+        }
+    }
+}
+
+/// Any transaction as admins see it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminTransactionView {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    #[serde(rename = "type")]
-    #[schema(value_type = String)]
-    pub kind: talktime_domain::transaction::TransactionKind,
-    #[schema(value_type = String)]
-    pub status: talktime_domain::transaction::TransactionStatus,
+    #[serde(flatten)]
+    pub core: TransactionCoreView,
     pub account_id: Uuid,
     /// The owner: `{_id, name}` in lists, with `phone` and `walletBalance` in the details.
     pub user: TransactionOwnerView,
-    pub coins: i64,
-    pub amount: f64,
     pub plan_id: Option<Uuid>,
-    pub gateway_order_id: Option<String>,
-    pub gateway_payment_id: Option<String>,
+    #[serde(flatten)]
+    pub gateway: GatewayView,
     pub bank_details: Option<WithdrawalBankView>,
-    pub transfer_reference: Option<String>,
-    pub rejection_reason: Option<String>,
-    pub processed_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub processing: ProcessingView,
     pub processed_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -353,23 +370,18 @@ impl AdminTransactionView {
         user: TransactionOwnerView,
     ) -> Self {
         Self {
-            bank_details: bank_view(&t, full_number),
-            id: t.id,
-            kind: t.r#type,
-            status: t.status,
+            core: TransactionCoreView::from(&t),
             account_id: t.account_id,
             user,
-            coins: t.coins,
-            amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
             plan_id: t.plan_id,
-            gateway_order_id: t.gateway_order_id,
-            gateway_payment_id: t.gateway_payment_id,
-            transfer_reference: t.transfer_reference,
-            rejection_reason: t.rejection_reason,
-            processed_at: t.processed_at,
+            gateway: GatewayView {
+                gateway_order_id: t.gateway_order_id.clone(),
+                gateway_payment_id: t.gateway_payment_id.clone(),
+            },
+            bank_details: bank_view(&t, full_number),
             processed_by: t.processed_by,
-            created_at: t.created_at,
             updated_at: t.updated_at,
+            processing: ProcessingView::from(t),
         }
     }
 }

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
-use crate::views::{Envelope, ok};
+use crate::views::{Envelope, PlanView, ok};
 use talktime_domain::ids::PlanId;
 use talktime_domain::money::MAX_SETTING_COINS;
 use talktime_domain::plan::Plan;
@@ -23,33 +23,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_plans).service(create_plan).service(update_plan).service(delete_plan);
 }
 
+/// A plan as admins see it: what users see, and whether it is offered.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminPlanView {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    /// Rupees.
-    pub amount: f64,
-    pub coins: i64,
-    /// Percent, up to two decimals.
-    #[schema(value_type = f64)]
-    pub discount_percentage: serde_json::Number,
+    #[serde(flatten)]
+    pub plan: PlanView,
     pub is_active: bool,
-    pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl From<Plan> for AdminPlanView {
     fn from(p: Plan) -> Self {
-        Self {
-            id: p.id.0,
-            amount: p.amount_paise as f64 / 100.0,
-            coins: p.coins,
-            discount_percentage: crate::views::percent(p.discount_hundredths),
-            is_active: p.is_active,
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-        }
+        Self { is_active: p.is_active, updated_at: p.updated_at, plan: PlanView::from(p) }
     }
 }
 
