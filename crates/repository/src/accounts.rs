@@ -344,7 +344,8 @@ pub async fn users_page(
     offset: i64,
 ) -> Result<(Vec<ListedAccount>, i64), RepoError> {
     let pattern = search.map(|s| format!("{}%", s.trim().to_lowercase().replace(['%', '_', '\\'], "")));
-    let rows = sqlx::query_as!(
+    crate::paged(
+        sqlx::query_as!(
         ListedAccount,
         r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
              NULL::text AS approval_status, a.created_at, NULL::bigint AS rating_sum, NULL::bigint AS rating_count,
@@ -355,10 +356,9 @@ pub async fn users_page(
         limit,
         offset
     )
-    .fetch_all(db.pool())
-    .await?;
-    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)", pattern.as_deref())
-    .fetch_one(db.pool())
-    .await?;
-    Ok((rows, total))
+    .fetch_all(db.pool()),
+        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)", pattern.as_deref())
+    .fetch_one(db.pool()),
+    )
+    .await
 }

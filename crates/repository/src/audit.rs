@@ -34,16 +34,17 @@ pub async fn audit(
 }
 
 pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64), RepoError> {
-    let rows = sqlx::query_as!(
-        AuditEntry,
-        "SELECT l.id, l.admin_id, a.email AS admin_email, l.action, l.target_type, l.target_id, l.before, l.after, \
+    crate::paged(
+        sqlx::query_as!(
+            AuditEntry,
+            "SELECT l.id, l.admin_id, a.email AS admin_email, l.action, l.target_type, l.target_id, l.before, l.after, \
          l.created_at FROM admin_audit_log l JOIN admins a ON a.id = l.admin_id \
          ORDER BY l.created_at DESC, l.id DESC LIMIT $1 OFFSET $2",
-        limit,
-        offset
+            limit,
+            offset
+        )
+        .fetch_all(db.pool()),
+        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM admin_audit_log").fetch_one(db.pool()),
     )
-    .fetch_all(db.pool())
-    .await?;
-    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM admin_audit_log").fetch_one(db.pool()).await?;
-    Ok((rows, total))
+    .await
 }

@@ -31,6 +31,15 @@ pub use error::RepoError;
 pub use sqlx::PgExecutor as Executor;
 use sqlx::postgres::PgPoolOptions;
 
+/// A page of rows and how many there are in all, read concurrently on two pooled connections
+/// (one round trip of latency, not two): the shape of every admin list.
+pub(crate) async fn paged<T>(
+    rows: impl Future<Output = Result<Vec<T>, sqlx::Error>>,
+    total: impl Future<Output = Result<i64, sqlx::Error>>,
+) -> Result<(Vec<T>, i64), RepoError> {
+    Ok(futures_util::future::try_join(rows, total).await?)
+}
+
 /// An open database transaction; commit it with [`Tx::commit`] or drop it to roll back.
 pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 

@@ -56,18 +56,17 @@ pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Pla
 
 /// A page of the plans not deleted, active or not, by price, with their count.
 pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<Plan>, i64), RepoError> {
-    let rows = plan_query!(
-        "SELECT ",
-        " FROM plans WHERE deleted_at IS NULL ORDER BY amount_paise, id LIMIT $1 OFFSET $2",
-        limit,
-        offset
+    crate::paged(
+        plan_query!(
+            "SELECT ",
+            " FROM plans WHERE deleted_at IS NULL ORDER BY amount_paise, id LIMIT $1 OFFSET $2",
+            limit,
+            offset
+        )
+        .fetch_all(db.pool()),
+        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM plans WHERE deleted_at IS NULL").fetch_one(db.pool()),
     )
-    .fetch_all(db.pool())
-    .await?;
-    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM plans WHERE deleted_at IS NULL")
-        .fetch_one(db.pool())
-        .await?;
-    Ok((rows, total))
+    .await
 }
 
 /// A plan not deleted, locked until the transaction ends.

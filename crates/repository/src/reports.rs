@@ -11,15 +11,15 @@ use crate::{Executor, RepoError, Tx};
 
 /// Reports against an account: the latest five and the total.
 pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Complaint>, i64), RepoError> {
-    let latest = sqlx::query_as!(Complaint, "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
+    crate::paged(
+        sqlx::query_as!(Complaint, "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
          r.description, r.status AS \"status: ReportStatus\", r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
          ORDER BY r.created_at DESC, r.id DESC LIMIT 5", account.0)
-    .fetch_all(ex.pool())
-    .await?;
-    let total = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM reports WHERE reported_id = $1", account.0)
-        .fetch_one(ex.pool())
-        .await?;
-    Ok((latest, total))
+    .fetch_all(ex.pool()),
+        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM reports WHERE reported_id = $1", account.0)
+        .fetch_one(ex.pool()),
+    )
+    .await
 }
 
 /// `query_as!(ReportRow, …)`: a report with both parties, then `$rest`.
@@ -45,21 +45,21 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ReportRow>, i64), RepoError> {
-    let rows = report_query!(
-        "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3",
-        status.map(ReportStatus::as_str),
-        limit,
-        offset
+    crate::paged(
+        report_query!(
+            "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3",
+            status.map(ReportStatus::as_str),
+            limit,
+            offset
+        )
+        .fetch_all(db.pool()),
+        sqlx::query_scalar!(
+            "SELECT count(*) AS \"count!\" FROM reports WHERE ($1::text IS NULL OR status = $1)",
+            status.map(ReportStatus::as_str)
+        )
+        .fetch_one(db.pool()),
     )
-    .fetch_all(db.pool())
-    .await?;
-    let total = sqlx::query_scalar!(
-        "SELECT count(*) AS \"count!\" FROM reports WHERE ($1::text IS NULL OR status = $1)",
-        status.map(ReportStatus::as_str)
-    )
-    .fetch_one(db.pool())
-    .await?;
-    Ok((rows, total))
+    .await
 }
 
 pub async fn find(db: &crate::Db, id: Uuid) -> Result<Option<ReportRow>, RepoError> {

@@ -232,9 +232,10 @@ pub async fn applications_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), RepoError> {
-    let rows = sqlx::query_as!(
-        talktime_domain::account::ListedAccount,
-        r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
+    crate::paged(
+        sqlx::query_as!(
+            talktime_domain::account::ListedAccount,
+            r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
              t.approval_status AS "approval_status?", a.created_at,
              coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count,
              p.rating_sum AS "platform_sum?", p.rating_count AS "platform_count?"
@@ -242,17 +243,16 @@ pub async fn applications_page(
            LEFT JOIN telecaller_ratings r ON r.telecaller_id = a.id CROSS JOIN rating_totals p
            WHERE t.approval_status = $1
            ORDER BY t.created_at DESC, t.account_id DESC LIMIT $2 OFFSET $3"#,
-        approval,
-        limit,
-        offset
+            approval,
+            limit,
+            offset
+        )
+        .fetch_all(db.pool()),
+        sqlx::query_scalar!(
+            "SELECT count(*) AS \"count!\" FROM telecaller_profiles WHERE approval_status = $1",
+            approval
+        )
+        .fetch_one(db.pool()),
     )
-    .fetch_all(db.pool())
-    .await?;
-    let total = sqlx::query_scalar!(
-        "SELECT count(*) AS \"count!\" FROM telecaller_profiles WHERE approval_status = $1",
-        approval
-    )
-    .fetch_one(db.pool())
-    .await?;
-    Ok((rows, total))
+    .await
 }

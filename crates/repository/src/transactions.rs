@@ -178,17 +178,17 @@ pub async fn admin_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Transaction>, i64), RepoError> {
-    let rows = transaction_query!("SELECT ", " FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4", kind.as_str(), status.map(TransactionStatus::as_str), limit, offset)
-    .fetch_all(ex.pool())
-    .await?;
-    let total: i64 = sqlx::query_scalar!(
+    crate::paged(
+        transaction_query!("SELECT ", " FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4", kind.as_str(), status.map(TransactionStatus::as_str), limit, offset)
+    .fetch_all(ex.pool()),
+        sqlx::query_scalar!(
         "SELECT count(*) AS \"count!\" FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2)",
         kind.as_str(),
         status.map(TransactionStatus::as_str)
     )
-    .fetch_one(ex.pool())
-    .await?;
-    Ok((rows, total))
+    .fetch_one(ex.pool()),
+    )
+    .await
 }
 
 /// Records a webhook delivery; `false` when this event id was handled before.

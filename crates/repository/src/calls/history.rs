@@ -96,19 +96,18 @@ pub async fn admin_page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
-    let rows = sqlx::query_as!(AdminCallRow, "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \
+    crate::paged(
+        sqlx::query_as!(AdminCallRow, "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \
          c.end_reason, c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
          CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
          AS elapsed_seconds \
          FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \
          WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3", status, limit, offset)
-    .fetch_all(db.pool())
-    .await?;
-    let total =
+    .fetch_all(db.pool()),
         sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM calls WHERE ($1::text IS NULL OR status = $1)", status)
-            .fetch_one(db.pool())
-            .await?;
-    Ok((rows, total))
+            .fetch_one(db.pool()),
+    )
+    .await
 }
 
 /// Hides or shows one side's feedback on a call; answers its rating when that changed anything
