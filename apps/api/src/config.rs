@@ -1,5 +1,9 @@
 //! Settings from the environment (optionally `.env`). In production, missing or unsafe settings
 //! are all collected and reported in one message.
+//!
+//! Long on purpose: every setting is read, defaulted and checked in this one place (the README
+//! table and `.env.example` mirror it), so a bad production configuration is refused as a whole;
+//! its tests are at the end.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,5 +1,8 @@
 //! Realtime calls over real WebSocket connections to the spawned server, with a local fake
 //! LiveKit RoomService that records DeleteRoom requests.
+//!
+//! The longest test module on purpose: every transition of the call state machine, its races and
+//! its refusals, in the order `docs/call-flow.md` describes them.
 
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! Cluster mode: two `talktime serve` processes on one Postgres database and one real Redis.
 //! Presence, calls, counts and forced disconnects cross nodes; a killed node's telecaller goes
 //! OFFLINE and her call ends at its grace on the surviving node; a Redis restart is ridden out.
+//!
+//! Long on purpose: one two-node stage (`cluster`) shared by every scene that crosses nodes.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

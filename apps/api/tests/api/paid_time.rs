@@ -2,6 +2,9 @@
 //! theirs removed; the meter from the second join; SETUP_FAILED when the media never connects;
 //! a party leaving the room starts the grace), refunds, failures after the accept's commit,
 //! sockets that stop reading, stale sessions, and timers that go away with their calls.
+//!
+//! Long on purpose: these are the edges of billing, read together because each guards the
+//! others' assumptions about when the meter starts and stops.
 
 use std::time::{Duration, Instant};
 

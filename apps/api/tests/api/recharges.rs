@@ -1,4 +1,7 @@
 //! Recharges through a local fake Razorpay: orders, verify, cancel, webhooks, reconciler.
+//!
+//! Long on purpose: every way a recharge can end (verified, webhook, reconciled, cancelled,
+//! failed, replayed) side by side, so the money rules are read as one story.
 
 use crate::support::{FakeServer, Session, TestApp, spawn_app_with};
 use futures_util::future::join_all;

@@ -1,4 +1,7 @@
 //! `/users`: a phone account's own profile, plans, favorites and the telecaller list.
+//!
+//! Longer than most route modules on purpose: `/users` is the user app's whole home screen
+//! (profile, plans, favorites, the telecaller list, history), each handler a few lines.
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use garde::Validate;

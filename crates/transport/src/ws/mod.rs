@@ -7,6 +7,9 @@
 //! `101` (or the JSON error) and then speaks WebSocket through tungstenite with small buffers.
 //! An idle socket so costs a few KiB instead of the 16 KiB of buffers an HTTP/1 dispatcher keeps
 //! per connection (see docs/architecture.md).
+//!
+//! Longer than most modules on purpose: the handshake's checks and the connection's loop are
+//! one lifecycle, and reading them together is how their limits stay consistent.
 
 mod registry;
 

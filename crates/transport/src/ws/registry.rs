@@ -9,6 +9,9 @@
 //! per flush interval the node sends every connection with parked changes one
 //! `presence:update`, and, when the count of online telecallers moved, every other user
 //! connection one shared frame with just the count.
+//!
+//! Longer than most modules on purpose: delivery, the watch index and the coalescing flush share
+//! one lock discipline, which is easiest to keep right in one file.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

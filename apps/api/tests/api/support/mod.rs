@@ -1,5 +1,8 @@
 //! Black-box test support: the real server on a random port against a fresh database, and small
 //! local HTTP servers standing in for outside APIs.
+//!
+//! Long on purpose: the one place every black-box test's helpers live (spawning, requests,
+//! accounts, the live-call scene), so tests stay short and do not copy them.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod browser;
