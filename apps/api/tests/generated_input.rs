@@ -87,19 +87,19 @@ async fn every_operation_answers_generated_input_as_documented() {
     .await;
     let user = app.user().await;
     let telecaller = app.telecaller(true).await;
-    let admin = app.admin_token().await;
+    let admin = app.admin_session().await;
     let bearer = |token: &str| vec![format!("Authorization: Bearer {token}")];
     // The panel's way: the cookie, from its origin. Schemathesis replaces one credential at a time
     // to check that a bad one is refused; with a valid bearer beside a bad cookie the bearer
     // would rightly win.
-    let panel = vec![format!("Cookie: authenticationToken={admin}"), format!("Origin: {PANEL}")];
+    let panel = vec![format!("Cookie: {}", admin.cookie), format!("Origin: {PANEL}")];
     fuzz(&app, "user", Scope::AllButSessionEnders, &bearer(&user.token)).await;
     fuzz(&app, "telecaller", Scope::AllButSessionEnders, &bearer(&telecaller.token)).await;
     fuzz(&app, "admin", Scope::AllButSessionEnders, &panel).await;
     // The sessions lived through the runs (so every operation was reached as its role).
     app.get_auth("/users/me", &user.token).await.assert(200);
     app.get_auth("/users/me", &telecaller.token).await.assert(200);
-    app.get_auth("/admin/config", &admin).await.assert(200);
+    app.get_auth("/admin/config", &admin.token).await.assert(200);
     fuzz(&app, "user-sign-out", Scope::SignOut, &bearer(&user.token)).await;
     fuzz(&app, "admin-sign-out", Scope::SignOut, &panel).await;
     let leaving = app.user().await;

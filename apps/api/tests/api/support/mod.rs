@@ -405,7 +405,20 @@ impl TestApp {
     }
 }
 
+/// A signed-in admin: the token, and the `authenticationToken` cookie the panel holds instead
+/// (send it with the panel's `Origin` for changes).
+pub struct AdminSession {
+    pub token: String,
+    pub cookie: String,
+}
+
 impl TestApp {
+    /// A new admin, signed in.
+    pub async fn admin_session(&self) -> AdminSession {
+        let token = self.admin_token().await;
+        AdminSession { cookie: format!("authenticationToken={token}"), token }
+    }
+
     /// A token for a new admin, minted as the admin sign-in will mint it.
     pub async fn admin_token(&self) -> String {
         let email = format!("admin{}@example.com", fresh_phone());
