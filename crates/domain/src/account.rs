@@ -113,10 +113,10 @@ pub struct ListedAccount {
     pub id: Uuid,
     pub phone: String,
     pub name: Option<String>,
-    pub gender: Option<String>,
-    pub language: Option<String>,
+    pub gender: Option<Gender>,
+    pub language: Option<Language>,
     pub status: AccountStatus,
-    pub approval_status: Option<String>,
+    pub approval_status: Option<ApprovalStatus>,
     pub created_at: DateTime<Utc>,
     /// Telecallers: her rating tally and the platform's (all `None` for users).
     pub rating_sum: Option<i64>,

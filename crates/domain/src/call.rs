@@ -179,7 +179,7 @@ pub struct AdminCallRow {
     pub telecaller_name: Option<String>,
     pub call_type: crate::call::CallType,
     pub status: crate::call::CallStatus,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub user_rate: i64,
     pub created_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -195,17 +195,17 @@ pub struct AdminCallRow {
 #[derive(Debug, Clone)]
 pub struct HistoryRow {
     pub id: Uuid,
-    pub call_type: String,
-    pub status: String,
+    pub call_type: CallType,
+    pub status: CallStatus,
     pub created_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_seconds: Option<i64>,
     pub coins: Option<i64>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub peer_id: Uuid,
     pub peer_name: Option<String>,
-    pub peer_profile: Option<String>,
+    pub peer_profile: Option<crate::account::Avatar>,
 }
 
 /// What one party said about a call.

@@ -347,8 +347,9 @@ pub async fn users_page(
     crate::paged(
         sqlx::query_as!(
         ListedAccount,
-        r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
-             NULL::text AS approval_status, a.created_at, NULL::bigint AS rating_sum, NULL::bigint AS rating_count,
+        r#"SELECT a.id, a.phone, a.name, a.gender AS "gender: Gender", a.language AS "language: Language",
+             a.status AS "status: AccountStatus",
+             NULL::text AS "approval_status: ApprovalStatus", a.created_at, NULL::bigint AS rating_sum, NULL::bigint AS rating_count,
              NULL::bigint AS platform_sum, NULL::bigint AS platform_count
            FROM accounts a WHERE a.role = 'USER' AND ($1::text IS NULL OR a.phone LIKE $1 OR lower(a.name) LIKE $1)
            ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3"#,

@@ -1,6 +1,6 @@
 //! Telecallers as users see them: listings and favorites.
 
-use talktime_domain::account::{AccountStatus, Avatar, Language};
+use talktime_domain::account::{AccountStatus, ApprovalStatus, Avatar, Gender, Language};
 use talktime_domain::account::{FavoriteAdded, TelecallerCard};
 use talktime_domain::ids::AccountId;
 use talktime_domain::rating::RatingTally;
@@ -235,8 +235,9 @@ pub async fn applications_page(
     crate::paged(
         sqlx::query_as!(
             talktime_domain::account::ListedAccount,
-            r#"SELECT a.id, a.phone, a.name, a.gender, a.language, a.status AS "status: AccountStatus",
-             t.approval_status AS "approval_status?", a.created_at,
+            r#"SELECT a.id, a.phone, a.name, a.gender AS "gender: Gender", a.language AS "language: Language",
+             a.status AS "status: AccountStatus",
+             t.approval_status AS "approval_status?: ApprovalStatus", a.created_at,
              coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count,
              p.rating_sum AS "platform_sum?", p.rating_count AS "platform_count?"
            FROM telecaller_profiles t JOIN accounts a ON a.id = t.account_id

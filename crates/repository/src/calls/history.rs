@@ -1,10 +1,11 @@
 //! What calls leave behind: each side's history, the admins' list, and the feedback both sides
 //! gave.
 
+use talktime_domain::account::Avatar;
 use talktime_domain::call::AdminCallRow;
 use talktime_domain::call::Feedback;
 use talktime_domain::call::HistoryRow;
-use talktime_domain::call::{CallStatus, CallType};
+use talktime_domain::call::{CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 
 use crate::{Executor, RepoError};
@@ -15,10 +16,11 @@ macro_rules! history_query {
     ($coins:tt, $peer_and_where:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             HistoryRow,
-            "SELECT c.id, c.call_type, c.status, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, "
+            r#"SELECT c.id, c.call_type AS "call_type: CallType", c.status AS "status: CallStatus", c.created_at,
+                 c.accepted_at, c.ended_at, c.duration_seconds, "#
                 + $coins
-                + " AS coins, c.end_reason, p.id AS peer_id, p.name AS peer_name, p.profile AS peer_profile \
-                   FROM calls c JOIN accounts p ON p.id = "
+                + r#" AS coins, c.end_reason AS "end_reason: EndReason", p.id AS peer_id, p.name AS peer_name,
+                   p.profile AS "peer_profile: Avatar" FROM calls c JOIN accounts p ON p.id = "#
                 + $peer_and_where
                 + " ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
             $(, $arg)*
@@ -98,7 +100,7 @@ pub async fn admin_page(
 ) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
     crate::paged(
         sqlx::query_as!(AdminCallRow, "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \
-         c.end_reason, c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
+         c.end_reason AS \"end_reason: EndReason\", c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
          CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
          AS elapsed_seconds \
          FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \

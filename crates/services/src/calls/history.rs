@@ -1,8 +1,7 @@
 //! Call history, feedback and reports.
 
-use chrono::{DateTime, Utc};
 use talktime_domain::account::{Account, Role};
-use talktime_domain::call::{Call, CallStatus};
+use talktime_domain::call::{Call, CallStatus, HistoryRow};
 use talktime_domain::ids::CallId;
 use talktime_repository::calls;
 use uuid::Uuid;
@@ -11,27 +10,9 @@ use super::CallService;
 use crate::ServiceError;
 use crate::catalog::PageRequest;
 
-/// A call in someone's history.
-#[derive(Debug, Clone)]
-pub struct HistoryEntry {
-    pub id: Uuid,
-    pub call_type: String,
-    pub status: String,
-    pub peer_id: Uuid,
-    pub peer_name: Option<String>,
-    pub peer_profile: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub duration_in_seconds: i64,
-    /// Spent (user side) or earned (telecaller side).
-    pub coins: i64,
-    pub end_reason: Option<String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct HistoryPage {
-    pub calls: Vec<HistoryEntry>,
+    pub calls: Vec<HistoryRow>,
     pub has_more: bool,
 }
 
@@ -42,24 +23,7 @@ impl CallService {
         let mut rows = calls::history(self.db.pool(), account.id, account.role == Role::User, limit, offset).await?;
         let has_more = rows.len() > page.limit as usize;
         rows.truncate(page.limit as usize);
-        let calls = rows
-            .into_iter()
-            .map(|r| HistoryEntry {
-                id: r.id,
-                call_type: r.call_type,
-                status: r.status,
-                peer_id: r.peer_id,
-                peer_name: r.peer_name,
-                peer_profile: r.peer_profile,
-                created_at: r.created_at,
-                accepted_at: r.accepted_at,
-                ended_at: r.ended_at,
-                duration_in_seconds: r.duration_seconds.unwrap_or(0),
-                coins: r.coins.unwrap_or(0),
-                end_reason: r.end_reason,
-            })
-            .collect();
-        Ok(HistoryPage { calls, has_more })
+        Ok(HistoryPage { calls: rows, has_more })
     }
 
     async fn own_call(&self, account: &Account, id: CallId) -> Result<Call, ServiceError> {

@@ -27,7 +27,7 @@ use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Meter, NewCall};
 use talktime_repository::{Db, RepoError, push};
 
-pub use self::history::{HistoryEntry, HistoryPage};
+pub use self::history::HistoryPage;
 pub use self::presence::CallFigures;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, send};

@@ -52,12 +52,15 @@ pub struct AccountRowView {
     pub id: Uuid,
     pub phone: String,
     pub name: Option<String>,
-    pub gender: Option<String>,
-    pub language: Option<String>,
+    #[schema(value_type = Option<String>, example = "FEMALE")]
+    pub gender: Option<talktime_domain::account::Gender>,
+    #[schema(value_type = Option<String>, example = "hindi")]
+    pub language: Option<talktime_domain::account::Language>,
     #[schema(value_type = String)]
     pub account_status: talktime_domain::account::AccountStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub approval_status: Option<String>,
+    #[schema(value_type = Option<String>, example = "PENDING")]
+    pub approval_status: Option<talktime_domain::account::ApprovalStatus>,
     pub created_at: DateTime<Utc>,
     /// Telecallers: users' ratings of her calls.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use talktime_domain::account::Role;
+use talktime_domain::call::HistoryRow;
 use talktime_domain::ids::CallId;
-use talktime_services::calls::HistoryEntry;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -31,7 +31,8 @@ pub struct PeerView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     pub name: Option<String>,
-    pub profile: Option<String>,
+    #[schema(value_type = Option<String>, example = "avatar-2")]
+    pub profile: Option<talktime_domain::account::Avatar>,
 }
 
 /// A call in the user's history (`telecaller`, `coinsSpent`) or the telecaller's (`user`,
@@ -41,8 +42,10 @@ pub struct PeerView {
 pub struct CallHistoryView {
     #[serde(rename = "_id")]
     pub id: Uuid,
-    pub call_type: String,
-    pub status: String,
+    #[schema(value_type = String, example = "AUDIO")]
+    pub call_type: talktime_domain::call::CallType,
+    #[schema(value_type = String, example = "COMPLETED")]
+    pub status: talktime_domain::call::CallStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telecaller: Option<PeerView>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,11 +58,12 @@ pub struct CallHistoryView {
     pub coins_spent: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coins_earned: Option<i64>,
-    pub end_reason: Option<String>,
+    #[schema(value_type = Option<String>, example = "USER_ENDED")]
+    pub end_reason: Option<talktime_domain::call::EndReason>,
 }
 
 impl CallHistoryView {
-    fn new(entry: HistoryEntry, side: Role) -> Self {
+    fn new(entry: HistoryRow, side: Role) -> Self {
         let peer = PeerView { id: entry.peer_id, name: entry.peer_name, profile: entry.peer_profile };
         let user_side = side == Role::User;
         let (telecaller, user) = if user_side { (Some(peer), None) } else { (None, Some(peer)) };
@@ -72,9 +76,9 @@ impl CallHistoryView {
             created_at: entry.created_at,
             accepted_at: entry.accepted_at,
             ended_at: entry.ended_at,
-            duration_in_seconds: entry.duration_in_seconds,
-            coins_spent: user_side.then_some(entry.coins),
-            coins_earned: (!user_side).then_some(entry.coins),
+            duration_in_seconds: entry.duration_seconds.unwrap_or(0),
+            coins_spent: user_side.then_some(entry.coins.unwrap_or(0)),
+            coins_earned: (!user_side).then_some(entry.coins.unwrap_or(0)),
             end_reason: entry.end_reason,
         }
     }
