@@ -2,8 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use uuid::Uuid;
-
 use crate::ids::AccountId;
 use crate::rating::RatingTally;
 wire_enum!(
@@ -110,7 +108,7 @@ impl Role {
 /// A row of the admin account lists.
 #[derive(Debug, Clone)]
 pub struct ListedAccount {
-    pub id: Uuid,
+    pub id: AccountId,
     pub phone: String,
     pub name: Option<String>,
     pub gender: Option<Gender>,

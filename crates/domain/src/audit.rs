@@ -8,7 +8,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub id: Uuid,
-    pub admin_id: Uuid,
+    pub admin_id: crate::ids::AdminId,
     pub admin_email: String,
     pub action: String,
     pub target_type: String,

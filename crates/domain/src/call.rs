@@ -13,7 +13,6 @@
 //! ```
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::ids::{AccountId, CallId};
 
@@ -172,10 +171,10 @@ pub struct Call {
 /// Calls as admins list them, with both parties' names and, for live calls, the billed seconds.
 #[derive(Debug, Clone)]
 pub struct AdminCallRow {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: CallId,
+    pub user_id: AccountId,
     pub user_name: Option<String>,
-    pub telecaller_id: Uuid,
+    pub telecaller_id: AccountId,
     pub telecaller_name: Option<String>,
     pub call_type: crate::call::CallType,
     pub status: crate::call::CallStatus,
@@ -194,7 +193,7 @@ pub struct AdminCallRow {
 /// A call in someone's history, with the other party's card.
 #[derive(Debug, Clone)]
 pub struct HistoryRow {
-    pub id: Uuid,
+    pub id: CallId,
     pub call_type: CallType,
     pub status: CallStatus,
     pub created_at: DateTime<Utc>,
@@ -203,7 +202,7 @@ pub struct HistoryRow {
     pub duration_seconds: Option<i64>,
     pub coins: Option<i64>,
     pub end_reason: Option<EndReason>,
-    pub peer_id: Uuid,
+    pub peer_id: AccountId,
     pub peer_name: Option<String>,
     pub peer_profile: Option<crate::account::Avatar>,
 }
@@ -211,7 +210,7 @@ pub struct HistoryRow {
 /// What one party said about a call.
 #[derive(Debug, Clone)]
 pub struct Feedback {
-    pub author_id: Uuid,
+    pub author_id: AccountId,
     pub rating: Option<i32>,
     pub comment: Option<String>,
     /// Hidden by an admin: its rating no longer counts.

@@ -34,8 +34,8 @@ impl ReportStatus {
 #[derive(Debug, Clone)]
 pub struct Complaint {
     pub id: Uuid,
-    pub call_id: Uuid,
-    pub reporter_id: Uuid,
+    pub call_id: crate::ids::CallId,
+    pub reporter_id: crate::ids::AccountId,
     pub reporter_name: Option<String>,
     pub reporter_status: AccountStatus,
     pub description: String,
@@ -46,13 +46,13 @@ pub struct Complaint {
 #[derive(Debug, Clone)]
 pub struct ReportRow {
     pub id: Uuid,
-    pub call_id: Uuid,
-    pub reporter_id: Uuid,
+    pub call_id: crate::ids::CallId,
+    pub reporter_id: crate::ids::AccountId,
     pub reporter_name: Option<String>,
     pub reporter_phone: String,
     pub reporter_role: Role,
     pub reporter_status: AccountStatus,
-    pub reported_id: Uuid,
+    pub reported_id: crate::ids::AccountId,
     pub reported_name: Option<String>,
     pub reported_phone: String,
     pub reported_role: Role,

@@ -23,12 +23,12 @@ wire_enum!(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
     pub id: Uuid,
-    pub account_id: Uuid,
+    pub account_id: crate::ids::AccountId,
     pub r#type: TransactionKind,
     pub status: TransactionStatus,
     pub coins: i64,
     pub amount_paise: i64,
-    pub plan_id: Option<Uuid>,
+    pub plan_id: Option<crate::ids::PlanId>,
     pub gateway_order_id: Option<String>,
     pub gateway_payment_id: Option<String>,
     pub bank_account_enc: Option<Vec<u8>>,
@@ -39,7 +39,7 @@ pub struct Transaction {
     pub transfer_reference: Option<String>,
     pub rejection_reason: Option<String>,
     pub processed_at: Option<DateTime<Utc>>,
-    pub processed_by: Option<Uuid>,
+    pub processed_by: Option<crate::ids::AdminId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -347,7 +347,7 @@ pub async fn users_page(
     crate::paged(
         sqlx::query_as!(
         ListedAccount,
-        r#"SELECT a.id, a.phone, a.name, a.gender AS "gender: Gender", a.language AS "language: Language",
+        r#"SELECT a.id AS "id: AccountId", a.phone, a.name, a.gender AS "gender: Gender", a.language AS "language: Language",
              a.status AS "status: AccountStatus",
              NULL::text AS "approval_status: ApprovalStatus", a.created_at, NULL::bigint AS rating_sum, NULL::bigint AS rating_count,
              NULL::bigint AS platform_sum, NULL::bigint AS platform_count

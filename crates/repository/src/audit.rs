@@ -37,7 +37,7 @@ pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AuditE
     crate::paged(
         sqlx::query_as!(
             AuditEntry,
-            "SELECT l.id, l.admin_id, a.email AS admin_email, l.action, l.target_type, l.target_id, l.before, l.after, \
+            "SELECT l.id, l.admin_id AS \"admin_id: AdminId\", a.email AS admin_email, l.action, l.target_type, l.target_id, l.before, l.after, \
          l.created_at FROM admin_audit_log l JOIN admins a ON a.id = l.admin_id \
          ORDER BY l.created_at DESC, l.id DESC LIMIT $1 OFFSET $2",
             limit,

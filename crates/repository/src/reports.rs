@@ -12,7 +12,7 @@ use crate::{Executor, RepoError, Tx};
 /// Reports against an account: the latest five and the total.
 pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Complaint>, i64), RepoError> {
     crate::paged(
-        sqlx::query_as!(Complaint, "SELECT r.id, r.call_id, r.reporter_id, a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
+        sqlx::query_as!(Complaint, "SELECT r.id, r.call_id AS \"call_id: CallId\", r.reporter_id AS \"reporter_id: AccountId\", a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
          r.description, r.status AS \"status: ReportStatus\", r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
          ORDER BY r.created_at DESC, r.id DESC LIMIT 5", account.0)
     .fetch_all(ex.pool()),
@@ -27,8 +27,8 @@ macro_rules! report_query {
     ($rest:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             ReportRow,
-            r#"SELECT r.id, r.call_id, r.reporter_id, rp.name AS reporter_name, rp.phone AS reporter_phone,
-                 rp.role AS "reporter_role: Role", rp.status AS "reporter_status: AccountStatus", r.reported_id,
+            r#"SELECT r.id, r.call_id AS "call_id: CallId", r.reporter_id AS "reporter_id: AccountId", rp.name AS reporter_name, rp.phone AS reporter_phone,
+                 rp.role AS "reporter_role: Role", rp.status AS "reporter_status: AccountStatus", r.reported_id AS "reported_id: AccountId",
                  rd.name AS reported_name, rd.phone AS reported_phone, rd.role AS "reported_role: Role",
                  rd.status AS "reported_status: AccountStatus", r.description, r.status AS "status: ReportStatus",
                  r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r

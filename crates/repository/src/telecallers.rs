@@ -235,7 +235,7 @@ pub async fn applications_page(
     crate::paged(
         sqlx::query_as!(
             talktime_domain::account::ListedAccount,
-            r#"SELECT a.id, a.phone, a.name, a.gender AS "gender: Gender", a.language AS "language: Language",
+            r#"SELECT a.id AS "id: AccountId", a.phone, a.name, a.gender AS "gender: Gender", a.language AS "language: Language",
              a.status AS "status: AccountStatus",
              t.approval_status AS "approval_status?: ApprovalStatus", a.created_at,
              coalesce(r.rating_sum, 0) AS rating_sum, coalesce(r.rating_count, 0) AS rating_count,

@@ -16,10 +16,10 @@ macro_rules! transaction_query {
         sqlx::query_as!(
             Transaction,
             $head
-                + r#"id, account_id, type AS "type: TransactionKind", status AS "status: TransactionStatus", coins,
-                     amount_paise, plan_id, gateway_order_id, gateway_payment_id, bank_account_enc, bank_account_len,
+                + r#"id, account_id AS "account_id: AccountId", type AS "type: TransactionKind", status AS "status: TransactionStatus", coins,
+                     amount_paise, plan_id AS "plan_id: PlanId", gateway_order_id, gateway_payment_id, bank_account_enc, bank_account_len,
                      bank_account_last4, bank_ifsc_code, bank_holder_name, transfer_reference, rejection_reason,
-                     processed_at, processed_by, created_at, updated_at"#
+                     processed_at, processed_by AS "processed_by: AdminId", created_at, updated_at"#
                 + $tail
             $(, $arg)*
         )

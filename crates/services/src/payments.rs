@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use talktime_domain::account::{Account, Role};
-use talktime_domain::ids::{AccountId, PlanId};
+use talktime_domain::ids::PlanId;
 use talktime_domain::money::{Paise, discounted_price};
 use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
@@ -106,7 +106,7 @@ impl PaymentService {
             return;
         }
         let Some(calls) = &self.calls else { return };
-        let user = AccountId(credited.recharge.account_id);
+        let user = credited.recharge.account_id;
         match ledger::balance(&self.db, user).await {
             Ok(balance) => calls.wallet_changed(Role::User, user, balance),
             Err(error) => tracing::warn!(%error, "could not read the balance after a recharge"),
@@ -152,7 +152,7 @@ impl PaymentService {
     async fn own_order(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
         transactions::find_by_order(self.db.pool(), order_id)
             .await?
-            .filter(|t| t.account_id == user.id.0 && t.r#type == TransactionKind::Recharge)
+            .filter(|t| t.account_id == user.id && t.r#type == TransactionKind::Recharge)
             .ok_or_else(order_not_found)
     }
 
@@ -326,7 +326,7 @@ impl PaymentService {
 async fn credit_in(tx: &mut Tx, recharge: Uuid, payment_id: &str) -> Result<Credited, ServiceError> {
     match transactions::mark_recharge_paid(tx, recharge, payment_id).await {
         Ok(Some(paid)) => {
-            ledger::credit_recharge(tx, paid.id, AccountId(paid.account_id), paid.coins).await?;
+            ledger::credit_recharge(tx, paid.id, paid.account_id, paid.coins).await?;
             Ok(Credited { recharge: paid, newly: true })
         }
         Ok(None) => {

@@ -1,7 +1,7 @@
 //! Reports of a call's other party, as operators review them (audited).
 
 use serde_json::json;
-use talktime_domain::ids::{AdminId, CallId};
+use talktime_domain::ids::AdminId;
 use talktime_domain::report::ReportRow;
 use talktime_domain::report::ReportStatus;
 use talktime_repository::reports;
@@ -30,8 +30,8 @@ impl AdminService {
         let report = reports::find(self.db(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("report_not_found", "Report not found"))?;
-        let call = calls::find(self.db().pool(), CallId(report.call_id)).await?;
-        let feedback = calls::feedback_on(self.db().pool(), CallId(report.call_id)).await?;
+        let call = calls::find(self.db().pool(), report.call_id).await?;
+        let feedback = calls::feedback_on(self.db().pool(), report.call_id).await?;
         Ok((report, call, feedback))
     }
 

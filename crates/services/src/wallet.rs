@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use talktime_domain::account::{Account, Role};
-use talktime_domain::ids::{AccountId, AdminId};
+use talktime_domain::ids::AdminId;
 use talktime_domain::money::withdrawal_amount;
 use talktime_domain::transaction::{Decision, Transaction};
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
@@ -162,7 +162,7 @@ impl WalletService {
             after,
         )
         .await?;
-        let telecaller = AccountId(decided.account_id);
+        let telecaller = decided.account_id;
         let released = matches!(decision, Decision::Reject { .. });
         match decision {
             Decision::Complete { .. } => ledger::pay_withdrawal(&mut tx, decided.id, decided.coins).await?,
@@ -201,13 +201,13 @@ impl WalletService {
     ) -> Result<AdminTransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
         let (transactions, total) = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
-        let owners: Vec<Uuid> = transactions.iter().map(|t| t.account_id).collect();
+        let owners: Vec<Uuid> = transactions.iter().map(|t| t.account_id.0).collect();
         let names: std::collections::HashMap<Uuid, Option<String>> =
             accounts::names(self.db.pool(), &owners).await?.into_iter().collect();
         let transactions = transactions
             .into_iter()
             .map(|t| {
-                let name = names.get(&t.account_id).cloned().flatten();
+                let name = names.get(&t.account_id.0).cloned().flatten();
                 (t, name)
             })
             .collect();
@@ -218,7 +218,7 @@ impl WalletService {
         let transaction = transactions::find(self.db.pool(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("transaction_not_found", "Transaction not found"))?;
-        let owner_id = AccountId(transaction.account_id);
+        let owner_id = transaction.account_id;
         let account_number = match &transaction.bank_account_enc {
             Some(sealed) => Some(self.bank_cipher.open(owner_id, sealed)?),
             None => None,

@@ -371,15 +371,15 @@ impl AdminTransactionView {
     ) -> Self {
         Self {
             core: TransactionCoreView::from(&t),
-            account_id: t.account_id,
+            account_id: t.account_id.0,
             user,
-            plan_id: t.plan_id,
+            plan_id: t.plan_id.map(|p| p.0),
             gateway: GatewayView {
                 gateway_order_id: t.gateway_order_id.clone(),
                 gateway_payment_id: t.gateway_payment_id.clone(),
             },
             bank_details: bank_view(&t, full_number),
-            processed_by: t.processed_by,
+            processed_by: t.processed_by.map(|a| a.0),
             updated_at: t.updated_at,
             processing: ProcessingView::from(t),
         }

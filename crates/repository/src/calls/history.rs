@@ -16,10 +16,10 @@ macro_rules! history_query {
     ($coins:tt, $peer_and_where:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             HistoryRow,
-            r#"SELECT c.id, c.call_type AS "call_type: CallType", c.status AS "status: CallStatus", c.created_at,
+            r#"SELECT c.id AS "id: CallId", c.call_type AS "call_type: CallType", c.status AS "status: CallStatus", c.created_at,
                  c.accepted_at, c.ended_at, c.duration_seconds, "#
                 + $coins
-                + r#" AS coins, c.end_reason AS "end_reason: EndReason", p.id AS peer_id, p.name AS peer_name,
+                + r#" AS coins, c.end_reason AS "end_reason: EndReason", p.id AS "peer_id: AccountId", p.name AS peer_name,
                    p.profile AS "peer_profile: Avatar" FROM calls c JOIN accounts p ON p.id = "#
                 + $peer_and_where
                 + " ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3"
@@ -67,7 +67,7 @@ pub async fn add_feedback(
 pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feedback>, RepoError> {
     Ok(sqlx::query_as!(
         Feedback,
-        "SELECT author_id, rating, comment, hidden, created_at FROM call_feedback WHERE call_id = $1",
+        r#"SELECT author_id AS "author_id: AccountId", rating, comment, hidden, created_at FROM call_feedback WHERE call_id = $1"#,
         call.0
     )
     .fetch_all(ex)
@@ -99,7 +99,8 @@ pub async fn admin_page(
     offset: i64,
 ) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
     crate::paged(
-        sqlx::query_as!(AdminCallRow, "SELECT c.id, c.user_id, u.name AS user_name, c.telecaller_id, t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \
+        sqlx::query_as!(AdminCallRow, "SELECT c.id AS \"id: CallId\", c.user_id AS \"user_id: AccountId\", u.name AS user_name, \
+         c.telecaller_id AS \"telecaller_id: AccountId\", t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \
          c.end_reason AS \"end_reason: EndReason\", c.user_rate, c.created_at, c.accepted_at, c.ended_at, c.duration_seconds, c.coins_spent, c.coins_earned, \
          CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
          AS elapsed_seconds \

@@ -113,7 +113,7 @@ impl AdminService {
         let mut tx = self.db().begin().await?;
         let Some(rating) = calls::set_feedback_hidden(&mut *tx, id, author, hidden).await? else {
             drop(tx);
-            let exists = calls::feedback_on(self.db().pool(), id).await?.iter().any(|f| f.author_id == author.0);
+            let exists = calls::feedback_on(self.db().pool(), id).await?.iter().any(|f| f.author_id == author);
             return if exists {
                 Ok(())
             } else {

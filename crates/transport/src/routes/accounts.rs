@@ -79,7 +79,7 @@ fn rows(rows: Vec<talktime_domain::account::ListedAccount>) -> Vec<AccountRowVie
     rows.into_iter()
         .map(|r| AccountRowView {
             rating: r.rating().map(Into::into),
-            id: r.id,
+            id: r.id.0,
             phone: r.phone,
             name: crate::views::shown_name(r.name, r.status),
             gender: r.gender,
@@ -164,9 +164,9 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
             .into_iter()
             .map(|c| ComplaintView {
                 id: c.id,
-                call_id: c.call_id,
-                reporter_id: c.reporter_id,
-                reported_by: c.reporter_id,
+                call_id: c.call_id.0,
+                reporter_id: c.reporter_id.0,
+                reported_by: c.reporter_id.0,
                 reported_by_name: crate::views::shown_name(c.reporter_name, c.reporter_status),
                 description: c.description,
                 status: c.status,

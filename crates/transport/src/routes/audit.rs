@@ -64,7 +64,7 @@ pub(crate) async fn audit_log(
         .into_iter()
         .map(|e| AuditEntryView {
             id: e.id,
-            admin: AdminRef { id: e.admin_id, email: e.admin_email },
+            admin: AdminRef { id: e.admin_id.0, email: e.admin_email },
             action: e.action,
             target_type: e.target_type,
             target_id: e.target_id,

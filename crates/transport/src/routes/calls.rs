@@ -64,11 +64,11 @@ pub struct CallHistoryView {
 
 impl CallHistoryView {
     fn new(entry: HistoryRow, side: Role) -> Self {
-        let peer = PeerView { id: entry.peer_id, name: entry.peer_name, profile: entry.peer_profile };
+        let peer = PeerView { id: entry.peer_id.0, name: entry.peer_name, profile: entry.peer_profile };
         let user_side = side == Role::User;
         let (telecaller, user) = if user_side { (Some(peer), None) } else { (None, Some(peer)) };
         Self {
-            id: entry.id,
+            id: entry.id.0,
             call_type: entry.call_type,
             status: entry.status,
             telecaller,

@@ -93,20 +93,20 @@ impl From<ReportRow> for ReportView {
     fn from(r: ReportRow) -> Self {
         Self {
             id: r.id,
-            call_id: r.call_id,
-            reported_by: r.reporter_id,
+            call_id: r.call_id.0,
+            reported_by: r.reporter_id.0,
             reported_by_name: crate::views::shown_name(r.reporter_name.clone(), r.reporter_status),
-            reported_against: r.reported_id,
+            reported_against: r.reported_id.0,
             reported_against_name: crate::views::shown_name(r.reported_name.clone(), r.reported_status),
             reporter: PartyView::new(
-                r.reporter_id,
+                r.reporter_id.0,
                 r.reporter_name,
                 r.reporter_phone,
                 r.reporter_role,
                 r.reporter_status,
             ),
             reported: PartyView::new(
-                r.reported_id,
+                r.reported_id.0,
                 r.reported_name,
                 r.reported_phone,
                 r.reported_role,
@@ -169,7 +169,7 @@ pub(crate) async fn report(
         let said = |author: Uuid| {
             feedback
                 .iter()
-                .find(|f| f.author_id == author)
+                .find(|f| f.author_id.0 == author)
                 .map(|f| json!({ "rating": f.rating, "comment": f.comment, "createdAt": f.created_at }))
         };
         json!({

@@ -86,7 +86,7 @@ pub(crate) async fn transactions(
                 .transactions
                 .into_iter()
                 .map(|(t, name)| {
-                    let owner = TransactionOwnerView::named(t.account_id, name);
+                    let owner = TransactionOwnerView::named(t.account_id.0, name);
                     AdminTransactionView::new(t, None, owner)
                 })
                 .collect(),
@@ -110,7 +110,7 @@ pub(crate) async fn transaction(
 ) -> Result<HttpResponse, ApiError> {
     let found = state.wallet.admin_transaction(path.into_inner()).await?;
     let owner = TransactionOwnerView {
-        id: found.transaction.account_id,
+        id: found.transaction.account_id.0,
         name: found.owner.as_ref().and_then(|a| a.name.clone()),
         phone: found.owner.map(|a| a.phone),
         wallet_balance: Some(found.balance),
@@ -146,7 +146,7 @@ pub struct DecidedWithdrawalView {
 impl DecidedWithdrawalView {
     fn new(outcome: WithdrawalOutcome, completed: bool) -> Self {
         let coins = outcome.withdrawal.coins;
-        let owner = TransactionOwnerView::named(outcome.withdrawal.account_id, None);
+        let owner = TransactionOwnerView::named(outcome.withdrawal.account_id.0, None);
         Self {
             withdrawal: AdminTransactionView::new(outcome.withdrawal, None, owner),
             coins_deducted: completed.then_some(coins),
