@@ -157,7 +157,8 @@ impl Application {
             Some(calls.clone()),
         ));
         tokio::spawn(payments.clone().run_reconciler());
-        let push = Arc::new(PushService::new(db.clone(), push_sender(&settings), settings.push_interval));
+        let push =
+            Arc::new(PushService::new(db.clone(), push_sender(&settings), settings.push_interval, calls.clone()));
         tokio::spawn(push.clone().run_worker());
         let auth = Arc::new(AuthService::new(
             db.clone(),
@@ -200,7 +201,13 @@ impl Application {
             probes,
             bus_stats,
             console: settings.console_enabled.then(|| Arc::new(console_config(&settings))),
-            accounts: Arc::new(AccountService::new(db.clone(), bank_cipher.clone(), bus.clone(), cache.clone())),
+            accounts: Arc::new(AccountService::new(
+                db.clone(),
+                bank_cipher.clone(),
+                bus.clone(),
+                cache.clone(),
+                calls.clone(),
+            )),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone(), cache, snapshots)),
             payments: payments.clone(),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),

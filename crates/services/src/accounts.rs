@@ -51,6 +51,8 @@ pub struct AccountService {
     bank_cipher: BankCipher,
     bus: std::sync::Arc<dyn crate::bus::EventBus>,
     cache: std::sync::Arc<ReadCache>,
+    /// Told when an account goes: a telecaller's presence follows.
+    calls: std::sync::Arc<crate::calls::CallService>,
 }
 
 fn broken(rule: FieldRule) -> ServiceError {
@@ -75,8 +77,9 @@ impl AccountService {
         bank_cipher: BankCipher,
         bus: std::sync::Arc<dyn crate::bus::EventBus>,
         cache: std::sync::Arc<ReadCache>,
+        calls: std::sync::Arc<crate::calls::CallService>,
     ) -> Self {
-        Self { db, bank_cipher, bus, cache }
+        Self { db, bank_cipher, bus, cache, calls }
     }
 
     /// This node forgets its copy of the account at once (the others hear it from Postgres).
@@ -122,7 +125,8 @@ impl AccountService {
         self.changed(account.id);
         self.cache.changed(Change::Favorites(account.id));
         self.bus.publish(crate::bus::Audience::account(account.role, account.id), crate::bus::Delivery::Close(4003));
-        Ok(())
+        // Her devices went with the account: an AWAY telecaller goes OFFLINE.
+        self.calls.devices_changed(account).await
     }
 
     /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use talktime_domain::account::Account;
 use talktime_domain::push::{MAX_PUSH_ATTEMPTS, push_retry_delay_secs};
 use talktime_domain::secret::Secret;
 use talktime_repository::Db;
@@ -191,6 +192,8 @@ pub struct PushService {
     db: Db,
     sender: Arc<dyn PushSender>,
     interval: Duration,
+    /// Told when a telecaller's devices change: whether she can be AWAY may have too.
+    calls: Arc<crate::calls::CallService>,
     pub stats: Arc<PushStats>,
 }
 
@@ -200,28 +203,25 @@ const BATCH: i64 = 100;
 const LEASE_SECS: f64 = 60.0;
 
 impl PushService {
-    pub fn new(db: Db, sender: Arc<dyn PushSender>, interval: Duration) -> Self {
-        Self { db, sender, interval, stats: Arc::default() }
+    pub fn new(db: Db, sender: Arc<dyn PushSender>, interval: Duration, calls: Arc<crate::calls::CallService>) -> Self {
+        Self { db, sender, interval, calls, stats: Arc::default() }
     }
 
     /// Registers a device of a phone account (a token moves to the account registering it).
     pub async fn register_device(
         &self,
-        account: talktime_domain::ids::AccountId,
+        account: &Account,
         token: &str,
         platform: talktime_domain::push::DevicePlatform,
     ) -> Result<(), ServiceError> {
-        Ok(push::register_device(self.db.pool(), account, token, platform).await?)
+        push::register_device(self.db.pool(), account.id, token, platform).await?;
+        self.calls.devices_changed(account).await
     }
 
     /// Forgets a device of the account; idempotent.
-    pub async fn remove_device(
-        &self,
-        account: talktime_domain::ids::AccountId,
-        token: &str,
-    ) -> Result<(), ServiceError> {
-        push::remove_device(self.db.pool(), account, token).await?;
-        Ok(())
+    pub async fn remove_device(&self, account: &Account, token: &str) -> Result<(), ServiceError> {
+        push::remove_device(self.db.pool(), account.id, token).await?;
+        self.calls.devices_changed(account).await
     }
 
     /// Notifications waiting to be sent.

@@ -273,3 +273,21 @@ async fn with_several_nodes_she_is_away_on_all_of_them_and_rung_from_any() {
     assert_eq!(sends(&fcm).len(), 1, "one push for the call");
     a.assert_books_balance().await;
 }
+
+#[tokio::test]
+async fn an_away_telecaller_who_deletes_her_account_goes_offline() {
+    let fcm = fake_fcm().await;
+    let app = app_with(&fcm, &[]).await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+    assert_eq!(make_reachable(&app, &telecaller, "her-phone").await["presence"], json!("AWAY"));
+    let (mut watcher, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    watcher.watch(&[&telecaller.id]).await;
+
+    app.delete_auth("/users/me", &telecaller.token).await.assert(200);
+    assert_eq!(change_of(&mut watcher, &telecaller.id).await.0["presence"], json!("OFFLINE"));
+    assert!(listed(&app, &user, "").await.is_empty());
+    let owner = telecaller.id.parse().unwrap();
+    assert!(talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty(), "devices erased");
+    app.assert_books_balance().await;
+}

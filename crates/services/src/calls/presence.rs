@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
+use talktime_domain::account::{Account, AccountStatus, ApprovalStatus, Presence, Role};
 use talktime_domain::call::CallStatus;
 use talktime_domain::ids::AccountId;
 use talktime_repository::calls;
@@ -160,9 +160,9 @@ impl CallService {
     pub async fn refresh_presence(&self, telecaller: AccountId) -> Result<(), ServiceError> {
         let _turn = self.presence_turn(telecaller).await;
         let account = self.cache.account(telecaller).await?;
-        let listable = account
-            .as_ref()
-            .is_some_and(|a| !a.is_suspended() && a.approval_status() == Some(ApprovalStatus::Approved));
+        let listable = account.as_ref().is_some_and(|a| {
+            a.status == AccountStatus::Active && a.approval_status() == Some(ApprovalStatus::Approved)
+        });
         let active = calls::active_for(self.db.pool(), telecaller).await?;
         let presence = if active.is_some_and(|c| c.status == CallStatus::Accepted) {
             Presence::OnCall

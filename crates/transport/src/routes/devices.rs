@@ -46,8 +46,7 @@ pub(crate) async fn register(
     body: ValidJson<DeviceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let platform: DevicePlatform = parsed("platform", &body.0.platform)?;
-    state.push.register_device(account.0.id, &body.0.token, platform).await?;
-    state.calls.devices_changed(&account.0).await?;
+    state.push.register_device(&account.0, &body.0.token, platform).await?;
     Ok(ok("Device registered", json!({ "token": body.0.token, "platform": platform })))
 }
 
@@ -61,7 +60,6 @@ pub(crate) async fn remove(
     account: CurrentAccount,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.push.remove_device(account.0.id, &path.into_inner()).await?;
-    state.calls.devices_changed(&account.0).await?;
+    state.push.remove_device(&account.0, &path.into_inner()).await?;
     Ok(ok("Device removed", Option::<String>::None))
 }

@@ -64,8 +64,6 @@ pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> R
 #[delete("/users/me")]
 pub(crate) async fn delete_me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     state.accounts.delete(&account.0).await?;
-    // Her devices went with the account: an AWAY telecaller goes OFFLINE.
-    state.calls.devices_changed(&account.0).await?;
     Ok(ok("Account deleted", Option::<String>::None))
 }
 
