@@ -8,12 +8,19 @@ use uuid::Uuid;
 use crate::{Executor, RepoError, Tx};
 
 /// Registers `token` for `account`; a token another account registered moves to this one.
+/// Answers that other account (it may have lost its last device).
 pub async fn register_device(
-    ex: impl Executor<'_>,
+    tx: &mut Tx,
     account: AccountId,
     token: &str,
     platform: DevicePlatform,
-) -> Result<(), RepoError> {
+) -> Result<Option<AccountId>, RepoError> {
+    let previous = sqlx::query_scalar!(
+        r#"SELECT account_id AS "account_id: AccountId" FROM devices WHERE token = $1 FOR UPDATE"#,
+        token
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
     sqlx::query!(
         "INSERT INTO devices (token, account_id, platform) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE \
          SET account_id = EXCLUDED.account_id, platform = EXCLUDED.platform, updated_at = now()",
@@ -21,22 +28,40 @@ pub async fn register_device(
         account.0,
         platform.as_str()
     )
-    .execute(ex)
+    .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(previous.filter(|owner| *owner != account))
 }
 
 /// Forgets `token` if `account` holds it; whether it did.
-pub async fn remove_device(ex: impl Executor<'_>, account: AccountId, token: &str) -> Result<bool, RepoError> {
-    let done =
-        sqlx::query!("DELETE FROM devices WHERE token = $1 AND account_id = $2", token, account.0).execute(ex).await?;
+pub async fn remove_device(tx: &mut Tx, account: AccountId, token: &str) -> Result<bool, RepoError> {
+    let done = sqlx::query!("DELETE FROM devices WHERE token = $1 AND account_id = $2", token, account.0)
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Forgets a token the push provider says is no longer registered.
-pub async fn forget_token(ex: impl Executor<'_>, token: &str) -> Result<(), RepoError> {
-    sqlx::query!("DELETE FROM devices WHERE token = $1", token).execute(ex).await?;
-    Ok(())
+/// Forgets a token the push provider says is no longer registered; answers whose it was.
+pub async fn forget_token(tx: &mut Tx, token: &str) -> Result<Option<AccountId>, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"DELETE FROM devices WHERE token = $1 RETURNING account_id AS "account_id: AccountId""#,
+        token
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A telecaller with no device left can no longer be rung through a push: her "reachable by
+/// push" ends (she turns it on again from a device). Whether it did.
+pub async fn end_reachability_without_devices(tx: &mut Tx, account: AccountId) -> Result<bool, RepoError> {
+    let done = sqlx::query!(
+        "UPDATE telecaller_profiles SET reachable_by_push = false, updated_at = now() \
+         WHERE account_id = $1 AND reachable_by_push AND NOT EXISTS (SELECT 1 FROM devices WHERE account_id = $1)",
+        account.0
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Sets whether a telecaller may be rung through a push; false when she is not a telecaller.
@@ -56,14 +81,14 @@ pub async fn set_reachable_by_push(
 }
 
 /// `query_scalar!` over telecallers `a` (accounts) and `t` (profiles) that can be rung through a
-/// push: approved, active, reachable by push, with a registered device. `$head`, the condition
-/// (written once, here), then `$tail`.
+/// push: approved, active, reachable by push. `$head`, the condition (written once, here), then
+/// `$tail`.
 macro_rules! push_reachable_query {
     ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_scalar!(
             $head
                 + "a.status = 'ACTIVE' AND a.role = 'TELECALLER' AND t.approval_status = 'APPROVED' \
-                   AND t.reachable_by_push AND EXISTS (SELECT 1 FROM devices d WHERE d.account_id = a.id)"
+                   AND t.reachable_by_push"
                 + $tail
             $(, $arg)*
         )

@@ -125,8 +125,8 @@ impl AccountService {
         self.changed(account.id);
         self.cache.changed(Change::Favorites(account.id));
         self.bus.publish(crate::bus::Audience::account(account.role, account.id), crate::bus::Delivery::Close(4003));
-        // Her devices went with the account: an AWAY telecaller goes OFFLINE.
-        self.calls.devices_changed(account).await
+        // Her devices and reachability went with the account: an AWAY telecaller goes OFFLINE.
+        self.calls.account_gone(account).await
     }
 
     /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an

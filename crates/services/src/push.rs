@@ -11,10 +11,11 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use talktime_domain::account::Account;
+use talktime_domain::ids::AccountId;
 use talktime_domain::push::{MAX_PUSH_ATTEMPTS, push_retry_delay_secs};
 use talktime_domain::secret::Secret;
-use talktime_repository::Db;
 use talktime_repository::push::{self, Outgoing};
+use talktime_repository::{Db, Tx};
 
 use crate::ServiceError;
 
@@ -207,21 +208,38 @@ impl PushService {
         Self { db, sender, interval, calls, stats: Arc::default() }
     }
 
-    /// Registers a device of a phone account (a token moves to the account registering it).
+    /// Registers a device of a phone account (a token moves to the account registering it; the
+    /// account it leaves may have lost its last device).
     pub async fn register_device(
         &self,
         account: &Account,
         token: &str,
         platform: talktime_domain::push::DevicePlatform,
     ) -> Result<(), ServiceError> {
-        push::register_device(self.db.pool(), account.id, token, platform).await?;
-        self.calls.devices_changed(account).await
+        let mut tx = self.db.begin().await?;
+        let left = push::register_device(&mut tx, account.id, token, platform).await?;
+        self.forgot_devices(tx, left).await
     }
 
     /// Forgets a device of the account; idempotent.
     pub async fn remove_device(&self, account: &Account, token: &str) -> Result<(), ServiceError> {
-        push::remove_device(self.db.pool(), account.id, token).await?;
-        self.calls.devices_changed(account).await
+        let mut tx = self.db.begin().await?;
+        push::remove_device(&mut tx, account.id, token).await?;
+        self.forgot_devices(tx, Some(account.id)).await
+    }
+
+    /// `account` lost a device in `tx`: with none left a telecaller is no longer reachable by
+    /// push, and an AWAY one goes OFFLINE (docs/push.md).
+    async fn forgot_devices(&self, mut tx: Tx, account: Option<AccountId>) -> Result<(), ServiceError> {
+        let ended = match account {
+            Some(account) => push::end_reachability_without_devices(&mut tx, account).await?,
+            None => false,
+        };
+        tx.commit().await.map_err(talktime_repository::RepoError::from)?;
+        match account {
+            Some(account) if ended => self.calls.refresh_presence(account).await,
+            _ => Ok(()),
+        }
     }
 
     /// Notifications waiting to be sent.
@@ -252,7 +270,9 @@ impl PushService {
                     self.stats.sent.fetch_add(1, Relaxed);
                 }
                 Delivery::Unregistered => {
-                    push::forget_token(self.db.pool(), &push.token).await?;
+                    let mut tx = self.db.begin().await?;
+                    let owner = push::forget_token(&mut tx, &push.token).await?;
+                    self.forgot_devices(tx, owner).await?;
                     push::give_up(self.db.pool(), push.id, "token no longer registered").await?;
                     self.stats.failed.fetch_add(1, Relaxed);
                 }

@@ -75,23 +75,23 @@ async fn an_away_telecaller_is_rung_by_one_high_priority_push_and_accepts_once_c
     // Not reachable by push: a call to her without a socket is refused.
     u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "VIDEO" })).await;
     assert_eq!(u.expect("call:error").await["code"], json!("telecaller_offline"));
-    // Reachable without a device: still OFFLINE.
+    // Reachable by push: AWAY at once; watchers hear it, the online count leaves her out.
     let reply = app.put_auth("/telecaller/availability", &telecaller.token, &json!({ "reachableByPush": true })).await;
-    assert_eq!(reply.body["data"], json!({ "reachableByPush": true, "presence": "OFFLINE" }));
+    assert_eq!(reply.body["data"], json!({ "reachableByPush": true, "presence": "AWAY" }));
     app.put_auth("/telecaller/availability", &telecaller.token, &json!({ "reachableByPush": "yes" }))
         .await
         .assert_error(400, "invalid_body");
     app.put_auth("/telecaller/availability", &user.token, &json!({ "reachableByPush": true })).await.assert(403);
-    // With her phone registered she is AWAY: watchers hear it, the online count leaves her out.
-    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "her-phone", "platform": "android" }))
-        .await
-        .assert(200);
     let (change, online) = change_of(&mut u, &telecaller.id).await;
     assert_eq!(change["presence"], json!("AWAY"));
     assert_eq!(change["telecaller"], Value::Null);
     assert_eq!(online, json!(0), "AWAY is not online");
     let me = app.get_auth("/users/me", &telecaller.token).await;
     assert_eq!(me.body["data"]["telecallerProfile"]["reachableByPush"], json!(true));
+    // Her phone, where the push goes.
+    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "her-phone", "platform": "android" }))
+        .await
+        .assert(200);
 
     // The call rings through exactly one high-priority data push carrying the call.
     u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "VIDEO" })).await;
@@ -199,10 +199,13 @@ async fn the_list_shows_away_telecallers_after_the_connected_ones_and_drops_them
     let favorites = app.get_auth("/users/favorites", &user.token).await;
     assert_eq!(favorites.body["data"]["favorites"][0]["presence"], json!("AWAY"));
 
-    // Her last device goes (she logged out on her phone): OFFLINE, out of the list.
+    // Her last device goes (she logged out on her phone): no longer reachable, OFFLINE, out of
+    // the list.
     app.delete_auth("/users/devices/away-phone", &away.token).await.assert(200);
     assert_eq!(change_of(&mut watcher, &away.id).await.0["presence"], json!("OFFLINE"));
     assert_eq!(listed(&app, &user, "").await, vec![(online.id.clone(), "ONLINE".to_owned())]);
+    let me = app.get_auth("/users/me", &away.token).await;
+    assert_eq!(me.body["data"]["telecallerProfile"]["reachableByPush"], json!(false));
     app.assert_books_balance().await;
 }
 
@@ -289,5 +292,36 @@ async fn an_away_telecaller_who_deletes_her_account_goes_offline() {
     assert!(listed(&app, &user, "").await.is_empty());
     let owner = telecaller.id.parse().unwrap();
     assert!(talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty(), "devices erased");
+    app.assert_books_balance().await;
+}
+
+#[tokio::test]
+async fn a_phone_fcm_no_longer_knows_ends_her_reachability() {
+    let fcm = fake_fcm().await;
+    fcm.route(
+        "POST",
+        crate::push::SEND,
+        404,
+        r#"{"error": {"status": "NOT_FOUND", "details": [{"errorCode": "UNREGISTERED"}]}}"#,
+    );
+    let app = app_with(&fcm, &[("PUSH_RING_TIMEOUT_SECS", "60")]).await;
+    let user = app.user().await;
+    app.grant_coins(&user.id, 1_000).await;
+    let telecaller = app.telecaller(true).await;
+    assert_eq!(make_reachable(&app, &telecaller, "uninstalled").await["presence"], json!("AWAY"));
+    let (mut u, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    u.watch(&[&telecaller.id]).await;
+
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    wait_for_sends(&fcm, 1).await;
+    // The app was uninstalled: the token is forgotten, and with it her last way to be rung.
+    assert_eq!(change_of(&mut u, &telecaller.id).await.0["presence"], json!("OFFLINE"));
+    let me = app.get_auth("/users/me", &telecaller.token).await;
+    assert_eq!(me.body["data"]["telecallerProfile"]["reachableByPush"], json!(false));
+    u.send("call:cancel", json!({ "callId": call })).await;
+    u.expect("call:cancelled").await;
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    assert_eq!(u.expect("call:error").await["code"], json!("telecaller_offline"));
     app.assert_books_balance().await;
 }

@@ -10,7 +10,7 @@ use crate::support::ws::Ws;
 use crate::support::{Session, TestApp, eventually, spawn_app_on, spawn_node};
 
 const PROJECT: &str = "talktime-test";
-const SEND: &str = "/v1/projects/talktime-test/messages:send";
+pub(crate) const SEND: &str = "/v1/projects/talktime-test/messages:send";
 
 /// A fake FCM answering the token exchange and every send with 200.
 pub(crate) async fn fake_fcm() -> FakeServer {

@@ -225,7 +225,7 @@ impl CallService {
         // Without a connection she can still be rung through a push when she is AWAY.
         let by_push = !self.directory.is_connected(Role::Telecaller, telecaller.id).await;
         if by_push && !push::is_push_reachable(self.db.pool(), telecaller.id).await? {
-            // She may still be listed AWAY (her last device was just forgotten): correct that.
+            // Should she still be listed AWAY (a change not yet seen here), correct that.
             self.refresh_presence(telecaller.id).await?;
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }

@@ -177,7 +177,8 @@ impl CallService {
         Ok(())
     }
 
-    /// A telecaller without a connection: AWAY when she can be rung through a push, else OFFLINE.
+    /// A telecaller without a connection: AWAY when she can be rung through a push (she turned
+    /// it on, and it ends with her last device), else OFFLINE.
     async fn unconnected_presence(&self, telecaller: AccountId) -> Result<Presence, ServiceError> {
         let reachable = talktime_repository::push::is_push_reachable(self.db.pool(), telecaller).await?;
         Ok(if reachable { Presence::Away } else { Presence::Offline })
@@ -192,8 +193,8 @@ impl CallService {
         Ok(self.presence.get(telecaller.id).await)
     }
 
-    /// A telecaller's devices changed: whether she can be AWAY may have too.
-    pub async fn devices_changed(&self, account: &Account) -> Result<(), ServiceError> {
+    /// The account is gone (deleted): a telecaller's presence follows.
+    pub async fn account_gone(&self, account: &Account) -> Result<(), ServiceError> {
         if account.role == Role::Telecaller {
             self.refresh_presence(account.id).await?;
         }

@@ -31,14 +31,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AvailabilityRequest {
     /// While her app has no connection: `true` shows her AWAY and rings her through a
-    /// high-priority push (she needs a registered device, `POST /users/devices`); `false` keeps
-    /// her OFFLINE.
+    /// high-priority push to her devices (`POST /users/devices`; it ends when her last device
+    /// goes); `false` keeps her OFFLINE.
     #[garde(skip)]
     pub reachable_by_push: bool,
 }
 
 /// Whether calls may ring her through a push while her app is closed (docs/push.md). Answers
-/// the setting and her presence now (AWAY needs a registered device).
+/// the setting and her presence now.
 #[utoipa::path(tag = "telecaller", security(("bearer" = [])),
     request_body = AvailabilityRequest, responses(
     (status = 200, body = Envelope<Object>),
