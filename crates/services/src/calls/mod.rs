@@ -21,8 +21,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
-use talktime_domain::call::Call;
-use talktime_domain::call::{self as rules, CallStatus, CallType, EndReason};
+use talktime_domain::call::{self as rules, Call, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Meter, NewCall};
 use talktime_repository::{Db, RepoError, push};
@@ -225,8 +224,6 @@ impl CallService {
         // Without a connection she can still be rung through a push when she is AWAY.
         let by_push = !self.directory.is_connected(Role::Telecaller, telecaller.id).await;
         if by_push && !push::is_push_reachable(self.db.pool(), telecaller.id).await? {
-            // Should she still be listed AWAY (a change not yet seen here), correct that.
-            self.refresh_presence(telecaller.id).await?;
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }
         if telecaller_busy {
