@@ -4,82 +4,13 @@
 //! The longest test module on purpose: every transition of the call state machine, its races and
 //! its refusals, in the order `docs/call-flow.md` describes them.
 
-use std::time::Duration;
-
+use crate::support::stage::{ROOMS, stage};
 use crate::support::ws::{Ws, refused};
-use crate::support::{FakeServer, Session, TestApp, spawn_app_on, spawn_app_with};
+use crate::support::{eventually, spawn_app_on};
 use serde_json::{Value, json};
 use talktime_domain::ids::CallId;
 use talktime_repository::ledger::{self, LedgerAccount};
 use talktime_repository::testing;
-
-const DELETE_ROOM: &str = "/twirp/livekit.RoomService/DeleteRoom";
-const CREATE_ROOM: &str = "/twirp/livekit.RoomService/CreateRoom";
-
-struct Stage {
-    app: TestApp,
-    rooms: FakeServer,
-    user: Session,
-    telecaller: Session,
-}
-
-async fn stage_with(extra: &[(&str, &str)], coins: i64) -> Stage {
-    let rooms = FakeServer::start().await;
-    rooms.route("POST", DELETE_ROOM, 200, "");
-    rooms.route("POST", CREATE_ROOM, 200, "");
-    let mut vars = vec![
-        ("LIVEKIT_API_URL", rooms.base.as_str()),
-        ("LIVEKIT_URL", "wss://media.example.test"),
-        ("SWEEP_INTERVAL_MS", "100"),
-    ];
-    vars.extend_from_slice(extra);
-    let app = spawn_app_with(&vars).await;
-    let user = app.user().await;
-    let telecaller = app.telecaller(true).await;
-    if coins > 0 {
-        app.grant_coins(&user.id, coins).await;
-    }
-    Stage { app, rooms, user, telecaller }
-}
-
-async fn stage() -> Stage {
-    stage_with(&[], 1_000).await
-}
-
-impl Stage {
-    async fn sockets(&self) -> (Ws, Ws) {
-        let (user, _) = Ws::connect(&self.app, "/ws/user", &self.user.token).await;
-        let (telecaller, _) = Ws::connect(&self.app, "/ws/telecaller", &self.telecaller.token).await;
-        (user, telecaller)
-    }
-
-    /// Initiates and accepts an audio call; returns the call id.
-    async fn accepted_call(&self, user: &mut Ws, telecaller: &mut Ws) -> String {
-        user.send("call:initiate", json!({ "telecallerId": self.telecaller.id, "callType": "AUDIO" })).await;
-        let ringing = user.expect("call:ringing").await;
-        let call = ringing["callId"].as_str().unwrap().to_owned();
-        telecaller.expect("call:incoming").await;
-        telecaller.send("call:accept", json!({ "callId": call })).await;
-        telecaller.expect("call:accepted").await;
-        user.expect("call:accepted").await;
-        call
-    }
-
-    async fn delete_room_requests(&self, call: &str) -> usize {
-        self.rooms.requests().iter().filter(|r| r.path == DELETE_ROOM && r.body.contains(call)).count()
-    }
-
-    /// Waits until DeleteRoom was asked for `call` (it is sent in the background).
-    async fn room_closed(&self, call: &str) {
-        for _ in 0..250 {
-            if self.delete_room_requests(call).await > 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("DeleteRoom was never called for {call}");
-    }
-}
 
 fn claims(token: &str) -> Value {
     use base64::Engine;
@@ -89,7 +20,7 @@ fn claims(token: &str) -> Value {
 
 #[tokio::test]
 async fn a_full_call_bills_the_user_pays_the_telecaller_and_keeps_the_margin() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, ready) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     assert_eq!(ready["balance"], json!(1_000));
     assert_eq!(ready["onlineTelecallers"], json!(0));
@@ -150,7 +81,7 @@ async fn a_full_call_bills_the_user_pays_the_telecaller_and_keeps_the_margin() {
 
 #[tokio::test]
 async fn reject_and_cancel_end_a_ringing_call_without_money() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "VIDEO" })).await;
     let call = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
@@ -179,7 +110,7 @@ async fn reject_and_cancel_end_a_ringing_call_without_money() {
 
 #[tokio::test]
 async fn an_unanswered_call_is_missed_at_the_ring_timeout() {
-    let stage = stage_with(&[("RING_TIMEOUT_SECS", "1")], 1_000).await;
+    let stage = stage(&[("RING_TIMEOUT_SECS", "1")], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
     let call = user.expect("call:ringing").await["callId"].clone();
@@ -193,7 +124,7 @@ async fn an_unanswered_call_is_missed_at_the_ring_timeout() {
 #[tokio::test]
 async fn the_call_ends_when_the_money_runs_out_after_one_balance_warning() {
     // 130 coins at 2 coins/s pay 65 seconds.
-    let stage = stage_with(&[], 130).await;
+    let stage = stage(&[], 130).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     // 63 seconds in: the deadline is 2 seconds away.
@@ -219,7 +150,7 @@ async fn the_call_ends_when_the_money_runs_out_after_one_balance_warning() {
 
 #[tokio::test]
 async fn a_recharge_during_a_call_extends_it() {
-    let stage = stage_with(&[], 200).await;
+    let stage = stage(&[], 200).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     // A recharge lands through the sandbox gateway.
@@ -251,7 +182,7 @@ async fn a_recharge_during_a_call_extends_it() {
 
 #[tokio::test]
 async fn a_short_disconnect_resumes_the_call_and_a_long_one_ends_it() {
-    let stage = stage_with(&[("RECONNECT_GRACE_SECS", "1")], 1_000).await;
+    let stage = stage(&[("RECONNECT_GRACE_SECS", "1")], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     let call_id: CallId = call.parse().unwrap();
@@ -275,7 +206,7 @@ async fn a_short_disconnect_resumes_the_call_and_a_long_one_ends_it() {
 
 #[tokio::test]
 async fn calls_that_cannot_happen_are_refused_with_call_error() {
-    let stage = stage_with(&[], 100).await;
+    let stage = stage(&[], 100).await;
     let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     let offline = stage.app.telecaller(true).await;
     user.send("call:initiate", json!({ "telecallerId": offline.id, "callType": "AUDIO" })).await;
@@ -315,7 +246,7 @@ async fn calls_that_cannot_happen_are_refused_with_call_error() {
 
 #[tokio::test]
 async fn livekit_tokens_carry_identity_room_expiry_and_grants() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     user.send("call:initiate", json!({ "telecallerId": stage.telecaller.id, "callType": "AUDIO" })).await;
     let call = user.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
@@ -354,7 +285,7 @@ async fn livekit_tokens_carry_identity_room_expiry_and_grants() {
 
 #[tokio::test]
 async fn malformed_frames_get_error_events_and_never_close_the_connection() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let cases = [
         ("not json", "invalid_json"),
@@ -393,7 +324,7 @@ async fn malformed_frames_get_error_events_and_never_close_the_connection() {
 #[tokio::test]
 async fn watchers_get_coalesced_presence_of_the_telecallers_they_watch_only() {
     // No flush tick of its own during the test: the test flushes when it wants a frame.
-    let stage = stage_with(&[("PRESENCE_FLUSH_MS", "3600000")], 1_000).await;
+    let stage = stage(&[("PRESENCE_FLUSH_MS", "3600000")], 1_000).await;
     let other = stage.app.telecaller(true).await;
     let (mut watcher, ready) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     assert_eq!(ready["onlineTelecallers"], json!(0));
@@ -444,7 +375,7 @@ async fn watchers_get_coalesced_presence_of_the_telecallers_they_watch_only() {
 
 #[tokio::test]
 async fn a_bad_watch_set_gets_an_error_and_the_connection_stays() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     let too_many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
     let cases = [
@@ -476,7 +407,7 @@ async fn a_bad_watch_set_gets_an_error_and_the_connection_stays() {
 
 #[tokio::test]
 async fn handshakes_are_checked_before_the_upgrade() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (status, body) = refused(&stage.app, "/ws/user", None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("missing_token")));
     let (status, _) = refused(&stage.app, "/ws/user", Some("garbage")).await;
@@ -492,7 +423,7 @@ async fn handshakes_are_checked_before_the_upgrade() {
 
 #[tokio::test]
 async fn logout_closes_the_accounts_sockets_with_4003() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut first, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     let (mut second, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     let (mut telecaller, _) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
@@ -504,7 +435,7 @@ async fn logout_closes_the_accounts_sockets_with_4003() {
 
 #[tokio::test]
 async fn call_actions_are_rate_limited() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     let offline = stage.app.telecaller(true).await;
     for _ in 0..5 {
@@ -519,7 +450,7 @@ async fn call_actions_are_rate_limited() {
 
 #[tokio::test]
 async fn admins_count_distinct_accounts_and_live_calls() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let (_second_tab, _) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     let admin = stage.app.admin_token().await;
@@ -563,7 +494,7 @@ async fn endings(ws: &mut Ws, call: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn racing_accept_cancel_end_and_disconnect_end_each_call_exactly_once() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     for round in 0..100 {
         let user = stage.app.user().await;
         let telecaller = stage.app.telecaller(true).await;
@@ -603,7 +534,7 @@ async fn racing_accept_cancel_end_and_disconnect_end_each_call_exactly_once() {
         let posted = ledger::is_posted(stage.app.db.pool(), ledger::Cause::Call, ended.id.0).await.unwrap();
         if ended.accepted_at.is_some() {
             stage.room_closed(&call).await;
-            assert_eq!(stage.delete_room_requests(&call).await, 1, "round {round}: one DeleteRoom");
+            assert_eq!(stage.room_requests("DeleteRoom", &call), 1, "round {round}: one DeleteRoom");
         } else {
             assert!(!posted);
         }
@@ -616,7 +547,7 @@ async fn racing_accept_cancel_end_and_disconnect_end_each_call_exactly_once() {
 
 #[tokio::test]
 async fn a_restarted_server_still_ends_and_settles_a_call_at_its_deadline() {
-    let stage = stage_with(&[], 130).await;
+    let stage = stage(&[], 130).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     let call_id: CallId = call.parse().unwrap();
@@ -627,16 +558,11 @@ async fn a_restarted_server_still_ends_and_settles_a_call_at_its_deadline() {
     let restarted =
         spawn_app_on(stage.app.database(), &[("LIVEKIT_API_URL", rooms.base.as_str()), ("SWEEP_INTERVAL_MS", "100")])
             .await;
-    let mut settled = None;
-    for _ in 0..250 {
+    let settled = eventually("the new node ending the call", async || {
         let current = talktime_repository::calls::find(restarted.db.pool(), call_id).await.unwrap().unwrap();
-        if !current.status.is_active() {
-            settled = Some(current);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let settled = settled.expect("the new node ended the call");
+        (!current.status.is_active()).then_some(current)
+    })
+    .await;
     assert_eq!(settled.end_reason, Some(talktime_domain::call::EndReason::BalanceExhausted));
     assert_eq!((settled.duration_seconds, settled.coins_spent), (Some(65), Some(130)));
     assert_eq!(restarted.balance(&stage.user.id).await, 0);
@@ -648,7 +574,7 @@ async fn a_restarted_server_still_ends_and_settles_a_call_at_its_deadline() {
 
 #[tokio::test]
 async fn feedback_and_reports() {
-    let stage = stage().await;
+    let stage = stage(&[], 1_000).await;
     let (mut user, mut telecaller) = stage.sockets().await;
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     let feedback = format!("/calls/{call}/feedback");
@@ -703,29 +629,24 @@ async fn feedback_and_reports() {
 
 #[tokio::test]
 async fn a_failed_delete_room_is_retried_until_it_succeeds() {
-    let stage = stage_with(&[("ROOM_RETRY_MS", "200")], 1_000).await;
-    stage.rooms.route("POST", DELETE_ROOM, 503, r#"{"code":"unavailable","msg":"try later"}"#);
+    let stage = stage(&[("ROOM_RETRY_MS", "200")], 1_000).await;
+    stage.rooms.route("POST", &format!("{ROOMS}/DeleteRoom"), 503, r#"{"code":"unavailable","msg":"try later"}"#);
     let (mut user, mut telecaller) = stage.sockets().await;
     let call = stage.accepted_call(&mut user, &mut telecaller).await;
     user.send("call:end", json!({ "callId": call })).await;
     user.expect("call:ended").await;
     stage.room_closed(&call).await;
     // LiveKit comes back: the sweeper's retry closes the room and records it.
-    stage.rooms.route("POST", DELETE_ROOM, 200, "");
+    stage.rooms.route("POST", &format!("{ROOMS}/DeleteRoom"), 200, "");
     let id: CallId = call.parse().unwrap();
-    let mut closed = false;
-    for _ in 0..250 {
-        let attempts = stage.delete_room_requests(&call).await;
+    eventually("DeleteRoom retried and the room recorded as closed", async || {
+        let attempts = stage.room_requests("DeleteRoom", &call);
         let recorded = talktime_repository::testing::room_closed(&stage.app.db, id).await.unwrap();
-        if attempts >= 2 && recorded {
-            closed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(closed, "DeleteRoom was retried and the room recorded as closed");
+        (attempts >= 2 && recorded).then_some(())
+    })
+    .await;
     // Once closed, nobody asks again.
-    let attempts = stage.delete_room_requests(&call).await;
+    let attempts = stage.room_requests("DeleteRoom", &call);
     stage.app.controller().sweep().await.unwrap();
-    assert_eq!(stage.delete_room_requests(&call).await, attempts);
+    assert_eq!(stage.room_requests("DeleteRoom", &call), attempts);
 }

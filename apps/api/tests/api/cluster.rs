@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::ws::Ws;
-use crate::support::{FakeServer, Session, TestApp, fresh_phone, spawn_node};
+use crate::support::{FakeServer, Session, TestApp, eventually, fresh_phone, spawn_node};
 use serde_json::{Value, json};
 use talktime_domain::ids::CallId;
 use talktime_repository::testing::{self, TestDatabase};
@@ -224,13 +224,10 @@ async fn a_killed_node_takes_her_presence_with_it_and_her_call_ends_at_its_grace
         }
     }
     cluster.a.assert_books_balance().await;
-    for _ in 0..250 {
-        if cluster.rooms.requests().iter().any(|r| r.path == DELETE_ROOM && r.body.contains(&call)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the room was never closed");
+    eventually("the room closed", async || {
+        cluster.rooms.requests().iter().any(|r| r.path == DELETE_ROOM && r.body.contains(&call)).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

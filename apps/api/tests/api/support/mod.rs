@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod fake;
+pub mod stage;
 pub mod ws;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -142,10 +143,7 @@ pub async fn spawn_node(database: TestDatabase, overrides: &[(&str, &str)]) -> T
 /// Polls `probe` every 20 ms until it answers `Some`, for at most [`ws::WAIT`]; past that the
 /// test fails, naming `what` it waited for. For outcomes the server reaches on its own time
 /// (a worker's pass, a node's startup), never as a pause before looking.
-pub async fn eventually<T, Fut>(what: &str, mut probe: impl FnMut() -> Fut) -> T
-where
-    Fut: std::future::Future<Output = Option<T>>,
-{
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + ws::WAIT;
     loop {
         if let Some(found) = probe().await {
