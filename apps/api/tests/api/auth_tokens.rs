@@ -1,6 +1,6 @@
 //! Token checks: signature, algorithm, issuer, audience, expiry, revocation and roles.
 
-use crate::support::{JWT_SECRET, TestApp, fresh_phone, spawn_app};
+use crate::support::{JWT_SECRET, TestApp, eventually, fresh_phone, spawn_app};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -133,14 +133,8 @@ async fn the_admin_cookie_is_read_too() {
 /// Polls `GET /users/me` until it answers `status` (a change made outside the server reaches
 /// its caches through Postgres's notifications, not through the request that made it).
 async fn until_me_answers(app: &TestApp, token: &str, status: u16) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if app.get_auth("/users/me", token).await.status == status {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "/users/me never answered {status}");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let what = format!("/users/me answering {status}");
+    eventually(&what, async || (app.get_auth("/users/me", token).await.status == status).then_some(())).await;
 }
 
 #[tokio::test]
