@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use talktime_domain::ids::AccountId;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, MAX_PAGE};
+use super::rules::ADMIN_PAGING;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -29,21 +29,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 super::rules::listed_param!(ApprovalStatuses, talktime_domain::account::ApprovalStatus::ALL);
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct UsersQuery {
+super::rules::admin_list_query!(UsersQuery {
     /// Phone or name prefix.
     #[garde(inner(length(chars, max = 50)))]
     #[param(max_length = 50)]
-    pub search: Option<String>,
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
+    search: Option<String>,
+});
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -217,21 +208,12 @@ pub(crate) async fn unblock(
     profile_reply(&state, "Account unblocked", account).await
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TelecallersQuery {
+super::rules::admin_list_query!(TelecallersQuery {
     /// `PENDING`, `APPROVED` or `REJECTED` (required).
     #[garde(custom(super::rules::one_of::<talktime_domain::account::ApprovalStatus>))]
     #[param(value_type = ApprovalStatuses, inline)]
-    pub status: String,
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
+    status: String,
+});
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use garde::Validate;
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, MAX_PAGE, listed_param, one_of};
+use super::rules::{ADMIN_PAGING, listed_param, one_of};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -23,21 +23,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 listed_param!(CallStatuses, talktime_domain::call::CallStatus::ALL);
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct CallsQuery {
+super::rules::admin_list_query!(CallsQuery {
     /// A call status; `ACCEPTED` lists live calls.
     #[garde(inner(custom(one_of::<talktime_domain::call::CallStatus>)))]
     #[param(value_type = Option<CallStatuses>, inline)]
-    pub status: Option<String>,
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
+    status: Option<String>,
+});
 
 /// Calls, newest first; live ones carry `elapsedSeconds` and `coinsSoFar`.
 #[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(CallsQuery),

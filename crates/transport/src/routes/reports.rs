@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, MAX_PAGE, listed_param, one_of, one_of_schema, parsed};
+use super::rules::{ADMIN_PAGING, listed_param, one_of, one_of_schema, parsed};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -29,20 +29,11 @@ fn report_status_schema() -> utoipa::openapi::Object {
     one_of_schema(ReportStatus::ALL)
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ReportsQuery {
+super::rules::admin_list_query!(ReportsQuery {
     #[garde(inner(custom(one_of::<ReportStatus>)))]
     #[param(value_type = Option<ReportStatuses>, inline)]
-    pub status: Option<String>,
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
+    status: Option<String>,
+});
 
 /// A party of a report, as the admin panel shows it.
 #[derive(Debug, Serialize, ToSchema)]

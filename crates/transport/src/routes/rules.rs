@@ -68,18 +68,33 @@ pub const MAX_PAGE: u32 = 1_000_000;
 /// Admin lists: limit 1–100, default 20.
 pub const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
 
-/// The paging of admin lists that take no other parameter.
-#[derive(Debug, serde::Deserialize, garde::Validate, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AdminPage {
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
+/// An admin list's query: its own fields, then `page` and `limit` (1–100, default 20), whose
+/// rules and documented bounds are written once, here. (serde's `flatten` would share them but
+/// cannot be combined with `deny_unknown_fields`, which refuses unknown parameters.)
+macro_rules! admin_list_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, garde::Validate, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            #[garde(inner(range(min = 1, max = $crate::routes::rules::MAX_PAGE)))]
+            #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
+            pub page: Option<u32>,
+            /// 1–100, default 20.
+            #[garde(inner(range(min = 1, max = 100)))]
+            #[param(minimum = 1, maximum = 100)]
+            pub limit: Option<u32>,
+        }
+    };
 }
+pub(crate) use admin_list_query;
+
+admin_list_query!(
+    /// The paging of admin lists that take no other parameter.
+    AdminPage {}
+);
 
 /// Pagination bounds per list.
 #[derive(Debug, Clone, Copy)]

@@ -6,10 +6,10 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use talktime_domain::transaction::Decision;
 use talktime_services::wallet::WithdrawalOutcome;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{MAX_PAGE, listed_param, one_of, parsed, trimmed};
+use super::rules::{listed_param, one_of, parsed, trimmed};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -34,27 +34,17 @@ pub struct AdminTransactionsView {
 listed_param!(TransactionTypes, TransactionKind::ALL);
 listed_param!(TransactionStatuses, TransactionStatus::ALL);
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TransactionsQuery {
+super::rules::admin_list_query!(TransactionsQuery {
     /// `RECHARGE` or `WITHDRAWAL` (required).
     #[serde(rename = "type")]
     #[garde(custom(one_of::<TransactionKind>))]
     #[param(value_type = TransactionTypes, inline)]
-    pub kind: String,
+    kind: String,
     /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
     #[garde(inner(custom(one_of::<TransactionStatus>)))]
     #[param(value_type = Option<TransactionStatuses>, inline)]
-    pub status: Option<String>,
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    /// 1–100, default 20.
-    #[garde(inner(range(min = 1, max = 100)))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
+    status: Option<String>,
+});
 
 /// Transactions of one type, optionally of one status, newest first.
 #[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
