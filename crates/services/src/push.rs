@@ -231,14 +231,16 @@ impl PushService {
     /// `account` lost a device in `tx`: with none left a telecaller is no longer reachable by
     /// push, and an AWAY one goes OFFLINE (docs/push.md).
     async fn forgot_devices(&self, mut tx: Tx, account: Option<AccountId>) -> Result<(), ServiceError> {
-        let ended = match account {
-            Some(account) => push::end_reachability_without_devices(&mut tx, account).await?,
-            None => false,
-        };
+        let mut ended = None;
+        if let Some(account) = account
+            && push::end_reachability_without_devices(&mut tx, account).await?
+        {
+            ended = Some(account);
+        }
         tx.commit().await.map_err(talktime_repository::RepoError::from)?;
-        match account {
-            Some(account) if ended => self.calls.refresh_presence(account).await,
-            _ => Ok(()),
+        match ended {
+            Some(account) => self.calls.refresh_presence(account).await,
+            None => Ok(()),
         }
     }
 

@@ -11,20 +11,11 @@ use crate::support::fake::FakeServer;
 use crate::support::ws::Ws;
 use crate::support::{Session, TestApp, eventually, spawn_app_on, spawn_node};
 
-/// A node pushing to `fcm` (worker every 50 ms, socket calls ring for 1 s) with `extra` settings.
-fn settings(fcm: &FakeServer, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    let mut settings = push_settings(fcm, "50");
-    for (key, value) in extra {
-        settings.retain(|(k, _)| k != key);
-        settings.push((key, (*value).to_owned()));
-    }
-    settings
-}
-
+/// A server pushing to `fcm` (a worker pass every 50 ms, socket calls ring for 1 s) with `extra`
+/// settings.
 async fn app_with(fcm: &FakeServer, extra: &[(&'static str, &str)]) -> TestApp {
-    let settings = settings(fcm, extra);
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::support::spawn_app_with(&overrides).await
+    let settings = extra.iter().fold(push_settings(fcm, "50"), |settings, (key, value)| settings.with(key, value));
+    crate::support::spawn_app_with(&settings.vars()).await
 }
 
 /// Turns on "reachable by push" and registers her phone (`token`).
@@ -212,8 +203,8 @@ async fn the_list_shows_away_telecallers_after_the_connected_ones_and_drops_them
 #[tokio::test]
 async fn away_telecallers_are_published_again_when_a_node_restarts() {
     let fcm = fake_fcm().await;
-    let settings = settings(&fcm, &[]);
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let settings = push_settings(&fcm, "50");
+    let overrides = settings.vars();
     let mut node = spawn_node(TestDatabase::new().await.unwrap(), &overrides).await;
     let user = node.user().await;
     let telecaller = node.telecaller(true).await;
@@ -237,9 +228,8 @@ async fn away_telecallers_are_published_again_when_a_node_restarts() {
 async fn with_several_nodes_she_is_away_on_all_of_them_and_rung_from_any() {
     let fcm = fake_fcm().await;
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let settings = settings(&fcm, &[("NODE_HEARTBEAT_MS", "100")]);
-    let mut overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    overrides.push(("REDIS_URL", redis.as_str()));
+    let settings = push_settings(&fcm, "50").with("NODE_HEARTBEAT_MS", "100").with("REDIS_URL", &redis);
+    let overrides = settings.vars();
     let a = spawn_node(TestDatabase::new().await.unwrap(), &overrides).await;
     let b = spawn_node(a.database(), &overrides).await;
     let user = a.user().await;

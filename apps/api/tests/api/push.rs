@@ -20,8 +20,9 @@ pub(crate) async fn fake_fcm() -> FakeServer {
     fcm
 }
 
-/// The settings pointing the server at `fcm`, with `interval_ms` between worker passes.
-pub(crate) fn push_settings(fcm: &FakeServer, interval_ms: &'static str) -> Vec<(&'static str, String)> {
+/// The settings pointing a server at `fcm`: a worker pass every `interval_ms`, socket calls that
+/// ring for 1 s.
+pub(crate) fn push_settings(fcm: &FakeServer, interval_ms: &str) -> PushSettings {
     let credentials = json!({
         "type": "service_account",
         "project_id": PROJECT,
@@ -29,13 +30,35 @@ pub(crate) fn push_settings(fcm: &FakeServer, interval_ms: &'static str) -> Vec<
         "private_key": include_str!("support/google_key.pem"),
         "token_uri": fcm.url("/token"),
     });
-    vec![
+    PushSettings(vec![
         ("PUSH_PROVIDER", "fcm".to_owned()),
         ("FCM_CREDENTIALS_JSON", credentials.to_string()),
         ("FCM_API_BASE", fcm.base.clone()),
         ("PUSH_INTERVAL_MS", interval_ms.to_owned()),
         ("RING_TIMEOUT_SECS", "1".to_owned()),
-    ]
+    ])
+}
+
+/// Settings that own their values (the credentials are made at run time).
+pub(crate) struct PushSettings(Vec<(&'static str, String)>);
+
+impl PushSettings {
+    /// `key` set to `value`, replacing what it was.
+    pub(crate) fn with(mut self, key: &'static str, value: &str) -> Self {
+        self.0.retain(|(k, _)| *k != key);
+        self.0.push((key, value.to_owned()));
+        self
+    }
+
+    pub(crate) fn without(mut self, key: &str) -> Self {
+        self.0.retain(|(k, _)| *k != key);
+        self
+    }
+
+    /// As the spawn helpers take them.
+    pub(crate) fn vars(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
 }
 
 pub(crate) fn sends(fcm: &FakeServer) -> Vec<Value> {
@@ -76,7 +99,7 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
 async fn a_missed_call_pushes_once_to_each_device_and_removed_devices_get_nothing() {
     let fcm = fake_fcm().await;
     let settings = push_settings(&fcm, "50");
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let overrides = settings.vars();
     let app = crate::support::spawn_app_with(&overrides).await;
     let user = app.user().await;
     let telecaller = app.telecaller(true).await;
@@ -116,7 +139,7 @@ async fn a_failing_fcm_is_retried_without_duplicates_and_unregistered_tokens_are
     let fcm = fake_fcm().await;
     fcm.route("POST", SEND, 503, r#"{"error": {"status": "UNAVAILABLE"}}"#);
     let settings = push_settings(&fcm, "50");
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let overrides = settings.vars();
     let app = crate::support::spawn_app_with(&overrides).await;
     let user = app.user().await;
     let telecaller = app.telecaller(true).await;
@@ -153,7 +176,7 @@ async fn a_notification_written_before_a_crash_is_sent_after_it() {
     let fcm = fake_fcm().await;
     // The first node's worker passes once at start, then not for ten minutes.
     let slow = push_settings(&fcm, "600000");
-    let overrides: Vec<(&str, &str)> = slow.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let overrides = slow.vars();
     let database = talktime_repository::testing::TestDatabase::new().await.unwrap();
     let mut node = spawn_node(database, &overrides).await;
     let user = node.user().await;
@@ -167,7 +190,7 @@ async fn a_notification_written_before_a_crash_is_sent_after_it() {
     assert!(sends(&fcm).is_empty(), "nothing was sent before the crash");
 
     let fast = push_settings(&fcm, "50");
-    let overrides: Vec<(&str, &str)> = fast.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let overrides = fast.vars();
     let app = spawn_app_on(database, &overrides).await;
     let sent = wait_for_sends(&fcm, 1).await;
     assert_eq!(sent.len(), 1);
@@ -183,9 +206,8 @@ async fn online_alerts_queued(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn she_comes_online_and_only_subscribers_outside_a_call_hear_it_once_per_cooldown() {
     let fcm = fake_fcm().await;
-    let mut settings = push_settings(&fcm, "50");
-    settings.retain(|(k, _)| *k != "RING_TIMEOUT_SECS");
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let settings = push_settings(&fcm, "50").without("RING_TIMEOUT_SECS");
+    let overrides = settings.vars();
     let app = crate::support::spawn_app_with(&overrides).await;
     let telecaller = app.telecaller(true).await;
     let other = app.telecaller(true).await;
