@@ -8,9 +8,13 @@ dev:
 test *args:
     scripts/test.sh {{args}}
 
-# Formatting, clippy -D warnings, and the domain crate's no-I/O rule.
+# Formatting, clippy -D warnings, the domain crate's no-I/O rule, and the .sqlx data current.
 lint:
     scripts/lint.sh
+
+# Refresh the compile-time query data (.sqlx/) after changing a query or a migration.
+sqlx-prepare *args:
+    scripts/sqlx-prepare.sh {{args}}
 
 # Make sure a local PostgreSQL answers.
 db:
