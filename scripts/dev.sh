@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/dev-db.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/talktime}"
 export BIND_ADDR="${BIND_ADDR:-127.0.0.1:8000}"
+# A development server on purpose: without APP_ENV the server runs as production.
+export APP_ENV="${APP_ENV:-development}"
 # A phone that signs in with a fixed code (others: the code is in this log).
 export OTP_TEST_NUMBERS="${OTP_TEST_NUMBERS:-9000000001:123456}"
 if command -v psql >/dev/null; then

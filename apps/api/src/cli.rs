@@ -51,21 +51,40 @@ pub enum AdminCommand {
     },
 }
 
+/// Reads `.env` from the working directory only, never from a folder above (a forgotten
+/// development `.env` there must not configure a server); its path is logged once logging is set
+/// up. A missing `.env` is normal (production uses real environment variables); a malformed one
+/// stops the start.
+fn load_env_file() -> Result<Option<std::path::PathBuf>, Box<dyn std::error::Error>> {
+    match dotenvy::from_path(".env") {
+        Ok(()) => Ok(Some(std::path::absolute(".env")?)),
+        Err(error) if error.not_found() => Ok(None),
+        Err(error) => Err(format!("cannot read .env: {error}").into()),
+    }
+}
+
+/// Runs a command with the settings of the environment (and `.env`).
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::from_env()?;
-    crate::telemetry::init(settings.is_production());
+    let env_file = load_env_file()?;
+    let serving = |env_file| -> Result<Settings, Box<dyn std::error::Error>> {
+        let settings = Settings::from_env()?;
+        crate::telemetry::init(settings.is_production());
+        log_env_file(env_file);
+        settings.refuse_exposed_development()?;
+        Ok(settings)
+    };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            settings.refuse_exposed_development()?;
+            let settings = serving(env_file)?;
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "talktime listening");
             app.run_until_stopped().await?;
         }
         Command::Demo => {
+            let settings = serving(env_file)?;
             if settings.is_production() {
-                return Err("talktime demo is for development only (APP_ENV=production)".into());
+                return Err("talktime demo is for development only (set APP_ENV=development)".into());
             }
-            settings.refuse_exposed_development()?;
             let demo = settings.demo;
             let tokens = talktime_services::tokens::TokenIssuer::new(
                 settings.auth.jwt_secret.expose().as_bytes(),
@@ -78,18 +97,38 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(port = app.port(), hosts, "talktime demo: open http://127.0.0.1:{}/console", app.port());
             app.run_until_stopped().await?;
         }
+        operator => operate(operator, env_file).await?,
+    }
+    Ok(())
+}
+
+fn log_env_file(env_file: Option<std::path::PathBuf>) {
+    match env_file {
+        Some(path) => tracing::info!(path = %path.display(), "settings read from the environment and this .env file"),
+        None => tracing::info!("settings read from the environment (no .env file in the working directory)"),
+    }
+}
+
+/// The operator commands: they need the database only, so a migration job needs no secrets.
+async fn operate(command: Command, env_file: Option<std::path::PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
+    let (env, database) = Settings::database_from_vars(std::env::vars())?;
+    crate::telemetry::init(env == crate::config::AppEnv::Production);
+    log_env_file(env_file);
+    let connect = || Db::connect(&database.url, 2);
+    match command {
+        Command::Serve | Command::Demo => return Err("not an operator command".into()),
         Command::Migrate => {
-            connect(&settings).await?.migrate().await?;
+            connect().await?.migrate().await?;
             println!("migrations applied");
         }
         Command::Seed { .. } => {
-            let db = connect(&settings).await?;
+            let db = connect().await?;
             db.migrate().await?;
             let report = seed::demo(&db).await?;
             println!("{report}");
         }
         Command::Import { accounts } => {
-            let db = connect(&settings).await?;
+            let db = connect().await?;
             db.migrate().await?;
             let report = if accounts == "-" {
                 talktime_services::import::import_accounts(&db, std::io::stdin().lock()).await?
@@ -109,7 +148,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if !email.contains('@') || name.trim().is_empty() {
                 return Err("admin add needs a valid --email and a non-empty --name".into());
             }
-            let db = connect(&settings).await?;
+            let db = connect().await?;
             db.migrate().await?;
             match admins::create(db.pool(), &email, &name).await {
                 Ok(admin) => println!("admin {} <{}> created ({})", admin.name, admin.email, admin.id),
@@ -121,8 +160,4 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-async fn connect(settings: &Settings) -> Result<Db, talktime_repository::RepoError> {
-    Db::connect(&settings.database.url, 2).await
 }

@@ -99,6 +99,9 @@ pub struct LiveKitSettings {
     /// meter starts when both parties are in the room) and an accepted call's media must connect
     /// within this (`MEDIA_CONNECT_TIMEOUT_SECS`); `None` without webhooks.
     pub media_connect_timeout: Option<Duration>,
+    /// How often the media server's rooms are listed and those of no live call closed
+    /// (`ROOM_SWEEP_INTERVAL_MS`).
+    pub room_sweep: Duration,
 }
 
 /// Where push notifications go: `PUSH_PROVIDER` with its settings.
@@ -124,10 +127,13 @@ pub enum PaymentGateway {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// `APP_ENV`: production unless `development` (or `test`) is said explicitly.
     pub env: AppEnv,
-    /// `APP_ENV` was given (rather than defaulted to development).
-    pub env_explicit: bool,
+    /// `BIND_ADDR`: `0.0.0.0:8000` in production, `127.0.0.1:8000` in development.
     pub bind_addr: String,
+    /// `ALLOW_EXPOSED_DEVELOPMENT`: a development server may listen on an address other machines
+    /// can reach (see [`Settings::refuse_exposed_development`]).
+    pub allow_exposed_development: bool,
     pub database: DatabaseSettings,
     /// Several nodes sharing Redis (`REDIS_URL`); `None` on one node.
     pub cluster: Option<ClusterSettings>,
@@ -231,6 +237,61 @@ impl Vars {
         })
     }
 
+    /// `APP_ENV`: production unless development is asked for, so a forgotten APP_ENV never puts
+    /// the development secrets and features on a server.
+    fn app_env(&mut self) -> AppEnv {
+        let env = match self.get("APP_ENV").map(|e| e.to_ascii_lowercase()).as_deref() {
+            None | Some("production" | "prod") => AppEnv::Production,
+            Some("development" | "dev" | "test") => AppEnv::Development,
+            Some(other) => {
+                self.problems
+                    .push(format!("APP_ENV must be `production`, `development` or `test` (got `{other}`)"));
+                AppEnv::Production
+            }
+        };
+        env
+    }
+
+    /// The problems found, if any; when APP_ENV was not given, the first says that this is
+    /// why production's rules applied.
+    fn finish<T>(mut self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            return Ok(value);
+        }
+        if self.get("APP_ENV").is_none() {
+            self.problems.insert(
+                0,
+                "APP_ENV is not set, so this runs as production (set APP_ENV=development for a local development \
+                 server)"
+                    .into(),
+            );
+        }
+        Err(ConfigError { problems: self.problems })
+    }
+
+    fn database(&mut self, prod: bool) -> DatabaseSettings {
+        let url = self.get("DATABASE_URL").unwrap_or_else(|| {
+            if prod {
+                self.problems.push("DATABASE_URL is missing".into());
+            }
+            "postgres://postgres:postgres@127.0.0.1:5432/talktime".into()
+        });
+        DatabaseSettings { url, max_connections: self.parsed("DATABASE_MAX_CONNECTIONS", 20u32, "a positive integer") }
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is reported.
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => default,
+            Some("true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(other) => {
+                self.problems.push(format!("{name} must be true or false (got `{other}`)"));
+                default
+            }
+        }
+    }
+
     fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
             .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
@@ -244,27 +305,26 @@ impl Settings {
         Self::from_vars(std::env::vars())
     }
 
+    /// Only what the operator commands (`migrate`, `seed`, `import`, `admin`) need: the
+    /// environment and the database.
+    pub fn database_from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(AppEnv, DatabaseSettings), ConfigError> {
+        let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
+        let env = v.app_env();
+        let database = v.database(env == AppEnv::Production);
+        v.finish((env, database))
+    }
+
     /// Reads the given variables only (tests pass their own).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
 
-        let env = match v.or("APP_ENV", "development").to_ascii_lowercase().as_str() {
-            "production" | "prod" => AppEnv::Production,
-            "development" | "dev" | "test" => AppEnv::Development,
-            other => {
-                v.problems.push(format!("APP_ENV must be `development` or `production` (got `{other}`)"));
-                AppEnv::Development
-            }
-        };
+        let env = v.app_env();
         let prod = env == AppEnv::Production;
-        // Development on purpose, or by default because nothing was said (see `exposed_defaults`).
-        let env_explicit = v.get("APP_ENV").is_some();
+        let allow_exposed_development = v.flag("ALLOW_EXPOSED_DEVELOPMENT", false);
 
-        let database_url = v.get("DATABASE_URL");
-        if prod && database_url.is_none() {
-            v.problems.push("DATABASE_URL is missing".into());
-        }
-        let database_max_connections = v.parsed("DATABASE_MAX_CONNECTIONS", 20u32, "a positive integer");
+        let database = v.database(prod);
 
         let jwt_secret = v.get("JWT_SECRET");
         match &jwt_secret {
@@ -322,14 +382,17 @@ impl Settings {
         let livekit_configured = livekit_url.is_some() || v.get("LIVEKIT_API_URL").is_some();
         let livekit_url = livekit_url.unwrap_or_else(|| "ws://localhost:7880".into());
         let livekit_api_url = v.get("LIVEKIT_API_URL").unwrap_or_else(|| http_base_of(&livekit_url));
-        let livekit_webhook_enabled = match v.get("LIVEKIT_WEBHOOK_ENABLED").as_deref() {
-            None | Some("false" | "0" | "no" | "off") => false,
-            Some("true" | "1" | "yes" | "on") => true,
-            Some(other) => {
-                v.problems.push(format!("LIVEKIT_WEBHOOK_ENABLED must be true or false (got `{other}`)"));
-                false
-            }
-        };
+        let livekit_webhook_enabled = v.flag("LIVEKIT_WEBHOOK_ENABLED", false);
+        // Without webhooks the meter starts at accept whatever the media does, and nothing sees
+        // a party who rejoins a room after the call: production needs them (they are signed with
+        // LIVEKIT_API_KEY/LIVEKIT_API_SECRET, which LiveKit's `webhook.api_key` must name).
+        if prod && livekit_configured && !livekit_webhook_enabled {
+            v.problems.push(
+                "LIVEKIT_WEBHOOK_ENABLED is off; production with a LiveKit server needs its webhooks \
+                 (LiveKit's `webhook.urls` pointing at /webhooks/livekit, signed with LIVEKIT_API_KEY)"
+                    .into(),
+            );
+        }
         let media_connect_timeout =
             Duration::from_secs(v.parsed("MEDIA_CONNECT_TIMEOUT_SECS", 20u64, "a number of seconds").max(1));
         let livekit = LiveKitSettings {
@@ -338,6 +401,7 @@ impl Settings {
             api_key: livekit_api_key.unwrap_or_else(|| DEV_LIVEKIT_KEY.into()),
             api_secret: Secret::new(livekit_api_secret.unwrap_or_else(|| DEV_LIVEKIT_SECRET.into())),
             media_connect_timeout: livekit_webhook_enabled.then_some(media_connect_timeout),
+            room_sweep: Duration::from_millis(v.parsed("ROOM_SWEEP_INTERVAL_MS", 30_000u64, "milliseconds").max(10)),
         };
 
         let sandbox = |v: &Vars| PaymentGateway::Sandbox {
@@ -507,15 +571,7 @@ impl Settings {
             Duration::from_millis(v.parsed("WS_PING_INTERVAL_MS", 20_000u64, "milliseconds").max(10));
         let ws_client_timeout =
             Duration::from_millis(v.parsed("WS_CLIENT_TIMEOUT_MS", 60_000u64, "milliseconds").max(10));
-        let console_enabled = match v.get("CONSOLE_ENABLED").as_deref() {
-            None => !prod,
-            Some("true" | "1" | "yes" | "on") => true,
-            Some("false" | "0" | "no" | "off") => false,
-            Some(other) => {
-                v.problems.push(format!("CONSOLE_ENABLED must be true or false (got `{other}`)"));
-                false
-            }
-        };
+        let console_enabled = v.flag("CONSOLE_ENABLED", !prod);
         let demo = crate::demo::DemoSettings {
             answer_after: Duration::from_millis(v.parsed("DEMO_ANSWER_AFTER_MS", 3_000u64, "milliseconds")),
             hang_up_after: Duration::from_secs(v.parsed("DEMO_HANG_UP_AFTER_SECS", 120u64, "a number of seconds")),
@@ -528,16 +584,14 @@ impl Settings {
         if node_expiry < node_heartbeat * 2 {
             v.problems.push("NODE_EXPIRY_MS must be at least twice NODE_HEARTBEAT_MS".into());
         }
-        let database_url =
-            database_url.unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/talktime".into());
         let redis_namespace =
-            v.get("REDIS_NAMESPACE").unwrap_or_else(|| format!("talktime:{}", database_name(&database_url)));
+            v.get("REDIS_NAMESPACE").unwrap_or_else(|| format!("talktime:{}", database_name(&database.url)));
 
         let settings = Settings {
             env,
-            env_explicit,
-            bind_addr: v.or("BIND_ADDR", "0.0.0.0:8000"),
-            database: DatabaseSettings { url: database_url, max_connections: database_max_connections },
+            bind_addr: v.or("BIND_ADDR", if prod { "0.0.0.0:8000" } else { "127.0.0.1:8000" }),
+            allow_exposed_development,
+            database,
             cluster: v.get("REDIS_URL").map(|redis_url| ClusterSettings {
                 redis_url,
                 namespace: redis_namespace,
@@ -585,28 +639,24 @@ impl Settings {
             demo,
             room_retry,
         };
-        if v.problems.is_empty() { Ok(settings) } else { Err(ConfigError { problems: v.problems }) }
+        v.finish(settings)
     }
 
-    /// Before serving: a server others can reach (BIND_ADDR not loopback) with development
-    /// secrets or features runs only when `APP_ENV=development` was said on purpose. Forgetting
-    /// `APP_ENV` must not put the public development JWT secret, free sandbox coins and the dev
-    /// admin sign-in on the network.
+    /// Before serving: a development server (which runs with the public development secrets and
+    /// features) listens on an address other machines can reach only with
+    /// `ALLOW_EXPOSED_DEVELOPMENT=true` as well. Production never gets here with them: its own
+    /// checks refuse every development secret and feature.
     pub fn refuse_exposed_development(&self) -> Result<(), ConfigError> {
-        if self.env_explicit || is_loopback(&self.bind_addr) {
-            return Ok(());
-        }
-        let found = self.development_only();
-        if found.is_empty() {
+        if self.is_production() || self.allow_exposed_development || is_loopback(&self.bind_addr) {
             return Ok(());
         }
         Err(ConfigError {
             problems: vec![format!(
-                "BIND_ADDR {} is reachable from other machines, and APP_ENV is not set, yet these are development \
-                 settings: {}. Set APP_ENV=production with real settings, or APP_ENV=development to serve a \
-                 development server there on purpose",
+                "BIND_ADDR {} is reachable from other machines, and this is a development server with: {}. \
+                 Bind to 127.0.0.1, run production settings (without APP_ENV=development), or set \
+                 ALLOW_EXPOSED_DEVELOPMENT=true to serve a development server there on purpose",
                 self.bind_addr,
-                found.join("; ")
+                self.development_only().join("; ")
             )],
         })
     }
@@ -715,9 +765,12 @@ fn parse_duration(raw: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    /// `pairs` on a development server on this machine only.
+    /// `pairs` on a development server on this machine only (unless `pairs` say otherwise).
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        let mut all = vec![("BIND_ADDR".to_owned(), "127.0.0.1:8000".to_owned())];
+        let mut all = vec![
+            ("APP_ENV".to_owned(), "development".to_owned()),
+            ("BIND_ADDR".to_owned(), "127.0.0.1:8000".to_owned()),
+        ];
         all.extend(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         all
     }
@@ -827,6 +880,7 @@ mod tests {
             ("LIVEKIT_URL", "wss://media.example.com"),
             ("LIVEKIT_API_KEY", "APIxyz"),
             ("LIVEKIT_API_SECRET", "long-secret"),
+            ("LIVEKIT_WEBHOOK_ENABLED", "true"),
             ("GOOGLE_CLIENT_IDS", "a.apps.googleusercontent.com"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
             ("JWT_TTL", "12h"),
@@ -867,25 +921,63 @@ mod tests {
         assert!(one_node.cluster.is_none(), "no cluster settings without REDIS_URL");
     }
 
+    /// Variables as given, without the test defaults.
+    fn bare(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_vars(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
     #[test]
-    fn a_reachable_address_with_development_settings_is_refused_unless_said_on_purpose() {
-        let bare = |bind: &str| {
-            Settings::from_vars(vec![("BIND_ADDR".to_owned(), bind.to_owned())])?.refuse_exposed_development()
-        };
-        let error = bare("0.0.0.0:8000").unwrap_err().to_string();
-        for named in
-            ["JWT_SECRET", "SECRETS_KEY", "PAYMENT_GATEWAY", "SMS_PROVIDER", "LIVEKIT_API_KEY", "/admin/auth/dev"]
-        {
+    fn without_app_env_it_is_production_whatever_the_address() {
+        for bind in ["0.0.0.0:8000", "127.0.0.1:8000", "[::1]:8000"] {
+            let error = bare(&[("BIND_ADDR", bind)]).unwrap_err();
+            assert!(error.problems[0].contains("APP_ENV is not set"), "{error}");
+            for named in ["JWT_SECRET", "SECRETS_KEY", "PAYMENT_GATEWAY", "SMS_PROVIDER", "LIVEKIT_API_KEY"] {
+                assert!(error.to_string().contains(named), "{named} missing from: {error}");
+            }
+        }
+        assert!(bare(&[("APP_ENV", "staging")]).unwrap_err().to_string().contains("APP_ENV must be"));
+        for development in ["development", "test", "DEV"] {
+            let settings = bare(&[("APP_ENV", development)]).unwrap();
+            assert_eq!(settings.env, AppEnv::Development);
+            assert_eq!(settings.bind_addr, "127.0.0.1:8000", "development listens on this machine by default");
+        }
+    }
+
+    #[test]
+    fn production_with_a_media_server_needs_its_webhooks() {
+        let error = Settings::from_vars(vars(&[("APP_ENV", "production"), ("LIVEKIT_URL", "wss://m.example.com")]))
+            .unwrap_err();
+        assert!(error.to_string().contains("LIVEKIT_WEBHOOK_ENABLED"), "{error}");
+        let error = Settings::from_vars(vars(&[
+            ("APP_ENV", "production"),
+            ("LIVEKIT_URL", "wss://m.example.com"),
+            ("LIVEKIT_WEBHOOK_ENABLED", "true"),
+        ]))
+        .unwrap_err();
+        assert!(!error.to_string().contains("LIVEKIT_WEBHOOK_ENABLED"), "{error}");
+    }
+
+    #[test]
+    fn an_exposed_development_server_needs_allow_exposed_development() {
+        let development = |pairs: &[(&str, &str)]| Settings::from_vars(vars(pairs))?.refuse_exposed_development();
+        let error = development(&[("BIND_ADDR", "0.0.0.0:8000")]).unwrap_err().to_string();
+        for named in [
+            "BIND_ADDR 0.0.0.0:8000",
+            "ALLOW_EXPOSED_DEVELOPMENT",
+            "JWT_SECRET",
+            "SECRETS_KEY",
+            "PAYMENT_GATEWAY",
+            "LIVEKIT_API_KEY",
+            "/admin/auth/dev",
+        ] {
             assert!(error.contains(named), "{named} missing from: {error}");
         }
-        assert!(bare("192.168.1.10:8000").is_err());
-        assert!(bare("[::]:8000").is_err());
+        assert!(development(&[("BIND_ADDR", "192.168.1.10:8000")]).is_err());
+        assert!(development(&[("BIND_ADDR", "[::]:8000")]).is_err());
         for local in ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "127.0.0.1:0"] {
-            assert!(bare(local).is_ok(), "{local}");
+            assert!(development(&[("BIND_ADDR", local)]).is_ok(), "{local}");
         }
-        let on_purpose =
-            Settings::from_vars(vars(&[("BIND_ADDR", "0.0.0.0:8000"), ("APP_ENV", "development")])).unwrap();
-        assert!(on_purpose.refuse_exposed_development().is_ok());
+        assert!(development(&[("BIND_ADDR", "0.0.0.0:8000"), ("ALLOW_EXPOSED_DEVELOPMENT", "true")]).is_ok());
     }
 
     #[test]

@@ -133,12 +133,16 @@ impl Application {
                 reconnect_grace: settings.reconnect_grace,
                 sweep_interval: settings.sweep_interval,
                 room_retry: settings.room_retry,
+                room_sweep: settings.livekit.room_sweep,
                 heartbeat: settings.node_heartbeat(),
                 media_timeout: settings.livekit.media_connect_timeout,
                 online_alert_cooldown: settings.online_alert_cooldown,
             },
         );
         tokio::spawn(calls.clone().run_sweeper());
+        if settings.livekit.room_service.is_some() {
+            tokio::spawn(calls.clone().run_room_sweeper());
+        }
         tokio::spawn(calls.clone().run_timers());
         tokio::spawn(run_presence_flush(Arc::downgrade(&registry), calls.clone(), settings.presence_flush));
         tokio::spawn(calls.clone().run_heartbeat());

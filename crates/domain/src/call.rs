@@ -164,6 +164,12 @@ pub struct Call {
     pub telecaller_joined_at: Option<DateTime<Utc>>,
     /// The telecaller was AWAY: the call rang through a push to her devices.
     pub rung_by_push: bool,
+    /// When a party left the call's room (LiveKit), until they rejoin it.
+    pub user_left_room_at: Option<DateTime<Utc>>,
+    pub telecaller_left_room_at: Option<DateTime<Utc>>,
+    /// A party out of the room by then ends the call (the media grace; only a rejoin ends it).
+    pub user_media_grace_deadline: Option<DateTime<Utc>>,
+    pub telecaller_media_grace_deadline: Option<DateTime<Utc>>,
     /// The database's clock when the row was read (deadlines are compared against it).
     pub now: DateTime<Utc>,
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use livekit_api::access_token::{AccessToken, TokenVerifier, VideoGrants};
 use livekit_api::services::room::{CreateRoomOptions, RoomClient};
-use livekit_api::services::{ServerError, ServiceError as LiveKitError};
+use livekit_api::services::{ServerError, ServerErrorCode, ServiceError as LiveKitError};
 use livekit_api::webhooks::WebhookReceiver;
 use talktime_domain::call::CallType;
 use talktime_domain::ids::{AccountId, CallId};
@@ -90,6 +90,8 @@ pub trait RoomService: Send + Sync {
     async fn remove_participant(&self, room: &str, identity: &str) -> Result<(), RoomError>;
     /// Who is in the room now.
     async fn participants(&self, room: &str) -> Result<Vec<InRoom>, RoomError>;
+    /// The names of every room the media server has open (ListRooms).
+    async fn rooms(&self) -> Result<Vec<String>, RoomError>;
 }
 
 /// LiveKit's RoomService (Twirp) through the `livekit-api` crate.
@@ -106,18 +108,14 @@ impl LiveKitRooms {
     }
 }
 
-/// "Not found" answers count as done: the room or participant is gone either way.
-fn done_unless_failed(result: Result<(), impl std::fmt::Debug>) -> Result<(), RoomError> {
+/// A `not_found` answer counts as done: the room or participant is gone either way. Decided by
+/// LiveKit's Twirp error code, never by the error's text (a message that merely mentions "not
+/// found" is a failure like any other).
+fn done_unless_failed(result: Result<(), LiveKitError>) -> Result<(), RoomError> {
     match result {
         Ok(()) => Ok(()),
-        Err(error) => {
-            let text = format!("{error:?}");
-            if text.contains("not_found") || text.contains("NotFound") || text.contains("404") {
-                Ok(())
-            } else {
-                Err(RoomError(text))
-            }
-        }
+        Err(LiveKitError::Twirp(ServerError::Twirp(code))) if code.code == ServerErrorCode::NOT_FOUND => Ok(()),
+        Err(error) => Err(RoomError(format!("{error:?}"))),
     }
 }
 
@@ -153,6 +151,11 @@ impl RoomService for LiveKitRooms {
             })
             .collect())
     }
+
+    async fn rooms(&self) -> Result<Vec<String>, RoomError> {
+        let found = self.client.list_rooms(Vec::new()).await.map_err(|e| RoomError(format!("{e:?}")))?;
+        Ok(found.into_iter().map(|room| room.name).collect())
+    }
 }
 
 /// No media server configured (local development): rooms are not managed, calls still ring,
@@ -174,6 +177,10 @@ impl RoomService for NoMediaServer {
     }
 
     async fn participants(&self, _room: &str) -> Result<Vec<InRoom>, RoomError> {
+        Ok(Vec::new())
+    }
+
+    async fn rooms(&self) -> Result<Vec<String>, RoomError> {
         Ok(Vec::new())
     }
 }

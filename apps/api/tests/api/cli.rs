@@ -64,13 +64,51 @@ async fn migrate_seed_and_admin_add() {
 }
 
 #[test]
-fn a_reachable_address_with_development_secrets_refuses_to_start_and_says_which() {
-    let output = talktime(&["serve"], &[("BIND_ADDR", "0.0.0.0:0"), ("JWT_SECRET", "")]);
-    assert!(!output.status.success());
+fn without_app_env_the_server_is_production_even_on_loopback_and_names_what_it_lacks() {
+    let output = talktime(&["serve"], &[("BIND_ADDR", "127.0.0.1:0"), ("DATABASE_URL", "postgres://127.0.0.1/none")]);
+    assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for named in ["BIND_ADDR 0.0.0.0:0", "JWT_SECRET", "PAYMENT_GATEWAY", "APP_ENV=development"] {
+    for named in ["APP_ENV is not set", "JWT_SECRET", "SECRETS_KEY", "PAYMENT_GATEWAY", "SMS_PROVIDER", "LIVEKIT_API_KEY"]
+    {
         assert!(stderr.contains(named), "{named} missing from:\n{stderr}");
     }
+}
+
+#[test]
+fn an_exposed_development_server_needs_allow_exposed_development() {
+    let output = talktime(&["serve"], &[("APP_ENV", "development"), ("BIND_ADDR", "0.0.0.0:0")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for named in ["BIND_ADDR 0.0.0.0:0", "ALLOW_EXPOSED_DEVELOPMENT", "JWT_SECRET", "PAYMENT_GATEWAY", "/admin/auth/dev"] {
+        assert!(stderr.contains(named), "{named} missing from:\n{stderr}");
+    }
+}
+
+/// A `.env` in a folder above is never read; the working directory's is, and the log names it.
+#[test]
+fn only_the_working_directorys_env_file_is_read_and_it_is_logged() {
+    let root = std::env::temp_dir().join(format!("tt-dotenv-{}", std::process::id()));
+    let below = root.join("app");
+    std::fs::create_dir_all(&below).unwrap();
+    std::fs::write(root.join(".env"), "APP_ENV=development\nBIND_ADDR=127.0.0.1:0\n").unwrap();
+
+    let run_in = |dir: &std::path::Path| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_talktime"));
+        command.arg("serve").env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        command.current_dir(dir).output().expect("run talktime")
+    };
+    let from_below = run_in(&below);
+    assert_eq!(from_below.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&from_below.stderr);
+    assert!(stderr.contains("APP_ENV is not set"), "the .env one folder up was read:\n{stderr}");
+
+    // In the working directory: read, and named in the log (the exposed address then refuses).
+    std::fs::write(below.join(".env"), "APP_ENV=development\nBIND_ADDR=0.0.0.0:0\n").unwrap();
+    let here = run_in(&below);
+    let stdout = String::from_utf8_lossy(&here.stdout);
+    assert!(stdout.contains(&below.join(".env").display().to_string()), "the log names the file:\n{stdout}");
+    assert!(String::from_utf8_lossy(&here.stderr).contains("ALLOW_EXPOSED_DEVELOPMENT"));
+    std::fs::remove_dir_all(&root).unwrap();
 }
 
 #[tokio::test]

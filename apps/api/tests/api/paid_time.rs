@@ -148,15 +148,99 @@ async fn leaving_the_room_starts_the_grace_and_coming_back_ends_it() {
     // She drops out of the room and comes back: the call goes on.
     stage.webhook("participant_left", &call, &stage.telecaller.id).await.assert(200);
     let grace = talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
-    assert!(grace.telecaller_grace_deadline.is_some());
+    assert!(grace.telecaller_media_grace_deadline.is_some());
+    assert_eq!(grace.telecaller_grace_deadline, None, "her socket is still there");
     stage.webhook("participant_joined", &call, &stage.telecaller.id).await.assert(200);
     let back = talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
-    assert_eq!(back.telecaller_grace_deadline, None);
+    assert_eq!(back.telecaller_media_grace_deadline, None);
     // She leaves for good: the grace ends the call, though both sockets stay.
     stage.webhook("participant_left", &call, &stage.telecaller.id).await.assert(200);
     let ended = user.expect("call:ended").await;
     assert_eq!(ended["reason"], json!("TELECALLER_DISCONNECTED"));
     stage.app.assert_books_balance().await;
+}
+
+/// Out of the room, reconnecting her socket over and over does not keep the call (and the
+/// user's meter) running: only a rejoin ends the media grace, and the call is billed to the
+/// moment she left.
+#[tokio::test]
+async fn a_socket_reconnect_does_not_end_the_media_grace_and_the_meter_stops_when_she_left() {
+    let stage = stage(&[("LIVEKIT_WEBHOOK_ENABLED", "true"), ("RECONNECT_GRACE_SECS", "2")], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    for party in [&stage.user.id, &stage.telecaller.id] {
+        stage.webhook("participant_joined", &call, party).await.assert(200);
+    }
+    user.expect("call:connected").await;
+    // Ten seconds of talk, then she leaves the room.
+    testing::execute_raw(
+        &stage.app.db,
+        "UPDATE calls SET connected_at = connected_at - interval '10 seconds', \
+         billing_deadline = billing_deadline - interval '10 seconds'",
+    )
+    .await
+    .unwrap();
+    stage.webhook("participant_left", &call, &stage.telecaller.id).await.assert(200);
+    // Her socket comes and goes while she stays out of the room.
+    telecaller.close().await;
+    let (again, ready) = Ws::connect(&stage.app, "/ws/telecaller", &stage.telecaller.token).await;
+    assert_eq!(ready["activeCall"]["callId"], json!(call));
+    let row = talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
+    assert!(row.telecaller_media_grace_deadline.is_some(), "a socket does not end the media grace");
+
+    let ended = user.expect("call:ended").await;
+    assert_eq!(ended["reason"], json!("TELECALLER_DISCONNECTED"));
+    let row = talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(row.duration_seconds, Some(10), "billed to the moment she left, not through the grace");
+    assert_eq!(row.coins_spent, Some(10 * row.user_rate));
+    drop(again);
+    stage.app.assert_books_balance().await;
+}
+
+/// A room that belongs to no live call (LiveKit made it when someone joined with a kept token,
+/// or its DeleteRoom was lost) is closed by the sweeper; the live call's room stays.
+#[tokio::test]
+async fn the_sweeper_closes_every_room_that_belongs_to_no_live_call() {
+    let stage = stage(&[("ROOM_SWEEP_INTERVAL_MS", "50")], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let over = CallId::new().to_string();
+    stage.open_rooms(&[&call, &over, "lobby"]);
+    stage.room_closed(&over).await;
+    stage.room_closed("lobby").await;
+    assert_eq!(stage.room_requests("DeleteRoom", &call), 0, "the live call's room stays open");
+    // ListRooms was asked as LiveKit requires: a token of the API key with the roomList grant.
+    let list = stage.rooms.requests().into_iter().find(|r| r.path.ends_with("/ListRooms")).unwrap();
+    let token = list.headers["authorization"].strip_prefix("Bearer ").unwrap().to_owned();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_aud = false;
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(b"secret"),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!((claims["iss"].as_str(), claims["video"]["roomList"].as_bool()), (Some("devkey"), Some(true)));
+    stage.app.assert_books_balance().await;
+}
+
+/// `session:ready` hands a party of an ACCEPTED call the token it minted within the last 10 s,
+/// not a new one per reconnect.
+#[tokio::test]
+async fn session_ready_repeats_a_recent_token_instead_of_minting_one_per_reconnect() {
+    let stage = stage(&[], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let (first, ready) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    assert_eq!(ready["activeCall"]["callId"], json!(call));
+    let token = ready["activeCall"]["livekit"]["token"].as_str().unwrap().to_owned();
+    // A token minted a second later would differ (its nbf and exp are in whole seconds).
+    let minted = chrono::Utc::now().timestamp();
+    eventually("the next second", async || (chrono::Utc::now().timestamp() > minted).then_some(())).await;
+    first.close().await;
+    let (_second, again) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
+    assert_eq!(again["activeCall"]["livekit"]["token"].as_str(), Some(token.as_str()));
 }
 
 #[tokio::test]

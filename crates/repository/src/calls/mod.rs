@@ -25,7 +25,8 @@ macro_rules! call_query {
                   end_reason AS "end_reason: EndReason", user_rate, telecaller_rate, created_at, ring_deadline,
                   accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline,
                   telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at,
-                  media_deadline, user_joined_at, telecaller_joined_at, rung_by_push,
+                  media_deadline, user_joined_at, telecaller_joined_at, rung_by_push, user_left_room_at,
+                  telecaller_left_room_at, user_media_grace_deadline, telecaller_media_grace_deadline,
                   clock_timestamp() AS "now!""#
                 + $tail
             $(, $arg)*
@@ -132,10 +133,24 @@ pub async fn accept(
     .await?)
 }
 
-/// A party joined the call's room (the earliest join counts); a join also ends that party's
-/// reconnect grace. `None` unless the call is ACCEPTED and `party` is one of its parties.
+/// A party joined the call's room (the earliest join counts); a join ends that party's media
+/// grace (and only that: a socket's grace ends when a socket comes back). `None` unless the call
+/// is ACCEPTED and `party` is one of its parties.
 pub async fn joined(ex: impl Executor<'_>, id: CallId, party: AccountId) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET user_joined_at = CASE WHEN user_id = $2 THEN COALESCE(user_joined_at, clock_timestamp()) ELSE user_joined_at END, telecaller_joined_at = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_joined_at, clock_timestamp()) ELSE telecaller_joined_at END, user_grace_deadline = CASE WHEN user_id = $2 THEN NULL ELSE user_grace_deadline END, telecaller_grace_deadline = CASE WHEN telecaller_id = $2 THEN NULL ELSE telecaller_grace_deadline END WHERE id = $1 AND status = 'ACCEPTED' AND (user_id = $2 OR telecaller_id = $2) RETURNING ", "", id.0, party.0)
+    Ok(call_query!("UPDATE calls SET user_joined_at = CASE WHEN user_id = $2 THEN COALESCE(user_joined_at, clock_timestamp()) ELSE user_joined_at END, telecaller_joined_at = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_joined_at, clock_timestamp()) ELSE telecaller_joined_at END, user_left_room_at = CASE WHEN user_id = $2 THEN NULL ELSE user_left_room_at END, telecaller_left_room_at = CASE WHEN telecaller_id = $2 THEN NULL ELSE telecaller_left_room_at END, user_media_grace_deadline = CASE WHEN user_id = $2 THEN NULL ELSE user_media_grace_deadline END, telecaller_media_grace_deadline = CASE WHEN telecaller_id = $2 THEN NULL ELSE telecaller_media_grace_deadline END WHERE id = $1 AND status = 'ACCEPTED' AND (user_id = $2 OR telecaller_id = $2) RETURNING ", "", id.0, party.0)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// A party left the call's room: their media grace starts (`grace_secs`), unless one already
+/// runs. `None` unless the call is ACCEPTED and `party` is one of its parties.
+pub async fn left_room(
+    ex: impl Executor<'_>,
+    id: CallId,
+    party: AccountId,
+    grace_secs: f64,
+) -> Result<Option<Call>, RepoError> {
+    Ok(call_query!("UPDATE calls SET user_left_room_at = CASE WHEN user_id = $2 THEN COALESCE(user_left_room_at, clock_timestamp()) ELSE user_left_room_at END, telecaller_left_room_at = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_left_room_at, clock_timestamp()) ELSE telecaller_left_room_at END, user_media_grace_deadline = CASE WHEN user_id = $2 THEN COALESCE(user_media_grace_deadline, clock_timestamp() + make_interval(secs => $3)) ELSE user_media_grace_deadline END, telecaller_media_grace_deadline = CASE WHEN telecaller_id = $2 THEN COALESCE(telecaller_media_grace_deadline, clock_timestamp() + make_interval(secs => $3)) ELSE telecaller_media_grace_deadline END WHERE id = $1 AND status = 'ACCEPTED' AND (user_id = $2 OR telecaller_id = $2) RETURNING ", "", id.0, party.0, grace_secs)
     .fetch_optional(ex)
     .await?)
 }
@@ -150,7 +165,9 @@ pub async fn connect(tx: &mut Tx, id: CallId, at: DateTime<Utc>, max_duration: i
 
 /// Ends the call from `from` into `to` for `reason`; for an ACCEPTED call also computes the
 /// whole seconds billed (from the connection to the earlier of now and the billing deadline;
-/// none when the media never connected).
+/// none when the media never connected). A call that ends for a party who is out of the room
+/// (`USER_DISCONNECTED`/`TELECALLER_DISCONNECTED` while their media grace runs) is billed only
+/// to the moment they left it.
 pub async fn end(
     tx: &mut Tx,
     id: CallId,
@@ -158,7 +175,7 @@ pub async fn end(
     to: CallStatus,
     reason: EndReason,
 ) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
+    Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline, CASE $4 WHEN 'USER_DISCONNECTED' THEN user_left_room_at WHEN 'TELECALLER_DISCONNECTED' THEN telecaller_left_room_at END) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL, user_media_grace_deadline = NULL, telecaller_media_grace_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -235,7 +252,7 @@ pub async fn extend(
 /// within `warn_secs`), locked and skipped by other sweepers; calls in `skip` (this pass could not
 /// process them) are left for the next pass.
 pub async fn claim_due(tx: &mut Tx, warn_secs: f64, skip: &[Uuid]) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("SELECT ", " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND ((status = 'RINGING' AND ring_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp()) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED", warn_secs, skip)
+    Ok(call_query!("SELECT ", " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND ((status = 'RINGING' AND ring_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp() OR user_media_grace_deadline <= clock_timestamp() OR telecaller_media_grace_deadline <= clock_timestamp()) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED", warn_secs, skip)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -267,6 +284,16 @@ pub async fn claim_room_cleanup(ex: impl Executor<'_>, backoff_secs: f64) -> Res
     .fetch_optional(ex)
     .await?;
     Ok(id.map(CallId))
+}
+
+/// Which of these calls are live (RINGING or ACCEPTED): their rooms may stay open.
+pub async fn live_among(ex: impl Executor<'_>, ids: &[Uuid]) -> Result<Vec<CallId>, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT id AS "id!: CallId" FROM calls WHERE id = ANY($1) AND status IN ('RINGING', 'ACCEPTED')"#,
+        ids
+    )
+    .fetch_all(ex)
+    .await?)
 }
 
 pub async fn mark_room_closed(ex: impl Executor<'_>, id: CallId) -> Result<(), RepoError> {

@@ -40,6 +40,10 @@ impl CallService {
             CallStatus::Accepted if passed(call.billing_deadline) => Some(EndReason::BalanceExhausted),
             CallStatus::Accepted if passed(call.user_grace_deadline) => Some(EndReason::UserDisconnected),
             CallStatus::Accepted if passed(call.telecaller_grace_deadline) => Some(EndReason::TelecallerDisconnected),
+            CallStatus::Accepted if passed(call.user_media_grace_deadline) => Some(EndReason::UserDisconnected),
+            CallStatus::Accepted if passed(call.telecaller_media_grace_deadline) => {
+                Some(EndReason::TelecallerDisconnected)
+            }
             _ => None,
         };
         if let Some(reason) = reason {
@@ -97,6 +101,30 @@ impl CallService {
         Ok(handled)
     }
 
+    /// Closes every room the media server has open that belongs to no live call: with LiveKit's
+    /// default (rooms created on join), a party who kept a token could otherwise rejoin after
+    /// the call and talk unbilled. Answers how many rooms it closed.
+    pub async fn sweep_stray_rooms(&self) -> Result<usize, ServiceError> {
+        let open = self
+            .rooms
+            .rooms()
+            .await
+            .map_err(|e| ServiceError::upstream("media_server_failed", "LiveKit ListRooms failed", e))?;
+        let ids: Vec<uuid::Uuid> = open.iter().filter_map(|name| name.parse::<CallId>().ok()).map(|id| id.0).collect();
+        let live = calls::live_among(self.db.pool(), &ids).await?;
+        let mut closed = 0;
+        for room in open.iter().filter(|name| !name.parse::<CallId>().is_ok_and(|id| live.contains(&id))) {
+            match self.rooms.delete_room(room).await {
+                Ok(()) => {
+                    tracing::warn!(room, "closed a media room that belongs to no live call");
+                    closed += 1;
+                }
+                Err(error) => tracing::warn!(%error, room, "cannot close a stray media room"),
+            }
+        }
+        Ok(closed)
+    }
+
     /// Gives the grace to every party of a live call who is connected to no node (its
     /// disconnect may have been lost: the handling failed, or the node died mid-way).
     async fn guard_orphans(&self) -> Result<(), ServiceError> {
@@ -129,6 +157,21 @@ impl CallService {
             }
             if let Err(error) = self.sweep_once().await {
                 tracing::warn!(%error, "call sweeper pass failed");
+            }
+        }
+    }
+
+    /// Runs the stray-room sweep every `room_sweep` until the node stops.
+    pub async fn run_room_sweeper(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(self.settings.room_sweep);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if self.is_stopped() {
+                return;
+            }
+            if let Err(error) = self.sweep_stray_rooms().await {
+                tracing::warn!(%error, "stray room sweep failed");
             }
         }
     }

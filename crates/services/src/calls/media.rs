@@ -59,13 +59,25 @@ impl CallService {
         Ok(())
     }
 
-    /// A party left the room: the same grace as a dropped socket (a hint: coming back to the
-    /// room or reconnecting the socket ends it).
+    /// A party left the room: their media grace starts, as long as a socket's grace but apart
+    /// from it: only rejoining the room ends it (a socket that reconnects does not, or a party
+    /// could stay out of the room and keep the meter running by reconnecting). When it runs out
+    /// the call ends for them, billed to the moment they left.
     async fn left(&self, room: &str, identity: &str) -> Result<(), ServiceError> {
         if let Some((call, party)) = self.party_in(room, identity).await?
             && call.status == CallStatus::Accepted
         {
-            self.start_grace(party).await?;
+            let grace = self.settings.reconnect_grace.as_secs_f64();
+            if let Some(call) = calls::left_room(self.db.pool(), call.id, party, grace).await? {
+                let deadline = if call.user_id == party {
+                    call.user_media_grace_deadline
+                } else {
+                    call.telecaller_media_grace_deadline
+                };
+                if let Some(deadline) = deadline {
+                    self.schedule(call.id, deadline);
+                }
+            }
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ mod media;
 mod moderation;
 mod presence;
 mod pushes;
+mod recent_tokens;
 mod timers;
 
 use std::sync::{Arc, Weak};
@@ -54,6 +55,8 @@ pub struct CallSettings {
     pub sweep_interval: Duration,
     /// Delay before a failed DeleteRoom is tried again.
     pub room_retry: Duration,
+    /// How often the media server's rooms are listed and those of no live call closed.
+    pub room_sweep: Duration,
     /// How often this node renews its directory entries and looks for nodes that stopped.
     pub heartbeat: Duration,
     /// With LiveKit webhooks: the meter starts when both parties are in the room, which must
@@ -106,6 +109,8 @@ pub struct CallService {
     /// Set when this node stops: its timers and sweeper do nothing more.
     stopped: std::sync::atomic::AtomicBool,
     timers: Timers,
+    /// Tokens `session:ready` handed out lately, repeated within their window.
+    recent_tokens: recent_tokens::RecentTokens,
     /// One presence recomputation at a time per telecaller (striped by id).
     presence_locks: Vec<tokio::sync::Mutex<()>>,
     me: Weak<CallService>,
@@ -142,6 +147,7 @@ impl CallService {
             directory,
             stopped: std::sync::atomic::AtomicBool::new(false),
             timers: Timers::default(),
+            recent_tokens: Default::default(),
             presence_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             me: me.clone(),
         })

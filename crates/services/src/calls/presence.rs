@@ -135,8 +135,13 @@ impl CallService {
             Some(call) => {
                 let peer_id = if call.user_id == account.id { call.telecaller_id } else { call.user_id };
                 let peer = self.account(peer_id).await?;
-                let livekit =
-                    if call.status == CallStatus::Accepted { Some(self.livekit_join(&call, account)?) } else { None };
+                // A token only for a call that is ACCEPTED, minted at most once per window per
+                // party (recent_tokens).
+                let livekit = if call.status == CallStatus::Accepted {
+                    Some(self.recent_tokens.get_or_mint(call.id, account.id, || self.livekit_join(&call, account))?)
+                } else {
+                    None
+                };
                 Some(ActiveCall {
                     call_id: call.id.0,
                     call_type: call.call_type,

@@ -20,7 +20,7 @@ pub struct Stage {
 /// sweeper; `coins` in the user's wallet.
 pub async fn stage(extra: &[(&str, &str)], coins: i64) -> Stage {
     let rooms = FakeServer::start().await;
-    for method in ["CreateRoom", "DeleteRoom", "RemoveParticipant", "ListParticipants"] {
+    for method in ["CreateRoom", "DeleteRoom", "RemoveParticipant", "ListParticipants", "ListRooms"] {
         rooms.route("POST", &format!("{ROOMS}/{method}"), 200, "");
     }
     let mut vars = vec![
@@ -60,6 +60,18 @@ impl Stage {
     pub fn room_requests(&self, method: &str, call: &str) -> usize {
         let path = format!("{ROOMS}/{method}");
         self.rooms.requests().iter().filter(|r| r.path == path && r.body.contains(call)).count()
+    }
+
+    /// ListRooms answers these rooms from now on (protobuf, as LiveKit answers).
+    pub fn open_rooms(&self, names: &[&str]) {
+        use prost::Message;
+        let rooms = names
+            .iter()
+            .map(|name| livekit_protocol::Room { name: (*name).to_owned(), ..Default::default() })
+            .collect();
+        let body = livekit_protocol::ListRoomsResponse { rooms }.encode_to_vec();
+        let body = String::from_utf8(body).expect("short ASCII room names encode as ASCII");
+        self.rooms.route("POST", &format!("{ROOMS}/ListRooms"), 200, &body);
     }
 
     /// Waits until DeleteRoom was asked for `call` (it is sent in the background).
