@@ -80,9 +80,13 @@ pub struct LimitSettings {
     pub ws_max_connections_per_account: usize,
     /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
     pub ws_queue_capacity: usize,
-    /// `SMS_ALLOWED_COUNTRY_CODES` (default `91`) and `SMS_MAX_PER_HOUR` (default 1000).
+    /// `SMS_ALLOWED_COUNTRY_CODES` (default `91`) and `SMS_MAX_PER_HOUR` (default 1000), with
+    /// each network's (`SMS_MAX_PER_HOUR_PER_NETWORK`, default 5%) and each calling code's
+    /// (`SMS_MAX_PER_HOUR_PER_COUNTRY`, default all of it) share.
     pub sms_allowed_countries: Vec<String>,
     pub sms_max_per_hour: u32,
+    pub sms_max_per_hour_per_network: u32,
+    pub sms_max_per_hour_per_country: u32,
 }
 
 /// The media server.
@@ -507,6 +511,15 @@ impl Settings {
             v.problems.push("SMS_ALLOWED_COUNTRY_CODES must list calling codes of 1 to 3 digits, e.g. `91,44`".into());
         }
         let sms_max_per_hour = v.parsed("SMS_MAX_PER_HOUR", 1_000u32, "a number of codes").max(1);
+        let sms_max_per_hour_per_network = v
+            .parsed(
+                "SMS_MAX_PER_HOUR_PER_NETWORK",
+                talktime_services::auth::SmsPolicy::default_per_network(sms_max_per_hour),
+                "a number of codes",
+            )
+            .max(1);
+        let sms_max_per_hour_per_country =
+            v.parsed("SMS_MAX_PER_HOUR_PER_COUNTRY", sms_max_per_hour, "a number of codes").max(1);
         let defaults = NetworkLimits::default();
         let network_limits = NetworkLimits {
             login: Budget {
@@ -613,6 +626,8 @@ impl Settings {
                 ws_queue_capacity,
                 sms_allowed_countries,
                 sms_max_per_hour,
+                sms_max_per_hour_per_network,
+                sms_max_per_hour_per_country,
             },
             cors_allowed_origins,
             trusted_proxies,

@@ -178,6 +178,8 @@ impl Application {
                     home_country: settings.sms_country_code.clone(),
                     allowed_countries: settings.limits.sms_allowed_countries.clone(),
                     max_per_hour: settings.limits.sms_max_per_hour,
+                    max_per_network: settings.limits.sms_max_per_hour_per_network,
+                    max_per_country: settings.limits.sms_max_per_hour_per_country,
                 },
             },
             cache.clone(),

@@ -81,6 +81,7 @@ async fn every_operation_answers_generated_input_as_documented() {
     let app = spawn_app_with(&[
         ("RATE_LIMIT_LOGIN_PER_IP", "100000"),
         ("RATE_LIMIT_ADMIN_SIGN_IN_PER_IP", "100000"),
+        ("SMS_MAX_PER_HOUR_PER_NETWORK", "100000"),
         ("OTP_TEST_NUMBERS", "9000000001:123456"),
         ("CORS_ALLOWED_ORIGINS", PANEL),
     ])

@@ -34,9 +34,49 @@ impl fmt::Display for ClientNetwork {
     }
 }
 
+/// The wider network an SMS budget counts against: an IPv4 /24 or an IPv6 /48 (a site's
+/// allocation), so one operator's block of addresses shares one share of the SMS budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SiteNetwork(IpAddr);
+
+impl SiteNetwork {
+    pub fn of(ip: IpAddr) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => {
+                let [a, b, c, _] = v4.octets();
+                Self(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, 0)))
+            }
+            IpAddr::V6(v6) => {
+                let [a, b, c, ..] = v6.segments();
+                Self(IpAddr::V6(Ipv6Addr::new(a, b, c, 0, 0, 0, 0, 0)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for SiteNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}/24"),
+            IpAddr::V6(v6) => write!(f, "{v6}/48"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sites_are_ipv4_24s_and_ipv6_48s() {
+        let site = |raw: &str| SiteNetwork::of(raw.parse().unwrap()).to_string();
+        assert_eq!(site("203.0.113.7"), "203.0.113.0/24");
+        assert_eq!(site("::ffff:203.0.113.9"), "203.0.113.0/24");
+        assert_ne!(site("203.0.114.7"), site("203.0.113.7"));
+        assert_eq!(site("2001:db8:1:2::1"), "2001:db8:1::/48");
+        assert_eq!(site("2001:db8:1:ffff::1"), site("2001:db8:1:2::1"));
+        assert_ne!(site("2001:db8:2::1"), site("2001:db8:1::1"));
+    }
 
     fn network(raw: &str) -> String {
         ClientNetwork::of(raw.parse().unwrap()).to_string()

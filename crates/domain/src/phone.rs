@@ -32,13 +32,20 @@ impl Phone {
     /// country code in front. Either way the country must be one of `allowed` (calling codes
     /// without `+`), so codes never go to the premium-rate ranges toll fraud pumps.
     pub fn in_countries(&self, home_country: &str, allowed: &[String]) -> bool {
+        self.country_among(home_country, allowed).is_some()
+    }
+
+    /// The calling code, among `allowed`, this number belongs to: `home_country` for a 10-digit
+    /// national number; `None` when it is of none of them.
+    pub fn country_among<'a>(&self, home_country: &str, allowed: &'a [String]) -> Option<&'a str> {
         if self.0.len() == Self::MIN_DIGITS {
-            return allowed.iter().any(|code| code == home_country);
+            return allowed.iter().find(|code| *code == home_country).map(String::as_str);
         }
         // The subscriber number after the country code must still be a plausible length.
         allowed
             .iter()
-            .any(|code| !code.is_empty() && self.0.starts_with(code.as_str()) && self.0.len() - code.len() >= 7)
+            .find(|code| !code.is_empty() && self.0.starts_with(code.as_str()) && self.0.len() - code.len() >= 7)
+            .map(String::as_str)
     }
 }
 

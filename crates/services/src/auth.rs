@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Timelike;
@@ -11,6 +12,7 @@ use talktime_domain::account::{Account, Role};
 pub use talktime_domain::admin::Admin as AdminAccount;
 use talktime_domain::admin::Admin;
 use talktime_domain::ids::{AccountId, AdminId};
+use talktime_domain::network::SiteNetwork;
 use talktime_domain::otp::{OTP_MAX_ATTEMPTS, OTP_RESEND_COOLDOWN_SECS, OTP_TTL_SECS, OtpCode, OtpLength};
 use talktime_domain::phone::Phone;
 use talktime_repository::changes::Change;
@@ -49,14 +51,40 @@ pub struct SmsPolicy {
     /// Calling codes codes may be sent to (`SMS_ALLOWED_COUNTRY_CODES`).
     pub allowed_countries: Vec<String>,
     /// Codes sent per clock hour by the whole deployment (`SMS_MAX_PER_HOUR`); past it every
-    /// send is refused until the hour turns.
+    /// send is refused until the hour turns: the last resort.
     pub max_per_hour: u32,
+    /// Each network's share of the hour (an IPv4 /24 or an IPv6 /48;
+    /// `SMS_MAX_PER_HOUR_PER_NETWORK`), so one network cannot spend everyone's budget.
+    pub max_per_network: u32,
+    /// Each calling code's share of the hour (`SMS_MAX_PER_HOUR_PER_COUNTRY`).
+    pub max_per_country: u32,
+}
+
+impl SmsPolicy {
+    /// A network's default share: 5% of the hour's budget (at least 10, at most all of it).
+    pub fn default_per_network(max_per_hour: u32) -> u32 {
+        (max_per_hour / 20).max(10).min(max_per_hour)
+    }
 }
 
 impl Default for SmsPolicy {
     fn default() -> Self {
-        Self { home_country: "91".into(), allowed_countries: vec!["91".into()], max_per_hour: 1_000 }
+        Self {
+            home_country: "91".into(),
+            allowed_countries: vec!["91".into()],
+            max_per_hour: 1_000,
+            max_per_network: Self::default_per_network(1_000),
+            max_per_country: 1_000,
+        }
     }
+}
+
+/// Codes refused because a budget of the hour was spent, by budget (`/metrics`).
+#[derive(Debug, Default)]
+pub struct SmsRefusals {
+    pub network: AtomicU64,
+    pub country: AtomicU64,
+    pub global: AtomicU64,
 }
 
 /// What the client is told after a code was sent.
@@ -92,6 +120,7 @@ pub struct AuthService {
     per_network: Budget,
     sms_policy: SmsPolicy,
     cache: Arc<ReadCache>,
+    pub sms_refusals: SmsRefusals,
 }
 
 impl AuthService {
@@ -115,6 +144,7 @@ impl AuthService {
             test_numbers: otp.test_numbers,
             per_network: otp.per_network.unwrap_or(NetworkLimits::default().login),
             sms_policy: otp.sms,
+            sms_refusals: SmsRefusals::default(),
         }
     }
 
@@ -134,13 +164,14 @@ impl AuthService {
     /// `/auth/send` and `/auth/resend`: stores a new code and sends it. Never creates an account.
     pub async fn send_code(&self, phone: &Phone, ip: IpAddr) -> Result<CodeSent, ServiceError> {
         self.spend(network_key("login", ip), self.per_network).await?;
-        if !phone.in_countries(&self.sms_policy.home_country, &self.sms_policy.allowed_countries) {
+        let Some(country) = phone.country_among(&self.sms_policy.home_country, &self.sms_policy.allowed_countries)
+        else {
             return Err(ServiceError::invalid_field(
                 "phone",
                 "country_not_allowed",
                 "Codes cannot be sent to numbers of this country",
             ));
-        }
+        };
         let phone = phone.as_str();
         if accounts::find_by_phone(self.db.pool(), phone).await?.is_some_and(|a| a.is_suspended()) {
             return Err(ServiceError::suspended());
@@ -156,7 +187,7 @@ impl AuthService {
             None => OtpCode::generate(self.otp_length, getrandom::u32).map_err(ServiceError::internal)?,
         };
         if fixed.is_none() {
-            self.spend_sms_budget().await?;
+            self.spend_sms_budget(country, ip).await?;
         }
         let hash = self.hasher.hash(phone, &code);
         let mut conn = self.db.acquire().await?;
@@ -188,24 +219,52 @@ impl AuthService {
         Ok(CodeSent { expires_in_secs: OTP_TTL_SECS, resend_after_secs: OTP_RESEND_COOLDOWN_SECS })
     }
 
-    /// One SMS out of this clock hour's budget. The key names the hour, so the breaker resets
-    /// when the hour turns, on every node at once (the limiter is shared through Redis).
-    async fn spend_sms_budget(&self) -> Result<(), ServiceError> {
+    /// One SMS out of this clock hour's budgets: the sender's network's share, the country's
+    /// share, then the deployment's. Each key names the hour, so the budgets reset when the hour
+    /// turns, on every node at once (the limiter is shared through Redis). A network or country
+    /// that spent its share is refused alone; the global breaker stays the last resort.
+    async fn spend_sms_budget(&self, country: &str, ip: IpAddr) -> Result<(), ServiceError> {
         let now = chrono::Utc::now();
-        let key = format!("sms:hour:{}", now.format("%Y%m%d%H"));
-        let budget = Budget { limit: self.sms_policy.max_per_hour, window: Duration::from_secs(3600) };
-        if self.limiter.hit(&key, budget.limit, budget.window).await.is_ok() {
+        let hour = now.format("%Y%m%d%H");
+        let until_next_hour = (3600 - i64::from(now.minute()) * 60 - i64::from(now.second())).unsigned_abs();
+        let window = Duration::from_secs(3600);
+        let policy = &self.sms_policy;
+        // A share as large as the whole budget adds nothing: the global breaker answers then.
+        let network = SiteNetwork::of(ip);
+        if policy.max_per_network < policy.max_per_hour
+            && self.limiter.hit(&format!("sms:hour:{hour}:net:{network}"), policy.max_per_network, window).await.is_err()
+        {
+            self.sms_refusals.network.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%network, max = policy.max_per_network, "a network spent its SMS share of this hour");
+            return Err(ServiceError::rate_limited_as(
+                "sms_network_budget_exhausted",
+                until_next_hour,
+                "Too many codes were requested from your network, please try again later",
+            ));
+        }
+        if policy.max_per_country < policy.max_per_hour
+            && self.limiter.hit(&format!("sms:hour:{hour}:cc:{country}"), policy.max_per_country, window).await.is_err()
+        {
+            self.sms_refusals.country.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(country, max = policy.max_per_country, "a country spent its SMS share of this hour");
+            return Err(ServiceError::unavailable(
+                "sms_country_budget_exhausted",
+                "Codes cannot be sent to numbers of this country right now, please try again later",
+                until_next_hour,
+            ));
+        }
+        if self.limiter.hit(&format!("sms:hour:{hour}"), policy.max_per_hour, window).await.is_ok() {
             return Ok(());
         }
-        let until_next_hour = 3600 - i64::from(now.minute()) * 60 - i64::from(now.second());
+        self.sms_refusals.global.fetch_add(1, Ordering::Relaxed);
         tracing::error!(
-            max_per_hour = budget.limit,
+            max_per_hour = policy.max_per_hour,
             "SMS budget for this hour is spent: refusing every code until the hour turns (SMS_MAX_PER_HOUR)"
         );
         Err(ServiceError::unavailable(
             "sms_budget_exhausted",
             "Codes cannot be sent right now, please try again later",
-            until_next_hour.unsigned_abs(),
+            until_next_hour,
         ))
     }
 

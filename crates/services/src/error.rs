@@ -76,10 +76,12 @@ impl ServiceError {
     }
 
     pub fn rate_limited(retry_after_secs: u64, message: impl Into<String>) -> Self {
-        Self {
-            retry_after_secs: Some(retry_after_secs.max(1)),
-            ..Self::new(ErrorKind::RateLimited, "rate_limited", message)
-        }
+        Self::rate_limited_as("rate_limited", retry_after_secs, message)
+    }
+
+    /// Too many requests of one kind, with its own code (429).
+    pub fn rate_limited_as(code: &'static str, retry_after_secs: u64, message: impl Into<String>) -> Self {
+        Self { retry_after_secs: Some(retry_after_secs.max(1)), ..Self::new(ErrorKind::RateLimited, code, message) }
     }
 
     /// Refused for now, not for good: try again after `retry_after_secs`.

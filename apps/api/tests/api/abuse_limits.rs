@@ -114,3 +114,82 @@ async fn the_sixth_socket_of_an_account_closes_the_oldest_with_4008() {
     assert_eq!(first.closed().await, Some(4008));
     assert!(second.alive().await);
 }
+
+/// Runs `scene` again (once) when the clock hour turned while it ran: the SMS budgets are per
+/// clock hour, so a refusal expected late in the scene may not come after the turn.
+async fn within_one_hour(mut scene: impl AsyncFnMut()) {
+    for _ in 0..2 {
+        let hour = chrono::Utc::now().hour();
+        scene().await;
+        if chrono::Utc::now().hour() == hour {
+            return;
+        }
+    }
+    panic!("the hour turned twice during the test");
+}
+
+/// One network (an IPv4 /24, an IPv6 /48) spends only its own share of the hour's SMS budget:
+/// other networks still get their codes, and the global breaker is not reached.
+#[tokio::test]
+async fn one_network_spends_only_its_own_share_of_the_sms_budget() {
+    within_one_hour(async || {
+        let app = spawn_app_with(&[("SMS_MAX_PER_HOUR", "100"), ("SMS_MAX_PER_HOUR_PER_NETWORK", "3")]).await;
+        let send = async |ip: &str| app.post_from(ip, "/auth/send", &json!({ "phone": fresh_phone() }), None).await;
+        for ip in ["203.0.113.1", "203.0.113.2", "::ffff:203.0.113.3"] {
+            send(ip).await.assert(200);
+        }
+        let refused = send("203.0.113.200").await;
+        refused.assert_error(429, "sms_network_budget_exhausted");
+        assert!(refused.headers.contains_key("retry-after"));
+        send("203.0.114.1").await.assert(200);
+        // IPv6: one /48 is one network, whatever its /64s.
+        for ip in ["2001:db8:1:2::1", "2001:db8:1:3::1", "2001:db8:1:ffff::1"] {
+            send(ip).await.assert(200);
+        }
+        send("2001:db8:1:4::1").await.assert_error(429, "sms_network_budget_exhausted");
+        send("2001:db8:2::1").await.assert(200);
+        assert_eq!(app.sms.requests().len(), 8);
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("sms_network_budget_refusals_total 2"), "{metrics}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_networks_default_share_is_five_percent_of_the_hour() {
+    within_one_hour(async || {
+        let app = spawn_app_with(&[("SMS_MAX_PER_HOUR", "400")]).await;
+        for host in 1..=20 {
+            let ip = format!("198.51.100.{host}");
+            app.post_from(&ip, "/auth/send", &json!({ "phone": fresh_phone() }), None).await.assert(200);
+        }
+        let refused = app.post_from("198.51.100.21", "/auth/send", &json!({ "phone": fresh_phone() }), None).await;
+        refused.assert_error(429, "sms_network_budget_exhausted");
+    })
+    .await;
+}
+
+/// Each calling code has its own share: one country's numbers spending it leave the others
+/// served.
+#[tokio::test]
+async fn one_country_spends_only_its_own_share_of_the_sms_budget() {
+    within_one_hour(async || {
+        let app = spawn_app_with(&[
+            ("SMS_ALLOWED_COUNTRY_CODES", "91,44"),
+            ("SMS_MAX_PER_HOUR_PER_COUNTRY", "2"),
+            ("SMS_MAX_PER_HOUR_PER_NETWORK", "100"),
+        ])
+        .await;
+        let uk = || format!("447{}", &fresh_phone()[1..]);
+        app.send_code(&uk()).await.assert(200);
+        app.send_code(&uk()).await.assert(200);
+        let refused = app.send_code(&uk()).await;
+        refused.assert_error(503, "sms_country_budget_exhausted");
+        assert!(refused.headers.contains_key("retry-after"));
+        // India has its own share.
+        app.send_code(&fresh_phone()).await.assert(200);
+        app.send_code(&format!("91{}", fresh_phone())).await.assert(200);
+        assert_eq!(app.sms.requests().len(), 4);
+    })
+    .await;
+}

@@ -104,9 +104,9 @@ async fn send_code(
     (status = 200, body = Envelope<CodeSentView>),
     (status = 400, description = "Invalid phone", body = ErrorBody),
     (status = 403, description = "Account suspended", body = ErrorBody),
-    (status = 429, description = "Cooldown or rate limit; see Retry-After", body = ErrorBody),
+    (status = 429, description = "Cooldown, rate limit, or the network's SMS share of the hour spent (`sms_network_budget_exhausted`); see Retry-After", body = ErrorBody),
     (status = 502, description = "SMS provider failed", body = ErrorBody),
-    (status = 503, description = "Hourly SMS budget spent (`sms_budget_exhausted`); see Retry-After", body = ErrorBody),
+    (status = 503, description = "The country's (`sms_country_budget_exhausted`) or the deployment's (`sms_budget_exhausted`) SMS budget of the hour spent; see Retry-After", body = ErrorBody),
 ))]
 #[post("/auth/send")]
 pub(crate) async fn send(

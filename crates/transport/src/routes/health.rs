@@ -32,6 +32,26 @@ pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
         }
+        let refusals = &state.auth.sms_refusals;
+        for (name, help, value) in [
+            (
+                "sms_network_budget_refusals_total",
+                "Codes refused on this node: the sender's network had spent its SMS share of the hour.",
+                refusals.network.load(Relaxed),
+            ),
+            (
+                "sms_country_budget_refusals_total",
+                "Codes refused on this node: the number's country had spent its SMS share of the hour.",
+                refusals.country.load(Relaxed),
+            ),
+            (
+                "sms_budget_refusals_total",
+                "Codes refused on this node by the global hourly SMS breaker (SMS_MAX_PER_HOUR).",
+                refusals.global.load(Relaxed),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        }
         if let Ok(depth) = state.push.depth().await {
             let _ = writeln!(
                 out,
