@@ -76,6 +76,9 @@ pub struct AuthSettings {
 pub struct LimitSettings {
     /// `RATE_LIMIT_*_PER_IP`: budgets per IPv4 address or IPv6 /64.
     pub network: NetworkLimits,
+    /// `RATE_LIMIT_WS_CONNECT_PER_ACCOUNT`: accepted WebSocket handshakes per account per minute
+    /// (default 20).
+    pub ws_connect_per_account: Budget,
     /// `WS_MAX_CONNECTIONS_PER_ACCOUNT` (default 5, per node).
     pub ws_max_connections_per_account: usize,
     /// Outgoing frames a WebSocket connection may have queued before it is closed as too slow.
@@ -541,6 +544,10 @@ impl Settings {
         };
         let ws_max_connections_per_account =
             v.parsed("WS_MAX_CONNECTIONS_PER_ACCOUNT", 5usize, "a positive number").max(1);
+        let ws_connect_per_account = Budget {
+            limit: v.parsed("RATE_LIMIT_WS_CONNECT_PER_ACCOUNT", 20u32, "a number of handshakes").max(1),
+            window: Duration::from_secs(60),
+        };
 
         let google_client_ids = v.list("GOOGLE_CLIENT_IDS");
         if prod && google_client_ids.is_empty() {
@@ -623,6 +630,7 @@ impl Settings {
             limits: LimitSettings {
                 network: network_limits,
                 ws_max_connections_per_account,
+                ws_connect_per_account,
                 ws_queue_capacity,
                 sms_allowed_countries,
                 sms_max_per_hour,

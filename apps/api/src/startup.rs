@@ -25,7 +25,7 @@ use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms}
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
 use talktime_transport::ws::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
-use talktime_transport::{AppState, HttpSettings, TrustedProxies};
+use talktime_transport::{AppState, HttpSettings, TrustedProxies, WsConnectBudgets};
 
 use crate::config::{PaymentGateway as GatewayChoice, PushProvider, Settings, SmsProvider};
 use talktime_services::push::{FcmPush, LogPush, PushSender, PushService};
@@ -221,12 +221,19 @@ impl Application {
             push: push.clone(),
             media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
             limiter,
-            ws_connects: settings.limits.network.ws_connect,
+            ws_connects: WsConnectBudgets {
+                refused_per_network: settings.limits.network.ws_connect,
+                per_account: settings.limits.ws_connect_per_account,
+            },
             registry,
         };
         let http = HttpSettings {
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
-            trusted_proxies: TrustedProxies(settings.trusted_proxies.clone()),
+            trusted_proxies: if settings.is_production() {
+                TrustedProxies::new(settings.trusted_proxies.clone()).watching_untrusted_forwarders()
+            } else {
+                TrustedProxies::new(settings.trusted_proxies.clone())
+            },
             workers: settings.http_workers,
         };
         let server = talktime_transport::serve(listener, state, http)

@@ -43,18 +43,20 @@ impl Budget {
 /// IPv4 address, or one IPv6 /64.
 #[derive(Debug, Clone, Copy)]
 pub struct NetworkLimits {
-    /// `/auth/send`, `/auth/resend` and `/auth/verify` together (spec: 20 per 15 minutes).
+    /// `/auth/send`, `/auth/resend` and `/auth/verify` together: 100 per 15 minutes, loose
+    /// enough for a carrier NAT (the per-phone limits do the strict work).
     pub login: Budget,
     /// Admin Google sign-in (10 per minute).
     pub admin_sign_in: Budget,
-    /// WebSocket handshakes (10 per minute).
+    /// WebSocket handshakes whose token is refused (10 per minute); accepted ones count per
+    /// account instead.
     pub ws_connect: Budget,
 }
 
 impl Default for NetworkLimits {
     fn default() -> Self {
         Self {
-            login: Budget { limit: 20, window: Duration::from_secs(15 * 60) },
+            login: Budget { limit: 100, window: Duration::from_secs(15 * 60) },
             admin_sign_in: Budget { limit: 10, window: Duration::from_secs(60) },
             ws_connect: Budget { limit: 10, window: Duration::from_secs(60) },
         }

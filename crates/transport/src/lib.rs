@@ -26,6 +26,14 @@ use talktime_services::wallet::WalletService;
 pub use client_ip::TrustedProxies;
 pub use server::{HttpSettings, serve};
 
+/// WebSocket handshakes: those whose token is refused, per client network; accepted ones, per
+/// account.
+#[derive(Debug, Clone, Copy)]
+pub struct WsConnectBudgets {
+    pub refused_per_network: talktime_services::rate_limit::Budget,
+    pub per_account: talktime_services::rate_limit::Budget,
+}
+
 /// What every handler can reach, shared by all workers.
 #[derive(Clone)]
 pub struct AppState {
@@ -42,7 +50,7 @@ pub struct AppState {
     pub media_webhooks: talktime_services::livekit::MediaWebhooks,
     pub limiter: Arc<dyn RateLimiter>,
     /// WebSocket handshakes per client network (`RATE_LIMIT_WS_CONNECT_PER_IP`).
-    pub ws_connects: talktime_services::rate_limit::Budget,
+    pub ws_connects: WsConnectBudgets,
     pub registry: Arc<ws::ConnectionRegistry>,
     pub admin: Arc<AdminService>,
     /// Production: dev sign-in is off and cookies are `Secure`.

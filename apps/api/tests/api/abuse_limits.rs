@@ -2,7 +2,7 @@
 //! SMS only to allowed countries and within an hourly budget, and a cap on one account's sockets.
 
 use crate::support::ws::{Ws, refused_from};
-use crate::support::{fresh_phone, spawn_app, spawn_app_with};
+use crate::support::{PRODUCTION, fresh_phone, spawn_app, spawn_app_with};
 use chrono::Timelike;
 use serde_json::json;
 
@@ -23,18 +23,67 @@ async fn ipv6_clients_of_one_64_share_a_login_budget() {
     }
 }
 
+/// Only handshakes whose token is refused count against the client's network (IPv6 by /64): a
+/// bad client behind a carrier NAT cannot lock out its neighbours, whose valid handshakes count
+/// per account.
 #[tokio::test]
-async fn websocket_handshakes_are_counted_per_64_too() {
-    let app = spawn_app_with(&[("RATE_LIMIT_WS_CONNECT_PER_IP", "2")]).await;
+async fn refused_handshakes_count_per_network_and_accepted_ones_per_account() {
+    let app = spawn_app_with(&[("RATE_LIMIT_WS_CONNECT_PER_IP", "2"), ("RATE_LIMIT_WS_CONNECT_PER_ACCOUNT", "3")]).await;
     let user = app.user().await;
-    let (first, _) = Ws::connect_from(&app, "/ws/user", &user.token, "2001:db8:9:9::1").await;
-    let (second, _) = Ws::connect_from(&app, "/ws/user", &user.token, "2001:db8:9:9::2").await;
-    let (status, body) = refused_from(&app, "/ws/user", Some(&user.token), "2001:db8:9:9::3").await;
+    for ip in ["2001:db8:9:9::1", "2001:db8:9:9::2"] {
+        let (status, body) = refused_from(&app, "/ws/user", Some("not-a-token"), ip).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("invalid_token")));
+    }
+    let (status, body) = refused_from(&app, "/ws/user", Some("not-a-token"), "2001:db8:9:9::3").await;
     assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
-    let (third, _) = Ws::connect_from(&app, "/ws/user", &user.token, "2001:db8:9:a::1").await;
-    for ws in [first, second, third] {
+    let (status, _) = refused_from(&app, "/ws/user", None, "2001:db8:9:9::4").await;
+    assert_eq!(status, 429, "a missing token is refused too");
+    // The next /64 over counts on its own.
+    let (status, _) = refused_from(&app, "/ws/user", Some("not-a-token"), "2001:db8:9:a::1").await;
+    assert_eq!(status, 401);
+
+    // Valid handshakes from the exhausted network go through, counted per account.
+    let mut open = Vec::new();
+    for ip in ["2001:db8:9:9::5", "2001:db8:9:9::6", "2001:db8:9:9::7"] {
+        open.push(Ws::connect_from(&app, "/ws/user", &user.token, ip).await.0);
+    }
+    let (status, body) = refused_from(&app, "/ws/user", Some(&user.token), "192.0.2.1").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")), "the account's own budget");
+    // Its neighbour is not touched by that storm.
+    let other = app.user().await;
+    open.push(Ws::connect_from(&app, "/ws/user", &other.token, "2001:db8:9:9::8").await.0);
+    for ws in open {
         ws.close().await;
     }
+}
+
+/// In production, a proxy that forwards client addresses without being in TRUSTED_PROXIES is
+/// reported by readiness (and logged), since all its clients share one budget.
+#[tokio::test]
+async fn production_reports_forwarding_from_an_untrusted_proxy() {
+    let mut vars = PRODUCTION.to_vec();
+    vars.push(("TRUSTED_PROXIES", ""));
+    let app = spawn_app_with(&vars).await;
+    let ready = app.get("/health/ready").await;
+    ready.assert(200);
+    assert!(ready.body.get("warnings").is_none(), "{}", ready.body);
+    app.post_from("203.0.113.5", "/auth/send", &json!({ "phone": fresh_phone() }), None).await;
+    let ready = app.get("/health/ready").await;
+    ready.assert(200);
+    let warning = ready.body["warnings"][0].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains("127.0.0.1") && warning.contains("TRUSTED_PROXIES"), "{}", ready.body);
+}
+
+/// On a dual-stack socket an IPv4 proxy arrives as `::ffff:127.0.0.1`; it is still trusted.
+#[tokio::test]
+async fn a_trusted_ipv4_proxy_is_trusted_on_a_dual_stack_socket() {
+    let app = spawn_app_with(&[("BIND_ADDR", "[::]:0"), ("RATE_LIMIT_LOGIN_PER_IP", "1")]).await;
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        app.post_from(ip, "/auth/send", &json!({ "phone": fresh_phone() }), None).await.assert(200);
+    }
+    app.post_from("203.0.113.2", "/auth/send", &json!({ "phone": fresh_phone() }), None)
+        .await
+        .assert_error(429, "rate_limited");
 }
 
 #[tokio::test]

@@ -125,23 +125,29 @@ pub struct HealthView {
     /// Per dependency: `UP` or `DOWN` (readiness only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checks: Option<std::collections::BTreeMap<&'static str, &'static str>>,
+    /// Misconfigurations that do not stop the node serving (readiness only), e.g. a proxy that
+    /// forwards client addresses without being in `TRUSTED_PROXIES`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Liveness: the process answers.
 #[utoipa::path(tag = "operations", responses((status = 200, body = HealthView)))]
 #[get("/health")]
 pub(crate) async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(HealthView { status: "UP", checks: None })
+    HttpResponse::Ok().json(HealthView { status: "UP", checks: None, warnings: Vec::new() })
 }
 
 /// Readiness: 200 only when Postgres (and, in cluster mode, Redis, with this node's bus
-/// subscribed) answer; 503 names what failed.
+/// subscribed) answer; 503 names what failed. `warnings` names misconfigurations that do not
+/// stop the node serving (in production: `X-Forwarded-For` from a peer not in
+/// `TRUSTED_PROXIES`).
 #[utoipa::path(tag = "operations", responses(
     (status = 200, body = HealthView),
     (status = 503, body = HealthView),
 ))]
 #[get("/health/ready")]
-pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn ready(state: web::Data<AppState>, proxies: web::Data<crate::TrustedProxies>) -> HttpResponse {
     let postgres = matches!(tokio_timeout(state.db.ping()).await, Some(Ok(())));
     let mut checks = std::collections::BTreeMap::new();
     checks.insert("postgres", if postgres { "UP" } else { "DOWN" });
@@ -151,7 +157,17 @@ pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
         all_up &= up;
         checks.insert(probe.name(), if up { "UP" } else { "DOWN" });
     }
-    let view = HealthView { status: if all_up { "UP" } else { "DOWN" }, checks: Some(checks) };
+    let warnings = proxies
+        .untrusted_forwarder()
+        .map(|peer| {
+            format!(
+                "X-Forwarded-For arrives from {peer}, which is not in TRUSTED_PROXIES: client addresses behind it \
+                 are ignored and its clients share one rate-limit budget"
+            )
+        })
+        .into_iter()
+        .collect();
+    let view = HealthView { status: if all_up { "UP" } else { "DOWN" }, checks: Some(checks), warnings };
     if all_up { HttpResponse::Ok().json(view) } else { HttpResponse::ServiceUnavailable().json(view) }
 }
 

@@ -135,16 +135,32 @@ pub async fn upgrade(state: web::Data<AppState>, proxies: TrustedProxies, req: R
     actix_web::rt::spawn(tracing::Instrument::instrument(run(state.into_inner(), role, peer, socket), span));
 }
 
-/// The checks before the upgrade: rate limit, token (header, cookie, or `token` query
-/// parameter), role and standing.
+/// The checks before the upgrade: token (header, cookie, or `token` query parameter), role and
+/// standing, then the handshake budgets. A refused token counts against the client's network
+/// (`RATE_LIMIT_WS_CONNECT_PER_IP`); an accepted one against its account
+/// (`RATE_LIMIT_WS_CONNECT_PER_ACCOUNT`), so one bad client behind a carrier NAT cannot lock its
+/// neighbours out, and one account's reconnect storm hurts nobody else.
 async fn handshake(state: &AppState, proxies: &TrustedProxies, req: &Request, role: Role) -> Result<Peer, ApiError> {
     actix_http::ws::verify_handshake(req.head()).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_handshake", format!("Not a WebSocket handshake: {e}"))
     })?;
-    let peer_ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let ip = proxies.client_ip(peer_ip, forwarded);
-    state.ws_connects.spend(&*state.limiter, &network_key("ws", ip)).await?;
+    match authenticate(state, req, role).await {
+        Ok(peer) => {
+            state.ws_connects.per_account.spend(&*state.limiter, &format!("ws:account:{}", peer.id())).await?;
+            Ok(peer)
+        }
+        Err(refused) => {
+            let peer_ip = req.peer_addr().map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |a| a.ip());
+            let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            let ip = proxies.client_ip(peer_ip, forwarded);
+            state.ws_connects.refused_per_network.spend(&*state.limiter, &network_key("ws", ip)).await?;
+            Err(refused)
+        }
+    }
+}
+
+/// Who the handshake's token speaks for, if they may use this endpoint.
+async fn authenticate(state: &AppState, req: &Request, role: Role) -> Result<Peer, ApiError> {
     let token = token_in(req.headers())
         .or_else(|| {
             web::Query::<std::collections::HashMap<String, String>>::from_query(req.uri().query().unwrap_or_default())

@@ -60,6 +60,25 @@ impl Drop for NodeProcess {
     }
 }
 
+/// A complete production configuration (on top of the test defaults), its providers at
+/// addresses nothing listens on: for tests of what production alone does.
+pub const PRODUCTION: &[(&str, &str)] = &[
+    ("APP_ENV", "production"),
+    // 32 bytes of 0x07, base64.
+    ("SECRETS_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="),
+    ("PAYMENT_GATEWAY", "razorpay"),
+    ("RAZORPAY_KEY_ID", "rzp_test_production"),
+    ("RAZORPAY_KEY_SECRET", "razorpay-key-secret"),
+    ("RAZORPAY_WEBHOOK_SECRET", "razorpay-webhook-secret"),
+    ("RAZORPAY_API_BASE", "http://127.0.0.1:9"),
+    ("LIVEKIT_URL", "ws://127.0.0.1:9"),
+    ("LIVEKIT_API_KEY", "APIproductiontest"),
+    ("LIVEKIT_API_SECRET", "livekit-production-test-secret"),
+    ("LIVEKIT_WEBHOOK_ENABLED", "true"),
+    ("GOOGLE_CLIENT_IDS", "talktime-test.apps.googleusercontent.com"),
+    ("METRICS_TOKEN", "metrics-token-0123456789"),
+];
+
 /// The real application with the test defaults.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -100,7 +119,9 @@ fn test_vars(sms: &FakeServer, overrides: &[(&str, &str)]) -> Vec<(String, Strin
 /// Another node (or a restarted one) on an existing test database.
 pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
     let sms = FakeServer::start().await;
-    let vars = test_vars(&sms, overrides);
+    let mut vars = test_vars(&sms, &[("DATABASE_URL", database.url.as_str())]);
+    vars.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
+    vars.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let settings = Settings::from_vars(vars).expect("valid test settings");
     // Each node gets its own pool, as separate processes would.
     let pool = Db::connect(&database.url, 10).await.expect("connect");
