@@ -154,8 +154,9 @@ pub struct Settings {
     pub payment_gateway: PaymentGateway,
     pub sms_provider: SmsProvider,
     pub push_provider: PushProvider,
-    /// How often each node's push worker looks for due notifications (`PUSH_INTERVAL_MS`).
-    pub push_interval: Duration,
+    /// The push worker and device registrations (`PUSH_INTERVAL_MS`, `PUSH_CONCURRENCY`,
+    /// `PUSH_MAX_DEVICES_PER_ACCOUNT`).
+    pub push: talktime_services::push::PushSettings,
     /// At most one round of "she's online" pushes per telecaller within this
     /// (`ONLINE_ALERT_COOLDOWN_SECS`).
     pub online_alert_cooldown: Duration,
@@ -251,8 +252,7 @@ impl Vars {
             None | Some("production" | "prod") => AppEnv::Production,
             Some("development" | "dev" | "test") => AppEnv::Development,
             Some(other) => {
-                self.problems
-                    .push(format!("APP_ENV must be `production`, `development` or `test` (got `{other}`)"));
+                self.problems.push(format!("APP_ENV must be `production`, `development` or `test` (got `{other}`)"));
                 AppEnv::Production
             }
         };
@@ -443,7 +443,11 @@ impl Settings {
                 PushProvider::Log
             }
         };
-        let push_interval = Duration::from_millis(v.parsed("PUSH_INTERVAL_MS", 1_000u64, "milliseconds").max(10));
+        let push = talktime_services::push::PushSettings {
+            interval: Duration::from_millis(v.parsed("PUSH_INTERVAL_MS", 1_000u64, "milliseconds").max(10)),
+            concurrency: v.parsed("PUSH_CONCURRENCY", 8usize, "a positive number").clamp(1, 256),
+            max_devices_per_account: v.parsed("PUSH_MAX_DEVICES_PER_ACCOUNT", 10i64, "a positive number").max(1),
+        };
         let online_alert_cooldown =
             Duration::from_secs(v.parsed("ONLINE_ALERT_COOLDOWN_SECS", 3_600u64, "a number of seconds"));
 
@@ -644,7 +648,7 @@ impl Settings {
             payment_gateway,
             sms_provider,
             push_provider,
-            push_interval,
+            push,
             online_alert_cooldown,
             sms_country_code,
             ring_timeout,

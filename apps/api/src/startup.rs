@@ -161,8 +161,13 @@ impl Application {
             Some(calls.clone()),
         ));
         tokio::spawn(payments.clone().run_reconciler());
-        let push =
-            Arc::new(PushService::new(db.clone(), push_sender(&settings), settings.push_interval, calls.clone()));
+        let push = Arc::new(PushService::new(
+            db.clone(),
+            push_sender(&settings),
+            settings.push,
+            limiter.clone(),
+            calls.clone(),
+        ));
         tokio::spawn(push.clone().run_worker());
         let auth = Arc::new(AuthService::new(
             db.clone(),

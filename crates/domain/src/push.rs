@@ -15,6 +15,10 @@ wire_enum!(
     }
 );
 
+/// The longest registration token accepted: FCM's and APNs' tokens are far shorter (about 160
+/// characters and 64 hex digits); anything longer is not a token.
+pub const PUSH_TOKEN_MAX_CHARS: usize = 512;
+
 /// Sends of one notification to one device before it is given up.
 pub const MAX_PUSH_ATTEMPTS: i32 = 8;
 

@@ -33,6 +33,20 @@ pub async fn register_device(
     Ok(previous.filter(|owner| *owner != account))
 }
 
+/// Keeps the account's `keep` most recently registered devices and forgets the others; how many
+/// it forgot.
+pub async fn keep_latest_devices(tx: &mut Tx, account: AccountId, keep: i64) -> Result<u64, RepoError> {
+    let done = sqlx::query!(
+        "DELETE FROM devices WHERE account_id = $1 AND token NOT IN \
+         (SELECT token FROM devices WHERE account_id = $1 ORDER BY updated_at DESC, created_at DESC LIMIT $2)",
+        account.0,
+        keep
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Forgets `token` if `account` holds it; whether it did.
 pub async fn remove_device(tx: &mut Tx, account: AccountId, token: &str) -> Result<bool, RepoError> {
     let done = sqlx::query!("DELETE FROM devices WHERE token = $1 AND account_id = $2", token, account.0)
@@ -200,12 +214,14 @@ pub struct Outgoing {
 /// Claims up to `limit` due rows: they are skipped by other workers while locked, and pushed
 /// `lease_secs` into the future when claimed, so a worker that dies mid-send leaves them due
 /// again later (sent at least once; the provider de-duplicates nothing, so the lease is long).
+/// High-priority rows (rings and their cancels) come first: a backlog of alerts never holds a
+/// ring back.
 pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Result<Vec<Outgoing>, RepoError> {
     Ok(sqlx::query_as!(
         Outgoing,
         "UPDATE push_outbox o SET next_attempt_at = now() + make_interval(secs => $2), attempts = o.attempts + 1 \
          FROM (SELECT id FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() \
-               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
+               ORDER BY high_priority DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
          WHERE o.id = due.id \
          RETURNING o.id, o.token, o.kind AS \"kind: PushKind\", o.high_priority, o.title, o.body, o.data, o.attempts",
         limit,

@@ -237,3 +237,22 @@ pub async fn device_tokens(db: &Db, account: talktime_domain::ids::AccountId) ->
         .fetch_all(db.pool())
         .await?)
 }
+
+/// Queues a backlog of `n` online alerts to `account`'s device `token`, due now.
+pub async fn queue_online_alerts(
+    db: &Db,
+    account: talktime_domain::ids::AccountId,
+    token: &str,
+    n: i64,
+) -> Result<(), RepoError> {
+    sqlx::query!(
+        "INSERT INTO push_outbox (id, account_id, token, kind, title, body) \
+         SELECT gen_random_uuid(), $1, $2, 'ONLINE_ALERT', 'Online now', 'She is online' FROM generate_series(1, $3::bigint)",
+        account.0,
+        token,
+        n
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

@@ -232,7 +232,11 @@ impl AuthService {
         // A share as large as the whole budget adds nothing: the global breaker answers then.
         let network = SiteNetwork::of(ip);
         if policy.max_per_network < policy.max_per_hour
-            && self.limiter.hit(&format!("sms:hour:{hour}:net:{network}"), policy.max_per_network, window).await.is_err()
+            && self
+                .limiter
+                .hit(&format!("sms:hour:{hour}:net:{network}"), policy.max_per_network, window)
+                .await
+                .is_err()
         {
             self.sms_refusals.network.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(%network, max = policy.max_per_network, "a network spent its SMS share of this hour");

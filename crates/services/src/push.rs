@@ -168,7 +168,11 @@ impl PushSender for FcmPush {
             // The access token may have been revoked early: fetch a new one next time.
             *self.token.lock().await = None;
         }
-        if status == reqwest::StatusCode::NOT_FOUND || body.contains("UNREGISTERED") {
+        // 404 UNREGISTERED: the app was uninstalled; 400 INVALID_ARGUMENT: not a token FCM knows.
+        if status == reqwest::StatusCode::NOT_FOUND
+            || body.contains("UNREGISTERED")
+            || (status == reqwest::StatusCode::BAD_REQUEST && body.contains("INVALID_ARGUMENT"))
+        {
             Delivery::Unregistered
         } else if status.is_server_error()
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS
@@ -189,12 +193,37 @@ pub struct PushStats {
     pub retried: AtomicU64,
 }
 
+/// How the outbox worker and device registrations behave.
+#[derive(Debug, Clone, Copy)]
+pub struct PushSettings {
+    /// How often each node's worker looks for due notifications (`PUSH_INTERVAL_MS`); rings and
+    /// their cancels wake it at once.
+    pub interval: Duration,
+    /// Sends one worker has in flight at once (`PUSH_CONCURRENCY`).
+    pub concurrency: usize,
+    /// Devices one account may have (`PUSH_MAX_DEVICES_PER_ACCOUNT`); registering one more
+    /// forgets the least recently registered.
+    pub max_devices_per_account: i64,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        Self { interval: Duration::from_secs(1), concurrency: 8, max_devices_per_account: 10 }
+    }
+}
+
+/// Device registrations per account: an app registers its token at start and when it changes.
+pub const REGISTRATIONS_PER_ACCOUNT: crate::rate_limit::Budget =
+    crate::rate_limit::Budget { limit: 20, window: Duration::from_secs(3600) };
+
 pub struct PushService {
     db: Db,
     sender: Arc<dyn PushSender>,
-    interval: Duration,
+    settings: PushSettings,
+    limiter: Arc<dyn crate::rate_limit::RateLimiter>,
     /// Told when a telecaller's devices change: whether she can be AWAY may have too.
     calls: Arc<crate::calls::CallService>,
+    wake: Arc<tokio::sync::Notify>,
     pub stats: Arc<PushStats>,
 }
 
@@ -204,8 +233,15 @@ const BATCH: i64 = 100;
 const LEASE_SECS: f64 = 60.0;
 
 impl PushService {
-    pub fn new(db: Db, sender: Arc<dyn PushSender>, interval: Duration, calls: Arc<crate::calls::CallService>) -> Self {
-        Self { db, sender, interval, calls, stats: Arc::default() }
+    pub fn new(
+        db: Db,
+        sender: Arc<dyn PushSender>,
+        settings: PushSettings,
+        limiter: Arc<dyn crate::rate_limit::RateLimiter>,
+        calls: Arc<crate::calls::CallService>,
+    ) -> Self {
+        let wake = calls.push_waker();
+        Self { db, sender, settings, limiter, calls, wake, stats: Arc::default() }
     }
 
     /// Registers a device of a phone account (a token moves to the account registering it; the
@@ -216,8 +252,10 @@ impl PushService {
         token: &str,
         platform: talktime_domain::push::DevicePlatform,
     ) -> Result<(), ServiceError> {
+        REGISTRATIONS_PER_ACCOUNT.spend(&*self.limiter, &format!("push:register:{}", account.id)).await?;
         let mut tx = self.db.begin().await?;
         let left = push::register_device(&mut tx, account.id, token, platform).await?;
+        push::keep_latest_devices(&mut tx, account.id, self.settings.max_devices_per_account).await?;
         self.forgot_devices(tx, left).await
     }
 
@@ -249,7 +287,7 @@ impl PushService {
         Ok(push::depth(self.db.pool()).await?)
     }
 
-    /// Sends what is due, then waits `interval`, for ever.
+    /// Sends what is due, then waits `interval` (or a ring's wake-up), for ever.
     pub async fn run_worker(self: Arc<Self>) {
         loop {
             match self.pass().await {
@@ -258,38 +296,56 @@ impl PushService {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "push outbox pass failed"),
             }
-            tokio::time::sleep(self.interval).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.settings.interval) => {}
+                () = self.wake.notified() => {}
+            }
         }
     }
 
-    /// One pass: claims due notifications and sends them; how many it claimed.
+    /// One pass: claims due notifications and sends them, `concurrency` at a time, the priority
+    /// lane (rings and their cancels) before anything else; how many it claimed.
     pub async fn pass(&self) -> Result<usize, ServiceError> {
+        use futures_util::StreamExt;
         let due = push::claim_due(self.db.pool(), BATCH, LEASE_SECS).await?;
-        for push in &due {
-            match self.sender.send(push).await {
-                Delivery::Sent => {
-                    push::mark_sent(self.db.pool(), push.id).await?;
-                    self.stats.sent.fetch_add(1, Relaxed);
-                }
-                Delivery::Unregistered => {
-                    let mut tx = self.db.begin().await?;
-                    let owner = push::forget_token(&mut tx, &push.token).await?;
-                    self.forgot_devices(tx, owner).await?;
-                    push::give_up(self.db.pool(), push.id, "token no longer registered").await?;
-                    self.stats.failed.fetch_add(1, Relaxed);
-                }
-                Delivery::Retry(error) if push.attempts < MAX_PUSH_ATTEMPTS => {
-                    tracing::warn!(%error, attempts = push.attempts, "push failed; retrying later");
-                    push::retry_later(self.db.pool(), push.id, push_retry_delay_secs(push.attempts), &error).await?;
-                    self.stats.retried.fetch_add(1, Relaxed);
-                }
-                Delivery::Retry(error) | Delivery::Failed(error) => {
-                    tracing::error!(%error, attempts = push.attempts, "push given up");
-                    push::give_up(self.db.pool(), push.id, &error).await?;
-                    self.stats.failed.fetch_add(1, Relaxed);
-                }
+        let claimed = due.len();
+        let (urgent, other): (Vec<Outgoing>, Vec<Outgoing>) = due.into_iter().partition(|p| p.high_priority);
+        for lane in [urgent, other] {
+            let outcomes: Vec<Result<(), ServiceError>> = futures_util::stream::iter(lane)
+                .map(|push| async move { self.deliver(&push).await })
+                .buffer_unordered(self.settings.concurrency.max(1))
+                .collect()
+                .await;
+            outcomes.into_iter().collect::<Result<(), _>>()?;
+        }
+        Ok(claimed)
+    }
+
+    /// Sends one notification and records what came of it.
+    async fn deliver(&self, push: &Outgoing) -> Result<(), ServiceError> {
+        match self.sender.send(push).await {
+            Delivery::Sent => {
+                push::mark_sent(self.db.pool(), push.id).await?;
+                self.stats.sent.fetch_add(1, Relaxed);
+            }
+            Delivery::Unregistered => {
+                let mut tx = self.db.begin().await?;
+                let owner = push::forget_token(&mut tx, &push.token).await?;
+                self.forgot_devices(tx, owner).await?;
+                push::give_up(self.db.pool(), push.id, "token no longer registered").await?;
+                self.stats.failed.fetch_add(1, Relaxed);
+            }
+            Delivery::Retry(error) if push.attempts < MAX_PUSH_ATTEMPTS => {
+                tracing::warn!(%error, attempts = push.attempts, "push failed; retrying later");
+                push::retry_later(self.db.pool(), push.id, push_retry_delay_secs(push.attempts), &error).await?;
+                self.stats.retried.fetch_add(1, Relaxed);
+            }
+            Delivery::Retry(error) | Delivery::Failed(error) => {
+                tracing::error!(%error, attempts = push.attempts, "push given up");
+                push::give_up(self.db.pool(), push.id, &error).await?;
+                self.stats.failed.fetch_add(1, Relaxed);
             }
         }
-        Ok(due.len())
+        Ok(())
     }
 }

@@ -52,7 +52,8 @@ impl TrustedProxies {
         let now = chrono::Utc::now().timestamp();
         let last = watch.last_warned.load(Ordering::Relaxed);
         // One warning a minute, by whichever request wins the swap; the lock is taken only then.
-        if now >= last + 60 && watch.last_warned.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        if now >= last + 60
+            && watch.last_warned.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
         {
             *watch.peer.lock().unwrap_or_else(PoisonError::into_inner) = Some(peer);
             tracing::warn!(

@@ -28,7 +28,8 @@ async fn ipv6_clients_of_one_64_share_a_login_budget() {
 /// per account.
 #[tokio::test]
 async fn refused_handshakes_count_per_network_and_accepted_ones_per_account() {
-    let app = spawn_app_with(&[("RATE_LIMIT_WS_CONNECT_PER_IP", "2"), ("RATE_LIMIT_WS_CONNECT_PER_ACCOUNT", "3")]).await;
+    let app =
+        spawn_app_with(&[("RATE_LIMIT_WS_CONNECT_PER_IP", "2"), ("RATE_LIMIT_WS_CONNECT_PER_ACCOUNT", "3")]).await;
     let user = app.user().await;
     for ip in ["2001:db8:9:9::1", "2001:db8:9:9::2"] {
         let (status, body) = refused_from(&app, "/ws/user", Some("not-a-token"), ip).await;

@@ -68,7 +68,8 @@ fn without_app_env_the_server_is_production_even_on_loopback_and_names_what_it_l
     let output = talktime(&["serve"], &[("BIND_ADDR", "127.0.0.1:0"), ("DATABASE_URL", "postgres://127.0.0.1/none")]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for named in ["APP_ENV is not set", "JWT_SECRET", "SECRETS_KEY", "PAYMENT_GATEWAY", "SMS_PROVIDER", "LIVEKIT_API_KEY"]
+    for named in
+        ["APP_ENV is not set", "JWT_SECRET", "SECRETS_KEY", "PAYMENT_GATEWAY", "SMS_PROVIDER", "LIVEKIT_API_KEY"]
     {
         assert!(stderr.contains(named), "{named} missing from:\n{stderr}");
     }
@@ -79,7 +80,9 @@ fn an_exposed_development_server_needs_allow_exposed_development() {
     let output = talktime(&["serve"], &[("APP_ENV", "development"), ("BIND_ADDR", "0.0.0.0:0")]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for named in ["BIND_ADDR 0.0.0.0:0", "ALLOW_EXPOSED_DEVELOPMENT", "JWT_SECRET", "PAYMENT_GATEWAY", "/admin/auth/dev"] {
+    for named in
+        ["BIND_ADDR 0.0.0.0:0", "ALLOW_EXPOSED_DEVELOPMENT", "JWT_SECRET", "PAYMENT_GATEWAY", "/admin/auth/dev"]
+    {
         assert!(stderr.contains(named), "{named} missing from:\n{stderr}");
     }
 }

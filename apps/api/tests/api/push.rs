@@ -258,3 +258,106 @@ async fn she_comes_online_and_only_subscribers_outside_a_call_hear_it_once_per_c
     assert_eq!(online_alerts_queued(&app).await, 1, "one round per cooldown");
     app.assert_books_balance().await;
 }
+
+/// A token longer than any FCM or APNs issues is refused (random characters, which Postgres
+/// cannot compress under its index limit); an account keeps at most
+/// PUSH_MAX_DEVICES_PER_ACCOUNT devices, the least recently registered forgotten; and
+/// registrations are rate limited per account.
+#[tokio::test]
+async fn device_tokens_are_bounded_in_length_number_and_rate() {
+    let app = crate::support::spawn_app_with(&[("PUSH_MAX_DEVICES_PER_ACCOUNT", "3")]).await;
+    let user = app.user().await;
+    // Hex of a hash chain: as incompressible as random text.
+    let random = |n: usize| -> String {
+        use sha2::Digest;
+        let mut out = String::new();
+        let mut block = sha2::Sha256::digest(uuid::Uuid::now_v7().as_bytes());
+        while out.len() < n {
+            out.extend(block.iter().map(|b| format!("{b:02x}")));
+            block = sha2::Sha256::digest(block);
+        }
+        out.truncate(n);
+        out
+    };
+    for long in [random(4_000), random(513)] {
+        let refused =
+            app.post_auth("/users/devices", &user.token, &json!({ "token": long, "platform": "android" })).await;
+        refused.assert_error(400, "validation_error");
+        assert_eq!(refused.body["errors"][0]["field"], json!("token"));
+    }
+    let longest = random(512);
+    app.post_auth("/users/devices", &user.token, &json!({ "token": longest, "platform": "android" })).await.assert(200);
+    for n in 1..=3 {
+        let body = json!({ "token": format!("device-{n}"), "platform": "android" });
+        app.post_auth("/users/devices", &user.token, &body).await.assert(200);
+    }
+    let owner = user.id.parse::<AccountId>().unwrap();
+    let kept = talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap();
+    assert_eq!(kept, ["device-1", "device-2", "device-3"], "the oldest (the 512-character one) is forgotten");
+
+    // Registering again refreshes a device, and counts towards the hour's budget (20 in all).
+    for _ in 4..20 {
+        app.post_auth("/users/devices", &user.token, &json!({ "token": "device-1", "platform": "android" }))
+            .await
+            .assert(200);
+    }
+    let refused =
+        app.post_auth("/users/devices", &user.token, &json!({ "token": "device-9", "platform": "android" })).await;
+    refused.assert_error(429, "rate_limited");
+    // Another account is not affected.
+    let other = app.user().await;
+    app.post_auth("/users/devices", &other.token, &json!({ "token": "other", "platform": "ios" })).await.assert(200);
+}
+
+/// FCM answering 400 INVALID_ARGUMENT for a token means it is not one: it is forgotten.
+#[tokio::test]
+async fn a_token_fcm_calls_invalid_is_forgotten() {
+    let fcm = fake_fcm().await;
+    fcm.route("POST", SEND, 400, r#"{"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "The registration token is not a valid FCM registration token"}}"#);
+    let settings = push_settings(&fcm, "50");
+    let app = crate::support::spawn_app_with(&settings.vars()).await;
+    let user = app.user().await;
+    let telecaller = app.telecaller(true).await;
+    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "garbled", "platform": "android" }))
+        .await
+        .assert(200);
+    missed_call(&app, &user, &telecaller).await;
+    let owner = telecaller.id.parse::<AccountId>().unwrap();
+    eventually("the invalid token forgotten", || async {
+        talktime_repository::testing::device_tokens(&app.db, owner).await.unwrap().is_empty().then_some(())
+    })
+    .await;
+    app.assert_books_balance().await;
+}
+
+/// A backlog of 5,000 online alerts cannot hold a ring back: rings and cancels have a lane of
+/// their own, and a ring wakes the worker.
+#[tokio::test]
+async fn a_ring_goes_out_before_a_backlog_of_alerts() {
+    let fcm = fake_fcm().await;
+    // After its first pass at start the worker would wait ten minutes: only the ring wakes it.
+    let settings = push_settings(&fcm, "600000");
+    let app = crate::support::spawn_app_with(&settings.vars()).await;
+    let user = app.user().await;
+    app.grant_coins(&user.id, 1_000).await;
+    let telecaller = app.telecaller(true).await;
+    app.post_auth("/users/devices", &user.token, &json!({ "token": "his-phone", "platform": "android" }))
+        .await
+        .assert(200);
+    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "her-phone", "platform": "android" }))
+        .await
+        .assert(200);
+    app.put_auth("/telecaller/availability", &telecaller.token, &json!({ "reachableByPush": true })).await.assert(200);
+    let owner = user.id.parse::<AccountId>().unwrap();
+    talktime_repository::testing::queue_online_alerts(&app.db, owner, "his-phone", 5_000).await.unwrap();
+
+    let (mut u, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    let first = wait_for_sends(&fcm, 1).await;
+    assert_eq!(first[0]["message"]["data"]["type"], json!("incoming_call"), "{:?}", first[0]);
+    assert_eq!(first[0]["message"]["data"]["callId"], json!(call));
+    assert_eq!(first[0]["message"]["token"], json!("her-phone"));
+    // The backlog follows (a hundred per pass, several at once).
+    wait_for_sends(&fcm, 200).await;
+}

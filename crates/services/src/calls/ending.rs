@@ -94,6 +94,10 @@ impl CallService {
     /// call (it is not sent to that connection here: the caller answers it directly).
     pub(super) async fn after_end(&self, ended: &Call, origin: Option<Origin>) -> Result<Option<Value>, ServiceError> {
         self.timers.cancel(ended.id);
+        if ended.rung_by_push {
+            // A cancel (or missed-call) push may be in the outbox: this node's worker sends it now.
+            self.push_wake.notify_one();
+        }
         let except = |role: Role| origin.filter(|o| o.role == role).map(|o| o.connection);
         let to_user = Audience::Account { role: Role::User, id: ended.user_id, except: except(Role::User) };
         let to_telecaller =

@@ -109,6 +109,9 @@ pub struct CallService {
     /// Set when this node stops: its timers and sweeper do nothing more.
     stopped: std::sync::atomic::AtomicBool,
     timers: Timers,
+    /// Wakes this node's push worker when a ring or its cancel is in the outbox, so it goes out
+    /// at once rather than at the worker's next pass.
+    push_wake: Arc<tokio::sync::Notify>,
     /// Tokens `session:ready` handed out lately, repeated within their window.
     recent_tokens: recent_tokens::RecentTokens,
     /// One presence recomputation at a time per telecaller (striped by id).
@@ -148,9 +151,15 @@ impl CallService {
             stopped: std::sync::atomic::AtomicBool::new(false),
             timers: Timers::default(),
             recent_tokens: Default::default(),
+            push_wake: Arc::default(),
             presence_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             me: me.clone(),
         })
+    }
+
+    /// What the push worker waits on besides its interval (see `push_wake`).
+    pub fn push_waker(&self) -> Arc<tokio::sync::Notify> {
+        self.push_wake.clone()
     }
 
     async fn spend(&self, account: AccountId, kind: &str, budget: Budget) -> Result<(), ServiceError> {
@@ -272,6 +281,9 @@ impl CallService {
             pushes::incoming_call(&mut tx, &call, user).await?;
         }
         tx.commit().await.map_err(RepoError::from)?;
+        if by_push {
+            self.push_wake.notify_one();
+        }
         self.schedule(call.id, call.ring_deadline);
         send(
             &*self.bus,

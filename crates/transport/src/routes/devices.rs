@@ -25,9 +25,10 @@ fn platform_schema() -> utoipa::openapi::Object {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRequest {
-    /// The FCM registration token the app got from Firebase.
-    #[garde(length(chars, min = 1, max = 4096))]
-    #[schema(min_length = 1, max_length = 4096)]
+    /// The FCM registration token the app got from Firebase (at most
+    /// `PUSH_TOKEN_MAX_CHARS`, 512: longer than any token FCM or APNs issues).
+    #[garde(length(chars, min = 1, max = talktime_domain::push::PUSH_TOKEN_MAX_CHARS))]
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     /// `android`, `ios` or `web`.
     #[garde(custom(one_of::<DevicePlatform>))]
@@ -35,10 +36,11 @@ pub struct DeviceRequest {
     pub platform: String,
 }
 
-/// Register this device for push notifications (users and telecallers; several devices per
-/// account; a token moves to the account that registers it last).
+/// Register this device for push notifications (users and telecallers; at most
+/// `PUSH_MAX_DEVICES_PER_ACCOUNT` devices per account, the least recently registered forgotten
+/// beyond it; a token moves to the account that registers it last; rate limited per account).
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = DeviceRequest,
-    responses((status = 200, body = Envelope<Object>)))]
+    responses((status = 200, body = Envelope<Object>), (status = 429, body = ErrorBody)))]
 #[post("/users/devices")]
 pub(crate) async fn register(
     state: web::Data<AppState>,
