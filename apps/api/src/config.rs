@@ -77,7 +77,7 @@ pub struct LimitSettings {
     /// `RATE_LIMIT_*_PER_IP`: budgets per IPv4 address or IPv6 /64.
     pub network: NetworkLimits,
     /// `RATE_LIMIT_WS_CONNECT_PER_ACCOUNT`: accepted WebSocket handshakes per account per minute
-    /// (default 20).
+    /// (default 60: one a second, far above any app's reconnects, far below a storm).
     pub ws_connect_per_account: Budget,
     /// `WS_MAX_CONNECTIONS_PER_ACCOUNT` (default 5, per node).
     pub ws_max_connections_per_account: usize,
@@ -165,6 +165,11 @@ pub struct Settings {
     pub ring_timeout: Duration,
     /// How long a call to an AWAY telecaller rings (`PUSH_RING_TIMEOUT_SECS`).
     pub push_ring_timeout: Duration,
+    /// Calls rung through a push per telecaller per hour (`PUSH_RINGS_PER_HOUR`, default 20).
+    pub push_rings_per_hour: i64,
+    /// A rating counts towards her card only from a call billed this long
+    /// (`RATING_MIN_BILLED_SECONDS`, default 30).
+    pub rating_min_billed_secs: i64,
     pub reconnect_grace: Duration,
     /// How often the payment reconciler runs, how old a PENDING order must be before it asks the
     /// gateway, and when an unpaid order becomes FAILED.
@@ -549,7 +554,7 @@ impl Settings {
         let ws_max_connections_per_account =
             v.parsed("WS_MAX_CONNECTIONS_PER_ACCOUNT", 5usize, "a positive number").max(1);
         let ws_connect_per_account = Budget {
-            limit: v.parsed("RATE_LIMIT_WS_CONNECT_PER_ACCOUNT", 20u32, "a number of handshakes").max(1),
+            limit: v.parsed("RATE_LIMIT_WS_CONNECT_PER_ACCOUNT", 60u32, "a number of handshakes").max(1),
             window: Duration::from_secs(60),
         };
 
@@ -581,6 +586,8 @@ impl Settings {
 
         let ring_timeout = Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
         let push_ring_timeout = Duration::from_secs(v.parsed("PUSH_RING_TIMEOUT_SECS", 45u64, "a number of seconds"));
+        let push_rings_per_hour = v.parsed("PUSH_RINGS_PER_HOUR", 20i64, "a number of calls").max(1);
+        let rating_min_billed_secs = v.parsed("RATING_MIN_BILLED_SECONDS", 30i64, "a number of seconds").max(0);
         let reconnect_grace = Duration::from_secs(v.parsed("RECONNECT_GRACE_SECS", 20u64, "a number of seconds"));
 
         let reconcile_interval =
@@ -653,6 +660,8 @@ impl Settings {
             sms_country_code,
             ring_timeout,
             push_ring_timeout,
+            push_rings_per_hour,
+            rating_min_billed_secs,
             reconnect_grace,
             reconcile_interval,
             reconcile_min_age,

@@ -137,6 +137,8 @@ impl Application {
                 heartbeat: settings.node_heartbeat(),
                 media_timeout: settings.livekit.media_connect_timeout,
                 online_alert_cooldown: settings.online_alert_cooldown,
+                push_rings_per_hour: settings.push_rings_per_hour,
+                rating_min_billed_secs: settings.rating_min_billed_secs,
             },
         );
         tokio::spawn(calls.clone().run_sweeper());

@@ -105,7 +105,8 @@ async fn reject_and_cancel_end_a_ringing_call_without_money() {
         history.body["data"]["calls"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["CANCELLED", "REJECTED"]);
     assert_eq!(stage.app.balance(&stage.user.id).await, 1_000);
-    assert!(stage.rooms.requests().is_empty(), "no room to close for calls that never connected");
+    let rooms = stage.rooms.requests();
+    assert!(rooms.iter().all(|r| r.path.ends_with("/ListRooms")), "no room to close for calls that never connected");
 }
 
 #[tokio::test]
@@ -649,4 +650,65 @@ async fn a_failed_delete_room_is_retried_until_it_succeeds() {
     let attempts = stage.room_requests("DeleteRoom", &call);
     stage.app.controller().sweep().await.unwrap();
     assert_eq!(stage.room_requests("DeleteRoom", &call), attempts);
+}
+
+/// Nobody keeps a telecaller ringing: three unanswered calls from one user to her within ten
+/// minutes, then `too_many_rings` (others, and calls to others, go on).
+#[tokio::test]
+async fn three_unanswered_rings_to_one_telecaller_then_too_many_rings() {
+    let app = crate::support::spawn_app().await;
+    let user = app.user().await;
+    app.grant_coins(&user.id, 1_000).await;
+    let (her, other) = (app.telecaller(true).await, app.telecaller(true).await);
+    let (mut t, _) = Ws::connect(&app, "/ws/telecaller", &her.token).await;
+    let (_o, _) = Ws::connect(&app, "/ws/telecaller", &other.token).await;
+    let (mut u, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+    for _ in 0..3 {
+        u.send("call:initiate", json!({ "telecallerId": her.id, "callType": "AUDIO" })).await;
+        let call = u.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+        t.expect("call:incoming").await;
+        u.send("call:cancel", json!({ "callId": call })).await;
+        u.expect("call:cancelled").await;
+        t.expect("call:cancelled").await;
+    }
+    u.send("call:initiate", json!({ "telecallerId": her.id, "callType": "AUDIO" })).await;
+    assert_eq!(u.expect("call:error").await["code"], json!("too_many_rings"));
+    // Another telecaller can still be called, and another user can still call her.
+    u.send("call:initiate", json!({ "telecallerId": other.id, "callType": "AUDIO" })).await;
+    u.expect("call:ringing").await;
+    let second = app.user().await;
+    app.grant_coins(&second.id, 1_000).await;
+    let (mut s, _) = Ws::connect(&app, "/ws/user", &second.token).await;
+    s.send("call:initiate", json!({ "telecallerId": her.id, "callType": "AUDIO" })).await;
+    s.expect("call:ringing").await;
+    app.assert_books_balance().await;
+}
+
+/// Her phone is rung through a push at most PUSH_RINGS_PER_HOUR times an hour.
+#[tokio::test]
+async fn push_rings_per_telecaller_are_limited_per_hour() {
+    let app = crate::support::spawn_app_with(&[("PUSH_RINGS_PER_HOUR", "1")]).await;
+    let telecaller = app.telecaller(true).await;
+    app.post_auth("/users/devices", &telecaller.token, &json!({ "token": "her-phone", "platform": "android" }))
+        .await
+        .assert(200);
+    app.put_auth("/telecaller/availability", &telecaller.token, &json!({ "reachableByPush": true })).await.assert(200);
+    let (first, second) = (app.user().await, app.user().await);
+    for user in [&first, &second] {
+        app.grant_coins(&user.id, 1_000).await;
+    }
+    let (mut a, _) = Ws::connect(&app, "/ws/user", &first.token).await;
+    a.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    let call = a.expect("call:ringing").await["callId"].as_str().unwrap().to_owned();
+    a.send("call:cancel", json!({ "callId": call })).await;
+    a.expect("call:cancelled").await;
+    let (mut b, _) = Ws::connect(&app, "/ws/user", &second.token).await;
+    b.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    assert_eq!(b.expect("call:error").await["code"], json!("too_many_rings"));
+    // Connected, she is rung on her socket as usual.
+    let (mut t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
+    b.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    b.expect("call:ringing").await;
+    t.expect("call:incoming").await;
+    app.assert_books_balance().await;
 }

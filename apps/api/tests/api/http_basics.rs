@@ -73,7 +73,7 @@ async fn cors_allows_only_configured_origins() {
 #[tokio::test]
 async fn forwarded_for_is_ignored_from_untrusted_peers() {
     // No trusted proxy: every request counts against 127.0.0.1, whatever it claims.
-    let app = spawn_app_with(&[("TRUSTED_PROXIES", "")]).await;
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", ""), ("RATE_LIMIT_LOGIN_PER_IP", "20")]).await;
     for _ in 0..20 {
         app.send_code(&fresh_phone()).await.assert(200);
     }
@@ -132,8 +132,9 @@ async fn metrics_are_served_in_the_prometheus_text_format() {
 #[tokio::test]
 async fn with_redis_the_login_limits_are_shared_by_every_node() {
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    let node_a = spawn_app_with(&[("REDIS_URL", redis.as_str())]).await;
-    let node_b = crate::support::spawn_app_on(node_a.database(), &[("REDIS_URL", redis.as_str())]).await;
+    let limit = ("RATE_LIMIT_LOGIN_PER_IP", "20");
+    let node_a = spawn_app_with(&[("REDIS_URL", redis.as_str()), limit]).await;
+    let node_b = crate::support::spawn_app_on(node_a.database(), &[("REDIS_URL", redis.as_str()), limit]).await;
     // A client address no earlier run used (Redis keeps buckets for 15 minutes).
     let bytes = uuid::Uuid::now_v7().into_bytes();
     let ip = format!("10.{}.{}.{}", bytes[13], bytes[14], bytes[15]);

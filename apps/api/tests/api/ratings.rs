@@ -6,11 +6,12 @@ use serde_json::{Value, json};
 use crate::support::ws::Ws;
 use crate::support::{Session, TestApp, spawn_app};
 
-/// A completed call from `user` to `telecaller` (whose socket `t` stays open), then the user's
-/// feedback.
+/// A completed call of 40 s (long enough to count) from `user` to `telecaller` (whose socket `t`
+/// stays open), then the user's feedback.
 async fn rated_call(app: &TestApp, user: &Session, telecaller: &Session, t: &mut Option<Ws>, rating: i32) -> String {
     let live = app.live_call(user, telecaller, t.take()).await;
     let call = live.id.clone();
+    live.talked(app, 40).await;
     *t = Some(live.end().await);
     app.post_auth(&format!("/calls/{call}/feedback"), &user.token, &json!({ "rating": rating })).await.assert(200);
     call
@@ -85,5 +86,36 @@ async fn ratings_change_the_cards_and_the_order_and_a_hidden_one_stops_counting(
     app.patch_auth(&format!("/admin/feedback/{hidden_call}/{}", viewer.id), &admin, &json!({ "hidden": true }))
         .await
         .assert_error(404, "feedback_not_found");
+    app.assert_books_balance().await;
+}
+
+/// A rating counts only from a call billed at least RATING_MIN_BILLED_SECONDS (30): a few
+/// seconds' call may still leave its feedback and comment, which do not move her card.
+#[tokio::test]
+async fn a_rating_from_a_call_shorter_than_the_minimum_does_not_count() {
+    let app = spawn_app().await;
+    let telecaller = app.telecaller(true).await;
+    let (viewer, rater) = (app.user().await, app.user().await);
+    let mut t = Some(Ws::connect(&app, "/ws/telecaller", &telecaller.token).await.0);
+
+    let live = app.live_call(&rater, &telecaller, t.take()).await;
+    let short = live.id.clone();
+    live.talked(&app, 29).await;
+    t = Some(live.end().await);
+    let body = json!({ "rating": 1, "comment": "Hung up at once" });
+    app.post_auth(&format!("/calls/{short}/feedback"), &rater.token, &body).await.assert(200);
+    let (_, cards) = listed(&app, &viewer, "").await;
+    assert_eq!(card(&cards, &telecaller.id)["rating"], json!({ "average": null, "count": 0 }));
+    let kept = talktime_repository::calls::feedback_on(app.db.pool(), short.parse().unwrap()).await.unwrap();
+    assert_eq!(kept[0].comment.as_deref(), Some("Hung up at once"), "the feedback is kept");
+    let admin = app.admin_token().await;
+    // Hiding a rating that never counted takes nothing away.
+    app.patch_auth(&format!("/admin/feedback/{short}/{}", rater.id), &admin, &json!({ "hidden": true }))
+        .await
+        .assert(200);
+
+    rated_call(&app, &rater, &telecaller, &mut t, 4).await;
+    let (_, cards) = listed(&app, &viewer, "").await;
+    assert_eq!(card(&cards, &telecaller.id)["rating"]["count"], json!(1), "a 40 s call counts");
     app.assert_books_balance().await;
 }

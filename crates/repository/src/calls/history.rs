@@ -56,8 +56,9 @@ pub async fn add_feedback(
     author: AccountId,
     rating: Option<i32>,
     comment: Option<&str>,
+    counts: bool,
 ) -> Result<bool, RepoError> {
-    let done = sqlx::query!("INSERT INTO call_feedback (call_id, author_id, rating, comment) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", call.0, author.0, rating, comment)
+    let done = sqlx::query!("INSERT INTO call_feedback (call_id, author_id, rating, comment, counts) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", call.0, author.0, rating, comment, counts)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -122,7 +123,8 @@ pub async fn set_feedback_hidden(
     hidden: bool,
 ) -> Result<Option<Option<i32>>, RepoError> {
     let changed: Option<Option<i32>> = sqlx::query_scalar!(
-        "UPDATE call_feedback SET hidden = $3 WHERE call_id = $1 AND author_id = $2 AND hidden <> $3 RETURNING rating",
+        "UPDATE call_feedback SET hidden = $3 WHERE call_id = $1 AND author_id = $2 AND hidden <> $3 \
+         RETURNING CASE WHEN counts THEN rating END",
         call.0,
         author.0,
         hidden

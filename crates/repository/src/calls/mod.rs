@@ -104,6 +104,36 @@ pub async fn busy(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId)
     Ok((busy.user, busy.telecaller))
 }
 
+/// Calls from `user` to `telecaller` created in the last `window_secs` that were never accepted
+/// (missed, rejected, cancelled, or still ringing).
+pub async fn unanswered_rings(
+    ex: impl Executor<'_>,
+    user: AccountId,
+    telecaller: AccountId,
+    window_secs: f64,
+) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM calls WHERE user_id = $1 AND telecaller_id = $2
+           AND created_at > clock_timestamp() - make_interval(secs => $3) AND accepted_at IS NULL"#,
+        user.0,
+        telecaller.0,
+        window_secs
+    )
+    .fetch_one(ex)
+    .await?)
+}
+
+/// Calls to `telecaller` rung through a push in the last hour.
+pub async fn push_rings_last_hour(ex: impl Executor<'_>, telecaller: AccountId) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM calls WHERE telecaller_id = $1 AND rung_by_push
+           AND created_at > clock_timestamp() - interval '1 hour'"#,
+        telecaller.0
+    )
+    .fetch_one(ex)
+    .await?)
+}
+
 /// When an accepted call's meter starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Meter {

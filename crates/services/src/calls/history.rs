@@ -33,7 +33,9 @@ impl CallService {
             .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))
     }
 
-    /// Feedback on a completed call, once per side.
+    /// Feedback on a completed call, once per side. The user's rating counts towards her card
+    /// only when the call was billed at least `rating_min_billed_secs` (a few seconds' call is
+    /// no measure of her, and cheap to repeat); a shorter call's feedback is kept, not counted.
     pub async fn feedback(
         &self,
         account: &Account,
@@ -45,12 +47,13 @@ impl CallService {
         if call.status != CallStatus::Completed {
             return Err(ServiceError::invalid("call_not_completed", "Feedback is only for completed calls"));
         }
+        let long_enough = call.duration_seconds.unwrap_or(0) >= self.settings.rating_min_billed_secs;
         let mut tx = self.db.begin().await?;
-        if !calls::add_feedback(&mut *tx, id, account.id, rating, comment).await? {
+        if !calls::add_feedback(&mut *tx, id, account.id, rating, comment, long_enough).await? {
             return Err(ServiceError::conflict("feedback_already_given", "You already gave feedback on this call"));
         }
         // The user's rating counts toward the telecaller's card (hers of the user does not).
-        let counted = rating.filter(|_| account.id == call.user_id);
+        let counted = rating.filter(|_| account.id == call.user_id && long_enough);
         if let Some(rating) = counted {
             talktime_repository::ratings::tally(&mut tx, call.telecaller_id, i64::from(rating), 1).await?;
         }

@@ -64,7 +64,16 @@ pub struct CallSettings {
     pub media_timeout: Option<Duration>,
     /// At most one round of "she's online" pushes per telecaller within this.
     pub online_alert_cooldown: Duration,
+    /// Calls rung through a push per telecaller per hour (`PUSH_RINGS_PER_HOUR`).
+    pub push_rings_per_hour: i64,
+    /// A rating counts towards her card only from a call billed this long
+    /// (`RATING_MIN_BILLED_SECONDS`).
+    pub rating_min_billed_secs: i64,
 }
+
+/// Unanswered calls one user may make to one telecaller within [`RING_WINDOW`].
+pub const UNANSWERED_RINGS: i64 = 3;
+pub const RING_WINDOW: Duration = Duration::from_secs(600);
 
 /// The direct answer to a client's message (sent with its `ref`).
 #[derive(Debug, Clone)]
@@ -244,6 +253,7 @@ impl CallService {
         if telecaller_busy {
             return Err(ServiceError::conflict("telecaller_busy", "This telecaller is busy"));
         }
+        self.ring_limits(user.id, telecaller.id, by_push).await?;
         let config = self.cache.config().await?;
         let (user_rate, telecaller_rate) = match call_type {
             CallType::Audio => (config.user_audio_coins_per_sec, config.telecaller_audio_coins_per_sec),
@@ -299,6 +309,29 @@ impl CallService {
             &ringing,
         );
         Ok(Answer::new("call:ringing", ringing))
+    }
+
+    /// Nobody can keep a telecaller (or her phone) ringing: a user gets `UNANSWERED_RINGS`
+    /// unanswered calls to her per `RING_WINDOW`, and she is rung through a push at most
+    /// `push_rings_per_hour` times an hour.
+    async fn ring_limits(&self, user: AccountId, telecaller: AccountId, by_push: bool) -> Result<(), ServiceError> {
+        let too_many = || {
+            ServiceError::conflict(
+                "too_many_rings",
+                "This telecaller was called too often without an answer; try again later",
+            )
+        };
+        if calls::unanswered_rings(self.db.pool(), user, telecaller, RING_WINDOW.as_secs_f64()).await?
+            >= UNANSWERED_RINGS
+        {
+            return Err(too_many());
+        }
+        if by_push
+            && calls::push_rings_last_hour(self.db.pool(), telecaller).await? >= self.settings.push_rings_per_hour
+        {
+            return Err(too_many());
+        }
+        Ok(())
     }
 
     /// `call:accept` by the callee; the first of her connections wins, before the ring deadline.

@@ -531,6 +531,13 @@ impl TestApp {
 impl LiveCall {
     /// The user hangs up and both hear `call:ended`; answers the telecaller's socket (she stays
     /// online).
+    /// As if the parties had talked for `secs` already: the meter's start moves back (with
+    /// the paid time's end), so ending now bills that long.
+    pub async fn talked(&self, app: &TestApp, secs: i64) {
+        let call = self.id.parse().expect("call id");
+        talktime_repository::testing::age_call(&app.db, call, secs).await.expect("age the call");
+    }
+
     pub async fn end(mut self) -> ws::Ws {
         self.user.send("call:end", json!({ "callId": self.id })).await;
         self.user.expect("call:ended").await;
