@@ -148,6 +148,10 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: Vec<IpNet>,
+    /// `METRICS_TOKEN`: `/metrics` needs `Authorization: Bearer` with it (required in production
+    /// unless `METRICS_BIND_ADDR` serves the metrics on an address of their own).
+    pub metrics_token: Option<Secret<String>>,
+    pub metrics_bind_addr: Option<String>,
     /// HTTP worker threads (`HTTP_WORKERS`); one per core when unset.
     pub http_workers: Option<usize>,
     pub livekit: LiveKitSettings,
@@ -368,6 +372,12 @@ impl Settings {
                 Ok(net) => trusted_proxies.push(net),
                 Err(_) => v.problems.push(format!("TRUSTED_PROXIES entry `{raw}` is not an IP address or CIDR range")),
             }
+        }
+        let metrics_token = v.get("METRICS_TOKEN").map(Secret::new);
+        let metrics_bind_addr = v.get("METRICS_BIND_ADDR");
+        if prod && metrics_token.is_none() && metrics_bind_addr.is_none() {
+            v.problems
+                .push("METRICS_TOKEN is missing (or METRICS_BIND_ADDR: /metrics on an address of its own)".into());
         }
         let http_workers = v.get("HTTP_WORKERS").and_then(|raw| raw.parse().ok()).filter(|n: &usize| *n > 0);
 
@@ -650,6 +660,8 @@ impl Settings {
             },
             cors_allowed_origins,
             trusted_proxies,
+            metrics_token,
+            metrics_bind_addr,
             http_workers,
             livekit,
             payment_gateway,
@@ -873,6 +885,7 @@ mod tests {
             "LIVEKIT_API_KEY",
             "LIVEKIT_API_SECRET",
             "GOOGLE_CLIENT_IDS",
+            "METRICS_TOKEN",
         ] {
             assert!(text.contains(name), "{name} not named in:\n{text}");
         }
@@ -917,6 +930,7 @@ mod tests {
             ("LIVEKIT_API_KEY", "APIxyz"),
             ("LIVEKIT_API_SECRET", "long-secret"),
             ("LIVEKIT_WEBHOOK_ENABLED", "true"),
+            ("METRICS_TOKEN", "a-long-random-metrics-token"),
             ("GOOGLE_CLIENT_IDS", "a.apps.googleusercontent.com"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
             ("JWT_TTL", "12h"),

@@ -24,6 +24,7 @@ use talktime_services::secrets::{BankCipher, OtpHasher};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
+use talktime_transport::security::{HtmlPolicy, MetricsAccess};
 use talktime_transport::ws::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
 use talktime_transport::{AppState, HttpSettings, TrustedProxies, WsConnectBudgets};
 
@@ -228,6 +229,7 @@ impl Application {
             push: push.clone(),
             media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
             limiter,
+            ws_origins: settings.cors_allowed_origins.clone(),
             ws_connects: WsConnectBudgets {
                 refused_per_network: settings.limits.network.ws_connect,
                 per_account: settings.limits.ws_connect_per_account,
@@ -242,6 +244,21 @@ impl Application {
                 TrustedProxies::new(settings.trusted_proxies.clone())
             },
             workers: settings.http_workers,
+            hsts: settings.is_production(),
+            html_policy: Some(HtmlPolicy::new(
+                settings.livekit.room_service.as_ref().map(|_| settings.livekit.url.as_str()),
+            )),
+            metrics: Some(match (&settings.metrics_bind_addr, &settings.metrics_token) {
+                (Some(_), _) => MetricsAccess::Elsewhere,
+                (None, Some(token)) => MetricsAccess::Token(token.clone()),
+                (None, None) => MetricsAccess::Open,
+            }),
+            metrics_listener: match &settings.metrics_bind_addr {
+                Some(addr) => {
+                    Some(TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?)
+                }
+                None => None,
+            },
         };
         let server = talktime_transport::serve(listener, state, http)
             .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+pub mod security;
 mod server;
 pub mod views;
 pub mod ws;
@@ -51,6 +52,9 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     /// WebSocket handshakes per client network (`RATE_LIMIT_WS_CONNECT_PER_IP`).
     pub ws_connects: WsConnectBudgets,
+    /// Browser origins that may open a WebSocket besides the server's own
+    /// (`CORS_ALLOWED_ORIGINS`).
+    pub ws_origins: Vec<String>,
     pub registry: Arc<ws::ConnectionRegistry>,
     pub admin: Arc<AdminService>,
     /// Production: dev sign-in is off and cookies are `Secure`.

@@ -23,13 +23,21 @@ use crate::{AppState, TrustedProxies};
 /// Request bodies above this are refused.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct HttpSettings {
     /// `CORS_ALLOWED_ORIGINS`; `*` allows any origin (development only).
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: TrustedProxies,
     /// Worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// Production: `Strict-Transport-Security` on every response.
+    pub hsts: bool,
+    /// The Content-Security-Policy of `/console` and `/docs`.
+    pub html_policy: Option<crate::security::HtmlPolicy>,
+    /// Who may read `/metrics` here.
+    pub metrics: Option<crate::security::MetricsAccess>,
+    /// `METRICS_BIND_ADDR`: a second listener that serves `/metrics` (and only it).
+    pub metrics_listener: Option<TcpListener>,
 }
 
 /// Starts serving on `listener`; the returned server runs until stopped.
@@ -41,6 +49,24 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
     let state = web::Data::new(state);
     let proxies = web::Data::new(settings.trusted_proxies);
     let origins = settings.cors_allowed_origins;
+    let hsts = settings.hsts;
+    let html_policy = web::Data::new(settings.html_policy.unwrap_or_else(|| crate::security::HtmlPolicy::new(None)));
+    let metrics = web::Data::new(settings.metrics.unwrap_or(crate::security::MetricsAccess::Open));
+    if let Some(listener) = settings.metrics_listener {
+        let state = state.clone();
+        let scrape = actix_web::HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::Data::new(crate::security::MetricsAccess::Open))
+                .service(crate::routes::metrics_service())
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        // Its own task on the runtime (actix-server runs its workers on threads of their own).
+        tokio::spawn(scrape);
+    }
     let mut builder = actix_server::Server::build()
         // The application handles SIGINT/SIGTERM itself, to say goodbye to sockets first.
         .disable_signals()
@@ -54,7 +80,10 @@ pub fn serve(listener: TcpListener, state: AppState, settings: HttpSettings) -> 
                 .wrap(ErrorHandlers::new().default_handler(json_for_bare_errors))
                 .wrap(from_fn(trace_request))
                 .wrap(cors(&origins))
+                .wrap(crate::security::default_headers(hsts))
                 .app_data(state.clone())
+                .app_data(html_policy.clone())
+                .app_data(metrics.clone())
                 .app_data(proxies.clone())
                 .app_data(json_config())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))

@@ -165,3 +165,80 @@ async fn readiness_reports_an_unreachable_redis_and_login_keeps_working() {
     // Limits fall back to this node's memory: logins still work.
     app.send_code(&fresh_phone()).await.assert(200);
 }
+
+/// The HTML pages allow only this server's scripts (and the media server), are never framed, and
+/// every response says `nosniff`; production adds HSTS.
+#[tokio::test]
+async fn html_pages_carry_a_strict_policy_and_every_response_says_nosniff() {
+    let app = spawn_app_with(&[("LIVEKIT_URL", "wss://media.example.test")]).await;
+    for page in ["/console", "/docs"] {
+        let response = app.client.get(app.url(page)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'"), "{page}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{page}: {csp}");
+        assert!(csp.contains("wss://media.example.test"), "{page}: {csp}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(response.headers().contains_key("referrer-policy"));
+    }
+    for path in ["/health", "/openapi.json", "/no/such/path"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert!(!response.headers().contains_key("strict-transport-security"), "{path}: development");
+    }
+    let production = spawn_app_with(crate::support::PRODUCTION).await;
+    let response = production.client.get(production.url("/health")).send().await.unwrap();
+    assert!(response.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+}
+
+/// A browser page on another site cannot open a socket: an `Origin` that is neither the
+/// server's own nor in CORS_ALLOWED_ORIGINS is refused 403; apps (no `Origin`) are served.
+#[tokio::test]
+async fn a_websocket_from_a_foreign_origin_is_refused() {
+    use crate::support::ws::connect_with_origin;
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://panel.example")]).await;
+    let user = app.user().await;
+    match connect_with_origin(&app, "/ws/user", &user.token, "https://evil.example").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403);
+            let body: serde_json::Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body["code"], json!("origin_not_allowed"));
+        }
+        other => panic!("a foreign origin was not refused: {:?}", other.map(|_| ())),
+    }
+    let own = format!("http://127.0.0.1:{}", app.port);
+    for origin in ["https://panel.example", own.as_str()] {
+        connect_with_origin(&app, "/ws/user", &user.token, origin).await.expect(origin).close().await;
+    }
+}
+
+/// In production `/metrics` needs the metrics token; with METRICS_BIND_ADDR it is served on that
+/// address alone.
+#[tokio::test]
+async fn production_metrics_need_the_token_or_their_own_address() {
+    let app = spawn_app_with(crate::support::PRODUCTION).await;
+    let scrape = |token: Option<&str>| {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let refused = crate::support::Reply::read(scrape(None).await.unwrap()).await;
+    refused.assert_error(401, "metrics_token_required");
+    assert_eq!(scrape(Some("wrong")).await.unwrap().status(), 401);
+    let served = scrape(Some("metrics-token-0123456789")).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert!(served.text().await.unwrap().contains("call_setups_total"));
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut vars = crate::support::PRODUCTION.to_vec();
+    let bind = free.to_string();
+    vars.retain(|(k, _)| *k != "METRICS_TOKEN");
+    vars.push(("METRICS_BIND_ADDR", bind.as_str()));
+    let app = spawn_app_with(&vars).await;
+    assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 404);
+    let own = app.client.get(format!("http://{bind}/metrics")).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("call_setups_total"));
+}

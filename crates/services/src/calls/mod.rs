@@ -121,6 +121,8 @@ pub struct CallService {
     /// Wakes this node's push worker when a ring or its cancel is in the outbox, so it goes out
     /// at once rather than at the worker's next pass.
     push_wake: Arc<tokio::sync::Notify>,
+    /// `/metrics`' call figures and when they were counted (one count at a time).
+    figures: tokio::sync::Mutex<Option<(std::time::Instant, CallFigures)>>,
     /// Tokens `session:ready` handed out lately, repeated within their window.
     recent_tokens: recent_tokens::RecentTokens,
     /// One presence recomputation at a time per telecaller (striped by id).
@@ -160,6 +162,7 @@ impl CallService {
             stopped: std::sync::atomic::AtomicBool::new(false),
             timers: Timers::default(),
             recent_tokens: Default::default(),
+            figures: Default::default(),
             push_wake: Arc::default(),
             presence_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
             me: me.clone(),

@@ -12,6 +12,9 @@ use super::events::*;
 use crate::bus::{Audience, Delivery, item};
 use crate::{ServiceError, ledger};
 
+/// How long `/metrics`' call figures are reused.
+pub const FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Call figures for monitoring.
 #[derive(Debug, Clone)]
 pub struct CallFigures {
@@ -280,9 +283,19 @@ impl CallService {
     }
 
     /// Call figures for `/metrics`.
+    /// Call figures for `/metrics`, counted at most once per [`FIGURES_TTL`] per node: a scrape
+    /// (or many) reads the cached ones instead of counting whole tables.
     pub async fn figures(&self) -> Result<CallFigures, ServiceError> {
+        let mut cached = self.figures.lock().await;
+        if let Some((at, figures)) = cached.as_ref()
+            && at.elapsed() < FIGURES_TTL
+        {
+            return Ok(figures.clone());
+        }
         let (by_status, setups, settlements) = calls::figures(self.db.pool()).await?;
-        Ok(CallFigures { by_status, setups, settlements })
+        let figures = CallFigures { by_status, setups, settlements };
+        *cached = Some((std::time::Instant::now(), figures.clone()));
+        Ok(figures)
     }
 
     /// `presence:counts` for admins: distinct connected accounts and live calls.

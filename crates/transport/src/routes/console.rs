@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::security::HtmlPolicy;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index).service(index_slash).service(config_json).service(asset);
@@ -35,16 +36,24 @@ fn page(content_type: &str, body: &'static [u8]) -> HttpResponse {
     HttpResponse::Ok().insert_header((CONTENT_TYPE, content_type)).insert_header((CACHE_CONTROL, "no-cache")).body(body)
 }
 
+/// The console's page, under the HTML policy (scripts from this server only, never framed).
+fn html(policy: &HtmlPolicy) -> HttpResponse {
+    let mut response = page("text/html; charset=utf-8", INDEX);
+    let (name, value) = policy.header();
+    response.headers_mut().insert(name, value);
+    response
+}
+
 #[get("/console")]
-async fn index(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn index(state: web::Data<AppState>, policy: web::Data<HtmlPolicy>) -> Result<HttpResponse, ApiError> {
     enabled(&state)?;
-    Ok(page("text/html; charset=utf-8", INDEX))
+    Ok(html(&policy))
 }
 
 #[get("/console/")]
-async fn index_slash(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn index_slash(state: web::Data<AppState>, policy: web::Data<HtmlPolicy>) -> Result<HttpResponse, ApiError> {
     enabled(&state)?;
-    Ok(page("text/html; charset=utf-8", INDEX))
+    Ok(html(&policy))
 }
 
 /// What the console needs to know about this server.

@@ -14,8 +14,8 @@ async fn openapi_json() -> HttpResponse {
 }
 
 #[get("/docs")]
-async fn explorer() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(EXPLORER)
+async fn explorer(policy: web::Data<crate::security::HtmlPolicy>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(policy.header()).body(EXPLORER)
 }
 
 #[get("/docs/rapidoc-min.js")]

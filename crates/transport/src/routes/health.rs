@@ -16,10 +16,32 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Prometheus text: HTTP latency by route, WebSocket connections by endpoint, calls by state,
 /// call setups, settlements and bus lag.
-#[utoipa::path(tag = "operations", responses((status = 200, body = String, content_type = "text/plain")))]
+/// In production it needs `Authorization: Bearer $METRICS_TOKEN`, or is served only on
+/// `METRICS_BIND_ADDR`; its call figures are cached for a few seconds, so a scrape counts no table.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = String, content_type = "text/plain"),
+    (status = 401, description = "Production without the metrics token (`metrics_token_required`)", body = crate::error::ErrorBody),
+))]
 #[get("/metrics")]
-pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn metrics(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    access: Option<web::Data<crate::security::MetricsAccess>>,
+) -> HttpResponse {
+    use actix_web::ResponseError as _;
     use std::fmt::Write as _;
+    match access.as_ref().map(|a| a.get_ref()) {
+        Some(crate::security::MetricsAccess::Elsewhere) => return crate::error::ApiError::not_found().error_response(),
+        Some(access) if !access.allows(&req) => {
+            return crate::error::ApiError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "metrics_token_required",
+                "Metrics need `Authorization: Bearer` with the metrics token",
+            )
+            .error_response();
+        }
+        _ => {}
+    }
     let mut out = String::with_capacity(4096);
     state.http_metrics.render(&mut out);
     {

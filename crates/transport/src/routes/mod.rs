@@ -22,6 +22,11 @@ pub(crate) mod withdrawals;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// `/metrics` alone, for the separate scrape address (`METRICS_BIND_ADDR`).
+pub(crate) fn metrics_service() -> impl actix_web::dev::HttpServiceFactory {
+    health::metrics
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     // Undocumented: the document itself and its viewer, the console, the WebSocket endpoints.
     cfg.map(|c| c.configure(docs::configure).configure(console::configure).configure(crate::ws::configure));

@@ -144,6 +144,10 @@ async fn handshake(state: &AppState, proxies: &TrustedProxies, req: &Request, ro
     actix_http::ws::verify_handshake(req.head()).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_handshake", format!("Not a WebSocket handshake: {e}"))
     })?;
+    // A page on another site must not open a socket with the visitor's cookie.
+    if !crate::security::origin_allowed(req.headers(), &state.ws_origins) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "origin_not_allowed", "This origin may not open a socket"));
+    }
     match authenticate(state, req, role).await {
         Ok(peer) => {
             state.ws_connects.per_account.spend(&*state.limiter, &format!("ws:account:{}", peer.id())).await?;

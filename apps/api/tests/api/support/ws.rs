@@ -46,12 +46,35 @@ async fn try_connect(
     token: Option<&str>,
     ip: &str,
 ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    try_connect_with(app, path, token, ip, None).await
+}
+
+/// A handshake as a browser page at `origin` makes it.
+pub async fn connect_with_origin(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    origin: &str,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    try_connect_with(app, path, Some(token), &fresh_ip(), Some(origin)).await
+}
+
+async fn try_connect_with(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    ip: &str,
+    origin: Option<&str>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let url = match token {
         Some(token) => format!("ws://127.0.0.1:{}{path}?token={token}", app.port),
         None => format!("ws://127.0.0.1:{}{path}", app.port),
     };
     let mut request = url.into_client_request()?;
     request.headers_mut().insert("x-forwarded-for", ip.parse().expect("header"));
+    if let Some(origin) = origin {
+        request.headers_mut().insert("origin", origin.parse().expect("header"));
+    }
     let (stream, _) = tokio_tungstenite::connect_async(request).await?;
     Ok(Ws { stream })
 }
