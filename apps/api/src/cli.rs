@@ -128,13 +128,16 @@ async fn operate(command: Command, env_file: Option<std::path::PathBuf>) -> Resu
             println!("{report}");
         }
         Command::Import { accounts } => {
+            // The key that recognises deleted accounts' phones (never brought back).
+            let key = Settings::secrets_key_from_vars(std::env::vars())?;
+            let phones = talktime_services::secrets::PhoneDigests::new(key.expose());
             let db = connect().await?;
             db.migrate().await?;
             let report = if accounts == "-" {
-                talktime_services::import::import_accounts(&db, std::io::stdin().lock()).await?
+                talktime_services::import::import_accounts(&db, &phones, std::io::stdin().lock()).await?
             } else {
                 let file = std::fs::File::open(&accounts).map_err(|e| format!("cannot read {accounts}: {e}"))?;
-                talktime_services::import::import_accounts(&db, std::io::BufReader::new(file)).await?
+                talktime_services::import::import_accounts(&db, &phones, std::io::BufReader::new(file)).await?
             };
             print!("{report}");
             let books = talktime_services::ledger::books(&db).await?;

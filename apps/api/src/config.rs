@@ -285,6 +285,30 @@ impl Vars {
         Err(ConfigError { problems: self.problems })
     }
 
+    /// `SECRETS_KEY`: 32 bytes in base64, required in production (a fixed key in development).
+    fn secrets_key(&mut self, prod: bool) -> Vec<u8> {
+        match self.get("SECRETS_KEY") {
+            None => {
+                if prod {
+                    self.problems.push("SECRETS_KEY is missing (32 random bytes, base64)".into());
+                }
+                DEV_SECRETS_KEY.to_vec()
+            }
+            Some(raw) => match base64::engine::general_purpose::STANDARD.decode(&raw) {
+                Ok(bytes) if bytes.len() == 32 => {
+                    if prod && bytes == DEV_SECRETS_KEY {
+                        self.problems.push("SECRETS_KEY is the development default".into());
+                    }
+                    bytes
+                }
+                _ => {
+                    self.problems.push("SECRETS_KEY must be 32 bytes encoded in base64".into());
+                    DEV_SECRETS_KEY.to_vec()
+                }
+            },
+        }
+    }
+
     fn database(&mut self, prod: bool) -> DatabaseSettings {
         let url = self.get("DATABASE_URL").unwrap_or_else(|| {
             if prod {
@@ -330,6 +354,16 @@ impl Settings {
         let env = v.app_env();
         let database = v.database(env == AppEnv::Production);
         v.finish((env, database))
+    }
+
+    /// `SECRETS_KEY` alone (`talktime import` recognises deleted accounts' phones with it).
+    pub fn secrets_key_from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Secret<Vec<u8>>, ConfigError> {
+        let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
+        let prod = v.app_env() == AppEnv::Production;
+        let key = v.secrets_key(prod);
+        v.finish(Secret::new(key))
     }
 
     /// Reads the given variables only (tests pass their own).
@@ -573,26 +607,7 @@ impl Settings {
             v.problems.push("GOOGLE_CLIENT_IDS is missing (admin sign-in)".into());
         }
 
-        let secrets_key = match v.get("SECRETS_KEY") {
-            None => {
-                if prod {
-                    v.problems.push("SECRETS_KEY is missing (32 random bytes, base64)".into());
-                }
-                DEV_SECRETS_KEY.to_vec()
-            }
-            Some(raw) => match base64::engine::general_purpose::STANDARD.decode(&raw) {
-                Ok(bytes) if bytes.len() == 32 => {
-                    if prod && bytes == DEV_SECRETS_KEY {
-                        v.problems.push("SECRETS_KEY is the development default".into());
-                    }
-                    bytes
-                }
-                _ => {
-                    v.problems.push("SECRETS_KEY must be 32 bytes encoded in base64".into());
-                    DEV_SECRETS_KEY.to_vec()
-                }
-            },
-        };
+        let secrets_key = v.secrets_key(prod);
 
         let ring_timeout = Duration::from_secs(v.parsed("RING_TIMEOUT_SECS", 30u64, "a number of seconds"));
         let push_ring_timeout = Duration::from_secs(v.parsed("PUSH_RING_TIMEOUT_SECS", 45u64, "a number of seconds"));

@@ -20,7 +20,7 @@ use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoM
 use talktime_services::payments::{PaymentService, ReconcilerSettings};
 use talktime_services::presence::{InMemoryPresence, PresenceRegistry, RedisPresence};
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
-use talktime_services::secrets::{BankCipher, OtpHasher};
+use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
@@ -221,6 +221,7 @@ impl Application {
                 bus.clone(),
                 cache.clone(),
                 calls.clone(),
+                PhoneDigests::new(settings.auth.secrets_key.expose()),
             )),
             catalog: Arc::new(CatalogService::new(db.clone(), presence.clone(), cache, snapshots)),
             payments: payments.clone(),

@@ -289,7 +289,12 @@ pub const ERASED_ABOUT: &str = "This account was deleted at its owner's request;
 /// avatar, about, bank details, favorites, push devices), its phone replaced by a tombstone, every token
 /// revoked. One conditional update decides, so a call or withdrawal that exists refuses it.
 /// The row stays: the ledger, calls and reports name it.
-pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoError> {
+pub async fn erase(tx: &mut crate::Tx, id: AccountId, phone_digest: &[u8]) -> Result<Erased, RepoError> {
+    // The account's lock first, in a statement of its own: a withdrawal request or a call being
+    // started holds a key-share lock on the row (see `lock_parties`) until it commits, so the
+    // checks below (a new statement, a new snapshot) see what it wrote, and whatever comes after
+    // the erasure finds the account gone.
+    sqlx::query!("SELECT id FROM accounts WHERE id = $1 FOR UPDATE", id.0).fetch_optional(&mut **tx).await?;
     let done = sqlx::query!("UPDATE accounts SET status = 'DELETED', phone = 'deleted-' || id::text, name = NULL, dob = NULL, \
          gender = NULL, language = NULL, profile = NULL, token_version = token_version + 1, deleted_at = now(), \
          updated_at = now() \
@@ -301,6 +306,16 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
     .await?;
     if done.rows_affected() == 1 {
         sqlx::query!("DELETE FROM bank_details WHERE telecaller_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!(
+            "UPDATE transactions SET bank_account_enc = NULL, updated_at = now() \
+             WHERE account_id = $1 AND type = 'WITHDRAWAL' AND bank_account_enc IS NOT NULL",
+            id.0
+        )
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query!("INSERT INTO deleted_phones (phone_digest) VALUES ($1) ON CONFLICT DO NOTHING", phone_digest)
+            .execute(&mut **tx)
+            .await?;
         sqlx::query!("DELETE FROM favorites WHERE user_id = $1", id.0).execute(&mut **tx).await?;
         sqlx::query!("DELETE FROM favorites WHERE telecaller_id = $1", id.0).execute(&mut **tx).await?;
         sqlx::query!("DELETE FROM devices WHERE account_id = $1", id.0).execute(&mut **tx).await?;
@@ -334,6 +349,19 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId) -> Result<Erased, RepoErro
         // The call or withdrawal ended between the two statements: the caller may try again.
         _ => Erased::InCall,
     })
+}
+
+/// Locks the rows of these accounts against erasure until the transaction ends (a key-share
+/// lock: many may hold it at once, only [`erase`] waits for them); how many are there and not
+/// deleted.
+pub async fn lock_parties(tx: &mut crate::Tx, ids: &[uuid::Uuid]) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (SELECT id FROM accounts WHERE id = ANY($1) AND status <> 'DELETED'
+           FOR KEY SHARE) locked"#,
+        ids
+    )
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 /// Users (role USER), optionally by phone or name prefix, newest first, with the total.

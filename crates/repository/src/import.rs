@@ -12,11 +12,26 @@ pub enum Imported {
     AlreadyImported,
     /// Another account holds the phone (it signed up on Talktime first).
     PhoneTaken,
+    /// The phone belonged to an account that was deleted: it is not brought back.
+    PhoneDeleted,
 }
 
 /// Inserts an account as the earlier backend had it (with its telecaller application), unless
 /// its id or phone is taken.
-pub async fn insert_imported(tx: &mut crate::Tx, account: &Account) -> Result<Imported, RepoError> {
+pub async fn insert_imported(
+    tx: &mut crate::Tx,
+    account: &Account,
+    phone_digest: &[u8],
+) -> Result<Imported, RepoError> {
+    let deleted: bool = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM deleted_phones WHERE phone_digest = $1) AS \"deleted!\"",
+        phone_digest
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if deleted {
+        return Ok(Imported::PhoneDeleted);
+    }
     let inserted = sqlx::query!(
         "INSERT INTO accounts (id, phone, role, status, name, dob, gender, language, profile, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",

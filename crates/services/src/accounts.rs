@@ -53,6 +53,8 @@ pub struct AccountService {
     cache: std::sync::Arc<ReadCache>,
     /// Told when an account goes: a telecaller's presence follows.
     calls: std::sync::Arc<crate::calls::CallService>,
+    /// A deleted account's phone is remembered by its digest only (`talktime import`).
+    phones: crate::secrets::PhoneDigests,
 }
 
 fn broken(rule: FieldRule) -> ServiceError {
@@ -78,8 +80,9 @@ impl AccountService {
         bus: std::sync::Arc<dyn crate::bus::EventBus>,
         cache: std::sync::Arc<ReadCache>,
         calls: std::sync::Arc<crate::calls::CallService>,
+        phones: crate::secrets::PhoneDigests,
     ) -> Self {
-        Self { db, bank_cipher, bus, cache, calls }
+        Self { db, bank_cipher, bus, cache, calls, phones }
     }
 
     /// This node forgets its copy of the account at once (the others hear it from Postgres).
@@ -108,7 +111,7 @@ impl AccountService {
     /// ledger and are not paid out (docs/money.md).
     pub async fn delete(&self, account: &Account) -> Result<(), ServiceError> {
         let mut tx = self.db.begin().await?;
-        match accounts::erase(&mut tx, account.id).await? {
+        match accounts::erase(&mut tx, account.id, &self.phones.digest(&account.phone)).await? {
             accounts::Erased::Done => {}
             accounts::Erased::InCall => {
                 return Err(ServiceError::conflict("call_in_progress", "End your call before deleting the account"));

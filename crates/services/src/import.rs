@@ -76,6 +76,8 @@ pub struct ImportReport {
     pub already_imported: usize,
     /// Accounts whose phone signed up on Talktime before the import (left as they are).
     pub phone_taken: Vec<(usize, String)>,
+    /// Accounts whose phone belonged to an account deleted on Talktime (never brought back).
+    pub phone_deleted: Vec<(usize, String)>,
     /// Lines refused, with the reason (nothing of them was written).
     pub refused: Vec<(usize, String)>,
 }
@@ -95,6 +97,9 @@ impl std::fmt::Display for ImportReport {
         for (line, phone) in &self.phone_taken {
             writeln!(f, "  line {line}: phone {phone} already has a Talktime account; skipped")?;
         }
+        for (line, phone) in &self.phone_deleted {
+            writeln!(f, "  line {line}: phone {phone} belonged to a deleted account; not brought back")?;
+        }
         for (line, reason) in &self.refused {
             writeln!(f, "  line {line}: {reason}")?;
         }
@@ -104,7 +109,11 @@ impl std::fmt::Display for ImportReport {
 
 /// Loads every line of `input`: one transaction per account (its row, its application, its
 /// opening balance), so a refused line writes nothing and the others go in.
-pub async fn import_accounts(db: &Db, input: impl BufRead) -> Result<ImportReport, ServiceError> {
+pub async fn import_accounts(
+    db: &Db,
+    phones: &crate::secrets::PhoneDigests,
+    input: impl BufRead,
+) -> Result<ImportReport, ServiceError> {
     let mut report = ImportReport::default();
     for (index, line) in input.lines().enumerate() {
         let number = index + 1;
@@ -120,7 +129,7 @@ pub async fn import_accounts(db: &Db, input: impl BufRead) -> Result<ImportRepor
             }
         };
         let mut tx = db.begin().await?;
-        match import::insert_imported(&mut tx, &account).await {
+        match import::insert_imported(&mut tx, &account, &phones.digest(&account.phone)).await {
             Ok(Imported::New) => {}
             Ok(Imported::AlreadyImported) => {
                 report.already_imported += 1;
@@ -128,6 +137,10 @@ pub async fn import_accounts(db: &Db, input: impl BufRead) -> Result<ImportRepor
             }
             Ok(Imported::PhoneTaken) => {
                 report.phone_taken.push((number, account.phone));
+                continue;
+            }
+            Ok(Imported::PhoneDeleted) => {
+                report.phone_deleted.push((number, account.phone));
                 continue;
             }
             // A row the database refuses (a constraint the parser does not know): that line only.

@@ -200,8 +200,19 @@ pub enum MediaEvent {
     Other(String),
 }
 
+/// A verified webhook: LiveKit's event id (each is acted on once) and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaWebhook {
+    pub id: String,
+    pub event: MediaEvent,
+}
+
+/// Webhooks older than this (by LiveKit's `createdAt`) are refused: a captured one cannot be
+/// replayed later.
+pub const WEBHOOK_MAX_AGE_SECS: i64 = 300;
+
 /// Checks LiveKit's signature (a JWT signed with the API secret whose `sha256` claim is the
-/// body's hash) and reads the event.
+/// body's hash) and the event's age, and reads the event.
 #[derive(Clone)]
 pub struct MediaWebhooks {
     receiver: WebhookReceiver,
@@ -212,18 +223,24 @@ impl MediaWebhooks {
         Self { receiver: WebhookReceiver::new(TokenVerifier::with_api_key(api_key, api_secret)) }
     }
 
-    pub fn read(&self, body: &str, authorization: &str) -> Result<MediaEvent, ServiceError> {
+    pub fn read(&self, body: &str, authorization: &str) -> Result<MediaWebhook, ServiceError> {
         let token = authorization.strip_prefix("Bearer ").unwrap_or(authorization).trim();
         let event = self.receiver.receive(body, token).map_err(|error| {
             tracing::warn!(%error, "LiveKit webhook refused");
             ServiceError::unauthorized("invalid_signature", "The webhook signature is not valid")
         })?;
+        let age = Utc::now().timestamp() - event.created_at;
+        if age > WEBHOOK_MAX_AGE_SECS {
+            tracing::warn!(id = %event.id, age, "a stale LiveKit webhook refused");
+            return Err(ServiceError::invalid("stale_webhook", "The webhook is older than five minutes"));
+        }
         let room = event.room.map(|r| r.name).unwrap_or_default();
         let identity = event.participant.map(|p| p.identity).unwrap_or_default();
-        Ok(match event.event.as_str() {
+        let media = match event.event.as_str() {
             "participant_joined" => MediaEvent::Joined { room, identity },
             "participant_left" => MediaEvent::Left { room, identity },
             other => MediaEvent::Other(other.to_owned()),
-        })
+        };
+        Ok(MediaWebhook { id: event.id, event: media })
     }
 }

@@ -34,6 +34,25 @@ impl OtpHasher {
     }
 }
 
+/// Keyed digests of phone numbers (of deleted accounts): they recognise a number without naming
+/// it, under a key derived from `SECRETS_KEY`.
+#[derive(Clone)]
+pub struct PhoneDigests {
+    key: [u8; 32],
+}
+
+impl PhoneDigests {
+    pub fn new(master_secret: &[u8]) -> Self {
+        Self { key: derive_key(master_secret, b"talktime/deleted-phone/v1") }
+    }
+
+    pub fn digest(&self, phone: &str) -> Vec<u8> {
+        let mut mac = keyed(&self.key);
+        mac.update(phone.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
 /// A purpose-bound 32-byte key: HMAC-SHA256(master, label).
 fn derive_key(master_secret: &[u8], label: &[u8]) -> [u8; 32] {
     let mut mac = keyed(master_secret);

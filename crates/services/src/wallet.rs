@@ -102,6 +102,10 @@ impl WalletService {
             holder_name: &bank.account_holder_name,
         };
         let mut tx = self.db.begin().await?;
+        // The account stays until this commits (a deletion waits, then sees the withdrawal).
+        if talktime_repository::accounts::lock_parties(&mut tx, &[telecaller.id.0]).await? == 0 {
+            return Err(ServiceError::not_found("account_not_found", "Account not found"));
+        }
         let id = Uuid::now_v7();
         let withdrawal =
             match transactions::insert_withdrawal(&mut tx, id, telecaller.id, coins, amount.0, &snapshot).await {

@@ -94,3 +94,81 @@ async fn a_deleted_telecaller_loses_her_bank_details_and_her_reports_name_a_dele
     assert_eq!(reports.body["data"]["reports"][0]["reported"]["accountStatus"], json!("DELETED"));
     app.assert_books_balance().await;
 }
+
+/// Deletion takes the account's lock: raced against a withdrawal request, either the withdrawal
+/// is refused or the deletion is (a pending withdrawal blocks it); never a deleted account with
+/// a withdrawal pending. Many rounds, each a fresh telecaller.
+#[tokio::test]
+async fn deletion_never_races_past_a_withdrawal_request() {
+    let app = spawn_app().await;
+    for _ in 0..12 {
+        let telecaller = app.earning_telecaller(1_000).await;
+        let body = json!({ "coins": 600 });
+        let (deleted, withdrawn) = tokio::join!(
+            app.delete_auth("/users/me", &telecaller.token),
+            app.post_auth("/payment/withdraw", &telecaller.token, &body),
+        );
+        let erased = deleted.status == 200;
+        let pending = withdrawn.status == 200;
+        assert!(erased != pending, "exactly one wins: deletion {deleted:?}, withdrawal {withdrawn:?}");
+        let id = telecaller.id.parse::<AccountId>().unwrap();
+        let has_pending = talktime_repository::transactions::has_pending_withdrawal(app.db.pool(), id).await.unwrap();
+        assert_eq!(has_pending, pending);
+    }
+    app.assert_books_balance().await;
+}
+
+/// Raced against a call being started, a deletion leaves no live call on a deleted account.
+#[tokio::test]
+async fn deletion_never_races_past_a_call_being_started() {
+    let app = spawn_app().await;
+    let telecaller = app.telecaller(true).await;
+    let (t, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
+    for _ in 0..12 {
+        let user = app.user().await;
+        app.grant_coins(&user.id, 1_000).await;
+        let (mut u, _) = Ws::connect(&app, "/ws/user", &user.token).await;
+        let initiate = u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" }));
+        let (_, deleted) = tokio::join!(initiate, app.delete_auth("/users/me", &user.token));
+        let id = user.id.parse::<AccountId>().unwrap();
+        let active = talktime_repository::calls::active_for(app.db.pool(), id).await.unwrap();
+        let account = accounts::find_by_id(app.db.pool(), id).await.unwrap().unwrap();
+        if deleted.status == 200 {
+            assert!(active.is_none(), "a deleted account kept a live call: {active:?}");
+            assert_eq!(account.status.to_string(), "DELETED");
+        } else {
+            deleted.assert_error(409, "call_in_progress");
+            let call = active.expect("the call that won");
+            u.send("call:cancel", json!({ "callId": call.id.to_string() })).await;
+            u.expect("call:cancelled").await;
+        }
+    }
+    drop(t);
+    app.assert_books_balance().await;
+}
+
+/// After a deletion, the telecaller's withdrawals keep only the masked bank number.
+#[tokio::test]
+async fn a_deleted_telecallers_withdrawals_keep_only_the_masked_number() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let telecaller = app.earning_telecaller(1_000).await;
+    let reply = app.post_auth("/payment/withdraw", &telecaller.token, &json!({ "coins": 600 })).await;
+    reply.assert(200);
+    let withdrawal = reply.body["data"]["_id"].as_str().unwrap().to_owned();
+    let body = json!({ "transferReference": "UTR123456" });
+    app.post_auth(&format!("/admin/withdrawals/{withdrawal}/complete"), &admin, &body).await.assert(200);
+    let before = app.get_auth(&format!("/admin/transactions/{withdrawal}"), &admin).await;
+    let full = before.body["data"]["bankDetails"]["accountNumber"].as_str().unwrap().to_owned();
+    assert!(!full.contains('X'), "admins see the full number while the account lives: {full}");
+
+    app.delete_auth("/users/me", &telecaller.token).await.assert(200);
+    let after = app.get_auth(&format!("/admin/transactions/{withdrawal}"), &admin).await;
+    after.assert(200);
+    let masked = after.body["data"]["bankDetails"]["accountNumber"].as_str().unwrap();
+    assert!(masked.starts_with("XXXX") && masked.ends_with(&full[full.len() - 4..]), "{masked}");
+    let row =
+        talktime_repository::transactions::find(app.db.pool(), withdrawal.parse().unwrap()).await.unwrap().unwrap();
+    assert!(row.bank_account_enc.is_none(), "the encrypted number is erased");
+    app.assert_books_balance().await;
+}

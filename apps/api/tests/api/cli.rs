@@ -117,7 +117,8 @@ fn only_the_working_directorys_env_file_is_read_and_it_is_logged() {
 #[tokio::test]
 async fn import_loads_an_export_of_the_earlier_backend_once_and_the_books_balance() {
     let database = TestDatabase::new().await.unwrap();
-    let env = [("DATABASE_URL", database.url.as_str())];
+    // The import reads SECRETS_KEY (deleted accounts' phones): production would require it.
+    let env = [("APP_ENV", "development"), ("DATABASE_URL", database.url.as_str())];
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/legacy-users.jsonl");
 
     let first = talktime(&["import", "--accounts", sample], &env);
@@ -143,4 +144,31 @@ async fn import_loads_an_export_of_the_earlier_backend_once_and_the_books_balanc
     assert!(stdout.contains("imported 0 accounts (0 coins of opening balances); 3 already imported"), "{stdout}");
     assert_eq!(talktime_repository::ledger::wallet_balance(pool, user.id).await.unwrap(), 250);
     talktime_repository::testing::assert_books_balance(&database.db).await;
+}
+
+/// A phone whose Talktime account was deleted is never brought back by `talktime import`, even
+/// under another id from the earlier backend.
+#[tokio::test]
+async fn import_never_brings_back_a_deleted_accounts_phone() {
+    let app = crate::support::spawn_app().await;
+    let user = app.user().await;
+    app.delete_auth("/users/me", &user.token).await.assert(200);
+    let export = std::env::temp_dir().join(format!("tt-import-{}.jsonl", user.id));
+    std::fs::write(
+        &export,
+        format!(
+            r#"{{"_id":{{"$oid":"65f0c2a1b2c3d4e5f6a7b8d0"}},"phone":"{}","name":"Ravi Kumar","role":"USER","accountStatus":"ACTIVE","wallet":{{"balance":50}}}}"#,
+            user.phone
+        ) + "\n",
+    )
+    .unwrap();
+    let env = [("APP_ENV", "development"), ("DATABASE_URL", app.db_url.as_str())];
+    let output = talktime(&["import", "--accounts", export.to_str().unwrap()], &env);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("imported 0 accounts"), "{stdout}");
+    assert!(stdout.contains("belonged to a deleted account"), "{stdout}");
+    assert!(talktime_repository::accounts::find_by_phone(app.db.pool(), &user.phone).await.unwrap().is_none());
+    std::fs::remove_file(export).unwrap();
+    app.assert_books_balance().await;
 }

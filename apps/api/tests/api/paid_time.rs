@@ -20,10 +20,16 @@ impl Stage {
     /// LiveKit's webhook for `event` about `identity` in `room`, signed as LiveKit signs it
     /// (the dev key pair the test server runs with).
     async fn webhook(&self, event: &str, room: &str, identity: &str) -> Reply {
+        let id = format!("EV_{}", uuid::Uuid::now_v7().simple());
+        self.webhook_as(&id, chrono::Utc::now().timestamp(), event, room, identity).await
+    }
+
+    /// The webhook with LiveKit's event `id`, created at `created_at` (Unix seconds).
+    async fn webhook_as(&self, id: &str, created_at: i64, event: &str, room: &str, identity: &str) -> Reply {
         let body = json!({
-            "event": event, "id": format!("EV_{}", uuid::Uuid::now_v7().simple()), "createdAt": "1700000000",
+            "event": event, "id": id, "createdAt": created_at.to_string(),
             "room": { "sid": "RM_test", "name": room },
-            "participant": { "sid": "PA_test", "identity": identity, "joinedAt": "1700000000" },
+            "participant": { "sid": "PA_test", "identity": identity, "joinedAt": created_at.to_string() },
         })
         .to_string();
         self.post_webhook(&body, &sign(&body, "secret")).await
@@ -241,6 +247,61 @@ async fn session_ready_repeats_a_recent_token_instead_of_minting_one_per_reconne
     first.close().await;
     let (_second, again) = Ws::connect(&stage.app, "/ws/user", &stage.user.token).await;
     assert_eq!(again["activeCall"]["livekit"]["token"].as_str(), Some(token.as_str()));
+}
+
+/// A webhook older than five minutes is refused (a captured one cannot be replayed), and each
+/// event id is acted on once.
+#[tokio::test]
+async fn stale_and_redelivered_webhooks_change_nothing() {
+    let stage = stage(&[("LIVEKIT_WEBHOOK_ENABLED", "true")], 1_000).await;
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    let now = chrono::Utc::now().timestamp();
+    let stale = stage.webhook_as("EV_stale", now - 301, "participant_joined", &call, &stage.user.id).await;
+    stale.assert_error(400, "stale_webhook");
+    let row = talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(row.user_joined_at, None, "the stale join was not heard");
+
+    for party in [&stage.user.id, &stage.telecaller.id] {
+        stage.webhook("participant_joined", &call, party).await.assert(200);
+    }
+    user.expect("call:connected").await;
+    // She leaves and comes back; the same `participant_left` delivered again is ignored.
+    stage.webhook_as("EV_left_once", now, "participant_left", &call, &stage.telecaller.id).await.assert(200);
+    stage.webhook("participant_joined", &call, &stage.telecaller.id).await.assert(200);
+    stage.webhook_as("EV_left_once", now, "participant_left", &call, &stage.telecaller.id).await.assert(200);
+    let row = talktime_repository::calls::find(stage.app.db.pool(), call.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(row.telecaller_media_grace_deadline, None, "a redelivery starts no grace");
+    stage.app.assert_books_balance().await;
+}
+
+/// DeleteRoom counts as done by LiveKit's Twirp code `not_found`, never by the words of an
+/// error: a failure whose message merely says "not found" is tried again.
+#[tokio::test]
+async fn delete_room_success_is_decided_by_the_error_code() {
+    let stage = stage(&[("ROOM_RETRY_MS", "50")], 1_000).await;
+    stage.rooms.route(
+        "POST",
+        &format!("{ROOMS}/DeleteRoom"),
+        500,
+        r#"{"code":"internal","msg":"room not_found in cache, NotFound 404"}"#,
+    );
+    let (mut user, mut telecaller) = stage.sockets().await;
+    let call = stage.accepted_call(&mut user, &mut telecaller).await;
+    user.send("call:end", json!({ "callId": call })).await;
+    user.expect("call:ended").await;
+    eventually("DeleteRoom tried again", async || (stage.room_requests("DeleteRoom", &call) >= 2).then_some(())).await;
+    // LiveKit's own `not_found` (the room is gone): done, no more tries.
+    stage.rooms.route(
+        "POST",
+        &format!("{ROOMS}/DeleteRoom"),
+        404,
+        r#"{"code":"not_found","msg":"requested room does not exist"}"#,
+    );
+    let id: CallId = call.parse().unwrap();
+    eventually("the room marked closed", async || testing::room_closed(&stage.app.db, id).await.unwrap().then_some(()))
+        .await;
+    stage.app.assert_books_balance().await;
 }
 
 #[tokio::test]

@@ -337,5 +337,7 @@ pub async fn count_accepted(ex: impl Executor<'_>) -> Result<i64, RepoError> {
 }
 
 mod history;
+mod media_events;
 
 pub use history::*;
+pub use media_events::*;

@@ -173,6 +173,10 @@ impl CallService {
             if let Err(error) = self.sweep_stray_rooms().await {
                 tracing::warn!(%error, "stray room sweep failed");
             }
+            // Webhook ids outlive the age past which their events are refused anyway.
+            if let Err(error) = calls::prune_media_events(self.db.pool(), 3_600.0).await {
+                tracing::warn!(%error, "cannot prune handled webhook ids");
+            }
         }
     }
 

@@ -15,16 +15,28 @@ use super::CallService;
 use super::events::*;
 use crate::ServiceError;
 use crate::bus::{Audience, send};
-use crate::livekit::MediaEvent;
+use crate::livekit::{MediaEvent, MediaWebhook};
 
 impl CallService {
-    /// Acts on a verified LiveKit webhook.
-    pub async fn media_event(&self, event: MediaEvent) -> Result<(), ServiceError> {
-        match event {
+    /// Acts on a verified LiveKit webhook, once per event id (a redelivery is acknowledged and
+    /// ignored; an event whose handling failed is forgotten, so LiveKit's retry is handled).
+    pub async fn media_webhook(&self, webhook: MediaWebhook) -> Result<(), ServiceError> {
+        if matches!(webhook.event, MediaEvent::Other(_)) {
+            return Ok(());
+        }
+        if !webhook.id.is_empty() && !calls::record_media_event(self.db.pool(), &webhook.id).await? {
+            tracing::info!(id = %webhook.id, "a LiveKit webhook delivered again: ignored");
+            return Ok(());
+        }
+        let handled = match webhook.event {
             MediaEvent::Joined { room, identity } => self.joined(&room, &identity).await,
             MediaEvent::Left { room, identity } => self.left(&room, &identity).await,
             MediaEvent::Other(_) => Ok(()),
+        };
+        if handled.is_err() && !webhook.id.is_empty() {
+            calls::forget_media_event(self.db.pool(), &webhook.id).await?;
         }
+        handled
     }
 
     /// The call a room belongs to, and the party an identity is, if they are.

@@ -280,6 +280,10 @@ impl CallService {
             rung_by_push: by_push,
         };
         let mut tx = self.db.begin().await?;
+        // Both accounts stay until the call is in (a deletion waits, then sees the call).
+        if talktime_repository::accounts::lock_parties(&mut tx, &[user.id.0, telecaller.id.0]).await? < 2 {
+            return Err(ServiceError::invalid("telecaller_unavailable", "This telecaller is not available"));
+        }
         let call = match calls::insert_ringing(&mut *tx, &new).await {
             Ok(call) => call,
             Err(error) if error.is_unique(calls::ONE_ACTIVE_USER) => {

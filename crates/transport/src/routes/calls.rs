@@ -199,9 +199,11 @@ pub(crate) async fn report(
 /// LiveKit's webhooks (signed with the API key and secret: a JWT in `Authorization` whose
 /// `sha256` claim is the body's hash). `participant_joined` starts the meter once both parties
 /// are in the room, or takes out anyone joining a room that is not theirs; `participant_left`
-/// starts the reconnect grace. Other events are acknowledged.
+/// starts that party's media grace. Other events are acknowledged. Events older than five
+/// minutes (`createdAt`) are refused; each event id is acted on once.
 #[utoipa::path(tag = "calls", request_body = String, responses(
     (status = 200, body = Envelope<Option<String>>),
+    (status = 400, description = "Older than five minutes (`stale_webhook`)", body = ErrorBody),
     (status = 401, description = "Bad signature", body = ErrorBody),
 ))]
 #[post("/webhooks/livekit")]
@@ -211,7 +213,7 @@ pub(crate) async fn livekit_webhook(
     body: String,
 ) -> Result<HttpResponse, ApiError> {
     let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let event = state.media_webhooks.read(&body, authorization)?;
-    state.calls.media_event(event).await?;
+    let webhook = state.media_webhooks.read(&body, authorization)?;
+    state.calls.media_webhook(webhook).await?;
     Ok(ok("Webhook received", Option::<String>::None))
 }
