@@ -257,15 +257,14 @@ impl Vars {
     /// `APP_ENV`: production unless development is asked for, so a forgotten APP_ENV never puts
     /// the development secrets and features on a server.
     fn app_env(&mut self) -> AppEnv {
-        let env = match self.get("APP_ENV").map(|e| e.to_ascii_lowercase()).as_deref() {
+        match self.get("APP_ENV").map(|e| e.to_ascii_lowercase()).as_deref() {
             None | Some("production" | "prod") => AppEnv::Production,
             Some("development" | "dev" | "test") => AppEnv::Development,
             Some(other) => {
                 self.problems.push(format!("APP_ENV must be `production`, `development` or `test` (got `{other}`)"));
                 AppEnv::Production
             }
-        };
-        env
+        }
     }
 
     /// The problems found, if any; when APP_ENV was not given, the first says that this is
