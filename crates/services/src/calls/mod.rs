@@ -229,9 +229,10 @@ impl CallService {
         telecaller_id: AccountId,
         call_type: CallType,
     ) -> Result<Answer, ServiceError> {
-        self.spend(user.id, "initiate", INITIATE_BUDGET).await?;
-        // The socket's copy of the account may predate a profile change: read it as it is now.
+        // The socket's copy of the account may predate a profile change: read it as it is now
+        // (first: an account that may no longer act is refused at once, its budget untouched).
         let user = &*self.party(user, Role::User).await?;
+        self.spend(user.id, "initiate", INITIATE_BUDGET).await?;
         if !user.is_profile_complete() {
             return Err(ServiceError::invalid("profile_incomplete", "Complete your profile before calling"));
         }
@@ -345,8 +346,8 @@ impl CallService {
     /// After the commit the room is created and both tokens minted; if any of that fails the
     /// call ends SETUP_FAILED at no charge.
     pub async fn accept(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
-        self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
         let telecaller = &*self.party(telecaller, Role::Telecaller).await?;
+        self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
         let mut tx = self.db.begin().await?;
         let call =
             calls::lock(&mut tx, call_id).await?.filter(|c| c.telecaller_id == telecaller.id).ok_or_else(not_found)?;
@@ -408,24 +409,24 @@ impl CallService {
 
     /// `call:reject` by the callee while it rings.
     pub async fn reject(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
-        self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
         self.party(telecaller, Role::Telecaller).await?;
+        self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
         self.act(call_id, telecaller.id, Some(CallStatus::Ringing), EndReason::Rejected, Some(origin)).await?;
         Ok(Answer::new("call:rejected", CallRef { call_id: call_id.0 }))
     }
 
     /// `call:cancel` by the caller while it rings.
     pub async fn cancel(&self, user: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
-        self.spend(user.id, "action", ACTION_BUDGET).await?;
         self.party(user, Role::User).await?;
+        self.spend(user.id, "action", ACTION_BUDGET).await?;
         self.act(call_id, user.id, Some(CallStatus::Ringing), EndReason::Cancelled, Some(origin)).await?;
         Ok(Answer::new("call:cancelled", CallRef { call_id: call_id.0 }))
     }
 
     /// `call:end` by either party of an accepted call.
     pub async fn end(&self, account: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
-        self.spend(account.id, "action", ACTION_BUDGET).await?;
         self.party(account, account.role).await?;
+        self.spend(account.id, "action", ACTION_BUDGET).await?;
         let reason = if account.role == Role::User { EndReason::UserEnded } else { EndReason::TelecallerEnded };
         let (_, answer) = self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin)).await?;
         let data = answer.ok_or_else(unavailable)?;
