@@ -111,21 +111,6 @@ async fn every_operation_answers_generated_input_as_documented() {
     app.assert_books_balance().await;
 }
 
-/// Hex of a hash chain, `n` characters: as incompressible as random text (Hypothesis rarely
-/// draws a string that long, and one of repeated characters compresses under Postgres's index
-/// limit, so a long random token once answered 500 unnoticed).
-fn random_text(n: usize) -> String {
-    use sha2::Digest;
-    let mut out = String::with_capacity(n + 64);
-    let mut block = sha2::Sha256::digest(uuid::Uuid::now_v7().as_bytes());
-    while out.len() < n {
-        out.extend(block.iter().map(|b| format!("{b:02x}")));
-        block = sha2::Sha256::digest(block);
-    }
-    out.truncate(n);
-    out
-}
-
 /// A value a property's schema accepts as far as its type goes (the rules it cannot express may
 /// still refuse it with a 4xx).
 fn plausible(schema: &serde_json::Value) -> serde_json::Value {
@@ -151,6 +136,8 @@ fn plausible(schema: &serde_json::Value) -> serde_json::Value {
 
 /// Every string property of every JSON body, at exactly its documented maximum length of random
 /// text, the other properties plausible: whatever the server answers, it is not a 5xx.
+/// (Hypothesis rarely draws a string that long, and one of repeated characters compresses under
+/// Postgres's index limit, so a long random token once answered 500 unnoticed.)
 async fn longest_strings(app: &TestApp, token: &str) {
     use serde_json::Value;
     let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
@@ -182,7 +169,7 @@ async fn longest_strings(app: &TestApp, token: &str) {
             for (name, schema) in properties {
                 let Some(max) = resolve(schema)["maxLength"].as_u64() else { continue };
                 let mut request = base.clone();
-                request.insert(name.clone(), Value::String(random_text(max as usize)));
+                request.insert(name.clone(), Value::String(support::random_text(max as usize)));
                 let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 let reply = app
                     .client

@@ -172,3 +172,33 @@ async fn import_never_brings_back_a_deleted_accounts_phone() {
     std::fs::remove_file(export).unwrap();
     app.assert_books_balance().await;
 }
+
+/// Production with a LiveKit server but without its webhooks, and without a way to protect
+/// `/metrics`, refuses to start and names both.
+#[test]
+fn production_needs_livekit_webhooks_and_protected_metrics() {
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let env = [
+        ("APP_ENV", "production"),
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("DATABASE_URL", "postgres://127.0.0.1/none"),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef-production"),
+        ("SECRETS_KEY", key),
+        ("PAYMENT_GATEWAY", "razorpay"),
+        ("RAZORPAY_KEY_ID", "rzp_live_x"),
+        ("RAZORPAY_KEY_SECRET", "s"),
+        ("RAZORPAY_WEBHOOK_SECRET", "w"),
+        ("SMS_PROVIDER", "webhook"),
+        ("SMS_WEBHOOK_URL", "http://127.0.0.1:9/sms"),
+        ("LIVEKIT_URL", "wss://media.example.com"),
+        ("LIVEKIT_API_KEY", "APIproduction"),
+        ("LIVEKIT_API_SECRET", "a-long-livekit-secret"),
+        ("GOOGLE_CLIENT_IDS", "a.apps.googleusercontent.com"),
+    ];
+    let output = talktime(&["serve"], &env);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("LIVEKIT_WEBHOOK_ENABLED"), "{stderr}");
+    assert!(stderr.contains("METRICS_TOKEN"), "{stderr}");
+    assert!(!stderr.contains("JWT_SECRET"), "only what is missing is named: {stderr}");
+}

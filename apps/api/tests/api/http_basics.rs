@@ -242,3 +242,16 @@ async fn production_metrics_need_the_token_or_their_own_address() {
     assert_eq!(own.status(), 200);
     assert!(own.text().await.unwrap().contains("call_setups_total"));
 }
+
+/// A scrape reads call figures counted at most every 15 s: scrapes in a burst count no tables.
+#[tokio::test]
+async fn metrics_call_figures_are_cached_between_scrapes() {
+    let app = spawn_app().await;
+    let scrape = async || app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(scrape().await.contains("call_setups_total 0"));
+    let (user, telecaller) = (app.user().await, app.telecaller(true).await);
+    let live = app.live_call(&user, &telecaller, None).await;
+    assert!(scrape().await.contains("call_setups_total 0"), "the cached figure, not a new count");
+    live.end().await;
+    app.assert_books_balance().await;
+}

@@ -267,18 +267,7 @@ async fn she_comes_online_and_only_subscribers_outside_a_call_hear_it_once_per_c
 async fn device_tokens_are_bounded_in_length_number_and_rate() {
     let app = crate::support::spawn_app_with(&[("PUSH_MAX_DEVICES_PER_ACCOUNT", "3")]).await;
     let user = app.user().await;
-    // Hex of a hash chain: as incompressible as random text.
-    let random = |n: usize| -> String {
-        use sha2::Digest;
-        let mut out = String::new();
-        let mut block = sha2::Sha256::digest(uuid::Uuid::now_v7().as_bytes());
-        while out.len() < n {
-            out.extend(block.iter().map(|b| format!("{b:02x}")));
-            block = sha2::Sha256::digest(block);
-        }
-        out.truncate(n);
-        out
-    };
+    let random = crate::support::random_text;
     for long in [random(4_000), random(513)] {
         let refused =
             app.post_auth("/users/devices", &user.token, &json!({ "token": long, "platform": "android" })).await;

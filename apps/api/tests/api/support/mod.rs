@@ -182,6 +182,19 @@ pub fn fresh_ip() -> String {
     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
 }
 
+/// `n` characters of hex from a hash chain: as incompressible as random text.
+pub fn random_text(n: usize) -> String {
+    use sha2::Digest;
+    let mut out = String::with_capacity(n + 64);
+    let mut block = sha2::Sha256::digest(uuid::Uuid::now_v7().as_bytes());
+    while out.len() < n {
+        out.extend(block.iter().map(|b| format!("{b:02x}")));
+        block = sha2::Sha256::digest(block);
+    }
+    out.truncate(n);
+    out
+}
+
 /// A phone number unique within the test run.
 pub fn fresh_phone() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
