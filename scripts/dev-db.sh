@@ -35,5 +35,6 @@ fi
 # A fresh Debian install only knows peer auth for postgres: give it the password the defaults use.
 if command -v psql >/dev/null && ! psql "$URL" -Atqc 'SELECT 1' >/dev/null 2>&1; then
   echo "dev-db: setting the postgres user's password for local TCP logins" >&2
-  as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  # From / : the postgres user cannot read root's home, and psql would say so.
+  (cd / && as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null)
 fi

@@ -15,5 +15,7 @@ if command -v psql >/dev/null; then
   psql "${DATABASE_URL%/*}/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'talktime'" | grep -q 1 ||
     psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE talktime"
 fi
-cargo build --bin talktime
+# Every target, as scripts/test.sh builds them: the same features and profile, so one command
+# after the other rebuilds nothing (the binary alone would unify features differently).
+cargo build --workspace --all-targets
 exec ./target/debug/talktime demo
