@@ -109,6 +109,7 @@ impl AccountService {
     /// the phone freed for a new sign-up, every token revoked and every socket closed. Refused
     /// (409) during a call or while a withdrawal is pending. Coins left in the wallet stay in the
     /// ledger and are not paid out (docs/money.md).
+    #[tracing::instrument(name = "delete", skip_all, fields(account = %account.id))]
     pub async fn delete(&self, account: &Account) -> Result<(), ServiceError> {
         let mut tx = self.db.begin().await?;
         match accounts::erase(&mut tx, account.id, &self.phones.digest(&account.phone)).await? {
@@ -134,6 +135,7 @@ impl AccountService {
 
     /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an
     /// `about`) files a PENDING application; the wallet is untouched.
+    #[tracing::instrument(name = "complete_profile", skip_all, fields(account = %account.id))]
     pub async fn complete_profile(&self, account: &Account, input: CompleteProfile) -> Result<Account, ServiceError> {
         if account.is_profile_complete() {
             return Err(already_complete());

@@ -117,6 +117,7 @@ impl PaymentService {
     }
 
     /// Creates the gateway order and a PENDING recharge holding the price and coins.
+    #[tracing::instrument(name = "create_order", skip_all, fields(user = %user.id, plan = %plan))]
     pub async fn create_order(&self, user: &Account, plan: PlanId) -> Result<OrderCreated, ServiceError> {
         CREATE_ORDER_PER_USER.spend(&*self.limiter, &format!("pay:order:{}", user.id)).await?;
         let plan = plans::find_active(self.db.pool(), plan)
@@ -158,6 +159,7 @@ impl PaymentService {
 
     /// The app's verification after Checkout: checks the signature against the **stored** order
     /// id and credits once. Repeating a successful verify answers the same success.
+    #[tracing::instrument(name = "verify", skip_all, fields(user = %user.id, order = order_id))]
     pub async fn verify(
         &self,
         user: &Account,
@@ -179,6 +181,7 @@ impl PaymentService {
 
     /// The app reports the user closed Checkout: PENDING → CANCELLED. A later captured payment
     /// still credits the order.
+    #[tracing::instrument(name = "cancel", skip_all, fields(user = %user.id, order = order_id))]
     pub async fn cancel(&self, user: &Account, order_id: &str) -> Result<Transaction, ServiceError> {
         VERIFY_PER_USER.spend(&*self.limiter, &format!("pay:verify:{}", user.id)).await?;
         let recharge = self.own_order(user, order_id).await?;
@@ -213,6 +216,7 @@ impl PaymentService {
     /// same transaction as the event's effect. Only a failure that a retry can fix (the
     /// database) is an error; a signed event that can never succeed is logged and acknowledged,
     /// or Razorpay would redeliver it for a day.
+    #[tracing::instrument(name = "webhook", skip_all)]
     pub async fn webhook(&self, body: &[u8], signature: Option<&str>) -> Result<WebhookOutcome, ServiceError> {
         let valid = signature.is_some_and(|s| self.gateway.webhook_signature_valid(body, s));
         if !valid {

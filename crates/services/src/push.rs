@@ -246,6 +246,7 @@ impl PushService {
 
     /// Registers a device of a phone account (a token moves to the account registering it; the
     /// account it leaves may have lost its last device).
+    #[tracing::instrument(name = "register_device", skip_all, fields(account = %account.id))]
     pub async fn register_device(
         &self,
         account: &Account,

@@ -76,6 +76,7 @@ impl WalletService {
 
     /// A telecaller asks to withdraw `coins`: they are held at once (the wallet drops), the rupee
     /// amount is fixed at today's ratio, and the bank details are copied onto the request.
+    #[tracing::instrument(name = "withdraw", skip_all, fields(telecaller = %telecaller.id, coins))]
     pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<WithdrawalOutcome, ServiceError> {
         require_approved(telecaller)?;
         WITHDRAW_PER_TELECALLER.spend(&*self.limiter, &format!("pay:withdraw:{}", telecaller.id)).await?;
@@ -130,6 +131,7 @@ impl WalletService {
     }
 
     /// PENDING → SUCCESS (held coins paid out) or REJECTED (held coins back to the wallet), once.
+    #[tracing::instrument(name = "decide", skip_all, fields(withdrawal = %id, admin = %admin))]
     pub async fn decide(
         &self,
         admin: AdminId,

@@ -712,3 +712,21 @@ async fn push_rings_per_telecaller_are_limited_per_hour() {
     t.expect("call:incoming").await;
     app.assert_books_balance().await;
 }
+
+/// Service entry points carry spans with the ids they act on, so one call can be followed
+/// through a node's log (here by the statements run inside its spans).
+#[tokio::test]
+async fn a_call_can_be_followed_through_the_log_by_its_id() {
+    let database = talktime_repository::testing::TestDatabase::new().await.unwrap();
+    let node = crate::support::spawn_node(database, &[("RUST_LOG", "info,sqlx=debug")]).await;
+    let (user, telecaller) = (node.user().await, node.telecaller(true).await);
+    let live = node.live_call(&user, &telecaller, None).await;
+    let call = live.id.clone();
+    live.end().await;
+    let log_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("node-{}.log", node.port));
+    let log = std::fs::read_to_string(log_path).unwrap();
+    for span in [format!("accept{{call={call}"), format!("end{{call={call}")] {
+        assert!(log.contains(&span), "no line inside `{span}` in the node's log");
+    }
+    assert!(log.contains(&format!("initiate{{user={}", user.id)), "no line inside the initiate span");
+}

@@ -21,6 +21,7 @@ use crate::{ServiceError, ledger};
 impl CallService {
     /// Acts on whatever is due on one call (timers call this; the sweeper does the same for
     /// calls it claims).
+    #[tracing::instrument(name = "sweep_call", skip_all, fields(call = %id))]
     pub async fn sweep_call(&self, id: CallId) -> Result<(), ServiceError> {
         let mut tx = self.db.begin().await?;
         let Some(call) = calls::lock(&mut tx, id).await? else { return Ok(()) };

@@ -20,6 +20,7 @@ use crate::livekit::{MediaEvent, MediaWebhook};
 impl CallService {
     /// Acts on a verified LiveKit webhook, once per event id (a redelivery is acknowledged and
     /// ignored; an event whose handling failed is forgotten, so LiveKit's retry is handled).
+    #[tracing::instrument(name = "media_webhook", skip_all, fields(event = %webhook.id))]
     pub async fn media_webhook(&self, webhook: MediaWebhook) -> Result<(), ServiceError> {
         if matches!(webhook.event, MediaEvent::Other(_)) {
             return Ok(());

@@ -222,6 +222,7 @@ impl CallService {
     // ---- client actions -------------------------------------------------------------------
 
     /// `call:initiate` from a user.
+    #[tracing::instrument(name = "initiate", skip_all, fields(user = %user.id, telecaller = %telecaller_id))]
     pub async fn initiate(
         &self,
         user: &Account,
@@ -345,6 +346,7 @@ impl CallService {
     /// `call:accept` by the callee; the first of her connections wins, before the ring deadline.
     /// After the commit the room is created and both tokens minted; if any of that fails the
     /// call ends SETUP_FAILED at no charge.
+    #[tracing::instrument(name = "accept", skip_all, fields(call = %call_id, telecaller = %telecaller.id))]
     pub async fn accept(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         let telecaller = &*self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
@@ -408,6 +410,7 @@ impl CallService {
     }
 
     /// `call:reject` by the callee while it rings.
+    #[tracing::instrument(name = "reject", skip_all, fields(call = %call_id, telecaller = %telecaller.id))]
     pub async fn reject(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
@@ -416,6 +419,7 @@ impl CallService {
     }
 
     /// `call:cancel` by the caller while it rings.
+    #[tracing::instrument(name = "cancel", skip_all, fields(call = %call_id, user = %user.id))]
     pub async fn cancel(&self, user: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.party(user, Role::User).await?;
         self.spend(user.id, "action", ACTION_BUDGET).await?;
@@ -424,6 +428,7 @@ impl CallService {
     }
 
     /// `call:end` by either party of an accepted call.
+    #[tracing::instrument(name = "end", skip_all, fields(call = %call_id, account = %account.id))]
     pub async fn end(&self, account: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.party(account, account.role).await?;
         self.spend(account.id, "action", ACTION_BUDGET).await?;

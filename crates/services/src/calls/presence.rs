@@ -26,6 +26,7 @@ pub struct CallFigures {
 impl CallService {
     /// A connection opened: a reconnect within the grace resumes the active call; the snapshot
     /// is what `session:ready` carries.
+    #[tracing::instrument(name = "connected", skip_all, fields(account = %account.id, role = %role))]
     pub async fn connected(&self, account: &Account, role: Role) -> Result<SessionReady, ServiceError> {
         self.directory.opened(role, account.id).await;
         self.resumed(role, account.id).await?;
@@ -34,6 +35,7 @@ impl CallService {
 
     /// A connection closed. When the account has no connection left on any node, its active
     /// call gets the reconnect grace, and a telecaller's presence is updated.
+    #[tracing::instrument(name = "disconnected", skip_all, fields(account = %account, role = %role))]
     pub async fn disconnected(&self, account: AccountId, role: Role) -> Result<(), ServiceError> {
         if self.directory.closed(role, account).await {
             return Ok(());
