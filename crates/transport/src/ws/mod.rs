@@ -11,6 +11,7 @@
 //! Longer than most modules on purpose: the handshake's checks and the connection's loop are
 //! one lifecycle, and reading them together is how their limits stay consistent.
 
+mod frames;
 mod registry;
 
 use std::sync::Arc;
@@ -23,11 +24,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use talktime_domain::account::{Account, ApprovalStatus, Role};
-use talktime_domain::call::CallType;
-use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::ids::AccountId;
 use talktime_services::ServiceError;
 use talktime_services::auth::Principal;
 use talktime_services::calls::{Answer, Origin};
@@ -41,6 +40,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use crate::error::ApiError;
 use crate::extract::token_in;
 use crate::{AppState, TrustedProxies};
+use frames::ClientFrame;
 use registry::{Conn, Out, Outgoing};
 pub use registry::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
 
@@ -372,25 +372,6 @@ struct Socket {
     watching: Vec<AccountId>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct InitiateData {
-    telecaller_id: uuid::Uuid,
-    call_type: CallType,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CallData {
-    call_id: uuid::Uuid,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct WatchData {
-    telecaller_ids: Vec<uuid::Uuid>,
-}
-
 impl Socket {
     /// Parses one client frame and answers it. Nothing a client sends can fail the connection.
     /// `None` when the message needs no answer.
@@ -403,77 +384,14 @@ impl Socket {
             return Some(error_frame("error", "invalid_message", "A frame needs a string `event`", reference));
         };
         let data = message.get("data").cloned().unwrap_or(Value::Null);
-        let (state, role) = (&self.state, self.role);
-        let origin = Origin { role, connection: self.conn.id };
-        let parse = |kind| -> Result<CallData, String> {
-            serde_json::from_value(data.clone()).map_err(|e| format!("{kind}: {e}"))
+        let frame = match ClientFrame::parse(self.role, event, data) {
+            Ok(frame) => frame,
+            Err(error) => return Some(error_frame("error", error.code(), error.message(), reference)),
         };
-        let result: Result<Answer, ServiceError> = match (&self.peer, event) {
-            (_, "ping") => return Some(text("pong", &json!({}), reference)),
-            (Peer::Account(_), "presence:watch") if role == Role::User => {
-                return match serde_json::from_value::<WatchData>(data) {
-                    Ok(d) if d.telecaller_ids.len() > MAX_WATCHED => Some(error_frame(
-                        "error",
-                        "invalid_data",
-                        &format!("presence:watch: at most {MAX_WATCHED} telecallerIds"),
-                        reference,
-                    )),
-                    Ok(d) => {
-                        let mut ids: Vec<AccountId> = d.telecaller_ids.into_iter().map(AccountId).collect();
-                        ids.sort_unstable();
-                        ids.dedup();
-                        state.registry.watch(&self.conn, &self.watching, &ids);
-                        self.watching = ids;
-                        // Nothing to answer: changes arrive in `presence:update`.
-                        return None;
-                    }
-                    Err(e) => Some(error_frame("error", "invalid_data", &format!("presence:watch: {e}"), reference)),
-                };
-            }
-            (Peer::Account(user), "call:initiate") if role == Role::User => {
-                match serde_json::from_value::<InitiateData>(data.clone()) {
-                    Ok(d) => state.calls.initiate(user, origin, AccountId(d.telecaller_id), d.call_type).await,
-                    Err(e) => {
-                        return Some(error_frame("error", "invalid_data", &format!("call:initiate: {e}"), reference));
-                    }
-                }
-            }
-            (Peer::Account(account), "call:cancel" | "call:end" | "call:accept" | "call:reject") => {
-                let allowed = match role {
-                    Role::User => matches!(event, "call:cancel" | "call:end"),
-                    Role::Telecaller => matches!(event, "call:accept" | "call:reject" | "call:end"),
-                    Role::Admin => false,
-                };
-                if !allowed {
-                    return Some(error_frame(
-                        "error",
-                        "unknown_event",
-                        &format!("`{event}` is not an event of this endpoint"),
-                        reference,
-                    ));
-                }
-                let call = match parse(event) {
-                    Ok(d) => CallId(d.call_id),
-                    Err(message) => return Some(error_frame("error", "invalid_data", &message, reference)),
-                };
-                match event {
-                    "call:cancel" => state.calls.cancel(account, origin, call).await,
-                    "call:end" => state.calls.end(account, origin, call).await,
-                    "call:accept" => state.calls.accept(account, origin, call).await,
-                    _ => state.calls.reject(account, origin, call).await,
-                }
-            }
-            (Peer::Admin(_), "presence:request-counts") => match state.calls.counts().await {
-                Ok(counts) => {
-                    return Some(text(
-                        "presence:counts",
-                        &serde_json::to_value(counts).unwrap_or(Value::Null),
-                        reference,
-                    ));
-                }
-                Err(error) => Err(error),
-            },
-            _ => return Some(error_frame("error", "unknown_event", &format!("Unknown event `{event}`"), reference)),
+        let result = match self.act(frame).await? {
+            Acted::Answered(result) => result,
+            Acted::Frame(event, data) => return Some(text(event, &data, reference)),
+            Acted::Refused(message) => return Some(error_frame("error", "invalid_data", &message, reference)),
         };
         Some(match result {
             Ok(answer) => text(answer.event, &answer.data, reference),
@@ -489,4 +407,55 @@ impl Socket {
             Err(error) => error_frame("call:error", error.code, &error.message, reference),
         })
     }
+
+    /// Does what a frame asks; `None` when it needs no answer.
+    async fn act(&mut self, frame: ClientFrame) -> Option<Acted> {
+        let state = &self.state;
+        let origin = Origin { role: self.role, connection: self.conn.id };
+        let answered = match (frame, &self.peer) {
+            (ClientFrame::Ping, _) => return Some(Acted::Frame("pong", json!({}))),
+            (ClientFrame::RequestCounts, _) => match state.calls.counts().await {
+                Ok(counts) => {
+                    return Some(Acted::Frame("presence:counts", serde_json::to_value(counts).unwrap_or(Value::Null)));
+                }
+                Err(error) => Err(error),
+            },
+            (ClientFrame::Watch(watch), _) if watch.telecaller_ids.len() > MAX_WATCHED => {
+                return Some(Acted::Refused(format!("presence:watch: at most {MAX_WATCHED} telecallerIds")));
+            }
+            (ClientFrame::Watch(watch), _) => {
+                let mut ids = watch.telecaller_ids;
+                ids.sort_unstable();
+                ids.dedup();
+                state.registry.watch(&self.conn, &self.watching, &ids);
+                self.watching = ids;
+                // Nothing to answer: changes arrive in `presence:update`.
+                return None;
+            }
+            (ClientFrame::Initiate(call), Peer::Account(user)) => {
+                state.calls.initiate(user, origin, call.telecaller_id, call.call_type).await
+            }
+            (ClientFrame::Accept(call), Peer::Account(telecaller)) => {
+                state.calls.accept(telecaller, origin, call.call_id).await
+            }
+            (ClientFrame::Reject(call), Peer::Account(telecaller)) => {
+                state.calls.reject(telecaller, origin, call.call_id).await
+            }
+            (ClientFrame::Cancel(call), Peer::Account(user)) => state.calls.cancel(user, origin, call.call_id).await,
+            (ClientFrame::End(call), Peer::Account(account)) => state.calls.end(account, origin, call.call_id).await,
+            // The admin endpoint admits no call event.
+            (_, Peer::Admin(_)) => return None,
+        };
+        Some(Acted::Answered(answered))
+    }
+}
+
+/// What acting on a frame came to.
+enum Acted {
+    /// A service's answer (or refusal) to a call action.
+    Answered(Result<Answer, ServiceError>),
+    /// A frame to answer with.
+    Frame(&'static str, Value),
+    /// Data the frame's shape allowed but its rules do not (`invalid_data`).
+    Refused(String),
 }
