@@ -12,6 +12,7 @@ use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError};
 
 use crate::ServiceError;
+use crate::bus::ServerEvent;
 use crate::cache::ReadCache;
 use crate::secrets::BankCipher;
 
@@ -95,7 +96,7 @@ impl AccountService {
         crate::bus::send(
             &*self.bus,
             crate::bus::Audience::Everyone(Role::Admin),
-            "telecaller:applied",
+            ServerEvent::TelecallerApplied,
             serde_json::json!({ "telecallerId": account.id.0, "name": account.name }),
         );
     }

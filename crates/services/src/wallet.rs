@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::accounts::require_approved;
 use crate::auth::Budget;
+use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::BankCipher;
@@ -122,7 +123,7 @@ impl WalletService {
         crate::bus::send(
             &*self.bus,
             crate::bus::Audience::Everyone(talktime_domain::account::Role::Admin),
-            "withdrawal:requested",
+            ServerEvent::WithdrawalRequested,
             serde_json::json!({ "withdrawalId": id, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
         );
         let balance = ledger::balance(&self.db, telecaller.id).await?;

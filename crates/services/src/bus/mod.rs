@@ -3,7 +3,10 @@
 //! On one node the bus hands frames straight to that registry; a Redis bus (cluster mode) carries
 //! them to every node's registry (`RedisBus`).
 
+mod events;
 mod pubsub;
+
+pub use events::ServerEvent;
 
 use std::sync::{Arc, OnceLock};
 
@@ -103,12 +106,12 @@ pub fn item(value: impl Serialize) -> Arc<str> {
 }
 
 /// Shorthand for publishing an event.
-pub fn send(bus: &dyn EventBus, audience: Audience, event: &str, data: impl Serialize) {
-    bus.publish(audience, Delivery::Frame(frame(event, data)));
+pub fn send(bus: &dyn EventBus, audience: Audience, event: ServerEvent, data: impl Serialize) {
+    bus.publish(audience, Delivery::Frame(frame(event.as_str(), data)));
 }
 
 /// Tells every connection of an account its new balance (`wallet:updated`), after a change that
 /// is not a call's own (a recharge credited, a withdrawal held or released, a refund).
 pub fn wallet_updated(bus: &dyn EventBus, role: Role, account: AccountId, balance: i64) {
-    send(bus, Audience::account(role, account), "wallet:updated", serde_json::json!({ "balance": balance }));
+    send(bus, Audience::account(role, account), ServerEvent::WalletUpdated, serde_json::json!({ "balance": balance }));
 }

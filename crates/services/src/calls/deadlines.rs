@@ -15,6 +15,7 @@ use talktime_repository::{RepoError, Tx};
 
 use super::events::*;
 use super::{BALANCE_WARNING_SECS, CallService};
+use crate::bus::ServerEvent;
 use crate::bus::{Audience, send};
 use crate::{ServiceError, ledger};
 
@@ -63,7 +64,7 @@ impl CallService {
             send(
                 &*self.bus,
                 Audience::account(Role::User, call.user_id),
-                "call:balance-low",
+                ServerEvent::CallBalanceLow,
                 BalanceLow { call_id: call.id.0, seconds_left: left },
             );
         }
@@ -231,8 +232,8 @@ impl CallService {
             return Ok(());
         };
         let data = Extended { call_id: call.id.0, max_duration_seconds: max };
-        send(&*self.bus, Audience::account(Role::User, extended.user_id), "call:extended", &data);
-        send(&*self.bus, Audience::account(Role::Telecaller, extended.telecaller_id), "call:extended", &data);
+        send(&*self.bus, Audience::account(Role::User, extended.user_id), ServerEvent::CallExtended, &data);
+        send(&*self.bus, Audience::account(Role::Telecaller, extended.telecaller_id), ServerEvent::CallExtended, &data);
         self.schedule_billing(&extended);
         Ok(())
     }

@@ -13,6 +13,7 @@ use talktime_repository::{RepoError, Tx};
 use super::events::*;
 use super::pushes;
 use super::{CallService, Origin, not_found, unavailable};
+use crate::bus::ServerEvent;
 use crate::bus::{Audience, send};
 use crate::{ServiceError, ledger};
 
@@ -111,25 +112,25 @@ impl CallService {
                     if origin.is_some_and(|o| o.role == side) {
                         answer = Some(data.clone());
                     }
-                    send(&*self.bus, audience, "call:ended", data);
+                    send(&*self.bus, audience, ServerEvent::CallEnded, data);
                 }
                 self.close_room(ended.id);
             }
             CallStatus::Rejected => {
-                send(&*self.bus, to_user, "call:rejected", &reference);
-                send(&*self.bus, to_telecaller, "call:rejected", &reference);
+                send(&*self.bus, to_user, ServerEvent::CallRejected, &reference);
+                send(&*self.bus, to_telecaller, ServerEvent::CallRejected, &reference);
             }
             CallStatus::Cancelled => {
-                send(&*self.bus, to_user, "call:cancelled", &reference);
-                send(&*self.bus, to_telecaller, "call:cancelled", &reference);
+                send(&*self.bus, to_user, ServerEvent::CallCancelled, &reference);
+                send(&*self.bus, to_telecaller, ServerEvent::CallCancelled, &reference);
             }
             CallStatus::Missed => {
-                send(&*self.bus, to_user, "call:missed", &reference);
-                send(&*self.bus, to_telecaller, "call:missed", &reference);
+                send(&*self.bus, to_user, ServerEvent::CallMissed, &reference);
+                send(&*self.bus, to_telecaller, ServerEvent::CallMissed, &reference);
             }
             CallStatus::Ringing | CallStatus::Accepted => {}
         }
-        send(&*self.bus, Audience::Everyone(Role::Admin), "call:finished", feed(ended));
+        send(&*self.bus, Audience::Everyone(Role::Admin), ServerEvent::CallFinished, feed(ended));
         self.refresh_presence(ended.telecaller_id).await?;
         Ok(answer)
     }

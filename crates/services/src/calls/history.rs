@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::CallService;
 use crate::ServiceError;
+use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
 
 #[derive(Debug, Clone)]
@@ -78,7 +79,7 @@ impl CallService {
         crate::bus::send(
             &*self.bus,
             crate::bus::Audience::Everyone(Role::Admin),
-            "report:created",
+            ServerEvent::ReportCreated,
             serde_json::json!({ "reportId": report, "callId": id.0, "reporterId": account.id.0, "reportedId": reported.0 }),
         );
         Ok(report)

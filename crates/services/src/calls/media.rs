@@ -14,6 +14,7 @@ use talktime_repository::{RepoError, Tx};
 use super::CallService;
 use super::events::*;
 use crate::ServiceError;
+use crate::bus::ServerEvent;
 use crate::bus::{Audience, send};
 use crate::livekit::{MediaEvent, MediaWebhook};
 
@@ -116,8 +117,13 @@ impl CallService {
             connected_at: connected.connected_at.unwrap_or(connected.now),
             max_duration_seconds: max,
         };
-        send(&*self.bus, Audience::account(Role::User, connected.user_id), "call:connected", &data);
-        send(&*self.bus, Audience::account(Role::Telecaller, connected.telecaller_id), "call:connected", &data);
+        send(&*self.bus, Audience::account(Role::User, connected.user_id), ServerEvent::CallConnected, &data);
+        send(
+            &*self.bus,
+            Audience::account(Role::Telecaller, connected.telecaller_id),
+            ServerEvent::CallConnected,
+            &data,
+        );
         self.schedule_billing(&connected);
         Ok(())
     }

@@ -30,6 +30,7 @@ use talktime_repository::{Db, RepoError, push};
 pub use self::history::HistoryPage;
 pub use self::presence::CallFigures;
 use crate::auth::Budget;
+use crate::bus::ServerEvent;
 use crate::bus::{Audience, ConnectionId, EventBus, send};
 use crate::cache::ReadCache;
 use crate::directory::ConnectionDirectory;
@@ -78,12 +79,12 @@ pub const RING_WINDOW: Duration = Duration::from_secs(600);
 /// The direct answer to a client's message (sent with its `ref`).
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub event: &'static str,
+    pub event: ServerEvent,
     pub data: Value,
 }
 
 impl Answer {
-    fn new(event: &'static str, data: impl serde::Serialize) -> Self {
+    fn new(event: ServerEvent, data: impl serde::Serialize) -> Self {
         Self { event, data: serde_json::to_value(data).unwrap_or(Value::Null) }
     }
 }
@@ -307,17 +308,17 @@ impl CallService {
         send(
             &*self.bus,
             Audience::account(Role::Telecaller, telecaller.id),
-            "call:incoming",
+            ServerEvent::CallIncoming,
             Incoming { call_id: call.id.0, call_type, caller: PartyCard::from(user) },
         );
         let ringing = Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&*telecaller) };
         send(
             &*self.bus,
             Audience::Account { role: Role::User, id: user.id, except: Some(origin.connection) },
-            "call:ringing",
+            ServerEvent::CallRinging,
             &ringing,
         );
-        Ok(Answer::new("call:ringing", ringing))
+        Ok(Answer::new(ServerEvent::CallRinging, ringing))
     }
 
     /// Nobody can keep a telecaller (or her phone) ringing: a user gets `UNANSWERED_RINGS`
@@ -372,18 +373,18 @@ impl CallService {
                 return Err(ServiceError::upstream("setup_failed", "The call could not be set up", error));
             }
         };
-        send(&*self.bus, Audience::account(Role::User, call.user_id), "call:accepted", for_user);
+        send(&*self.bus, Audience::account(Role::User, call.user_id), ServerEvent::CallAccepted, for_user);
         send(
             &*self.bus,
             Audience::Account { role: Role::Telecaller, id: telecaller.id, except: Some(origin.connection) },
-            "call:answered-elsewhere",
+            ServerEvent::CallAnsweredElsewhere,
             CallRef { call_id: call.id.0 },
         );
-        send(&*self.bus, Audience::Everyone(Role::Admin), "call:started", feed(&call));
+        send(&*self.bus, Audience::Everyone(Role::Admin), ServerEvent::CallStarted, feed(&call));
         // She has an accepted call: ON_CALL, with nothing to look up.
         self.set_presence(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);
-        Ok(Answer::new("call:accepted", answer))
+        Ok(Answer::new(ServerEvent::CallAccepted, answer))
     }
 
     /// The accept's follow-ups: the room, the caller's card, both tokens.
@@ -415,7 +416,7 @@ impl CallService {
         self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
         self.act(call_id, telecaller.id, Some(CallStatus::Ringing), EndReason::Rejected, Some(origin)).await?;
-        Ok(Answer::new("call:rejected", CallRef { call_id: call_id.0 }))
+        Ok(Answer::new(ServerEvent::CallRejected, CallRef { call_id: call_id.0 }))
     }
 
     /// `call:cancel` by the caller while it rings.
@@ -424,7 +425,7 @@ impl CallService {
         self.party(user, Role::User).await?;
         self.spend(user.id, "action", ACTION_BUDGET).await?;
         self.act(call_id, user.id, Some(CallStatus::Ringing), EndReason::Cancelled, Some(origin)).await?;
-        Ok(Answer::new("call:cancelled", CallRef { call_id: call_id.0 }))
+        Ok(Answer::new(ServerEvent::CallCancelled, CallRef { call_id: call_id.0 }))
     }
 
     /// `call:end` by either party of an accepted call.
@@ -435,6 +436,6 @@ impl CallService {
         let reason = if account.role == Role::User { EndReason::UserEnded } else { EndReason::TelecallerEnded };
         let (_, answer) = self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin)).await?;
         let data = answer.ok_or_else(unavailable)?;
-        Ok(Answer { event: "call:ended", data })
+        Ok(Answer { event: ServerEvent::CallEnded, data })
     }
 }

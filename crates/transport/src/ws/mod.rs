@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::AccountId;
 use talktime_services::ServiceError;
+use talktime_services::bus::ServerEvent;
 use talktime_services::calls::{Answer, Origin};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -60,15 +61,15 @@ impl Peer {
     }
 }
 
-fn text(event: &str, data: &Value, reference: Option<&Value>) -> String {
-    let mut frame = json!({ "event": event, "data": data });
+fn text(event: ServerEvent, data: &Value, reference: Option<&Value>) -> String {
+    let mut frame = json!({ "event": event.as_str(), "data": data });
     if let Some(reference) = reference {
         frame["ref"] = reference.clone();
     }
     frame.to_string()
 }
 
-fn error_frame(event: &str, code: &str, message: &str, reference: Option<&Value>) -> String {
+fn error_frame(event: ServerEvent, code: &str, message: &str, reference: Option<&Value>) -> String {
     text(event, &json!({ "code": code, "message": message }), reference)
 }
 
@@ -111,7 +112,7 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
             },
             Peer::Admin(_) => json!({}),
         };
-        text("session:ready", &data, None)
+        text(ServerEvent::SessionReady, &data, None)
     };
     conn.send(Out::Text(ready));
     let mut writer = actix_web::rt::spawn(write(conn.clone(), sink));
@@ -143,7 +144,7 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
                     }
                     Some(Ok(Message::Text(body))) => Box::pin(socket.handle_text(&body)).await,
                     Some(Ok(Message::Binary(_))) => {
-                        Some(error_frame("error", "invalid_message", "Binary frames are not supported", None))
+                        Some(error_frame(ServerEvent::Error, "invalid_message", "Binary frames are not supported", None))
                     }
                     // tungstenite answers pings itself; pongs only prove the client is there.
                     Some(Ok(_)) => None,
@@ -234,34 +235,41 @@ impl Socket {
     /// `None` when the message needs no answer.
     async fn handle_text(&mut self, body: &str) -> Option<String> {
         let Ok(message) = serde_json::from_str::<Value>(body) else {
-            return Some(error_frame("error", "invalid_json", "Frames must be JSON objects", None));
+            return Some(error_frame(ServerEvent::Error, "invalid_json", "Frames must be JSON objects", None));
         };
         let reference = message.get("ref").filter(|r| r.is_string() || r.is_number());
         let Some(event) = message.get("event").and_then(Value::as_str) else {
-            return Some(error_frame("error", "invalid_message", "A frame needs a string `event`", reference));
+            return Some(error_frame(
+                ServerEvent::Error,
+                "invalid_message",
+                "A frame needs a string `event`",
+                reference,
+            ));
         };
         let data = message.get("data").cloned().unwrap_or(Value::Null);
         let frame = match ClientFrame::parse(self.role, event, data) {
             Ok(frame) => frame,
-            Err(error) => return Some(error_frame("error", error.code(), error.message(), reference)),
+            Err(error) => return Some(error_frame(ServerEvent::Error, error.code(), error.message(), reference)),
         };
         let result = match self.act(frame).await? {
             Acted::Answered(result) => result,
             Acted::Frame(event, data) => return Some(text(event, &data, reference)),
-            Acted::Refused(message) => return Some(error_frame("error", "invalid_data", &message, reference)),
+            Acted::Refused(message) => {
+                return Some(error_frame(ServerEvent::Error, "invalid_data", &message, reference));
+            }
         };
         Some(match result {
             Ok(answer) => text(answer.event, &answer.data, reference),
             Err(error) if error.kind == talktime_services::ErrorKind::RateLimited => text(
-                "error",
+                ServerEvent::Error,
                 &json!({ "code": "rate_limited", "message": error.message, "retryAfter": error.retry_after_secs }),
                 reference,
             ),
             Err(error) if error.kind == talktime_services::ErrorKind::Internal => {
                 tracing::error!(%error, cause = ?error.source, "call action failed");
-                error_frame("call:error", "internal_error", "Something went wrong", reference)
+                error_frame(ServerEvent::CallError, "internal_error", "Something went wrong", reference)
             }
-            Err(error) => error_frame("call:error", error.code, &error.message, reference),
+            Err(error) => error_frame(ServerEvent::CallError, error.code, &error.message, reference),
         })
     }
 
@@ -270,10 +278,13 @@ impl Socket {
         let state = &self.state;
         let origin = Origin { role: self.role, connection: self.conn.id };
         let answered = match (frame, &self.peer) {
-            (ClientFrame::Ping, _) => return Some(Acted::Frame("pong", json!({}))),
+            (ClientFrame::Ping, _) => return Some(Acted::Frame(ServerEvent::Pong, json!({}))),
             (ClientFrame::RequestCounts, _) => match state.calls.counts().await {
                 Ok(counts) => {
-                    return Some(Acted::Frame("presence:counts", serde_json::to_value(counts).unwrap_or(Value::Null)));
+                    return Some(Acted::Frame(
+                        ServerEvent::PresenceCounts,
+                        serde_json::to_value(counts).unwrap_or(Value::Null),
+                    ));
                 }
                 Err(error) => Err(error),
             },
@@ -312,7 +323,7 @@ enum Acted {
     /// A service's answer (or refusal) to a call action.
     Answered(Result<Answer, ServiceError>),
     /// A frame to answer with.
-    Frame(&'static str, Value),
+    Frame(ServerEvent, Value),
     /// Data the frame's shape allowed but its rules do not (`invalid_data`).
     Refused(String),
 }

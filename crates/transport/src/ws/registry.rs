@@ -16,6 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use talktime_services::bus::ServerEvent;
 
 use dashmap::DashMap;
 use talktime_domain::account::Role;
@@ -370,7 +371,7 @@ pub async fn run_session_checks(
 /// `{"event":"presence:update","data":{"changes":[…],"onlineTelecallers":n}}` from items that
 /// were each serialised once.
 fn update_frame<'a>(items: impl Iterator<Item = &'a str>, online: usize) -> Arc<str> {
-    let mut frame = String::from(r#"{"event":"presence:update","data":{"changes":["#);
+    let mut frame = format!(r#"{{"event":"{}","data":{{"changes":["#, ServerEvent::PresenceUpdate);
     for (n, item) in items.enumerate() {
         if n > 0 {
             frame.push(',');
