@@ -227,6 +227,10 @@ struct Vars {
 }
 
 impl Vars {
+    fn new(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self { map: vars.into_iter().collect(), problems: Vec::new() }
+    }
+
     /// The value, with empty strings treated as unset.
     fn get(&self, name: &str) -> Option<String> {
         self.map.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
@@ -349,7 +353,7 @@ impl Settings {
     pub fn database_from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<(AppEnv, DatabaseSettings), ConfigError> {
-        let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
+        let mut v = Vars::new(vars);
         let env = v.app_env();
         let database = v.database(env == AppEnv::Production);
         v.finish((env, database))
@@ -359,7 +363,7 @@ impl Settings {
     pub fn secrets_key_from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Secret<Vec<u8>>, ConfigError> {
-        let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
+        let mut v = Vars::new(vars);
         let prod = v.app_env() == AppEnv::Production;
         let key = v.secrets_key(prod);
         v.finish(Secret::new(key))
@@ -367,7 +371,7 @@ impl Settings {
 
     /// Reads the given variables only (tests pass their own).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let mut v = Vars { map: vars.into_iter().collect(), problems: Vec::new() };
+        let mut v = Vars::new(vars);
 
         let env = v.app_env();
         let prod = env == AppEnv::Production;

@@ -174,6 +174,30 @@ pub struct Call {
     pub now: DateTime<Utc>,
 }
 
+impl Call {
+    /// `party`'s socket grace deadline on this call (`None` for someone who is not a party).
+    pub fn grace_deadline_of(&self, party: AccountId) -> Option<DateTime<Utc>> {
+        if party == self.user_id {
+            self.user_grace_deadline
+        } else if party == self.telecaller_id {
+            self.telecaller_grace_deadline
+        } else {
+            None
+        }
+    }
+
+    /// `party`'s media grace deadline (out of the room) on this call.
+    pub fn media_grace_deadline_of(&self, party: AccountId) -> Option<DateTime<Utc>> {
+        if party == self.user_id {
+            self.user_media_grace_deadline
+        } else if party == self.telecaller_id {
+            self.telecaller_media_grace_deadline
+        } else {
+            None
+        }
+    }
+}
+
 /// Calls as admins list them, with both parties' names and, for live calls, the billed seconds.
 #[derive(Debug, Clone)]
 pub struct AdminCallRow {

@@ -206,12 +206,6 @@ pub struct PushSettings {
     pub max_devices_per_account: i64,
 }
 
-impl Default for PushSettings {
-    fn default() -> Self {
-        Self { interval: Duration::from_secs(1), concurrency: 8, max_devices_per_account: 10 }
-    }
-}
-
 /// Device registrations per account: an app registers its token at start and when it changes.
 pub const REGISTRATIONS_PER_ACCOUNT: crate::rate_limit::Budget =
     crate::rate_limit::Budget { limit: 20, window: Duration::from_secs(3600) };

@@ -70,7 +70,21 @@ pub enum MetricsAccess {
 }
 
 impl MetricsAccess {
-    pub fn allows(&self, req: &HttpRequest) -> bool {
+    /// 404 where metrics are served on their own address, 401 `metrics_token_required` without
+    /// the token.
+    pub fn check(&self, req: &HttpRequest) -> Result<(), crate::error::ApiError> {
+        match self {
+            Self::Elsewhere => Err(crate::error::ApiError::not_found()),
+            access if !access.allows(req) => Err(crate::error::ApiError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "metrics_token_required",
+                "Metrics need `Authorization: Bearer` with the metrics token",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn allows(&self, req: &HttpRequest) -> bool {
         match self {
             Self::Open => true,
             Self::Elsewhere => false,

@@ -104,34 +104,27 @@ pub async fn busy(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId)
     Ok((busy.user, busy.telecaller))
 }
 
-/// Calls from `user` to `telecaller` created in the last `window_secs` that were never accepted
-/// (missed, rejected, cancelled, or still ringing).
-pub async fn unanswered_rings(
+/// How often this user rang this telecaller unanswered (calls never accepted: missed,
+/// rejected, cancelled, or still ringing) in the last `window_secs`, and how many calls to her
+/// rang through a push in the last hour; one statement, on the history indexes.
+pub async fn ring_counts(
     ex: impl Executor<'_>,
     user: AccountId,
     telecaller: AccountId,
     window_secs: f64,
-) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM calls WHERE user_id = $1 AND telecaller_id = $2
-           AND created_at > clock_timestamp() - make_interval(secs => $3) AND accepted_at IS NULL"#,
+) -> Result<(i64, i64), RepoError> {
+    let counts = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM calls WHERE user_id = $1 AND telecaller_id = $2
+                   AND created_at > clock_timestamp() - make_interval(secs => $3) AND accepted_at IS NULL) AS "unanswered!",
+                  (SELECT count(*) FROM calls WHERE telecaller_id = $2 AND rung_by_push
+                   AND created_at > clock_timestamp() - interval '1 hour') AS "push_rings!""#,
         user.0,
         telecaller.0,
         window_secs
     )
     .fetch_one(ex)
-    .await?)
-}
-
-/// Calls to `telecaller` rung through a push in the last hour.
-pub async fn push_rings_last_hour(ex: impl Executor<'_>, telecaller: AccountId) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM calls WHERE telecaller_id = $1 AND rung_by_push
-           AND created_at > clock_timestamp() - interval '1 hour'"#,
-        telecaller.0
-    )
-    .fetch_one(ex)
-    .await?)
+    .await?;
+    Ok((counts.unanswered, counts.push_rings))
 }
 
 /// When an accepted call's meter starts.

@@ -15,8 +15,7 @@ use talktime_repository::{RepoError, Tx};
 
 use super::events::*;
 use super::{BALANCE_WARNING_SECS, CallService};
-use crate::bus::ServerEvent;
-use crate::bus::{Audience, send};
+use crate::bus::{Audience, ServerEvent, send};
 use crate::{ServiceError, ledger};
 
 impl CallService {

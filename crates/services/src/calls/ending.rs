@@ -13,8 +13,7 @@ use talktime_repository::{RepoError, Tx};
 use super::events::*;
 use super::pushes;
 use super::{CallService, Origin, not_found, unavailable};
-use crate::bus::ServerEvent;
-use crate::bus::{Audience, send};
+use crate::bus::{Audience, ServerEvent, send};
 use crate::{ServiceError, ledger};
 
 impl CallService {

@@ -14,8 +14,7 @@ use talktime_repository::{RepoError, Tx};
 use super::CallService;
 use super::events::*;
 use crate::ServiceError;
-use crate::bus::ServerEvent;
-use crate::bus::{Audience, send};
+use crate::bus::{Audience, ServerEvent, send};
 use crate::livekit::{MediaEvent, MediaWebhook};
 
 impl CallService {
@@ -82,15 +81,10 @@ impl CallService {
             && call.status == CallStatus::Accepted
         {
             let grace = self.settings.reconnect_grace.as_secs_f64();
-            if let Some(call) = calls::left_room(self.db.pool(), call.id, party, grace).await? {
-                let deadline = if call.user_id == party {
-                    call.user_media_grace_deadline
-                } else {
-                    call.telecaller_media_grace_deadline
-                };
-                if let Some(deadline) = deadline {
-                    self.schedule(call.id, deadline);
-                }
+            if let Some(call) = calls::left_room(self.db.pool(), call.id, party, grace).await?
+                && let Some(deadline) = call.media_grace_deadline_of(party)
+            {
+                self.schedule(call.id, deadline);
             }
         }
         Ok(())

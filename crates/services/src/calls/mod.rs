@@ -30,8 +30,7 @@ use talktime_repository::{Db, RepoError, push};
 pub use self::history::HistoryPage;
 pub use self::presence::CallFigures;
 use crate::auth::Budget;
-use crate::bus::ServerEvent;
-use crate::bus::{Audience, ConnectionId, EventBus, send};
+use crate::bus::{Audience, ConnectionId, EventBus, ServerEvent, send};
 use crate::cache::ReadCache;
 use crate::directory::ConnectionDirectory;
 use crate::livekit::{LiveKitTokens, RoomService};
@@ -325,21 +324,13 @@ impl CallService {
     /// unanswered calls to her per `RING_WINDOW`, and she is rung through a push at most
     /// `push_rings_per_hour` times an hour.
     async fn ring_limits(&self, user: AccountId, telecaller: AccountId, by_push: bool) -> Result<(), ServiceError> {
-        let too_many = || {
-            ServiceError::conflict(
+        let (unanswered, push_rings) =
+            calls::ring_counts(self.db.pool(), user, telecaller, RING_WINDOW.as_secs_f64()).await?;
+        if unanswered >= UNANSWERED_RINGS || (by_push && push_rings >= self.settings.push_rings_per_hour) {
+            return Err(ServiceError::conflict(
                 "too_many_rings",
                 "This telecaller was called too often without an answer; try again later",
-            )
-        };
-        if calls::unanswered_rings(self.db.pool(), user, telecaller, RING_WINDOW.as_secs_f64()).await?
-            >= UNANSWERED_RINGS
-        {
-            return Err(too_many());
-        }
-        if by_push
-            && calls::push_rings_last_hour(self.db.pool(), telecaller).await? >= self.settings.push_rings_per_hour
-        {
-            return Err(too_many());
+            ));
         }
         Ok(())
     }

@@ -70,12 +70,10 @@ impl CallService {
     /// Starts the reconnect grace on the account's active call, with a timer on this node.
     pub(super) async fn start_grace(&self, account: AccountId) -> Result<(), ServiceError> {
         let grace = self.settings.reconnect_grace.as_secs_f64();
-        if let Some(call) = calls::set_grace(self.db.pool(), account, Some(grace)).await? {
-            let deadline =
-                if call.user_id == account { call.user_grace_deadline } else { call.telecaller_grace_deadline };
-            if let Some(deadline) = deadline {
-                self.schedule(call.id, deadline);
-            }
+        if let Some(call) = calls::set_grace(self.db.pool(), account, Some(grace)).await?
+            && let Some(deadline) = call.grace_deadline_of(account)
+        {
+            self.schedule(call.id, deadline);
         }
         Ok(())
     }
@@ -284,7 +282,6 @@ impl CallService {
         self.bus.publish(Audience::account(role, account), Delivery::Close(4003));
     }
 
-    /// Call figures for `/metrics`.
     /// Call figures for `/metrics`, counted at most once per [`FIGURES_TTL`] per node: a scrape
     /// (or many) reads the cached ones instead of counting whole tables.
     pub async fn figures(&self) -> Result<CallFigures, ServiceError> {

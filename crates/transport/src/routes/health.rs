@@ -30,32 +30,20 @@ pub(crate) async fn metrics(
 ) -> HttpResponse {
     use actix_web::ResponseError as _;
     use std::fmt::Write as _;
-    match access.as_ref().map(|a| a.get_ref()) {
-        Some(crate::security::MetricsAccess::Elsewhere) => return crate::error::ApiError::not_found().error_response(),
-        Some(access) if !access.allows(&req) => {
-            return crate::error::ApiError::new(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                "metrics_token_required",
-                "Metrics need `Authorization: Bearer` with the metrics token",
-            )
-            .error_response();
-        }
-        _ => {}
+    if let Some(access) = access
+        && let Err(refused) = access.check(&req)
+    {
+        return refused.error_response();
     }
     let mut out = String::with_capacity(4096);
     state.http_metrics.render(&mut out);
     {
         use std::sync::atomic::Ordering::Relaxed;
-        let stats = &state.push.stats;
+        let (stats, refusals) = (&state.push.stats, &state.auth.sms_refusals);
         for (name, help, value) in [
             ("push_sent_total", "Push notifications this node sent.", stats.sent.load(Relaxed)),
             ("push_failed_total", "Push notifications this node gave up on.", stats.failed.load(Relaxed)),
             ("push_retried_total", "Push sends this node will try again.", stats.retried.load(Relaxed)),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
-        }
-        let refusals = &state.auth.sms_refusals;
-        for (name, help, value) in [
             (
                 "sms_network_budget_refusals_total",
                 "Codes refused on this node: the sender's network had spent its SMS share of the hour.",
