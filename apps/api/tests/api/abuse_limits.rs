@@ -125,6 +125,8 @@ async fn the_hourly_sms_budget_trips_a_breaker_until_the_hour_turns() {
         let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=3600).contains(&retry));
         assert_eq!(app.sms.requests().len(), 2);
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("sms_budget_refusals_total 1"), "the breaker is counted: {metrics}");
         // Nothing was left behind for the refused phone: no code to verify.
         let verify = app.verify(&phone, "123456").await;
         assert_eq!(verify.status, 400, "{}", verify.body);

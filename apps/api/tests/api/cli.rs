@@ -93,7 +93,13 @@ fn only_the_working_directorys_env_file_is_read_and_it_is_logged() {
     let root = std::env::temp_dir().join(format!("tt-dotenv-{}", std::process::id()));
     let below = root.join("app");
     std::fs::create_dir_all(&below).unwrap();
-    std::fs::write(root.join(".env"), "APP_ENV=development\nBIND_ADDR=127.0.0.1:0\n").unwrap();
+    // Were it read, this would start a development server (failing fast on the closed database
+    // port rather than serving).
+    std::fs::write(
+        root.join(".env"),
+        "APP_ENV=development\nBIND_ADDR=127.0.0.1:0\nDATABASE_URL=postgres://127.0.0.1:9/none\n",
+    )
+    .unwrap();
 
     let run_in = |dir: &std::path::Path| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_talktime"));
