@@ -6,27 +6,29 @@ use std::sync::Arc;
 use talktime_repository::{Db, RepoError};
 use talktime_services::accounts::AccountService;
 use talktime_services::admin::AdminService;
-use talktime_services::auth::{AuthService, OtpSettings, SmsPolicy};
+use talktime_services::auth::AuthService;
 use talktime_services::bus::{BusStats, EventBus, InProcessBus, RedisBus};
 use talktime_services::cache::ReadCache;
-use talktime_services::calls::{CallService, CallSettings, Realtime};
+use talktime_services::calls::{CallService, Media};
 use talktime_services::catalog::{CatalogService, InMemorySnapshots, RedisSnapshots, SnapshotStore};
 use talktime_services::cluster::Cluster;
-use talktime_services::directory::{ConnectionDirectory, LocalDirectory, RedisDirectory};
 use talktime_services::gateway::{PaymentGateway, RazorpayGateway, SandboxGateway};
 use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoMediaServer, RoomService};
-use talktime_services::payments::{PaymentService, ReconcilerSettings};
-use talktime_services::presence::{InMemoryPresence, PresenceRegistry, RedisPresence};
+use talktime_services::payments::PaymentService;
+use talktime_services::presence::{
+    ConnectionDirectory, InMemoryPresence, LocalDirectory, PresenceRegistry, PresenceService, Realtime, RedisDirectory,
+    RedisPresence,
+};
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
 use talktime_transport::security::{HtmlPolicy, MetricsAccess};
-use talktime_transport::ws::{ConnectionRegistry, Heartbeat, run_presence_flush, run_session_checks};
-use talktime_transport::{AppState, HttpSettings, TrustedProxies, WsConnectBudgets};
+use talktime_transport::ws::{ConnectionRegistry, run_presence_flush, run_session_checks};
+use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
 use crate::config::{PaymentGateway as GatewayChoice, PushProvider, Settings, SmsProvider};
 use talktime_services::push::{FcmPush, LogPush, PushSender, PushService};
@@ -48,6 +50,7 @@ pub struct Application {
     port: u16,
     db: Db,
     presence: Arc<dyn PresenceRegistry>,
+    presence_service: Arc<PresenceService>,
     payments: Arc<PaymentService>,
     calls: Arc<CallService>,
     registry: Arc<ConnectionRegistry>,
@@ -59,6 +62,7 @@ pub struct Application {
 pub struct Controller {
     server: actix_web::dev::ServerHandle,
     calls: Arc<CallService>,
+    presence: Arc<PresenceService>,
     registry: Arc<ConnectionRegistry>,
 }
 
@@ -72,7 +76,7 @@ impl Controller {
 
     /// Sends the presence parked since the last flush now (as the node's tick does).
     pub async fn flush_presence(&self) {
-        self.registry.flush_presence(self.calls.online_telecallers().await);
+        self.registry.flush_presence(self.presence.online_telecallers().await);
     }
 
     /// Runs one call-sweeper pass now; returns how many calls it acted on.
@@ -89,7 +93,7 @@ impl Application {
         let db = Db::connect(&settings.database.url, settings.database.max_connections).await?;
         db.migrate().await?;
         if settings.cluster.is_none() {
-            let calls = CallService::start_graces_at_startup(&db, settings.reconnect_grace)
+            let calls = CallService::start_graces_at_startup(&db, settings.calls.reconnect_grace)
                 .await
                 .map_err(|e| StartupError::Calls(e.to_string()))?;
             if calls > 0 {
@@ -100,170 +104,55 @@ impl Application {
     }
 
     pub fn build_with_db(settings: Settings, db: Db) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(&settings.bind_addr)
-            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
+        let listener = bind(&settings.server.bind_addr)?;
         let port = listener
             .local_addr()
-            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?
+            .map_err(|source| StartupError::Bind { addr: settings.server.bind_addr.clone(), source })?
             .port();
-
+        let realtime = settings.realtime;
         let registry = Arc::new(
-            ConnectionRegistry::new(settings.limits.ws_queue_capacity)
-                .with_heartbeat(Heartbeat { ping: settings.ws_ping_interval, timeout: settings.ws_client_timeout })
-                .with_max_per_account(settings.limits.ws_max_connections_per_account),
+            ConnectionRegistry::new(realtime.queue_capacity)
+                .with_heartbeat(realtime.heartbeat)
+                .with_max_per_account(realtime.max_connections_per_account),
         );
-        let ClusterParts { bus, presence, directory, limiter, snapshots, probes, bus_stats } =
-            cluster_parts(&settings, registry.clone())?;
-        let cache = ReadCache::new(db.clone());
-        tokio::spawn(cache.clone().run_feed());
-        let bank_cipher = BankCipher::new(settings.auth.secrets_key.expose());
-        let calls = CallService::new(
-            db.clone(),
-            cache.clone(),
-            Realtime { bus: bus.clone(), presence: presence.clone(), directory },
-            rooms(&settings),
-            LiveKitTokens::new(
-                settings.livekit.url.clone(),
-                settings.livekit.api_key.clone(),
-                settings.livekit.api_secret.expose().clone(),
-            ),
-            limiter.clone(),
-            CallSettings {
-                ring_timeout: settings.ring_timeout,
-                push_ring_timeout: settings.push_ring_timeout,
-                reconnect_grace: settings.reconnect_grace,
-                sweep_interval: settings.sweep_interval,
-                room_retry: settings.room_retry,
-                room_sweep: settings.livekit.room_sweep,
-                heartbeat: settings.node_heartbeat(),
-                media_timeout: settings.livekit.media_connect_timeout,
-                online_alert_cooldown: settings.online_alert_cooldown,
-                push_rings_per_hour: settings.push_rings_per_hour,
-                rating_min_billed_secs: settings.rating_min_billed_secs,
-            },
-        );
-        tokio::spawn(calls.clone().run_sweeper());
-        if settings.livekit.room_service.is_some() {
-            tokio::spawn(calls.clone().run_room_sweeper());
-        }
-        tokio::spawn(calls.clone().run_timers());
-        tokio::spawn(run_presence_flush(Arc::downgrade(&registry), calls.clone(), settings.presence_flush));
-        tokio::spawn(calls.clone().run_heartbeat());
-        tokio::spawn(calls.clone().run_publish_reachable());
-        let calls_handle = calls.clone();
-        let registry_handle = registry.clone();
-        let payments = Arc::new(PaymentService::new(
-            db.clone(),
-            payment_gateway(&settings),
-            limiter.clone(),
-            ReconcilerSettings {
-                interval: settings.reconcile_interval,
-                min_age: settings.reconcile_min_age,
-                expire_after: settings.order_expiry,
-            },
-            Some(calls.clone()),
-        ));
-        tokio::spawn(payments.clone().run_reconciler());
-        let push = Arc::new(PushService::new(
-            db.clone(),
-            push_sender(&settings),
-            settings.push,
-            limiter.clone(),
-            calls.clone(),
-        ));
-        tokio::spawn(push.clone().run_worker());
-        let auth = Arc::new(AuthService::new(
-            db.clone(),
-            sms_sender(&settings),
-            limiter.clone(),
-            OtpHasher::new(settings.auth.secrets_key.expose()),
-            TokenIssuer::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.jwt_ttl),
-            OtpSettings {
-                length: Some(settings.auth.otp_length),
-                test_numbers: settings.auth.otp_test_numbers.clone(),
-                per_network: Some(settings.limits.network.login),
-                sms: SmsPolicy {
-                    home_country: settings.sms_country_code.clone(),
-                    allowed_countries: settings.limits.sms_allowed_countries.clone(),
-                    max_per_hour: settings.limits.sms_max_per_hour,
-                    max_per_network: settings.limits.sms_max_per_hour_per_network,
-                    max_per_country: settings.limits.sms_max_per_hour_per_country,
-                },
-            },
-            cache.clone(),
-        ));
-        tokio::spawn(run_session_checks(Arc::downgrade(&registry), auth.clone(), settings.session_check_interval));
-        let admin = Arc::new(AdminService::new(
-            db.clone(),
-            auth.clone(),
-            calls.clone(),
-            Arc::new(GoogleVerifier::new(
-                talktime_services::http_client(),
-                settings.auth.google_jwks_url.clone(),
-                settings.auth.google_client_ids.clone(),
-            )),
-            limiter.clone(),
-            settings.limits.network.admin_sign_in,
-        ));
+        let parts = cluster_parts(&settings, registry.clone())?;
+        let services = Services::start(&settings, &db, &parts, &registry);
+        let http = http_settings(&settings)?;
         let state = AppState {
             db: db.clone(),
-            auth,
-            admin,
+            auth: services.auth,
+            admin: services.admin,
             production: settings.is_production(),
-            allowed_origins: Arc::new(settings.cors_allowed_origins.clone()),
+            allowed_origins: Arc::new(settings.server.cors_allowed_origins.clone()),
             http_metrics: Arc::default(),
-            probes,
-            bus_stats,
-            console: settings.console_enabled.then(|| Arc::new(console_config(&settings))),
-            accounts: Arc::new(AccountService::new(
-                db.clone(),
-                bank_cipher.clone(),
-                bus.clone(),
-                cache.clone(),
-                calls.clone(),
-                PhoneDigests::new(settings.auth.secrets_key.expose()),
-            )),
-            catalog: Arc::new(CatalogService::new(db.clone(), presence.clone(), cache, snapshots)),
-            payments: payments.clone(),
-            wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, bus)),
-            calls,
-            push: push.clone(),
+            probes: parts.probes,
+            bus_stats: parts.bus_stats,
+            console: settings.server.console_enabled.then(|| Arc::new(console_config(&settings))),
+            accounts: services.accounts,
+            catalog: services.catalog,
+            payments: services.payments.clone(),
+            wallet: services.wallet,
+            calls: services.calls.clone(),
+            presence: services.presence.clone(),
+            push: services.push,
             media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
-            limiter,
-            ws_origins: settings.cors_allowed_origins.clone(),
-            ws_connects: WsConnectBudgets {
-                refused_per_network: settings.limits.network.ws_connect,
-                per_account: settings.limits.ws_connect_per_account,
-            },
-            registry,
-        };
-        let http = HttpSettings {
-            cors_allowed_origins: settings.cors_allowed_origins.clone(),
-            trusted_proxies: if settings.is_production() {
-                TrustedProxies::new(settings.trusted_proxies.clone()).watching_untrusted_forwarders()
-            } else {
-                TrustedProxies::new(settings.trusted_proxies.clone())
-            },
-            workers: settings.http_workers,
-            hsts: settings.is_production(),
-            html_policy: Some(HtmlPolicy::new(
-                settings.livekit.room_service.as_ref().map(|_| settings.livekit.url.as_str()),
-            )),
-            metrics: Some(match (&settings.metrics_bind_addr, &settings.metrics_token) {
-                (Some(_), _) => MetricsAccess::Elsewhere,
-                (None, Some(token)) => MetricsAccess::Token(token.clone()),
-                (None, None) => MetricsAccess::Open,
-            }),
-            metrics_listener: match &settings.metrics_bind_addr {
-                Some(addr) => {
-                    Some(TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?)
-                }
-                None => None,
-            },
+            limiter: parts.limiter,
+            ws_origins: settings.server.cors_allowed_origins.clone(),
+            ws_connects: realtime.connects,
+            registry: registry.clone(),
         };
         let server = talktime_transport::serve(listener, state, http)
-            .map_err(|source| StartupError::Bind { addr: settings.bind_addr.clone(), source })?;
-        Ok(Self { port, db, presence, payments, calls: calls_handle, registry: registry_handle, server })
+            .map_err(|source| StartupError::Bind { addr: settings.server.bind_addr.clone(), source })?;
+        Ok(Self {
+            port,
+            db,
+            presence: parts.presence,
+            presence_service: services.presence,
+            payments: services.payments,
+            calls: services.calls,
+            registry,
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -280,7 +169,12 @@ impl Application {
     }
 
     pub fn controller(&self) -> Controller {
-        Controller { server: self.server.handle(), calls: self.calls.clone(), registry: self.registry.clone() }
+        Controller {
+            server: self.server.handle(),
+            calls: self.calls.clone(),
+            presence: self.presence_service.clone(),
+            registry: self.registry.clone(),
+        }
     }
 
     /// The payment service, whose reconciler pass tests run on demand.
@@ -309,6 +203,156 @@ impl Application {
         self.calls.flush_events().await;
         served
     }
+}
+
+/// The services of one node, built from their settings, with their background tasks running.
+struct Services {
+    auth: Arc<AuthService>,
+    admin: Arc<AdminService>,
+    accounts: Arc<AccountService>,
+    catalog: Arc<CatalogService>,
+    payments: Arc<PaymentService>,
+    wallet: Arc<WalletService>,
+    calls: Arc<CallService>,
+    presence: Arc<PresenceService>,
+    push: Arc<PushService>,
+}
+
+impl Services {
+    fn start(settings: &Settings, db: &Db, parts: &ClusterParts, registry: &Arc<ConnectionRegistry>) -> Self {
+        let cache = ReadCache::new(db.clone());
+        tokio::spawn(cache.clone().run_feed());
+        let secrets_key = settings.auth.secrets_key.expose();
+        let realtime =
+            Realtime { bus: parts.bus.clone(), registry: parts.presence.clone(), directory: parts.directory.clone() };
+        let presence = PresenceService::new(db.clone(), cache.clone(), realtime, settings.online_alert_cooldown);
+        tokio::spawn(presence.clone().run_publish_reachable());
+        let limiter = &parts.limiter;
+        let push = Arc::new(PushService::new(
+            db.clone(),
+            push_sender(settings),
+            settings.push,
+            limiter.clone(),
+            presence.clone(),
+        ));
+        tokio::spawn(push.clone().run_worker());
+        let media = Media { rooms: rooms(settings), tokens: livekit_tokens(settings) };
+        let calls = CallService::new(
+            db.clone(),
+            cache.clone(),
+            presence.clone(),
+            media,
+            limiter.clone(),
+            push.waker(),
+            settings.calls,
+        );
+        spawn_call_tasks(&calls, settings, registry, &presence);
+        let payments = Arc::new(PaymentService::new(
+            db.clone(),
+            payment_gateway(settings),
+            limiter.clone(),
+            settings.reconciler,
+            presence.clone(),
+            calls.clone(),
+        ));
+        tokio::spawn(payments.clone().run_reconciler());
+        let auth = Arc::new(AuthService::new(
+            db.clone(),
+            sms_sender(settings),
+            limiter.clone(),
+            OtpHasher::new(secrets_key),
+            TokenIssuer::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.jwt_ttl),
+            settings.otp.clone(),
+            cache.clone(),
+        ));
+        let checks = settings.realtime.session_check_interval;
+        tokio::spawn(run_session_checks(Arc::downgrade(registry), auth.clone(), checks));
+        let admin = Arc::new(AdminService::new(
+            db.clone(),
+            auth.clone(),
+            calls.clone(),
+            presence.clone(),
+            google_verifier(settings),
+            limiter.clone(),
+            settings.network_limits.admin_sign_in,
+        ));
+        let bank_cipher = BankCipher::new(secrets_key);
+        let phones = PhoneDigests::new(secrets_key);
+        Self {
+            accounts: Arc::new(AccountService::new(
+                db.clone(),
+                bank_cipher.clone(),
+                cache.clone(),
+                presence.clone(),
+                phones,
+            )),
+            catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
+            wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, presence.clone())),
+            auth,
+            admin,
+            payments,
+            calls,
+            presence,
+            push,
+        }
+    }
+}
+
+/// The call sweeper, timers, room sweeper (with a media server), directory heartbeat and the
+/// presence flush.
+fn spawn_call_tasks(
+    calls: &Arc<CallService>,
+    settings: &Settings,
+    registry: &Arc<ConnectionRegistry>,
+    presence: &Arc<PresenceService>,
+) {
+    tokio::spawn(calls.clone().run_sweeper());
+    if settings.livekit.room_service.is_some() {
+        tokio::spawn(calls.clone().run_room_sweeper());
+    }
+    tokio::spawn(calls.clone().run_timers());
+    tokio::spawn(calls.clone().run_heartbeat());
+    let flush = settings.realtime.presence_flush;
+    tokio::spawn(run_presence_flush(Arc::downgrade(registry), presence.clone(), flush));
+}
+
+fn bind(addr: &str) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr: addr.to_owned(), source })
+}
+
+/// CORS, proxies, workers, security headers and where `/metrics` is served.
+fn http_settings(settings: &Settings) -> Result<HttpSettings, StartupError> {
+    let server = &settings.server;
+    let proxies = TrustedProxies::new(server.trusted_proxies.clone());
+    Ok(HttpSettings {
+        cors_allowed_origins: server.cors_allowed_origins.clone(),
+        trusted_proxies: if settings.is_production() { proxies.watching_untrusted_forwarders() } else { proxies },
+        workers: server.http_workers,
+        hsts: settings.is_production(),
+        html_policy: Some(HtmlPolicy::new(
+            settings.livekit.room_service.as_ref().map(|_| settings.livekit.url.as_str()),
+        )),
+        metrics: Some(match (&server.metrics_bind_addr, &server.metrics_token) {
+            (Some(_), _) => MetricsAccess::Elsewhere,
+            (None, Some(token)) => MetricsAccess::Token(token.clone()),
+            (None, None) => MetricsAccess::Open,
+        }),
+        metrics_listener: server.metrics_bind_addr.as_deref().map(bind).transpose()?,
+    })
+}
+
+fn google_verifier(settings: &Settings) -> Arc<GoogleVerifier> {
+    let auth = &settings.auth;
+    Arc::new(GoogleVerifier::new(
+        talktime_services::http_client(),
+        auth.google_jwks_url.clone(),
+        auth.google_client_ids.clone(),
+    ))
+}
+
+fn livekit_tokens(settings: &Settings) -> LiveKitTokens {
+    let livekit = &settings.livekit;
+    LiveKitTokens::new(livekit.url.clone(), livekit.api_key.clone(), livekit.api_secret.expose().clone())
 }
 
 /// The parts that differ between one node and a cluster.

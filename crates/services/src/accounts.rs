@@ -14,6 +14,7 @@ use talktime_repository::{Db, RepoError};
 use crate::ServiceError;
 use crate::bus::ServerEvent;
 use crate::cache::ReadCache;
+use crate::presence::PresenceService;
 use crate::secrets::BankCipher;
 
 /// `/users/complete-profile`, already shaped by the transport.
@@ -50,10 +51,9 @@ pub struct Reapply {
 pub struct AccountService {
     db: Db,
     bank_cipher: BankCipher,
-    bus: std::sync::Arc<dyn crate::bus::EventBus>,
     cache: std::sync::Arc<ReadCache>,
-    /// Told when an account goes: a telecaller's presence follows.
-    calls: std::sync::Arc<crate::calls::CallService>,
+    /// Admins hear of applications; a deleted account's sockets close, her presence follows.
+    presence: std::sync::Arc<PresenceService>,
     /// A deleted account's phone is remembered by its digest only (`talktime import`).
     phones: crate::secrets::PhoneDigests,
 }
@@ -78,12 +78,11 @@ impl AccountService {
     pub fn new(
         db: Db,
         bank_cipher: BankCipher,
-        bus: std::sync::Arc<dyn crate::bus::EventBus>,
         cache: std::sync::Arc<ReadCache>,
-        calls: std::sync::Arc<crate::calls::CallService>,
+        presence: std::sync::Arc<PresenceService>,
         phones: crate::secrets::PhoneDigests,
     ) -> Self {
-        Self { db, bank_cipher, bus, cache, calls, phones }
+        Self { db, bank_cipher, cache, presence, phones }
     }
 
     /// This node forgets its copy of the account at once (the others hear it from Postgres).
@@ -94,7 +93,7 @@ impl AccountService {
     /// Tells the admins a telecaller application is waiting.
     fn applied(&self, account: &Account) {
         crate::bus::send(
-            &*self.bus,
+            &**self.presence.bus(),
             crate::bus::Audience::Everyone(Role::Admin),
             ServerEvent::TelecallerApplied,
             serde_json::json!({ "telecallerId": account.id.0, "name": account.name }),
@@ -129,9 +128,9 @@ impl AccountService {
         tx.commit().await.map_err(RepoError::from)?;
         self.changed(account.id);
         self.cache.changed(Change::Favorites(account.id));
-        self.bus.publish(crate::bus::Audience::account(account.role, account.id), crate::bus::Delivery::Close(4003));
+        self.presence.disconnect_account(account.role, account.id);
         // Her devices and reachability went with the account: an AWAY telecaller goes OFFLINE.
-        self.calls.account_gone(account).await
+        self.presence.account_gone(account).await
     }
 
     /// Completes a new account's profile, once. Choosing TELECALLER (women only, with an
@@ -179,7 +178,7 @@ impl AccountService {
         self.changed(account.id);
         if updated.role == Role::Telecaller {
             // Her sockets opened as a user close (4003): she comes back on the telecaller endpoint.
-            self.bus.publish(crate::bus::Audience::account(Role::User, account.id), crate::bus::Delivery::Close(4003));
+            self.presence.disconnect_account(Role::User, account.id);
             self.applied(&updated);
         }
         Ok(updated)

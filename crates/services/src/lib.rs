@@ -10,7 +10,6 @@ pub mod calls;
 pub mod catalog;
 pub mod cluster;
 pub mod dashboard;
-pub mod directory;
 mod error;
 pub mod gateway;
 pub mod google;

@@ -80,8 +80,10 @@ pub struct PaymentService {
     gateway: Arc<dyn PaymentGateway>,
     limiter: Arc<dyn RateLimiter>,
     reconciler: ReconcilerSettings,
+    /// Tells the user's sockets her new balance.
+    presence: Arc<crate::presence::PresenceService>,
     /// Told about every credit, so a call in progress gets the new paid time.
-    calls: Option<Arc<crate::calls::CallService>>,
+    calls: Arc<crate::calls::CallService>,
 }
 
 fn order_not_found() -> ServiceError {
@@ -94,9 +96,10 @@ impl PaymentService {
         gateway: Arc<dyn PaymentGateway>,
         limiter: Arc<dyn RateLimiter>,
         reconciler: ReconcilerSettings,
-        calls: Option<Arc<crate::calls::CallService>>,
+        presence: Arc<crate::presence::PresenceService>,
+        calls: Arc<crate::calls::CallService>,
     ) -> Self {
-        Self { db, gateway, limiter, reconciler, calls }
+        Self { db, gateway, limiter, reconciler, presence, calls }
     }
 
     /// After a commit that credited coins: tell the user's sockets the new balance, and extend
@@ -105,13 +108,12 @@ impl PaymentService {
         if !credited.newly {
             return;
         }
-        let Some(calls) = &self.calls else { return };
         let user = credited.recharge.account_id;
         match ledger::balance(&self.db, user).await {
-            Ok(balance) => calls.wallet_changed(Role::User, user, balance),
+            Ok(balance) => self.presence.wallet_changed(Role::User, user, balance),
             Err(error) => tracing::warn!(%error, "could not read the balance after a recharge"),
         }
-        if let Err(error) = calls.on_recharge(user).await {
+        if let Err(error) = self.calls.on_recharge(user).await {
             tracing::warn!(%error, "could not extend the running call after a recharge");
         }
     }

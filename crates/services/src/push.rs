@@ -216,7 +216,9 @@ pub struct PushService {
     settings: PushSettings,
     limiter: Arc<dyn crate::rate_limit::RateLimiter>,
     /// Told when a telecaller's devices change: whether she can be AWAY may have too.
-    calls: Arc<crate::calls::CallService>,
+    presence: Arc<crate::presence::PresenceService>,
+    /// Wakes the worker when a ring or its cancel is in the outbox (calls hold a handle), so it
+    /// goes out at once rather than at the next pass.
     wake: Arc<tokio::sync::Notify>,
     pub stats: Arc<PushStats>,
 }
@@ -232,10 +234,14 @@ impl PushService {
         sender: Arc<dyn PushSender>,
         settings: PushSettings,
         limiter: Arc<dyn crate::rate_limit::RateLimiter>,
-        calls: Arc<crate::calls::CallService>,
+        presence: Arc<crate::presence::PresenceService>,
     ) -> Self {
-        let wake = calls.push_waker();
-        Self { db, sender, settings, limiter, calls, wake, stats: Arc::default() }
+        Self { db, sender, settings, limiter, presence, wake: Arc::default(), stats: Arc::default() }
+    }
+
+    /// What a ring's enqueuer pokes so the worker sends it at once.
+    pub fn waker(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
     }
 
     /// Registers a device of a phone account (a token moves to the account registering it; the
@@ -272,7 +278,7 @@ impl PushService {
         }
         tx.commit().await.map_err(talktime_repository::RepoError::from)?;
         match ended {
-            Some(account) => self.calls.refresh_presence(account).await,
+            Some(account) => self.presence.refresh(account).await,
             None => Ok(()),
         }
     }

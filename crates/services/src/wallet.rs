@@ -16,6 +16,7 @@ use crate::accounts::require_approved;
 use crate::auth::Budget;
 use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
+use crate::presence::PresenceService;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::BankCipher;
 use crate::{ServiceError, ledger};
@@ -58,7 +59,8 @@ pub struct WalletService {
     db: Db,
     limiter: Arc<dyn RateLimiter>,
     bank_cipher: BankCipher,
-    bus: Arc<dyn crate::bus::EventBus>,
+    /// Admins hear of withdrawals; her sockets of her balance.
+    presence: Arc<PresenceService>,
 }
 
 fn withdrawal_not_found() -> ServiceError {
@@ -66,13 +68,8 @@ fn withdrawal_not_found() -> ServiceError {
 }
 
 impl WalletService {
-    pub fn new(
-        db: Db,
-        limiter: Arc<dyn RateLimiter>,
-        bank_cipher: BankCipher,
-        bus: Arc<dyn crate::bus::EventBus>,
-    ) -> Self {
-        Self { db, limiter, bank_cipher, bus }
+    pub fn new(db: Db, limiter: Arc<dyn RateLimiter>, bank_cipher: BankCipher, presence: Arc<PresenceService>) -> Self {
+        Self { db, limiter, bank_cipher, presence }
     }
 
     /// A telecaller asks to withdraw `coins`: they are held at once (the wallet drops), the rupee
@@ -121,13 +118,13 @@ impl WalletService {
         ledger::hold_withdrawal(&mut tx, id, telecaller.id, coins).await?;
         tx.commit().await.map_err(RepoError::from)?;
         crate::bus::send(
-            &*self.bus,
+            &**self.presence.bus(),
             crate::bus::Audience::Everyone(talktime_domain::account::Role::Admin),
             ServerEvent::WithdrawalRequested,
             serde_json::json!({ "withdrawalId": id, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
         );
         let balance = ledger::balance(&self.db, telecaller.id).await?;
-        crate::bus::wallet_updated(&*self.bus, Role::Telecaller, telecaller.id, balance);
+        self.presence.wallet_changed(Role::Telecaller, telecaller.id, balance);
         Ok(WithdrawalOutcome { withdrawal, balance })
     }
 
@@ -181,7 +178,7 @@ impl WalletService {
         let balance = ledger::balance(&self.db, telecaller).await?;
         // A payout leaves the wallet as the hold left it; a release gives the coins back.
         if released {
-            crate::bus::wallet_updated(&*self.bus, Role::Telecaller, telecaller, balance);
+            self.presence.wallet_changed(Role::Telecaller, telecaller, balance);
         }
         Ok(WithdrawalOutcome { withdrawal: decided, balance })
     }

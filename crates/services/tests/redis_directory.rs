@@ -12,7 +12,7 @@ use deadpool_redis::redis;
 use talktime_domain::account::Role;
 use talktime_domain::ids::AccountId;
 use talktime_services::cluster::Cluster;
-use talktime_services::directory::{ConnectionDirectory, Heartbeat, RedisDirectory};
+use talktime_services::presence::{ConnectionDirectory, Heartbeat, RedisDirectory};
 
 use common::redis_url;
 

@@ -21,6 +21,7 @@ use talktime_services::auth::AuthService;
 use talktime_services::calls::CallService;
 use talktime_services::catalog::CatalogService;
 use talktime_services::payments::PaymentService;
+use talktime_services::presence::PresenceService;
 use talktime_services::rate_limit::RateLimiter;
 use talktime_services::wallet::WalletService;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
     pub calls: Arc<CallService>,
+    /// Presence, who is connected, and notifications to an account's sockets.
+    pub presence: Arc<PresenceService>,
     /// Devices and the push outbox's figures.
     pub push: Arc<talktime_services::push::PushService>,
     /// Verifies LiveKit's webhooks.

@@ -131,7 +131,7 @@ impl CallService {
     async fn guard_orphans(&self) -> Result<(), ServiceError> {
         for (_, party, is_user) in calls::unguarded_parties(self.db.pool()).await? {
             let role = if is_user { Role::User } else { Role::Telecaller };
-            if !self.directory.is_connected(role, party).await {
+            if !self.presence.directory().is_connected(role, party).await {
                 self.start_grace(party).await?;
             }
         }

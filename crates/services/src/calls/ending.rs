@@ -130,7 +130,7 @@ impl CallService {
             CallStatus::Ringing | CallStatus::Accepted => {}
         }
         send(&*self.bus, Audience::Everyone(Role::Admin), ServerEvent::CallFinished, feed(ended));
-        self.refresh_presence(ended.telecaller_id).await?;
+        self.presence.refresh(ended.telecaller_id).await?;
         Ok(answer)
     }
 

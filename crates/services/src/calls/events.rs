@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use talktime_domain::account::{Account, Avatar, Language, Presence};
+use talktime_domain::account::{Account, Avatar};
 use talktime_domain::call::{CallStatus, CallType, EndReason};
 use uuid::Uuid;
 
@@ -115,25 +115,6 @@ pub struct EndedForTelecaller {
     pub balance: i64,
 }
 
-/// `{_id, name, profile, language, about}` of a telecaller who came online.
-#[derive(Debug, Clone, Serialize)]
-pub struct TelecallerCard {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    pub name: Option<String>,
-    pub profile: Option<Avatar>,
-    pub language: Option<Language>,
-    pub about: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PresenceChanged {
-    pub telecaller_id: Uuid,
-    pub presence: Presence,
-    pub telecaller: Option<TelecallerCard>,
-}
-
 /// The active call in `session:ready`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -173,13 +154,4 @@ pub struct CallFeed {
     pub duration_in_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coins_spent: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Counts {
-    pub online_users: usize,
-    pub online_telecallers: usize,
-    pub active_calls: i64,
-    pub timestamp: DateTime<Utc>,
 }

@@ -6,13 +6,12 @@
 //! timers act on them promptly, and a sweeper on every node claims overdue calls with
 //! `FOR UPDATE SKIP LOCKED`, so calls still end on time after a crash or on another node.
 
+mod connections;
 mod deadlines;
 mod ending;
 pub mod events;
 mod history;
 mod media;
-mod moderation;
-mod presence;
 mod pushes;
 mod recent_tokens;
 mod timers;
@@ -27,14 +26,13 @@ use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Meter, NewCall};
 use talktime_repository::{Db, RepoError, push};
 
+pub use self::connections::CallFigures;
 pub use self::history::HistoryPage;
-pub use self::presence::CallFigures;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, ServerEvent, send};
 use crate::cache::ReadCache;
-use crate::directory::ConnectionDirectory;
 use crate::livekit::{LiveKitTokens, RoomService};
-use crate::presence::PresenceRegistry;
+use crate::presence::PresenceService;
 use crate::rate_limit::RateLimiter;
 use crate::{ServiceError, ledger};
 use ending::feed;
@@ -62,8 +60,6 @@ pub struct CallSettings {
     /// With LiveKit webhooks: the meter starts when both parties are in the room, which must
     /// happen within this long of the accept. `None`: the meter starts at the accept.
     pub media_timeout: Option<Duration>,
-    /// At most one round of "she's online" pushes per telecaller within this.
-    pub online_alert_cooldown: Duration,
     /// Calls rung through a push per telecaller per hour (`PUSH_RINGS_PER_HOUR`).
     pub push_rings_per_hour: i64,
     /// A rating counts towards her card only from a call billed this long
@@ -95,12 +91,10 @@ pub struct Origin {
     pub connection: ConnectionId,
 }
 
-/// How a node reaches the others: where events go, published presence, who is connected.
-#[derive(Clone)]
-pub struct Realtime {
-    pub bus: Arc<dyn EventBus>,
-    pub presence: Arc<dyn PresenceRegistry>,
-    pub directory: Arc<dyn ConnectionDirectory>,
+/// The media server: its rooms and the tokens to join them.
+pub struct Media {
+    pub rooms: Arc<dyn RoomService>,
+    pub tokens: LiveKitTokens,
 }
 
 pub struct CallService {
@@ -108,13 +102,12 @@ pub struct CallService {
     /// Accounts and prices as they are now (coherent with Postgres: see `cache`).
     cache: Arc<ReadCache>,
     bus: Arc<dyn EventBus>,
-    presence: Arc<dyn PresenceRegistry>,
+    /// Presence, who is connected, and notifications to sockets.
+    presence: Arc<PresenceService>,
     rooms: Arc<dyn RoomService>,
     tokens: LiveKitTokens,
     limiter: Arc<dyn RateLimiter>,
     settings: CallSettings,
-    /// Who is connected, on every node.
-    directory: Arc<dyn ConnectionDirectory>,
     /// Set when this node stops: its timers and sweeper do nothing more.
     stopped: std::sync::atomic::AtomicBool,
     timers: Timers,
@@ -125,9 +118,13 @@ pub struct CallService {
     figures: tokio::sync::Mutex<Option<(std::time::Instant, CallFigures)>>,
     /// Tokens `session:ready` handed out lately, repeated within their window.
     recent_tokens: recent_tokens::RecentTokens,
-    /// One presence recomputation at a time per telecaller (striped by id).
-    presence_locks: Vec<tokio::sync::Mutex<()>>,
     me: Weak<CallService>,
+}
+
+/// A call that passed admission, not yet in the database.
+struct Admitted {
+    call: NewCall,
+    telecaller: Arc<Account>,
 }
 
 fn unavailable() -> ServiceError {
@@ -142,36 +139,33 @@ impl CallService {
     pub fn new(
         db: Db,
         cache: Arc<ReadCache>,
-        realtime: Realtime,
-        rooms: Arc<dyn RoomService>,
-        tokens: LiveKitTokens,
+        presence: Arc<PresenceService>,
+        media: Media,
         limiter: Arc<dyn RateLimiter>,
+        push_wake: Arc<tokio::sync::Notify>,
         settings: CallSettings,
     ) -> Arc<Self> {
-        let Realtime { bus, presence, directory } = realtime;
         Arc::new_cyclic(|me| Self {
             db,
             cache,
-            bus,
+            bus: presence.bus().clone(),
             presence,
-            rooms,
-            tokens,
+            rooms: media.rooms,
+            tokens: media.tokens,
             limiter,
             settings,
-            directory,
             stopped: std::sync::atomic::AtomicBool::new(false),
             timers: Timers::default(),
             recent_tokens: Default::default(),
             figures: Default::default(),
-            push_wake: Arc::default(),
-            presence_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
+            push_wake,
             me: me.clone(),
         })
     }
 
-    /// What the push worker waits on besides its interval (see `push_wake`).
-    pub fn push_waker(&self) -> Arc<tokio::sync::Notify> {
-        self.push_wake.clone()
+    /// The presence service this one notifies through.
+    pub fn presence(&self) -> &Arc<PresenceService> {
+        &self.presence
     }
 
     async fn spend(&self, account: AccountId, kind: &str, budget: Budget) -> Result<(), ServiceError> {
@@ -221,7 +215,7 @@ impl CallService {
 
     // ---- client actions -------------------------------------------------------------------
 
-    /// `call:initiate` from a user.
+    /// `call:initiate` from a user: admitted, then rung.
     #[tracing::instrument(name = "initiate", skip_all, fields(user = %user.id, telecaller = %telecaller_id))]
     pub async fn initiate(
         &self,
@@ -234,6 +228,19 @@ impl CallService {
         // (first: an account that may no longer act is refused at once, its budget untouched).
         let user = &*self.party(user, Role::User).await?;
         self.spend(user.id, "initiate", INITIATE_BUDGET).await?;
+        let admitted = self.admit(user, telecaller_id, call_type).await?;
+        self.ring(user, admitted, origin).await
+    }
+
+    /// The rules a call must pass before it exists: a complete caller, an approved telecaller
+    /// who is connected or reachable by push, neither busy, the ring limits, and the balance for
+    /// the minimum call at the rates in force.
+    async fn admit(
+        &self,
+        user: &Account,
+        telecaller_id: AccountId,
+        call_type: CallType,
+    ) -> Result<Admitted, ServiceError> {
         if !user.is_profile_complete() {
             return Err(ServiceError::invalid("profile_incomplete", "Complete your profile before calling"));
         }
@@ -251,7 +258,7 @@ impl CallService {
             return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
         }
         // Without a connection she can still be rung through a push when she is AWAY.
-        let by_push = !self.directory.is_connected(Role::Telecaller, telecaller.id).await;
+        let by_push = !self.presence.directory().is_connected(Role::Telecaller, telecaller.id).await;
         if by_push && !push::is_push_reachable(self.db.pool(), telecaller.id).await? {
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }
@@ -271,16 +278,24 @@ impl CallService {
                 format!("You need at least {needed} coins to start this call"),
             ));
         }
-        let new = NewCall {
+        let ring = if by_push { self.settings.push_ring_timeout } else { self.settings.ring_timeout };
+        let call = NewCall {
             id: CallId::new(),
             user: user.id,
             telecaller: telecaller.id,
             call_type,
             user_rate,
             telecaller_rate,
-            ring_secs: if by_push { self.settings.push_ring_timeout } else { self.settings.ring_timeout }.as_secs_f64(),
+            ring_secs: ring.as_secs_f64(),
             rung_by_push: by_push,
         };
+        Ok(Admitted { call, telecaller })
+    }
+
+    /// Puts an admitted call in (the database has the last word on one active call per party),
+    /// queues her push when she is rung that way, and tells both parties.
+    async fn ring(&self, user: &Account, admitted: Admitted, origin: Origin) -> Result<Answer, ServiceError> {
+        let Admitted { call: new, telecaller } = admitted;
         let mut tx = self.db.begin().await?;
         // Both accounts stay until the call is in (a deletion waits, then sees the call).
         if talktime_repository::accounts::lock_parties(&mut tx, &[user.id.0, telecaller.id.0]).await? < 2 {
@@ -296,14 +311,15 @@ impl CallService {
             }
             Err(error) => return Err(error.into()),
         };
-        if by_push {
+        if new.rung_by_push {
             pushes::incoming_call(&mut tx, &call, user).await?;
         }
         tx.commit().await.map_err(RepoError::from)?;
-        if by_push {
+        if new.rung_by_push {
             self.push_wake.notify_one();
         }
         self.schedule(call.id, call.ring_deadline);
+        let call_type = call.call_type;
         send(
             &*self.bus,
             Audience::account(Role::Telecaller, telecaller.id),
@@ -373,7 +389,7 @@ impl CallService {
         );
         send(&*self.bus, Audience::Everyone(Role::Admin), ServerEvent::CallStarted, feed(&call));
         // She has an accepted call: ON_CALL, with nothing to look up.
-        self.set_presence(telecaller.id, Presence::OnCall, Some(telecaller)).await;
+        self.presence.set(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);
         Ok(Answer::new(ServerEvent::CallAccepted, answer))
     }

@@ -101,7 +101,7 @@ pub(crate) async fn sign_out(state: web::Data<AppState>, admin: CurrentAdmin) ->
     state.auth.logout_admin(admin.0.id).await?;
     // Its sockets close too (4003), on whichever node holds them.
     state
-        .calls
+        .presence
         .disconnect_account(talktime_domain::account::Role::Admin, talktime_domain::ids::AccountId(admin.0.id.0));
     let mut response = ok("Signed out", Option::<String>::None);
     let mut expired = Cookie::new(AUTH_COOKIE, "");

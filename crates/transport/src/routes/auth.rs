@@ -171,7 +171,7 @@ pub(crate) async fn verify(
 #[post("/auth/logout")]
 pub(crate) async fn logout(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     state.auth.logout(account.0.id).await?;
-    state.calls.disconnect_account(account.0.role, account.0.id);
+    state.presence.disconnect_account(account.0.role, account.0.id);
     let mut response = ok("Logged out successfully", Option::<String>::None);
     let mut expired = Cookie::new(AUTH_COOKIE, "");
     expired.set_path("/");

@@ -52,7 +52,7 @@ pub(crate) async fn availability(
     body: ValidJson<AvailabilityRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reachable = body.0.reachable_by_push;
-    let presence = state.calls.set_reachable_by_push(&telecaller.0, reachable).await?;
+    let presence = state.presence.set_reachable_by_push(&telecaller.0, reachable).await?;
     Ok(ok("Availability updated", serde_json::json!({ "reachableByPush": reachable, "presence": presence })))
 }
 

@@ -99,22 +99,8 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
     let (sink, mut stream) = socket.split();
     let conn = state.registry.register(role, account_id, peer.token_version());
     let heartbeat = state.registry.heartbeat;
-    // Built in its own scope: nothing of it stays in the connection's future.
-    let ready = {
-        let data = match &peer {
-            // The service calls are boxed: the future a connection parks in while idle stays small.
-            Peer::Account(account) => match Box::pin(state.calls.connected(account, role)).await {
-                Ok(ready) => serde_json::to_value(ready).unwrap_or(Value::Null),
-                Err(error) => {
-                    tracing::error!(%error, "session:ready failed");
-                    Value::Null
-                }
-            },
-            Peer::Admin(_) => json!({}),
-        };
-        text(ServerEvent::SessionReady, &data, None)
-    };
-    conn.send(Out::Text(ready));
+    // The service calls are boxed: the future a connection parks in while idle stays small.
+    conn.send(Out::Text(Box::pin(session_ready(&state, &peer, role)).await));
     let mut writer = actix_web::rt::spawn(write(conn.clone(), sink));
     let mut socket = Socket { state, role, peer, conn, watching: Vec::new() };
     let mut close: Option<CloseCode> = None;
@@ -125,29 +111,11 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
         tokio::select! {
             message = stream.next() => {
                 last_seen = Instant::now();
-                let reply = match message {
-                    None => break false,
-                    // tungstenite has queued the answering close frame; the writer flushes it
-                    // (else the client waits for it until the close grace cuts the connection).
-                    Some(Ok(Message::Close(_))) => { close = Some(CloseCode::Normal); break false }
-                    Some(Err(WsError::Capacity(_))) => { close = Some(CloseCode::Size); break false }
-                    Some(Err(WsError::Utf8(_))) => { close = Some(CloseCode::Invalid); break false }
-                    Some(Err(WsError::Protocol(_))) => { close = Some(CloseCode::Protocol); break false }
-                    Some(Err(_)) => break false,
-                    Some(Ok(Message::Text(body))) if body.len() > MAX_FRAME_BYTES => {
-                        close = Some(CloseCode::Size);
-                        break false;
-                    }
-                    Some(Ok(Message::Binary(body))) if body.len() > MAX_FRAME_BYTES => {
-                        close = Some(CloseCode::Size);
-                        break false;
-                    }
-                    Some(Ok(Message::Text(body))) => Box::pin(socket.handle_text(&body)).await,
-                    Some(Ok(Message::Binary(_))) => {
-                        Some(error_frame(ServerEvent::Error, "invalid_message", "Binary frames are not supported", None))
-                    }
-                    // tungstenite answers pings itself; pongs only prove the client is there.
-                    Some(Ok(_)) => None,
+                let reply = match Step::of(message) {
+                    Step::Close(code) => { close = code; break false }
+                    Step::Text(body) => Box::pin(socket.handle_text(&body)).await,
+                    Step::Reply(reply) => Some(reply),
+                    Step::Nothing => None,
                 };
                 if let Some(reply) = reply {
                     socket.conn.send(Out::Text(reply));
@@ -179,6 +147,55 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
         }
         if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
             writer.abort();
+        }
+    }
+}
+
+/// `session:ready`: the account's snapshot (an admin's is empty).
+async fn session_ready(state: &AppState, peer: &Peer, role: Role) -> String {
+    let data = match peer {
+        Peer::Account(account) => match state.calls.connected(account, role).await {
+            Ok(ready) => serde_json::to_value(ready).unwrap_or(Value::Null),
+            Err(error) => {
+                tracing::error!(%error, "session:ready failed");
+                Value::Null
+            }
+        },
+        Peer::Admin(_) => json!({}),
+    };
+    text(ServerEvent::SessionReady, &data, None)
+}
+
+/// What one message from the client asks of the connection's loop.
+enum Step {
+    /// End the connection, with this close code (none: the connection is gone already).
+    Close(Option<CloseCode>),
+    /// A text frame for the protocol.
+    Text(Utf8Bytes),
+    /// Answer this at once.
+    Reply(String),
+    Nothing,
+}
+
+impl Step {
+    fn of(message: Option<Result<Message, WsError>>) -> Self {
+        match message {
+            None => Self::Close(None),
+            // tungstenite has queued the answering close frame; the writer flushes it (else the
+            // client waits for it until the close grace cuts the connection).
+            Some(Ok(Message::Close(_))) => Self::Close(Some(CloseCode::Normal)),
+            Some(Err(WsError::Capacity(_))) => Self::Close(Some(CloseCode::Size)),
+            Some(Err(WsError::Utf8(_))) => Self::Close(Some(CloseCode::Invalid)),
+            Some(Err(WsError::Protocol(_))) => Self::Close(Some(CloseCode::Protocol)),
+            Some(Err(_)) => Self::Close(None),
+            Some(Ok(Message::Text(body))) if body.len() > MAX_FRAME_BYTES => Self::Close(Some(CloseCode::Size)),
+            Some(Ok(Message::Binary(body))) if body.len() > MAX_FRAME_BYTES => Self::Close(Some(CloseCode::Size)),
+            Some(Ok(Message::Text(body))) => Self::Text(body),
+            Some(Ok(Message::Binary(_))) => {
+                Self::Reply(error_frame(ServerEvent::Error, "invalid_message", "Binary frames are not supported", None))
+            }
+            // tungstenite answers pings itself; pongs only prove the client is there.
+            Some(Ok(_)) => Self::Nothing,
         }
     }
 }
@@ -279,7 +296,7 @@ impl Socket {
         let origin = Origin { role: self.role, connection: self.conn.id };
         let answered = match (frame, &self.peer) {
             (ClientFrame::Ping, _) => return Some(Acted::Frame(ServerEvent::Pong, json!({}))),
-            (ClientFrame::RequestCounts, _) => match state.calls.counts().await {
+            (ClientFrame::RequestCounts, _) => match state.presence.counts().await {
                 Ok(counts) => {
                     return Some(Acted::Frame(
                         ServerEvent::PresenceCounts,

@@ -325,14 +325,14 @@ impl ConnectionRegistry {
 /// Flushes presence every `every` for as long as the registry exists (one task per node).
 pub async fn run_presence_flush(
     registry: std::sync::Weak<ConnectionRegistry>,
-    calls: Arc<talktime_services::calls::CallService>,
+    presence: Arc<talktime_services::presence::PresenceService>,
     every: std::time::Duration,
 ) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let online = calls.online_telecallers().await;
+        let online = presence.online_telecallers().await;
         let Some(registry) = registry.upgrade() else { return };
         registry.flush_presence(online);
     }

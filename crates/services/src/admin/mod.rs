@@ -1,6 +1,10 @@
 //! What operators do: sign in, moderate accounts and applications, edit prices and plans, and read
 //! the audit log. Every change writes an audit entry in the same transaction.
 
+mod calls;
+
+pub use self::calls::Refund;
+
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -9,18 +13,20 @@ use talktime_domain::admin::Admin;
 use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId};
 use talktime_repository::changes::Change;
-use talktime_repository::{Db, RepoError, accounts, admins, audit, calls, reports, telecallers};
+use talktime_repository::{Db, RepoError, accounts, admins, audit, reports, telecallers};
 
 use crate::ServiceError;
 use crate::auth::{AuthService, Budget};
 use crate::calls::CallService;
 use crate::google::IdTokenVerifier;
+use crate::presence::PresenceService;
 use crate::rate_limit::{RateLimiter, network_key};
 
 pub struct AdminService {
     db: Db,
     auth: Arc<AuthService>,
     calls: Arc<CallService>,
+    presence: Arc<PresenceService>,
     google: Arc<dyn IdTokenVerifier>,
     limiter: Arc<dyn RateLimiter>,
     sign_in_per_network: Budget,
@@ -35,11 +41,12 @@ impl AdminService {
         db: Db,
         auth: Arc<AuthService>,
         calls: Arc<CallService>,
+        presence: Arc<PresenceService>,
         google: Arc<dyn IdTokenVerifier>,
         limiter: Arc<dyn RateLimiter>,
         sign_in_per_network: Budget,
     ) -> Self {
-        Self { db, auth, calls, google, limiter, sign_in_per_network }
+        Self { db, auth, calls, presence, google, limiter, sign_in_per_network }
     }
 
     /// Google sign-in: a verified Google account whose e-mail is in the admins table.
@@ -93,19 +100,19 @@ impl AdminService {
         if status == AccountStatus::Suspended {
             self.take_off_air(&before, EndReason::AccountBlocked).await?;
         } else if before.role == Role::Telecaller {
-            self.calls.refresh_presence(id).await?;
+            self.presence.refresh(id).await?;
         }
         accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)
     }
 
     /// Closes the account's sockets, ends its live call and updates presence.
     async fn take_off_air(&self, account: &Account, reason: EndReason) -> Result<(), ServiceError> {
-        self.calls.disconnect_account(account.role, account.id);
-        if let Some(call) = calls::active_for(self.db.pool(), account.id).await? {
+        self.presence.disconnect_account(account.role, account.id);
+        if let Some(call) = talktime_repository::calls::active_for(self.db.pool(), account.id).await? {
             self.calls.end_by_force(call.id, reason).await?;
         }
         if account.role == Role::Telecaller {
-            self.calls.refresh_presence(account.id).await?;
+            self.presence.refresh(account.id).await?;
         }
         Ok(())
     }
@@ -182,10 +189,6 @@ impl AdminService {
 
     pub(crate) fn auth(&self) -> &AuthService {
         &self.auth
-    }
-
-    pub(crate) fn calls_service(&self) -> &CallService {
-        &self.calls
     }
 
     pub async fn audit_log(

@@ -6,7 +6,7 @@ use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId, CallId};
 use talktime_repository::{RepoError, audit, calls};
 
-use crate::admin::AdminService;
+use super::AdminService;
 use crate::{ServiceError, ledger};
 
 /// What a refund moved.
@@ -36,7 +36,7 @@ impl AdminService {
             .await?
             .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))?;
         let ended = self
-            .calls_service()
+            .calls
             .end_by_force(id, EndReason::Admin)
             .await?
             .ok_or_else(|| ServiceError::conflict("call_not_active", "This call is not live"))?;
@@ -93,8 +93,8 @@ impl AdminService {
         tx.commit().await.map_err(RepoError::from)?;
         let user_balance = ledger::balance(self.db(), call.user_id).await?;
         let telecaller_balance = ledger::balance(self.db(), call.telecaller_id).await?;
-        self.calls_service().wallet_changed(Role::User, call.user_id, user_balance);
-        self.calls_service().wallet_changed(Role::Telecaller, call.telecaller_id, telecaller_balance);
+        self.presence.wallet_changed(Role::User, call.user_id, user_balance);
+        self.presence.wallet_changed(Role::Telecaller, call.telecaller_id, telecaller_balance);
         Ok(Refund { call: id, coins, from_telecaller, from_revenue, user_balance, telecaller_balance })
     }
 

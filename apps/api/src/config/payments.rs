@@ -1,0 +1,55 @@
+//! Where coins are bought (`PAYMENT_GATEWAY` with that gateway's own settings) and the
+//! reconciler that settles what the apps and webhooks missed.
+
+use talktime_domain::secret::Secret;
+use talktime_services::gateway::RazorpayConfig;
+use talktime_services::payments::ReconcilerSettings;
+
+use super::vars::Vars;
+
+#[derive(Debug, Clone)]
+pub enum PaymentGateway {
+    /// Development: orders are paid through `/payment/sandbox/pay`; webhooks are signed with
+    /// `RAZORPAY_WEBHOOK_SECRET`, or `sandbox_webhook_secret` when unset.
+    Sandbox {
+        webhook_secret: Secret<String>,
+    },
+    Razorpay(RazorpayConfig),
+}
+
+pub(super) fn gateway(v: &mut Vars, prod: bool) -> PaymentGateway {
+    let sandbox = |v: &Vars| PaymentGateway::Sandbox {
+        webhook_secret: Secret::new(v.or("RAZORPAY_WEBHOOK_SECRET", "sandbox_webhook_secret")),
+    };
+    match v.get("PAYMENT_GATEWAY").as_deref() {
+        None | Some("sandbox") if prod => {
+            v.problems.push("PAYMENT_GATEWAY is `sandbox` (or unset); production needs `razorpay`".into());
+            // Name what `razorpay` will need too, so one round of fixes is enough.
+            razorpay(v);
+            sandbox(v)
+        }
+        None | Some("sandbox") => sandbox(v),
+        Some("razorpay") => PaymentGateway::Razorpay(razorpay(v)),
+        Some(other) => {
+            v.problems.push(format!("PAYMENT_GATEWAY must be `razorpay` or `sandbox` (got `{other}`)"));
+            sandbox(v)
+        }
+    }
+}
+
+fn razorpay(v: &mut Vars) -> RazorpayConfig {
+    RazorpayConfig {
+        api_base: v.or("RAZORPAY_API_BASE", "https://api.razorpay.com"),
+        key_id: v.required("RAZORPAY_KEY_ID", "PAYMENT_GATEWAY=razorpay"),
+        key_secret: Secret::new(v.required("RAZORPAY_KEY_SECRET", "PAYMENT_GATEWAY=razorpay")),
+        webhook_secret: Secret::new(v.required("RAZORPAY_WEBHOOK_SECRET", "PAYMENT_GATEWAY=razorpay")),
+    }
+}
+
+pub(super) fn reconciler(v: &mut Vars) -> ReconcilerSettings {
+    ReconcilerSettings {
+        interval: v.millis("RECONCILE_INTERVAL_MS", 60_000),
+        min_age: v.secs("RECONCILE_MIN_AGE_SECS", 300),
+        expire_after: v.secs("ORDER_EXPIRY_SECS", 86_400),
+    }
+}
