@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
+use crate::metrics::Scrape;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health).service(ready).service(metrics);
@@ -29,103 +30,98 @@ pub(crate) async fn metrics(
     access: Option<web::Data<crate::security::MetricsAccess>>,
 ) -> HttpResponse {
     use actix_web::ResponseError as _;
-    use std::fmt::Write as _;
     if let Some(access) = access
         && let Err(refused) = access.check(&req)
     {
         return refused.error_response();
     }
-    let mut out = String::with_capacity(4096);
-    state.http_metrics.render(&mut out);
-    {
-        use std::sync::atomic::Ordering::Relaxed;
-        let (stats, refusals) = (&state.push.stats, &state.auth.sms_refusals);
-        for (name, help, value) in [
-            ("push_sent_total", "Push notifications this node sent.", stats.sent.load(Relaxed)),
-            ("push_failed_total", "Push notifications this node gave up on.", stats.failed.load(Relaxed)),
-            ("push_retried_total", "Push sends this node will try again.", stats.retried.load(Relaxed)),
-            (
-                "sms_network_budget_refusals_total",
-                "Codes refused on this node: the sender's network had spent its SMS share of the hour.",
-                refusals.network.load(Relaxed),
-            ),
-            (
-                "sms_country_budget_refusals_total",
-                "Codes refused on this node: the number's country had spent its SMS share of the hour.",
-                refusals.country.load(Relaxed),
-            ),
-            (
-                "sms_budget_refusals_total",
-                "Codes refused on this node by the global hourly SMS breaker (SMS_MAX_PER_HOUR).",
-                refusals.global.load(Relaxed),
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
-        }
-        if let Ok(depth) = state.push.depth().await {
-            let _ = writeln!(
-                out,
-                "# HELP push_outbox_depth Push notifications waiting to be sent.\n# TYPE push_outbox_depth gauge\npush_outbox_depth {depth}"
-            );
-        }
-    }
-    out.push_str("# HELP websocket_connections Open WebSocket connections on this node by endpoint.\n");
-    out.push_str("# TYPE websocket_connections gauge\n");
-    for (endpoint, count) in state.registry.counts_by_role() {
-        let _ = writeln!(out, "websocket_connections{{namespace=\"{endpoint}\"}} {count}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP call_timers Call deadlines this node's timers wait for (zero when no call is live).\n# TYPE call_timers gauge\ncall_timers {}",
-        state.calls.timer_count()
-    );
+    let mut scrape = Scrape::default();
+    state.http_metrics.collect(&mut scrape);
+    notification_metrics(&state, &mut scrape).await;
+    let connections = state.registry.counts_by_role().into_iter().map(|(endpoint, n)| (endpoint.to_owned(), count(n)));
+    scrape
+        .gauges(
+            "websocket_connections",
+            "Open WebSocket connections on this node by endpoint.",
+            "namespace",
+            connections,
+        )
+        .gauge(
+            "call_timers",
+            "Call deadlines this node's timers wait for (zero when no call is live).",
+            count(state.calls.timer_count()),
+        );
     if let Ok(figures) = state.calls.figures().await {
-        out.push_str("# HELP calls Calls by state.\n# TYPE calls gauge\n");
-        for (status, count) in &figures.by_status {
-            let _ = writeln!(out, "calls{{state=\"{status}\"}} {count}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP call_setups_total Calls initiated.\n# TYPE call_setups_total counter\ncall_setups_total {}",
-            figures.setups
-        );
-        let _ = writeln!(
-            out,
-            "# HELP billing_settlements_total Calls settled through the ledger.\n# TYPE billing_settlements_total counter\nbilling_settlements_total {}",
-            figures.settlements
-        );
+        let by_state = figures.by_status.iter().map(|(status, n)| (status.clone(), *n));
+        scrape
+            .gauges("calls", "Calls by state.", "state", by_state)
+            .counter("call_setups", "Calls initiated.", unsigned(figures.setups))
+            .counter("billing_settlements", "Calls settled through the ledger.", unsigned(figures.settlements));
     }
-    bus_metrics(state.bus_stats.as_deref(), &mut out);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out)
+    bus_metrics(state.bus_stats.as_deref(), &mut scrape);
+    HttpResponse::Ok().content_type(crate::metrics::CONTENT_TYPE).body(scrape.render())
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn unsigned(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Pushes sent, failed and waiting; login codes refused by the SMS budgets.
+async fn notification_metrics(state: &AppState, scrape: &mut Scrape) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (stats, refusals) = (&state.push.stats, &state.auth.sms_refusals);
+    scrape
+        .counter("push_sent", "Push notifications this node sent.", stats.sent.load(Relaxed))
+        .counter("push_failed", "Push notifications this node gave up on.", stats.failed.load(Relaxed))
+        .counter("push_retried", "Push sends this node will try again.", stats.retried.load(Relaxed))
+        .counter(
+            "sms_network_budget_refusals",
+            "Codes refused on this node: the sender's network had spent its SMS share of the hour.",
+            refusals.network.load(Relaxed),
+        )
+        .counter(
+            "sms_country_budget_refusals",
+            "Codes refused on this node: the number's country had spent its SMS share of the hour.",
+            refusals.country.load(Relaxed),
+        )
+        .counter(
+            "sms_budget_refusals",
+            "Codes refused on this node by the global hourly SMS breaker (SMS_MAX_PER_HOUR).",
+            refusals.global.load(Relaxed),
+        );
+    if let Ok(depth) = state.push.depth().await {
+        scrape.gauge("push_outbox_depth", "Push notifications waiting to be sent.", depth);
+    }
 }
 
 /// The bus: lag (the in-process bus delivers at once) and, in cluster mode, message counts and
 /// whether this node hears the others.
-fn bus_metrics(stats: Option<&talktime_services::bus::BusStats>, out: &mut String) {
-    use std::fmt::Write as _;
+fn bus_metrics(stats: Option<&talktime_services::bus::BusStats>, scrape: &mut Scrape) {
     use std::sync::atomic::Ordering::Relaxed;
     let lag = stats.map_or(0.0, |s| s.last_lag_ms.load(Relaxed) as f64 / 1000.0);
-    let _ = writeln!(
-        out,
-        "# HELP bus_lag_seconds Delay between publishing an event on one node and delivering it on another (last message).\n# TYPE bus_lag_seconds gauge\nbus_lag_seconds {lag}"
+    scrape.measure(
+        "bus_lag_seconds",
+        "Delay between publishing an event on one node and delivering it on another (last message).",
+        lag,
     );
     let Some(stats) = stats else { return };
-    for (name, help, value) in [
-        ("bus_published_total", "Bus messages this node sent to Redis.", stats.published.load(Relaxed)),
-        ("bus_received_total", "Bus messages this node received from other nodes.", stats.received.load(Relaxed)),
-        (
-            "bus_dropped_total",
+    scrape
+        .counter("bus_published", "Bus messages this node sent to Redis.", stats.published.load(Relaxed))
+        .counter("bus_received", "Bus messages this node received from other nodes.", stats.received.load(Relaxed))
+        .counter(
+            "bus_dropped",
             "Bus messages this node could not send (Redis down or queue full).",
             stats.dropped.load(Relaxed),
-        ),
-    ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP bus_subscribed 1 while this node is subscribed to the other nodes' events.\n# TYPE bus_subscribed gauge\nbus_subscribed {}",
-        u8::from(stats.subscribed.load(Relaxed))
-    );
+        )
+        .gauge(
+            "bus_subscribed",
+            "1 while this node is subscribed to the other nodes' events.",
+            i64::from(stats.subscribed.load(Relaxed)),
+        );
 }
 
 #[derive(Debug, Serialize, ToSchema)]
