@@ -344,3 +344,12 @@ mod tests {
         assert_eq!(end_transition(CallStatus::Ringing, EndReason::TelecallerDisconnected), Some(CallStatus::Missed));
     }
 }
+
+/// Call figures for monitoring: calls per status, calls ever created, calls settled through the
+/// ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFigures {
+    pub by_status: Vec<(CallStatus, i64)>,
+    pub setups: i64,
+    pub settlements: i64,
+}

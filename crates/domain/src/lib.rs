@@ -23,6 +23,7 @@ pub mod ids;
 pub mod money;
 pub mod network;
 pub mod otp;
+pub mod page;
 pub mod phone;
 pub mod plan;
 pub mod pricing;

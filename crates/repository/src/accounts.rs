@@ -370,7 +370,7 @@ pub async fn users_page(
     search: Option<&str>,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<ListedAccount>, i64), RepoError> {
+) -> Result<talktime_domain::page::Page<ListedAccount>, RepoError> {
     let pattern = search.map(|s| format!("{}%", s.trim().to_lowercase().replace(['%', '_', '\\'], "")));
     crate::paged(
         sqlx::query_as!(

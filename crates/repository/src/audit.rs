@@ -33,7 +33,7 @@ pub async fn audit(
     Ok(())
 }
 
-pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<AuditEntry>, i64), RepoError> {
+pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<talktime_domain::page::Page<AuditEntry>, RepoError> {
     crate::paged(
         sqlx::query_as!(
             AuditEntry,

@@ -36,8 +36,9 @@ use sqlx::postgres::PgPoolOptions;
 pub(crate) async fn paged<T>(
     rows: impl Future<Output = Result<Vec<T>, sqlx::Error>>,
     total: impl Future<Output = Result<i64, sqlx::Error>>,
-) -> Result<(Vec<T>, i64), RepoError> {
-    Ok(futures_util::future::try_join(rows, total).await?)
+) -> Result<talktime_domain::page::Page<T>, RepoError> {
+    let (rows, total) = futures_util::future::try_join(rows, total).await?;
+    Ok(talktime_domain::page::Page { rows, total })
 }
 
 /// An open database transaction; commit it with [`Tx::commit`] or drop it to roll back.

@@ -55,7 +55,7 @@ pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Pla
 }
 
 /// A page of the plans not deleted, active or not, by price, with their count.
-pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<(Vec<Plan>, i64), RepoError> {
+pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<talktime_domain::page::Page<Plan>, RepoError> {
     crate::paged(
         plan_query!(
             "SELECT ",

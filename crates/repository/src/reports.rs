@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{Executor, RepoError, Tx};
 
 /// Reports against an account: the latest five and the total.
-pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<(Vec<Complaint>, i64), RepoError> {
+pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<talktime_domain::page::Page<Complaint>, RepoError> {
     crate::paged(
         sqlx::query_as!(Complaint, "SELECT r.id, r.call_id AS \"call_id: CallId\", r.reporter_id AS \"reporter_id: AccountId\", a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
          r.description, r.status AS \"status: ReportStatus\", r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
@@ -44,7 +44,7 @@ pub async fn page(
     status: Option<ReportStatus>,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<ReportRow>, i64), RepoError> {
+) -> Result<talktime_domain::page::Page<ReportRow>, RepoError> {
     crate::paged(
         report_query!(
             "WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id DESC LIMIT $2 OFFSET $3",

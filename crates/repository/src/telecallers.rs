@@ -228,10 +228,11 @@ pub async fn decide_application(
 /// Telecallers with one approval status, newest application first, with the total.
 pub async fn applications_page(
     db: &crate::Db,
-    approval: &str,
+    approval: ApprovalStatus,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), RepoError> {
+) -> Result<talktime_domain::page::Page<talktime_domain::account::ListedAccount>, RepoError> {
+    let approval = approval.as_str();
     crate::paged(
         sqlx::query_as!(
             talktime_domain::account::ListedAccount,

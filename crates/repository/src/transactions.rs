@@ -177,7 +177,7 @@ pub async fn admin_page(
     status: Option<TransactionStatus>,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Transaction>, i64), RepoError> {
+) -> Result<talktime_domain::page::Page<Transaction>, RepoError> {
     crate::paged(
         transaction_query!("SELECT ", " FROM transactions WHERE type = $1 AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4", kind.as_str(), status.map(TransactionStatus::as_str), limit, offset)
     .fetch_all(ex.pool()),

@@ -28,7 +28,7 @@ fn plan_not_found() -> ServiceError {
 
 impl AdminService {
     /// A page of the plans (active or not, deleted ones excluded), by price, with their count.
-    pub async fn plans(&self, limit: i64, offset: i64) -> Result<(Vec<Plan>, i64), ServiceError> {
+    pub async fn plans(&self, limit: i64, offset: i64) -> Result<talktime_domain::page::Page<Plan>, ServiceError> {
         Ok(plans::page(self.db(), limit, offset).await?)
     }
 

@@ -17,7 +17,7 @@ impl AdminService {
         status: Option<ReportStatus>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<ReportRow>, i64), ServiceError> {
+    ) -> Result<talktime_domain::page::Page<ReportRow>, ServiceError> {
         Ok(reports::page(self.db(), status, limit, offset).await?)
     }
 

@@ -17,6 +17,7 @@ use crate::auth::Budget;
 use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
 use crate::presence::PresenceService;
+use talktime_domain::page::Page;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::BankCipher;
 use crate::{ServiceError, ledger};
@@ -204,7 +205,7 @@ impl WalletService {
         page: PageRequest,
     ) -> Result<AdminTransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
-        let (transactions, total) = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
+        let Page { rows: transactions, total } = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
         let owners: Vec<Uuid> = transactions.iter().map(|t| t.account_id.0).collect();
         let names: std::collections::HashMap<Uuid, Option<String>> =
             accounts::names(self.db.pool(), &owners).await?.into_iter().collect();

@@ -2,7 +2,7 @@
 //! gave.
 
 use talktime_domain::account::Avatar;
-use talktime_domain::call::AdminCallRow;
+use talktime_domain::call::{AdminCallRow, CallFigures};
 use talktime_domain::call::Feedback;
 use talktime_domain::call::HistoryRow;
 use talktime_domain::call::{CallStatus, CallType, EndReason};
@@ -76,8 +76,9 @@ pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feed
 }
 
 /// Calls per status, calls ever created, and calls settled through the ledger.
-pub async fn figures(ex: &sqlx::PgPool) -> Result<(Vec<(String, i64)>, i64, i64), RepoError> {
-    let by_status = sqlx::query!(r#"SELECT status, count(*) AS "count!" FROM calls GROUP BY status ORDER BY status"#)
+pub async fn figures(ex: &sqlx::PgPool) -> Result<CallFigures, RepoError> {
+    let by_status =
+        sqlx::query!(r#"SELECT status AS "status: CallStatus", count(*) AS "count!" FROM calls GROUP BY status ORDER BY status"#)
         .fetch_all(ex)
         .await?
         .into_iter()
@@ -89,16 +90,16 @@ pub async fn figures(ex: &sqlx::PgPool) -> Result<(Vec<(String, i64)>, i64, i64)
     )
     .fetch_one(ex)
     .await?;
-    let (setups, settlements) = (totals.setups, totals.settlements);
-    Ok((by_status, setups, settlements))
+    Ok(CallFigures { by_status, setups: totals.setups, settlements: totals.settlements })
 }
 
 pub async fn admin_page(
     db: &crate::Db,
-    status: Option<&str>,
+    status: Option<CallStatus>,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<AdminCallRow>, i64), RepoError> {
+) -> Result<talktime_domain::page::Page<AdminCallRow>, RepoError> {
+    let status = status.map(CallStatus::as_str);
     crate::paged(
         sqlx::query_as!(AdminCallRow, "SELECT c.id AS \"id: CallId\", c.user_id AS \"user_id: AccountId\", u.name AS user_name, \
          c.telecaller_id AS \"telecaller_id: AccountId\", t.name AS telecaller_name, c.call_type AS \"call_type: CallType\", c.status AS \"status: CallStatus\", \

@@ -23,10 +23,10 @@ pub struct Refund {
 impl AdminService {
     pub async fn calls(
         &self,
-        status: Option<&str>,
+        status: Option<talktime_domain::call::CallStatus>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<talktime_domain::call::AdminCallRow>, i64), ServiceError> {
+    ) -> Result<talktime_domain::page::Page<talktime_domain::call::AdminCallRow>, ServiceError> {
         Ok(calls::admin_page(self.db(), status, limit, offset).await?)
     }
 

@@ -12,6 +12,7 @@ use talktime_domain::account::{Account, AccountStatus, Role};
 use talktime_domain::admin::Admin;
 use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId};
+use talktime_domain::page::Page;
 use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError, accounts, admins, audit, reports, telecallers};
 
@@ -21,6 +22,15 @@ use crate::calls::CallService;
 use crate::google::IdTokenVerifier;
 use crate::presence::PresenceService;
 use crate::rate_limit::{RateLimiter, network_key};
+
+/// What an admin sees of one account.
+#[derive(Debug, Clone)]
+pub struct AccountDetail {
+    pub account: Account,
+    pub balance: i64,
+    /// Complaints against it, newest first, with how many there are.
+    pub complaints: Page<talktime_domain::report::Complaint>,
+}
 
 pub struct AdminService {
     db: Db,
@@ -195,7 +205,7 @@ impl AdminService {
         &self,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<talktime_domain::audit::AuditEntry>, i64), ServiceError> {
+    ) -> Result<Page<talktime_domain::audit::AuditEntry>, ServiceError> {
         Ok(audit::page(&self.db, limit, offset).await?)
     }
 
@@ -204,16 +214,16 @@ impl AdminService {
         search: Option<&str>,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), ServiceError> {
+    ) -> Result<Page<talktime_domain::account::ListedAccount>, ServiceError> {
         Ok(accounts::users_page(&self.db, search, limit, offset).await?)
     }
 
     pub async fn telecallers(
         &self,
-        approval: &str,
+        approval: talktime_domain::account::ApprovalStatus,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<talktime_domain::account::ListedAccount>, i64), ServiceError> {
+    ) -> Result<Page<talktime_domain::account::ListedAccount>, ServiceError> {
         Ok(telecallers::applications_page(&self.db, approval, limit, offset).await?)
     }
 
@@ -233,13 +243,10 @@ impl AdminService {
     }
 
     /// An account with its balance and the complaints against it.
-    pub async fn account_detail(
-        &self,
-        id: AccountId,
-    ) -> Result<(Account, i64, Vec<talktime_domain::report::Complaint>, i64), ServiceError> {
+    pub async fn account_detail(&self, id: AccountId) -> Result<AccountDetail, ServiceError> {
         let account = accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)?;
         let balance = crate::ledger::balance(&self.db, id).await?;
-        let (complaints, total) = reports::complaints(&self.db, id).await?;
-        Ok((account, balance, complaints, total))
+        let complaints = reports::complaints(&self.db, id).await?;
+        Ok(AccountDetail { account, balance, complaints })
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use talktime_domain::account::{Account, Role};
-use talktime_domain::call::CallStatus;
+use talktime_domain::call::{CallFigures, CallStatus};
 use talktime_domain::ids::AccountId;
 use talktime_repository::calls;
 
@@ -14,13 +14,6 @@ use crate::{ServiceError, ledger};
 /// How long `/metrics`' call figures are reused.
 pub const FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Call figures for monitoring.
-#[derive(Debug, Clone)]
-pub struct CallFigures {
-    pub by_status: Vec<(String, i64)>,
-    pub setups: i64,
-    pub settlements: i64,
-}
 
 impl CallService {
     /// A connection opened: a reconnect within the grace resumes the active call; the snapshot
@@ -169,8 +162,7 @@ impl CallService {
         {
             return Ok(figures.clone());
         }
-        let (by_status, setups, settlements) = calls::figures(self.db.pool()).await?;
-        let figures = CallFigures { by_status, setups, settlements };
+        let figures = calls::figures(self.db.pool()).await?;
         *cached = Some((std::time::Instant::now(), figures.clone()));
         Ok(figures)
     }

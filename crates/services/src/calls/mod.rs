@@ -21,12 +21,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
-use talktime_domain::call::{self as rules, Call, CallStatus, CallType, EndReason};
+use talktime_domain::call::{self as rules, Call, CallFigures, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_repository::calls::{self, Meter, NewCall};
 use talktime_repository::{Db, RepoError, push};
 
-pub use self::connections::CallFigures;
 pub use self::history::HistoryPage;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, ServerEvent, send};

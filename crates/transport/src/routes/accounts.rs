@@ -1,6 +1,8 @@
 //! Accounts as admins moderate them: users and telecallers listed and detailed, blocked and unblocked, applications approved or rejected (`/admin/users`, `/admin/telecallers`).
 
 use actix_web::{HttpResponse, get, patch, post, web};
+use talktime_domain::page::Page;
+use talktime_services::admin::AccountDetail;
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
@@ -93,7 +95,7 @@ pub(crate) async fn users(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let (found, total) = state.admin.users(query.search.as_deref(), page.limit(), page.offset()).await?;
+    let Page { rows: found, total } = state.admin.users(query.search.as_deref(), page.limit(), page.offset()).await?;
     Ok(ok(
         "Users fetched successfully",
         AccountsView { users: rows(found), total, total_pages: page.total_pages(total) },
@@ -134,7 +136,8 @@ pub struct AccountDetailView {
 }
 
 async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiError> {
-    let (account, balance, complaints, total) = state.admin.account_detail(AccountId(id)).await?;
+    let AccountDetail { account, balance, complaints: Page { rows: complaints, total } } =
+        state.admin.account_detail(AccountId(id)).await?;
     let (presence, bank_details) = match account.role {
         talktime_domain::account::Role::Telecaller => (
             Some(state.catalog.presence_of(account.id).await.to_string()),
@@ -234,7 +237,8 @@ pub(crate) async fn telecallers(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let (found, total) = state.admin.telecallers(&query.status, page.limit(), page.offset()).await?;
+    let approval = super::rules::parsed("status", &query.status)?;
+    let Page { rows: found, total } = state.admin.telecallers(approval, page.limit(), page.offset()).await?;
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallerRowsView { telecallers: rows(found), total, total_pages: page.total_pages(total) },

@@ -41,7 +41,8 @@ pub(crate) async fn calls(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let (rows, total) = state.admin.calls(query.status.as_deref(), page.limit(), page.offset()).await?;
+    let status = query.status.as_deref().map(|s| super::rules::parsed("status", s)).transpose()?;
+    let talktime_domain::page::Page { rows, total } = state.admin.calls(status, page.limit(), page.offset()).await?;
     let calls: Vec<_> = rows
         .into_iter()
         .map(|c| {

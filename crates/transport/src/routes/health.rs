@@ -52,7 +52,7 @@ pub(crate) async fn metrics(
             count(state.calls.timer_count()),
         );
     if let Ok(figures) = state.calls.figures().await {
-        let by_state = figures.by_status.iter().map(|(status, n)| (status.clone(), *n));
+        let by_state = figures.by_status.iter().map(|(status, n)| (status.to_string(), *n));
         scrape
             .gauges("calls", "Calls by state.", "state", by_state)
             .counter("call_setups", "Calls initiated.", unsigned(figures.setups))

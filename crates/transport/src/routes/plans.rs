@@ -98,7 +98,7 @@ pub(crate) async fn list_plans(
     query: ValidQuery<AdminPage>,
 ) -> Result<HttpResponse, ApiError> {
     let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
-    let (plans, total) = state.admin.plans(page.limit(), page.offset()).await?;
+    let talktime_domain::page::Page { rows: plans, total } = state.admin.plans(page.limit(), page.offset()).await?;
     Ok(ok(
         "Plans fetched successfully",
         AdminPlansView {

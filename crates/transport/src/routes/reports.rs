@@ -132,7 +132,7 @@ pub(crate) async fn reports(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let (rows, total) = state
+    let talktime_domain::page::Page { rows, total } = state
         .admin
         .reports(query.status.as_deref().map(|s| parsed("status", s)).transpose()?, page.limit(), page.offset())
         .await?;
