@@ -44,7 +44,13 @@ pub async fn prepare(db: &Db, jwt_secret: &str, sizes: Sizes) -> Result<Populati
     let (callers, users) = users.split_at(sizes.callers);
     let mut tx = db.begin().await?;
     for caller in callers {
-        talktime_services::ledger::credit_recharge(&mut tx, uuid::Uuid::now_v7(), *caller, sizes.coins).await?;
+        talktime_services::ledger::credit_recharge(
+            &mut tx,
+            talktime_domain::ids::TransactionId::new(),
+            *caller,
+            sizes.coins,
+        )
+        .await?;
     }
     tx.commit().await?;
     let issuer = TokenIssuer::new(jwt_secret.as_bytes(), Duration::from_secs(24 * 3600));

@@ -16,6 +16,19 @@ typed_id!(
     /// One call attempt; also the LiveKit room name.
     CallId
 );
+typed_id!(
+    /// A recharge or a withdrawal (a withdrawal is a transaction of its own kind).
+    TransactionId
+);
+typed_id!(
+    /// A report filed about a call.
+    ReportId
+);
+typed_id!(
+    /// One push notification to one device, in the outbox (devices themselves are known by
+    /// their token).
+    NotificationId
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,6 @@
 //! Reports of a call's other party, and how admins move them.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::account::{AccountStatus, Role};
 
@@ -33,7 +32,7 @@ impl ReportStatus {
 
 #[derive(Debug, Clone)]
 pub struct Complaint {
-    pub id: Uuid,
+    pub id: crate::ids::ReportId,
     pub call_id: crate::ids::CallId,
     pub reporter_id: crate::ids::AccountId,
     pub reporter_name: Option<String>,
@@ -45,7 +44,7 @@ pub struct Complaint {
 
 #[derive(Debug, Clone)]
 pub struct ReportRow {
-    pub id: Uuid,
+    pub id: crate::ids::ReportId,
     pub call_id: crate::ids::CallId,
     pub reporter_id: crate::ids::AccountId,
     pub reporter_name: Option<String>,

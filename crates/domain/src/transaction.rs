@@ -1,7 +1,6 @@
 //! Recharges and withdrawals: what kind a money transaction is, and where it stands.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 wire_enum!(
     /// Coins bought through the gateway, or paid out to a bank.
@@ -22,7 +21,7 @@ wire_enum!(
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
-    pub id: Uuid,
+    pub id: crate::ids::TransactionId,
     pub account_id: crate::ids::AccountId,
     pub r#type: TransactionKind,
     pub status: TransactionStatus,

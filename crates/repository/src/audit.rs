@@ -33,7 +33,11 @@ pub async fn audit(
     Ok(())
 }
 
-pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<talktime_domain::page::Page<AuditEntry>, RepoError> {
+pub async fn page(
+    db: &crate::Db,
+    limit: i64,
+    offset: i64,
+) -> Result<talktime_domain::page::Page<AuditEntry>, RepoError> {
     crate::paged(
         sqlx::query_as!(
             AuditEntry,

@@ -1,9 +1,8 @@
 //! Devices and the push outbox.
 
 use serde_json::Value;
-use talktime_domain::ids::AccountId;
+use talktime_domain::ids::{AccountId, NotificationId};
 use talktime_domain::push::{DevicePlatform, PushKind};
-use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
 
@@ -201,7 +200,7 @@ pub async fn enqueue_online_alerts(
 /// One notification for one device, as claimed by a worker.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
-    pub id: Uuid,
+    pub id: NotificationId,
     pub token: String,
     pub kind: PushKind,
     pub high_priority: bool,
@@ -223,7 +222,7 @@ pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Re
          FROM (SELECT id FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() \
                ORDER BY high_priority DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
          WHERE o.id = due.id \
-         RETURNING o.id, o.token, o.kind AS \"kind: PushKind\", o.high_priority, o.title, o.body, o.data, o.attempts",
+         RETURNING o.id AS \"id: NotificationId\", o.token, o.kind AS \"kind: PushKind\", o.high_priority, o.title, o.body, o.data, o.attempts",
         limit,
         lease_secs
     )
@@ -231,17 +230,22 @@ pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Re
     .await?)
 }
 
-pub async fn mark_sent(ex: impl Executor<'_>, id: Uuid) -> Result<(), RepoError> {
-    sqlx::query!("UPDATE push_outbox SET sent_at = now(), last_error = NULL WHERE id = $1", id).execute(ex).await?;
+pub async fn mark_sent(ex: impl Executor<'_>, id: NotificationId) -> Result<(), RepoError> {
+    sqlx::query!("UPDATE push_outbox SET sent_at = now(), last_error = NULL WHERE id = $1", id.0).execute(ex).await?;
     Ok(())
 }
 
 /// Due again in `delay_secs`, with what went wrong.
-pub async fn retry_later(ex: impl Executor<'_>, id: Uuid, delay_secs: i64, error: &str) -> Result<(), RepoError> {
+pub async fn retry_later(
+    ex: impl Executor<'_>,
+    id: NotificationId,
+    delay_secs: i64,
+    error: &str,
+) -> Result<(), RepoError> {
     sqlx::query!(
         "UPDATE push_outbox SET next_attempt_at = now() + make_interval(secs => $2::double precision), \
          last_error = $3 WHERE id = $1",
-        id,
+        id.0,
         delay_secs as f64,
         error
     )
@@ -250,8 +254,8 @@ pub async fn retry_later(ex: impl Executor<'_>, id: Uuid, delay_secs: i64, error
     Ok(())
 }
 
-pub async fn give_up(ex: impl Executor<'_>, id: Uuid, error: &str) -> Result<(), RepoError> {
-    sqlx::query!("UPDATE push_outbox SET failed_at = now(), last_error = $2 WHERE id = $1", id, error)
+pub async fn give_up(ex: impl Executor<'_>, id: NotificationId, error: &str) -> Result<(), RepoError> {
+    sqlx::query!("UPDATE push_outbox SET failed_at = now(), last_error = $2 WHERE id = $1", id.0, error)
         .execute(ex)
         .await?;
     Ok(())

@@ -1,18 +1,20 @@
 //! Reports of one party of a call by the other, and the complaints an account received.
 
 use talktime_domain::account::{AccountStatus, Role};
-use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::ids::{AccountId, CallId, ReportId};
 use talktime_domain::report::Complaint;
 use talktime_domain::report::ReportRow;
 use talktime_domain::report::ReportStatus;
-use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
 
 /// Reports against an account: the latest five and the total.
-pub async fn complaints(ex: &crate::Db, account: AccountId) -> Result<talktime_domain::page::Page<Complaint>, RepoError> {
+pub async fn complaints(
+    ex: &crate::Db,
+    account: AccountId,
+) -> Result<talktime_domain::page::Page<Complaint>, RepoError> {
     crate::paged(
-        sqlx::query_as!(Complaint, "SELECT r.id, r.call_id AS \"call_id: CallId\", r.reporter_id AS \"reporter_id: AccountId\", a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
+        sqlx::query_as!(Complaint, "SELECT r.id AS \"id: ReportId\", r.call_id AS \"call_id: CallId\", r.reporter_id AS \"reporter_id: AccountId\", a.name AS reporter_name, a.status AS \"reporter_status: AccountStatus\", \
          r.description, r.status AS \"status: ReportStatus\", r.created_at FROM reports r JOIN accounts a ON a.id = r.reporter_id WHERE r.reported_id = $1 \
          ORDER BY r.created_at DESC, r.id DESC LIMIT 5", account.0)
     .fetch_all(ex.pool()),
@@ -27,7 +29,7 @@ macro_rules! report_query {
     ($rest:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             ReportRow,
-            r#"SELECT r.id, r.call_id AS "call_id: CallId", r.reporter_id AS "reporter_id: AccountId", rp.name AS reporter_name, rp.phone AS reporter_phone,
+            r#"SELECT r.id AS "id: ReportId", r.call_id AS "call_id: CallId", r.reporter_id AS "reporter_id: AccountId", rp.name AS reporter_name, rp.phone AS reporter_phone,
                  rp.role AS "reporter_role: Role", rp.status AS "reporter_status: AccountStatus", r.reported_id AS "reported_id: AccountId",
                  rd.name AS reported_name, rd.phone AS reported_phone, rd.role AS "reported_role: Role",
                  rd.status AS "reported_status: AccountStatus", r.description, r.status AS "status: ReportStatus",
@@ -62,15 +64,15 @@ pub async fn page(
     .await
 }
 
-pub async fn find(db: &crate::Db, id: Uuid) -> Result<Option<ReportRow>, RepoError> {
-    Ok(report_query!("WHERE r.id = $1", id).fetch_optional(db.pool()).await?)
+pub async fn find(db: &crate::Db, id: ReportId) -> Result<Option<ReportRow>, RepoError> {
+    Ok(report_query!("WHERE r.id = $1", id.0).fetch_optional(db.pool()).await?)
 }
 
 /// Moves a report from one of `from` to `to`, setting or clearing `resolved_at`; the previous
 /// status, or `None` when the report was not in one of `from`.
 pub async fn move_status(
     tx: &mut Tx,
-    id: Uuid,
+    id: ReportId,
     from: &[ReportStatus],
     to: ReportStatus,
     notes: Option<&str>,
@@ -81,7 +83,7 @@ pub async fn move_status(
          UPDATE reports r SET status = $3, admin_notes = COALESCE($4, r.admin_notes), updated_at = now(), \
          resolved_at = CASE WHEN $3 IN ('RESOLVED', 'DISMISSED') THEN now() ELSE NULL END \
          FROM old WHERE r.id = $1 AND r.status = ANY($2) RETURNING old.status AS \"status: ReportStatus\"",
-        id,
+        id.0,
         &from,
         to.as_str(),
         notes
@@ -97,11 +99,11 @@ pub async fn add_report(
     reporter: AccountId,
     reported: AccountId,
     description: &str,
-) -> Result<Option<Uuid>, RepoError> {
+) -> Result<Option<ReportId>, RepoError> {
     Ok(sqlx::query_scalar!(
         "INSERT INTO reports (id, call_id, reporter_id, reported_id, description) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (call_id, reporter_id) DO NOTHING RETURNING id",
-        Uuid::now_v7(),
+         ON CONFLICT (call_id, reporter_id) DO NOTHING RETURNING id AS \"id: ReportId\"",
+        ReportId::new().0,
         call.0,
         reporter.0,
         reported.0,

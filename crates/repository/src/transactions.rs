@@ -1,11 +1,10 @@
 //! Recharges and withdrawals. Every status change is a conditional update from the states it may
 //! leave, so racing requests resolve to one winner.
 
-use talktime_domain::ids::{AccountId, AdminId, PlanId};
+use talktime_domain::ids::{AccountId, AdminId, PlanId, TransactionId};
 use talktime_domain::transaction::Decision;
 use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
-use uuid::Uuid;
 
 use crate::{Executor, RepoError};
 
@@ -16,7 +15,7 @@ macro_rules! transaction_query {
         sqlx::query_as!(
             Transaction,
             $head
-                + r#"id, account_id AS "account_id: AccountId", type AS "type: TransactionKind", status AS "status: TransactionStatus", coins,
+                + r#"id AS "id: TransactionId", account_id AS "account_id: AccountId", type AS "type: TransactionKind", status AS "status: TransactionStatus", coins,
                      amount_paise, plan_id AS "plan_id: PlanId", gateway_order_id, gateway_payment_id, bank_account_enc, bank_account_len,
                      bank_account_last4, bank_ifsc_code, bank_holder_name, transfer_reference, rejection_reason,
                      processed_at, processed_by AS "processed_by: AdminId", created_at, updated_at"#
@@ -30,7 +29,7 @@ macro_rules! transaction_query {
 pub const ONE_PENDING_WITHDRAWAL: &str = "transactions_one_pending_withdrawal";
 
 pub struct NewRecharge<'a> {
-    pub id: Uuid,
+    pub id: TransactionId,
     pub account: AccountId,
     pub plan: PlanId,
     pub coins: i64,
@@ -39,13 +38,13 @@ pub struct NewRecharge<'a> {
 }
 
 pub async fn insert_recharge(ex: impl Executor<'_>, recharge: &NewRecharge<'_>) -> Result<Transaction, RepoError> {
-    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id) VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6) RETURNING ", "", recharge.id, recharge.account.0, recharge.coins, recharge.amount_paise, recharge.plan.0, recharge.gateway_order_id)
+    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id) VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6) RETURNING ", "", recharge.id.0, recharge.account.0, recharge.coins, recharge.amount_paise, recharge.plan.0, recharge.gateway_order_id)
     .fetch_one(ex)
     .await?)
 }
 
-pub async fn find(ex: impl Executor<'_>, id: Uuid) -> Result<Option<Transaction>, RepoError> {
-    Ok(transaction_query!("SELECT ", " FROM transactions WHERE id = $1", id).fetch_optional(ex).await?)
+pub async fn find(ex: impl Executor<'_>, id: TransactionId) -> Result<Option<Transaction>, RepoError> {
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE id = $1", id.0).fetch_optional(ex).await?)
 }
 
 pub async fn find_by_order(ex: impl Executor<'_>, gateway_order_id: &str) -> Result<Option<Transaction>, RepoError> {
@@ -58,17 +57,21 @@ pub async fn find_by_order(ex: impl Executor<'_>, gateway_order_id: &str) -> Res
 /// states (already credited, or not a recharge).
 pub async fn mark_recharge_paid(
     tx: &mut crate::Tx,
-    id: Uuid,
+    id: TransactionId,
     gateway_payment_id: &str,
 ) -> Result<Option<Transaction>, RepoError> {
-    Ok(transaction_query!("UPDATE transactions SET status = 'SUCCESS', gateway_payment_id = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status IN ('PENDING', 'CANCELLED', 'FAILED') RETURNING ", "", id, gateway_payment_id)
+    Ok(transaction_query!("UPDATE transactions SET status = 'SUCCESS', gateway_payment_id = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status IN ('PENDING', 'CANCELLED', 'FAILED') RETURNING ", "", id.0, gateway_payment_id)
     .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// PENDING → `to` (CANCELLED or FAILED) for a recharge. Whether it changed.
-pub async fn close_pending_recharge(ex: impl Executor<'_>, id: Uuid, to: TransactionStatus) -> Result<bool, RepoError> {
-    let done = sqlx::query!("UPDATE transactions SET status = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status = 'PENDING'", id, to.as_str())
+pub async fn close_pending_recharge(
+    ex: impl Executor<'_>,
+    id: TransactionId,
+    to: TransactionStatus,
+) -> Result<bool, RepoError> {
+    let done = sqlx::query!("UPDATE transactions SET status = $2, updated_at = now() WHERE id = $1 AND type = 'RECHARGE' AND status = 'PENDING'", id.0, to.as_str())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -87,11 +90,11 @@ pub async fn pending_recharges(
 }
 
 /// PENDING → FAILED for a recharge older than `max_age_secs`. Whether it changed.
-pub async fn expire_recharge(ex: impl Executor<'_>, id: Uuid, max_age_secs: i64) -> Result<bool, RepoError> {
+pub async fn expire_recharge(ex: impl Executor<'_>, id: TransactionId, max_age_secs: i64) -> Result<bool, RepoError> {
     let done = sqlx::query!(
         "UPDATE transactions SET status = 'FAILED', updated_at = now() WHERE id = $1 AND type = 'RECHARGE' \
          AND status = 'PENDING' AND created_at <= now() - make_interval(secs => $2::double precision)",
-        id,
+        id.0,
         max_age_secs as f64
     )
     .execute(ex)
@@ -122,13 +125,13 @@ pub struct BankSnapshot<'a> {
 
 pub async fn insert_withdrawal(
     tx: &mut crate::Tx,
-    id: Uuid,
+    id: TransactionId,
     account: AccountId,
     coins: i64,
     amount_paise: i64,
     bank: &BankSnapshot<'_>,
 ) -> Result<Transaction, RepoError> {
-    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) RETURNING ", "", id, account.0, coins, amount_paise, bank.account_enc, bank.account_len, bank.account_last4, bank.ifsc_code, bank.holder_name)
+    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) RETURNING ", "", id.0, account.0, coins, amount_paise, bank.account_enc, bank.account_len, bank.account_last4, bank.ifsc_code, bank.holder_name)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -136,7 +139,7 @@ pub async fn insert_withdrawal(
 /// PENDING → SUCCESS or REJECTED; `None` when the withdrawal is not PENDING (or not one).
 pub async fn decide_withdrawal(
     tx: &mut crate::Tx,
-    id: Uuid,
+    id: TransactionId,
     decision: &Decision<'_>,
     admin: AdminId,
 ) -> Result<Option<Transaction>, RepoError> {
@@ -144,7 +147,7 @@ pub async fn decide_withdrawal(
         Decision::Complete { transfer_reference } => (TransactionStatus::Success, Some(*transfer_reference), None),
         Decision::Reject { reason } => (TransactionStatus::Rejected, None, Some(*reason)),
     };
-    Ok(transaction_query!("UPDATE transactions SET status = $2, transfer_reference = $3, rejection_reason = $4, processed_at = now(), processed_by = $5, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING' RETURNING ", "", id, status.as_str(), reference, reason, admin.0)
+    Ok(transaction_query!("UPDATE transactions SET status = $2, transfer_reference = $3, rejection_reason = $4, processed_at = now(), processed_by = $5, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING' RETURNING ", "", id.0, status.as_str(), reference, reason, admin.0)
     .fetch_optional(&mut **tx)
     .await?)
 }

@@ -3,6 +3,7 @@
 //! the state change that caused it). A cause posted twice is refused by the database.
 
 use talktime_domain::ids::AccountId;
+use talktime_domain::ids::TransactionId;
 use talktime_repository::ledger::{self, Books, Cause, LedgerAccount, WALLET_NOT_NEGATIVE};
 use talktime_repository::{Db, RepoError, Tx};
 use uuid::Uuid;
@@ -19,12 +20,17 @@ fn posted(result: Result<bool, RepoError>) -> Result<bool, ServiceError> {
 }
 
 /// A paid recharge: gateway −coins, user wallet +coins. `false` if already posted.
-pub async fn credit_recharge(tx: &mut Tx, recharge: Uuid, user: AccountId, coins: i64) -> Result<bool, ServiceError> {
+pub async fn credit_recharge(
+    tx: &mut Tx,
+    recharge: TransactionId,
+    user: AccountId,
+    coins: i64,
+) -> Result<bool, ServiceError> {
     posted(
         ledger::post(
             tx,
             Cause::Recharge,
-            recharge,
+            recharge.0,
             &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(user), coins)],
         )
         .await,
@@ -97,7 +103,7 @@ pub async fn refund_call(
 /// A withdrawal request: telecaller −coins, holds +coins (fails with `insufficient_balance`).
 pub async fn hold_withdrawal(
     tx: &mut Tx,
-    withdrawal: Uuid,
+    withdrawal: TransactionId,
     telecaller: AccountId,
     coins: i64,
 ) -> Result<bool, ServiceError> {
@@ -105,7 +111,7 @@ pub async fn hold_withdrawal(
         ledger::post(
             tx,
             Cause::WithdrawalHold,
-            withdrawal,
+            withdrawal.0,
             &[(LedgerAccount::Wallet(telecaller), -coins), (LedgerAccount::WithdrawalHolds, coins)],
         )
         .await,
@@ -113,12 +119,12 @@ pub async fn hold_withdrawal(
 }
 
 /// A completed withdrawal: holds −coins, payouts +coins.
-pub async fn pay_withdrawal(tx: &mut Tx, withdrawal: Uuid, coins: i64) -> Result<bool, ServiceError> {
+pub async fn pay_withdrawal(tx: &mut Tx, withdrawal: TransactionId, coins: i64) -> Result<bool, ServiceError> {
     posted(
         ledger::post(
             tx,
             Cause::WithdrawalPaid,
-            withdrawal,
+            withdrawal.0,
             &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Payouts, coins)],
         )
         .await,
@@ -128,7 +134,7 @@ pub async fn pay_withdrawal(tx: &mut Tx, withdrawal: Uuid, coins: i64) -> Result
 /// A rejected withdrawal: holds −coins, telecaller +coins.
 pub async fn release_withdrawal(
     tx: &mut Tx,
-    withdrawal: Uuid,
+    withdrawal: TransactionId,
     telecaller: AccountId,
     coins: i64,
 ) -> Result<bool, ServiceError> {
@@ -136,7 +142,7 @@ pub async fn release_withdrawal(
         ledger::post(
             tx,
             Cause::WithdrawalReleased,
-            withdrawal,
+            withdrawal.0,
             &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Wallet(telecaller), coins)],
         )
         .await,

@@ -7,13 +7,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use talktime_domain::account::{Account, Role};
-use talktime_domain::ids::PlanId;
+use talktime_domain::ids::{PlanId, TransactionId};
 use talktime_domain::money::{Paise, discounted_price};
 use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use talktime_repository::transactions::{self, NewRecharge};
 use talktime_repository::{Db, RepoError, Tx, plans};
-use uuid::Uuid;
 
 use crate::auth::Budget;
 use crate::gateway::PaymentGateway;
@@ -126,8 +125,8 @@ impl PaymentService {
             .await?
             .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
         let amount = discounted_price(Paise(plan.amount_paise), plan.discount_hundredths);
-        let id = Uuid::now_v7();
-        let order_id = self.gateway.create_order(amount.0, &id.simple().to_string()).await.map_err(|error| {
+        let id = TransactionId::new();
+        let order_id = self.gateway.create_order(amount.0, &id.0.simple().to_string()).await.map_err(|error| {
             ServiceError::upstream(
                 "payment_gateway_error",
                 "The payment gateway is unavailable, please try again",
@@ -202,7 +201,7 @@ impl PaymentService {
         Ok((order, payment_id, signature))
     }
 
-    async fn credit(&self, recharge: Uuid, payment_id: &str) -> Result<Credited, ServiceError> {
+    async fn credit(&self, recharge: TransactionId, payment_id: &str) -> Result<Credited, ServiceError> {
         let mut tx = self.db.begin().await?;
         let credited = credit_in(&mut tx, recharge, payment_id).await?;
         tx.commit().await.map_err(RepoError::from)?;
@@ -329,7 +328,7 @@ impl PaymentService {
 }
 
 /// Marks the recharge paid and posts its journal in `tx`, or reports it was already credited.
-async fn credit_in(tx: &mut Tx, recharge: Uuid, payment_id: &str) -> Result<Credited, ServiceError> {
+async fn credit_in(tx: &mut Tx, recharge: TransactionId, payment_id: &str) -> Result<Credited, ServiceError> {
     match transactions::mark_recharge_paid(tx, recharge, payment_id).await {
         Ok(Some(paid)) => {
             ledger::credit_recharge(tx, paid.id, paid.account_id, paid.coins).await?;

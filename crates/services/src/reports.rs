@@ -1,12 +1,11 @@
 //! Reports of a call's other party, as operators review them (audited).
 
 use serde_json::json;
-use talktime_domain::ids::AdminId;
+use talktime_domain::ids::{AdminId, ReportId};
 use talktime_domain::report::ReportRow;
 use talktime_domain::report::ReportStatus;
 use talktime_repository::reports;
 use talktime_repository::{RepoError, audit, calls};
-use uuid::Uuid;
 
 use crate::ServiceError;
 use crate::admin::AdminService;
@@ -24,7 +23,7 @@ impl AdminService {
     /// A report with its call and the feedback both parties gave on it.
     pub async fn report(
         &self,
-        id: Uuid,
+        id: ReportId,
     ) -> Result<(ReportRow, Option<talktime_domain::call::Call>, Vec<talktime_domain::call::Feedback>), ServiceError>
     {
         let report = reports::find(self.db(), id)
@@ -39,7 +38,7 @@ impl AdminService {
     pub async fn move_report(
         &self,
         by: AdminId,
-        id: Uuid,
+        id: ReportId,
         to: ReportStatus,
         notes: Option<&str>,
     ) -> Result<ReportRow, ServiceError> {
@@ -54,7 +53,7 @@ impl AdminService {
             by,
             "report.status",
             "report",
-            Some(id),
+            Some(id.0),
             json!({ "status": before }),
             json!({ "status": to, "adminNotes": notes }),
         )

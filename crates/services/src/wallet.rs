@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use talktime_domain::account::{Account, Role};
-use talktime_domain::ids::AdminId;
+use talktime_domain::ids::{AdminId, TransactionId};
 use talktime_domain::money::withdrawal_amount;
 use talktime_domain::transaction::{Decision, Transaction};
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
@@ -17,10 +17,10 @@ use crate::auth::Budget;
 use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
 use crate::presence::PresenceService;
-use talktime_domain::page::Page;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::BankCipher;
 use crate::{ServiceError, ledger};
+use talktime_domain::page::Page;
 
 const WITHDRAW_PER_TELECALLER: Budget = Budget { limit: 3, window: Duration::from_secs(3600) };
 
@@ -106,7 +106,7 @@ impl WalletService {
         if talktime_repository::accounts::lock_parties(&mut tx, &[telecaller.id.0]).await? == 0 {
             return Err(ServiceError::not_found("account_not_found", "Account not found"));
         }
-        let id = Uuid::now_v7();
+        let id = TransactionId::new();
         let withdrawal =
             match transactions::insert_withdrawal(&mut tx, id, telecaller.id, coins, amount.0, &snapshot).await {
                 Ok(withdrawal) => withdrawal,
@@ -122,7 +122,7 @@ impl WalletService {
             &**self.presence.bus(),
             crate::bus::Audience::Everyone(talktime_domain::account::Role::Admin),
             ServerEvent::WithdrawalRequested,
-            serde_json::json!({ "withdrawalId": id, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
+            serde_json::json!({ "withdrawalId": id.0, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
         );
         let balance = ledger::balance(&self.db, telecaller.id).await?;
         self.presence.wallet_changed(Role::Telecaller, telecaller.id, balance);
@@ -134,7 +134,7 @@ impl WalletService {
     pub async fn decide(
         &self,
         admin: AdminId,
-        id: Uuid,
+        id: TransactionId,
         decision: Decision<'_>,
     ) -> Result<WithdrawalOutcome, ServiceError> {
         let mut tx = self.db.begin().await?;
@@ -162,7 +162,7 @@ impl WalletService {
             admin,
             action,
             "withdrawal",
-            Some(decided.id),
+            Some(decided.id.0),
             serde_json::json!({ "status": "PENDING", "coins": decided.coins }),
             after,
         )
@@ -205,7 +205,8 @@ impl WalletService {
         page: PageRequest,
     ) -> Result<AdminTransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
-        let Page { rows: transactions, total } = transactions::admin_page(&self.db, kind, status, limit, offset).await?;
+        let Page { rows: transactions, total } =
+            transactions::admin_page(&self.db, kind, status, limit, offset).await?;
         let owners: Vec<Uuid> = transactions.iter().map(|t| t.account_id.0).collect();
         let names: std::collections::HashMap<Uuid, Option<String>> =
             accounts::names(self.db.pool(), &owners).await?.into_iter().collect();
@@ -219,7 +220,7 @@ impl WalletService {
         Ok(AdminTransactionPage { transactions, total })
     }
 
-    pub async fn admin_transaction(&self, id: Uuid) -> Result<AdminTransaction, ServiceError> {
+    pub async fn admin_transaction(&self, id: TransactionId) -> Result<AdminTransaction, ServiceError> {
         let transaction = transactions::find(self.db.pool(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("transaction_not_found", "Transaction not found"))?;

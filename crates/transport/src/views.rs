@@ -228,7 +228,7 @@ pub struct TransactionCoreView {
 impl From<&talktime_domain::transaction::Transaction> for TransactionCoreView {
     fn from(t: &talktime_domain::transaction::Transaction) -> Self {
         Self {
-            id: t.id,
+            id: t.id.0,
             kind: t.r#type,
             amount: talktime_domain::money::Paise(t.amount_paise).as_rupees(),
             coins: t.coins,

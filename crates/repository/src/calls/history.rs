@@ -2,9 +2,9 @@
 //! gave.
 
 use talktime_domain::account::Avatar;
-use talktime_domain::call::{AdminCallRow, CallFigures};
 use talktime_domain::call::Feedback;
 use talktime_domain::call::HistoryRow;
+use talktime_domain::call::{AdminCallRow, CallFigures};
 use talktime_domain::call::{CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 
@@ -77,13 +77,14 @@ pub async fn feedback_on(ex: impl Executor<'_>, call: CallId) -> Result<Vec<Feed
 
 /// Calls per status, calls ever created, and calls settled through the ledger.
 pub async fn figures(ex: &sqlx::PgPool) -> Result<CallFigures, RepoError> {
-    let by_status =
-        sqlx::query!(r#"SELECT status AS "status: CallStatus", count(*) AS "count!" FROM calls GROUP BY status ORDER BY status"#)
-        .fetch_all(ex)
-        .await?
-        .into_iter()
-        .map(|r| (r.status, r.count))
-        .collect();
+    let by_status = sqlx::query!(
+        r#"SELECT status AS "status: CallStatus", count(*) AS "count!" FROM calls GROUP BY status ORDER BY status"#
+    )
+    .fetch_all(ex)
+    .await?
+    .into_iter()
+    .map(|r| (r.status, r.count))
+    .collect();
     let totals = sqlx::query!(
         r#"SELECT (SELECT count(*) FROM calls) AS "setups!",
                   (SELECT count(*) FROM journals WHERE cause = 'CALL') AS "settlements!""#

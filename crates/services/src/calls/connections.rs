@@ -14,7 +14,6 @@ use crate::{ServiceError, ledger};
 /// How long `/metrics`' call figures are reused.
 pub const FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs(15);
 
-
 impl CallService {
     /// A connection opened: a reconnect within the grace resumes the active call; the snapshot
     /// is what `session:ready` carries.

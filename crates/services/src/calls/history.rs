@@ -4,7 +4,6 @@ use talktime_domain::account::{Account, Role};
 use talktime_domain::call::{Call, CallStatus, HistoryRow};
 use talktime_domain::ids::CallId;
 use talktime_repository::calls;
-use uuid::Uuid;
 
 use super::CallService;
 use crate::ServiceError;
@@ -67,7 +66,12 @@ impl CallService {
     }
 
     /// A report of the other party of a call that reached ACCEPTED, once per reporter.
-    pub async fn report(&self, account: &Account, id: CallId, description: &str) -> Result<Uuid, ServiceError> {
+    pub async fn report(
+        &self,
+        account: &Account,
+        id: CallId,
+        description: &str,
+    ) -> Result<talktime_domain::ids::ReportId, ServiceError> {
         let call = self.own_call(account, id).await?;
         if call.accepted_at.is_none() {
             return Err(ServiceError::invalid("call_not_connected", "Only calls that connected can be reported"));
@@ -80,7 +84,7 @@ impl CallService {
             &*self.bus,
             crate::bus::Audience::Everyone(Role::Admin),
             ServerEvent::ReportCreated,
-            serde_json::json!({ "reportId": report, "callId": id.0, "reporterId": account.id.0, "reportedId": reported.0 }),
+            serde_json::json!({ "reportId": report.0, "callId": id.0, "reporterId": account.id.0, "reportedId": reported.0 }),
         );
         Ok(report)
     }

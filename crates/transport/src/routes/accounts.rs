@@ -1,12 +1,12 @@
 //! Accounts as admins moderate them: users and telecallers listed and detailed, blocked and unblocked, applications approved or rejected (`/admin/users`, `/admin/telecallers`).
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use talktime_domain::page::Page;
-use talktime_services::admin::AccountDetail;
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use talktime_domain::ids::AccountId;
+use talktime_domain::page::Page;
+use talktime_services::admin::AccountDetail;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -157,7 +157,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
         complaints: complaints
             .into_iter()
             .map(|c| ComplaintView {
-                id: c.id,
+                id: c.id.0,
                 call_id: c.call_id.0,
                 reporter_id: c.reporter_id.0,
                 reported_by: c.reporter_id.0,

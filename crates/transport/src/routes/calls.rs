@@ -193,7 +193,7 @@ pub(crate) async fn report(
     // Its length was checked once trimmed (`trimmed(10, 1000)`).
     let description = body.0.description.trim().to_owned();
     let report = state.calls.report(&account.0, CallId(path.into_inner()), &description).await?;
-    Ok(ok("Report submitted", ReportCreatedView { report_id: report }))
+    Ok(ok("Report submitted", ReportCreatedView { report_id: report.0 }))
 }
 
 /// LiveKit's webhooks (signed with the API key and secret: a JWT in `Authorization` whose

@@ -101,7 +101,7 @@ pub struct PaymentResultView {
 impl PaymentResultView {
     fn new(recharge: talktime_domain::transaction::Transaction, order_id: String, balance: i64) -> Self {
         Self {
-            transaction_id: recharge.id,
+            transaction_id: recharge.id.0,
             order_id,
             status: recharge.status,
             coins: recharge.coins,
@@ -204,7 +204,7 @@ pub(crate) async fn withdraw(
     Ok(ok(
         "Withdrawal requested successfully",
         WithdrawalRequestedView {
-            transaction_id: held.withdrawal.id,
+            transaction_id: held.withdrawal.id.0,
             current_balance: held.balance,
             withdrawal: WithdrawalView::from(held.withdrawal),
         },

@@ -83,7 +83,7 @@ pub struct ReportView {
 impl From<ReportRow> for ReportView {
     fn from(r: ReportRow) -> Self {
         Self {
-            id: r.id,
+            id: r.id.0,
             call_id: r.call_id.0,
             reported_by: r.reporter_id.0,
             reported_by_name: crate::views::shown_name(r.reporter_name.clone(), r.reporter_status),
@@ -153,7 +153,7 @@ pub(crate) async fn reports(
 pub(crate) async fn report(
     state: web::Data<AppState>,
     _admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<talktime_domain::ids::ReportId>,
 ) -> Result<HttpResponse, ApiError> {
     let (report, call, feedback) = state.admin.report(path.into_inner()).await?;
     let call = call.map(|c| {
@@ -196,7 +196,7 @@ pub struct ReportStatusRequest {
 pub(crate) async fn report_status(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<talktime_domain::ids::ReportId>,
     body: ValidJson<ReportStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;

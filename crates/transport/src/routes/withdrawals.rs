@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use talktime_domain::transaction::Decision;
 use talktime_services::wallet::WithdrawalOutcome;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::rules::{listed_param, one_of, parsed, trimmed};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -96,7 +95,7 @@ pub(crate) async fn transactions(
 pub(crate) async fn transaction(
     state: web::Data<AppState>,
     _admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<talktime_domain::ids::TransactionId>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state.wallet.admin_transaction(path.into_inner()).await?;
     let owner = TransactionOwnerView {
@@ -156,7 +155,7 @@ impl DecidedWithdrawalView {
 pub(crate) async fn complete_withdrawal(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<talktime_domain::ids::TransactionId>,
     body: ValidJson<CompleteWithdrawalRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reference = body.0.transfer_reference.trim().to_owned();
@@ -186,7 +185,7 @@ pub struct RejectWithdrawalRequest {
 pub(crate) async fn reject_withdrawal(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<talktime_domain::ids::TransactionId>,
     body: OptionalJson<RejectWithdrawalRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason.map_or_else(|| "No reason given".to_owned(), |r| r.trim().to_owned());

@@ -108,7 +108,14 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(error) if Instant::now() < deadline && is_stale(&error) => continue,
+                Err(error) => panic!("cannot click `{css}`: {error}"),
+            }
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -117,8 +124,17 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// The text of `css`; an element the page replaced between finding and reading (a render)
+    /// is found again.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(error) if Instant::now() < deadline && is_stale(&error) => continue,
+                Err(error) => panic!("cannot read `{css}`: {error}"),
+            }
+        }
     }
 
     /// Waits until `css`'s text satisfies `check`; answers it.
@@ -148,4 +164,9 @@ impl Browser {
     pub async fn quit(self) {
         self.client.close().await.unwrap();
     }
+}
+
+/// The element was replaced by the page since it was found.
+fn is_stale(error: &fantoccini::error::CmdError) -> bool {
+    matches!(error, fantoccini::error::CmdError::Standard(e) if e.error == fantoccini::error::ErrorStatus::StaleElementReference)
 }

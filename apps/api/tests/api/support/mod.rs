@@ -471,9 +471,14 @@ impl TestApp {
     /// Puts coins in a wallet through the ledger API (as a recharge journal of its own).
     pub async fn grant_coins(&self, account: &str, coins: i64) {
         let mut tx = self.db.begin().await.expect("begin");
-        talktime_services::ledger::credit_recharge(&mut tx, uuid::Uuid::now_v7(), account.parse().expect("id"), coins)
-            .await
-            .expect("credit");
+        talktime_services::ledger::credit_recharge(
+            &mut tx,
+            talktime_domain::ids::TransactionId::new(),
+            account.parse().expect("id"),
+            coins,
+        )
+        .await
+        .expect("credit");
         tx.commit().await.expect("commit");
     }
 
