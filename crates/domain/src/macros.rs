@@ -35,6 +35,7 @@ macro_rules! wire_enum {
         }
 
         $crate::stored_as_text!($name);
+        $crate::documented_as_text!($name);
 
         impl std::str::FromStr for $name {
             type Err = $crate::UnknownVariant;
@@ -85,12 +86,34 @@ macro_rules! stored_as_text {
     };
 }
 
+/// With the `utoipa` feature: a wire enum is documented as a string that must be one of its
+/// values (inline where a request uses it, as the values a rule accepts).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! documented_as_text {
+    ($name:ident) => {
+        #[cfg(feature = "utoipa")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(::utoipa::openapi::Type::String)
+                    .enum_values(Some($name::ALL.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "utoipa")]
+        impl ::utoipa::ToSchema for $name {}
+    };
+}
+
 /// A UUIDv7 identifier typed by what it names, sent as a string (stored as `uuid`).
 macro_rules! typed_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
+        #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
         #[serde(transparent)]
         pub struct $name(pub uuid::Uuid);
 

@@ -32,14 +32,25 @@ pub const SEND_PER_PHONE: Budget = Budget { limit: 5, window: FIFTEEN_MINUTES };
 /// `/auth/verify` per phone.
 pub const VERIFY_PER_PHONE: Budget = Budget { limit: 10, window: FIFTEEN_MINUTES };
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OtpSettings {
-    pub length: Option<OtpLength>,
+    pub length: OtpLength,
     /// Store-review numbers with fixed codes; no SMS is sent to them.
     pub test_numbers: HashMap<String, String>,
     /// The three login routes together, per client network (`RATE_LIMIT_LOGIN_PER_IP`).
-    pub per_network: Option<Budget>,
+    pub per_network: Budget,
     pub sms: SmsPolicy,
+}
+
+impl Default for OtpSettings {
+    fn default() -> Self {
+        Self {
+            length: OtpLength::DEFAULT,
+            test_numbers: HashMap::new(),
+            per_network: NetworkLimits::default().login,
+            sms: SmsPolicy::default(),
+        }
+    }
 }
 
 /// Where codes may go and how many may leave per hour: the guard against SMS toll fraud
@@ -115,10 +126,7 @@ pub struct AuthService {
     limiter: Arc<dyn RateLimiter>,
     hasher: OtpHasher,
     tokens: TokenIssuer,
-    otp_length: OtpLength,
-    test_numbers: HashMap<String, String>,
-    per_network: Budget,
-    sms_policy: SmsPolicy,
+    otp: OtpSettings,
     cache: Arc<ReadCache>,
     pub sms_refusals: SmsRefusals,
 }
@@ -133,19 +141,7 @@ impl AuthService {
         otp: OtpSettings,
         cache: Arc<ReadCache>,
     ) -> Self {
-        Self {
-            cache,
-            db,
-            sms,
-            limiter,
-            hasher,
-            tokens,
-            otp_length: otp.length.unwrap_or(OtpLength::DEFAULT),
-            test_numbers: otp.test_numbers,
-            per_network: otp.per_network.unwrap_or(NetworkLimits::default().login),
-            sms_policy: otp.sms,
-            sms_refusals: SmsRefusals::default(),
-        }
+        Self { cache, db, sms, limiter, hasher, tokens, otp, sms_refusals: SmsRefusals::default() }
     }
 
     pub fn tokens(&self) -> &TokenIssuer {
@@ -163,9 +159,8 @@ impl AuthService {
 
     /// `/auth/send` and `/auth/resend`: stores a new code and sends it. Never creates an account.
     pub async fn send_code(&self, phone: &Phone, ip: IpAddr) -> Result<CodeSent, ServiceError> {
-        self.spend(network_key("login", ip), self.per_network).await?;
-        let Some(country) = phone.country_among(&self.sms_policy.home_country, &self.sms_policy.allowed_countries)
-        else {
+        self.spend(network_key("login", ip), self.otp.per_network).await?;
+        let Some(country) = phone.country_among(&self.otp.sms.home_country, &self.otp.sms.allowed_countries) else {
             return Err(ServiceError::invalid_field(
                 "phone",
                 "country_not_allowed",
@@ -181,10 +176,10 @@ impl AuthService {
         }
         self.spend(format!("login:send:{phone}"), SEND_PER_PHONE).await?;
 
-        let fixed = self.test_numbers.get(phone).and_then(|code| OtpCode::parse(code, self.otp_length).ok());
+        let fixed = self.otp.test_numbers.get(phone).and_then(|code| OtpCode::parse(code, self.otp.length).ok());
         let code = match &fixed {
             Some(code) => code.clone(),
-            None => OtpCode::generate(self.otp_length, getrandom::u32).map_err(ServiceError::internal)?,
+            None => OtpCode::generate(self.otp.length, getrandom::u32).map_err(ServiceError::internal)?,
         };
         if fixed.is_none() {
             self.spend_sms_budget(country, ip).await?;
@@ -228,7 +223,7 @@ impl AuthService {
         let hour = now.format("%Y%m%d%H");
         let until_next_hour = (3600 - i64::from(now.minute()) * 60 - i64::from(now.second())).unsigned_abs();
         let window = Duration::from_secs(3600);
-        let policy = &self.sms_policy;
+        let policy = &self.otp.sms;
         // A share as large as the whole budget adds nothing: the global breaker answers then.
         let network = SiteNetwork::of(ip);
         if policy.max_per_network < policy.max_per_hour
@@ -275,9 +270,9 @@ impl AuthService {
     /// `/auth/verify`: checks the code (attempts counted atomically) and logs in, creating the
     /// account on first login.
     pub async fn verify(&self, phone: &Phone, code: &str, ip: IpAddr) -> Result<Login, ServiceError> {
-        let code = OtpCode::parse(code, self.otp_length)
+        let code = OtpCode::parse(code, self.otp.length)
             .map_err(|e| ServiceError::invalid_field("otp", "invalid_otp", e.to_string()))?;
-        self.spend(network_key("login", ip), self.per_network).await?;
+        self.spend(network_key("login", ip), self.otp.per_network).await?;
         let phone = phone.as_str();
         self.spend(format!("login:verify:{phone}"), VERIFY_PER_PHONE).await?;
         if accounts::find_by_phone(self.db.pool(), phone).await?.is_some_and(|a| a.is_suspended()) {

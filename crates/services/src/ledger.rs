@@ -3,7 +3,7 @@
 //! the state change that caused it). A cause posted twice is refused by the database.
 
 use talktime_domain::ids::AccountId;
-use talktime_domain::ids::TransactionId;
+use talktime_domain::ids::{CallId, TransactionId};
 use talktime_repository::ledger::{self, Books, Cause, LedgerAccount, WALLET_NOT_NEGATIVE};
 use talktime_repository::{Db, RepoError, Tx};
 use uuid::Uuid;
@@ -19,6 +19,11 @@ fn posted(result: Result<bool, RepoError>) -> Result<bool, ServiceError> {
     }
 }
 
+/// Posts one balanced journal for `cause` and its id; `false` if it was posted already.
+async fn post(tx: &mut Tx, cause: Cause, id: Uuid, legs: &[(LedgerAccount, i64)]) -> Result<bool, ServiceError> {
+    posted(ledger::post(tx, cause, id, legs).await)
+}
+
 /// A paid recharge: gateway −coins, user wallet +coins. `false` if already posted.
 pub async fn credit_recharge(
     tx: &mut Tx,
@@ -26,78 +31,65 @@ pub async fn credit_recharge(
     user: AccountId,
     coins: i64,
 ) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::Recharge,
-            recharge.0,
-            &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(user), coins)],
-        )
-        .await,
-    )
+    post(tx, Cause::Recharge, recharge.0, &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(user), coins)])
+        .await
 }
 
 /// A balance carried over from the earlier backend: the gateway −coins (they were bought there),
 /// the wallet +coins. Once per account (the cause id is the account).
 pub async fn open_balance(tx: &mut Tx, account: AccountId, coins: i64) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::OpeningBalance,
-            account.0,
-            &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(account), coins)],
-        )
-        .await,
+    post(
+        tx,
+        Cause::OpeningBalance,
+        account.0,
+        &[(LedgerAccount::Gateway, -coins), (LedgerAccount::Wallet(account), coins)],
     )
+    .await
 }
 
 /// A settled call: user −spent, telecaller +earned, revenue +(spent − earned).
 pub async fn settle_call(
     tx: &mut Tx,
-    call: Uuid,
+    call: CallId,
     user: AccountId,
     telecaller: AccountId,
     spent: i64,
     earned: i64,
 ) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::Call,
-            call,
-            &[
-                (LedgerAccount::Wallet(user), -spent),
-                (LedgerAccount::Wallet(telecaller), earned),
-                (LedgerAccount::Revenue, spent - earned),
-            ],
-        )
-        .await,
+    post(
+        tx,
+        Cause::Call,
+        call.0,
+        &[
+            (LedgerAccount::Wallet(user), -spent),
+            (LedgerAccount::Wallet(telecaller), earned),
+            (LedgerAccount::Revenue, spent - earned),
+        ],
     )
+    .await
 }
 
 /// A refund for a bad call: user +coins, telecaller −`from_telecaller`, revenue −the rest.
 /// `false` if this call was refunded already.
 pub async fn refund_call(
     tx: &mut Tx,
-    call: Uuid,
+    call: CallId,
     user: AccountId,
     telecaller: AccountId,
     coins: i64,
     from_telecaller: i64,
 ) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::Refund,
-            call,
-            &[
-                (LedgerAccount::Wallet(user), coins),
-                (LedgerAccount::Wallet(telecaller), -from_telecaller),
-                (LedgerAccount::Revenue, from_telecaller - coins),
-            ],
-        )
-        .await,
+    post(
+        tx,
+        Cause::Refund,
+        call.0,
+        &[
+            (LedgerAccount::Wallet(user), coins),
+            (LedgerAccount::Wallet(telecaller), -from_telecaller),
+            (LedgerAccount::Revenue, from_telecaller - coins),
+        ],
     )
+    .await
 }
 
 /// A withdrawal request: telecaller −coins, holds +coins (fails with `insufficient_balance`).
@@ -107,28 +99,24 @@ pub async fn hold_withdrawal(
     telecaller: AccountId,
     coins: i64,
 ) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::WithdrawalHold,
-            withdrawal.0,
-            &[(LedgerAccount::Wallet(telecaller), -coins), (LedgerAccount::WithdrawalHolds, coins)],
-        )
-        .await,
+    post(
+        tx,
+        Cause::WithdrawalHold,
+        withdrawal.0,
+        &[(LedgerAccount::Wallet(telecaller), -coins), (LedgerAccount::WithdrawalHolds, coins)],
     )
+    .await
 }
 
 /// A completed withdrawal: holds −coins, payouts +coins.
 pub async fn pay_withdrawal(tx: &mut Tx, withdrawal: TransactionId, coins: i64) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::WithdrawalPaid,
-            withdrawal.0,
-            &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Payouts, coins)],
-        )
-        .await,
+    post(
+        tx,
+        Cause::WithdrawalPaid,
+        withdrawal.0,
+        &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Payouts, coins)],
     )
+    .await
 }
 
 /// A rejected withdrawal: holds −coins, telecaller +coins.
@@ -138,15 +126,13 @@ pub async fn release_withdrawal(
     telecaller: AccountId,
     coins: i64,
 ) -> Result<bool, ServiceError> {
-    posted(
-        ledger::post(
-            tx,
-            Cause::WithdrawalReleased,
-            withdrawal.0,
-            &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Wallet(telecaller), coins)],
-        )
-        .await,
+    post(
+        tx,
+        Cause::WithdrawalReleased,
+        withdrawal.0,
+        &[(LedgerAccount::WithdrawalHolds, -coins), (LedgerAccount::Wallet(telecaller), coins)],
     )
+    .await
 }
 
 pub async fn balance(db: &Db, account: AccountId) -> Result<i64, ServiceError> {

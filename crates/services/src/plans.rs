@@ -8,6 +8,7 @@ use talktime_repository::{RepoError, audit};
 
 use crate::ServiceError;
 use crate::admin::AdminService;
+use crate::catalog::PageRequest;
 
 /// A plan as an operator writes it; `None` keeps the current value on update.
 #[derive(Debug, Clone, Default)]
@@ -28,8 +29,8 @@ fn plan_not_found() -> ServiceError {
 
 impl AdminService {
     /// A page of the plans (active or not, deleted ones excluded), by price, with their count.
-    pub async fn plans(&self, limit: i64, offset: i64) -> Result<talktime_domain::page::Page<Plan>, ServiceError> {
-        Ok(plans::page(self.db(), limit, offset).await?)
+    pub async fn plans(&self, page: PageRequest) -> Result<talktime_domain::page::Page<Plan>, ServiceError> {
+        Ok(plans::page(self.db(), page.limit(), page.offset()).await?)
     }
 
     pub async fn create_plan(&self, by: AdminId, input: PlanInput) -> Result<Plan, ServiceError> {

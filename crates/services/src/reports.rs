@@ -9,15 +9,15 @@ use talktime_repository::{RepoError, audit, calls};
 
 use crate::ServiceError;
 use crate::admin::AdminService;
+use crate::catalog::PageRequest;
 
 impl AdminService {
     pub async fn reports(
         &self,
         status: Option<ReportStatus>,
-        limit: i64,
-        offset: i64,
+        page: PageRequest,
     ) -> Result<talktime_domain::page::Page<ReportRow>, ServiceError> {
-        Ok(reports::page(self.db(), status, limit, offset).await?)
+        Ok(reports::page(self.db(), status, page.limit(), page.offset()).await?)
     }
 
     /// A report with its call and the feedback both parties gave on it.

@@ -128,10 +128,29 @@ fn checked<T: DeserializeOwned + Validate<Context = ()>>(mut raw: serde_json::Va
     if !found.is_empty() {
         return Err(ApiError::validation(found));
     }
-    let value: T =
-        serde_json::from_value(raw).map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_body"))?;
+    let value: T = typed(raw, "invalid_body")?;
     value.validate().map_err(report_to_error)?;
     Ok(value)
+}
+
+/// Deserialises `input` into a request type whose fields are domain types: a value outside an
+/// enum is a `validation_error` naming the field (as the rules answer: `` `X` is not an accepted
+/// value``); any other mismatch keeps serde's message under `fallback_code`.
+fn typed<'de, T, D>(input: D, fallback_code: &'static str) -> Result<T, ApiError>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde_path_to_error::deserialize(input).map_err(|error| {
+        let field = error.path().to_string();
+        let message = error.inner().to_string();
+        match message.strip_prefix("unknown variant `").and_then(|rest| rest.split_once('`')) {
+            Some((value, _)) => {
+                ApiError::validation(vec![FieldError { field, message: format!("`{value}` is not an accepted value") }])
+            }
+            None => crate::error::from_serde_message(&message, fallback_code),
+        }
+    })
 }
 
 /// A query string that deserialised (unknown parameters refused by the type), holds no control
@@ -146,13 +165,13 @@ where
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = check_query(req.query_string())
+        let query = req.query_string();
+        let result = check_query(query)
             .and_then(|()| {
-                web::Query::<T>::from_query(req.query_string())
-                    .map_err(|e| crate::error::from_serde_message(&e.to_string(), "invalid_query"))
+                let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+                typed::<T, _>(pairs, "invalid_query")
             })
-            .and_then(|q| {
-                let value = q.into_inner();
+            .and_then(|value| {
                 value.validate().map_err(report_to_error)?;
                 Ok(ValidQuery(value))
             })

@@ -122,6 +122,17 @@ impl Scrape {
         self.one(name, help, Value::Counter(value))
     }
 
+    /// Counters kept in atomics by the services, read now.
+    pub fn counters<'a>(
+        &mut self,
+        list: impl IntoIterator<Item = (&'static str, &'static str, &'a AtomicU64)>,
+    ) -> &mut Self {
+        for (name, help, value) in list {
+            self.counter(name, help, value.load(Ordering::Relaxed));
+        }
+        self
+    }
+
     pub fn gauge(&mut self, name: &'static str, help: &'static str, value: i64) -> &mut Self {
         self.one(name, help, Value::Gauge(value))
     }

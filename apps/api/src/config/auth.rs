@@ -103,5 +103,5 @@ pub(super) fn otp(v: &mut Vars, per_network: Budget, sms: SmsPolicy) -> OtpSetti
             )),
         }
     }
-    OtpSettings { length: Some(length), test_numbers, per_network: Some(per_network), sms }
+    OtpSettings { length, test_numbers, per_network, sms }
 }

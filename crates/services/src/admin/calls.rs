@@ -7,6 +7,7 @@ use talktime_domain::ids::{AccountId, AdminId, CallId};
 use talktime_repository::{RepoError, audit, calls};
 
 use super::AdminService;
+use crate::catalog::PageRequest;
 use crate::{ServiceError, ledger};
 
 /// What a refund moved.
@@ -24,10 +25,9 @@ impl AdminService {
     pub async fn calls(
         &self,
         status: Option<talktime_domain::call::CallStatus>,
-        limit: i64,
-        offset: i64,
+        page: PageRequest,
     ) -> Result<talktime_domain::page::Page<talktime_domain::call::AdminCallRow>, ServiceError> {
-        Ok(calls::admin_page(self.db(), status, limit, offset).await?)
+        Ok(calls::admin_page(self.db(), status, page.limit(), page.offset()).await?)
     }
 
     /// Ends a live call now (reason ADMIN), billed to this moment.
@@ -77,7 +77,7 @@ impl AdminService {
         let her_balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.telecaller_id).await?;
         let (from_telecaller, from_revenue) =
             talktime_domain::call::refund_split(coins, spent, call.coins_earned.unwrap_or(0), her_balance);
-        if !ledger::refund_call(&mut tx, id.0, call.user_id, call.telecaller_id, coins, from_telecaller).await? {
+        if !ledger::refund_call(&mut tx, id, call.user_id, call.telecaller_id, coins, from_telecaller).await? {
             return Err(ServiceError::conflict("already_refunded", "This call was refunded already"));
         }
         audit::audit(

@@ -19,6 +19,7 @@ use talktime_repository::{Db, RepoError, accounts, admins, audit, reports, telec
 use crate::ServiceError;
 use crate::auth::{AuthService, Budget};
 use crate::calls::CallService;
+use crate::catalog::PageRequest;
 use crate::google::IdTokenVerifier;
 use crate::presence::PresenceService;
 use crate::rate_limit::{RateLimiter, network_key};
@@ -201,30 +202,24 @@ impl AdminService {
         &self.auth
     }
 
-    pub async fn audit_log(
-        &self,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Page<talktime_domain::audit::AuditEntry>, ServiceError> {
-        Ok(audit::page(&self.db, limit, offset).await?)
+    pub async fn audit_log(&self, page: PageRequest) -> Result<Page<talktime_domain::audit::AuditEntry>, ServiceError> {
+        Ok(audit::page(&self.db, page.limit(), page.offset()).await?)
     }
 
     pub async fn users(
         &self,
         search: Option<&str>,
-        limit: i64,
-        offset: i64,
+        page: PageRequest,
     ) -> Result<Page<talktime_domain::account::ListedAccount>, ServiceError> {
-        Ok(accounts::users_page(&self.db, search, limit, offset).await?)
+        Ok(accounts::users_page(&self.db, search, page.limit(), page.offset()).await?)
     }
 
     pub async fn telecallers(
         &self,
         approval: talktime_domain::account::ApprovalStatus,
-        limit: i64,
-        offset: i64,
+        page: PageRequest,
     ) -> Result<Page<talktime_domain::account::ListedAccount>, ServiceError> {
-        Ok(telecallers::applications_page(&self.db, approval, limit, offset).await?)
+        Ok(telecallers::applications_page(&self.db, approval, page.limit(), page.offset()).await?)
     }
 
     /// A telecaller's bank details with the account number masked (`XXXXXXXX1234`).

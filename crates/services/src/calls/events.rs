@@ -2,24 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use talktime_domain::account::{Account, Avatar};
 use talktime_domain::call::{CallStatus, CallType, EndReason};
 use uuid::Uuid;
 
-/// `{_id, name, profile}` of the other party.
-#[derive(Debug, Clone, Serialize)]
-pub struct PartyCard {
-    #[serde(rename = "_id")]
-    pub id: Uuid,
-    pub name: Option<String>,
-    pub profile: Option<Avatar>,
-}
-
-impl From<&Account> for PartyCard {
-    fn from(account: &Account) -> Self {
-        Self { id: account.id.0, name: account.name.clone(), profile: account.profile }
-    }
-}
+pub use crate::presence::PartyCard;
 
 /// `{token, url, roomName}` to join the call's LiveKit room.
 #[derive(Debug, Clone, Serialize)]

@@ -32,13 +32,26 @@ pub struct Realtime {
     pub directory: Arc<dyn ConnectionDirectory>,
 }
 
-/// `{_id, name, profile, language, about}` of a telecaller who came online.
+/// `{_id, name, profile}` of an account: the other party of a call, a caller.
 #[derive(Debug, Clone, Serialize)]
-pub struct OnlineCard {
+pub struct PartyCard {
     #[serde(rename = "_id")]
     pub id: Uuid,
     pub name: Option<String>,
     pub profile: Option<Avatar>,
+}
+
+impl From<&Account> for PartyCard {
+    fn from(account: &Account) -> Self {
+        Self { id: account.id.0, name: account.name.clone(), profile: account.profile }
+    }
+}
+
+/// `{_id, name, profile, language, about}` of a telecaller who came online.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnlineCard {
+    #[serde(flatten)]
+    pub party: PartyCard,
     pub language: Option<Language>,
     pub about: Option<String>,
 }
@@ -205,9 +218,7 @@ impl PresenceService {
         }
         let card = match (account, presence) {
             (Some(a), Presence::Online) => Some(OnlineCard {
-                id: a.id.0,
-                name: a.name.clone(),
-                profile: a.profile,
+                party: PartyCard::from(a),
                 language: a.language,
                 about: a.telecaller.as_ref().map(|t| t.about.clone()),
             }),

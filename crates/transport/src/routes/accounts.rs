@@ -29,9 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reject);
 }
 
-super::rules::listed_param!(ApprovalStatuses, talktime_domain::account::ApprovalStatus::ALL);
-
-super::rules::admin_list_query!(UsersQuery {
+super::rules::paged_query!(UsersQuery, limit 100, "1–100, default 20." {
     /// Phone or name prefix.
     #[garde(inner(length(chars, max = 50)))]
     #[param(max_length = 50)]
@@ -95,7 +93,7 @@ pub(crate) async fn users(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let Page { rows: found, total } = state.admin.users(query.search.as_deref(), page.limit(), page.offset()).await?;
+    let Page { rows: found, total } = state.admin.users(query.search.as_deref(), page).await?;
     Ok(ok(
         "Users fetched successfully",
         AccountsView { users: rows(found), total, total_pages: page.total_pages(total) },
@@ -135,9 +133,9 @@ pub struct AccountDetailView {
     pub bank_details: Option<Option<crate::views::BankDetailsView>>,
 }
 
-async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiError> {
+async fn detail(state: &AppState, id: AccountId) -> Result<AccountDetailView, ApiError> {
     let AccountDetail { account, balance, complaints: Page { rows: complaints, total } } =
-        state.admin.account_detail(AccountId(id)).await?;
+        state.admin.account_detail(id).await?;
     let (presence, bank_details) = match account.role {
         talktime_domain::account::Role::Telecaller => (
             Some(state.catalog.presence_of(account.id).await.to_string()),
@@ -180,7 +178,7 @@ async fn detail(state: &AppState, id: Uuid) -> Result<AccountDetailView, ApiErro
 pub(crate) async fn user(
     state: web::Data<AppState>,
     _admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok("User fetched successfully", detail(&state, path.into_inner()).await?))
 }
@@ -192,9 +190,9 @@ pub(crate) async fn user(
 pub(crate) async fn block(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = state.admin.block(admin.0.id, AccountId(path.into_inner())).await?;
+    let account = state.admin.block(admin.0.id, path.into_inner()).await?;
     profile_reply(&state, "Account blocked", account).await
 }
 
@@ -205,17 +203,17 @@ pub(crate) async fn block(
 pub(crate) async fn unblock(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = state.admin.unblock(admin.0.id, AccountId(path.into_inner())).await?;
+    let account = state.admin.unblock(admin.0.id, path.into_inner()).await?;
     profile_reply(&state, "Account unblocked", account).await
 }
 
-super::rules::admin_list_query!(TelecallersQuery {
+super::rules::paged_query!(TelecallersQuery, limit 100, "1–100, default 20." {
     /// `PENDING`, `APPROVED` or `REJECTED` (required).
-    #[garde(custom(super::rules::one_of::<talktime_domain::account::ApprovalStatus>))]
-    #[param(value_type = ApprovalStatuses, inline)]
-    status: String,
+    #[garde(skip)]
+    #[param(inline)]
+    status: talktime_domain::account::ApprovalStatus,
 });
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -237,8 +235,7 @@ pub(crate) async fn telecallers(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let approval = super::rules::parsed("status", &query.status)?;
-    let Page { rows: found, total } = state.admin.telecallers(approval, page.limit(), page.offset()).await?;
+    let Page { rows: found, total } = state.admin.telecallers(query.status, page).await?;
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallerRowsView { telecallers: rows(found), total, total_pages: page.total_pages(total) },
@@ -252,7 +249,7 @@ pub(crate) async fn telecallers(
 pub(crate) async fn telecaller(
     state: web::Data<AppState>,
     _admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(ok("Telecaller fetched successfully", detail(&state, path.into_inner()).await?))
 }
@@ -264,10 +261,10 @@ pub(crate) async fn telecaller(
 pub(crate) async fn approve(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let account = state.admin.approve(admin.0.id, AccountId(path.into_inner())).await?;
-    Ok(ok("Telecaller approved", detail(&state, account.id.0).await?))
+    let account = state.admin.approve(admin.0.id, path.into_inner()).await?;
+    Ok(ok("Telecaller approved", detail(&state, account.id).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -287,10 +284,10 @@ pub struct RejectRequest {
 pub(crate) async fn reject(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
     body: ValidJson<RejectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason.trim().to_owned();
-    let account = state.admin.reject(admin.0.id, AccountId(path.into_inner()), &reason).await?;
-    Ok(ok("Telecaller rejected", detail(&state, account.id.0).await?))
+    let account = state.admin.reject(admin.0.id, path.into_inner(), &reason).await?;
+    Ok(ok("Telecaller rejected", detail(&state, account.id).await?))
 }

@@ -59,7 +59,7 @@ pub(crate) async fn audit_log(
     query: ValidQuery<AdminPage>,
 ) -> Result<HttpResponse, ApiError> {
     let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
-    let talktime_domain::page::Page { rows: found, total } = state.admin.audit_log(page.limit(), page.offset()).await?;
+    let talktime_domain::page::Page { rows: found, total } = state.admin.audit_log(page).await?;
     let entries = found
         .into_iter()
         .map(|e| AuditEntryView {

@@ -6,9 +6,8 @@ use garde::Validate;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, listed_param, one_of};
+use super::rules::ADMIN_PAGING;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -21,13 +20,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(calls).service(end_call).service(refund_call).service(hide_feedback);
 }
 
-listed_param!(CallStatuses, talktime_domain::call::CallStatus::ALL);
-
-super::rules::admin_list_query!(CallsQuery {
+super::rules::paged_query!(CallsQuery, limit 100, "1–100, default 20." {
     /// A call status; `ACCEPTED` lists live calls.
-    #[garde(inner(custom(one_of::<talktime_domain::call::CallStatus>)))]
-    #[param(value_type = Option<CallStatuses>, inline)]
-    status: Option<String>,
+    #[garde(skip)]
+    #[param(inline)]
+    status: Option<talktime_domain::call::CallStatus>,
 });
 
 /// Calls, newest first; live ones carry `elapsedSeconds` and `coinsSoFar`.
@@ -41,8 +38,7 @@ pub(crate) async fn calls(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let status = query.status.as_deref().map(|s| super::rules::parsed("status", s)).transpose()?;
-    let talktime_domain::page::Page { rows, total } = state.admin.calls(status, page.limit(), page.offset()).await?;
+    let talktime_domain::page::Page { rows, total } = state.admin.calls(query.status, page).await?;
     let calls: Vec<_> = rows
         .into_iter()
         .map(|c| {
@@ -70,9 +66,9 @@ pub(crate) async fn calls(
 pub(crate) async fn end_call(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<CallId>,
 ) -> Result<HttpResponse, ApiError> {
-    let ended = state.admin.end_call(admin.0.id, CallId(path.into_inner())).await?;
+    let ended = state.admin.end_call(admin.0.id, path.into_inner()).await?;
     Ok(ok(
         "Call ended",
         json!({ "_id": ended.id.0, "status": ended.status, "endReason": ended.end_reason,
@@ -105,11 +101,11 @@ pub struct RefundRequest {
 pub(crate) async fn refund_call(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<CallId>,
     body: ValidJson<RefundRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let RefundRequest { coins, reason } = body.0;
-    let refund = state.admin.refund_call(admin.0.id, CallId(path.into_inner()), coins, reason.trim()).await?;
+    let refund = state.admin.refund_call(admin.0.id, path.into_inner(), coins, reason.trim()).await?;
     Ok(ok(
         "Call refunded",
         json!({ "callId": refund.call.0, "coins": refund.coins, "fromTelecaller": refund.from_telecaller,
@@ -138,12 +134,12 @@ pub struct HideFeedbackRequest {
 pub(crate) async fn hide_feedback(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CallId, talktime_domain::ids::AccountId)>,
     body: ValidJson<HideFeedbackRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (call, author) = path.into_inner();
     let hidden = body.0.hidden;
-    state.admin.hide_feedback(admin.0.id, CallId(call), talktime_domain::ids::AccountId(author), hidden).await?;
+    state.admin.hide_feedback(admin.0.id, call, author, hidden).await?;
     Ok(ok(
         if hidden { "Feedback hidden" } else { "Feedback shown" },
         json!({ "callId": call, "authorId": author, "hidden": hidden }),

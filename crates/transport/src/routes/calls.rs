@@ -10,8 +10,8 @@ use talktime_domain::ids::CallId;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::rules::PageQuery;
 use super::rules::Paging;
-use super::users::PageQuery;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -151,12 +151,12 @@ pub struct FeedbackRequest {
 pub(crate) async fn feedback(
     state: web::Data<AppState>,
     account: CurrentAccount,
-    path: web::Path<Uuid>,
+    path: web::Path<CallId>,
     body: ValidJson<FeedbackRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    state.calls.feedback(&account.0, CallId(path.into_inner()), body.rating, comment).await?;
+    state.calls.feedback(&account.0, path.into_inner(), body.rating, comment).await?;
     Ok(ok("Thank you for your feedback", Option::<String>::None))
 }
 
@@ -187,12 +187,12 @@ pub struct ReportCreatedView {
 pub(crate) async fn report(
     state: web::Data<AppState>,
     account: CurrentAccount,
-    path: web::Path<Uuid>,
+    path: web::Path<CallId>,
     body: ValidJson<ReportRequest>,
 ) -> Result<HttpResponse, ApiError> {
     // Its length was checked once trimmed (`trimmed(10, 1000)`).
     let description = body.0.description.trim().to_owned();
-    let report = state.calls.report(&account.0, CallId(path.into_inner()), &description).await?;
+    let report = state.calls.report(&account.0, path.into_inner(), &description).await?;
     Ok(ok("Report submitted", ReportCreatedView { report_id: report.0 }))
 }
 

@@ -8,7 +8,6 @@ use talktime_domain::push::DevicePlatform;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::rules::{one_of, one_of_schema, parsed};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAccount, ValidJson};
@@ -16,10 +15,6 @@ use crate::views::{Envelope, ok};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register).service(remove);
-}
-
-fn platform_schema() -> utoipa::openapi::Object {
-    one_of_schema(DevicePlatform::ALL)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -31,9 +26,9 @@ pub struct DeviceRequest {
     #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     /// `android`, `ios` or `web`.
-    #[garde(custom(one_of::<DevicePlatform>))]
-    #[schema(schema_with = platform_schema)]
-    pub platform: String,
+    #[garde(skip)]
+    #[schema(inline)]
+    pub platform: DevicePlatform,
 }
 
 /// Register this device for push notifications (users and telecallers; at most
@@ -47,7 +42,7 @@ pub(crate) async fn register(
     account: CurrentAccount,
     body: ValidJson<DeviceRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let platform: DevicePlatform = parsed("platform", &body.0.platform)?;
+    let platform = body.0.platform;
     state.push.register_device(&account.0, &body.0.token, platform).await?;
     Ok(ok("Device registered", json!({ "token": body.0.token, "platform": platform })))
 }

@@ -72,27 +72,27 @@ fn unsigned(n: i64) -> u64 {
 
 /// Pushes sent, failed and waiting; login codes refused by the SMS budgets.
 async fn notification_metrics(state: &AppState, scrape: &mut Scrape) {
-    use std::sync::atomic::Ordering::Relaxed;
     let (stats, refusals) = (&state.push.stats, &state.auth.sms_refusals);
-    scrape
-        .counter("push_sent", "Push notifications this node sent.", stats.sent.load(Relaxed))
-        .counter("push_failed", "Push notifications this node gave up on.", stats.failed.load(Relaxed))
-        .counter("push_retried", "Push sends this node will try again.", stats.retried.load(Relaxed))
-        .counter(
+    scrape.counters([
+        ("push_sent", "Push notifications this node sent.", &stats.sent),
+        ("push_failed", "Push notifications this node gave up on.", &stats.failed),
+        ("push_retried", "Push sends this node will try again.", &stats.retried),
+        (
             "sms_network_budget_refusals",
             "Codes refused on this node: the sender's network had spent its SMS share of the hour.",
-            refusals.network.load(Relaxed),
-        )
-        .counter(
+            &refusals.network,
+        ),
+        (
             "sms_country_budget_refusals",
             "Codes refused on this node: the number's country had spent its SMS share of the hour.",
-            refusals.country.load(Relaxed),
-        )
-        .counter(
+            &refusals.country,
+        ),
+        (
             "sms_budget_refusals",
             "Codes refused on this node by the global hourly SMS breaker (SMS_MAX_PER_HOUR).",
-            refusals.global.load(Relaxed),
-        );
+            &refusals.global,
+        ),
+    ]);
     if let Ok(depth) = state.push.depth().await {
         scrape.gauge("push_outbox_depth", "Push notifications waiting to be sent.", depth);
     }
@@ -103,25 +103,16 @@ async fn notification_metrics(state: &AppState, scrape: &mut Scrape) {
 fn bus_metrics(stats: Option<&talktime_services::bus::BusStats>, scrape: &mut Scrape) {
     use std::sync::atomic::Ordering::Relaxed;
     let lag = stats.map_or(0.0, |s| s.last_lag_ms.load(Relaxed) as f64 / 1000.0);
-    scrape.measure(
-        "bus_lag_seconds",
-        "Delay between publishing an event on one node and delivering it on another (last message).",
-        lag,
-    );
+    let lag_help = "Delay between publishing an event on one node and delivering it on another (last message).";
+    scrape.measure("bus_lag_seconds", lag_help, lag);
     let Some(stats) = stats else { return };
-    scrape
-        .counter("bus_published", "Bus messages this node sent to Redis.", stats.published.load(Relaxed))
-        .counter("bus_received", "Bus messages this node received from other nodes.", stats.received.load(Relaxed))
-        .counter(
-            "bus_dropped",
-            "Bus messages this node could not send (Redis down or queue full).",
-            stats.dropped.load(Relaxed),
-        )
-        .gauge(
-            "bus_subscribed",
-            "1 while this node is subscribed to the other nodes' events.",
-            i64::from(stats.subscribed.load(Relaxed)),
-        );
+    scrape.counters([
+        ("bus_published", "Bus messages this node sent to Redis.", &stats.published),
+        ("bus_received", "Bus messages this node received from other nodes.", &stats.received),
+        ("bus_dropped", "Bus messages this node could not send (Redis down or queue full).", &stats.dropped),
+    ]);
+    let subscribed = i64::from(stats.subscribed.load(Relaxed));
+    scrape.gauge("bus_subscribed", "1 while this node is subscribed to the other nodes' events.", subscribed);
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateOrderRequest {
     #[garde(skip)]
-    pub plan_id: Uuid,
+    #[schema(inline)]
+    pub plan_id: PlanId,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,7 +52,7 @@ pub(crate) async fn create_order(
     user: CurrentUser,
     body: ValidJson<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state.payments.create_order(&user.0, PlanId(body.0.plan_id)).await?;
+    let order = state.payments.create_order(&user.0, body.0.plan_id).await?;
     Ok(ok(
         "Order created successfully",
         OrderView {

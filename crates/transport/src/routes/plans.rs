@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::rules::{ADMIN_PAGING, AdminPage, hundredths};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -98,7 +97,7 @@ pub(crate) async fn list_plans(
     query: ValidQuery<AdminPage>,
 ) -> Result<HttpResponse, ApiError> {
     let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
-    let talktime_domain::page::Page { rows: plans, total } = state.admin.plans(page.limit(), page.offset()).await?;
+    let talktime_domain::page::Page { rows: plans, total } = state.admin.plans(page).await?;
     Ok(ok(
         "Plans fetched successfully",
         AdminPlansView {
@@ -143,10 +142,10 @@ pub(crate) async fn create_plan(
 pub(crate) async fn update_plan(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<PlanId>,
     body: ValidJson<PlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let plan = state.admin.update_plan(admin.0.id, PlanId(path.into_inner()), body.0.into_input()?).await?;
+    let plan = state.admin.update_plan(admin.0.id, path.into_inner(), body.0.into_input()?).await?;
     Ok(ok("Plan updated", AdminPlanView::from(plan)))
 }
 
@@ -157,8 +156,8 @@ pub(crate) async fn update_plan(
 pub(crate) async fn delete_plan(
     state: web::Data<AppState>,
     admin: CurrentAdmin,
-    path: web::Path<Uuid>,
+    path: web::Path<PlanId>,
 ) -> Result<HttpResponse, ApiError> {
-    state.admin.delete_plan(admin.0.id, PlanId(path.into_inner())).await?;
+    state.admin.delete_plan(admin.0.id, path.into_inner()).await?;
     Ok(ok("Plan deleted", Option::<String>::None))
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{ADMIN_PAGING, listed_param, one_of, one_of_schema, parsed};
+use super::rules::ADMIN_PAGING;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -23,16 +23,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(reports).service(report).service(report_status);
 }
 
-listed_param!(ReportStatuses, ReportStatus::ALL);
-
-fn report_status_schema() -> utoipa::openapi::Object {
-    one_of_schema(ReportStatus::ALL)
-}
-
-super::rules::admin_list_query!(ReportsQuery {
-    #[garde(inner(custom(one_of::<ReportStatus>)))]
-    #[param(value_type = Option<ReportStatuses>, inline)]
-    status: Option<String>,
+super::rules::paged_query!(ReportsQuery, limit 100, "1–100, default 20." {
+    #[garde(skip)]
+    #[param(inline)]
+    status: Option<ReportStatus>,
 });
 
 /// A party of a report, as the admin panel shows it.
@@ -132,10 +126,7 @@ pub(crate) async fn reports(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let talktime_domain::page::Page { rows, total } = state
-        .admin
-        .reports(query.status.as_deref().map(|s| parsed("status", s)).transpose()?, page.limit(), page.offset())
-        .await?;
+    let talktime_domain::page::Page { rows, total } = state.admin.reports(query.status, page).await?;
     Ok(ok(
         "Reports fetched successfully",
         ReportsView {
@@ -179,9 +170,9 @@ pub(crate) async fn report(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReportStatusRequest {
     /// `UNDER_REVIEW`, `RESOLVED` or `DISMISSED`.
-    #[garde(custom(one_of::<ReportStatus>))]
-    #[schema(schema_with = report_status_schema)]
-    pub status: String,
+    #[garde(skip)]
+    #[schema(inline)]
+    pub status: ReportStatus,
     /// At most 2000 characters.
     #[garde(inner(length(chars, max = 2000)))]
     #[schema(max_length = 2000)]
@@ -200,9 +191,7 @@ pub(crate) async fn report_status(
     body: ValidJson<ReportStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let moved = state
-        .admin
-        .move_report(admin.0.id, path.into_inner(), parsed("status", &body.status)?, body.admin_notes.as_deref())
-        .await?;
+    let moved =
+        state.admin.move_report(admin.0.id, path.into_inner(), body.status, body.admin_notes.as_deref()).await?;
     Ok(ok("Report updated", ReportView::from(moved)))
 }

@@ -33,11 +33,6 @@ pub fn trimmed(min: usize, max: usize) -> impl FnOnce(&str, &()) -> garde::Resul
     }
 }
 
-/// A wire enum value (`FEMALE`, `hindi`, `avatar-3`…).
-pub fn one_of<T: FromStr>(value: &str, _: &()) -> garde::Result {
-    value.parse::<T>().map(|_| ()).map_err(|_| garde::Error::new(format!("`{value}` is not an accepted value")))
-}
-
 /// A rule accepting exactly the values of `allowed` (document them with [`one_of_schema`]).
 pub fn listed(allowed: &'static [&'static str]) -> impl FnOnce(&str, &()) -> garde::Result {
     move |value, _| {
@@ -68,32 +63,39 @@ pub const MAX_PAGE: u32 = 1_000_000;
 /// Admin lists: limit 1–100, default 20.
 pub const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
 
-/// An admin list's query: its own fields, then `page` and `limit` (1–100, default 20), whose
-/// rules and documented bounds are written once, here. (serde's `flatten` would share them but
-/// cannot be combined with `deny_unknown_fields`, which refuses unknown parameters.)
-macro_rules! admin_list_query {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+/// A list's query: its own fields, then `page` (1–`MAX_PAGE`) and `limit` (1–`$max`), whose
+/// rules and documented bounds are written once, here: the one page query of every list.
+/// (serde's `flatten` would share them but cannot be combined with `deny_unknown_fields`, which
+/// refuses unknown parameters.)
+macro_rules! paged_query {
+    ($(#[$meta:meta])* $name:ident, limit $max:tt, $limit_doc:literal { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, serde::Deserialize, garde::Validate, utoipa::IntoParams)]
         #[into_params(parameter_in = Query)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)*
+            /// ≥ 1, default 1.
             #[garde(inner(range(min = 1, max = $crate::routes::rules::MAX_PAGE)))]
             #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
             pub page: Option<u32>,
-            /// 1–100, default 20.
-            #[garde(inner(range(min = 1, max = 100)))]
-            #[param(minimum = 1, maximum = 100)]
+            #[doc = $limit_doc]
+            #[garde(inner(range(min = 1, max = $max)))]
+            #[param(minimum = 1, maximum = $max)]
             pub limit: Option<u32>,
         }
     };
 }
-pub(crate) use admin_list_query;
+pub(crate) use paged_query;
 
-admin_list_query!(
+paged_query!(
     /// The paging of admin lists that take no other parameter.
-    AdminPage {}
+    AdminPage, limit 100, "1–100, default 20." {}
+);
+
+paged_query!(
+    /// The paging of the apps' own lists (favorites, history, recharges).
+    PageQuery, limit 50, "1–50." {}
 );
 
 /// Pagination bounds per list.
@@ -161,20 +163,6 @@ macro_rules! listed_param {
     };
 }
 pub(crate) use listed_param;
-
-listed_param!(
-    /// A language code (query parameter schema).
-    Languages,
-    talktime_domain::account::Language::ALL
-);
-
-pub fn gender_schema() -> utoipa::openapi::Object {
-    one_of_schema(talktime_domain::account::Gender::ALL)
-}
-
-pub fn language_schema() -> utoipa::openapi::Object {
-    one_of_schema(talktime_domain::account::Language::ALL)
-}
 
 pub fn avatar_or_null_schema() -> utoipa::openapi::Object {
     one_of_or_null_schema(talktime_domain::account::Avatar::ALL)

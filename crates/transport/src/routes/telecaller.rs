@@ -8,8 +8,8 @@ use talktime_domain::profile::{self, BankDetails};
 use talktime_services::accounts::{EditProfile, Reapply};
 use utoipa::ToSchema;
 
-use super::rules::{about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed};
-use super::users::avatar_edit;
+use super::rules::{about_rule, dob_rule, name_rule};
+
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -56,26 +56,12 @@ pub(crate) async fn availability(
     Ok(ok("Availability updated", serde_json::json!({ "reachableByPush": reachable, "presence": presence })))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EditTelecallerProfileRequest {
-    /// 3–50 letters and spaces.
-    #[garde(inner(custom(letters_name_rule)))]
-    #[schema(min_length = 3)]
-    pub name: Option<String>,
-    #[garde(inner(custom(one_of::<Language>)))]
-    #[schema(schema_with = super::rules::language_schema)]
-    pub language: Option<String>,
-    /// An avatar, or `null` to clear it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[garde(skip)]
-    #[schema(schema_with = super::rules::avatar_or_null_schema)]
-    pub profile: Option<Option<String>>,
+super::users::edit_profile_request!(EditTelecallerProfileRequest {
     /// 50–500 characters.
     #[garde(inner(custom(about_rule)))]
     #[schema(min_length = 50)]
-    pub about: Option<String>,
-}
+    about: Option<String>,
+});
 
 /// Edit an approved telecaller's name, language, avatar or about (at least one).
 #[utoipa::path(tag = "telecaller", security(("bearer" = [])),
@@ -91,12 +77,7 @@ pub(crate) async fn edit_profile(
     body: ValidJson<EditTelecallerProfileRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let edit = EditProfile {
-        name: body.name,
-        language: body.language.as_deref().map(|l| parsed::<Language>("language", l)).transpose()?,
-        profile: avatar_edit(body.profile)?,
-        about: body.about,
-    };
+    let edit = EditProfile { name: body.name, language: body.language, profile: body.profile, about: body.about };
     let updated = state.accounts.edit_telecaller_profile(&telecaller.0, edit).await?;
     profile_reply(&state, "Profile updated successfully", updated).await
 }
@@ -110,9 +91,9 @@ pub struct ReapplyRequest {
     /// `YYYY-MM-DD`; at least 18 years ago.
     #[garde(custom(dob_rule))]
     pub dob: String,
-    #[garde(custom(one_of::<Language>))]
-    #[schema(schema_with = super::rules::language_schema)]
-    pub language: String,
+    #[garde(skip)]
+    #[schema(inline)]
+    pub language: Language,
     /// 50–500 characters.
     #[garde(custom(about_rule))]
     #[schema(min_length = 50)]
@@ -137,7 +118,7 @@ pub(crate) async fn reapply(
     let input = Reapply {
         name: body.name,
         dob: profile::parse_dob(&body.dob).map_err(|e| ApiError::field("dob", e.message))?,
-        language: parsed("language", &body.language)?,
+        language: body.language,
         about: body.about,
     };
     let updated = state.accounts.reapply(&telecaller.0, input).await?;
@@ -227,7 +208,7 @@ pub struct WithdrawalsView {
 
 /// The telecaller's withdrawals, newest first (APPROVED only; limit 1–50, default 10).
 #[utoipa::path(tag = "telecaller", security(("bearer" = [])),
-    params(super::users::PageQuery), responses(
+    params(super::rules::PageQuery), responses(
     (status = 200, body = Envelope<WithdrawalsView>),
     (status = 403, body = ErrorBody),
 ))]
@@ -235,7 +216,7 @@ pub struct WithdrawalsView {
 pub(crate) async fn transactions(
     state: web::Data<AppState>,
     telecaller: CurrentTelecaller,
-    query: crate::extract::ValidQuery<super::users::PageQuery>,
+    query: crate::extract::ValidQuery<super::rules::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     talktime_services::accounts::require_approved(&telecaller.0)?;
     let page = super::rules::Paging { default_limit: 10, max_limit: 50 }.request(query.0.page, query.0.limit);

@@ -12,12 +12,10 @@ use talktime_domain::ids::AccountId;
 use talktime_domain::profile;
 use talktime_services::accounts::{CompleteProfile, EditProfile};
 use talktime_services::catalog::ListOrder;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rules::{
-    MAX_PAGE, Paging, about_rule, dob_rule, double_option, letters_name_rule, name_rule, one_of, parsed,
-};
+use super::rules::{PageQuery, Paging, about_rule, dob_rule, name_rule, parsed};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -79,12 +77,12 @@ pub struct CompleteProfileRequest {
     #[schema(example = "1998-04-21")]
     pub dob: String,
     /// `MALE`, `FEMALE` or `OTHER`.
-    #[garde(custom(one_of::<Gender>))]
-    #[schema(schema_with = super::rules::gender_schema)]
-    pub gender: String,
-    #[garde(custom(one_of::<Language>))]
-    #[schema(schema_with = super::rules::language_schema)]
-    pub language: String,
+    #[garde(skip)]
+    #[schema(inline)]
+    pub gender: Gender,
+    #[garde(skip)]
+    #[schema(inline)]
+    pub language: Language,
     /// `USER` or `TELECALLER` (telecallers must be `FEMALE`).
     #[garde(custom(role_rule))]
     #[schema(schema_with = applying_role_schema)]
@@ -94,9 +92,9 @@ pub struct CompleteProfileRequest {
     #[schema(min_length = 50)]
     pub about: Option<String>,
     /// Optional avatar `avatar-1` … `avatar-8`.
-    #[garde(inner(custom(one_of::<Avatar>)))]
+    #[garde(skip)]
     #[schema(schema_with = super::rules::avatar_or_null_schema)]
-    pub profile: Option<String>,
+    pub profile: Option<Avatar>,
 }
 
 fn applying_role_schema() -> utoipa::openapi::Object {
@@ -137,11 +135,11 @@ pub(crate) async fn complete_profile(
     let input = CompleteProfile {
         name: body.name,
         dob: profile::parse_dob(&body.dob).map_err(|e| ApiError::field("dob", e.message))?,
-        gender: parsed("gender", &body.gender)?,
-        language: parsed("language", &body.language)?,
+        gender: body.gender,
+        language: body.language,
         role: parsed::<Role>("role", &body.role)?,
         about: body.about,
-        profile: body.profile.as_deref().map(|p| parsed("profile", p)).transpose()?,
+        profile: body.profile,
     };
     let before = account.0.role;
     let updated = state.accounts.complete_profile(&account.0, input).await?;
@@ -155,27 +153,33 @@ pub(crate) async fn complete_profile(
     }))
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EditUserProfileRequest {
-    /// 3–50 letters and spaces.
-    #[garde(inner(custom(letters_name_rule)))]
-    #[schema(min_length = 3)]
-    pub name: Option<String>,
-    #[garde(inner(custom(one_of::<Language>)))]
-    #[schema(schema_with = super::rules::language_schema)]
-    pub language: Option<String>,
-    /// An avatar, or `null` to clear it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[garde(skip)]
-    #[schema(schema_with = super::rules::avatar_or_null_schema)]
-    pub profile: Option<Option<String>>,
+/// A profile edit's body: name, language and avatar (written once, here), then the fields of
+/// its role; `about` is the telecaller's.
+macro_rules! edit_profile_request {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, garde::Validate, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// 3–50 letters and spaces.
+            #[garde(inner(custom($crate::routes::rules::letters_name_rule)))]
+            #[schema(min_length = 3)]
+            pub name: Option<String>,
+            #[garde(skip)]
+            #[schema(inline)]
+            pub language: Option<talktime_domain::account::Language>,
+            /// An avatar, or `null` to clear it.
+            #[serde(default, deserialize_with = "crate::routes::rules::double_option")]
+            #[garde(skip)]
+            #[schema(schema_with = $crate::routes::rules::avatar_or_null_schema)]
+            pub profile: Option<Option<talktime_domain::account::Avatar>>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+    };
 }
+pub(crate) use edit_profile_request;
 
-/// Turns the tri-state `profile` field into the edit.
-pub(crate) fn avatar_edit(profile: Option<Option<String>>) -> Result<Option<Option<Avatar>>, ApiError> {
-    profile.map(|inner| inner.as_deref().map(|p| parsed::<Avatar>("profile", p)).transpose()).transpose()
-}
+edit_profile_request!(EditUserProfileRequest {});
 
 /// Edit a user's name, language or avatar (at least one).
 #[utoipa::path(tag = "users", security(("bearer" = [])),
@@ -191,12 +195,7 @@ pub(crate) async fn edit_profile(
     body: ValidJson<EditUserProfileRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let edit = EditProfile {
-        name: body.name,
-        language: body.language.as_deref().map(|l| parsed("language", l)).transpose()?,
-        profile: avatar_edit(body.profile)?,
-        about: None,
-    };
+    let edit = EditProfile { name: body.name, language: body.language, profile: body.profile, about: None };
     let updated = state.accounts.edit_user_profile(&user.0, edit).await?;
     profile_reply(&state, "Profile updated successfully", updated).await
 }
@@ -218,20 +217,6 @@ pub(crate) async fn plans(state: web::Data<AppState>, user: CurrentUser) -> Resu
     let (plans, is_first_recharge) = state.catalog.plans(&user.0).await?;
     let plans = plans.into_iter().map(PlanView::from).collect();
     Ok(ok("Plans fetched successfully", PlansView { plans, is_first_recharge }))
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// ≥ 1, default 1.
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    /// 1–50.
-    #[garde(inner(range(min = 1, max = 50)))]
-    #[param(minimum = 1, maximum = 50)]
-    pub limit: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -276,9 +261,9 @@ pub struct FavoriteView {
 pub(crate) async fn add_favorite(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let telecaller = AccountId(path.into_inner());
+    let telecaller = path.into_inner();
     let outcome = state.catalog.add_favorite(&user.0, telecaller).await?;
     let message = match outcome {
         FavoriteAdded::AlreadySaved => "Telecaller is already in your favorites",
@@ -294,9 +279,9 @@ pub(crate) async fn add_favorite(
 pub(crate) async fn remove_favorite(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
-    let telecaller = AccountId(path.into_inner());
+    let telecaller = path.into_inner();
     state.catalog.remove_favorite(&user.0, telecaller).await?;
     Ok(ok("Removed from favorites", FavoriteView { telecaller_id: telecaller.0, is_favorite: false }))
 }
@@ -320,10 +305,10 @@ pub struct AlertsRequest {
 pub(crate) async fn favorite_alerts(
     state: web::Data<AppState>,
     user: CurrentUser,
-    path: web::Path<Uuid>,
+    path: web::Path<AccountId>,
     body: ValidJson<AlertsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let telecaller = AccountId(path.into_inner());
+    let telecaller = path.into_inner();
     state.catalog.set_alerts(&user.0, telecaller, body.0.enabled).await?;
     Ok(ok(
         if body.0.enabled { "Alerts on" } else { "Alerts off" },
@@ -331,28 +316,17 @@ pub(crate) async fn favorite_alerts(
     ))
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TelecallersQuery {
-    #[garde(inner(range(min = 1, max = MAX_PAGE)))]
-    #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
-    pub page: Option<u32>,
-    #[garde(inner(range(min = 1, max = 50)))]
-    #[param(minimum = 1, maximum = 50)]
-    pub limit: Option<u32>,
+super::rules::paged_query!(TelecallersQuery, limit 50, "1–50, default 15." {
     /// Only telecallers speaking this language.
-    #[garde(inner(custom(one_of::<Language>)))]
-    #[param(value_type = Option<super::rules::Languages>, inline)]
-    pub language: Option<String>,
+    #[garde(skip)]
+    #[param(inline)]
+    language: Option<Language>,
     /// `presence` (default: ONLINE first, then the order they joined) or `rating` (ONLINE first,
     /// then best rated).
-    #[garde(inner(custom(one_of::<ListOrder>)))]
-    #[param(value_type = Option<ListOrders>, inline)]
-    pub sort: Option<String>,
-}
-
-super::rules::listed_param!(ListOrders, ListOrder::ALL);
+    #[garde(skip)]
+    #[param(inline)]
+    sort: Option<ListOrder>,
+});
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -378,9 +352,8 @@ pub(crate) async fn telecallers(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = TELECALLERS_PAGING.request(query.page, query.limit);
-    let language = query.language.as_deref().and_then(|l| l.parse().ok());
-    let by = query.sort.as_deref().map(|s| parsed("sort", s)).transpose()?.unwrap_or(ListOrder::Presence);
-    let found = state.catalog.online_telecallers(&user.0, page, language, by).await?;
+    let by = query.sort.unwrap_or(ListOrder::Presence);
+    let found = state.catalog.online_telecallers(&user.0, page, query.language, by).await?;
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallersView {

@@ -8,7 +8,7 @@ use talktime_domain::transaction::Decision;
 use talktime_services::wallet::WithdrawalOutcome;
 use utoipa::ToSchema;
 
-use super::rules::{listed_param, one_of, parsed, trimmed};
+use super::rules::trimmed;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -30,19 +30,16 @@ pub struct AdminTransactionsView {
     pub total_pages: i64,
 }
 
-listed_param!(TransactionTypes, TransactionKind::ALL);
-listed_param!(TransactionStatuses, TransactionStatus::ALL);
-
-super::rules::admin_list_query!(TransactionsQuery {
+super::rules::paged_query!(TransactionsQuery, limit 100, "1–100, default 20." {
     /// `RECHARGE` or `WITHDRAWAL` (required).
     #[serde(rename = "type")]
-    #[garde(custom(one_of::<TransactionKind>))]
-    #[param(value_type = TransactionTypes, inline)]
-    kind: String,
+    #[garde(skip)]
+    #[param(inline)]
+    kind: TransactionKind,
     /// `PENDING`, `SUCCESS`, `FAILED`, `CANCELLED` or `REJECTED`.
-    #[garde(inner(custom(one_of::<TransactionStatus>)))]
-    #[param(value_type = Option<TransactionStatuses>, inline)]
-    status: Option<String>,
+    #[garde(skip)]
+    #[param(inline)]
+    status: Option<TransactionStatus>,
 });
 
 /// Transactions of one type, optionally of one status, newest first.
@@ -60,14 +57,7 @@ pub(crate) async fn transactions(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = super::rules::Paging { default_limit: 20, max_limit: 100 }.request(query.page, query.limit);
-    let found = state
-        .wallet
-        .admin_transactions(
-            parsed("type", &query.kind)?,
-            query.status.as_deref().map(|s| parsed("status", s)).transpose()?,
-            page,
-        )
-        .await?;
+    let found = state.wallet.admin_transactions(query.kind, query.status, page).await?;
     Ok(ok(
         "Transactions fetched successfully",
         AdminTransactionsView {
