@@ -252,7 +252,6 @@ impl Services {
             payment_gateway(settings),
             limiter.clone(),
             settings.reconciler,
-            presence.clone(),
             calls.clone(),
         ));
         tokio::spawn(payments.clone().run_reconciler());
@@ -271,7 +270,6 @@ impl Services {
             db.clone(),
             auth.clone(),
             calls.clone(),
-            presence.clone(),
             google_verifier(settings),
             limiter.clone(),
             settings.network_limits.admin_sign_in,

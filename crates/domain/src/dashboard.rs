@@ -1,5 +1,31 @@
 //! Figures for the admin dashboard.
 
+wire_enum!(
+    /// Whose sign-ups `user-distribution` counts: created today, in the last 7 or 30 UTC days
+    /// (today included), or ever.
+    DistributionPeriod { Today => "today", Last7Days => "last7days", Last30Days => "last30days", All => "all" }
+);
+
+wire_enum!(
+    /// The span of `recharge-withdrawal-trends`: 24 hourly points, or 7 or 30 daily ones.
+    TrendPeriod { Last24Hours => "last24hours", Last7Days => "last7days", Last30Days => "last30days" }
+);
+
+/// Users and telecallers created in a [`DistributionPeriod`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Distribution {
+    pub users: i64,
+    pub telecallers: i64,
+}
+
+/// Successful recharges and withdrawals (paise) in one hour or day of a trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrendPoint {
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub recharge_paise: i64,
+    pub withdrawal_paise: i64,
+}
+
 /// The platform's totals at one moment (amounts in paise, coins in coins).
 #[derive(Debug, Clone, Copy)]
 pub struct Stats {

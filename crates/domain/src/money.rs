@@ -1,4 +1,6 @@
-//! Coins and rupees. Coins are whole numbers; rupee amounts are kept in paise. No floats.
+//! Coins and rupees. Coins are whole numbers (`i64` everywhere: the ledger, the database's
+//! checks and every view count them as such); rupee amounts are [`Paise`], converted to rupees
+//! only for display. No floats in arithmetic.
 //!
 //! ```
 //! use talktime_domain::money::{discounted_price, withdrawal_amount, Paise};
@@ -11,11 +13,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A number of wallet coins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Coins(pub i64);
-
 /// An amount of Indian rupees in paise (1/100 rupee).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -24,8 +21,13 @@ pub struct Paise(pub i64);
 impl Paise {
     /// The amount in rupees for display (the clients show rupees).
     pub fn as_rupees(self) -> f64 {
-        self.0 as f64 / 100.0
+        from_hundredths(self.0)
     }
+}
+
+/// A value kept in hundredths (paise, percentages, ratios) for display: `1250` is `12.5`.
+pub fn from_hundredths(hundredths: i64) -> f64 {
+    hundredths as f64 / 100.0
 }
 
 /// The most coins any single admin-set amount may hold (a plan's coins, the minimum

@@ -1,7 +1,7 @@
 //! Figures for the admin dashboard. Month and day boundaries are UTC.
 
 use chrono::{DateTime, Utc};
-use talktime_domain::dashboard::Stats;
+use talktime_domain::dashboard::{Distribution, Stats, TrendPoint};
 
 use crate::{Db, RepoError};
 
@@ -27,7 +27,7 @@ pub async fn stats(db: &Db) -> Result<Stats, RepoError> {
 }
 
 /// Users and telecallers created since `since` (all time when `None`).
-pub async fn created_since(db: &Db, since: Option<DateTime<Utc>>) -> Result<(i64, i64), RepoError> {
+pub async fn created_since(db: &Db, since: Option<DateTime<Utc>>) -> Result<Distribution, RepoError> {
     let row = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE role = 'USER') AS "users!", count(*) FILTER (WHERE role = 'TELECALLER') AS "telecallers!"
            FROM accounts WHERE $1::timestamptz IS NULL OR created_at >= $1"#,
@@ -35,12 +35,12 @@ pub async fn created_since(db: &Db, since: Option<DateTime<Utc>>) -> Result<(i64
     )
     .fetch_one(db.pool())
     .await?;
-    Ok((row.users, row.telecallers))
+    Ok(Distribution { users: row.users, telecallers: row.telecallers })
 }
 
 /// Successful recharge and withdrawal amounts (paise) per UTC bucket: `buckets` hourly (or
 /// daily) buckets ending with the current one.
-pub async fn trends(db: &Db, hourly: bool, buckets: i32) -> Result<Vec<(DateTime<Utc>, i64, i64)>, RepoError> {
+pub async fn trends(db: &Db, hourly: bool, buckets: i32) -> Result<Vec<TrendPoint>, RepoError> {
     let (unit, step) = if hourly { ("hour", "1 hour") } else { ("day", "1 day") };
     let rows = sqlx::query!(
         r#"WITH b AS (SELECT generate_series(date_trunc($2, now() AT TIME ZONE 'UTC') - ($1::int - 1) * $3::text::interval,
@@ -57,5 +57,8 @@ pub async fn trends(db: &Db, hourly: bool, buckets: i32) -> Result<Vec<(DateTime
     )
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.into_iter().map(|r| (r.start, r.recharged, r.withdrawn)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| TrendPoint { start: r.start, recharge_paise: r.recharged, withdrawal_paise: r.withdrawn })
+        .collect())
 }

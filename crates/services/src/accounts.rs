@@ -4,7 +4,6 @@
 use chrono::{NaiveDate, Utc};
 use talktime_domain::account::{Account, ApprovalStatus, Avatar, Gender, Language, Role};
 use talktime_domain::ids::AccountId;
-use talktime_domain::money::Coins;
 use talktime_domain::profile::{self, BankDetails, FieldRule};
 use talktime_repository::accounts::{self, CompletedProfile, ProfileEdit, Reapplication};
 use talktime_repository::bank::{self, StoredBankDetails};
@@ -101,8 +100,8 @@ impl AccountService {
     }
 
     /// The account's wallet balance.
-    pub async fn balance(&self, account: AccountId) -> Result<Coins, ServiceError> {
-        Ok(Coins(crate::ledger::balance(&self.db, account).await?))
+    pub async fn balance(&self, account: AccountId) -> Result<i64, ServiceError> {
+        crate::ledger::balance(&self.db, account).await
     }
 
     /// Deletes the account at its owner's request (app stores require it): personal data erased,

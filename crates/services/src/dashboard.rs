@@ -1,7 +1,7 @@
 //! The operators' dashboard: totals, sign-ups per period, recharge and withdrawal trends.
 
 use chrono::{DateTime, Duration as Span, Timelike, Utc};
-use talktime_domain::dashboard::Stats;
+use talktime_domain::dashboard::{Distribution, DistributionPeriod, Stats, TrendPeriod, TrendPoint};
 use talktime_repository::dashboard;
 
 use crate::ServiceError;
@@ -12,24 +12,24 @@ impl AdminService {
         Ok(dashboard::stats(self.db()).await?)
     }
 
-    /// Users and telecallers created in `period` (`today`, `last7days`, `last30days`, `all`).
-    pub async fn distribution(&self, period: &str) -> Result<(i64, i64), ServiceError> {
+    /// Users and telecallers created in `period` (UTC days).
+    pub async fn distribution(&self, period: DistributionPeriod) -> Result<Distribution, ServiceError> {
         let today = start_of_day(Utc::now());
         let since = match period {
-            "today" => Some(today),
-            "last7days" => Some(today - Span::days(6)),
-            "last30days" => Some(today - Span::days(29)),
-            _ => None,
+            DistributionPeriod::Today => Some(today),
+            DistributionPeriod::Last7Days => Some(today - Span::days(6)),
+            DistributionPeriod::Last30Days => Some(today - Span::days(29)),
+            DistributionPeriod::All => None,
         };
         Ok(dashboard::created_since(self.db(), since).await?)
     }
 
     /// Recharge and withdrawal amounts (paise) per UTC hour (`last24hours`) or day.
-    pub async fn trends(&self, period: &str) -> Result<Vec<(DateTime<Utc>, i64, i64)>, ServiceError> {
+    pub async fn trends(&self, period: TrendPeriod) -> Result<Vec<TrendPoint>, ServiceError> {
         let (hourly, buckets) = match period {
-            "last24hours" => (true, 24),
-            "last7days" => (false, 7),
-            _ => (false, 30),
+            TrendPeriod::Last24Hours => (true, 24),
+            TrendPeriod::Last7Days => (false, 7),
+            TrendPeriod::Last30Days => (false, 30),
         };
         Ok(dashboard::trends(self.db(), hourly, buckets).await?)
     }

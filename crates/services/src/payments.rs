@@ -95,9 +95,10 @@ impl PaymentService {
         gateway: Arc<dyn PaymentGateway>,
         limiter: Arc<dyn RateLimiter>,
         reconciler: ReconcilerSettings,
-        presence: Arc<crate::presence::PresenceService>,
         calls: Arc<crate::calls::CallService>,
     ) -> Self {
+        // Wallet frames go through the presence service the calls notify through.
+        let presence = calls.presence().clone();
         Self { db, gateway, limiter, reconciler, presence, calls }
     }
 

@@ -20,7 +20,7 @@ pub struct PlanInput {
 }
 
 fn plan_json(p: &Plan) -> serde_json::Value {
-    json!({ "amountPaise": p.amount_paise, "coins": p.coins, "discountPercentage": f64::from(p.discount_hundredths) / 100.0, "isActive": p.is_active })
+    json!({ "amountPaise": p.amount_paise, "coins": p.coins, "discountPercentage": talktime_domain::money::from_hundredths(p.discount_hundredths.into()), "isActive": p.is_active })
 }
 
 fn plan_not_found() -> ServiceError {

@@ -11,6 +11,16 @@ use crate::ServiceError;
 use crate::admin::AdminService;
 use crate::catalog::PageRequest;
 
+/// What an admin sees of one report.
+#[derive(Debug, Clone)]
+pub struct ReportDetail {
+    pub report: ReportRow,
+    /// The call it is about (gone only if the data was tampered with).
+    pub call: Option<talktime_domain::call::Call>,
+    /// What both parties said of the call.
+    pub feedback: Vec<talktime_domain::call::Feedback>,
+}
+
 impl AdminService {
     pub async fn reports(
         &self,
@@ -21,17 +31,13 @@ impl AdminService {
     }
 
     /// A report with its call and the feedback both parties gave on it.
-    pub async fn report(
-        &self,
-        id: ReportId,
-    ) -> Result<(ReportRow, Option<talktime_domain::call::Call>, Vec<talktime_domain::call::Feedback>), ServiceError>
-    {
+    pub async fn report(&self, id: ReportId) -> Result<ReportDetail, ServiceError> {
         let report = reports::find(self.db(), id)
             .await?
             .ok_or_else(|| ServiceError::not_found("report_not_found", "Report not found"))?;
         let call = calls::find(self.db().pool(), report.call_id).await?;
         let feedback = calls::feedback_on(self.db().pool(), report.call_id).await?;
-        Ok((report, call, feedback))
+        Ok(ReportDetail { report, call, feedback })
     }
 
     /// PENDING → UNDER_REVIEW → RESOLVED / DISMISSED, and back to UNDER_REVIEW to reopen.
@@ -59,6 +65,6 @@ impl AdminService {
         )
         .await?;
         tx.commit().await.map_err(RepoError::from)?;
-        Ok(self.report(id).await?.0)
+        Ok(self.report(id).await?.report)
     }
 }

@@ -122,7 +122,7 @@ impl WalletService {
             &**self.presence.bus(),
             crate::bus::Audience::Everyone(talktime_domain::account::Role::Admin),
             ServerEvent::WithdrawalRequested,
-            serde_json::json!({ "withdrawalId": id.0, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.0 as f64 / 100.0 }),
+            serde_json::json!({ "withdrawalId": id.0, "telecallerId": telecaller.id.0, "coins": coins, "amount": amount.as_rupees() }),
         );
         let balance = ledger::balance(&self.db, telecaller.id).await?;
         self.presence.wallet_changed(Role::Telecaller, telecaller.id, balance);

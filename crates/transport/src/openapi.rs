@@ -285,4 +285,11 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_documented_push_token_bound_is_the_enforced_one() {
+        let doc = super::document();
+        let token = &doc["components"]["schemas"]["DeviceRequest"]["properties"]["token"];
+        assert_eq!(token["maxLength"], talktime_domain::push::PUSH_TOKEN_MAX_CHARS);
+    }
 }

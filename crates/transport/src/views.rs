@@ -77,7 +77,7 @@ pub async fn profile_reply(
     message: &str,
     account: Account,
 ) -> Result<HttpResponse, crate::error::ApiError> {
-    let balance = state.accounts.balance(account.id).await?.0;
+    let balance = state.accounts.balance(account.id).await?;
     Ok(ok(message, ProfileView::new(account, balance)))
 }
 
@@ -404,6 +404,7 @@ pub fn percent(hundredths: i32) -> serde_json::Number {
     if hundredths % 100 == 0 {
         serde_json::Number::from(hundredths / 100)
     } else {
-        serde_json::Number::from_f64(f64::from(hundredths) / 100.0).unwrap_or_else(|| serde_json::Number::from(0))
+        serde_json::Number::from_f64(talktime_domain::money::from_hundredths(hundredths.into()))
+            .unwrap_or_else(|| serde_json::Number::from(0))
     }
 }

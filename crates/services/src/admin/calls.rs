@@ -77,7 +77,7 @@ impl AdminService {
         let her_balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.telecaller_id).await?;
         let (from_telecaller, from_revenue) =
             talktime_domain::call::refund_split(coins, spent, call.coins_earned.unwrap_or(0), her_balance);
-        if !ledger::refund_call(&mut tx, id, call.user_id, call.telecaller_id, coins, from_telecaller).await? {
+        if !ledger::refund_call(&mut tx, &call, coins, from_telecaller).await? {
             return Err(ServiceError::conflict("already_refunded", "This call was refunded already"));
         }
         audit::audit(

@@ -52,11 +52,13 @@ impl AdminService {
         db: Db,
         auth: Arc<AuthService>,
         calls: Arc<CallService>,
-        presence: Arc<PresenceService>,
         google: Arc<dyn IdTokenVerifier>,
         limiter: Arc<dyn RateLimiter>,
         sign_in_per_network: Budget,
     ) -> Self {
+        // The presence service the calls notify through: moderation closes sockets and
+        // refreshes presence through the same one.
+        let presence = calls.presence().clone();
         Self { db, auth, calls, presence, google, limiter, sign_in_per_network }
     }
 

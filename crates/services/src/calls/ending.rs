@@ -82,7 +82,7 @@ impl CallService {
                 self.settings.room_retry.as_secs_f64(),
             )
             .await?;
-            ledger::settle_call(tx, call.id, call.user_id, call.telecaller_id, bill.spent, bill.earned).await?;
+            ledger::settle_call(tx, call, bill.spent, bill.earned).await?;
             ended.coins_spent = Some(bill.spent);
             ended.coins_earned = Some(bill.earned);
         }

@@ -117,6 +117,14 @@ impl Listing {
     }
 }
 
+/// The plans a user may buy now.
+#[derive(Debug, Clone)]
+pub struct PlanOffer {
+    pub plans: Vec<Plan>,
+    /// The user has never recharged (apps show first-recharge offers).
+    pub is_first_recharge: bool,
+}
+
 pub struct CatalogService {
     db: Db,
     presence: Arc<dyn PresenceRegistry>,
@@ -138,10 +146,10 @@ impl CatalogService {
     }
 
     /// Active, not deleted plans by price, and whether the user has never recharged.
-    pub async fn plans(&self, user: &Account) -> Result<(Vec<Plan>, bool), ServiceError> {
+    pub async fn plans(&self, user: &Account) -> Result<PlanOffer, ServiceError> {
         let plans = plans::list_active(self.db.pool()).await?;
         let first = !talktime_repository::transactions::has_successful_recharge(self.db.pool(), user.id).await?;
-        Ok((plans, first))
+        Ok(PlanOffer { plans, is_first_recharge: first })
     }
 
     /// The current listing, rebuilt if presence or a listed account changed since, or if it is

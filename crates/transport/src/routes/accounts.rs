@@ -31,8 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 super::rules::paged_query!(UsersQuery, limit 100, "1–100, default 20." {
     /// Phone or name prefix.
-    #[garde(inner(length(chars, max = 50)))]
-    #[param(max_length = 50)]
+    #[bound(chars(max = 50))]
     search: Option<String>,
 });
 
@@ -267,12 +266,12 @@ pub(crate) async fn approve(
     Ok(ok("Telecaller approved", detail(&state, account.id).await?))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     /// 10–500 characters, shown to the telecaller.
-    #[garde(custom(super::rules::trimmed(10, 500)))]
-    #[schema(min_length = 10, max_length = 500)]
+    #[bound(trimmed(min = 10, max = 500))]
     pub reason: String,
 }
 

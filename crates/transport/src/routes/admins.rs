@@ -40,12 +40,12 @@ fn signed_in(state: &AppState, admin: talktime_services::auth::AdminAccount, tok
     response
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GoogleSignInRequest {
     /// A Google ID token from Google Sign-In.
-    #[garde(length(chars, min = 1, max = 8192))]
-    #[schema(min_length = 1, max_length = 8192)]
+    #[bound(chars(min = 1, max = 8192))]
     pub google_token: String,
 }
 
@@ -66,11 +66,11 @@ pub(crate) async fn google_sign_in(
     Ok(signed_in(&state, admin, token))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DevSignInRequest {
-    #[garde(length(chars, min = 3, max = 320))]
-    #[schema(min_length = 3, max_length = 320)]
+    #[bound(chars(min = 3, max = 320))]
     pub email: String,
 }
 

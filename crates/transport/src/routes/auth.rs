@@ -151,7 +151,7 @@ pub(crate) async fn verify(
     let body = body.0;
     let phone = parse_phone(&body.phone)?;
     let login = state.auth.verify(&phone, &body.otp, ip.0).await?;
-    let balance = state.accounts.balance(login.account.id).await?.0;
+    let balance = state.accounts.balance(login.account.id).await?;
     let user = ProfileView::new(login.account.clone(), balance);
     let again = ProfileView::new(login.account, balance);
     Ok(HttpResponse::Ok().json(LoginResponse {

@@ -76,16 +76,15 @@ pub(crate) async fn end_call(
     ))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
     /// Coins to give back: at least 1, at most what the call cost.
-    #[garde(range(min = 1))]
-    #[schema(minimum = 1)]
+    #[bound(range(min = 1))]
     pub coins: i64,
     /// Why (for the audit log), 5–500 characters.
-    #[garde(custom(super::rules::trimmed(5, 500)))]
-    #[schema(min_length = 5, max_length = 500)]
+    #[bound(trimmed(min = 5, max = 500))]
     pub reason: String,
 }
 

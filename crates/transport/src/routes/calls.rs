@@ -126,16 +126,15 @@ pub(crate) async fn telecaller_calls(
     history(&state, &telecaller.0, query.0).await
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackRequest {
     /// At most 500 characters.
-    #[garde(inner(length(chars, max = 500)))]
-    #[schema(max_length = 500)]
+    #[bound(chars(max = 500))]
     pub comment: Option<String>,
     /// 1–5.
-    #[garde(inner(range(min = 1, max = 5)))]
-    #[schema(minimum = 1, maximum = 5)]
+    #[bound(range(min = 1, max = 5))]
     pub rating: Option<i32>,
 }
 
@@ -160,12 +159,12 @@ pub(crate) async fn feedback(
     Ok(ok("Thank you for your feedback", Option::<String>::None))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// 10–1000 characters.
-    #[garde(custom(super::rules::trimmed(10, 1000)))]
-    #[schema(min_length = 10, max_length = 1000)]
+    #[bound(trimmed(min = 10, max = 1000))]
     pub description: String,
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
 
-use super::rules::{listed, listed_param};
+use talktime_domain::dashboard::{DistributionPeriod, TrendPeriod};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 fn rupees(paise: i64) -> f64 {
-    paise as f64 / 100.0
+    talktime_domain::money::Paise(paise).as_rupees()
 }
 
 /// Revenue (rupees), users, telecallers, calls, and coins from the ledger.
@@ -45,19 +45,14 @@ pub(crate) async fn stats(state: web::Data<AppState>, _admin: CurrentAdmin) -> R
     ))
 }
 
-const DISTRIBUTION_PERIODS: &[&str] = &["today", "last7days", "last30days", "all"];
-const TREND_PERIODS: &[&str] = &["last24hours", "last7days", "last30days"];
-listed_param!(DistributionPeriods, DISTRIBUTION_PERIODS);
-listed_param!(TrendPeriods, TREND_PERIODS);
-
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DistributionQuery {
     /// `today`, `last7days`, `last30days` or `all`.
-    #[garde(custom(listed(DISTRIBUTION_PERIODS)))]
-    #[param(value_type = DistributionPeriods, inline)]
-    pub period: String,
+    #[garde(skip)]
+    #[param(inline)]
+    pub period: DistributionPeriod,
 }
 
 /// Users and telecallers created in the period (UTC days).
@@ -69,8 +64,8 @@ pub(crate) async fn distribution(
     _admin: CurrentAdmin,
     query: ValidQuery<DistributionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (users, telecallers) = state.admin.distribution(&query.0.period).await?;
-    Ok(ok("Distribution fetched successfully", json!({ "users": users, "telecallers": telecallers })))
+    let found = state.admin.distribution(query.0.period).await?;
+    Ok(ok("Distribution fetched successfully", json!({ "users": found.users, "telecallers": found.telecallers })))
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -78,9 +73,9 @@ pub(crate) async fn distribution(
 #[serde(deny_unknown_fields)]
 pub struct TrendsQuery {
     /// `last24hours` (24 hourly points), `last7days` or `last30days` (daily points).
-    #[garde(custom(listed(TREND_PERIODS)))]
-    #[param(value_type = TrendPeriods, inline)]
-    pub period: String,
+    #[garde(skip)]
+    #[param(inline)]
+    pub period: TrendPeriod,
 }
 
 /// Successful recharges and withdrawals (rupees) per UTC hour or day.
@@ -93,16 +88,15 @@ pub(crate) async fn trends(
     query: ValidQuery<TrendsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let period = query.0.period;
-    let hourly = period == "last24hours";
+    let label = if period == TrendPeriod::Last24Hours { "%Y-%m-%dT%H:00Z" } else { "%Y-%m-%d" };
     let points: Vec<_> = state
         .admin
-        .trends(&period)
+        .trends(period)
         .await?
         .into_iter()
-        .map(|(start, recharge, withdrawal)| {
-            let label =
-                if hourly { start.format("%Y-%m-%dT%H:00Z").to_string() } else { start.format("%Y-%m-%d").to_string() };
-            json!({ "label": label, "recharge": rupees(recharge), "withdrawal": rupees(withdrawal) })
+        .map(|p| {
+            let (recharge, withdrawal) = (rupees(p.recharge_paise), rupees(p.withdrawal_paise));
+            json!({ "label": p.start.format(label).to_string(), "recharge": recharge, "withdrawal": withdrawal })
         })
         .collect();
     Ok(ok("Trends fetched successfully", json!({ "period": period, "trends": points })))

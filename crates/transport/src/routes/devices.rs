@@ -17,13 +17,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register).service(remove);
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceRequest {
     /// The FCM registration token the app got from Firebase (at most
     /// `PUSH_TOKEN_MAX_CHARS`, 512: longer than any token FCM or APNs issues).
-    #[garde(length(chars, min = 1, max = talktime_domain::push::PUSH_TOKEN_MAX_CHARS))]
-    #[schema(min_length = 1, max_length = 512)]
+    #[bound(chars(min = 1, max = 512))]
     pub token: String,
     /// `android`, `ios` or `web`.
     #[garde(skip)]

@@ -67,17 +67,15 @@ pub(crate) async fn create_order(
 }
 
 /// Razorpay Checkout's answer, or a cancellation.
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPaymentRequest {
-    #[garde(length(chars, min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[bound(chars(min = 1, max = 100))]
     pub razorpay_order_id: String,
-    #[garde(inner(length(chars, min = 1, max = 100)))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[bound(chars(min = 1, max = 100))]
     pub razorpay_payment_id: Option<String>,
-    #[garde(inner(length(chars, min = 1, max = 200)))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[bound(chars(min = 1, max = 200))]
     pub razorpay_signature: Option<String>,
     #[garde(skip)]
     pub cancelled: Option<bool>,
@@ -106,7 +104,7 @@ impl PaymentResultView {
             order_id,
             status: recharge.status,
             coins: recharge.coins,
-            amount: recharge.amount_paise as f64 / 100.0,
+            amount: talktime_domain::money::Paise(recharge.amount_paise).as_rupees(),
             new_balance: balance,
             balance,
         }
@@ -129,7 +127,7 @@ pub(crate) async fn verify(
     body: ValidJson<VerifyPaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let balance = |state: web::Data<AppState>, id| async move { state.accounts.balance(id).await.map(|c| c.0) };
+    let balance = |state: web::Data<AppState>, id| async move { state.accounts.balance(id).await };
     if body.cancelled == Some(true) {
         let recharge = state.payments.cancel(&user.0, &body.razorpay_order_id).await?;
         let paid = recharge.status == talktime_domain::transaction::TransactionStatus::Success;
@@ -165,12 +163,12 @@ pub(crate) async fn webhook(
     Ok(ok(format!("{outcome:?}").to_lowercase(), Option::<String>::None))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawRequest {
     /// Whole coins, at least the minimum withdrawal and at most the balance.
-    #[garde(range(min = 1))]
-    #[schema(minimum = 1)]
+    #[bound(range(min = 1))]
     pub coins: i64,
 }
 
@@ -212,11 +210,11 @@ pub(crate) async fn withdraw(
     ))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SandboxPayRequest {
-    #[garde(length(chars, min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[bound(chars(min = 1, max = 100))]
     pub order_id: String,
 }
 

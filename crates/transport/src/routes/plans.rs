@@ -14,7 +14,6 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson, ValidQuery};
 use crate::views::{Envelope, PlanView, ok};
 use talktime_domain::ids::PlanId;
-use talktime_domain::money::MAX_SETTING_COINS;
 use talktime_domain::plan::Plan;
 use talktime_services::plans::PlanInput;
 
@@ -38,6 +37,7 @@ impl From<Plan> for AdminPlanView {
     }
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PlanRequest {
@@ -46,8 +46,7 @@ pub struct PlanRequest {
     #[schema(minimum = 0.01, maximum = 10_000_000_000f64)]
     pub amount: Option<f64>,
     /// > 0.
-    #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
+    #[bound(range(min = 1, max = 1_000_000_000_000i64))]
     pub coins: Option<i64>,
     /// 0–99 percent, at most 2 decimals.
     #[garde(skip)]

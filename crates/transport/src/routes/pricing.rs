@@ -12,7 +12,6 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson};
 use crate::views::ok;
-use talktime_domain::money::{MAX_COINS_PER_SECOND, MAX_MIN_BALANCE_SECONDS, MAX_SETTING_COINS};
 use talktime_services::pricing::ConfigInput;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -26,7 +25,7 @@ fn leaf(value: serde_json::Value, label: &str, description: &str) -> serde_json:
 fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
     json!({
         "withdrawal": {
-            "inrToCoinRatio": leaf(json!(c.inr_to_coin_ratio_hundredths as f64 / 100.0), "Coins per rupee", "How many coins make one rupee when a telecaller withdraws"),
+            "inrToCoinRatio": leaf(json!(talktime_domain::money::from_hundredths(c.inr_to_coin_ratio_hundredths)), "Coins per rupee", "How many coins make one rupee when a telecaller withdraws"),
             "minWithdrawalCoins": leaf(json!(c.min_withdrawal_coins), "Minimum withdrawal", "The fewest coins a telecaller may withdraw at once"),
         },
         "videoCall": {
@@ -52,6 +51,7 @@ pub(crate) async fn get_config(state: web::Data<AppState>, _admin: CurrentAdmin)
     Ok(ok("Config fetched successfully", config_view(&state.admin.config().await?)))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConfigRequest {
@@ -59,23 +59,17 @@ pub struct ConfigRequest {
     #[garde(skip)]
     #[schema(minimum = 0.01, maximum = 1_000_000_000f64)]
     pub inr_to_coin_ratio: Option<f64>,
-    #[garde(inner(range(min = 1, max = MAX_SETTING_COINS)))]
-    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)] // MAX_SETTING_COINS (a test keeps them equal)
+    #[bound(range(min = 1, max = 1_000_000_000_000i64))]
     pub min_withdrawal_coins: Option<i64>,
-    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
-    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    #[bound(range(min = 1, max = 1_000_000))]
     pub user_video_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
-    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    #[bound(range(min = 1, max = 1_000_000))]
     pub user_audio_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
-    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    #[bound(range(min = 1, max = 1_000_000))]
     pub telecaller_video_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1, max = MAX_COINS_PER_SECOND)))]
-    #[schema(minimum = 1, maximum = 1_000_000)] // MAX_COINS_PER_SECOND
+    #[bound(range(min = 1, max = 1_000_000))]
     pub telecaller_audio_call_coin_per_sec: Option<i64>,
-    #[garde(inner(range(min = 1, max = MAX_MIN_BALANCE_SECONDS)))]
-    #[schema(minimum = 1, maximum = 86_400)] // MAX_MIN_BALANCE_SECONDS
+    #[bound(range(min = 1, max = 86_400))]
     pub min_call_balance_seconds: Option<i64>,
 }
 

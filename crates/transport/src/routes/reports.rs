@@ -146,7 +146,8 @@ pub(crate) async fn report(
     _admin: CurrentAdmin,
     path: web::Path<talktime_domain::ids::ReportId>,
 ) -> Result<HttpResponse, ApiError> {
-    let (report, call, feedback) = state.admin.report(path.into_inner()).await?;
+    let talktime_services::reports::ReportDetail { report, call, feedback } =
+        state.admin.report(path.into_inner()).await?;
     let call = call.map(|c| {
         let said = |author: Uuid| {
             feedback
@@ -166,6 +167,7 @@ pub(crate) async fn report(
     Ok(ok("Report fetched successfully", view))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReportStatusRequest {
@@ -174,8 +176,7 @@ pub struct ReportStatusRequest {
     #[schema(inline)]
     pub status: ReportStatus,
     /// At most 2000 characters.
-    #[garde(inner(length(chars, max = 2000)))]
-    #[schema(max_length = 2000)]
+    #[bound(chars(max = 2000))]
     pub admin_notes: Option<String>,
 }
 

@@ -33,17 +33,6 @@ pub fn trimmed(min: usize, max: usize) -> impl FnOnce(&str, &()) -> garde::Resul
     }
 }
 
-/// A rule accepting exactly the values of `allowed` (document them with [`one_of_schema`]).
-pub fn listed(allowed: &'static [&'static str]) -> impl FnOnce(&str, &()) -> garde::Result {
-    move |value, _| {
-        if allowed.contains(&value) {
-            Ok(())
-        } else {
-            Err(garde::Error::new(format!("must be one of {}", allowed.join(", "))))
-        }
-    }
-}
-
 /// Parses a value that its garde rule already accepted.
 pub fn parsed<T: FromStr>(field: &'static str, value: &str) -> Result<T, crate::error::ApiError> {
     value.parse().map_err(|_| crate::error::ApiError::field(field, format!("`{value}` is not an accepted value")))
@@ -70,18 +59,17 @@ pub const ADMIN_PAGING: Paging = Paging { default_limit: 20, max_limit: 100 };
 macro_rules! paged_query {
     ($(#[$meta:meta])* $name:ident, limit $max:tt, $limit_doc:literal { $($(#[$fmeta:meta])* $field:ident: $ty:ty),* $(,)? }) => {
         $(#[$meta])*
+        #[talktime_macros::bounds]
         #[derive(Debug, serde::Deserialize, garde::Validate, utoipa::IntoParams)]
         #[into_params(parameter_in = Query)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)*
             /// ≥ 1, default 1.
-            #[garde(inner(range(min = 1, max = $crate::routes::rules::MAX_PAGE)))]
-            #[param(minimum = 1, maximum = 1_000_000)] // MAX_PAGE
+            #[bound(range(min = 1, max = 1_000_000))] // MAX_PAGE (a test keeps them equal)
             pub page: Option<u32>,
             #[doc = $limit_doc]
-            #[garde(inner(range(min = 1, max = $max)))]
-            #[param(minimum = 1, maximum = $max)]
+            #[bound(range(min = 1, max = $max))]
             pub limit: Option<u32>,
         }
     };
@@ -108,7 +96,7 @@ pub struct Paging {
 impl Paging {
     pub fn request(self, page: Option<u32>, limit: Option<u32>) -> talktime_services::catalog::PageRequest {
         talktime_services::catalog::PageRequest {
-            page: page.unwrap_or(1).max(1),
+            page: page.unwrap_or(1).clamp(1, MAX_PAGE),
             limit: limit.unwrap_or(self.default_limit).clamp(1, self.max_limit),
         }
     }
@@ -144,25 +132,6 @@ pub fn one_of_or_null_schema<T: std::fmt::Display>(values: impl IntoIterator<Ite
         .enum_values(Some(accepted))
         .build()
 }
-
-/// Declares a schema-only type for a query parameter that must be one of `$values`: used as
-/// `#[param(value_type = …, inline)]`, it keeps the parameter's description and required-ness,
-/// which `#[param(schema_with = …)]` drops.
-macro_rules! listed_param {
-    ($(#[$meta:meta])* $name:ident, $values:expr) => {
-        $(#[$meta])*
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                $crate::routes::rules::one_of_schema($values).into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    };
-}
-pub(crate) use listed_param;
 
 pub fn avatar_or_null_schema() -> utoipa::openapi::Object {
     one_of_or_null_schema(talktime_domain::account::Avatar::ALL)

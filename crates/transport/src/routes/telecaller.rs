@@ -139,20 +139,18 @@ pub(crate) async fn get_bank_details(
     Ok(ok("Bank details fetched successfully", details.map(BankDetailsView::from)))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BankDetailsRequest {
     /// 9–18 digits.
-    #[garde(length(chars, min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[bound(chars(min = 1, max = 64))]
     pub account_number: String,
     /// IFSC, e.g. `HDFC0001234` (trimmed and upper-cased before checking).
-    #[garde(length(chars, min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[bound(chars(min = 1, max = 64))]
     pub ifsc_code: String,
     /// 3–100 letters and spaces.
-    #[garde(length(chars, min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[bound(chars(min = 1, max = 200))]
     pub account_holder_name: String,
 }
 

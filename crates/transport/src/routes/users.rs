@@ -48,7 +48,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ))]
 #[get("/users/me")]
 pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
-    let balance = state.accounts.balance(account.0.id).await?.0;
+    let balance = state.accounts.balance(account.0.id).await?;
     Ok(ok("Profile fetched successfully", ProfileView::new(account.0, balance)))
 }
 
@@ -144,7 +144,7 @@ pub(crate) async fn complete_profile(
     let before = account.0.role;
     let updated = state.accounts.complete_profile(&account.0, input).await?;
     let token = (updated.role != before).then(|| state.auth.token_for(&updated)).transpose()?;
-    let balance = state.accounts.balance(updated.id).await?.0;
+    let balance = state.accounts.balance(updated.id).await?;
     Ok(HttpResponse::Ok().json(CompleteProfileResponse {
         success: true,
         message: "Profile completed successfully".to_owned(),
@@ -214,7 +214,7 @@ pub struct PlansView {
 ))]
 #[get("/users/plans")]
 pub(crate) async fn plans(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let (plans, is_first_recharge) = state.catalog.plans(&user.0).await?;
+    let talktime_services::catalog::PlanOffer { plans, is_first_recharge } = state.catalog.plans(&user.0).await?;
     let plans = plans.into_iter().map(PlanView::from).collect();
     Ok(ok("Plans fetched successfully", PlansView { plans, is_first_recharge }))
 }

@@ -8,7 +8,6 @@ use talktime_domain::transaction::Decision;
 use talktime_services::wallet::WithdrawalOutcome;
 use utoipa::ToSchema;
 
-use super::rules::trimmed;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
@@ -100,12 +99,12 @@ pub(crate) async fn transaction(
     ))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CompleteWithdrawalRequest {
     /// The bank transfer's reference, 5–100 characters.
-    #[garde(custom(trimmed(5, 100)))]
-    #[schema(min_length = 5, max_length = 100)]
+    #[bound(trimmed(min = 5, max = 100))]
     pub transfer_reference: String,
 }
 
@@ -154,13 +153,13 @@ pub(crate) async fn complete_withdrawal(
     Ok(ok("Withdrawal completed", DecidedWithdrawalView::new(done, true)))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectWithdrawalRequest {
     /// 5–500 characters, shown to the telecaller; "No reason given" when absent (the body may be
     /// left out).
-    #[garde(inner(custom(trimmed(5, 500))))]
-    #[schema(min_length = 5, max_length = 500)]
+    #[bound(trimmed(min = 5, max = 500))]
     pub reason: Option<String>,
 }
 
