@@ -29,7 +29,7 @@ pub struct WalletView {
 #[serde(rename_all = "camelCase")]
 pub struct TelecallerProfileView {
     pub about: String,
-    #[schema(value_type = String, example = "PENDING")]
+    #[schema(inline, example = "PENDING")]
     pub approval_status: talktime_domain::account::ApprovalStatus,
     pub verification_notes: Option<String>,
     /// Whether she may be rung through a push while her app has no connection (she is AWAY
@@ -53,16 +53,16 @@ pub struct ProfileView {
     pub name: Option<String>,
     /// Date of birth, `YYYY-MM-DD`.
     pub dob: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, example = "FEMALE")]
+    #[schema(inline, example = "FEMALE")]
     pub gender: Option<talktime_domain::account::Gender>,
     /// Avatar `avatar-1` … `avatar-8`.
-    #[schema(value_type = Option<String>, example = "avatar-3")]
+    #[schema(inline, example = "avatar-3")]
     pub profile: Option<talktime_domain::account::Avatar>,
-    #[schema(value_type = Option<String>, example = "hindi")]
+    #[schema(inline, example = "hindi")]
     pub language: Option<talktime_domain::account::Language>,
-    #[schema(value_type = String, example = "ACTIVE")]
+    #[schema(inline, example = "ACTIVE")]
     pub account_status: talktime_domain::account::AccountStatus,
-    #[schema(value_type = String, example = "USER")]
+    #[schema(inline, example = "USER")]
     pub role: talktime_domain::account::Role,
     pub wallet: WalletView,
     pub created_at: DateTime<Utc>,
@@ -141,13 +141,13 @@ pub struct TelecallerCardView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     pub name: Option<String>,
-    #[schema(value_type = Option<String>, example = "avatar-2")]
+    #[schema(inline, example = "avatar-2")]
     pub profile: Option<talktime_domain::account::Avatar>,
-    #[schema(value_type = Option<String>, example = "hindi")]
+    #[schema(inline, example = "hindi")]
     pub language: Option<talktime_domain::account::Language>,
     pub about: String,
     /// `ONLINE`, `ON_CALL`, `AWAY` or `OFFLINE`, live.
-    #[schema(value_type = String, example = "ONLINE")]
+    #[schema(inline, example = "ONLINE")]
     pub presence: talktime_domain::account::Presence,
     /// In `/users/telecallers` only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,11 +216,11 @@ pub struct TransactionCoreView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub kind: talktime_domain::transaction::TransactionKind,
     pub amount: f64,
     pub coins: i64,
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub status: talktime_domain::transaction::TransactionStatus,
     pub created_at: DateTime<Utc>,
 }

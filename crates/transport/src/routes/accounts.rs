@@ -42,14 +42,14 @@ pub struct AccountRowView {
     pub id: Uuid,
     pub phone: String,
     pub name: Option<String>,
-    #[schema(value_type = Option<String>, example = "FEMALE")]
+    #[schema(inline, example = "FEMALE")]
     pub gender: Option<talktime_domain::account::Gender>,
-    #[schema(value_type = Option<String>, example = "hindi")]
+    #[schema(inline, example = "hindi")]
     pub language: Option<talktime_domain::account::Language>,
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub account_status: talktime_domain::account::AccountStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "PENDING")]
+    #[schema(inline, example = "PENDING")]
     pub approval_status: Option<talktime_domain::account::ApprovalStatus>,
     pub created_at: DateTime<Utc>,
     /// Telecallers: users' ratings of her calls.
@@ -111,7 +111,7 @@ pub struct ComplaintView {
     /// "Deleted User" once the reporter deleted the account.
     pub reported_by_name: Option<String>,
     pub description: String,
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub status: talktime_domain::report::ReportStatus,
     pub created_at: DateTime<Utc>,
 }

@@ -31,7 +31,7 @@ pub struct PeerView {
     #[serde(rename = "_id")]
     pub id: Uuid,
     pub name: Option<String>,
-    #[schema(value_type = Option<String>, example = "avatar-2")]
+    #[schema(inline, example = "avatar-2")]
     pub profile: Option<talktime_domain::account::Avatar>,
 }
 
@@ -42,9 +42,9 @@ pub struct PeerView {
 pub struct CallHistoryView {
     #[serde(rename = "_id")]
     pub id: Uuid,
-    #[schema(value_type = String, example = "AUDIO")]
+    #[schema(inline, example = "AUDIO")]
     pub call_type: talktime_domain::call::CallType,
-    #[schema(value_type = String, example = "COMPLETED")]
+    #[schema(inline, example = "COMPLETED")]
     pub status: talktime_domain::call::CallStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub telecaller: Option<PeerView>,
@@ -58,7 +58,7 @@ pub struct CallHistoryView {
     pub coins_spent: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coins_earned: Option<i64>,
-    #[schema(value_type = Option<String>, example = "USER_ENDED")]
+    #[schema(inline, example = "USER_ENDED")]
     pub end_reason: Option<talktime_domain::call::EndReason>,
 }
 

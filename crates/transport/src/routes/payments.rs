@@ -86,7 +86,7 @@ pub struct VerifyPaymentRequest {
 pub struct PaymentResultView {
     pub transaction_id: Uuid,
     pub order_id: String,
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub status: talktime_domain::transaction::TransactionStatus,
     pub coins: i64,
     /// Rupees paid.

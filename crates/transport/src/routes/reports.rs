@@ -38,10 +38,10 @@ pub struct PartyView {
     pub name: Option<String>,
     pub phone: String,
     /// `USER` or `TELECALLER`.
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub role: Role,
     /// `ACTIVE`, `SUSPENDED` or `DELETED`.
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub account_status: AccountStatus,
 }
 
@@ -66,7 +66,7 @@ pub struct ReportView {
     pub reporter: PartyView,
     pub reported: PartyView,
     pub description: String,
-    #[schema(value_type = String)]
+    #[schema(inline)]
     pub status: talktime_domain::report::ReportStatus,
     pub admin_notes: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,

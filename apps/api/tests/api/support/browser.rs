@@ -9,8 +9,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
-/// How long a step waits for the page to get there.
-const WAIT: Duration = Duration::from_secs(20);
+/// How long a step waits for the page to get there (generous: Chromium renders slowly on a
+/// loaded two-core machine).
+const WAIT: Duration = Duration::from_secs(45);
 
 pub struct Driver {
     process: Child,
