@@ -5,8 +5,9 @@
 //!
 //! Upgrades do not go through actix-web's router: the HTTP/1 service hands every request that
 //! asks to switch protocols to [`upgrade`] with the raw connection, so the HTTP/1 dispatcher and
-//! its buffers go. Kept because its memory figure holds: an idle socket costs 4.8 KiB of RSS with
-//! 18,000 open (docs/benchmarks.md), where `actix-ws` inside the dispatcher cost 20.8 KiB.
+//! its buffers go. Kept because its memory figure holds: an idle socket costs 4.2 KiB of RSS with
+//! 18,000 open (measured again after issue 23's refactor, docs/benchmarks.md), where `actix-ws`
+//! inside the dispatcher cost 20.8 KiB.
 
 use actix_codec::{Framed, FramedParts};
 use actix_http::body::{BodySize, MessageBody};
