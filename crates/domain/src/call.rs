@@ -105,12 +105,41 @@ pub struct Bill {
 }
 
 /// `spent = seconds × user rate`, never more than the balance; `earned = seconds × telecaller
-/// rate`, never more than what was spent; the platform keeps the difference.
+/// rate`, never more than what was spent; the platform keeps the difference. (The rule of calls
+/// placed before commissions existed; see [`bill`].)
 pub fn settle(seconds: i64, user_rate: i64, telecaller_rate: i64, balance: i64) -> Bill {
     let seconds = seconds.max(0);
     let spent = seconds.saturating_mul(user_rate.max(0)).min(balance.max(0));
     let earned = seconds.saturating_mul(telecaller_rate.max(0)).min(spent);
     Bill { spent, earned, revenue: spent - earned }
+}
+
+/// A call's bill: `spent = seconds × user rate`, never more than the balance; with a commission
+/// she earns `floor(spent × (10000 − commission) / 10000)` (docs/money.md), without one (a call
+/// placed before commissions existed) as [`settle`] says.
+///
+/// ```
+/// use talktime_domain::call::{Bill, Rates, bill};
+/// let rates = Rates { user_rate: 5, telecaller_rate: 3, commission_hundredths: Some(4000) };
+/// assert_eq!(bill(10, rates, 1_000), Bill { spent: 50, earned: 30, revenue: 20 });
+/// // The balance ran out at 43 coins: she earns her share of what was paid.
+/// assert_eq!(bill(10, rates, 43), Bill { spent: 43, earned: 25, revenue: 18 });
+/// ```
+pub fn bill(seconds: i64, rates: Rates, balance: i64) -> Bill {
+    let Some(commission) = rates.commission_hundredths else {
+        return settle(seconds, rates.user_rate, rates.telecaller_rate, balance);
+    };
+    let spent = seconds.max(0).saturating_mul(rates.user_rate.max(0)).min(balance.max(0));
+    let earned = crate::pricing::her_share(spent, commission);
+    Bill { spent, earned, revenue: spent - earned }
+}
+
+/// What a call bills at, copied onto it at initiate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rates {
+    pub user_rate: i64,
+    pub telecaller_rate: i64,
+    pub commission_hundredths: Option<i32>,
 }
 
 /// Where a refund of `coins` to the user comes from: the telecaller gives back her share of it
@@ -144,6 +173,9 @@ pub struct Call {
     pub end_reason: Option<EndReason>,
     pub user_rate: i64,
     pub telecaller_rate: i64,
+    /// The platform's share (hundredths of a percent), copied at initiate; `None` on calls
+    /// placed before commissions existed.
+    pub commission_hundredths: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub ring_deadline: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -290,6 +322,16 @@ mod tests {
             }
             prop_assert!(ends <= 1);
             prop_assert_eq!(ends == 1, !state.is_active());
+        }
+
+        /// A call billed with a commission never overdraws, pays her her share of what was paid
+        /// and the platform the rest.
+        #[test]
+        fn commission_bills_balance(seconds in 0i64..100_000, user_rate in 1i64..100, commission in 0i32..=10_000, balance in 0i64..10_000_000) {
+            let bill = bill(seconds, Rates { user_rate, telecaller_rate: 0, commission_hundredths: Some(commission) }, balance);
+            prop_assert!(bill.spent <= balance);
+            prop_assert_eq!(bill.spent, bill.earned + bill.revenue);
+            prop_assert_eq!(bill.earned, bill.spent * (10_000 - i64::from(commission)) / 10_000);
         }
 
         /// A refund always adds up, never takes more from her than her share or her balance.

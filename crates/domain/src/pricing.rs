@@ -13,5 +13,128 @@ pub struct AppConfig {
     pub telecaller_audio_coins_per_sec: i64,
     pub telecaller_video_coins_per_sec: i64,
     pub min_call_balance_seconds: i64,
+    /// The platform's share of what a user pays for each call type, in hundredths of a percent
+    /// (4000 = 40%), unless a telecaller has her own.
+    pub audio_commission_hundredths: i32,
+    pub video_commission_hundredths: i32,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Hundredths of a percent: the whole.
+pub const WHOLE: i64 = 10_000;
+
+/// The commission that leaves a telecaller `telecaller_rate` of a user's `user_rate` (how the
+/// earlier two rates per call type read as a share), rounded to the hundredth of a percent.
+///
+/// ```
+/// use talktime_domain::pricing::commission_between;
+/// assert_eq!(commission_between(2, 1), 5000);
+/// assert_eq!(commission_between(5, 3), 4000);
+/// assert_eq!(commission_between(3, 2), 3333);
+/// ```
+pub fn commission_between(user_rate: i64, telecaller_rate: i64) -> i32 {
+    if user_rate <= 0 {
+        return 0;
+    }
+    let kept = (user_rate - telecaller_rate.clamp(0, user_rate)) as f64 / user_rate as f64;
+    (kept * WHOLE as f64).round() as i32
+}
+
+/// What a commission leaves her of `paid`: floor(paid × (10000 − commission) / 10000).
+///
+/// ```
+/// use talktime_domain::pricing::her_share;
+/// assert_eq!(her_share(100, 4000), 60);
+/// assert_eq!(her_share(7, 5000), 3);
+/// ```
+pub fn her_share(paid: i64, commission_hundredths: i32) -> i64 {
+    let left = WHOLE - i64::from(commission_hundredths).clamp(0, WHOLE);
+    i64::try_from(i128::from(paid.max(0)) * i128::from(left) / i128::from(WHOLE)).unwrap_or(0)
+}
+
+/// One call type's default prices after an edit, kept consistent: the commission is the truth
+/// that settles calls; the telecaller rate is what it leaves her of the user's rate (the earlier
+/// admin panel edits that rate, which sets the commission).
+///
+/// ```
+/// use talktime_domain::pricing::{Edit, TypePrices, reconcile};
+/// let now = TypePrices { user_rate: 2, telecaller_rate: 1, commission_hundredths: 5000 };
+/// // The earlier panel: both rates.
+/// let edit = Edit { user_rate: Some(5), telecaller_rate: Some(3), commission_hundredths: None };
+/// assert_eq!(reconcile(now, edit), TypePrices { user_rate: 5, telecaller_rate: 3, commission_hundredths: 4000 });
+/// // A commission: her rate follows.
+/// let edit = Edit { user_rate: None, telecaller_rate: None, commission_hundredths: Some(2000) };
+/// assert_eq!(reconcile(now, edit).telecaller_rate, 1);
+/// // The user's rate alone: her share (the commission) stays.
+/// let edit = Edit { user_rate: Some(10), telecaller_rate: None, commission_hundredths: None };
+/// assert_eq!(reconcile(now, edit), TypePrices { user_rate: 10, telecaller_rate: 5, commission_hundredths: 5000 });
+/// ```
+pub fn reconcile(now: TypePrices, edit: Edit) -> TypePrices {
+    let user_rate = edit.user_rate.unwrap_or(now.user_rate);
+    match (edit.commission_hundredths, edit.telecaller_rate) {
+        (Some(commission), _) => TypePrices {
+            user_rate,
+            telecaller_rate: her_share(user_rate, commission),
+            commission_hundredths: commission,
+        },
+        (None, Some(telecaller_rate)) => TypePrices {
+            user_rate,
+            telecaller_rate,
+            commission_hundredths: commission_between(user_rate, telecaller_rate),
+        },
+        (None, None) if edit.user_rate.is_some() => TypePrices {
+            user_rate,
+            telecaller_rate: her_share(user_rate, now.commission_hundredths),
+            commission_hundredths: now.commission_hundredths,
+        },
+        (None, None) => now,
+    }
+}
+
+/// A call type's default prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypePrices {
+    pub user_rate: i64,
+    pub telecaller_rate: i64,
+    pub commission_hundredths: i32,
+}
+
+/// What an admin changes of a call type's prices (`None`: unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Edit {
+    pub user_rate: Option<i64>,
+    pub telecaller_rate: Option<i64>,
+    pub commission_hundredths: Option<i32>,
+}
+
+impl AppConfig {
+    pub fn prices(&self, call_type: crate::call::CallType) -> TypePrices {
+        match call_type {
+            crate::call::CallType::Audio => TypePrices {
+                user_rate: self.user_audio_coins_per_sec,
+                telecaller_rate: self.telecaller_audio_coins_per_sec,
+                commission_hundredths: self.audio_commission_hundredths,
+            },
+            crate::call::CallType::Video => TypePrices {
+                user_rate: self.user_video_coins_per_sec,
+                telecaller_rate: self.telecaller_video_coins_per_sec,
+                commission_hundredths: self.video_commission_hundredths,
+            },
+        }
+    }
+
+    pub fn set_prices(&mut self, call_type: crate::call::CallType, prices: TypePrices) {
+        match call_type {
+            crate::call::CallType::Audio => {
+                self.user_audio_coins_per_sec = prices.user_rate;
+                self.telecaller_audio_coins_per_sec = prices.telecaller_rate;
+                self.audio_commission_hundredths = prices.commission_hundredths;
+            }
+            crate::call::CallType::Video => {
+                self.user_video_coins_per_sec = prices.user_rate;
+                self.telecaller_video_coins_per_sec = prices.telecaller_rate;
+                self.video_commission_hundredths = prices.commission_hundredths;
+            }
+        }
+    }
 }

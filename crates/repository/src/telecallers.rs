@@ -258,3 +258,21 @@ pub async fn applications_page(
     )
     .await
 }
+
+/// Sets (or, with `None`, clears) her own commission; answers the one before, `None` when she
+/// is not a telecaller.
+pub async fn set_commission(
+    tx: &mut crate::Tx,
+    telecaller: AccountId,
+    commission: Option<i32>,
+) -> Result<Option<Option<i32>>, RepoError> {
+    Ok(sqlx::query_scalar!(
+        "WITH old AS (SELECT commission_hundredths FROM telecaller_profiles WHERE account_id = $1 FOR UPDATE) \
+         UPDATE telecaller_profiles t SET commission_hundredths = $2, updated_at = now() FROM old \
+         WHERE t.account_id = $1 RETURNING old.commission_hundredths",
+        telecaller.0,
+        commission
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}

@@ -1,8 +1,9 @@
 //! The prices operators set (audited): per-second rates, the withdrawal ratio and minimums.
 
 use serde_json::json;
+use talktime_domain::call::CallType;
 use talktime_domain::ids::AdminId;
-use talktime_domain::pricing::AppConfig;
+use talktime_domain::pricing::{AppConfig, Edit, reconcile};
 use talktime_repository::pricing;
 use talktime_repository::{RepoError, audit};
 
@@ -14,11 +15,10 @@ use crate::admin::AdminService;
 pub struct ConfigInput {
     pub inr_to_coin_ratio_hundredths: Option<i64>,
     pub min_withdrawal_coins: Option<i64>,
-    pub user_video_coins_per_sec: Option<i64>,
-    pub user_audio_coins_per_sec: Option<i64>,
-    pub telecaller_video_coins_per_sec: Option<i64>,
-    pub telecaller_audio_coins_per_sec: Option<i64>,
     pub min_call_balance_seconds: Option<i64>,
+    /// Each call type's user rate, telecaller rate and commission (see `pricing::reconcile`).
+    pub audio: Edit,
+    pub video: Edit,
 }
 
 impl ConfigInput {
@@ -26,11 +26,9 @@ impl ConfigInput {
     pub fn is_empty(&self) -> bool {
         self.inr_to_coin_ratio_hundredths.is_none()
             && self.min_withdrawal_coins.is_none()
-            && self.user_video_coins_per_sec.is_none()
-            && self.user_audio_coins_per_sec.is_none()
-            && self.telecaller_video_coins_per_sec.is_none()
-            && self.telecaller_audio_coins_per_sec.is_none()
             && self.min_call_balance_seconds.is_none()
+            && self.audio == Edit::default()
+            && self.video == Edit::default()
     }
 }
 
@@ -40,6 +38,7 @@ fn config_json(c: &AppConfig) -> serde_json::Value {
         "userAudioCallCoinPerSec": c.user_audio_coins_per_sec, "userVideoCallCoinPerSec": c.user_video_coins_per_sec,
         "telecallerAudioCallCoinPerSec": c.telecaller_audio_coins_per_sec,
         "telecallerVideoCallCoinPerSec": c.telecaller_video_coins_per_sec, "minCallBalanceSeconds": c.min_call_balance_seconds,
+        "commissionHundredths": { "audio": c.audio_commission_hundredths, "video": c.video_commission_hundredths },
     })
 }
 
@@ -52,22 +51,17 @@ impl AdminService {
     pub async fn update_config(&self, by: AdminId, input: ConfigInput) -> Result<AppConfig, ServiceError> {
         let mut tx = self.db().begin().await?;
         let before = pricing::lock(&mut tx).await?;
-        let after = AppConfig {
+        let mut after = AppConfig {
             inr_to_coin_ratio_hundredths: input
                 .inr_to_coin_ratio_hundredths
                 .unwrap_or(before.inr_to_coin_ratio_hundredths),
             min_withdrawal_coins: input.min_withdrawal_coins.unwrap_or(before.min_withdrawal_coins),
-            user_audio_coins_per_sec: input.user_audio_coins_per_sec.unwrap_or(before.user_audio_coins_per_sec),
-            user_video_coins_per_sec: input.user_video_coins_per_sec.unwrap_or(before.user_video_coins_per_sec),
-            telecaller_audio_coins_per_sec: input
-                .telecaller_audio_coins_per_sec
-                .unwrap_or(before.telecaller_audio_coins_per_sec),
-            telecaller_video_coins_per_sec: input
-                .telecaller_video_coins_per_sec
-                .unwrap_or(before.telecaller_video_coins_per_sec),
             min_call_balance_seconds: input.min_call_balance_seconds.unwrap_or(before.min_call_balance_seconds),
-            updated_at: before.updated_at,
+            ..before.clone()
         };
+        for (call_type, edit) in [(CallType::Audio, input.audio), (CallType::Video, input.video)] {
+            after.set_prices(call_type, reconcile(before.prices(call_type), edit));
+        }
         if after.telecaller_audio_coins_per_sec > after.user_audio_coins_per_sec
             || after.telecaller_video_coins_per_sec > after.user_video_coins_per_sec
         {

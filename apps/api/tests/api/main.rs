@@ -17,6 +17,7 @@ mod calls;
 mod catalog;
 mod cli;
 mod cluster;
+mod commission;
 mod console;
 mod earlier_names;
 mod hostile_input;

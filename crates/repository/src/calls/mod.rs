@@ -22,7 +22,7 @@ macro_rules! call_query {
             $head
                 + r#"id AS "id: CallId", user_id AS "user_id: AccountId", telecaller_id AS "telecaller_id: AccountId",
                   call_type AS "call_type: CallType", status AS "status: CallStatus",
-                  end_reason AS "end_reason: EndReason", user_rate, telecaller_rate, created_at, ring_deadline,
+                  end_reason AS "end_reason: EndReason", user_rate, telecaller_rate, commission_hundredths, created_at, ring_deadline,
                   accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline,
                   telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at,
                   media_deadline, user_joined_at, telecaller_joined_at, rung_by_push, user_left_room_at,
@@ -45,6 +45,9 @@ pub struct NewCall {
     pub call_type: CallType,
     pub user_rate: i64,
     pub telecaller_rate: i64,
+    /// The platform's commission for this call type; her own, if she has one, wins (read in
+    /// the insert itself: no round trip more).
+    pub default_commission_hundredths: i32,
     pub ring_secs: f64,
     pub rung_by_push: bool,
 }
@@ -52,7 +55,9 @@ pub struct NewCall {
 pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Call, RepoError> {
     Ok(call_query!(
         "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline,
-         rung_by_push) VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8)
+         rung_by_push, commission_hundredths)
+         VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8,
+                 COALESCE((SELECT commission_hundredths FROM telecaller_profiles WHERE account_id = $3), $9))
          RETURNING ",
         "",
         call.id.0,
@@ -62,7 +67,8 @@ pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Cal
         call.user_rate,
         call.telecaller_rate,
         call.ring_secs,
-        call.rung_by_push
+        call.rung_by_push,
+        call.default_commission_hundredths
     )
     .fetch_one(ex)
     .await?)

@@ -130,6 +130,25 @@ impl AdminService {
         Ok(())
     }
 
+    /// A telecaller's own commission (hundredths of a percent), or `None` to return her to the
+    /// platform's; audited. Calls already placed keep the commission copied onto them.
+    pub async fn set_commission(
+        &self,
+        by: AdminId,
+        id: AccountId,
+        commission: Option<i32>,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self.db.begin().await?;
+        let before = telecallers::set_commission(&mut tx, id, commission)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("telecaller_not_found", "Telecaller not found"))?;
+        let (before, after) =
+            (json!({ "commissionHundredths": before }), json!({ "commissionHundredths": commission }));
+        audit::audit(&mut tx, by, "telecaller.commission", "account", Some(id.0), before, after).await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
     /// PENDING → APPROVED; clears the rejection note.
     pub async fn approve(&self, by: AdminId, id: AccountId) -> Result<Account, ServiceError> {
         self.decide(by, id, None).await

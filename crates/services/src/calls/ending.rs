@@ -72,7 +72,12 @@ impl CallService {
             let seconds = if reason == EndReason::SetupFailed { 0 } else { ended.duration_seconds.unwrap_or(0) };
             ended.duration_seconds = Some(seconds);
             let balance = talktime_repository::ledger::wallet_balance(&mut **tx, call.user_id).await?;
-            let bill = rules::settle(seconds, call.user_rate, call.telecaller_rate, balance);
+            let rates = rules::Rates {
+                user_rate: call.user_rate,
+                telecaller_rate: call.telecaller_rate,
+                commission_hundredths: call.commission_hundredths,
+            };
+            let bill = rules::bill(seconds, rates, balance);
             calls::record_settlement(
                 tx,
                 call.id,

@@ -266,10 +266,8 @@ impl CallService {
         }
         self.ring_limits(user.id, telecaller.id, by_push).await?;
         let config = self.cache.config().await?;
-        let (user_rate, telecaller_rate) = match call_type {
-            CallType::Audio => (config.user_audio_coins_per_sec, config.telecaller_audio_coins_per_sec),
-            CallType::Video => (config.user_video_coins_per_sec, config.telecaller_video_coins_per_sec),
-        };
+        let prices = config.prices(call_type);
+        let user_rate = prices.user_rate;
         let needed = user_rate.saturating_mul(config.min_call_balance_seconds);
         if ledger::balance(&self.db, user.id).await? < needed {
             return Err(ServiceError::invalid(
@@ -284,7 +282,8 @@ impl CallService {
             telecaller: telecaller.id,
             call_type,
             user_rate,
-            telecaller_rate,
+            telecaller_rate: prices.telecaller_rate,
+            default_commission_hundredths: prices.commission_hundredths,
             ring_secs: ring.as_secs_f64(),
             rung_by_push: by_push,
         };

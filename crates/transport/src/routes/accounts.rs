@@ -1,6 +1,6 @@
 //! Accounts as admins moderate them: users and telecallers listed and detailed, blocked and unblocked, applications approved or rejected (`/admin/users`, `/admin/telecallers`).
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(telecallers)
         .service(telecaller)
         .service(approve)
-        .service(reject);
+        .service(reject)
+        .service(commission);
 }
 
 super::rules::paged_query!(UsersQuery, limit 100, "1–100, default 20." {
@@ -289,4 +290,38 @@ pub(crate) async fn reject(
     let reason = body.0.reason.trim().to_owned();
     let account = state.admin.reject(admin.0.id, path.into_inner(), &reason).await?;
     Ok(ok("Telecaller rejected", detail(&state, account.id).await?))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionRequest {
+    /// The platform's share of what a user pays for her calls (0–100, kept to the hundredth), or
+    /// `null` to return her to the platform's per call type. Required.
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 100, required = true)]
+    pub percent: Option<Option<f64>>,
+}
+
+/// Set one telecaller's commission (audited); `null` returns her to the platform's. Calls already
+/// placed keep theirs.
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = CommissionRequest,
+    responses((status = 200, body = Envelope<Object>), (status = 404, body = ErrorBody)))]
+#[put("/admin/telecallers/{id}/commission")]
+pub(crate) async fn commission(
+    state: web::Data<AppState>,
+    admin: CurrentAdmin,
+    path: web::Path<AccountId>,
+    body: ValidJson<CommissionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(percent) = body.0.percent else { return Err(ApiError::field("percent", "is required")) };
+    let commission = percent.map(|p| super::rules::percent_hundredths("percent", p)).transpose()?;
+    let id = path.into_inner();
+    state.admin.set_commission(admin.0.id, id, commission).await?;
+    let view = serde_json::json!({
+        "telecallerId": id,
+        "commissionPercent": commission.map(crate::views::percent),
+    });
+    Ok(ok("Commission updated", view))
 }

@@ -12,7 +12,10 @@ use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{CurrentAdmin, ValidJson};
 use crate::views::ok;
+use talktime_domain::pricing::Edit;
 use talktime_services::pricing::ConfigInput;
+
+use super::rules::percent_hundredths;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_config).service(put_config);
@@ -35,6 +38,10 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
         "audioCall": {
             "userCoinPerSec": leaf(json!(c.user_audio_coins_per_sec), "User audio rate", "Coins per second a user pays for an audio call"),
             "telecallerCoinPerSec": leaf(json!(c.telecaller_audio_coins_per_sec), "Telecaller audio earning", "Coins per second a telecaller earns on an audio call"),
+        },
+        "commissionPercent": {
+            "audio": leaf(json!(crate::views::percent(c.audio_commission_hundredths)), "Audio commission", "The platform's share of what a user pays for an audio call (a telecaller's own share overrides it)"),
+            "video": leaf(json!(crate::views::percent(c.video_commission_hundredths)), "Video commission", "The platform's share of what a user pays for a video call (a telecaller's own share overrides it)"),
         },
         "call": {
             "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
@@ -71,6 +78,20 @@ pub struct ConfigRequest {
     pub telecaller_audio_call_coin_per_sec: Option<i64>,
     #[bound(range(min = 1, max = 86_400))]
     pub min_call_balance_seconds: Option<i64>,
+    /// The platform's share of what a user pays, per call type (0–100, kept to the hundredth);
+    /// her default rate follows it.
+    #[garde(skip)]
+    pub commission_percent: Option<CommissionPercentRequest>,
+}
+
+/// `{audio, video}`, each optional.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionPercentRequest {
+    #[schema(minimum = 0, maximum = 100)]
+    pub audio: Option<f64>,
+    #[schema(minimum = 0, maximum = 100)]
+    pub video: Option<f64>,
 }
 
 /// Change prices (the flat keys the admin panel sends, at least one). New prices apply to calls
@@ -89,14 +110,22 @@ pub(crate) async fn put_config(
         Some(r) if (0.01..=1e9).contains(&r) => Some((r * 100.0).round() as i64),
         Some(_) => return Err(ApiError::field("inrToCoinRatio", "must be at least 0.01")),
     };
+    let (commission_audio, commission_video) = b.commission_percent.map_or((None, None), |c| (c.audio, c.video));
+    let commission = |field, value: Option<f64>| value.map(|p| percent_hundredths(field, p)).transpose();
     let input = ConfigInput {
         inr_to_coin_ratio_hundredths: ratio,
         min_withdrawal_coins: b.min_withdrawal_coins,
-        user_video_coins_per_sec: b.user_video_call_coin_per_sec,
-        user_audio_coins_per_sec: b.user_audio_call_coin_per_sec,
-        telecaller_video_coins_per_sec: b.telecaller_video_call_coin_per_sec,
-        telecaller_audio_coins_per_sec: b.telecaller_audio_call_coin_per_sec,
         min_call_balance_seconds: b.min_call_balance_seconds,
+        audio: Edit {
+            user_rate: b.user_audio_call_coin_per_sec,
+            telecaller_rate: b.telecaller_audio_call_coin_per_sec,
+            commission_hundredths: commission("commissionPercent.audio", commission_audio)?,
+        },
+        video: Edit {
+            user_rate: b.user_video_call_coin_per_sec,
+            telecaller_rate: b.telecaller_video_call_coin_per_sec,
+            commission_hundredths: commission("commissionPercent.video", commission_video)?,
+        },
     };
     if input.is_empty() {
         return Err(ApiError::field("body", "give at least one setting"));
