@@ -209,21 +209,20 @@ pub struct Call {
 impl Call {
     /// `party`'s socket grace deadline on this call (`None` for someone who is not a party).
     pub fn grace_deadline_of(&self, party: AccountId) -> Option<DateTime<Utc>> {
-        if party == self.user_id {
-            self.user_grace_deadline
-        } else if party == self.telecaller_id {
-            self.telecaller_grace_deadline
-        } else {
-            None
-        }
+        self.of_party(party, self.user_grace_deadline, self.telecaller_grace_deadline)
     }
 
     /// `party`'s media grace deadline (out of the room) on this call.
     pub fn media_grace_deadline_of(&self, party: AccountId) -> Option<DateTime<Utc>> {
+        self.of_party(party, self.user_media_grace_deadline, self.telecaller_media_grace_deadline)
+    }
+
+    /// The user's or the telecaller's value, as `party` is one or the other (`None` otherwise).
+    fn of_party<T>(&self, party: AccountId, user: Option<T>, telecaller: Option<T>) -> Option<T> {
         if party == self.user_id {
-            self.user_media_grace_deadline
+            user
         } else if party == self.telecaller_id {
-            self.telecaller_media_grace_deadline
+            telecaller
         } else {
             None
         }

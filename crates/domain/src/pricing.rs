@@ -36,8 +36,9 @@ pub fn commission_between(user_rate: i64, telecaller_rate: i64) -> i32 {
     if user_rate <= 0 {
         return 0;
     }
-    let kept = (user_rate - telecaller_rate.clamp(0, user_rate)) as f64 / user_rate as f64;
-    (kept * WHOLE as f64).round() as i32
+    // round(WHOLE × kept / user_rate), in integers: no float touches money.
+    let (kept, user_rate) = (i128::from(user_rate - telecaller_rate.clamp(0, user_rate)), i128::from(user_rate));
+    i32::try_from((2 * i128::from(WHOLE) * kept + user_rate) / (2 * user_rate)).unwrap_or(0)
 }
 
 /// What a commission leaves her of `paid`: floor(paid × (10000 − commission) / 10000).

@@ -1,7 +1,7 @@
 //! `#[bounds]` on a request type: each field's `#[bound(...)]` is written once and becomes both
 //! the `garde` rule that enforces it and the OpenAPI bound that documents it (`schema` on a body,
 //! `param` on a query), so the two cannot drift apart. An `Option` field's rule applies to its
-//! value when present (`garde(inner(...))`).
+//! value when present (`garde(inner(...))`, once per `Option`).
 //!
 //! | `#[bound(...)]` | garde | OpenAPI |
 //! | --- | --- | --- |
@@ -39,7 +39,7 @@ fn rewrite(field: &mut Field, query: bool) -> syn::Result<()> {
     let Some(at) = field.attrs.iter().position(|a| a.path().is_ident("bound")) else { return Ok(()) };
     let bound = field.attrs.remove(at);
     let (rule, documented) = translate(&bound)?;
-    let rule = if is_option(&field.ty) { quote!(inner(#rule)) } else { rule };
+    let rule = (0..options(&field.ty)).fold(rule, |rule, _| quote!(inner(#rule)));
     let doc = if query { quote!(param) } else { quote!(schema) };
     field.attrs.push(syn::parse_quote!(#[garde(#rule)]));
     field.attrs.push(syn::parse_quote!(#[#doc(#documented)]));
@@ -78,6 +78,16 @@ fn translate(bound: &Attribute) -> syn::Result<(Tokens, Tokens)> {
     }
 }
 
-fn is_option(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
+/// How many `Option`s wrap the field's value (`Option<Option<f64>>`: 2, for a field where
+/// `null` and absent differ).
+fn options(ty: &syn::Type) -> usize {
+    let syn::Type::Path(path) = ty else { return 0 };
+    let Some(last) = path.path.segments.last().filter(|s| s.ident == "Option") else { return 0 };
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+            Some(syn::GenericArgument::Type(inner)) => 1 + options(inner),
+            _ => 1,
+        },
+        _ => 1,
+    }
 }

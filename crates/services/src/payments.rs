@@ -79,9 +79,7 @@ pub struct PaymentService {
     gateway: Arc<dyn PaymentGateway>,
     limiter: Arc<dyn RateLimiter>,
     reconciler: ReconcilerSettings,
-    /// Tells the user's sockets her new balance.
-    presence: Arc<crate::presence::PresenceService>,
-    /// Told about every credit, so a call in progress gets the new paid time.
+    /// Told about every credit (and, through its presence service, the user's sockets), so a call in progress gets the new paid time.
     calls: Arc<crate::calls::CallService>,
 }
 
@@ -97,9 +95,7 @@ impl PaymentService {
         reconciler: ReconcilerSettings,
         calls: Arc<crate::calls::CallService>,
     ) -> Self {
-        // Wallet frames go through the presence service the calls notify through.
-        let presence = calls.presence().clone();
-        Self { db, gateway, limiter, reconciler, presence, calls }
+        Self { db, gateway, limiter, reconciler, calls }
     }
 
     /// After a commit that credited coins: tell the user's sockets the new balance, and extend
@@ -110,7 +106,7 @@ impl PaymentService {
         }
         let user = credited.recharge.account_id;
         match ledger::balance(&self.db, user).await {
-            Ok(balance) => self.presence.wallet_changed(Role::User, user, balance),
+            Ok(balance) => self.calls.presence().wallet_changed(Role::User, user, balance),
             Err(error) => tracing::warn!(%error, "could not read the balance after a recharge"),
         }
         if let Err(error) = self.calls.on_recharge(user).await {

@@ -93,8 +93,8 @@ impl AdminService {
         tx.commit().await.map_err(RepoError::from)?;
         let user_balance = ledger::balance(self.db(), call.user_id).await?;
         let telecaller_balance = ledger::balance(self.db(), call.telecaller_id).await?;
-        self.presence.wallet_changed(Role::User, call.user_id, user_balance);
-        self.presence.wallet_changed(Role::Telecaller, call.telecaller_id, telecaller_balance);
+        self.presence().wallet_changed(Role::User, call.user_id, user_balance);
+        self.presence().wallet_changed(Role::Telecaller, call.telecaller_id, telecaller_balance);
         Ok(Refund { call: id, coins, from_telecaller, from_revenue, user_balance, telecaller_balance })
     }
 

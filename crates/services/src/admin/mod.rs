@@ -37,7 +37,6 @@ pub struct AdminService {
     db: Db,
     auth: Arc<AuthService>,
     calls: Arc<CallService>,
-    presence: Arc<PresenceService>,
     google: Arc<dyn IdTokenVerifier>,
     limiter: Arc<dyn RateLimiter>,
     sign_in_per_network: Budget,
@@ -56,10 +55,7 @@ impl AdminService {
         limiter: Arc<dyn RateLimiter>,
         sign_in_per_network: Budget,
     ) -> Self {
-        // The presence service the calls notify through: moderation closes sockets and
-        // refreshes presence through the same one.
-        let presence = calls.presence().clone();
-        Self { db, auth, calls, presence, google, limiter, sign_in_per_network }
+        Self { db, auth, calls, google, limiter, sign_in_per_network }
     }
 
     /// Google sign-in: a verified Google account whose e-mail is in the admins table.
@@ -113,19 +109,19 @@ impl AdminService {
         if status == AccountStatus::Suspended {
             self.take_off_air(&before, EndReason::AccountBlocked).await?;
         } else if before.role == Role::Telecaller {
-            self.presence.refresh(id).await?;
+            self.presence().refresh(id).await?;
         }
         accounts::find_by_id(self.db.pool(), id).await?.ok_or_else(account_not_found)
     }
 
     /// Closes the account's sockets, ends its live call and updates presence.
     async fn take_off_air(&self, account: &Account, reason: EndReason) -> Result<(), ServiceError> {
-        self.presence.disconnect_account(account.role, account.id);
+        self.presence().disconnect_account(account.role, account.id);
         if let Some(call) = talktime_repository::calls::active_for(self.db.pool(), account.id).await? {
             self.calls.end_by_force(call.id, reason).await?;
         }
         if account.role == Role::Telecaller {
-            self.presence.refresh(account.id).await?;
+            self.presence().refresh(account.id).await?;
         }
         Ok(())
     }
@@ -213,6 +209,12 @@ impl AdminService {
         audit::audit(&mut tx, by, action, target, id, before, after).await?;
         tx.commit().await.map_err(RepoError::from)?;
         Ok(())
+    }
+
+    /// The presence service the calls notify through: moderation closes sockets, refreshes
+    /// presence and tells wallets through the same one.
+    pub(crate) fn presence(&self) -> &PresenceService {
+        self.calls.presence()
     }
 
     pub(crate) fn db(&self) -> &Db {

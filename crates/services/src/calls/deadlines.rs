@@ -61,7 +61,7 @@ impl CallService {
             tx.commit().await.map_err(RepoError::from)?;
             let left = call.billing_deadline.map(|d| (d - now).num_seconds().max(0)).unwrap_or(0);
             send(
-                &*self.bus,
+                self.bus(),
                 Audience::account(Role::User, call.user_id),
                 ServerEvent::CallBalanceLow,
                 BalanceLow { call_id: call.id.0, seconds_left: left },
@@ -231,8 +231,8 @@ impl CallService {
             return Ok(());
         };
         let data = Extended { call_id: call.id.0, max_duration_seconds: max };
-        send(&*self.bus, Audience::account(Role::User, extended.user_id), ServerEvent::CallExtended, &data);
-        send(&*self.bus, Audience::account(Role::Telecaller, extended.telecaller_id), ServerEvent::CallExtended, &data);
+        send(self.bus(), Audience::account(Role::User, extended.user_id), ServerEvent::CallExtended, &data);
+        send(self.bus(), Audience::account(Role::Telecaller, extended.telecaller_id), ServerEvent::CallExtended, &data);
         self.schedule_billing(&extended);
         Ok(())
     }

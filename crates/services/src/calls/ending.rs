@@ -116,25 +116,25 @@ impl CallService {
                     if origin.is_some_and(|o| o.role == side) {
                         answer = Some(data.clone());
                     }
-                    send(&*self.bus, audience, ServerEvent::CallEnded, data);
+                    send(self.bus(), audience, ServerEvent::CallEnded, data);
                 }
                 self.close_room(ended.id);
             }
             CallStatus::Rejected => {
-                send(&*self.bus, to_user, ServerEvent::CallRejected, &reference);
-                send(&*self.bus, to_telecaller, ServerEvent::CallRejected, &reference);
+                send(self.bus(), to_user, ServerEvent::CallRejected, &reference);
+                send(self.bus(), to_telecaller, ServerEvent::CallRejected, &reference);
             }
             CallStatus::Cancelled => {
-                send(&*self.bus, to_user, ServerEvent::CallCancelled, &reference);
-                send(&*self.bus, to_telecaller, ServerEvent::CallCancelled, &reference);
+                send(self.bus(), to_user, ServerEvent::CallCancelled, &reference);
+                send(self.bus(), to_telecaller, ServerEvent::CallCancelled, &reference);
             }
             CallStatus::Missed => {
-                send(&*self.bus, to_user, ServerEvent::CallMissed, &reference);
-                send(&*self.bus, to_telecaller, ServerEvent::CallMissed, &reference);
+                send(self.bus(), to_user, ServerEvent::CallMissed, &reference);
+                send(self.bus(), to_telecaller, ServerEvent::CallMissed, &reference);
             }
             CallStatus::Ringing | CallStatus::Accepted => {}
         }
-        send(&*self.bus, Audience::Everyone(Role::Admin), ServerEvent::CallFinished, feed(ended));
+        send(self.bus(), Audience::Everyone(Role::Admin), ServerEvent::CallFinished, feed(ended));
         self.presence.refresh(ended.telecaller_id).await?;
         Ok(answer)
     }

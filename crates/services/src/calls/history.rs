@@ -81,7 +81,7 @@ impl CallService {
             .await?
             .ok_or_else(|| ServiceError::conflict("already_reported", "You already reported this call"))?;
         crate::bus::send(
-            &*self.bus,
+            self.bus(),
             crate::bus::Audience::Everyone(Role::Admin),
             ServerEvent::ReportCreated,
             serde_json::json!({ "reportId": report.0, "callId": id.0, "reporterId": account.id.0, "reportedId": reported.0 }),

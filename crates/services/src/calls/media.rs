@@ -111,9 +111,9 @@ impl CallService {
             connected_at: connected.connected_at.unwrap_or(connected.now),
             max_duration_seconds: max,
         };
-        send(&*self.bus, Audience::account(Role::User, connected.user_id), ServerEvent::CallConnected, &data);
+        send(self.bus(), Audience::account(Role::User, connected.user_id), ServerEvent::CallConnected, &data);
         send(
-            &*self.bus,
+            self.bus(),
             Audience::account(Role::Telecaller, connected.telecaller_id),
             ServerEvent::CallConnected,
             &data,

@@ -100,8 +100,7 @@ pub struct CallService {
     db: Db,
     /// Accounts and prices as they are now (coherent with Postgres: see `cache`).
     cache: Arc<ReadCache>,
-    bus: Arc<dyn EventBus>,
-    /// Presence, who is connected, and notifications to sockets.
+    /// Presence, who is connected, and notifications to sockets (and the bus behind them).
     presence: Arc<PresenceService>,
     rooms: Arc<dyn RoomService>,
     tokens: LiveKitTokens,
@@ -147,7 +146,6 @@ impl CallService {
         Arc::new_cyclic(|me| Self {
             db,
             cache,
-            bus: presence.bus().clone(),
             presence,
             rooms: media.rooms,
             tokens: media.tokens,
@@ -160,6 +158,11 @@ impl CallService {
             push_wake,
             me: me.clone(),
         })
+    }
+
+    /// Where this service's events go: the presence service's bus.
+    fn bus(&self) -> &dyn EventBus {
+        &**self.presence.bus()
     }
 
     /// The presence service this one notifies through.
@@ -319,14 +322,14 @@ impl CallService {
         self.schedule(call.id, call.ring_deadline);
         let call_type = call.call_type;
         send(
-            &*self.bus,
+            self.bus(),
             Audience::account(Role::Telecaller, telecaller.id),
             ServerEvent::CallIncoming,
             Incoming { call_id: call.id.0, call_type, caller: PartyCard::from(user) },
         );
         let ringing = Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&*telecaller) };
         send(
-            &*self.bus,
+            self.bus(),
             Audience::Account { role: Role::User, id: user.id, except: Some(origin.connection) },
             ServerEvent::CallRinging,
             &ringing,
@@ -378,14 +381,14 @@ impl CallService {
                 return Err(ServiceError::upstream("setup_failed", "The call could not be set up", error));
             }
         };
-        send(&*self.bus, Audience::account(Role::User, call.user_id), ServerEvent::CallAccepted, for_user);
+        send(self.bus(), Audience::account(Role::User, call.user_id), ServerEvent::CallAccepted, for_user);
         send(
-            &*self.bus,
+            self.bus(),
             Audience::Account { role: Role::Telecaller, id: telecaller.id, except: Some(origin.connection) },
             ServerEvent::CallAnsweredElsewhere,
             CallRef { call_id: call.id.0 },
         );
-        send(&*self.bus, Audience::Everyone(Role::Admin), ServerEvent::CallStarted, feed(&call));
+        send(self.bus(), Audience::Everyone(Role::Admin), ServerEvent::CallStarted, feed(&call));
         // She has an accepted call: ON_CALL, with nothing to look up.
         self.presence.set(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);

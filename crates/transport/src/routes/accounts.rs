@@ -292,14 +292,15 @@ pub(crate) async fn reject(
     Ok(ok("Telecaller rejected", detail(&state, account.id).await?))
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommissionRequest {
     /// The platform's share of what a user pays for her calls (0–100, kept to the hundredth), or
     /// `null` to return her to the platform's per call type. Required.
     #[serde(default, deserialize_with = "super::rules::double_option")]
-    #[garde(skip)]
-    #[schema(value_type = Option<f64>, minimum = 0, maximum = 100, required = true)]
+    #[bound(range(min = 0.0, max = 100.0))]
+    #[schema(value_type = Option<f64>, required = true)]
     pub percent: Option<Option<f64>>,
 }
 
@@ -316,7 +317,7 @@ pub(crate) async fn commission(
     body: ValidJson<CommissionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(percent) = body.0.percent else { return Err(ApiError::field("percent", "is required")) };
-    let commission = percent.map(|p| super::rules::percent_hundredths("percent", p)).transpose()?;
+    let commission = percent.map(super::rules::percent_hundredths);
     let id = path.into_inner();
     state.admin.set_commission(admin.0.id, id, commission).await?;
     let view = serde_json::json!({

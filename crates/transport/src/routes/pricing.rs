@@ -80,17 +80,18 @@ pub struct ConfigRequest {
     pub min_call_balance_seconds: Option<i64>,
     /// The platform's share of what a user pays, per call type (0–100, kept to the hundredth);
     /// her default rate follows it.
-    #[garde(skip)]
+    #[garde(dive)]
     pub commission_percent: Option<CommissionPercentRequest>,
 }
 
 /// `{audio, video}`, each optional.
-#[derive(Debug, Deserialize, ToSchema)]
+#[talktime_macros::bounds]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommissionPercentRequest {
-    #[schema(minimum = 0, maximum = 100)]
+    #[bound(range(min = 0.0, max = 100.0))]
     pub audio: Option<f64>,
-    #[schema(minimum = 0, maximum = 100)]
+    #[bound(range(min = 0.0, max = 100.0))]
     pub video: Option<f64>,
 }
 
@@ -111,7 +112,7 @@ pub(crate) async fn put_config(
         Some(_) => return Err(ApiError::field("inrToCoinRatio", "must be at least 0.01")),
     };
     let (commission_audio, commission_video) = b.commission_percent.map_or((None, None), |c| (c.audio, c.video));
-    let commission = |field, value: Option<f64>| value.map(|p| percent_hundredths(field, p)).transpose();
+
     let input = ConfigInput {
         inr_to_coin_ratio_hundredths: ratio,
         min_withdrawal_coins: b.min_withdrawal_coins,
@@ -119,12 +120,12 @@ pub(crate) async fn put_config(
         audio: Edit {
             user_rate: b.user_audio_call_coin_per_sec,
             telecaller_rate: b.telecaller_audio_call_coin_per_sec,
-            commission_hundredths: commission("commissionPercent.audio", commission_audio)?,
+            commission_hundredths: commission_audio.map(percent_hundredths),
         },
         video: Edit {
             user_rate: b.user_video_call_coin_per_sec,
             telecaller_rate: b.telecaller_video_call_coin_per_sec,
-            commission_hundredths: commission("commissionPercent.video", commission_video)?,
+            commission_hundredths: commission_video.map(percent_hundredths),
         },
     };
     if input.is_empty() {

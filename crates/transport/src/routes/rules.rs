@@ -46,13 +46,10 @@ pub fn hundredths(value: f64) -> Option<i64> {
     (value.is_finite() && (scaled - whole).abs() <= 1e-6 && whole.abs() < 9e15).then_some(whole as i64)
 }
 
-/// A percentage from 0 to 100 as hundredths of a percent, rounded (`12.5` → 1250, `12.345` →
-/// 1235).
-pub fn percent_hundredths(field: &'static str, percent: f64) -> Result<i32, crate::error::ApiError> {
-    if !(0.0..=100.0).contains(&percent) {
-        return Err(crate::error::ApiError::field(field, "must be a percentage from 0 to 100"));
-    }
-    Ok((percent * 100.0).round() as i32)
+/// A percentage (its 0–100 bound checked by the request's `#[bound]`) as hundredths of a
+/// percent, rounded (`12.5` → 1250, `12.345` → 1235).
+pub fn percent_hundredths(percent: f64) -> i32 {
+    (percent.clamp(0.0, 100.0) * 100.0).round() as i32
 }
 
 /// The last page any list serves (the documented bound; far beyond any real list).
