@@ -21,6 +21,7 @@ use talktime_services::presence::{
     ConnectionDirectory, InMemoryPresence, LocalDirectory, PresenceRegistry, PresenceService, Realtime, RedisDirectory,
     RedisPresence,
 };
+use talktime_services::pricing::PricingService;
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
@@ -130,6 +131,7 @@ impl Application {
             console: settings.server.console_enabled.then(|| Arc::new(console_config(&settings))),
             accounts: services.accounts,
             catalog: services.catalog,
+            pricing: services.pricing,
             payments: services.payments.clone(),
             wallet: services.wallet,
             calls: services.calls.clone(),
@@ -211,6 +213,7 @@ struct Services {
     admin: Arc<AdminService>,
     accounts: Arc<AccountService>,
     catalog: Arc<CatalogService>,
+    pricing: Arc<PricingService>,
     payments: Arc<PaymentService>,
     wallet: Arc<WalletService>,
     calls: Arc<CallService>,
@@ -284,6 +287,7 @@ impl Services {
                 presence.clone(),
                 phones,
             )),
+            pricing: Arc::new(PricingService::new(db.clone(), cache.clone(), settings.pricing)),
             catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
             wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, presence.clone())),
             auth,

@@ -81,6 +81,11 @@ pub struct TelecallerProfile {
     pub verification_notes: Option<String>,
     /// Whether she may be rung through a push while her app has no connection (AWAY).
     pub reachable_by_push: bool,
+    /// Her own prices (`None`: the platform's default) and when she last set them.
+    pub rates: crate::pricing::HostRates,
+    pub rates_set_at: Option<DateTime<Utc>>,
+    /// Her own commission, hundredths of a percent (`None`: the platform's).
+    pub commission_hundredths: Option<i32>,
 }
 
 impl Account {
@@ -95,6 +100,11 @@ impl Account {
 
     pub fn approval_status(&self) -> Option<ApprovalStatus> {
         self.telecaller.as_ref().map(|t| t.approval_status)
+    }
+
+    /// Her own prices (none for a user or a telecaller who never set one).
+    pub fn host_rates(&self) -> crate::pricing::HostRates {
+        self.telecaller.as_ref().map(|t| t.rates).unwrap_or_default()
     }
 }
 
@@ -143,6 +153,8 @@ pub struct TelecallerCard {
     pub language: Option<crate::account::Language>,
     pub about: String,
     pub rating: RatingTally,
+    /// Her own prices (`None`: the platform's default).
+    pub rates: crate::pricing::HostRates,
 }
 
 /// Outcome of saving a favorite.

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::call::CallType;
+
 /// The prices: conversion, minimum withdrawal, per-second rates, minimum call balance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppConfig {
@@ -17,7 +19,72 @@ pub struct AppConfig {
     /// (4000 = 40%), unless a telecaller has her own.
     pub audio_commission_hundredths: i32,
     pub video_commission_hundredths: i32,
+    /// The range a telecaller may price each call type in (coins per second the user pays).
+    pub audio_min_rate: i64,
+    pub audio_max_rate: i64,
+    pub video_min_rate: i64,
+    pub video_max_rate: i64,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The range an operator lets a telecaller price a call type in, coins per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceBounds {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl PriceBounds {
+    pub fn contains(self, rate: i64) -> bool {
+        (self.min..=self.max).contains(&rate)
+    }
+
+    /// The nearest price inside the bounds.
+    pub fn clamp(self, rate: i64) -> i64 {
+        rate.clamp(self.min, self.max.max(self.min))
+    }
+}
+
+/// A telecaller's own price per call type; `None`: she charges the platform's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostRates {
+    pub audio: Option<i64>,
+    pub video: Option<i64>,
+}
+
+impl HostRates {
+    pub fn of(self, call_type: CallType) -> Option<i64> {
+        match call_type {
+            CallType::Audio => self.audio,
+            CallType::Video => self.video,
+        }
+    }
+}
+
+/// The price in force per call type, coins per second (`rates: {audio, video}` on her card).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct RatesInForce {
+    pub audio: i64,
+    pub video: i64,
+}
+
+/// What her calls are billed at: her price or the default, her commission or the platform's.
+///
+/// ```
+/// use talktime_domain::pricing::{HostRates, terms_between};
+/// # let config = talktime_domain::pricing::AppConfig::example();
+/// let her = HostRates { audio: Some(5), video: None };
+/// let terms = terms_between(&config, her, Some(4000), talktime_domain::call::CallType::Audio);
+/// assert_eq!((terms.user_rate, terms.telecaller_rate, terms.commission_hundredths), (5, 3, 4000));
+/// let terms = terms_between(&config, her, None, talktime_domain::call::CallType::Video);
+/// assert_eq!((terms.user_rate, terms.commission_hundredths), (4, 5000));
+/// ```
+pub fn terms_between(config: &AppConfig, her: HostRates, commission: Option<i32>, call_type: CallType) -> TypePrices {
+    let defaults = config.prices(call_type);
+    let user_rate = her.of(call_type).unwrap_or(defaults.user_rate);
+    let commission = commission.unwrap_or(defaults.commission_hundredths);
+    TypePrices { user_rate, telecaller_rate: her_share(user_rate, commission), commission_hundredths: commission }
 }
 
 /// Hundredths of a percent: the whole.
@@ -92,7 +159,7 @@ pub fn reconcile(now: TypePrices, edit: Edit) -> TypePrices {
     }
 }
 
-/// A call type's default prices.
+/// A call type's prices: the default ones, or what one telecaller's calls bill at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TypePrices {
     pub user_rate: i64,
@@ -109,14 +176,14 @@ pub struct Edit {
 }
 
 impl AppConfig {
-    pub fn prices(&self, call_type: crate::call::CallType) -> TypePrices {
+    pub fn prices(&self, call_type: CallType) -> TypePrices {
         match call_type {
-            crate::call::CallType::Audio => TypePrices {
+            CallType::Audio => TypePrices {
                 user_rate: self.user_audio_coins_per_sec,
                 telecaller_rate: self.telecaller_audio_coins_per_sec,
                 commission_hundredths: self.audio_commission_hundredths,
             },
-            crate::call::CallType::Video => TypePrices {
+            CallType::Video => TypePrices {
                 user_rate: self.user_video_coins_per_sec,
                 telecaller_rate: self.telecaller_video_coins_per_sec,
                 commission_hundredths: self.video_commission_hundredths,
@@ -124,18 +191,80 @@ impl AppConfig {
         }
     }
 
-    pub fn set_prices(&mut self, call_type: crate::call::CallType, prices: TypePrices) {
+    pub fn bounds(&self, call_type: CallType) -> PriceBounds {
         match call_type {
-            crate::call::CallType::Audio => {
+            CallType::Audio => PriceBounds { min: self.audio_min_rate, max: self.audio_max_rate },
+            CallType::Video => PriceBounds { min: self.video_min_rate, max: self.video_max_rate },
+        }
+    }
+
+    pub fn set_bounds(&mut self, call_type: CallType, bounds: PriceBounds) {
+        match call_type {
+            CallType::Audio => (self.audio_min_rate, self.audio_max_rate) = (bounds.min, bounds.max),
+            CallType::Video => (self.video_min_rate, self.video_max_rate) = (bounds.min, bounds.max),
+        }
+    }
+
+    /// Her prices in force: her own where she set one, the platform's default otherwise.
+    pub fn rates_of(&self, her: HostRates) -> RatesInForce {
+        RatesInForce {
+            audio: her.audio.unwrap_or(self.user_audio_coins_per_sec),
+            video: her.video.unwrap_or(self.user_video_coins_per_sec),
+        }
+    }
+
+    /// A config to try things with (the seed's prices).
+    #[doc(hidden)]
+    pub fn example() -> Self {
+        Self {
+            inr_to_coin_ratio_hundredths: 100,
+            min_withdrawal_coins: 500,
+            user_audio_coins_per_sec: 2,
+            user_video_coins_per_sec: 4,
+            telecaller_audio_coins_per_sec: 1,
+            telecaller_video_coins_per_sec: 2,
+            min_call_balance_seconds: 60,
+            audio_commission_hundredths: 5000,
+            video_commission_hundredths: 5000,
+            audio_min_rate: 1,
+            audio_max_rate: 20,
+            video_min_rate: 1,
+            video_max_rate: 40,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    pub fn set_prices(&mut self, call_type: CallType, prices: TypePrices) {
+        match call_type {
+            CallType::Audio => {
                 self.user_audio_coins_per_sec = prices.user_rate;
                 self.telecaller_audio_coins_per_sec = prices.telecaller_rate;
                 self.audio_commission_hundredths = prices.commission_hundredths;
             }
-            crate::call::CallType::Video => {
+            CallType::Video => {
                 self.user_video_coins_per_sec = prices.user_rate;
                 self.telecaller_video_coins_per_sec = prices.telecaller_rate;
                 self.video_commission_hundredths = prices.commission_hundredths;
             }
         }
     }
+}
+
+wire_enum!(
+    /// Why her price changed: she set it, or new bounds moved it inside them.
+    RateChangeCause { Set => "SET", Clamped => "CLAMPED" }
+);
+
+/// One entry of her price history (`None`: the platform's default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateChange {
+    pub audio_rate: Option<i64>,
+    pub video_rate: Option<i64>,
+    pub cause: RateChangeCause,
+    pub created_at: DateTime<Utc>,
+}
+
+/// When a telecaller who last set her price at `last` may set it again.
+pub fn next_rate_change(last: Option<DateTime<Utc>>, cooldown: chrono::Duration) -> Option<DateTime<Utc>> {
+    last.map(|at| at + cooldown)
 }

@@ -4,8 +4,9 @@
 
 wire_enum!(
     /// How the telecaller list is ordered (`sort`): ONLINE before ON_CALL always, then by id
-    /// (`presence`, the default) or best rated first (`rating`).
-    ListOrder { Presence => "presence", Rating => "rating" }
+    /// (`presence`, the default), best rated first (`rating`) or cheapest first (`price`: her
+    /// audio price in force, then her video price).
+    ListOrder { Presence => "presence", Rating => "rating", Price => "price" }
 );
 
 /// Below this many ratings, the missing ones count as the platform's mean.

@@ -6,6 +6,7 @@ use talktime_domain::account::{
     Account, AccountStatus, ApprovalStatus, Avatar, Gender, Language, Role, TelecallerProfile,
 };
 use talktime_domain::ids::AccountId;
+use talktime_domain::pricing::HostRates;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError};
@@ -27,6 +28,10 @@ struct AccountRow {
     approval_status: Option<ApprovalStatus>,
     verification_notes: Option<String>,
     reachable_by_push: Option<bool>,
+    audio_rate: Option<i64>,
+    video_rate: Option<i64>,
+    rates_set_at: Option<DateTime<Utc>>,
+    commission_hundredths: Option<i32>,
 }
 
 impl From<AccountRow> for Account {
@@ -37,6 +42,9 @@ impl From<AccountRow> for Account {
                 approval_status,
                 verification_notes: row.verification_notes,
                 reachable_by_push: row.reachable_by_push.unwrap_or(false),
+                rates: HostRates { audio: row.audio_rate, video: row.video_rate },
+                rates_set_at: row.rates_set_at,
+                commission_hundredths: row.commission_hundredths,
             }),
             _ => None,
         };
@@ -66,7 +74,8 @@ macro_rules! account_query {
                  a.name, a.dob, a.gender AS "gender: Gender", a.language AS "language: Language",
                  a.profile AS "profile: Avatar", a.token_version, a.created_at, t.about AS "about?",
                  t.approval_status AS "approval_status?: ApprovalStatus", t.verification_notes,
-                 t.reachable_by_push AS "reachable_by_push?"
+                 t.reachable_by_push AS "reachable_by_push?", t.audio_rate, t.video_rate, t.rates_set_at,
+                 t.commission_hundredths
                FROM accounts a LEFT JOIN telecaller_profiles t ON t.account_id = a.id "#
                 + $where
             $(, $arg)*

@@ -1,6 +1,10 @@
-//! Pricing: the single row of admin-editable prices (`app_config`).
+//! Pricing: the single row of admin-editable prices (`app_config`) and the telecallers' own
+//! prices inside its bounds.
 
-use talktime_domain::pricing::AppConfig;
+use chrono::{DateTime, Utc};
+use talktime_domain::ids::AccountId;
+use talktime_domain::page::Page;
+use talktime_domain::pricing::{AppConfig, HostRates, PriceBounds, RateChange, RateChangeCause};
 
 use crate::{Executor, RepoError, Tx};
 
@@ -12,7 +16,8 @@ macro_rules! config_query {
             $head
                 + "inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
                    user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, \
-                   min_call_balance_seconds, audio_commission_hundredths, video_commission_hundredths, updated_at"
+                   min_call_balance_seconds, audio_commission_hundredths, video_commission_hundredths, audio_min_rate, \
+                   audio_max_rate, video_min_rate, video_max_rate, updated_at"
                 + $tail
             $(, $arg)*
         )
@@ -33,7 +38,8 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
         "UPDATE app_config SET inr_to_coin_ratio_hundredths = $1, min_withdrawal_coins = $2, \
          user_audio_coins_per_sec = $3, user_video_coins_per_sec = $4, telecaller_audio_coins_per_sec = $5, \
          telecaller_video_coins_per_sec = $6, min_call_balance_seconds = $7, audio_commission_hundredths = $8, \
-         video_commission_hundredths = $9, updated_at = now() WHERE id RETURNING ",
+         video_commission_hundredths = $9, audio_min_rate = $10, audio_max_rate = $11, video_min_rate = $12, \
+         video_max_rate = $13, updated_at = now() WHERE id RETURNING ",
         "",
         c.inr_to_coin_ratio_hundredths,
         c.min_withdrawal_coins,
@@ -43,8 +49,131 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
         c.telecaller_video_coins_per_sec,
         c.min_call_balance_seconds,
         c.audio_commission_hundredths,
-        c.video_commission_hundredths
+        c.video_commission_hundredths,
+        c.audio_min_rate,
+        c.audio_max_rate,
+        c.video_min_rate,
+        c.video_max_rate
     )
     .fetch_one(&mut **ex)
     .await?)
+}
+
+/// The prices, held against an update until the transaction ends (a telecaller's price is
+/// checked against the bounds an admin may be changing).
+pub async fn share(ex: &mut Tx) -> Result<AppConfig, RepoError> {
+    Ok(config_query!("SELECT ", " FROM app_config WHERE id FOR SHARE").fetch_one(&mut **ex).await?)
+}
+
+/// What setting her price found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatesSet {
+    /// Set (and logged); her prices before.
+    Set(HostRates),
+    /// She set them within the cooldown: she may again from this time.
+    TooSoon(DateTime<Utc>),
+    NotATelecaller,
+}
+
+/// Sets her own prices (`None`: the default) unless she set them within `cooldown_secs`, and logs
+/// the change; one statement, so two racing changes cannot both pass the cooldown.
+pub async fn set_rates(
+    ex: &mut Tx,
+    telecaller: AccountId,
+    rates: HostRates,
+    cooldown_secs: f64,
+) -> Result<RatesSet, RepoError> {
+    let row = sqlx::query!(
+        r#"WITH old AS (SELECT account_id, audio_rate, video_rate, rates_set_at FROM telecaller_profiles
+                        WHERE account_id = $1 FOR UPDATE),
+                changed AS (UPDATE telecaller_profiles t SET audio_rate = $2, video_rate = $3,
+                                   rates_set_at = clock_timestamp(), updated_at = now()
+                            FROM old WHERE t.account_id = old.account_id
+                              AND (old.rates_set_at IS NULL
+                                   OR old.rates_set_at <= clock_timestamp() - make_interval(secs => $4))
+                            RETURNING t.account_id),
+                logged AS (INSERT INTO telecaller_rate_changes (telecaller_id, audio_rate, video_rate, cause)
+                           SELECT account_id, $2, $3, 'SET' FROM changed)
+           SELECT old.audio_rate, old.video_rate, old.rates_set_at + make_interval(secs => $4) AS opens_at,
+                  EXISTS (SELECT 1 FROM changed) AS "changed!"
+           FROM old"#,
+        telecaller.0,
+        rates.audio,
+        rates.video,
+        cooldown_secs
+    )
+    .fetch_optional(&mut **ex)
+    .await?;
+    Ok(match row {
+        None => RatesSet::NotATelecaller,
+        Some(row) if row.changed => RatesSet::Set(HostRates { audio: row.audio_rate, video: row.video_rate }),
+        Some(row) => RatesSet::TooSoon(row.opens_at.unwrap_or_else(Utc::now)),
+    })
+}
+
+/// A price new bounds moved: whose, from what, to what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clamped {
+    pub telecaller: AccountId,
+    pub before: HostRates,
+    pub after: HostRates,
+}
+
+/// Moves every own price outside the bounds to the nearest one inside (logged as CLAMPED).
+pub async fn clamp_rates(ex: &mut Tx, audio: PriceBounds, video: PriceBounds) -> Result<Vec<Clamped>, RepoError> {
+    let rows = sqlx::query!(
+        r#"WITH old AS (SELECT account_id, audio_rate, video_rate FROM telecaller_profiles
+                        WHERE audio_rate NOT BETWEEN $1 AND $2 OR video_rate NOT BETWEEN $3 AND $4 FOR UPDATE),
+                changed AS (UPDATE telecaller_profiles t SET
+                                audio_rate = CASE WHEN t.audio_rate IS NOT NULL THEN least(greatest(t.audio_rate, $1), $2) END,
+                                video_rate = CASE WHEN t.video_rate IS NOT NULL THEN least(greatest(t.video_rate, $3), $4) END,
+                                updated_at = now()
+                            FROM old WHERE t.account_id = old.account_id
+                            RETURNING t.account_id, t.audio_rate, t.video_rate),
+                logged AS (INSERT INTO telecaller_rate_changes (telecaller_id, audio_rate, video_rate, cause)
+                           SELECT account_id, audio_rate, video_rate, 'CLAMPED' FROM changed)
+           SELECT c.account_id AS "account_id: AccountId", o.audio_rate AS before_audio, o.video_rate AS before_video,
+                  c.audio_rate, c.video_rate
+           FROM changed c JOIN old o USING (account_id)"#,
+        audio.min,
+        audio.max,
+        video.min,
+        video.max
+    )
+    .fetch_all(&mut **ex)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Clamped {
+            telecaller: r.account_id,
+            before: HostRates { audio: r.before_audio, video: r.before_video },
+            after: HostRates { audio: r.audio_rate, video: r.video_rate },
+        })
+        .collect())
+}
+
+/// Her price history, newest first, with the total (index `telecaller_rate_changes_idx`).
+pub async fn rate_history(
+    db: &crate::Db,
+    telecaller: AccountId,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<RateChange>, RepoError> {
+    crate::paged(
+        sqlx::query_as!(
+            RateChange,
+            r#"SELECT audio_rate, video_rate, cause AS "cause: RateChangeCause", created_at FROM telecaller_rate_changes
+               WHERE telecaller_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"#,
+            telecaller.0,
+            limit,
+            offset
+        )
+        .fetch_all(db.pool()),
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM telecaller_rate_changes WHERE telecaller_id = $1"#,
+            telecaller.0
+        )
+        .fetch_one(db.pool()),
+    )
+    .await
 }

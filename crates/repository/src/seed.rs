@@ -77,8 +77,8 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
 
     sqlx::query!("INSERT INTO app_config (id, inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
          user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, min_call_balance_seconds, \
-         audio_commission_hundredths, video_commission_hundredths) \
-         VALUES (true, 100, 500, 2, 4, 1, 2, 60, 5000, 5000) ON CONFLICT (id) DO NOTHING")
+         audio_commission_hundredths, video_commission_hundredths, audio_max_rate, video_max_rate) \
+         VALUES (true, 100, 500, 2, 4, 1, 2, 60, 5000, 5000, 20, 40) ON CONFLICT (id) DO NOTHING")
     .execute(&mut *tx)
     .await?;
 

@@ -3,6 +3,7 @@
 use talktime_domain::account::{AccountStatus, ApprovalStatus, Avatar, Gender, Language};
 use talktime_domain::account::{FavoriteAdded, TelecallerCard};
 use talktime_domain::ids::AccountId;
+use talktime_domain::pricing::HostRates;
 use talktime_domain::rating::RatingTally;
 use uuid::Uuid;
 
@@ -19,6 +20,8 @@ struct CardRow {
     rating_count: i64,
     platform_sum: i64,
     platform_count: i64,
+    audio_rate: Option<i64>,
+    video_rate: Option<i64>,
     alerts: Option<bool>,
 }
 
@@ -36,6 +39,7 @@ impl From<CardRow> for TelecallerCard {
                 platform_sum: row.platform_sum,
                 platform_count: row.platform_count,
             },
+            rates: HostRates { audio: row.audio_rate, video: row.video_rate },
         }
     }
 }
@@ -50,7 +54,7 @@ macro_rules! card_query {
                 + r#"a.id AS "id: AccountId", a.name, a.profile AS "profile: Avatar",
                      a.language AS "language: Language", t.about, coalesce(r.rating_sum, 0) AS "rating_sum!",
                      coalesce(r.rating_count, 0) AS "rating_count!", p.rating_sum AS platform_sum,
-                     p.rating_count AS platform_count"#
+                     p.rating_count AS platform_count, t.audio_rate, t.video_rate"#
                 + $tail
             $(, $arg)*
         )

@@ -47,6 +47,14 @@ pub struct Reapply {
     pub about: String,
 }
 
+/// What a profile shows besides the account (see [`AccountService::figures`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileFigures {
+    pub balance: i64,
+    /// A telecaller's prices in force.
+    pub rates: Option<talktime_domain::pricing::RatesInForce>,
+}
+
 pub struct AccountService {
     db: Db,
     bank_cipher: BankCipher,
@@ -102,6 +110,17 @@ impl AccountService {
     /// The account's wallet balance.
     pub async fn balance(&self, account: AccountId) -> Result<i64, ServiceError> {
         crate::ledger::balance(&self.db, account).await
+    }
+
+    /// What a profile shows besides the account: its balance and, for a telecaller, her prices
+    /// in force.
+    pub async fn figures(&self, account: &Account) -> Result<ProfileFigures, ServiceError> {
+        let balance = self.balance(account.id).await?;
+        let rates = match account.telecaller {
+            Some(_) => Some(self.cache.config().await?.rates_of(account.host_rates())),
+            None => None,
+        };
+        Ok(ProfileFigures { balance, rates })
     }
 
     /// Deletes the account at its owner's request (app stores require it): personal data erased,

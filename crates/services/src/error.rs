@@ -35,6 +35,9 @@ pub struct ServiceError {
     pub retry_after_secs: Option<u64>,
     /// The request field at fault, for `Invalid`.
     pub field: Option<&'static str>,
+    /// Figures a client acts on (the bounds a price broke, when a change opens), added to the
+    /// error body beside `code`.
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -47,7 +50,15 @@ impl fmt::Display for ServiceError {
 
 impl ServiceError {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, code, message: message.into(), retry_after_secs: None, field: None, source: None }
+        Self { kind, code, message: message.into(), retry_after_secs: None, field: None, details: None, source: None }
+    }
+
+    /// Adds figures to the error body (an object's keys; anything else is ignored).
+    pub fn with_details(self, details: serde_json::Value) -> Self {
+        match details {
+            serde_json::Value::Object(map) => Self { details: Some(Box::new(map)), ..self },
+            _ => self,
+        }
     }
 
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {

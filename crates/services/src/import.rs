@@ -197,6 +197,9 @@ fn parse(line: &str) -> Result<(Account, i64), String> {
                 approval_status,
                 verification_notes: t.verification_notes,
                 reachable_by_push: false,
+                rates: Default::default(),
+                rates_set_at: None,
+                commission_hundredths: None,
             })
         }
         (Role::Telecaller, None) => return Err("a TELECALLER needs a telecallerProfile with `about`".into()),

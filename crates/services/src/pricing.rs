@@ -1,14 +1,26 @@
-//! The prices operators set (audited): per-second rates, the withdrawal ratio and minimums.
+//! Prices: what operators set (audited): default per-second rates, commissions, the bounds of
+//! the telecallers' own prices, the withdrawal ratio and minimums; and each telecaller's own
+//! price inside those bounds.
 
 use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
 use talktime_domain::call::CallType;
 use talktime_domain::ids::AdminId;
-use talktime_domain::pricing::{AppConfig, Edit, reconcile};
-use talktime_repository::pricing;
-use talktime_repository::{RepoError, audit};
+
+use chrono::{DateTime, Utc};
+use talktime_domain::account::{Account, Role};
+use talktime_domain::ids::AccountId;
+use talktime_domain::page::Page;
+use talktime_domain::pricing::{AppConfig, Edit, HostRates, PriceBounds, RateChange, RatesInForce, reconcile};
+use talktime_repository::changes::Change;
+use talktime_repository::pricing::{self, RatesSet};
+use talktime_repository::{Db, RepoError, audit};
 
 use crate::ServiceError;
 use crate::admin::AdminService;
+use crate::cache::ReadCache;
+use crate::catalog::PageRequest;
 
 /// Price changes; `None` keeps the current value.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +31,9 @@ pub struct ConfigInput {
     /// Each call type's user rate, telecaller rate and commission (see `pricing::reconcile`).
     pub audio: Edit,
     pub video: Edit,
+    /// New bounds of the telecallers' own prices; prices outside them are clamped.
+    pub audio_bounds: Option<PriceBounds>,
+    pub video_bounds: Option<PriceBounds>,
 }
 
 impl ConfigInput {
@@ -29,6 +44,8 @@ impl ConfigInput {
             && self.min_call_balance_seconds.is_none()
             && self.audio == Edit::default()
             && self.video == Edit::default()
+            && self.audio_bounds.is_none()
+            && self.video_bounds.is_none()
     }
 }
 
@@ -39,6 +56,10 @@ fn config_json(c: &AppConfig) -> serde_json::Value {
         "telecallerAudioCallCoinPerSec": c.telecaller_audio_coins_per_sec,
         "telecallerVideoCallCoinPerSec": c.telecaller_video_coins_per_sec, "minCallBalanceSeconds": c.min_call_balance_seconds,
         "commissionHundredths": { "audio": c.audio_commission_hundredths, "video": c.video_commission_hundredths },
+        "priceBounds": {
+            "audio": { "min": c.audio_min_rate, "max": c.audio_max_rate },
+            "video": { "min": c.video_min_rate, "max": c.video_max_rate },
+        },
     })
 }
 
@@ -59,8 +80,20 @@ impl AdminService {
             min_call_balance_seconds: input.min_call_balance_seconds.unwrap_or(before.min_call_balance_seconds),
             ..before.clone()
         };
-        for (call_type, edit) in [(CallType::Audio, input.audio), (CallType::Video, input.video)] {
+        for (call_type, edit, bounds) in
+            [(CallType::Audio, input.audio, input.audio_bounds), (CallType::Video, input.video, input.video_bounds)]
+        {
             after.set_prices(call_type, reconcile(before.prices(call_type), edit));
+            if let Some(bounds) = bounds {
+                if bounds.min > bounds.max {
+                    return Err(ServiceError::invalid_field(
+                        "priceBounds",
+                        "invalid_price_bounds",
+                        format!("The {call_type} bounds' min ({}) is above their max ({})", bounds.min, bounds.max),
+                    ));
+                }
+                after.set_bounds(call_type, bounds);
+            }
         }
         if after.telecaller_audio_coins_per_sec > after.user_audio_coins_per_sec
             || after.telecaller_video_coins_per_sec > after.user_video_coins_per_sec
@@ -72,8 +105,139 @@ impl AdminService {
         }
         let saved = pricing::save(&mut tx, &after).await?;
         audit::audit(&mut tx, by, "config.update", "config", None, config_json(&before), config_json(&saved)).await?;
+        let clamped = if saved.bounds(CallType::Audio) != before.bounds(CallType::Audio)
+            || saved.bounds(CallType::Video) != before.bounds(CallType::Video)
+        {
+            pricing::clamp_rates(&mut tx, saved.bounds(CallType::Audio), saved.bounds(CallType::Video)).await?
+        } else {
+            Vec::new()
+        };
+        for moved in &clamped {
+            let (from, to) = (rates_json(moved.before), rates_json(moved.after));
+            audit::audit(&mut tx, by, "telecaller.rates.clamp", "account", Some(moved.telecaller.0), from, to).await?;
+        }
         tx.commit().await.map_err(RepoError::from)?;
-        self.auth().cache().changed(talktime_repository::changes::Change::Config);
+        let cache = self.auth().cache();
+        cache.changed(Change::Config);
+        for moved in clamped {
+            cache.changed(Change::Account(moved.telecaller));
+        }
         Ok(saved)
     }
+}
+
+fn rates_json(rates: HostRates) -> serde_json::Value {
+    json!({ "audioCoinsPerSecond": rates.audio, "videoCoinsPerSecond": rates.video })
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PricingSettings {
+    /// A telecaller sets her own prices at most once per this long (`RATE_CHANGE_COOLDOWN_HOURS`).
+    pub rate_change_cooldown: Duration,
+}
+
+/// A telecaller's prices as she sees them.
+#[derive(Debug, Clone)]
+pub struct HerPrices {
+    /// What her calls cost now (her own or the default).
+    pub in_force: RatesInForce,
+    /// What she set (`None`: the default).
+    pub own: HostRates,
+    pub audio_bounds: PriceBounds,
+    pub video_bounds: PriceBounds,
+    /// When she may change them again (`None`: now).
+    pub next_change_at: Option<DateTime<Utc>>,
+}
+
+/// Each telecaller's own price inside the operator's bounds.
+pub struct PricingService {
+    db: Db,
+    cache: Arc<ReadCache>,
+    settings: PricingSettings,
+}
+
+impl PricingService {
+    pub fn new(db: Db, cache: Arc<ReadCache>, settings: PricingSettings) -> Self {
+        Self { db, cache, settings }
+    }
+
+    fn cooldown(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings.rate_change_cooldown).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Her prices, the bounds and when she may change them.
+    pub async fn prices_of(&self, telecaller: &Account) -> Result<HerPrices, ServiceError> {
+        let config = self.cache.config().await?;
+        let own = telecaller.host_rates();
+        let set_at = telecaller.telecaller.as_ref().and_then(|t| t.rates_set_at);
+        let next = talktime_domain::pricing::next_rate_change(set_at, self.cooldown()).filter(|at| *at > Utc::now());
+        Ok(HerPrices {
+            in_force: config.rates_of(own),
+            own,
+            audio_bounds: config.bounds(CallType::Audio),
+            video_bounds: config.bounds(CallType::Video),
+            next_change_at: next,
+        })
+    }
+
+    /// `PUT /telecaller/rates`: her own prices (`None`: the default), inside the bounds, at most
+    /// once per cooldown; logged in her price history. Calls already placed keep theirs.
+    pub async fn set_rates(&self, telecaller: &Account, rates: HostRates) -> Result<HerPrices, ServiceError> {
+        if telecaller.role != Role::Telecaller {
+            return Err(ServiceError::forbidden("forbidden_role", "Only telecallers set prices"));
+        }
+        let mut tx = self.db.begin().await?;
+        // Held against a bounds change until this commits: a price is never outside them.
+        let config = pricing::share(&mut tx).await?;
+        for (field, call_type) in [("audioCoinsPerSecond", CallType::Audio), ("videoCoinsPerSecond", CallType::Video)] {
+            let bounds = config.bounds(call_type);
+            if let Some(rate) = rates.of(call_type).filter(|rate| !bounds.contains(*rate)) {
+                return Err(out_of_bounds(field, rate, bounds));
+            }
+        }
+        let cooldown_secs = self.settings.rate_change_cooldown.as_secs_f64();
+        match pricing::set_rates(&mut tx, telecaller.id, rates, cooldown_secs).await? {
+            RatesSet::Set(_) => {}
+            RatesSet::TooSoon(opens_at) => return Err(too_soon(opens_at)),
+            RatesSet::NotATelecaller => {
+                return Err(ServiceError::forbidden("forbidden_role", "Only telecallers set prices"));
+            }
+        }
+        tx.commit().await.map_err(RepoError::from)?;
+        self.cache.changed(Change::Account(telecaller.id));
+        let now = self
+            .cache
+            .account(telecaller.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("telecaller_not_found", "Telecaller not found"))?;
+        self.prices_of(&now).await
+    }
+
+    /// Her price history, newest first.
+    pub async fn history(&self, telecaller: AccountId, page: PageRequest) -> Result<Page<RateChange>, ServiceError> {
+        let found = self.cache.account(telecaller).await?.filter(|a| a.telecaller.is_some());
+        if found.is_none() {
+            return Err(ServiceError::not_found("telecaller_not_found", "Telecaller not found"));
+        }
+        Ok(pricing::rate_history(&self.db, telecaller, page.limit(), page.offset()).await?)
+    }
+}
+
+fn out_of_bounds(field: &'static str, rate: i64, bounds: PriceBounds) -> ServiceError {
+    ServiceError::invalid_field(
+        field,
+        "rate_out_of_bounds",
+        format!("{field} must be between {} and {} (got {rate})", bounds.min, bounds.max),
+    )
+    .with_details(json!({ "field": field, "min": bounds.min, "max": bounds.max }))
+}
+
+fn too_soon(opens_at: DateTime<Utc>) -> ServiceError {
+    let wait = (opens_at - Utc::now()).num_seconds().max(1);
+    ServiceError::rate_limited_as(
+        "rate_change_too_soon",
+        u64::try_from(wait).unwrap_or(1),
+        format!("You can change your prices again at {}", opens_at.to_rfc3339()),
+    )
+    .with_details(json!({ "opensAt": opens_at }))
 }

@@ -21,6 +21,10 @@ pub struct ErrorBody {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Figures some errors add beside `code` (e.g. `min`, `max`, `opensAt`, `reason`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +35,12 @@ pub struct ApiError {
     pub message: String,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), errors: Vec::new(), retry_after_secs: None }
+        Self { status, code, message: message.into(), errors: Vec::new(), retry_after_secs: None, details: None }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -77,7 +82,14 @@ impl From<ServiceError> for ApiError {
             .field
             .map(|field| vec![FieldError { field: field.to_owned(), message: error.message.clone() }])
             .unwrap_or_default();
-        Self { status, code: error.code, message: error.message, errors, retry_after_secs: error.retry_after_secs }
+        Self {
+            status,
+            code: error.code,
+            message: error.message,
+            errors,
+            retry_after_secs: error.retry_after_secs,
+            details: error.details.map(|d| *d),
+        }
     }
 }
 
@@ -96,6 +108,7 @@ impl ResponseError for ApiError {
             message: self.message.clone(),
             code: self.code.to_owned(),
             errors: self.errors.clone(),
+            details: self.details.clone(),
         })
     }
 }

@@ -123,6 +123,10 @@ where
 
 /// The checks of [`ValidJson`] on a parsed body.
 fn checked<T: DeserializeOwned + Validate<Context = ()>>(mut raw: serde_json::Value) -> Result<T, ApiError> {
+    // serde would read a struct from an array of its fields in order: every body is an object.
+    if !raw.is_object() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "The body must be a JSON object"));
+    }
     let mut found = Vec::new();
     inspect(&mut raw, "", &mut found);
     if !found.is_empty() {

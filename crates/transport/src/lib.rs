@@ -43,6 +43,8 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub accounts: Arc<AccountService>,
     pub catalog: Arc<CatalogService>,
+    /// Telecallers' own prices.
+    pub pricing: Arc<talktime_services::pricing::PricingService>,
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
     pub calls: Arc<CallService>,

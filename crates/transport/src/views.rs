@@ -35,6 +35,9 @@ pub struct TelecallerProfileView {
     /// Whether she may be rung through a push while her app has no connection (she is AWAY
     /// then); `PUT /telecaller/availability`.
     pub reachable_by_push: bool,
+    /// Her prices in force, coins per second (her own, or the platform's default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rates: Option<talktime_domain::pricing::RatesInForce>,
     /// Admin details only: `ONLINE`, `ON_CALL`, `AWAY` or `OFFLINE`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub presence: Option<String>,
@@ -77,12 +80,12 @@ pub async fn profile_reply(
     message: &str,
     account: Account,
 ) -> Result<HttpResponse, crate::error::ApiError> {
-    let balance = state.accounts.balance(account.id).await?;
-    Ok(ok(message, ProfileView::new(account, balance)))
+    let figures = state.accounts.figures(&account).await?;
+    Ok(ok(message, ProfileView::new(account, figures)))
 }
 
 impl ProfileView {
-    pub fn new(account: Account, balance: i64) -> Self {
+    pub fn new(account: Account, figures: talktime_services::accounts::ProfileFigures) -> Self {
         Self {
             id: account.id.0,
             phone: account.phone,
@@ -93,13 +96,14 @@ impl ProfileView {
             language: account.language,
             account_status: account.status,
             role: account.role,
-            wallet: WalletView { balance },
+            wallet: WalletView { balance: figures.balance },
             created_at: account.created_at,
             telecaller_profile: account.telecaller.map(|t| TelecallerProfileView {
                 about: t.about,
                 approval_status: t.approval_status,
                 verification_notes: t.verification_notes,
                 reachable_by_push: t.reachable_by_push,
+                rates: figures.rates,
                 presence: None,
                 bank_details: None,
             }),
@@ -156,6 +160,8 @@ pub struct TelecallerCardView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<bool>,
     pub rating: RatingView,
+    /// Her prices in force, coins per second (her own, or the platform's default).
+    pub rates: talktime_domain::pricing::RatesInForce,
 }
 
 /// Users' ratings of her calls: `average` (smoothed toward the platform's mean until she has 10;
@@ -185,6 +191,7 @@ impl TelecallerCardView {
             is_favorite: with_favorite.then_some(listed.is_favorite),
             alerts: listed.alerts,
             rating: card.rating.into(),
+            rates: listed.rates,
         }
     }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod calls;
 mod media;
 mod payments;
+mod pricing;
 mod push;
 mod realtime;
 mod server;
@@ -22,6 +23,7 @@ use talktime_domain::secret::Secret;
 use talktime_services::auth::OtpSettings;
 use talktime_services::calls::CallSettings;
 use talktime_services::payments::ReconcilerSettings;
+use talktime_services::pricing::PricingSettings;
 use talktime_services::push::PushSettings;
 use talktime_services::rate_limit::NetworkLimits;
 
@@ -63,6 +65,7 @@ pub struct Settings {
     pub push_provider: PushProvider,
     pub push: PushSettings,
     pub online_alert_cooldown: Duration,
+    pub pricing: PricingSettings,
     /// `talktime demo`'s hosts: `DEMO_ANSWER_AFTER_MS`, `DEMO_HANG_UP_AFTER_SECS`.
     pub demo: crate::demo::DemoSettings,
 }
@@ -142,6 +145,7 @@ impl Settings {
             push_provider: push::provider(v),
             push: push::worker(v),
             online_alert_cooldown: push::online_alert_cooldown(v),
+            pricing: pricing::read(v),
             demo: crate::demo::DemoSettings {
                 answer_after: Duration::from_millis(v.parsed("DEMO_ANSWER_AFTER_MS", 3_000u64, "milliseconds")),
                 hang_up_after: v.secs("DEMO_HANG_UP_AFTER_SECS", 120),

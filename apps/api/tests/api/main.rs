@@ -20,6 +20,7 @@ mod cluster;
 mod commission;
 mod console;
 mod earlier_names;
+mod host_prices;
 mod hostile_input;
 mod http_basics;
 mod load;

@@ -45,9 +45,8 @@ pub struct NewCall {
     pub call_type: CallType,
     pub user_rate: i64,
     pub telecaller_rate: i64,
-    /// The platform's commission for this call type; her own, if she has one, wins (read in
-    /// the insert itself: no round trip more).
-    pub default_commission_hundredths: i32,
+    /// Her commission, or the platform's for this call type.
+    pub commission_hundredths: i32,
     pub ring_secs: f64,
     pub rung_by_push: bool,
 }
@@ -57,7 +56,7 @@ pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Cal
         "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline,
          rung_by_push, commission_hundredths)
          VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8,
-                 COALESCE((SELECT commission_hundredths FROM telecaller_profiles WHERE account_id = $3), $9))
+                 $9)
          RETURNING ",
         "",
         call.id.0,
@@ -68,7 +67,7 @@ pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Cal
         call.telecaller_rate,
         call.ring_secs,
         call.rung_by_push,
-        call.default_commission_hundredths
+        call.commission_hundredths
     )
     .fetch_one(ex)
     .await?)

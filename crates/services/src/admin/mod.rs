@@ -142,6 +142,8 @@ impl AdminService {
             (json!({ "commissionHundredths": before }), json!({ "commissionHundredths": commission }));
         audit::audit(&mut tx, by, "telecaller.commission", "account", Some(id.0), before, after).await?;
         tx.commit().await.map_err(RepoError::from)?;
+        // The next call to her is priced from the cached account: it must see this at once.
+        self.auth.cache().changed(Change::Account(id));
         Ok(())
     }
 

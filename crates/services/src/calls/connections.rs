@@ -143,6 +143,7 @@ impl CallService {
                     peer: PartyCard::from(&*peer),
                     accepted_at: call.accepted_at,
                     max_duration_seconds: call.max_duration_seconds,
+                    rate: call.user_rate,
                     livekit,
                 })
             }

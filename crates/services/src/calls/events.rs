@@ -28,6 +28,8 @@ pub struct Ringing {
     pub call_id: Uuid,
     pub call_type: CallType,
     pub telecaller: PartyCard,
+    /// Coins per second the user pays for this call (copied onto it at initiate).
+    pub rate: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +38,8 @@ pub struct Incoming {
     pub call_id: Uuid,
     pub call_type: CallType,
     pub caller: PartyCard,
+    /// Coins per second the user pays for this call (copied onto it at initiate).
+    pub rate: i64,
 }
 
 /// `call:accepted` for the user.
@@ -45,6 +49,8 @@ pub struct AcceptedForUser {
     pub call_id: Uuid,
     pub livekit: LiveKitJoin,
     pub max_duration_seconds: i64,
+    /// Coins per second the user pays for this call (copied onto it at initiate).
+    pub rate: i64,
 }
 
 /// `call:accepted` for the telecaller.
@@ -56,6 +62,8 @@ pub struct AcceptedForTelecaller {
     pub caller: PartyCard,
     pub livekit: LiveKitJoin,
     pub max_duration_seconds: i64,
+    /// Coins per second the user pays for this call (copied onto it at initiate).
+    pub rate: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +119,8 @@ pub struct ActiveCall {
     pub peer: PartyCard,
     pub accepted_at: Option<DateTime<Utc>>,
     pub max_duration_seconds: Option<i64>,
+    /// Coins per second the user pays for this call (copied onto it at initiate).
+    pub rate: i64,
     /// A fresh token when the call is ACCEPTED, to rejoin the room.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub livekit: Option<LiveKitJoin>,

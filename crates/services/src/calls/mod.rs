@@ -23,6 +23,7 @@ use serde_json::Value;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
 use talktime_domain::call::{self as rules, Call, CallFigures, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::pricing;
 use talktime_repository::calls::{self, Meter, NewCall};
 use talktime_repository::{Db, RepoError, push};
 
@@ -268,10 +269,12 @@ impl CallService {
             return Err(ServiceError::conflict("telecaller_busy", "This telecaller is busy"));
         }
         self.ring_limits(user.id, telecaller.id, by_push).await?;
+        // Her price and share as they are now, copied onto the call: a later change never
+        // touches it.
         let config = self.cache.config().await?;
-        let prices = config.prices(call_type);
-        let user_rate = prices.user_rate;
-        let needed = user_rate.saturating_mul(config.min_call_balance_seconds);
+        let commission = telecaller.telecaller.as_ref().and_then(|t| t.commission_hundredths);
+        let terms = pricing::terms_between(&config, telecaller.host_rates(), commission, call_type);
+        let needed = terms.user_rate.saturating_mul(config.min_call_balance_seconds);
         if ledger::balance(&self.db, user.id).await? < needed {
             return Err(ServiceError::invalid(
                 "insufficient_balance",
@@ -284,9 +287,9 @@ impl CallService {
             user: user.id,
             telecaller: telecaller.id,
             call_type,
-            user_rate,
-            telecaller_rate: prices.telecaller_rate,
-            default_commission_hundredths: prices.commission_hundredths,
+            user_rate: terms.user_rate,
+            telecaller_rate: terms.telecaller_rate,
+            commission_hundredths: terms.commission_hundredths,
             ring_secs: ring.as_secs_f64(),
             rung_by_push: by_push,
         };
@@ -325,9 +328,10 @@ impl CallService {
             self.bus(),
             Audience::account(Role::Telecaller, telecaller.id),
             ServerEvent::CallIncoming,
-            Incoming { call_id: call.id.0, call_type, caller: PartyCard::from(user) },
+            Incoming { call_id: call.id.0, call_type, caller: PartyCard::from(user), rate: call.user_rate },
         );
-        let ringing = Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&*telecaller) };
+        let ringing =
+            Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&*telecaller), rate: call.user_rate };
         send(
             self.bus(),
             Audience::Account { role: Role::User, id: user.id, except: Some(origin.connection) },
@@ -406,14 +410,19 @@ impl CallService {
             ServiceError::upstream("media_server_failed", "The media server did not create the room", e)
         })?;
         let user = self.account(call.user_id).await?;
-        let for_user =
-            AcceptedForUser { call_id: call.id.0, livekit: self.livekit_join(call, &user)?, max_duration_seconds: max };
+        let for_user = AcceptedForUser {
+            call_id: call.id.0,
+            livekit: self.livekit_join(call, &user)?,
+            max_duration_seconds: max,
+            rate: call.user_rate,
+        };
         let for_telecaller = AcceptedForTelecaller {
             call_id: call.id.0,
             call_type: call.call_type,
             caller: PartyCard::from(&*user),
             livekit: self.livekit_join(call, telecaller)?,
             max_duration_seconds: max,
+            rate: call.user_rate,
         };
         Ok((for_user, for_telecaller))
     }

@@ -28,6 +28,7 @@ pub(super) async fn incoming_call(tx: &mut Tx, call: &Call, caller: &Account) ->
             "callerProfile": caller.profile,
             "caller": PartyCard::from(caller),
             "ringDeadline": call.ring_deadline,
+            "rate": call.user_rate,
         }),
         high_priority: true,
     };

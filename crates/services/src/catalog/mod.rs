@@ -16,6 +16,7 @@ use talktime_domain::account::{Account, Language, Presence};
 use talktime_domain::account::{FavoriteAdded, TelecallerCard};
 use talktime_domain::ids::AccountId;
 use talktime_domain::plan::Plan;
+use talktime_domain::pricing::{AppConfig, RatesInForce};
 pub use talktime_domain::rating::ListOrder;
 use talktime_repository::changes::Change;
 use talktime_repository::plans;
@@ -66,6 +67,8 @@ pub struct ListedTelecaller {
     pub is_favorite: bool,
     /// In the favorites list: whether the user asked for a push when she comes online.
     pub alerts: Option<bool>,
+    /// Her prices in force (her own, or the platform's default).
+    pub rates: RatesInForce,
 }
 
 #[derive(Debug, Clone)]
@@ -82,8 +85,8 @@ pub struct FavoritePage {
     pub has_more: bool,
 }
 
-/// One ordering of the listing: a language filter and an order.
-type OrderKey = (Option<Language>, ListOrder);
+/// One ordering of the listing: a language filter, an order and a `maxRate`.
+type OrderKey = (Option<Language>, ListOrder, Option<i64>);
 
 /// The available, listable telecallers as this node last saw them: ONLINE, ON_CALL, AWAY, each
 /// by id.
@@ -92,29 +95,52 @@ struct Listing {
     generation: u64,
     epoch: u64,
     entries: Vec<(Arc<TelecallerCard>, Presence)>,
+    /// The prices as they were when it was built (a change moves the cache's epoch).
+    config: Arc<AppConfig>,
     /// The order per language filter, made once and shared by every snapshot taken from it.
     orders: Mutex<HashMap<OrderKey, Arc<[AccountId]>>>,
 }
 
 impl Listing {
-    fn order(&self, language: Option<Language>, by: ListOrder) -> Arc<[AccountId]> {
+    fn order(&self, language: Option<Language>, by: ListOrder, max_rate: Option<i64>) -> Arc<[AccountId]> {
         let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
         orders
-            .entry((language, by))
+            .entry((language, by, max_rate))
             .or_insert_with(|| {
-                let mut chosen: Vec<&(Arc<TelecallerCard>, Presence)> =
-                    self.entries.iter().filter(|(card, _)| language.is_none() || card.language == language).collect();
-                if by == ListOrder::Rating {
-                    // Stable: within one presence and one rating, the id order stays.
-                    let rating = |card: &TelecallerCard| card.rating.average().unwrap_or(f64::NEG_INFINITY);
-                    chosen.sort_by(|(a, pa), (b, pb)| {
-                        pa.listing_rank().cmp(&pb.listing_rank()).then(rating(b).total_cmp(&rating(a)))
-                    });
+                let rates = |card: &TelecallerCard| self.config.rates_of(card.rates);
+                let mut chosen: Vec<&(Arc<TelecallerCard>, Presence)> = self
+                    .entries
+                    .iter()
+                    .filter(|(card, _)| language.is_none() || card.language == language)
+                    .filter(|(card, _)| max_rate.is_none_or(|max| rates(card).audio <= max))
+                    .collect();
+                // Stable: within one presence and one rating or price, the id order stays.
+                match by {
+                    ListOrder::Presence => {}
+                    ListOrder::Rating => {
+                        let rating = |card: &TelecallerCard| card.rating.average().unwrap_or(f64::NEG_INFINITY);
+                        chosen.sort_by(|(a, pa), (b, pb)| {
+                            pa.listing_rank().cmp(&pb.listing_rank()).then(rating(b).total_cmp(&rating(a)))
+                        });
+                    }
+                    ListOrder::Price => chosen.sort_by_key(|(card, presence)| {
+                        let rates = rates(card);
+                        (presence.listing_rank(), rates.audio, rates.video)
+                    }),
                 }
                 chosen.into_iter().map(|(card, _)| card.id).collect()
             })
             .clone()
     }
+}
+
+/// What the list shows: a language, an order, a highest audio price.
+#[derive(Debug, Clone, Copy)]
+pub struct ListFilter {
+    pub language: Option<Language>,
+    pub by: ListOrder,
+    /// Only telecallers whose audio price in force is at most this (`maxRate`).
+    pub max_rate: Option<i64>,
 }
 
 /// The plans a user may buy now.
@@ -163,13 +189,15 @@ impl CatalogService {
             return Ok(listing);
         }
         let (generation, epoch) = (self.presence.generation(), self.cache.epoch());
+        let config = self.cache.config().await?;
         let available = self.presence.available().await;
         let ids: Vec<AccountId> = available.iter().map(|(id, _)| *id).collect();
         let cards = self.cache.cards(&ids).await?;
         let mut entries: Vec<(Arc<TelecallerCard>, Presence)> =
             cards.into_iter().zip(available).filter_map(|(card, (_, presence))| Some((card?, presence))).collect();
         entries.sort_by_key(|(card, presence)| (presence.listing_rank(), card.id));
-        let listing = Arc::new(Listing { built: Instant::now(), generation, epoch, entries, orders: Mutex::default() });
+        let listing =
+            Arc::new(Listing { built: Instant::now(), generation, epoch, entries, config, orders: Mutex::default() });
         *self.listing.write().unwrap_or_else(|e| e.into_inner()) = Some(listing.clone());
         Ok(listing)
     }
@@ -192,18 +220,22 @@ impl CatalogService {
         &self,
         viewer: &Account,
         page: PageRequest,
-        language: Option<Language>,
-        by: ListOrder,
+        filter: ListFilter,
     ) -> Result<TelecallerPage, ServiceError> {
+        let ListFilter { language, by, max_rate } = filter;
         let snapshot = match page.page {
             1 => None,
-            _ => self.snapshots.load(viewer.id).await.filter(|s| s.language == language && s.by == by),
+            _ => self
+                .snapshots
+                .load(viewer.id)
+                .await
+                .filter(|s| s.language == language && s.by == by && s.max_rate == max_rate),
         };
         let order = match snapshot {
             Some(snapshot) => snapshot.order,
             None => {
-                let order = self.listing().await?.order(language, by);
-                self.snapshots.save(viewer.id, Snapshot { language, by, order: order.clone() }).await;
+                let order = self.listing().await?.order(language, by, max_rate);
+                self.snapshots.save(viewer.id, Snapshot { language, by, max_rate, order: order.clone() }).await;
                 order
             }
         };
@@ -214,6 +246,7 @@ impl CatalogService {
         let presence = self.presence.get_many(slice).await;
         let cards = self.cache.cards(slice).await?;
         let favorites = self.cache.favorites(viewer.id).await?;
+        let config = self.cache.config().await?;
         let telecallers = cards
             .into_iter()
             .zip(presence)
@@ -221,10 +254,10 @@ impl CatalogService {
             .filter_map(|(card, presence)| {
                 let card = card?;
                 let is_favorite = favorites.binary_search(&card.id).is_ok();
-                Some(ListedTelecaller { card, presence, is_favorite, alerts: None })
+                let rates = config.rates_of(card.rates);
+                Some(ListedTelecaller { card, presence, is_favorite, alerts: None, rates })
             })
             .collect();
-        let config = self.cache.config().await?;
         Ok(TelecallerPage {
             telecallers,
             has_more: end < order.len(),
@@ -245,10 +278,12 @@ impl CatalogService {
         cards.truncate(page.limit as usize);
         let ids: Vec<AccountId> = cards.iter().map(|(c, _)| c.id).collect();
         let presence = self.presence.get_many(&ids).await;
+        let config = self.cache.config().await?;
         let favorites = cards
             .into_iter()
             .zip(presence)
             .map(|((card, alerts), presence)| ListedTelecaller {
+                rates: config.rates_of(card.rates),
                 card: Arc::new(card),
                 presence,
                 is_favorite: true,

@@ -23,6 +23,8 @@ pub const SNAPSHOT_TTL: Duration = Duration::from_secs(300);
 pub struct Snapshot {
     pub language: Option<Language>,
     pub by: super::ListOrder,
+    /// The `maxRate` filter.
+    pub max_rate: Option<i64>,
     pub order: Arc<[AccountId]>,
 }
 
@@ -78,10 +80,17 @@ impl RedisSnapshots {
     }
 }
 
-/// `<P or R><language or empty>\n<ids as 16-byte big-endian uuids>`
+/// `<P, R or C><language or empty>;<maxRate or empty>\n<ids as 16-byte big-endian uuids>`
 fn encode(snapshot: &Snapshot) -> Vec<u8> {
-    let mut bytes = vec![if snapshot.by == super::ListOrder::Rating { b'R' } else { b'P' }];
+    let by = match snapshot.by {
+        super::ListOrder::Presence => b'P',
+        super::ListOrder::Rating => b'R',
+        super::ListOrder::Price => b'C',
+    };
+    let mut bytes = vec![by];
     bytes.extend(snapshot.language.map(|l| l.as_str().to_owned()).unwrap_or_default().into_bytes());
+    bytes.push(b';');
+    bytes.extend(snapshot.max_rate.map(|m| m.to_string()).unwrap_or_default().into_bytes());
     bytes.push(b'\n');
     for id in snapshot.order.iter() {
         bytes.extend_from_slice(id.0.as_bytes());
@@ -93,21 +102,27 @@ fn decode(bytes: &[u8]) -> Option<Snapshot> {
     let by = match bytes.first()? {
         b'P' => super::ListOrder::Presence,
         b'R' => super::ListOrder::Rating,
+        b'C' => super::ListOrder::Price,
         _ => return None,
     };
     let bytes = &bytes[1..];
     let split = bytes.iter().position(|b| *b == b'\n')?;
-    let (language, ids) = (&bytes[..split], &bytes[split + 1..]);
+    let (header, ids) = (std::str::from_utf8(&bytes[..split]).ok()?, &bytes[split + 1..]);
+    let (language, max_rate) = header.split_once(';')?;
     let language = match language {
-        [] => None,
-        name => Some(std::str::from_utf8(name).ok()?.parse().ok()?),
+        "" => None,
+        name => Some(name.parse().ok()?),
+    };
+    let max_rate = match max_rate {
+        "" => None,
+        max => Some(max.parse().ok()?),
     };
     if ids.len() % 16 != 0 {
         return None;
     }
     let order =
         ids.chunks_exact(16).map(|c| Some(AccountId(uuid::Uuid::from_slice(c).ok()?))).collect::<Option<_>>()?;
-    Some(Snapshot { language, by, order })
+    Some(Snapshot { language, by, max_rate, order })
 }
 
 #[async_trait]
@@ -141,13 +156,16 @@ mod tests {
     fn snapshots_round_trip_through_their_encoding() {
         let order: Arc<[AccountId]> = (0..3).map(|_| AccountId::new()).collect();
         for language in [None, Some(Language::Tamil)] {
-            for by in [super::super::ListOrder::Presence, super::super::ListOrder::Rating] {
-                let snapshot = Snapshot { language, by, order: order.clone() };
-                assert_eq!(decode(&encode(&snapshot)), Some(snapshot));
+            for by in super::super::ListOrder::ALL {
+                for max_rate in [None, Some(7)] {
+                    let snapshot = Snapshot { language, by: *by, max_rate, order: order.clone() };
+                    assert_eq!(decode(&encode(&snapshot)), Some(snapshot));
+                }
             }
         }
-        assert_eq!(decode(b"Ptamil\n123"), None);
-        assert_eq!(decode(b"Pelvish\n"), None);
+        assert_eq!(decode(b"Ptamil;\n123"), None);
+        assert_eq!(decode(b"Pelvish;\n"), None);
+        assert_eq!(decode(b"Ptamil;x\n"), None);
         assert_eq!(decode(b"tamil\n"), None);
     }
 
@@ -156,10 +174,18 @@ mod tests {
         let store = InMemorySnapshots::new();
         let viewer = AccountId::new();
         assert_eq!(store.load(viewer).await, None);
-        let first =
-            Snapshot { language: None, by: super::super::ListOrder::Presence, order: vec![AccountId::new()].into() };
-        let second =
-            Snapshot { language: Some(Language::Hindi), by: super::super::ListOrder::Rating, order: Vec::new().into() };
+        let first = Snapshot {
+            language: None,
+            by: super::super::ListOrder::Presence,
+            max_rate: None,
+            order: vec![AccountId::new()].into(),
+        };
+        let second = Snapshot {
+            language: Some(Language::Hindi),
+            by: super::super::ListOrder::Rating,
+            max_rate: Some(3),
+            order: Vec::new().into(),
+        };
         store.save(viewer, first).await;
         store.save(viewer, second.clone()).await;
         assert_eq!(store.load(viewer).await, Some(second));

@@ -14,6 +14,7 @@ use serde::Serialize;
 use talktime_domain::account::{Account, AccountStatus, ApprovalStatus, Avatar, Language, Presence, Role};
 use talktime_domain::call::CallStatus;
 use talktime_domain::ids::AccountId;
+use talktime_domain::pricing::RatesInForce;
 use talktime_repository::changes::Change;
 use talktime_repository::{Db, RepoError, calls, push};
 use uuid::Uuid;
@@ -47,13 +48,15 @@ impl From<&Account> for PartyCard {
     }
 }
 
-/// `{_id, name, profile, language, about}` of a telecaller who came online.
+/// `{_id, name, profile, language, about, rates}` of a telecaller who came online.
 #[derive(Debug, Clone, Serialize)]
 pub struct OnlineCard {
     #[serde(flatten)]
     pub party: PartyCard,
     pub language: Option<Language>,
     pub about: Option<String>,
+    /// Her prices in force (`null` only when the prices could not be read).
+    pub rates: Option<RatesInForce>,
 }
 
 /// One telecaller's presence change, as watchers get it inside `presence:update`.
@@ -221,6 +224,7 @@ impl PresenceService {
                 party: PartyCard::from(a),
                 language: a.language,
                 about: a.telecaller.as_ref().map(|t| t.about.clone()),
+                rates: self.cache.config().await.ok().map(|config| config.rates_of(a.host_rates())),
             }),
             _ => None,
         };

@@ -143,7 +143,9 @@ async fn detail(state: &AppState, id: AccountId) -> Result<AccountDetailView, Ap
         ),
         _ => (None, None),
     };
-    let mut profile = ProfileView::new(account, balance);
+    let mut figures = state.accounts.figures(&account).await?;
+    figures.balance = balance;
+    let mut profile = ProfileView::new(account, figures);
     // The panel reads them inside `telecallerProfile`, as the earlier backend put them.
     if let Some(inner) = profile.telecaller_profile.as_mut() {
         inner.presence = presence.clone();

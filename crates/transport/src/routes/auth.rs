@@ -151,9 +151,9 @@ pub(crate) async fn verify(
     let body = body.0;
     let phone = parse_phone(&body.phone)?;
     let login = state.auth.verify(&phone, &body.otp, ip.0).await?;
-    let balance = state.accounts.balance(login.account.id).await?;
-    let user = ProfileView::new(login.account.clone(), balance);
-    let again = ProfileView::new(login.account, balance);
+    let figures = state.accounts.figures(&login.account).await?;
+    let user = ProfileView::new(login.account.clone(), figures);
+    let again = ProfileView::new(login.account, figures);
     Ok(HttpResponse::Ok().json(LoginResponse {
         success: true,
         message: "Login successful".to_owned(),

@@ -1,8 +1,9 @@
-//! Prices (`/admin/config`): grouped with labels to read, flat keys to write, audited.
+//! Prices: `/admin/config` (grouped with labels to read, flat keys to write, audited), a
+//! telecaller's own prices (`/telecaller/rates`) and their history for admins.
 
 use actix_web::{HttpResponse, get, put, web};
 use garde::Validate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
@@ -10,15 +11,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{CurrentAdmin, ValidJson};
-use crate::views::ok;
-use talktime_domain::pricing::Edit;
-use talktime_services::pricing::ConfigInput;
+use crate::extract::{CurrentAdmin, CurrentTelecaller, ValidJson, ValidQuery};
+use crate::views::{Envelope, ok};
+use talktime_domain::ids::AccountId;
+use talktime_domain::pricing::{Edit, HostRates, PriceBounds, RateChangeCause, RatesInForce};
+use talktime_services::pricing::{ConfigInput, HerPrices};
 
-use super::rules::percent_hundredths;
+use super::rules::{ADMIN_PAGING, AdminPage, percent_hundredths};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_config).service(put_config);
+    cfg.service(get_config).service(put_config).service(her_rates).service(set_rates).service(rate_history);
 }
 
 fn leaf(value: serde_json::Value, label: &str, description: &str) -> serde_json::Value {
@@ -42,6 +44,16 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
         "commissionPercent": {
             "audio": leaf(json!(crate::views::percent(c.audio_commission_hundredths)), "Audio commission", "The platform's share of what a user pays for an audio call (a telecaller's own share overrides it)"),
             "video": leaf(json!(crate::views::percent(c.video_commission_hundredths)), "Video commission", "The platform's share of what a user pays for a video call (a telecaller's own share overrides it)"),
+        },
+        "priceBounds": {
+            "audio": {
+                "min": leaf(json!(c.audio_min_rate), "Lowest audio price", "The lowest price per second a telecaller may set for an audio call"),
+                "max": leaf(json!(c.audio_max_rate), "Highest audio price", "The highest price per second a telecaller may set for an audio call"),
+            },
+            "video": {
+                "min": leaf(json!(c.video_min_rate), "Lowest video price", "The lowest price per second a telecaller may set for a video call"),
+                "max": leaf(json!(c.video_max_rate), "Highest video price", "The highest price per second a telecaller may set for a video call"),
+            },
         },
         "call": {
             "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
@@ -82,6 +94,37 @@ pub struct ConfigRequest {
     /// her default rate follows it.
     #[garde(dive)]
     pub commission_percent: Option<CommissionPercentRequest>,
+    /// The range each call type's own prices must stay in (coins per second); prices outside new
+    /// bounds are moved to the nearest bound (audited).
+    #[garde(dive)]
+    pub price_bounds: Option<PriceBoundsRequest>,
+}
+
+/// `{audio: {min, max}, video: {min, max}}`, each call type optional.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceBoundsRequest {
+    #[garde(dive)]
+    pub audio: Option<BoundsRequest>,
+    #[garde(dive)]
+    pub video: Option<BoundsRequest>,
+}
+
+/// Coins per second, `min` ≤ `max`.
+#[talktime_macros::bounds]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoundsRequest {
+    #[bound(range(min = 1, max = 1_000_000))]
+    pub min: i64,
+    #[bound(range(min = 1, max = 1_000_000))]
+    pub max: i64,
+}
+
+impl From<&BoundsRequest> for PriceBounds {
+    fn from(b: &BoundsRequest) -> Self {
+        PriceBounds { min: b.min, max: b.max }
+    }
 }
 
 /// `{audio, video}`, each optional.
@@ -112,6 +155,7 @@ pub(crate) async fn put_config(
         Some(_) => return Err(ApiError::field("inrToCoinRatio", "must be at least 0.01")),
     };
     let (commission_audio, commission_video) = b.commission_percent.map_or((None, None), |c| (c.audio, c.video));
+    let bounds = b.price_bounds.as_ref();
 
     let input = ConfigInput {
         inr_to_coin_ratio_hundredths: ratio,
@@ -127,10 +171,158 @@ pub(crate) async fn put_config(
             telecaller_rate: b.telecaller_video_call_coin_per_sec,
             commission_hundredths: commission_video.map(percent_hundredths),
         },
+        audio_bounds: bounds.and_then(|b| b.audio.as_ref()).map(PriceBounds::from),
+        video_bounds: bounds.and_then(|b| b.video.as_ref()).map(PriceBounds::from),
     };
     if input.is_empty() {
         return Err(ApiError::field("body", "give at least one setting"));
     }
     let saved = state.admin.update_config(admin.0.id, input).await?;
     Ok(ok("Config updated", config_view(&saved)))
+}
+
+/// `{min, max}` coins per second.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoundsView {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl From<PriceBounds> for BoundsView {
+    fn from(b: PriceBounds) -> Self {
+        Self { min: b.min, max: b.max }
+    }
+}
+
+/// `{audio, video}`: her own prices, `null` where she charges the default.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnRatesView {
+    pub audio: Option<i64>,
+    pub video: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceBoundsView {
+    pub audio: BoundsView,
+    pub video: BoundsView,
+}
+
+/// A telecaller's prices as she sees them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HerRatesView {
+    /// What her calls cost now, coins per second (her own, or the platform's default).
+    pub rates: RatesInForce,
+    /// What she set (`null`: the default).
+    pub own: OwnRatesView,
+    pub price_bounds: PriceBoundsView,
+    /// When she may change them again (`null`: now).
+    pub next_change_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<HerPrices> for HerRatesView {
+    fn from(p: HerPrices) -> Self {
+        Self {
+            rates: p.in_force,
+            own: OwnRatesView { audio: p.own.audio, video: p.own.video },
+            price_bounds: PriceBoundsView { audio: p.audio_bounds.into(), video: p.video_bounds.into() },
+            next_change_at: p.next_change_at,
+        }
+    }
+}
+
+/// Her prices, the bounds they must stay in, and when she may change them.
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])),
+    responses((status = 200, body = Envelope<HerRatesView>)))]
+#[get("/telecaller/rates")]
+pub(crate) async fn her_rates(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok("Rates fetched successfully", HerRatesView::from(state.pricing.prices_of(&telecaller.0).await?)))
+}
+
+/// Both required: coins per second the user pays, or `null` to charge the platform's default.
+/// The range is the operator's `priceBounds` (checked by the service, which names them).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RatesRequest {
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<i64>, required = true, minimum = 1)]
+    pub audio_coins_per_second: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<i64>, required = true, minimum = 1)]
+    pub video_coins_per_second: Option<Option<i64>>,
+}
+
+/// Set her own prices: inside `priceBounds` (400 `rate_out_of_bounds` with `field`, `min`,
+/// `max`), at most once per `RATE_CHANGE_COOLDOWN_HOURS` (429 `rate_change_too_soon` with
+/// `opensAt`). Calls already placed keep their price.
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])), request_body = RatesRequest,
+    responses((status = 200, body = Envelope<HerRatesView>), (status = 400, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+#[put("/telecaller/rates")]
+pub(crate) async fn set_rates(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    body: ValidJson<RatesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(audio) = body.0.audio_coins_per_second else {
+        return Err(ApiError::field("audioCoinsPerSecond", "is required"));
+    };
+    let Some(video) = body.0.video_coins_per_second else {
+        return Err(ApiError::field("videoCoinsPerSecond", "is required"));
+    };
+    let saved = state.pricing.set_rates(&telecaller.0, HostRates { audio, video }).await?;
+    Ok(ok("Rates updated", HerRatesView::from(saved)))
+}
+
+/// One entry of her price history.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateChangeView {
+    /// Coins per second, `null`: the platform's default.
+    pub audio_coins_per_second: Option<i64>,
+    pub video_coins_per_second: Option<i64>,
+    /// `SET` by her, or `CLAMPED` by new bounds.
+    #[schema(inline)]
+    pub cause: RateChangeCause,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateHistoryView {
+    pub changes: Vec<RateChangeView>,
+    pub total: i64,
+    pub total_pages: i64,
+}
+
+/// A telecaller's price history, newest first.
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(("id" = Uuid, Path), AdminPage),
+    responses((status = 200, body = Envelope<RateHistoryView>), (status = 404, body = ErrorBody)))]
+#[get("/admin/telecallers/{id}/rates")]
+pub(crate) async fn rate_history(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    path: web::Path<AccountId>,
+    query: ValidQuery<AdminPage>,
+) -> Result<HttpResponse, ApiError> {
+    let page = ADMIN_PAGING.request(query.0.page, query.0.limit);
+    let found = state.pricing.history(path.into_inner(), page).await?;
+    let changes = found
+        .rows
+        .into_iter()
+        .map(|c| RateChangeView {
+            audio_coins_per_second: c.audio_rate,
+            video_coins_per_second: c.video_rate,
+            cause: c.cause,
+            created_at: c.created_at,
+        })
+        .collect();
+    let view = RateHistoryView { changes, total: found.total, total_pages: page.total_pages(found.total) };
+    Ok(ok("Rate history fetched successfully", view))
 }

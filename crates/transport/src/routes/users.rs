@@ -11,7 +11,7 @@ use talktime_domain::account::{Avatar, Gender, Language, Role};
 use talktime_domain::ids::AccountId;
 use talktime_domain::profile;
 use talktime_services::accounts::{CompleteProfile, EditProfile};
-use talktime_services::catalog::ListOrder;
+use talktime_services::catalog::{ListFilter, ListOrder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -48,8 +48,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 ))]
 #[get("/users/me")]
 pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
-    let balance = state.accounts.balance(account.0.id).await?;
-    Ok(ok("Profile fetched successfully", ProfileView::new(account.0, balance)))
+    let figures = state.accounts.figures(&account.0).await?;
+    Ok(ok("Profile fetched successfully", ProfileView::new(account.0, figures)))
 }
 
 /// Delete the caller's account (users and telecallers): name, date of birth, phone and bank
@@ -144,11 +144,11 @@ pub(crate) async fn complete_profile(
     let before = account.0.role;
     let updated = state.accounts.complete_profile(&account.0, input).await?;
     let token = (updated.role != before).then(|| state.auth.token_for(&updated)).transpose()?;
-    let balance = state.accounts.balance(updated.id).await?;
+    let figures = state.accounts.figures(&updated).await?;
     Ok(HttpResponse::Ok().json(CompleteProfileResponse {
         success: true,
         message: "Profile completed successfully".to_owned(),
-        data: ProfileView::new(updated, balance),
+        data: ProfileView::new(updated, figures),
         token,
     }))
 }
@@ -321,11 +321,15 @@ super::rules::paged_query!(TelecallersQuery, limit 50, "1–50, default 15." {
     #[garde(skip)]
     #[param(inline)]
     language: Option<Language>,
-    /// `presence` (default: ONLINE first, then the order they joined) or `rating` (ONLINE first,
-    /// then best rated).
+    /// `presence` (default: ONLINE first, then the order they joined), `rating` (ONLINE first,
+    /// then best rated) or `price` (ONLINE first, then cheapest audio price, then video).
     #[garde(skip)]
     #[param(inline)]
     sort: Option<ListOrder>,
+    /// Only telecallers whose audio price in force (coins per second) is at most this.
+    #[serde(rename = "maxRate")]
+    #[bound(range(min = 1, max = 1_000_000))]
+    max_rate: Option<i64>,
 });
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -353,7 +357,8 @@ pub(crate) async fn telecallers(
     let query = query.0;
     let page = TELECALLERS_PAGING.request(query.page, query.limit);
     let by = query.sort.unwrap_or(ListOrder::Presence);
-    let found = state.catalog.online_telecallers(&user.0, page, query.language, by).await?;
+    let filter = ListFilter { language: query.language, by, max_rate: query.max_rate };
+    let found = state.catalog.online_telecallers(&user.0, page, filter).await?;
     Ok(ok(
         "Telecallers fetched successfully",
         TelecallersView {
