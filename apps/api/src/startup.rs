@@ -22,6 +22,7 @@ use talktime_services::presence::{
     RedisPresence,
 };
 use talktime_services::pricing::PricingService;
+use talktime_services::promotions::PromotionService;
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
@@ -53,6 +54,7 @@ pub struct Application {
     presence: Arc<dyn PresenceRegistry>,
     presence_service: Arc<PresenceService>,
     payments: Arc<PaymentService>,
+    promotions: Arc<PromotionService>,
     calls: Arc<CallService>,
     registry: Arc<ConnectionRegistry>,
     server: actix_web::dev::Server,
@@ -63,6 +65,7 @@ pub struct Application {
 pub struct Controller {
     server: actix_web::dev::ServerHandle,
     calls: Arc<CallService>,
+    promotions: Arc<PromotionService>,
     presence: Arc<PresenceService>,
     registry: Arc<ConnectionRegistry>,
 }
@@ -78,6 +81,11 @@ impl Controller {
     /// Sends the presence parked since the last flush now (as the node's tick does).
     pub async fn flush_presence(&self) {
         self.registry.flush_presence(self.presence.online_telecallers().await);
+    }
+
+    /// Runs one promotional-expiry pass now; returns how many lots expired.
+    pub async fn expire_promotions(&self) -> Result<u64, talktime_services::ServiceError> {
+        self.promotions.expire_due().await
     }
 
     /// Runs one call-sweeper pass now; returns how many calls it acted on.
@@ -132,6 +140,7 @@ impl Application {
             accounts: services.accounts,
             catalog: services.catalog,
             pricing: services.pricing,
+            promotions: services.promotions.clone(),
             payments: services.payments.clone(),
             wallet: services.wallet,
             calls: services.calls.clone(),
@@ -151,6 +160,7 @@ impl Application {
             presence: parts.presence,
             presence_service: services.presence,
             payments: services.payments,
+            promotions: services.promotions,
             calls: services.calls,
             registry,
             server,
@@ -174,6 +184,7 @@ impl Application {
         Controller {
             server: self.server.handle(),
             calls: self.calls.clone(),
+            promotions: self.promotions.clone(),
             presence: self.presence_service.clone(),
             registry: self.registry.clone(),
         }
@@ -214,6 +225,7 @@ struct Services {
     accounts: Arc<AccountService>,
     catalog: Arc<CatalogService>,
     pricing: Arc<PricingService>,
+    promotions: Arc<PromotionService>,
     payments: Arc<PaymentService>,
     wallet: Arc<WalletService>,
     calls: Arc<CallService>,
@@ -231,14 +243,11 @@ impl Services {
         let presence = PresenceService::new(db.clone(), cache.clone(), realtime, settings.online_alert_cooldown);
         tokio::spawn(presence.clone().run_publish_reachable());
         let limiter = &parts.limiter;
-        let push = Arc::new(PushService::new(
-            db.clone(),
-            push_sender(settings),
-            settings.push,
-            limiter.clone(),
-            presence.clone(),
-        ));
-        tokio::spawn(push.clone().run_worker());
+        let push = push_service(settings, db, limiter, &presence);
+        let phones = PhoneDigests::new(secrets_key);
+        let promotions =
+            Arc::new(PromotionService::new(db.clone(), cache.clone(), phones.clone(), settings.promotions));
+        tokio::spawn(promotions.clone().run_expiry());
         let media = Media { rooms: rooms(settings), tokens: livekit_tokens(settings) };
         let calls = CallService::new(
             db.clone(),
@@ -256,17 +265,10 @@ impl Services {
             limiter.clone(),
             settings.reconciler,
             calls.clone(),
+            promotions.clone(),
         ));
         tokio::spawn(payments.clone().run_reconciler());
-        let auth = Arc::new(AuthService::new(
-            db.clone(),
-            sms_sender(settings),
-            limiter.clone(),
-            OtpHasher::new(secrets_key),
-            TokenIssuer::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.jwt_ttl),
-            settings.otp.clone(),
-            cache.clone(),
-        ));
+        let auth = auth_service(settings, db, limiter, &cache);
         let checks = settings.realtime.session_check_interval;
         tokio::spawn(run_session_checks(Arc::downgrade(registry), auth.clone(), checks));
         let admin = Arc::new(AdminService::new(
@@ -276,9 +278,9 @@ impl Services {
             google_verifier(settings),
             limiter.clone(),
             settings.network_limits.admin_sign_in,
+            promotions.clone(),
         ));
         let bank_cipher = BankCipher::new(secrets_key);
-        let phones = PhoneDigests::new(secrets_key);
         Self {
             accounts: Arc::new(AccountService::new(
                 db.clone(),
@@ -286,6 +288,7 @@ impl Services {
                 cache.clone(),
                 presence.clone(),
                 phones,
+                promotions.clone(),
             )),
             pricing: Arc::new(PricingService::new(db.clone(), cache.clone(), settings.pricing)),
             catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
@@ -296,8 +299,40 @@ impl Services {
             calls,
             presence,
             push,
+            promotions,
         }
     }
+}
+
+/// The push service, its worker running.
+fn push_service(
+    settings: &Settings,
+    db: &Db,
+    limiter: &Arc<dyn RateLimiter>,
+    presence: &Arc<PresenceService>,
+) -> Arc<PushService> {
+    let push =
+        Arc::new(PushService::new(db.clone(), push_sender(settings), settings.push, limiter.clone(), presence.clone()));
+    tokio::spawn(push.clone().run_worker());
+    push
+}
+
+/// Sign-in by SMS code, tokens, and the admins' sessions.
+fn auth_service(
+    settings: &Settings,
+    db: &Db,
+    limiter: &Arc<dyn RateLimiter>,
+    cache: &Arc<ReadCache>,
+) -> Arc<AuthService> {
+    Arc::new(AuthService::new(
+        db.clone(),
+        sms_sender(settings),
+        limiter.clone(),
+        OtpHasher::new(settings.auth.secrets_key.expose()),
+        TokenIssuer::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.jwt_ttl),
+        settings.otp.clone(),
+        cache.clone(),
+    ))
 }
 
 /// The call sweeper, timers, room sweeper (with a media server), directory heartbeat and the

@@ -202,6 +202,12 @@ pub struct Call {
     /// A party out of the room by then ends the call (the media grace; only a rejoin ends it).
     pub user_media_grace_deadline: Option<DateTime<Utc>>,
     pub telecaller_media_grace_deadline: Option<DateTime<Utc>>,
+    /// A first call's free seconds (set at accept), paid by marketing.
+    pub free_seconds: i32,
+    /// Of `coins_spent`, what came from the user's promotional wallet.
+    pub promo_spent: i64,
+    /// What the free seconds were worth at her price (marketing paid them).
+    pub free_coins: i64,
     /// The database's clock when the row was read (deadlines are compared against it).
     pub now: DateTime<Utc>,
 }

@@ -28,6 +28,7 @@ pub mod phone;
 pub mod plan;
 pub mod pricing;
 pub mod profile;
+pub mod promotion;
 pub mod push;
 pub mod rating;
 pub mod report;

@@ -24,6 +24,15 @@ pub struct AppConfig {
     pub audio_max_rate: i64,
     pub video_min_rate: i64,
     pub video_max_rate: i64,
+    /// Promotional coins for a USER completing her profile (once per phone number ever).
+    pub signup_bonus_coins: i64,
+    /// Promotional coins on a user's first captured recharge: this share of the plan's coins,
+    /// hundredths of a percent.
+    pub first_recharge_bonus_hundredths: i32,
+    /// The first seconds of a user's first billed call, paid by marketing.
+    pub first_call_free_seconds: i32,
+    /// Promotional coins to both parties of a referral, at the referee's first recharge.
+    pub referral_bonus_coins: i64,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -230,6 +239,10 @@ impl AppConfig {
             audio_max_rate: 20,
             video_min_rate: 1,
             video_max_rate: 40,
+            signup_bonus_coins: 0,
+            first_recharge_bonus_hundredths: 0,
+            first_call_free_seconds: 0,
+            referral_bonus_coins: 0,
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

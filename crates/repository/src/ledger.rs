@@ -10,8 +10,10 @@ use crate::{Executor, RepoError};
 /// Where coins sit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LedgerAccount {
-    /// A phone account's wallet.
+    /// A phone account's wallet: the coins it bought or earned.
     Wallet(AccountId),
+    /// A user's promotional wallet: granted coins, spent first, expiring.
+    Promo(AccountId),
     /// Where purchased coins come from.
     Gateway,
     /// The platform's share of calls.
@@ -20,16 +22,33 @@ pub enum LedgerAccount {
     WithdrawalHolds,
     /// Coins paid out to banks.
     Payouts,
+    /// Where promotional coins come from (and what they paid for goes back to).
+    Marketing,
 }
+
+/// A promotional wallet's id: its owner's with these bits flipped (ids are random: no owner's
+/// id is another's promotional one).
+const PROMO_ID_MASK: u128 = 0x5052_4f4d_4f00_0000_0000_0000_0000_0000;
 
 impl LedgerAccount {
     pub fn id(self) -> Uuid {
         match self {
             LedgerAccount::Wallet(account) => account.0,
+            LedgerAccount::Promo(account) => Uuid::from_u128(account.0.as_u128() ^ PROMO_ID_MASK),
             LedgerAccount::Gateway => Uuid::from_u128(1),
             LedgerAccount::Revenue => Uuid::from_u128(2),
             LedgerAccount::WithdrawalHolds => Uuid::from_u128(3),
             LedgerAccount::Payouts => Uuid::from_u128(4),
+            LedgerAccount::Marketing => Uuid::from_u128(5),
+        }
+    }
+
+    /// The owner and kind of a per-account wallet.
+    fn owned(self) -> Option<(Uuid, &'static str)> {
+        match self {
+            LedgerAccount::Wallet(owner) => Some((owner.0, "WALLET")),
+            LedgerAccount::Promo(owner) => Some((owner.0, "PROMO_WALLET")),
+            _ => None,
         }
     }
 }
@@ -46,6 +65,13 @@ pub enum Cause {
     Refund,
     /// A balance carried over from the earlier backend (cause id: the account).
     OpeningBalance,
+    /// Promotional coins granted (cause id: the lot).
+    SignupBonus,
+    FirstRechargeBonus,
+    CouponBonus,
+    ReferralBonus,
+    /// What was left of a lot at its expiry, back to marketing (cause id: the lot).
+    PromoExpiry,
 }
 
 impl Cause {
@@ -58,6 +84,11 @@ impl Cause {
             Cause::WithdrawalReleased => "WITHDRAWAL_RELEASED",
             Cause::Refund => "REFUND",
             Cause::OpeningBalance => "OPENING_BALANCE",
+            Cause::SignupBonus => "SIGNUP_BONUS",
+            Cause::FirstRechargeBonus => "FIRST_RECHARGE_BONUS",
+            Cause::CouponBonus => "COUPON_BONUS",
+            Cause::ReferralBonus => "REFERRAL_BONUS",
+            Cause::PromoExpiry => "PROMO_EXPIRY",
         }
     }
 }
@@ -78,18 +109,20 @@ pub async fn post(
         // Nothing moves (a call that cost nothing): no journal.
         return Ok(false);
     }
-    let wallets: Vec<Uuid> = entries
+    let owned: Vec<(Uuid, Uuid, &str)> = entries
         .iter()
-        .filter_map(|(account, _)| match account {
-            LedgerAccount::Wallet(id) => Some(id.0),
-            _ => None,
-        })
+        .filter_map(|(account, _)| account.owned().map(|(owner, kind)| (account.id(), owner, kind)))
         .collect();
-    if !wallets.is_empty() {
+    if !owned.is_empty() {
+        let ids: Vec<Uuid> = owned.iter().map(|o| o.0).collect();
+        let owners: Vec<Uuid> = owned.iter().map(|o| o.1).collect();
+        let kinds: Vec<String> = owned.iter().map(|o| o.2.to_owned()).collect();
         sqlx::query!(
-            "INSERT INTO ledger_accounts (id, kind, owner_id) SELECT w, 'WALLET', w FROM unnest($1::uuid[]) AS w \
+            "INSERT INTO ledger_accounts (id, kind, owner_id) SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) \
              ON CONFLICT (id) DO NOTHING",
-            &wallets
+            &ids,
+            &kinds,
+            &owners
         )
         .execute(&mut **tx)
         .await?;
@@ -106,11 +139,37 @@ pub async fn post(
     Ok(true)
 }
 
-/// A wallet's balance (0 before its first entry).
+/// What an account can spend: its wallet and its promotional wallet (0 before the first entry).
 pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result<i64, RepoError> {
-    let balance: Option<i64> =
-        sqlx::query_scalar!("SELECT balance FROM ledger_accounts WHERE id = $1", account.0).fetch_optional(ex).await?;
-    Ok(balance.unwrap_or(0))
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(balance), 0)::bigint AS "balance!" FROM ledger_accounts WHERE owner_id = $1"#,
+        account.0
+    )
+    .fetch_one(ex)
+    .await?)
+}
+
+/// The account's paid and promotional balances, locked until the transaction ends (a call's
+/// settlement and a lot's expiry take turns).
+pub async fn lock_balances(tx: &mut crate::Tx, account: AccountId) -> Result<(i64, i64), RepoError> {
+    let rows = sqlx::query!("SELECT kind, balance FROM ledger_accounts WHERE owner_id = $1 FOR UPDATE", account.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    let of = |kind: &str| rows.iter().filter(|r| r.kind == kind).map(|r| r.balance).sum::<i64>();
+    Ok((of("WALLET"), of("PROMO_WALLET")))
+}
+
+/// The account's paid and promotional balances.
+pub async fn balances(ex: impl Executor<'_>, account: AccountId) -> Result<(i64, i64), RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce(sum(balance) FILTER (WHERE kind = 'WALLET'), 0)::bigint AS "paid!",
+                  coalesce(sum(balance) FILTER (WHERE kind = 'PROMO_WALLET'), 0)::bigint AS "promo!"
+           FROM ledger_accounts WHERE owner_id = $1"#,
+        account.0
+    )
+    .fetch_one(ex)
+    .await?;
+    Ok((row.paid, row.promo))
 }
 
 /// A platform account's balance: the sum of its entries.
@@ -141,8 +200,10 @@ pub struct Books {
     pub total: i64,
     /// Journals whose entries do not sum to zero, or with fewer than two entries.
     pub unbalanced_journals: i64,
-    /// Wallets whose balance column differs from the sum of their entries.
+    /// Wallets (paid or promotional) whose balance column differs from the sum of their entries.
     pub mismatched_wallets: i64,
+    /// Users whose promotional wallet differs from what is left of their promotional lots.
+    pub mismatched_promo_lots: i64,
     pub negative_wallets: i64,
     /// COMPLETED calls that lasted a second or more without their call journal.
     pub unsettled_calls: i64,
@@ -153,6 +214,7 @@ impl Books {
         self.total == 0
             && self.unbalanced_journals == 0
             && self.mismatched_wallets == 0
+            && self.mismatched_promo_lots == 0
             && self.negative_wallets == 0
             && self.unsettled_calls == 0
     }
@@ -163,9 +225,12 @@ pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
            (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries) AS \"total!\", \
            (SELECT count(*) FROM (SELECT j.id FROM journals j LEFT JOIN ledger_entries e ON e.journal_id = j.id \
               GROUP BY j.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) < 2) u) AS \"unbalanced_journals!\", \
-           (SELECT count(*) FROM ledger_accounts a WHERE a.kind = 'WALLET' AND a.balance <> \
+           (SELECT count(*) FROM ledger_accounts a WHERE a.kind IN ('WALLET', 'PROMO_WALLET') AND a.balance <> \
               (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)) AS \"mismatched_wallets!\", \
-           (SELECT count(*) FROM ledger_accounts WHERE kind = 'WALLET' AND balance < 0) AS \"negative_wallets!\", \
+           (SELECT count(*) FROM (SELECT account_id, sum(remaining) AS remaining FROM promo_lots GROUP BY account_id) l \
+              FULL JOIN (SELECT owner_id, balance FROM ledger_accounts WHERE kind = 'PROMO_WALLET') w \
+              ON w.owner_id = l.account_id WHERE coalesce(l.remaining, 0) <> coalesce(w.balance, 0)) AS \"mismatched_promo_lots!\", \
+           (SELECT count(*) FROM ledger_accounts WHERE kind IN ('WALLET', 'PROMO_WALLET') AND balance < 0) AS \"negative_wallets!\", \
            (SELECT count(*) FROM calls c WHERE c.status = 'COMPLETED' AND c.duration_seconds > 0 \
               AND c.coins_spent > 0 AND NOT EXISTS \
               (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS \"unsettled_calls!\"")

@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod otp;
 pub mod plans;
 pub mod pricing;
+pub mod promotions;
 pub mod push;
 pub mod ratings;
 pub mod reports;

@@ -17,7 +17,8 @@ macro_rules! config_query {
                 + "inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
                    user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, \
                    min_call_balance_seconds, audio_commission_hundredths, video_commission_hundredths, audio_min_rate, \
-                   audio_max_rate, video_min_rate, video_max_rate, updated_at"
+                   audio_max_rate, video_min_rate, video_max_rate, signup_bonus_coins, first_recharge_bonus_hundredths, \
+                   first_call_free_seconds, referral_bonus_coins, updated_at"
                 + $tail
             $(, $arg)*
         )
@@ -39,7 +40,8 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
          user_audio_coins_per_sec = $3, user_video_coins_per_sec = $4, telecaller_audio_coins_per_sec = $5, \
          telecaller_video_coins_per_sec = $6, min_call_balance_seconds = $7, audio_commission_hundredths = $8, \
          video_commission_hundredths = $9, audio_min_rate = $10, audio_max_rate = $11, video_min_rate = $12, \
-         video_max_rate = $13, updated_at = now() WHERE id RETURNING ",
+         video_max_rate = $13, signup_bonus_coins = $14, first_recharge_bonus_hundredths = $15, \
+         first_call_free_seconds = $16, referral_bonus_coins = $17, updated_at = now() WHERE id RETURNING ",
         "",
         c.inr_to_coin_ratio_hundredths,
         c.min_withdrawal_coins,
@@ -53,7 +55,11 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
         c.audio_min_rate,
         c.audio_max_rate,
         c.video_min_rate,
-        c.video_max_rate
+        c.video_max_rate,
+        c.signup_bonus_coins,
+        c.first_recharge_bonus_hundredths,
+        c.first_call_free_seconds,
+        c.referral_bonus_coins
     )
     .fetch_one(&mut **ex)
     .await?)

@@ -256,3 +256,14 @@ pub async fn queue_online_alerts(
     .await?;
     Ok(())
 }
+
+/// Moves the expiry of an account's promotional lots into the past, as if their days were up.
+pub async fn expire_promo_lots(db: &Db, account: talktime_domain::ids::AccountId) -> Result<u64, RepoError> {
+    Ok(sqlx::query!(
+        "UPDATE promo_lots SET expires_at = clock_timestamp() - interval '1 second' WHERE account_id = $1",
+        account.0
+    )
+    .execute(db.pool())
+    .await?
+    .rows_affected())
+}

@@ -14,6 +14,7 @@ use crate::ServiceError;
 use crate::bus::ServerEvent;
 use crate::cache::ReadCache;
 use crate::presence::PresenceService;
+use crate::promotions::PromotionService;
 use crate::secrets::BankCipher;
 
 /// `/users/complete-profile`, already shaped by the transport.
@@ -48,9 +49,10 @@ pub struct Reapply {
 }
 
 /// What a profile shows besides the account (see [`AccountService::figures`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ProfileFigures {
-    pub balance: i64,
+    /// Paid and promotional coins (what she can spend is their sum).
+    pub balances: talktime_domain::promotion::Balances,
     /// A telecaller's prices in force.
     pub rates: Option<talktime_domain::pricing::RatesInForce>,
 }
@@ -63,6 +65,7 @@ pub struct AccountService {
     presence: std::sync::Arc<PresenceService>,
     /// A deleted account's phone is remembered by its digest only (`talktime import`).
     phones: crate::secrets::PhoneDigests,
+    promotions: std::sync::Arc<PromotionService>,
 }
 
 fn broken(rule: FieldRule) -> ServiceError {
@@ -88,8 +91,9 @@ impl AccountService {
         cache: std::sync::Arc<ReadCache>,
         presence: std::sync::Arc<PresenceService>,
         phones: crate::secrets::PhoneDigests,
+        promotions: std::sync::Arc<PromotionService>,
     ) -> Self {
-        Self { db, bank_cipher, cache, presence, phones }
+        Self { db, bank_cipher, cache, presence, phones, promotions }
     }
 
     /// This node forgets its copy of the account at once (the others hear it from Postgres).
@@ -115,12 +119,12 @@ impl AccountService {
     /// What a profile shows besides the account: its balance and, for a telecaller, her prices
     /// in force.
     pub async fn figures(&self, account: &Account) -> Result<ProfileFigures, ServiceError> {
-        let balance = self.balance(account.id).await?;
+        let balances = self.promotions.balances(account.id).await?;
         let rates = match account.telecaller {
             Some(_) => Some(self.cache.config().await?.rates_of(account.host_rates())),
             None => None,
         };
-        Ok(ProfileFigures { balance, rates })
+        Ok(ProfileFigures { balances, rates })
     }
 
     /// Deletes the account at its owner's request (app stores require it): personal data erased,
@@ -192,6 +196,9 @@ impl AccountService {
         };
         let updated =
             accounts::complete_profile(&mut tx, account.id, &completed).await?.ok_or_else(already_complete)?;
+        if updated.role == Role::User {
+            self.promotions.signup_bonus(&mut tx, &updated).await?;
+        }
         tx.commit().await.map_err(RepoError::from)?;
         self.changed(account.id);
         if updated.role == Role::Telecaller {

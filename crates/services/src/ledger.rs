@@ -5,7 +5,10 @@
 use talktime_domain::call::Call;
 use talktime_domain::ids::AccountId;
 use talktime_domain::ids::TransactionId;
-use talktime_repository::ledger::LedgerAccount::{Gateway, Payouts, Revenue, Wallet, WithdrawalHolds};
+use talktime_domain::promotion::{Funding, RefundSplit};
+use talktime_repository::ledger::LedgerAccount::{
+    Gateway, Marketing, Payouts, Promo, Revenue, Wallet, WithdrawalHolds,
+};
 use talktime_repository::ledger::{self, Books, Cause, LedgerAccount, WALLET_NOT_NEGATIVE};
 use talktime_repository::{Db, RepoError, Tx};
 use uuid::Uuid;
@@ -47,21 +50,41 @@ pub async fn open_balance(tx: &mut Tx, account: AccountId, coins: i64) -> Posted
     transfer(tx, Cause::OpeningBalance, account.0, (Gateway, Wallet(account)), coins).await
 }
 
-/// A settled call: user −spent, telecaller +earned, revenue +(spent − earned).
-pub async fn settle_call(tx: &mut Tx, call: &Call, spent: i64, earned: i64) -> Posted {
-    post(tx, Cause::Call, call.id.0, &call_legs(call, -spent, earned)).await
+/// A settled call: the user's wallets −paid and −promo, telecaller +earned, revenue +the
+/// commission on what was paid, marketing the rest (see [`Funding`]).
+pub async fn settle_call(tx: &mut Tx, call: &Call, f: &Funding) -> Posted {
+    let legs = [
+        (Wallet(call.user_id), -f.paid),
+        (Promo(call.user_id), -f.promo),
+        (Wallet(call.telecaller_id), f.earned),
+        (Revenue, f.revenue),
+        (Marketing, f.marketing),
+    ];
+    post(tx, Cause::Call, call.id.0, &legs).await
 }
 
-/// A refund for a bad call: user +coins, telecaller −`from_telecaller`, revenue −the rest.
+/// A refund for a bad call, back to the wallets the call took from (see [`RefundSplit`]).
 /// `false` if this call was refunded already.
-pub async fn refund_call(tx: &mut Tx, call: &Call, coins: i64, from_telecaller: i64) -> Posted {
-    post(tx, Cause::Refund, call.id.0, &call_legs(call, coins, -from_telecaller)).await
+pub async fn refund_call(tx: &mut Tx, call: &Call, r: &RefundSplit) -> Posted {
+    let legs = [
+        (Wallet(call.user_id), r.to_paid),
+        (Promo(call.user_id), r.to_promo),
+        (Wallet(call.telecaller_id), -r.from_telecaller),
+        (Revenue, -r.from_revenue),
+        (Marketing, -r.from_marketing),
+    ];
+    post(tx, Cause::Refund, call.id.0, &legs).await
 }
 
-/// A call's journal: the user's and the telecaller's wallets move by these, revenue by what
-/// balances them.
-fn call_legs(call: &Call, user: i64, telecaller: i64) -> [(LedgerAccount, i64); 3] {
-    [(Wallet(call.user_id), user), (Wallet(call.telecaller_id), telecaller), (Revenue, -(user + telecaller))]
+/// Promotional coins granted: marketing −coins, the user's promotional wallet +coins (cause id:
+/// the lot).
+pub async fn grant_promo(tx: &mut Tx, cause: Cause, lot: Uuid, user: AccountId, coins: i64) -> Posted {
+    transfer(tx, cause, lot, (Marketing, Promo(user)), coins).await
+}
+
+/// What was left of an expired lot, back to marketing.
+pub async fn expire_promo(tx: &mut Tx, lot: Uuid, user: AccountId, coins: i64) -> Posted {
+    transfer(tx, Cause::PromoExpiry, lot, (Promo(user), Marketing), coins).await
 }
 
 /// A withdrawal request: telecaller −coins, holds +coins (fails with `insufficient_balance`).
@@ -79,6 +102,7 @@ pub async fn release_withdrawal(tx: &mut Tx, id: TransactionId, telecaller: Acco
     transfer(tx, Cause::WithdrawalReleased, id.0, (WithdrawalHolds, Wallet(telecaller)), coins).await
 }
 
+/// What an account can spend (its wallet and promotional wallet).
 pub async fn balance(db: &Db, account: AccountId) -> Result<i64, ServiceError> {
     Ok(ledger::wallet_balance(db.pool(), account).await?)
 }

@@ -21,6 +21,7 @@ pub mod payments;
 pub mod plans;
 pub mod presence;
 pub mod pricing;
+pub mod promotions;
 pub mod push;
 pub mod rate_limit;
 pub mod reports;

@@ -81,6 +81,7 @@ pub struct PaymentService {
     reconciler: ReconcilerSettings,
     /// Told about every credit (and, through its presence service, the user's sockets), so a call in progress gets the new paid time.
     calls: Arc<crate::calls::CallService>,
+    promotions: Arc<crate::promotions::PromotionService>,
 }
 
 fn order_not_found() -> ServiceError {
@@ -94,8 +95,9 @@ impl PaymentService {
         limiter: Arc<dyn RateLimiter>,
         reconciler: ReconcilerSettings,
         calls: Arc<crate::calls::CallService>,
+        promotions: Arc<crate::promotions::PromotionService>,
     ) -> Self {
-        Self { db, gateway, limiter, reconciler, calls }
+        Self { db, gateway, limiter, reconciler, calls, promotions }
     }
 
     /// After a commit that credited coins: tell the user's sockets the new balance, and extend
@@ -200,7 +202,7 @@ impl PaymentService {
 
     async fn credit(&self, recharge: TransactionId, payment_id: &str) -> Result<Credited, ServiceError> {
         let mut tx = self.db.begin().await?;
-        let credited = credit_in(&mut tx, recharge, payment_id).await?;
+        let credited = credit_in(&mut tx, &self.promotions, recharge, payment_id).await?;
         tx.commit().await.map_err(RepoError::from)?;
         self.credited(&credited).await;
         Ok(credited)
@@ -263,7 +265,7 @@ impl PaymentService {
         let mut credited = None;
         let outcome = match (event.event.as_str(), recharge, payment) {
             ("payment.captured" | "order.paid", Some(recharge), Some(payment)) => {
-                credited = Some(credit_in(&mut tx, recharge.id, &payment.id).await?);
+                credited = Some(credit_in(&mut tx, &self.promotions, recharge.id, &payment.id).await?);
                 WebhookOutcome::Processed
             }
             ("payment.failed", Some(recharge), _) => {
@@ -325,10 +327,17 @@ impl PaymentService {
 }
 
 /// Marks the recharge paid and posts its journal in `tx`, or reports it was already credited.
-async fn credit_in(tx: &mut Tx, recharge: TransactionId, payment_id: &str) -> Result<Credited, ServiceError> {
+/// A user's first captured recharge also brings her first-recharge bonus.
+async fn credit_in(
+    tx: &mut Tx,
+    promotions: &crate::promotions::PromotionService,
+    recharge: TransactionId,
+    payment_id: &str,
+) -> Result<Credited, ServiceError> {
     match transactions::mark_recharge_paid(tx, recharge, payment_id).await {
         Ok(Some(paid)) => {
             ledger::credit_recharge(tx, paid.id, paid.account_id, paid.coins).await?;
+            promotions.first_recharge_bonus(tx, paid.account_id, paid.id, paid.coins).await?;
             Ok(Credited { recharge: paid, newly: true })
         }
         Ok(None) => {

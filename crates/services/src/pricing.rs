@@ -34,6 +34,11 @@ pub struct ConfigInput {
     /// New bounds of the telecallers' own prices; prices outside them are clamped.
     pub audio_bounds: Option<PriceBounds>,
     pub video_bounds: Option<PriceBounds>,
+    /// Promotions (docs/money.md).
+    pub signup_bonus_coins: Option<i64>,
+    pub first_recharge_bonus_hundredths: Option<i32>,
+    pub first_call_free_seconds: Option<i32>,
+    pub referral_bonus_coins: Option<i64>,
 }
 
 impl ConfigInput {
@@ -46,6 +51,10 @@ impl ConfigInput {
             && self.video == Edit::default()
             && self.audio_bounds.is_none()
             && self.video_bounds.is_none()
+            && self.signup_bonus_coins.is_none()
+            && self.first_recharge_bonus_hundredths.is_none()
+            && self.first_call_free_seconds.is_none()
+            && self.referral_bonus_coins.is_none()
     }
 }
 
@@ -59,6 +68,10 @@ fn config_json(c: &AppConfig) -> serde_json::Value {
         "priceBounds": {
             "audio": { "min": c.audio_min_rate, "max": c.audio_max_rate },
             "video": { "min": c.video_min_rate, "max": c.video_max_rate },
+        },
+        "promotions": {
+            "signupBonusCoins": c.signup_bonus_coins, "firstRechargeBonusHundredths": c.first_recharge_bonus_hundredths,
+            "firstCallFreeSeconds": c.first_call_free_seconds, "referralBonusCoins": c.referral_bonus_coins,
         },
     })
 }
@@ -78,6 +91,12 @@ impl AdminService {
                 .unwrap_or(before.inr_to_coin_ratio_hundredths),
             min_withdrawal_coins: input.min_withdrawal_coins.unwrap_or(before.min_withdrawal_coins),
             min_call_balance_seconds: input.min_call_balance_seconds.unwrap_or(before.min_call_balance_seconds),
+            signup_bonus_coins: input.signup_bonus_coins.unwrap_or(before.signup_bonus_coins),
+            first_recharge_bonus_hundredths: input
+                .first_recharge_bonus_hundredths
+                .unwrap_or(before.first_recharge_bonus_hundredths),
+            first_call_free_seconds: input.first_call_free_seconds.unwrap_or(before.first_call_free_seconds),
+            referral_bonus_coins: input.referral_bonus_coins.unwrap_or(before.referral_bonus_coins),
             ..before.clone()
         };
         for (call_type, edit, bounds) in

@@ -45,6 +45,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogService>,
     /// Telecallers' own prices.
     pub pricing: Arc<talktime_services::pricing::PricingService>,
+    /// Promotional coins: balances and lots.
+    pub promotions: Arc<talktime_services::promotions::PromotionService>,
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
     pub calls: Arc<CallService>,

@@ -20,9 +20,45 @@ pub fn ok<T: Serialize>(message: impl Into<String>, data: T) -> HttpResponse {
     HttpResponse::Ok().json(Envelope { success: true, message: message.into(), data })
 }
 
+/// `balance`: what the account can spend (paid and promotional coins); `balances`: by source.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WalletView {
     pub balance: i64,
+    pub balances: BalancesView,
+}
+
+/// Coins by source: `paid` (bought or earned), `promo` (granted, spent first), and when the
+/// promotional ones expire, soonest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalancesView {
+    pub paid: i64,
+    pub promo: i64,
+    pub promo_expiring: Vec<ExpiringView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiringView {
+    pub coins: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<&talktime_domain::promotion::Balances> for WalletView {
+    fn from(b: &talktime_domain::promotion::Balances) -> Self {
+        Self {
+            balance: b.total(),
+            balances: BalancesView {
+                paid: b.paid,
+                promo: b.promo,
+                promo_expiring: b
+                    .promo_expiring
+                    .iter()
+                    .map(|e| ExpiringView { coins: e.coins, expires_at: e.expires_at })
+                    .collect(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,11 +117,11 @@ pub async fn profile_reply(
     account: Account,
 ) -> Result<HttpResponse, crate::error::ApiError> {
     let figures = state.accounts.figures(&account).await?;
-    Ok(ok(message, ProfileView::new(account, figures)))
+    Ok(ok(message, ProfileView::new(account, &figures)))
 }
 
 impl ProfileView {
-    pub fn new(account: Account, figures: talktime_services::accounts::ProfileFigures) -> Self {
+    pub fn new(account: Account, figures: &talktime_services::accounts::ProfileFigures) -> Self {
         Self {
             id: account.id.0,
             phone: account.phone,
@@ -96,7 +132,7 @@ impl ProfileView {
             language: account.language,
             account_status: account.status,
             role: account.role,
-            wallet: WalletView { balance: figures.balance },
+            wallet: WalletView::from(&figures.balances),
             created_at: account.created_at,
             telecaller_profile: account.telecaller.map(|t| TelecallerProfileView {
                 about: t.about,

@@ -9,6 +9,7 @@ mod calls;
 mod media;
 mod payments;
 mod pricing;
+mod promotions;
 mod push;
 mod realtime;
 mod server;
@@ -24,6 +25,7 @@ use talktime_services::auth::OtpSettings;
 use talktime_services::calls::CallSettings;
 use talktime_services::payments::ReconcilerSettings;
 use talktime_services::pricing::PricingSettings;
+use talktime_services::promotions::PromotionSettings;
 use talktime_services::push::PushSettings;
 use talktime_services::rate_limit::NetworkLimits;
 
@@ -66,6 +68,7 @@ pub struct Settings {
     pub push: PushSettings,
     pub online_alert_cooldown: Duration,
     pub pricing: PricingSettings,
+    pub promotions: PromotionSettings,
     /// `talktime demo`'s hosts: `DEMO_ANSWER_AFTER_MS`, `DEMO_HANG_UP_AFTER_SECS`.
     pub demo: crate::demo::DemoSettings,
 }
@@ -146,6 +149,7 @@ impl Settings {
             push: push::worker(v),
             online_alert_cooldown: push::online_alert_cooldown(v),
             pricing: pricing::read(v),
+            promotions: promotions::read(v),
             demo: crate::demo::DemoSettings {
                 answer_after: Duration::from_millis(v.parsed("DEMO_ANSWER_AFTER_MS", 3_000u64, "milliseconds")),
                 hang_up_after: v.secs("DEMO_HANG_UP_AFTER_SECS", 120),

@@ -26,6 +26,7 @@ mod http_basics;
 mod load;
 mod paid_time;
 mod profiles;
+mod promotions;
 mod push;
 mod ratings;
 mod recharges;

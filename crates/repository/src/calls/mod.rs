@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use talktime_domain::call::Call;
 use talktime_domain::call::{CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::promotion::Funding;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
@@ -27,7 +28,7 @@ macro_rules! call_query {
                   telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at,
                   media_deadline, user_joined_at, telecaller_joined_at, rung_by_push, user_left_room_at,
                   telecaller_left_room_at, user_media_grace_deadline, telecaller_media_grace_deadline,
-                  clock_timestamp() AS "now!""#
+                  free_seconds, promo_spent, free_coins, clock_timestamp() AS "now!""#
                 + $tail
             $(, $arg)*
         )
@@ -149,6 +150,7 @@ pub async fn accept(
     id: CallId,
     telecaller: AccountId,
     max_duration: i64,
+    free_seconds: i32,
     meter: Meter,
 ) -> Result<Option<Call>, RepoError> {
     let media_secs = match meter {
@@ -156,7 +158,7 @@ pub async fn accept(
         Meter::FromMedia { within_secs } => Some(within_secs),
     };
     // One instant for every column, so the paid time is exactly `max_duration` seconds.
-    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3::bigint, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => $3::bigint::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision) FROM t WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ", "", id.0, telecaller.0, max_duration, media_secs)
+    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3::bigint, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => $3::bigint::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision), free_seconds = $5 FROM t WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ", "", id.0, telecaller.0, max_duration, media_secs, free_seconds)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -214,13 +216,13 @@ pub async fn record_settlement(
     tx: &mut Tx,
     id: CallId,
     seconds: i64,
-    spent: i64,
-    earned: i64,
+    funding: &Funding,
     room_retry_secs: f64,
 ) -> Result<(), RepoError> {
-    sqlx::query!("UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, \
-         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $5) END \
-         WHERE id = $1", id.0, seconds, spent, earned, room_retry_secs)
+    sqlx::query!("UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, promo_spent = $5, \
+         free_coins = $6, \
+         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $7) END \
+         WHERE id = $1", id.0, seconds, funding.spent(), funding.earned, funding.promo, funding.free, room_retry_secs)
     .execute(&mut **tx)
     .await?;
     Ok(())

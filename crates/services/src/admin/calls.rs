@@ -4,6 +4,7 @@ use serde_json::json;
 use talktime_domain::account::Role;
 use talktime_domain::call::EndReason;
 use talktime_domain::ids::{AccountId, AdminId, CallId};
+use talktime_domain::promotion::RefundSplit;
 use talktime_repository::{RepoError, audit, calls};
 
 use super::AdminService;
@@ -75,11 +76,16 @@ impl AdminService {
             ));
         }
         let her_balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.telecaller_id).await?;
-        let (from_telecaller, from_revenue) =
-            talktime_domain::call::refund_split(coins, spent, call.coins_earned.unwrap_or(0), her_balance);
-        if !ledger::refund_call(&mut tx, &call, coins, from_telecaller).await? {
+        // Her share of the call's whole value (free seconds included) is what she gives back.
+        let value = spent + call.free_coins;
+        let (from_telecaller, _) =
+            talktime_domain::call::refund_split(coins, value, call.coins_earned.unwrap_or(0), her_balance);
+        let split = RefundSplit::new(coins, spent, call.promo_spent, from_telecaller);
+        if !ledger::refund_call(&mut tx, &call, &split).await? {
             return Err(ServiceError::conflict("already_refunded", "This call was refunded already"));
         }
+        self.promotions.refunded(&mut tx, call.user_id, call.id, split.to_promo).await?;
+        let from_revenue = split.from_revenue;
         audit::audit(
             &mut tx,
             by,
@@ -87,7 +93,8 @@ impl AdminService {
             "call",
             Some(id.0),
             json!({ "coinsSpent": spent }),
-            json!({ "refundedCoins": coins, "fromTelecaller": from_telecaller, "fromRevenue": from_revenue, "reason": reason }),
+            json!({ "refundedCoins": coins, "toPromo": split.to_promo, "fromTelecaller": from_telecaller,
+                    "fromRevenue": from_revenue, "fromMarketing": split.from_marketing, "reason": reason }),
         )
         .await?;
         tx.commit().await.map_err(RepoError::from)?;

@@ -40,6 +40,7 @@ pub struct AdminService {
     google: Arc<dyn IdTokenVerifier>,
     limiter: Arc<dyn RateLimiter>,
     sign_in_per_network: Budget,
+    promotions: Arc<crate::promotions::PromotionService>,
 }
 
 fn account_not_found() -> ServiceError {
@@ -54,8 +55,9 @@ impl AdminService {
         google: Arc<dyn IdTokenVerifier>,
         limiter: Arc<dyn RateLimiter>,
         sign_in_per_network: Budget,
+        promotions: Arc<crate::promotions::PromotionService>,
     ) -> Self {
-        Self { db, auth, calls, google, limiter, sign_in_per_network }
+        Self { db, auth, calls, google, limiter, sign_in_per_network, promotions }
     }
 
     /// Google sign-in: a verified Google account whose e-mail is in the admins table.

@@ -226,7 +226,7 @@ impl CallService {
             return Ok(());
         }
         let balance = ledger::balance(&self.db, user).await?;
-        let max = rules::max_duration_secs(balance, call.user_rate);
+        let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(call.free_seconds);
         let Some(extended) = calls::extend(self.db.pool(), call.id, max, BALANCE_WARNING_SECS as f64).await? else {
             return Ok(());
         };

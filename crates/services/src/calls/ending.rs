@@ -7,6 +7,7 @@ use talktime_domain::account::Role;
 use talktime_domain::call::Call;
 use talktime_domain::call::{self as rules, CallStatus, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::promotion::Funding;
 use talktime_repository::calls;
 use talktime_repository::{RepoError, Tx};
 
@@ -71,25 +72,12 @@ impl CallService {
             // A call that never got going costs nothing, whatever the clock says.
             let seconds = if reason == EndReason::SetupFailed { 0 } else { ended.duration_seconds.unwrap_or(0) };
             ended.duration_seconds = Some(seconds);
-            let balance = talktime_repository::ledger::wallet_balance(&mut **tx, call.user_id).await?;
-            let rates = rules::Rates {
-                user_rate: call.user_rate,
-                telecaller_rate: call.telecaller_rate,
-                commission_hundredths: call.commission_hundredths,
-            };
-            let bill = rules::bill(seconds, rates, balance);
-            calls::record_settlement(
-                tx,
-                call.id,
-                seconds,
-                bill.spent,
-                bill.earned,
-                self.settings.room_retry.as_secs_f64(),
-            )
-            .await?;
-            ledger::settle_call(tx, call, bill.spent, bill.earned).await?;
-            ended.coins_spent = Some(bill.spent);
-            ended.coins_earned = Some(bill.earned);
+            let funding = settle(tx, call, seconds).await?;
+            calls::record_settlement(tx, call.id, seconds, &funding, self.settings.room_retry.as_secs_f64()).await?;
+            ended.coins_spent = Some(funding.spent());
+            ended.coins_earned = Some(funding.earned);
+            ended.promo_spent = funding.promo;
+            ended.free_coins = funding.free;
         }
         Ok(Some(ended))
     }
@@ -190,4 +178,22 @@ pub(super) fn feed(call: &Call) -> CallFeed {
         duration_in_seconds: call.duration_seconds,
         coins_spent: call.coins_spent,
     }
+}
+
+/// Bills `seconds` of an accepted call and posts its journal: its free seconds (a first call's)
+/// are marketing's, the rest comes from the user's promotional wallet first, then the paid one,
+/// never more than both hold (locked, so an expiry waits); she earns her share of the whole.
+async fn settle(tx: &mut Tx, call: &Call, seconds: i64) -> Result<Funding, ServiceError> {
+    let (paid, promo) = talktime_repository::ledger::lock_balances(tx, call.user_id).await?;
+    let rates = rules::Rates {
+        user_rate: call.user_rate,
+        telecaller_rate: call.telecaller_rate,
+        commission_hundredths: call.commission_hundredths,
+    };
+    let free = seconds.min(i64::from(call.free_seconds)).saturating_mul(call.user_rate);
+    let bill = rules::bill(seconds, rates, paid.saturating_add(promo).saturating_add(free));
+    let funding = Funding::split(bill.spent, free, bill.earned, promo);
+    talktime_repository::promotions::consume(tx, call.user_id, funding.promo).await?;
+    ledger::settle_call(tx, call, &funding).await?;
+    Ok(funding)
 }

@@ -103,7 +103,7 @@ impl CallService {
             return Ok(());
         }
         let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
-        let max = rules::max_duration_secs(balance, call.user_rate);
+        let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(call.free_seconds);
         let Some(connected) = calls::connect(&mut tx, call.id, at, max).await? else { return Ok(()) };
         tx.commit().await.map_err(RepoError::from)?;
         let data = Connected {

@@ -25,7 +25,7 @@ use talktime_domain::call::{self as rules, Call, CallFigures, CallStatus, CallTy
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_domain::pricing;
 use talktime_repository::calls::{self, Meter, NewCall};
-use talktime_repository::{Db, RepoError, push};
+use talktime_repository::{Db, RepoError, promotions, push};
 
 pub use self::history::HistoryPage;
 use crate::auth::Budget;
@@ -274,7 +274,15 @@ impl CallService {
         let config = self.cache.config().await?;
         let commission = telecaller.telecaller.as_ref().and_then(|t| t.commission_hundredths);
         let terms = pricing::terms_between(&config, telecaller.host_rates(), commission, call_type);
-        let needed = terms.user_rate.saturating_mul(config.min_call_balance_seconds);
+        let mut needed = terms.user_rate.saturating_mul(config.min_call_balance_seconds);
+        if needed > 0
+            && config.first_call_free_seconds > 0
+            && !promotions::has_billed_call(self.db.pool(), user.id).await?
+        {
+            // A first call's free seconds count towards the minimum.
+            let paid_secs = (config.min_call_balance_seconds - i64::from(config.first_call_free_seconds)).max(0);
+            needed = terms.user_rate.saturating_mul(paid_secs);
+        }
         if ledger::balance(&self.db, user.id).await? < needed {
             return Err(ServiceError::invalid(
                 "insufficient_balance",
@@ -370,12 +378,13 @@ impl CallService {
             return Err(unavailable());
         }
         let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
-        let max = rules::max_duration_secs(balance, call.user_rate);
+        let free = self.free_seconds(&mut tx, call.user_id).await?;
+        let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(free);
         let meter = match self.settings.media_timeout {
             Some(within) => Meter::FromMedia { within_secs: within.as_secs_f64() },
             None => Meter::FromAccept,
         };
-        let call = calls::accept(&mut tx, call_id, telecaller.id, max, meter).await?.ok_or_else(unavailable)?;
+        let call = calls::accept(&mut tx, call_id, telecaller.id, max, free, meter).await?.ok_or_else(unavailable)?;
         tx.commit().await.map_err(RepoError::from)?;
 
         let (for_user, answer) = match self.set_up(&call, telecaller, max).await {
@@ -397,6 +406,16 @@ impl CallService {
         self.presence.set(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);
         Ok(Answer::new(ServerEvent::CallAccepted, answer))
+    }
+
+    /// The free seconds a call of this user gets: the platform's `firstCallFreeSeconds` until
+    /// her first billed call, none after.
+    async fn free_seconds(&self, ex: &mut talktime_repository::Tx, user: AccountId) -> Result<i32, ServiceError> {
+        let offered = self.cache.config().await?.first_call_free_seconds;
+        if offered <= 0 || talktime_repository::promotions::has_billed_call(&mut **ex, user).await? {
+            return Ok(0);
+        }
+        Ok(offered)
     }
 
     /// The accept's follow-ups: the room, the caller's card, both tokens.

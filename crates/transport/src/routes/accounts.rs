@@ -143,9 +143,8 @@ async fn detail(state: &AppState, id: AccountId) -> Result<AccountDetailView, Ap
         ),
         _ => (None, None),
     };
-    let mut figures = state.accounts.figures(&account).await?;
-    figures.balance = balance;
-    let mut profile = ProfileView::new(account, figures);
+    let figures = state.accounts.figures(&account).await?;
+    let mut profile = ProfileView::new(account, &figures);
     // The panel reads them inside `telecallerProfile`, as the earlier backend put them.
     if let Some(inner) = profile.telecaller_profile.as_mut() {
         inner.presence = presence.clone();

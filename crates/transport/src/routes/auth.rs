@@ -152,8 +152,8 @@ pub(crate) async fn verify(
     let phone = parse_phone(&body.phone)?;
     let login = state.auth.verify(&phone, &body.otp, ip.0).await?;
     let figures = state.accounts.figures(&login.account).await?;
-    let user = ProfileView::new(login.account.clone(), figures);
-    let again = ProfileView::new(login.account, figures);
+    let user = ProfileView::new(login.account.clone(), &figures);
+    let again = ProfileView::new(login.account, &figures);
     Ok(HttpResponse::Ok().json(LoginResponse {
         success: true,
         message: "Login successful".to_owned(),

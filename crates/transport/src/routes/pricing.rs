@@ -55,6 +55,12 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
                 "max": leaf(json!(c.video_max_rate), "Highest video price", "The highest price per second a telecaller may set for a video call"),
             },
         },
+        "promotions": {
+            "signupBonusCoins": leaf(json!(c.signup_bonus_coins), "Signup bonus", "Promotional coins for a user who completes her profile (once per phone number ever)"),
+            "firstRechargeBonusPercent": leaf(json!(crate::views::percent(c.first_recharge_bonus_hundredths)), "First-recharge bonus", "Promotional coins on a user's first recharge, as a share of the plan's coins"),
+            "firstCallFreeSeconds": leaf(json!(c.first_call_free_seconds), "Free first call", "The first seconds of a user's first billed call, paid by marketing (the telecaller earns as usual)"),
+            "referralBonusCoins": leaf(json!(c.referral_bonus_coins), "Referral bonus", "Promotional coins for both the referrer and the referee at the referee's first recharge"),
+        },
         "call": {
             "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
         },
@@ -98,6 +104,19 @@ pub struct ConfigRequest {
     /// bounds are moved to the nearest bound (audited).
     #[garde(dive)]
     pub price_bounds: Option<PriceBoundsRequest>,
+    /// Promotional coins for a USER completing her profile, once per phone number ever (0: off).
+    #[bound(range(min = 0, max = 1_000_000_000))]
+    pub signup_bonus_coins: Option<i64>,
+    /// Promotional coins on a user's first captured recharge, percent of the plan's coins (0–100,
+    /// kept to the hundredth; 0: off).
+    #[bound(range(min = 0.0, max = 100.0))]
+    pub first_recharge_bonus_percent: Option<f64>,
+    /// The first seconds of a user's first billed call, paid by marketing (0: off).
+    #[bound(range(min = 0, max = 86_400))]
+    pub first_call_free_seconds: Option<i32>,
+    /// Promotional coins to the referrer and the referee at the referee's first recharge (0: off).
+    #[bound(range(min = 0, max = 1_000_000_000))]
+    pub referral_bonus_coins: Option<i64>,
 }
 
 /// `{audio: {min, max}, video: {min, max}}`, each call type optional.
@@ -171,6 +190,10 @@ pub(crate) async fn put_config(
             telecaller_rate: b.telecaller_video_call_coin_per_sec,
             commission_hundredths: commission_video.map(percent_hundredths),
         },
+        signup_bonus_coins: b.signup_bonus_coins,
+        first_recharge_bonus_hundredths: b.first_recharge_bonus_percent.map(percent_hundredths),
+        first_call_free_seconds: b.first_call_free_seconds,
+        referral_bonus_coins: b.referral_bonus_coins,
         audio_bounds: bounds.and_then(|b| b.audio.as_ref()).map(PriceBounds::from),
         video_bounds: bounds.and_then(|b| b.video.as_ref()).map(PriceBounds::from),
     };

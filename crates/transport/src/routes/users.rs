@@ -49,7 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[get("/users/me")]
 pub(crate) async fn me(state: web::Data<AppState>, account: CurrentAccount) -> Result<HttpResponse, ApiError> {
     let figures = state.accounts.figures(&account.0).await?;
-    Ok(ok("Profile fetched successfully", ProfileView::new(account.0, figures)))
+    Ok(ok("Profile fetched successfully", ProfileView::new(account.0, &figures)))
 }
 
 /// Delete the caller's account (users and telecallers): name, date of birth, phone and bank
@@ -148,7 +148,7 @@ pub(crate) async fn complete_profile(
     Ok(HttpResponse::Ok().json(CompleteProfileResponse {
         success: true,
         message: "Profile completed successfully".to_owned(),
-        data: ProfileView::new(updated, figures),
+        data: ProfileView::new(updated, &figures),
         token,
     }))
 }
@@ -375,9 +375,39 @@ pub(crate) async fn telecallers(
 pub struct RechargesView {
     pub transactions: Vec<crate::views::RechargeView>,
     pub has_more: bool,
+    /// Her promotional grants (and refunds' promotional parts), newest first, paged alike.
+    pub promotions: Vec<PromoLotView>,
+    pub promotions_has_more: bool,
 }
 
-/// The user's recharges, newest first (limit 1–50, default 10).
+/// A lot of promotional coins: why it came, how many, what is left and when that expires.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PromoLotView {
+    #[serde(rename = "_id")]
+    pub id: uuid::Uuid,
+    #[schema(inline)]
+    pub cause: talktime_domain::promotion::LotCause,
+    pub coins: i64,
+    pub remaining: i64,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<talktime_domain::promotion::PromoLot> for PromoLotView {
+    fn from(l: talktime_domain::promotion::PromoLot) -> Self {
+        Self {
+            id: l.id,
+            cause: l.cause,
+            coins: l.coins,
+            remaining: l.remaining,
+            expires_at: l.expires_at,
+            created_at: l.created_at,
+        }
+    }
+}
+
+/// The user's recharges and promotional grants, newest first (limit 1–50, default 10).
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Envelope<RechargesView>), (status = 400, body = ErrorBody)))]
 #[get("/users/transactions")]
@@ -389,11 +419,14 @@ pub(crate) async fn transactions(
     let page = Paging { default_limit: 10, max_limit: 50 }.request(query.0.page, query.0.limit);
     let found =
         state.wallet.own_transactions(&user.0, talktime_domain::transaction::TransactionKind::Recharge, page).await?;
+    let (lots, promotions_has_more) = state.promotions.lots(user.0.id, page.limit(), page.offset()).await?;
     Ok(ok(
         "Transactions fetched successfully",
         RechargesView {
             transactions: found.transactions.into_iter().map(crate::views::RechargeView::from).collect(),
             has_more: found.has_more,
+            promotions: lots.into_iter().map(PromoLotView::from).collect(),
+            promotions_has_more,
         },
     ))
 }
