@@ -12,11 +12,13 @@ use talktime_services::cache::ReadCache;
 use talktime_services::calls::{CallService, Media};
 use talktime_services::catalog::{CatalogService, InMemorySnapshots, RedisSnapshots, SnapshotStore};
 use talktime_services::cluster::Cluster;
+use talktime_services::coupons::CouponService;
 use talktime_services::gateway::{PaymentGateway, RazorpayGateway, SandboxGateway};
 use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoMediaServer, RoomService};
 use talktime_services::payments::PaymentService;
+use talktime_services::payments::Rewards;
 use talktime_services::presence::{
     ConnectionDirectory, InMemoryPresence, LocalDirectory, PresenceRegistry, PresenceService, Realtime, RedisDirectory,
     RedisPresence,
@@ -24,6 +26,7 @@ use talktime_services::presence::{
 use talktime_services::pricing::PricingService;
 use talktime_services::promotions::PromotionService;
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
+use talktime_services::referrals::ReferralService;
 use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
 use talktime_services::tokens::TokenIssuer;
@@ -141,6 +144,8 @@ impl Application {
             catalog: services.catalog,
             pricing: services.pricing,
             promotions: services.promotions.clone(),
+            coupons: services.coupons,
+            referrals: services.referrals,
             payments: services.payments.clone(),
             wallet: services.wallet,
             calls: services.calls.clone(),
@@ -226,6 +231,8 @@ struct Services {
     catalog: Arc<CatalogService>,
     pricing: Arc<PricingService>,
     promotions: Arc<PromotionService>,
+    coupons: Arc<CouponService>,
+    referrals: Arc<ReferralService>,
     payments: Arc<PaymentService>,
     wallet: Arc<WalletService>,
     calls: Arc<CallService>,
@@ -248,6 +255,9 @@ impl Services {
         let promotions =
             Arc::new(PromotionService::new(db.clone(), cache.clone(), phones.clone(), settings.promotions));
         tokio::spawn(promotions.clone().run_expiry());
+        let coupons = Arc::new(CouponService::new(db.clone()));
+        let referrals =
+            Arc::new(ReferralService::new(db.clone(), promotions.clone(), phones.clone(), settings.referrals));
         let media = Media { rooms: rooms(settings), tokens: livekit_tokens(settings) };
         let calls = CallService::new(
             db.clone(),
@@ -265,7 +275,7 @@ impl Services {
             limiter.clone(),
             settings.reconciler,
             calls.clone(),
-            promotions.clone(),
+            Rewards { promotions: promotions.clone(), coupons: coupons.clone(), referrals: referrals.clone() },
         ));
         tokio::spawn(payments.clone().run_reconciler());
         let auth = auth_service(settings, db, limiter, &cache);
@@ -289,6 +299,7 @@ impl Services {
                 presence.clone(),
                 phones,
                 promotions.clone(),
+                referrals.clone(),
             )),
             pricing: Arc::new(PricingService::new(db.clone(), cache.clone(), settings.pricing)),
             catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
@@ -300,6 +311,8 @@ impl Services {
             presence,
             push,
             promotions,
+            coupons,
+            referrals,
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct Account {
     /// Tokens carrying an older version are revoked.
     pub token_version: i32,
     pub created_at: DateTime<Utc>,
+    /// What another user gives to say this account referred her.
+    pub referral_code: String,
     /// Present once the account applied to be a telecaller.
     pub telecaller: Option<TelecallerProfile>,
 }

@@ -18,6 +18,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod call;
+pub mod coupon;
 pub mod dashboard;
 pub mod ids;
 pub mod money;

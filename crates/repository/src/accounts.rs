@@ -24,6 +24,7 @@ struct AccountRow {
     profile: Option<Avatar>,
     token_version: i32,
     created_at: DateTime<Utc>,
+    referral_code: String,
     about: Option<String>,
     approval_status: Option<ApprovalStatus>,
     verification_notes: Option<String>,
@@ -60,6 +61,7 @@ impl From<AccountRow> for Account {
             profile: row.profile,
             token_version: row.token_version,
             created_at: row.created_at,
+            referral_code: row.referral_code,
             telecaller,
         }
     }
@@ -72,7 +74,7 @@ macro_rules! account_query {
             AccountRow,
             r#"SELECT a.id AS "id: AccountId", a.phone, a.role AS "role: Role", a.status AS "status: AccountStatus",
                  a.name, a.dob, a.gender AS "gender: Gender", a.language AS "language: Language",
-                 a.profile AS "profile: Avatar", a.token_version, a.created_at, t.about AS "about?",
+                 a.profile AS "profile: Avatar", a.token_version, a.created_at, a.referral_code, t.about AS "about?",
                  t.approval_status AS "approval_status?: ApprovalStatus", t.verification_notes,
                  t.reachable_by_push AS "reachable_by_push?", t.audio_rate, t.video_rate, t.rates_set_at,
                  t.commission_hundredths

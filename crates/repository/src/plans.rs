@@ -54,6 +54,13 @@ pub async fn find_active(ex: impl Executor<'_>, id: PlanId) -> Result<Option<Pla
         .await?)
 }
 
+/// How many of `ids` are plans not deleted (one query, on the primary key).
+pub async fn count_existing(ex: impl Executor<'_>, ids: &[uuid::Uuid]) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM plans WHERE id = ANY($1) AND deleted_at IS NULL"#, ids)
+        .fetch_one(ex)
+        .await?)
+}
+
 /// A page of the plans not deleted, active or not, by price, with their count.
 pub async fn page(db: &crate::Db, limit: i64, offset: i64) -> Result<talktime_domain::page::Page<Plan>, RepoError> {
     crate::paged(

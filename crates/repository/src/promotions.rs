@@ -127,6 +127,17 @@ pub async fn claim(tx: &mut Tx, kind: &str, digest: &[u8], account: AccountId) -
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether a reward was claimed with this digest before.
+pub async fn is_claimed(ex: impl Executor<'_>, kind: &str, digest: &[u8]) -> Result<bool, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM promo_claims WHERE kind = $1 AND digest = $2) AS "exists!""#,
+        kind,
+        digest
+    )
+    .fetch_one(ex)
+    .await?)
+}
+
 /// Whether the user has had a billed call (a completed one that lasted a second or more).
 pub async fn has_billed_call(ex: impl Executor<'_>, user: AccountId) -> Result<bool, RepoError> {
     Ok(sqlx::query_scalar!(

@@ -27,6 +27,8 @@ pub struct CompleteProfile {
     pub role: Role,
     pub about: Option<String>,
     pub profile: Option<Avatar>,
+    /// Who referred her (a USER only).
+    pub referral_code: Option<String>,
 }
 
 /// `/users/edit-profile` and `/telecaller/edit-profile`: `None` leaves a field unchanged;
@@ -66,6 +68,7 @@ pub struct AccountService {
     /// A deleted account's phone is remembered by its digest only (`talktime import`).
     phones: crate::secrets::PhoneDigests,
     promotions: std::sync::Arc<PromotionService>,
+    referrals: std::sync::Arc<crate::referrals::ReferralService>,
 }
 
 fn broken(rule: FieldRule) -> ServiceError {
@@ -92,8 +95,9 @@ impl AccountService {
         presence: std::sync::Arc<PresenceService>,
         phones: crate::secrets::PhoneDigests,
         promotions: std::sync::Arc<PromotionService>,
+        referrals: std::sync::Arc<crate::referrals::ReferralService>,
     ) -> Self {
-        Self { db, bank_cipher, cache, presence, phones, promotions }
+        Self { db, bank_cipher, cache, presence, phones, promotions, referrals }
     }
 
     /// This node forgets its copy of the account at once (the others hear it from Postgres).
@@ -184,6 +188,8 @@ impl AccountService {
         if input.role == Role::Admin {
             return Err(ServiceError::invalid_field("role", "validation_error", "must be USER or TELECALLER"));
         }
+        // Before the transaction: a cache miss inside it would wait for a second connection.
+        let config = self.promotions.config().await?;
         let mut tx = self.db.begin().await?;
         let completed = CompletedProfile {
             name: &name,
@@ -197,7 +203,14 @@ impl AccountService {
         let updated =
             accounts::complete_profile(&mut tx, account.id, &completed).await?.ok_or_else(already_complete)?;
         if updated.role == Role::User {
-            self.promotions.signup_bonus(&mut tx, &updated).await?;
+            self.promotions.signup_bonus(&mut tx, &updated, &config).await?;
+        }
+        match (input.referral_code.as_deref(), updated.role) {
+            (Some(code), Role::User) => self.referrals.give(&mut tx, &updated, code).await?,
+            (Some(_), _) => {
+                return Err(ServiceError::invalid_field("referralCode", "validation_error", "is only for users"));
+            }
+            (None, _) => {}
         }
         tx.commit().await.map_err(RepoError::from)?;
         self.changed(account.id);

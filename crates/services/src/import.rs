@@ -223,6 +223,8 @@ fn parse(line: &str) -> Result<(Account, i64), String> {
         profile: legacy.profile.and_then(|p| p.parse().ok()),
         token_version: 0,
         created_at,
+        // The database draws one at insert.
+        referral_code: String::new(),
         telecaller,
     };
     Ok((account, raw_balance as i64))

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use talktime_domain::account::{Account, Role};
 use talktime_domain::ids::{PlanId, TransactionId};
 use talktime_domain::money::{Paise, discounted_price};
+use talktime_domain::pricing::AppConfig;
 use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use talktime_repository::transactions::{self, NewRecharge};
@@ -50,6 +51,7 @@ pub struct OrderCreated {
     pub plan_id: PlanId,
     pub coins: i64,
     pub key_id: String,
+    pub coupon: Option<OrderCoupon>,
 }
 
 /// The outcome of crediting a recharge.
@@ -81,7 +83,32 @@ pub struct PaymentService {
     reconciler: ReconcilerSettings,
     /// Told about every credit (and, through its presence service, the user's sockets), so a call in progress gets the new paid time.
     calls: Arc<crate::calls::CallService>,
-    promotions: Arc<crate::promotions::PromotionService>,
+    rewards: Rewards,
+}
+
+/// What a recharge can bring besides its coins: a coupon (reserved by the order, consumed at
+/// capture), a first-recharge bonus, a referral reward.
+pub struct Rewards {
+    pub promotions: Arc<crate::promotions::PromotionService>,
+    pub coupons: Arc<crate::coupons::CouponService>,
+    pub referrals: Arc<crate::referrals::ReferralService>,
+}
+
+impl Rewards {
+    /// In the transaction that captures `paid`.
+    async fn on_capture(&self, tx: &mut Tx, paid: &Transaction, config: &AppConfig) -> Result<(), ServiceError> {
+        self.promotions.first_recharge_bonus(tx, paid.account_id, paid.id, paid.coins, config).await?;
+        self.promotions.coupon_bonus(tx, paid.account_id, paid.id).await?;
+        self.referrals.reward(tx, paid.account_id, paid.id, config).await
+    }
+}
+
+/// The coupon an order applied: its code, the discount and the bonus to come.
+#[derive(Debug, Clone)]
+pub struct OrderCoupon {
+    pub code: String,
+    pub discount: Paise,
+    pub bonus_coins: i64,
 }
 
 fn order_not_found() -> ServiceError {
@@ -95,9 +122,9 @@ impl PaymentService {
         limiter: Arc<dyn RateLimiter>,
         reconciler: ReconcilerSettings,
         calls: Arc<crate::calls::CallService>,
-        promotions: Arc<crate::promotions::PromotionService>,
+        rewards: Rewards,
     ) -> Self {
-        Self { db, gateway, limiter, reconciler, calls, promotions }
+        Self { db, gateway, limiter, reconciler, calls, rewards }
     }
 
     /// After a commit that credited coins: tell the user's sockets the new balance, and extend
@@ -118,12 +145,29 @@ impl PaymentService {
 
     /// Creates the gateway order and a PENDING recharge holding the price and coins.
     #[tracing::instrument(name = "create_order", skip_all, fields(user = %user.id, plan = %plan))]
-    pub async fn create_order(&self, user: &Account, plan: PlanId) -> Result<OrderCreated, ServiceError> {
+    /// An order for a plan, optionally with a coupon: a discount lowers the amount charged; a
+    /// bonus comes at capture. The coupon is reserved with the order (400 `coupon_invalid`).
+    pub async fn create_order(
+        &self,
+        user: &Account,
+        plan: PlanId,
+        coupon: Option<&str>,
+    ) -> Result<OrderCreated, ServiceError> {
         CREATE_ORDER_PER_USER.spend(&*self.limiter, &format!("pay:order:{}", user.id)).await?;
-        let plan = plans::find_active(self.db.pool(), plan)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
-        let amount = discounted_price(Paise(plan.amount_paise), plan.discount_hundredths);
+        let quote = match coupon {
+            Some(code) => Some(self.rewards.coupons.quote(user, code, plan).await?),
+            None => None,
+        };
+        let (plan, amount) = match &quote {
+            Some(quote) => (quote.plan.clone(), quote.applied.amount),
+            None => {
+                let plan = plans::find_active(self.db.pool(), plan)
+                    .await?
+                    .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
+                let amount = discounted_price(Paise(plan.amount_paise), plan.discount_hundredths);
+                (plan, amount)
+            }
+        };
         let id = TransactionId::new();
         let order_id = self.gateway.create_order(amount.0, &id.0.simple().to_string()).await.map_err(|error| {
             ServiceError::upstream(
@@ -140,13 +184,25 @@ impl PaymentService {
             amount_paise: amount.0,
             gateway_order_id: &order_id,
         };
-        transactions::insert_recharge(self.db.pool(), &recharge).await?;
+        let mut tx = self.db.begin().await?;
+        transactions::insert_recharge(&mut *tx, &recharge).await?;
+        if let Some(quote) = &quote {
+            // The last redemption goes to one order: the others roll back (their gateway orders
+            // are never paid).
+            self.rewards.coupons.reserve(&mut tx, user, quote, id).await?;
+        }
+        tx.commit().await.map_err(RepoError::from)?;
         Ok(OrderCreated {
             order_id,
             amount,
             plan_id: plan.id,
             coins: plan.coins,
             key_id: self.gateway.key_id().to_owned(),
+            coupon: quote.map(|q| OrderCoupon {
+                code: q.coupon.code,
+                discount: q.applied.discount,
+                bonus_coins: q.applied.bonus_coins,
+            }),
         })
     }
 
@@ -201,8 +257,9 @@ impl PaymentService {
     }
 
     async fn credit(&self, recharge: TransactionId, payment_id: &str) -> Result<Credited, ServiceError> {
+        let config = self.rewards.promotions.config().await?;
         let mut tx = self.db.begin().await?;
-        let credited = credit_in(&mut tx, &self.promotions, recharge, payment_id).await?;
+        let credited = credit_in(&mut tx, &self.rewards, &config, recharge, payment_id).await?;
         tx.commit().await.map_err(RepoError::from)?;
         self.credited(&credited).await;
         Ok(credited)
@@ -254,6 +311,7 @@ impl PaymentService {
             ),
         };
 
+        let config = self.rewards.promotions.config().await?;
         let mut tx = self.db.begin().await?;
         if !transactions::record_webhook_event(&mut tx, &event_key, &event.event).await? {
             return Ok(WebhookOutcome::Duplicate);
@@ -265,7 +323,7 @@ impl PaymentService {
         let mut credited = None;
         let outcome = match (event.event.as_str(), recharge, payment) {
             ("payment.captured" | "order.paid", Some(recharge), Some(payment)) => {
-                credited = Some(credit_in(&mut tx, &self.promotions, recharge.id, &payment.id).await?);
+                credited = Some(credit_in(&mut tx, &self.rewards, &config, recharge.id, &payment.id).await?);
                 WebhookOutcome::Processed
             }
             ("payment.failed", Some(recharge), _) => {
@@ -327,17 +385,18 @@ impl PaymentService {
 }
 
 /// Marks the recharge paid and posts its journal in `tx`, or reports it was already credited.
-/// A user's first captured recharge also brings her first-recharge bonus.
+/// A capture also brings what the recharge earned besides its coins ([`Rewards`]).
 async fn credit_in(
     tx: &mut Tx,
-    promotions: &crate::promotions::PromotionService,
+    rewards: &Rewards,
+    config: &AppConfig,
     recharge: TransactionId,
     payment_id: &str,
 ) -> Result<Credited, ServiceError> {
     match transactions::mark_recharge_paid(tx, recharge, payment_id).await {
         Ok(Some(paid)) => {
             ledger::credit_recharge(tx, paid.id, paid.account_id, paid.coins).await?;
-            promotions.first_recharge_bonus(tx, paid.account_id, paid.id, paid.coins).await?;
+            rewards.on_capture(tx, &paid, config).await?;
             Ok(Credited { recharge: paid, newly: true })
         }
         Ok(None) => {

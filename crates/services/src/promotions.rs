@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use talktime_domain::account::Account;
 use talktime_domain::ids::{AccountId, CallId, TransactionId};
+use talktime_domain::pricing::AppConfig;
 use talktime_domain::promotion::{Balances, LotCause, PromoLot, percent_of};
 use talktime_repository::ledger::Cause;
 use talktime_repository::promotions::{self, NewLot};
@@ -42,9 +43,15 @@ impl PromotionService {
         Self { db, cache, phones, settings }
     }
 
+    /// The promotions in force. Read before a transaction opens: a cache miss inside one would
+    /// wait for a second connection while holding the first.
+    pub async fn config(&self) -> Result<Arc<AppConfig>, ServiceError> {
+        Ok(self.cache.config().await?)
+    }
+
     /// Puts `coins` into the user's promotional wallet as a lot of `cause`, with its journal
     /// (cause id: the lot). `false` when the user may have only one lot of this cause and has it.
-    async fn grant(
+    pub async fn grant_lot(
         &self,
         tx: &mut Tx,
         user: AccountId,
@@ -80,12 +87,12 @@ impl PromotionService {
 
     /// The signup bonus, when a USER completes her profile: once per phone number ever (a
     /// deleted and re-created account does not get it again).
-    pub async fn signup_bonus(&self, tx: &mut Tx, user: &Account) -> Result<(), ServiceError> {
-        let coins = self.cache.config().await?.signup_bonus_coins;
+    pub async fn signup_bonus(&self, tx: &mut Tx, user: &Account, config: &AppConfig) -> Result<(), ServiceError> {
+        let coins = config.signup_bonus_coins;
         if coins <= 0 || !promotions::claim(tx, "SIGNUP_BONUS", &self.phones.digest(&user.phone), user.id).await? {
             return Ok(());
         }
-        self.grant(tx, user.id, LotCause::SignupBonus, None, coins).await?;
+        self.grant_lot(tx, user.id, LotCause::SignupBonus, None, coins).await?;
         Ok(())
     }
 
@@ -97,18 +104,33 @@ impl PromotionService {
         user: AccountId,
         recharge: TransactionId,
         coins: i64,
+        config: &AppConfig,
     ) -> Result<(), ServiceError> {
-        let percent = self.cache.config().await?.first_recharge_bonus_hundredths;
+        let percent = config.first_recharge_bonus_hundredths;
         if percent <= 0 || promotions::has_other_recharge(&mut **tx, user, recharge.0).await? {
             return Ok(());
         }
-        self.grant(tx, user, LotCause::FirstRechargeBonus, Some(recharge.0), percent_of(coins, percent)).await?;
+        self.grant_lot(tx, user, LotCause::FirstRechargeBonus, Some(recharge.0), percent_of(coins, percent)).await?;
+        Ok(())
+    }
+
+    /// The bonus of the coupon the order reserved, consumed at its capture (once: the
+    /// redemption moves from RESERVED to REDEEMED in this transaction).
+    pub async fn coupon_bonus(
+        &self,
+        tx: &mut Tx,
+        user: AccountId,
+        recharge: TransactionId,
+    ) -> Result<(), ServiceError> {
+        if let Some(coins) = talktime_repository::coupons::redeem(tx, recharge).await? {
+            self.grant_lot(tx, user, LotCause::CouponBonus, Some(recharge.0), coins).await?;
+        }
         Ok(())
     }
 
     /// A refund's promotional part comes back as a lot of its own (its journal is the refund's).
     pub async fn refunded(&self, tx: &mut Tx, user: AccountId, call: CallId, coins: i64) -> Result<(), ServiceError> {
-        self.grant(tx, user, LotCause::Refund, Some(call.0), coins).await?;
+        self.grant_lot(tx, user, LotCause::Refund, Some(call.0), coins).await?;
         Ok(())
     }
 

@@ -47,6 +47,8 @@ pub struct AppState {
     pub pricing: Arc<talktime_services::pricing::PricingService>,
     /// Promotional coins: balances and lots.
     pub promotions: Arc<talktime_services::promotions::PromotionService>,
+    pub coupons: Arc<talktime_services::coupons::CouponService>,
+    pub referrals: Arc<talktime_services::referrals::ReferralService>,
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
     pub calls: Arc<CallService>,

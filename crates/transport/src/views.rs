@@ -104,6 +104,8 @@ pub struct ProfileView {
     #[schema(inline, example = "USER")]
     pub role: talktime_domain::account::Role,
     pub wallet: WalletView,
+    /// What another user gives to say this account referred her.
+    pub referral_code: String,
     pub created_at: DateTime<Utc>,
     /// Present for telecallers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +135,7 @@ impl ProfileView {
             account_status: account.status,
             role: account.role,
             wallet: WalletView::from(&figures.balances),
+            referral_code: account.referral_code,
             created_at: account.created_at,
             telecaller_profile: account.telecaller.map(|t| TelecallerProfileView {
                 about: t.about,

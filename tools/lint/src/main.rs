@@ -31,7 +31,7 @@ const SERVICES_LAYERS: &[&[&str]] = &[
     &["error", "secrets", "tokens", "cluster", "ledger", "google", "livekit", "gateway", "sms"],
     &["bus", "cache", "rate_limit", "import"],
     &["directory", "health", "promotions"],
-    &["presence"],
+    &["presence", "coupons", "referrals"],
     &["catalog", "auth", "push"],
     &["calls", "accounts"],
     &["wallet", "payments", "admin"],

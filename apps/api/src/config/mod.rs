@@ -28,6 +28,7 @@ use talktime_services::pricing::PricingSettings;
 use talktime_services::promotions::PromotionSettings;
 use talktime_services::push::PushSettings;
 use talktime_services::rate_limit::NetworkLimits;
+use talktime_services::referrals::ReferralSettings;
 
 pub use self::auth::AuthSettings;
 use self::auth::{DEV_JWT_SECRET, DEV_SECRETS_KEY};
@@ -69,6 +70,7 @@ pub struct Settings {
     pub online_alert_cooldown: Duration,
     pub pricing: PricingSettings,
     pub promotions: PromotionSettings,
+    pub referrals: ReferralSettings,
     /// `talktime demo`'s hosts: `DEMO_ANSWER_AFTER_MS`, `DEMO_HANG_UP_AFTER_SECS`.
     pub demo: crate::demo::DemoSettings,
 }
@@ -150,6 +152,7 @@ impl Settings {
             online_alert_cooldown: push::online_alert_cooldown(v),
             pricing: pricing::read(v),
             promotions: promotions::read(v),
+            referrals: promotions::referrals(v),
             demo: crate::demo::DemoSettings {
                 answer_after: Duration::from_millis(v.parsed("DEMO_ANSWER_AFTER_MS", 3_000u64, "milliseconds")),
                 hang_up_after: v.secs("DEMO_HANG_UP_AFTER_SECS", 120),

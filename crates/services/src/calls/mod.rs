@@ -371,6 +371,8 @@ impl CallService {
     pub async fn accept(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         let telecaller = &*self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
+        // Before the transaction: a cache miss inside it would wait for a second connection.
+        let offered = self.cache.config().await?.first_call_free_seconds;
         let mut tx = self.db.begin().await?;
         let call =
             calls::lock(&mut tx, call_id).await?.filter(|c| c.telecaller_id == telecaller.id).ok_or_else(not_found)?;
@@ -378,7 +380,7 @@ impl CallService {
             return Err(unavailable());
         }
         let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
-        let free = self.free_seconds(&mut tx, call.user_id).await?;
+        let free = free_seconds(&mut tx, call.user_id, offered).await?;
         let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(free);
         let meter = match self.settings.media_timeout {
             Some(within) => Meter::FromMedia { within_secs: within.as_secs_f64() },
@@ -406,16 +408,6 @@ impl CallService {
         self.presence.set(telecaller.id, Presence::OnCall, Some(telecaller)).await;
         self.schedule_billing(&call);
         Ok(Answer::new(ServerEvent::CallAccepted, answer))
-    }
-
-    /// The free seconds a call of this user gets: the platform's `firstCallFreeSeconds` until
-    /// her first billed call, none after.
-    async fn free_seconds(&self, ex: &mut talktime_repository::Tx, user: AccountId) -> Result<i32, ServiceError> {
-        let offered = self.cache.config().await?.first_call_free_seconds;
-        if offered <= 0 || talktime_repository::promotions::has_billed_call(&mut **ex, user).await? {
-            return Ok(0);
-        }
-        Ok(offered)
     }
 
     /// The accept's follow-ups: the room, the caller's card, both tokens.
@@ -474,4 +466,13 @@ impl CallService {
         let data = answer.ok_or_else(unavailable)?;
         Ok(Answer { event: ServerEvent::CallEnded, data })
     }
+}
+
+/// The free seconds a call of this user gets: the platform's `firstCallFreeSeconds` (`offered`)
+/// until her first billed call, none after.
+async fn free_seconds(tx: &mut talktime_repository::Tx, user: AccountId, offered: i32) -> Result<i32, ServiceError> {
+    if offered <= 0 || promotions::has_billed_call(&mut **tx, user).await? {
+        return Ok(0);
+    }
+    Ok(offered)
 }

@@ -7,6 +7,7 @@ pub(crate) mod auth;
 pub(crate) mod call_moderation;
 pub(crate) mod calls;
 mod console;
+pub(crate) mod coupons;
 pub(crate) mod dashboard;
 pub(crate) mod devices;
 pub(crate) mod docs;
@@ -14,6 +15,7 @@ pub(crate) mod health;
 pub(crate) mod payments;
 pub(crate) mod plans;
 pub(crate) mod pricing;
+pub(crate) mod referrals;
 pub(crate) mod reports;
 pub(crate) mod rules;
 pub(crate) mod telecaller;
@@ -47,5 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(reports::configure)
         .configure(call_moderation::configure)
         .configure(dashboard::configure)
-        .configure(calls::configure);
+        .configure(calls::configure)
+        .configure(coupons::configure)
+        .configure(referrals::configure);
 }

@@ -18,12 +18,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_order).service(verify).service(webhook).service(withdraw).service(sandbox_pay);
 }
 
+#[talktime_macros::bounds]
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateOrderRequest {
     #[garde(skip)]
     #[schema(inline)]
     pub plan_id: PlanId,
+    /// A coupon to apply (`POST /users/coupons/check` previews it); 400 `coupon_invalid` with
+    /// `reason` when it does not apply.
+    #[bound(trimmed(min = 1, max = 32))]
+    pub coupon_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,12 +41,25 @@ pub struct OrderView {
     pub plan_id: Uuid,
     pub coins: i64,
     pub razorpay_key_id: String,
+    /// The coupon applied: its code, the discount (paise) and the promotional coins it brings at
+    /// capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<OrderCouponView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCouponView {
+    pub code: String,
+    pub discount: i64,
+    pub bonus_coins: i64,
 }
 
 /// Create a gateway order for a plan (2 per minute).
 #[utoipa::path(tag = "payments", security(("bearer" = [])),
     request_body = CreateOrderRequest, responses(
     (status = 200, body = Envelope<OrderView>),
+    (status = 400, description = "`coupon_invalid` (with `reason`)", body = ErrorBody),
     (status = 404, description = "No such active plan", body = ErrorBody),
     (status = 429, body = ErrorBody),
     (status = 502, description = "Gateway failed", body = ErrorBody),
@@ -52,7 +70,8 @@ pub(crate) async fn create_order(
     user: CurrentUser,
     body: ValidJson<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state.payments.create_order(&user.0, body.0.plan_id).await?;
+    let body = body.0;
+    let order = state.payments.create_order(&user.0, body.plan_id, body.coupon_code.as_deref()).await?;
     Ok(ok(
         "Order created successfully",
         OrderView {
@@ -62,6 +81,11 @@ pub(crate) async fn create_order(
             plan_id: order.plan_id.0,
             coins: order.coins,
             razorpay_key_id: order.key_id,
+            coupon: order.coupon.map(|c| OrderCouponView {
+                code: c.code,
+                discount: c.discount.0,
+                bonus_coins: c.bonus_coins,
+            }),
         },
     ))
 }

@@ -95,6 +95,11 @@ pub struct CompleteProfileRequest {
     #[garde(skip)]
     #[schema(schema_with = super::rules::avatar_or_null_schema)]
     pub profile: Option<Avatar>,
+    /// Who referred her (another account's `referralCode`); USER only.
+    #[serde(rename = "referralCode")]
+    #[garde(inner(length(chars, min = 1, max = 32)))]
+    #[schema(min_length = 1, max_length = 32)]
+    pub referral_code: Option<String>,
 }
 
 fn applying_role_schema() -> utoipa::openapi::Object {
@@ -140,6 +145,7 @@ pub(crate) async fn complete_profile(
         role: parsed::<Role>("role", &body.role)?,
         about: body.about,
         profile: body.profile,
+        referral_code: body.referral_code,
     };
     let before = account.0.role;
     let updated = state.accounts.complete_profile(&account.0, input).await?;
