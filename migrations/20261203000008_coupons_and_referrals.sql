@@ -112,3 +112,8 @@ CREATE TRIGGER devices_record_owner AFTER INSERT OR UPDATE OF account_id ON devi
     FOR EACH ROW EXECUTE FUNCTION device_owner_record();
 INSERT INTO device_owners (token_hash, account_id)
 SELECT sha256(convert_to(token, 'UTF8')), account_id FROM devices ON CONFLICT DO NOTHING;
+
+-- The dashboard's promotion figures for a period.
+CREATE INDEX promo_lots_created_idx ON promo_lots (created_at);
+CREATE INDEX calls_promo_spend_idx ON calls (ended_at) WHERE promo_spent > 0 OR free_coins > 0;
+CREATE INDEX journals_expiry_idx ON journals (created_at) WHERE cause = 'PROMO_EXPIRY';

@@ -42,6 +42,27 @@ pub struct Stats {
     pub call_seconds: i64,
     pub completed_calls: i64,
     pub coins_in_wallets: i64,
+    /// Promotional coins in users' promotional wallets (the liability).
+    pub promo_outstanding: i64,
     pub coins_held: i64,
     pub coins_earned_by_platform: i64,
+}
+
+/// Promotions in a period: what they cost and what is still owed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PromotionFigures {
+    /// Promotional coins in users' wallets now (the liability).
+    pub outstanding: i64,
+    /// The marketing account now: the net cost of every promotion so far (negative).
+    pub marketing_balance: i64,
+    /// In calls that ended in the period: promotional coins spent, and free seconds' worth.
+    pub promo_spent: i64,
+    pub free_call_coins: i64,
+    /// Promotional coins that expired in the period.
+    pub expired: i64,
+    /// Lots granted in the period, by cause: (cause, coins, lots).
+    pub grants: Vec<(crate::promotion::LotCause, i64, i64)>,
+    /// Coupon redemptions consumed in the period, and the discounts they gave (paise).
+    pub coupon_redemptions: i64,
+    pub coupon_discount_paise: i64,
 }

@@ -1,7 +1,8 @@
 //! Figures for the admin dashboard. Month and day boundaries are UTC.
 
 use chrono::{DateTime, Utc};
-use talktime_domain::dashboard::{Distribution, Stats, TrendPoint};
+use talktime_domain::dashboard::{Distribution, PromotionFigures, Stats, TrendPoint};
+use talktime_domain::promotion::LotCause;
 
 use crate::{Db, RepoError};
 
@@ -20,6 +21,7 @@ pub async fn stats(db: &Db) -> Result<Stats, RepoError> {
            (SELECT coalesce(sum(duration_seconds), 0)::bigint FROM calls WHERE status = 'COMPLETED') AS \"call_seconds!\", \
            (SELECT count(*) FROM calls WHERE status = 'COMPLETED') AS \"completed_calls!\", \
            (SELECT coalesce(sum(balance), 0)::bigint FROM ledger_accounts WHERE kind = 'WALLET') AS \"coins_in_wallets!\", \
+           (SELECT coalesce(sum(balance), 0)::bigint FROM ledger_accounts WHERE kind = 'PROMO_WALLET') AS \"promo_outstanding!\", \
            (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000003') AS \"coins_held!\", \
            (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000002') AS \"coins_earned_by_platform!\"")
     .fetch_one(db.pool())
@@ -61,4 +63,45 @@ pub async fn trends(db: &Db, hourly: bool, buckets: i32) -> Result<Vec<TrendPoin
         .into_iter()
         .map(|r| TrendPoint { start: r.start, recharge_paise: r.recharged, withdrawal_paise: r.withdrawn })
         .collect())
+}
+
+/// Promotions since `since` (all time when `None`); the balances are as of now.
+pub async fn promotions(db: &Db, since: Option<DateTime<Utc>>) -> Result<PromotionFigures, RepoError> {
+    let totals = sqlx::query!(
+        r#"SELECT
+             (SELECT coalesce(sum(balance), 0)::bigint FROM ledger_accounts WHERE kind = 'PROMO_WALLET') AS "outstanding!",
+             (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries
+              WHERE account_id = '00000000-0000-0000-0000-000000000005') AS "marketing!",
+             (SELECT coalesce(sum(promo_spent), 0)::bigint FROM calls WHERE (promo_spent > 0 OR free_coins > 0)
+              AND ($1::timestamptz IS NULL OR ended_at >= $1)) AS "promo_spent!",
+             (SELECT coalesce(sum(free_coins), 0)::bigint FROM calls WHERE (promo_spent > 0 OR free_coins > 0)
+              AND ($1::timestamptz IS NULL OR ended_at >= $1)) AS "free_call_coins!",
+             (SELECT coalesce(sum(e.amount), 0)::bigint FROM journals j JOIN ledger_entries e ON e.journal_id = j.id
+              WHERE j.cause = 'PROMO_EXPIRY' AND ($1::timestamptz IS NULL OR j.created_at >= $1)
+              AND e.account_id = '00000000-0000-0000-0000-000000000005') AS "expired!",
+             (SELECT count(*) FROM coupon_redemptions WHERE status = 'REDEEMED'
+              AND ($1::timestamptz IS NULL OR updated_at >= $1)) AS "redemptions!",
+             (SELECT coalesce(sum(discount_paise), 0)::bigint FROM coupon_redemptions WHERE status = 'REDEEMED'
+              AND ($1::timestamptz IS NULL OR updated_at >= $1)) AS "discount!""#,
+        since
+    )
+    .fetch_one(db.pool())
+    .await?;
+    let grants = sqlx::query!(
+        r#"SELECT cause AS "cause: LotCause", sum(coins)::bigint AS "coins!", count(*) AS "lots!" FROM promo_lots
+           WHERE $1::timestamptz IS NULL OR created_at >= $1 GROUP BY cause ORDER BY cause"#,
+        since
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(PromotionFigures {
+        outstanding: totals.outstanding,
+        marketing_balance: totals.marketing,
+        promo_spent: totals.promo_spent,
+        free_call_coins: totals.free_call_coins,
+        expired: totals.expired,
+        grants: grants.into_iter().map(|g| (g.cause, g.coins, g.lots)).collect(),
+        coupon_redemptions: totals.redemptions,
+        coupon_discount_paise: totals.discount,
+    })
 }

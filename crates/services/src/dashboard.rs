@@ -1,7 +1,7 @@
 //! The operators' dashboard: totals, sign-ups per period, recharge and withdrawal trends.
 
 use chrono::{DateTime, Duration as Span, Timelike, Utc};
-use talktime_domain::dashboard::{Distribution, DistributionPeriod, Stats, TrendPeriod, TrendPoint};
+use talktime_domain::dashboard::{Distribution, DistributionPeriod, PromotionFigures, Stats, TrendPeriod, TrendPoint};
 use talktime_repository::dashboard;
 
 use crate::ServiceError;
@@ -14,14 +14,13 @@ impl AdminService {
 
     /// Users and telecallers created in `period` (UTC days).
     pub async fn distribution(&self, period: DistributionPeriod) -> Result<Distribution, ServiceError> {
-        let today = start_of_day(Utc::now());
-        let since = match period {
-            DistributionPeriod::Today => Some(today),
-            DistributionPeriod::Last7Days => Some(today - Span::days(6)),
-            DistributionPeriod::Last30Days => Some(today - Span::days(29)),
-            DistributionPeriod::All => None,
-        };
-        Ok(dashboard::created_since(self.db(), since).await?)
+        Ok(dashboard::created_since(self.db(), since(period)).await?)
+    }
+
+    /// Promotions in `period` (UTC days): outstanding coins, spend, expiry, grants by cause,
+    /// coupon redemptions.
+    pub async fn promotions(&self, period: DistributionPeriod) -> Result<PromotionFigures, ServiceError> {
+        Ok(dashboard::promotions(self.db(), since(period)).await?)
     }
 
     /// Recharge and withdrawal amounts (paise) per UTC hour (`last24hours`) or day.
@@ -34,6 +33,17 @@ impl AdminService {
         Ok(dashboard::trends(self.db(), hourly, buckets).await?)
     }
 }
+/// Where a period of whole UTC days starts (`None`: all time).
+fn since(period: DistributionPeriod) -> Option<DateTime<Utc>> {
+    let today = start_of_day(Utc::now());
+    match period {
+        DistributionPeriod::Today => Some(today),
+        DistributionPeriod::Last7Days => Some(today - Span::days(6)),
+        DistributionPeriod::Last30Days => Some(today - Span::days(29)),
+        DistributionPeriod::All => None,
+    }
+}
+
 fn start_of_day(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_hour(0)
         .and_then(|t| t.with_minute(0))

@@ -130,6 +130,10 @@ async fn a_discount_lowers_the_amount_charged_and_a_bonus_comes_at_capture_once(
     assert_eq!(promo(&app, &other).await, json!(11));
     let history = app.get_auth("/users/transactions", &other.token).await;
     assert_eq!(history.body["data"]["promotions"][0]["cause"], json!("COUPON_BONUS"));
+    let figures = app.get_auth("/admin/dashboard/promotions?period=last7days", &admin).await;
+    assert_eq!(figures.body["data"]["coupons"], json!({ "redemptions": 2, "discount": 19.8 }));
+    assert_eq!(figures.body["data"]["grants"]["COUPON_BONUS"], json!({ "coins": 11, "count": 1 }));
+    assert_eq!(figures.body["data"]["outstanding"], json!(11));
     app.assert_books_balance().await;
 }
 

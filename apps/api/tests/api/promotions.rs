@@ -79,6 +79,18 @@ async fn promotional_coins_are_spent_first_and_pay_her_the_same_as_paid_ones() {
     assert_eq!(platform(&app, LedgerAccount::Revenue).await, 50);
     assert_eq!(platform(&app, LedgerAccount::Marketing).await, -100 + 30 + 20);
     assert_eq!(app.balance(&telecaller.id).await, 100);
+
+    // The operator sees it.
+    let admin = app.admin_token().await;
+    let figures = app.get_auth("/admin/dashboard/promotions?period=today", &admin).await;
+    figures.assert(200);
+    let f = &figures.body["data"];
+    assert_eq!(f["outstanding"], json!(0));
+    assert_eq!(f["marketingBalance"], json!(-50));
+    assert_eq!(f["spent"]["promoCoins"], json!(100));
+    assert_eq!(f["grants"]["SIGNUP_BONUS"], json!({ "coins": 100, "count": 1 }));
+    let stats = app.get_auth("/admin/dashboard/stats", &admin).await;
+    assert_eq!(stats.body["data"]["coins"]["promoOutstanding"], json!(0));
     app.assert_books_balance().await;
 }
 

@@ -181,18 +181,31 @@ async function userMode() {
   let charges = { AUDIO: 0, VIDEO: 0 };
   let call = null; // {callId, callType, peer, since, stop}
   const balanceBox = h('span', { id: 'user-balance', class: 'big', text: balance });
+  const balancesBox = h('div', { id: 'user-balances', class: 'muted' });
+  const couponInput = h('input', { id: 'coupon-code', placeholder: 'Coupon code (optional)' });
+  const couponInfo = h('div', { id: 'coupon-info', class: 'muted' });
   const count = h('span', { id: 'online-count', class: 'muted' });
   const list = h('div', { id: 'online-list' });
   const plans = h('div', { id: 'plans' });
   const history = h('div', { id: 'history' });
   const callPanel = h('section', { id: 'call-panel', hidden: true });
   const setBalance = (value) => { balance = value; balanceBox.textContent = value; };
+  /** Paid and promotional coins, and when the promotional ones expire. */
+  const showBalances = (wallet) => {
+    const b = wallet?.balances;
+    if (!b) return;
+    const soonest = b.promoExpiring?.[0];
+    balancesBox.textContent = `paid ${b.paid} · promotional ${b.promo}` +
+      (soonest ? ` (${soonest.coins} expire ${new Date(soonest.expiresAt).toLocaleDateString()})` : '');
+  };
+  showBalances(me.wallet);
 
   app.replaceChildren(
     h('div', { class: 'row' }, h('strong', { text: `Hello ${me.name}` }), h('span', { class: 'muted', text: me.phone }), signOutButton('user', api)),
     callPanel,
     h('div', { class: 'grid' },
-      section('Wallet', 'wallet', h('div', { class: 'row' }, balanceBox, h('span', { text: 'coins' })), plans),
+      section('Wallet', 'wallet', h('div', { class: 'row' }, balanceBox, h('span', { text: 'coins' })), balancesBox,
+        field('Coupon', couponInput), couponInfo, plans),
       section('Online telecallers', 'online', count, list)),
     section('Your calls', 'calls', history),
   );
@@ -208,11 +221,18 @@ async function userMode() {
   }
 
   async function buy(plan) {
-    const order = (await api.post('/payment/create-order', { planId: plan._id })).data;
+    const couponCode = couponInput.value.trim();
+    if (couponCode) {
+      const quote = (await api.post('/users/coupons/check', { code: couponCode, planId: plan._id })).data;
+      couponInfo.textContent = `${quote.code}: pay ₹${quote.amount / 100}` + (quote.bonusCoins ? `, +${quote.bonusCoins} promotional coins` : '');
+    }
+    const order = (await api.post('/payment/create-order', couponCode ? { planId: plan._id, couponCode } : { planId: plan._id })).data;
     const verify = async (fields) => {
       const paid = await api.post('/payment/verify', fields);
       notice(paid.message);
-      setBalance((await api.get('/users/me')).data.wallet.balance);
+      const wallet = (await api.get('/users/me')).data.wallet;
+      setBalance(wallet.balance);
+      showBalances(wallet);
     };
     if (config.payments.gateway === 'sandbox') {
       const fields = (await api.post('/payment/sandbox/pay', { orderId: order.orderId })).data;
@@ -398,6 +418,7 @@ async function telecallerMode() {
   const callBox = h('section', { id: 'tc-call', hidden: true });
   const withdrawals = h('div', { id: 'tc-withdrawals' });
   const bank = h('div', { id: 'tc-bank' });
+  const prices = h('div', { id: 'tc-prices' });
   const toggle = h('button', { id: 'tc-online', onclick: () => (socket ? goOffline() : goOnline()) }, 'Go online');
 
   app.replaceChildren(
@@ -406,6 +427,7 @@ async function telecallerMode() {
     h('div', { class: 'grid' },
       section('Earnings', 'tc-earnings', h('div', { class: 'row' }, balanceBox, h('span', { text: 'coins' })), withdrawals),
       section('Bank account', 'tc-bank-section', bank)),
+    section('Your prices', 'tc-prices-section', prices),
   );
   teardown.push(() => socket?.close());
 
@@ -460,6 +482,24 @@ async function telecallerMode() {
     loadWithdrawals();
   }
 
+  /** Her prices (coins per second), the bounds, and a form to change them once per cooldown. */
+  async function loadPrices() {
+    const found = (await api.get('/telecaller/rates')).data;
+    const audio = h('input', { id: 'tc-rate-audio', type: 'number', min: found.priceBounds.audio.min, max: found.priceBounds.audio.max, value: found.rates.audio });
+    const video = h('input', { id: 'tc-rate-video', type: 'number', min: found.priceBounds.video.min, max: found.priceBounds.video.max, value: found.rates.video });
+    const save = async () => {
+      await api.put('/telecaller/rates', { audioCoinsPerSecond: Number(audio.value), videoCoinsPerSecond: Number(video.value) });
+      notice('Prices saved');
+      await loadPrices();
+    };
+    prices.replaceChildren(
+      field(`Audio (${found.priceBounds.audio.min}–${found.priceBounds.audio.max} coins/s)`, audio),
+      field(`Video (${found.priceBounds.video.min}–${found.priceBounds.video.max} coins/s)`, video),
+      found.nextChangeAt
+        ? h('p', { class: 'muted', text: `You can change them again at ${new Date(found.nextChangeAt).toLocaleString()}` })
+        : h('button', { id: 'tc-rates-save', onclick: () => attempt(save) }, 'Save prices'));
+  }
+
   async function loadBank() {
     const saved = (await api.get('/telecaller/bank-details')).data;
     const number = h('input', { id: 'bank-number', placeholder: 'Account number', value: saved?.accountNumber ?? '' });
@@ -484,7 +524,7 @@ async function telecallerMode() {
       ...found.transactions.map((t) => h('div', { class: 'card muted', text: `${when(t.createdAt)} · ${t.coins} coins · ₹${t.amount} · ${t.status}` })));
   }
 
-  await attempt(() => Promise.all([loadBank(), loadWithdrawals()]));
+  await attempt(() => Promise.all([loadBank(), loadWithdrawals(), loadPrices()]));
 }
 
 // ---- admin ------------------------------------------------------------------------------------
@@ -550,7 +590,7 @@ async function adminMode() {
     statsBox.replaceChildren(h('div', { class: 'grid' },
       box('Recharges (₹)', s.revenue.totalRecharges), box('Withdrawals (₹)', s.revenue.totalWithdrawals), box('Profit (₹)', s.revenue.platformProfit),
       box('Users', s.users.total), box('Telecallers approved', s.telecallers.approved), box('Calls', s.calls.total),
-      box('Coins in wallets', s.coins.inWallets)));
+      box('Coins in wallets', s.coins.inWallets), box('Promotional coins outstanding', s.coins.promoOutstanding)));
   }
 
   async function loadTrends() {

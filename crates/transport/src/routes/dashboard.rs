@@ -15,7 +15,7 @@ use crate::extract::{CurrentAdmin, ValidQuery};
 use crate::views::ok;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(stats).service(distribution).service(trends);
+    cfg.service(stats).service(distribution).service(trends).service(promotions);
 }
 
 fn rupees(paise: i64) -> f64 {
@@ -40,7 +40,7 @@ pub(crate) async fn stats(state: web::Data<AppState>, _admin: CurrentAdmin) -> R
             "users": { "total": s.users_total, "newThisMonth": s.users_new_this_month, "incompleteProfiles": s.incomplete_profiles },
             "telecallers": { "total": s.telecallers_total, "approved": s.telecallers_approved, "pending": s.telecallers_pending, "rejected": s.telecallers_rejected },
             "calls": { "total": s.calls_total, "totalDurationMinutes": s.call_seconds / 60, "averageDurationSeconds": average },
-            "coins": { "inWallets": s.coins_in_wallets, "heldForWithdrawal": s.coins_held, "platformEarned": s.coins_earned_by_platform },
+            "coins": { "inWallets": s.coins_in_wallets, "promoOutstanding": s.promo_outstanding, "heldForWithdrawal": s.coins_held, "platformEarned": s.coins_earned_by_platform },
         }),
     ))
 }
@@ -100,4 +100,36 @@ pub(crate) async fn trends(
         })
         .collect();
     Ok(ok("Trends fetched successfully", json!({ "period": period, "trends": points })))
+}
+
+/// Promotions in the period (UTC days): promotional coins outstanding (the liability, now), the
+/// marketing account (the net cost so far), promotional coins spent in calls and free seconds'
+/// worth, coins expired, grants by cause, coupon redemptions.
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])),
+    params(DistributionQuery), responses((status = 200, body = Envelope<Object>)))]
+#[get("/admin/dashboard/promotions")]
+pub(crate) async fn promotions(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<DistributionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let period = query.0.period;
+    let f = state.admin.promotions(period).await?;
+    let grants: serde_json::Map<String, serde_json::Value> = f
+        .grants
+        .iter()
+        .map(|(cause, coins, lots)| (cause.to_string(), json!({ "coins": coins, "count": lots })))
+        .collect();
+    Ok(ok(
+        "Promotions fetched successfully",
+        json!({
+            "period": period,
+            "outstanding": f.outstanding,
+            "marketingBalance": f.marketing_balance,
+            "spent": { "promoCoins": f.promo_spent, "freeCallCoins": f.free_call_coins },
+            "expired": f.expired,
+            "grants": grants,
+            "coupons": { "redemptions": f.coupon_redemptions, "discount": rupees(f.coupon_discount_paise) },
+        }),
+    ))
 }
