@@ -26,33 +26,15 @@ macro_rules! coupon_query {
 /// The unique index on a coupon's code (case-insensitive).
 pub const CODE_TAKEN: &str = "coupons_code_key";
 
-pub async fn insert(tx: &mut Tx, id: Uuid, s: &CouponSettings) -> Result<Coupon, RepoError> {
+/// Creates the coupon `id`, or replaces its settings (its `used` stays).
+pub async fn save(tx: &mut Tx, id: Uuid, s: &CouponSettings) -> Result<Coupon, RepoError> {
     Ok(coupon_query!(
         "INSERT INTO coupons (id, code, kind, value, max_redemptions, per_user_limit, valid_from, valid_until, \
-         new_users_only, plan_ids, is_active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ",
-        "",
-        id,
-        s.code,
-        s.kind.as_str(),
-        s.value,
-        s.max_redemptions,
-        s.per_user_limit,
-        s.valid_from,
-        s.valid_until,
-        s.new_users_only,
-        &s.plan_ids,
-        s.is_active
-    )
-    .fetch_one(&mut **tx)
-    .await?)
-}
-
-/// Replaces a coupon's settings (its `used` stays).
-pub async fn update(tx: &mut Tx, id: Uuid, s: &CouponSettings) -> Result<Coupon, RepoError> {
-    Ok(coupon_query!(
-        "UPDATE coupons SET code = $2, kind = $3, value = $4, max_redemptions = $5, per_user_limit = $6, \
-         valid_from = $7, valid_until = $8, new_users_only = $9, plan_ids = $10, is_active = $11, updated_at = now() \
-         WHERE id = $1 RETURNING ",
+         new_users_only, plan_ids, is_active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, kind = EXCLUDED.kind, value = EXCLUDED.value, \
+         max_redemptions = EXCLUDED.max_redemptions, per_user_limit = EXCLUDED.per_user_limit, \
+         valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, new_users_only = EXCLUDED.new_users_only, \
+         plan_ids = EXCLUDED.plan_ids, is_active = EXCLUDED.is_active, updated_at = now() RETURNING ",
         "",
         id,
         s.code,

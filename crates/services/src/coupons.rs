@@ -64,7 +64,7 @@ impl CouponService {
         check_settings(&settings)?;
         self.known_plans(&settings.plan_ids).await?;
         let mut tx = self.db.begin().await?;
-        let coupon = coupons::insert(&mut tx, Uuid::now_v7(), &settings).await.map_err(taken)?;
+        let coupon = coupons::save(&mut tx, Uuid::now_v7(), &settings).await.map_err(taken)?;
         audit::audit(&mut tx, by, "coupon.create", "coupon", Some(coupon.id), json!(null), coupon_json(&coupon))
             .await?;
         tx.commit().await.map_err(RepoError::from)?;
@@ -85,7 +85,7 @@ impl CouponService {
         edit(&mut settings);
         check_settings(&settings)?;
         self.known_plans(&settings.plan_ids).await?;
-        let after = coupons::update(&mut tx, id, &settings).await.map_err(taken)?;
+        let after = coupons::save(&mut tx, id, &settings).await.map_err(taken)?;
         audit::audit(&mut tx, by, "coupon.update", "coupon", Some(id), coupon_json(&before), coupon_json(&after))
             .await?;
         tx.commit().await.map_err(RepoError::from)?;
