@@ -33,6 +33,38 @@ pub async fn audit(
     Ok(())
 }
 
+/// Writes one entry per target of one action (`(target, before, after)`), in one statement.
+pub async fn audit_each(
+    tx: &mut Tx,
+    admin: AdminId,
+    action: &str,
+    target_type: &str,
+    targets: &[(Uuid, Value, Value)],
+) -> Result<(), RepoError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+    let target_ids: Vec<Uuid> = targets.iter().map(|t| t.0).collect();
+    let befores: Vec<Value> = targets.iter().map(|t| t.1.clone()).collect();
+    let afters: Vec<Value> = targets.iter().map(|t| t.2.clone()).collect();
+    sqlx::query!(
+        "INSERT INTO admin_audit_log (id, admin_id, action, target_type, target_id, before, after) \
+         SELECT e.id, $2, $3, $4, e.target, e.before, e.after \
+         FROM unnest($1::uuid[], $5::uuid[], $6::jsonb[], $7::jsonb[]) AS e(id, target, before, after)",
+        &ids,
+        admin.0,
+        action,
+        target_type,
+        &target_ids,
+        &befores as &[Value],
+        &afters as &[Value]
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn page(
     db: &crate::Db,
     limit: i64,

@@ -152,9 +152,13 @@ pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result
 /// The account's paid and promotional balances, locked until the transaction ends (a call's
 /// settlement and a lot's expiry take turns).
 pub async fn lock_balances(tx: &mut crate::Tx, account: AccountId) -> Result<(i64, i64), RepoError> {
-    let rows = sqlx::query!("SELECT kind, balance FROM ledger_accounts WHERE owner_id = $1 FOR UPDATE", account.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    // The paid wallet first, as a recharge's credit and then its bonus take them: no deadlock.
+    let rows = sqlx::query!(
+        "SELECT kind, balance FROM ledger_accounts WHERE owner_id = $1 ORDER BY kind DESC FOR UPDATE",
+        account.0
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     let of = |kind: &str| rows.iter().filter(|r| r.kind == kind).map(|r| r.balance).sum::<i64>();
     Ok((of("WALLET"), of("PROMO_WALLET")))
 }

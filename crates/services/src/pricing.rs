@@ -2,15 +2,14 @@
 //! the telecallers' own prices, the withdrawal ratio and minimums; and each telecaller's own
 //! price inside those bounds.
 
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use talktime_domain::call::CallType;
-use talktime_domain::ids::AdminId;
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 use talktime_domain::account::{Account, Role};
-use talktime_domain::ids::AccountId;
+use talktime_domain::call::CallType;
+use talktime_domain::ids::{AccountId, AdminId};
 use talktime_domain::page::Page;
 use talktime_domain::pricing::{AppConfig, Edit, HostRates, PriceBounds, RateChange, RatesInForce, reconcile};
 use talktime_repository::changes::Change;
@@ -131,10 +130,9 @@ impl AdminService {
         } else {
             Vec::new()
         };
-        for moved in &clamped {
-            let (from, to) = (rates_json(moved.before), rates_json(moved.after));
-            audit::audit(&mut tx, by, "telecaller.rates.clamp", "account", Some(moved.telecaller.0), from, to).await?;
-        }
+        let entries: Vec<_> =
+            clamped.iter().map(|m| (m.telecaller.0, rates_json(m.before), rates_json(m.after))).collect();
+        audit::audit_each(&mut tx, by, "telecaller.rates.clamp", "account", &entries).await?;
         tx.commit().await.map_err(RepoError::from)?;
         let cache = self.auth().cache();
         cache.changed(Change::Config);

@@ -274,15 +274,10 @@ impl CallService {
         let config = self.cache.config().await?;
         let commission = telecaller.telecaller.as_ref().and_then(|t| t.commission_hundredths);
         let terms = pricing::terms_between(&config, telecaller.host_rates(), commission, call_type);
-        let mut needed = terms.user_rate.saturating_mul(config.min_call_balance_seconds);
-        if needed > 0
-            && config.first_call_free_seconds > 0
-            && !promotions::has_billed_call(self.db.pool(), user.id).await?
-        {
-            // A first call's free seconds count towards the minimum.
-            let paid_secs = (config.min_call_balance_seconds - i64::from(config.first_call_free_seconds)).max(0);
-            needed = terms.user_rate.saturating_mul(paid_secs);
-        }
+        // A first call's free seconds count towards the minimum.
+        let free = free_seconds(self.db.pool(), user.id, config.first_call_free_seconds).await?;
+        let paid_secs = (config.min_call_balance_seconds - i64::from(free)).max(0);
+        let needed = terms.user_rate.saturating_mul(paid_secs);
         if ledger::balance(&self.db, user.id).await? < needed {
             return Err(ServiceError::invalid(
                 "insufficient_balance",
@@ -380,7 +375,7 @@ impl CallService {
             return Err(unavailable());
         }
         let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
-        let free = free_seconds(&mut tx, call.user_id, offered).await?;
+        let free = free_seconds(&mut *tx, call.user_id, offered).await?;
         let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(free);
         let meter = match self.settings.media_timeout {
             Some(within) => Meter::FromMedia { within_secs: within.as_secs_f64() },
@@ -470,8 +465,12 @@ impl CallService {
 
 /// The free seconds a call of this user gets: the platform's `firstCallFreeSeconds` (`offered`)
 /// until her first billed call, none after.
-async fn free_seconds(tx: &mut talktime_repository::Tx, user: AccountId, offered: i32) -> Result<i32, ServiceError> {
-    if offered <= 0 || promotions::has_billed_call(&mut **tx, user).await? {
+async fn free_seconds(
+    ex: impl talktime_repository::Executor<'_>,
+    user: AccountId,
+    offered: i32,
+) -> Result<i32, ServiceError> {
+    if offered <= 0 || promotions::has_billed_call(ex, user).await? {
         return Ok(0);
     }
     Ok(offered)

@@ -267,7 +267,8 @@ pub struct EditCouponRequest {
 /// Edit a coupon, or deactivate it with `isActive: false` (audited `coupon.update`).
 #[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(("id" = Uuid, Path)),
     request_body = EditCouponRequest,
-    responses((status = 200, body = Envelope<CouponView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<CouponView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`coupon_code_taken`", body = ErrorBody)))]
 #[patch("/admin/coupons/{id}")]
 pub(crate) async fn edit(
     state: web::Data<AppState>,
