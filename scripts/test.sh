@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/dev-db.sh
 scripts/dev-redis.sh
 scripts/dev-browser.sh
+scripts/dev-pdf.sh
 scripts/dev-fuzz.sh
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 

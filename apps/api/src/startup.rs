@@ -29,6 +29,7 @@ use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateL
 use talktime_services::referrals::ReferralService;
 use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
+use talktime_services::tax::TaxService;
 use talktime_services::tokens::TokenIssuer;
 use talktime_services::wallet::WalletService;
 use talktime_transport::security::{HtmlPolicy, MetricsAccess};
@@ -146,6 +147,7 @@ impl Application {
             promotions: services.promotions.clone(),
             coupons: services.coupons,
             referrals: services.referrals,
+            tax: Arc::new(TaxService::new(db.clone())),
             payments: services.payments.clone(),
             wallet: services.wallet,
             calls: services.calls.clone(),

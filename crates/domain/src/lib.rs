@@ -34,6 +34,7 @@ pub mod push;
 pub mod rating;
 pub mod report;
 pub mod secret;
+pub mod tax;
 pub mod transaction;
 
 /// A wire string that names no variant of an enumeration.

@@ -33,6 +33,16 @@ pub struct AppConfig {
     pub first_call_free_seconds: i32,
     /// Promotional coins to both parties of a referral, at the referee's first recharge.
     pub referral_bonus_coins: i64,
+    /// GST on recharges (docs/tax.md): rate in hundredths of a percent, inclusive or exclusive,
+    /// and what an invoice says about the operator.
+    pub gst_rate_hundredths: i32,
+    pub gst_mode: crate::tax::GstMode,
+    pub operator_gstin: Option<String>,
+    pub operator_state: Option<String>,
+    pub operator_legal_name: Option<String>,
+    pub operator_address: Option<String>,
+    pub invoice_prefix: String,
+    pub sac_code: String,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -243,6 +253,14 @@ impl AppConfig {
             first_recharge_bonus_hundredths: 0,
             first_call_free_seconds: 0,
             referral_bonus_coins: 0,
+            gst_rate_hundredths: 1800,
+            gst_mode: crate::tax::GstMode::Inclusive,
+            operator_gstin: None,
+            operator_state: None,
+            operator_legal_name: None,
+            operator_address: None,
+            invoice_prefix: "TT".to_owned(),
+            sac_code: "998439".to_owned(),
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

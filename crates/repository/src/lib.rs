@@ -23,6 +23,7 @@ pub mod ratings;
 pub mod referrals;
 pub mod reports;
 pub mod seed;
+pub mod tax;
 pub mod telecallers;
 #[cfg(feature = "testing")]
 pub mod testing;

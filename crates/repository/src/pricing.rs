@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use talktime_domain::ids::AccountId;
 use talktime_domain::page::Page;
 use talktime_domain::pricing::{AppConfig, HostRates, PriceBounds, RateChange, RateChangeCause};
+use talktime_domain::tax::GstMode;
 
 use crate::{Executor, RepoError, Tx};
 
@@ -18,7 +19,9 @@ macro_rules! config_query {
                    user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, \
                    min_call_balance_seconds, audio_commission_hundredths, video_commission_hundredths, audio_min_rate, \
                    audio_max_rate, video_min_rate, video_max_rate, signup_bonus_coins, first_recharge_bonus_hundredths, \
-                   first_call_free_seconds, referral_bonus_coins, updated_at"
+                   first_call_free_seconds, referral_bonus_coins, gst_rate_hundredths, \
+                   gst_mode AS \"gst_mode: GstMode\", operator_gstin, operator_state, operator_legal_name, operator_address, \
+                   invoice_prefix, sac_code, updated_at"
                 + $tail
             $(, $arg)*
         )
@@ -41,7 +44,9 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
          telecaller_video_coins_per_sec = $6, min_call_balance_seconds = $7, audio_commission_hundredths = $8, \
          video_commission_hundredths = $9, audio_min_rate = $10, audio_max_rate = $11, video_min_rate = $12, \
          video_max_rate = $13, signup_bonus_coins = $14, first_recharge_bonus_hundredths = $15, \
-         first_call_free_seconds = $16, referral_bonus_coins = $17, updated_at = now() WHERE id RETURNING ",
+         first_call_free_seconds = $16, referral_bonus_coins = $17, gst_rate_hundredths = $18, gst_mode = $19, \
+         operator_gstin = $20, operator_state = $21, operator_legal_name = $22, operator_address = $23, \
+         invoice_prefix = $24, sac_code = $25, updated_at = now() WHERE id RETURNING ",
         "",
         c.inr_to_coin_ratio_hundredths,
         c.min_withdrawal_coins,
@@ -59,7 +64,15 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
         c.signup_bonus_coins,
         c.first_recharge_bonus_hundredths,
         c.first_call_free_seconds,
-        c.referral_bonus_coins
+        c.referral_bonus_coins,
+        c.gst_rate_hundredths,
+        c.gst_mode.as_str(),
+        c.operator_gstin,
+        c.operator_state,
+        c.operator_legal_name,
+        c.operator_address,
+        c.invoice_prefix,
+        c.sac_code
     )
     .fetch_one(&mut **ex)
     .await?)

@@ -34,11 +34,14 @@ pub struct NewRecharge<'a> {
     pub plan: PlanId,
     pub coins: i64,
     pub amount_paise: i64,
+    /// What of `amount_paise` is taxable, and the GST rate (hundredths) it was charged at.
+    pub taxable_paise: i64,
+    pub gst_rate_hundredths: i32,
     pub gateway_order_id: &'a str,
 }
 
 pub async fn insert_recharge(ex: impl Executor<'_>, recharge: &NewRecharge<'_>) -> Result<Transaction, RepoError> {
-    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id) VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6) RETURNING ", "", recharge.id.0, recharge.account.0, recharge.coins, recharge.amount_paise, recharge.plan.0, recharge.gateway_order_id)
+    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, plan_id, gateway_order_id, taxable_paise, gst_rate_hundredths) VALUES ($1, $2, 'RECHARGE', 'PENDING', $3, $4, $5, $6, $7, $8) RETURNING ", "", recharge.id.0, recharge.account.0, recharge.coins, recharge.amount_paise, recharge.plan.0, recharge.gateway_order_id, recharge.taxable_paise, recharge.gst_rate_hundredths)
     .fetch_one(ex)
     .await?)
 }

@@ -29,6 +29,7 @@ pub mod referrals;
 pub mod reports;
 pub mod secrets;
 pub mod sms;
+pub mod tax;
 pub mod tokens;
 pub mod wallet;
 

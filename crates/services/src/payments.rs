@@ -158,16 +158,21 @@ impl PaymentService {
             Some(code) => Some(self.rewards.coupons.quote(user, code, plan).await?),
             None => None,
         };
-        let (plan, amount) = match &quote {
+        let (plan, price) = match &quote {
             Some(quote) => (quote.plan.clone(), quote.applied.amount),
             None => {
                 let plan = plans::find_active(self.db.pool(), plan)
                     .await?
                     .ok_or_else(|| ServiceError::not_found("plan_not_found", "Plan not found"))?;
-                let amount = discounted_price(Paise(plan.amount_paise), plan.discount_hundredths);
-                (plan, amount)
+                let price = discounted_price(Paise(plan.amount_paise), plan.discount_hundredths);
+                (plan, price)
             }
         };
+        // GST: included in the price, or added on top (docs/tax.md); the taxable value is fixed
+        // now, with the order.
+        let config = self.rewards.promotions.config().await?;
+        let charge = talktime_domain::tax::charge(price.0, config.gst_rate_hundredths, config.gst_mode);
+        let amount = Paise(charge.total);
         let id = TransactionId::new();
         let order_id = self.gateway.create_order(amount.0, &id.0.simple().to_string()).await.map_err(|error| {
             ServiceError::upstream(
@@ -182,6 +187,8 @@ impl PaymentService {
             plan: plan.id,
             coins: plan.coins,
             amount_paise: amount.0,
+            taxable_paise: charge.taxable,
+            gst_rate_hundredths: config.gst_rate_hundredths,
             gateway_order_id: &order_id,
         };
         let mut tx = self.db.begin().await?;
@@ -397,6 +404,7 @@ async fn credit_in(
         Ok(Some(paid)) => {
             ledger::credit_recharge(tx, paid.id, paid.account_id, paid.coins).await?;
             rewards.on_capture(tx, &paid, config).await?;
+            crate::tax::invoice_capture(tx, config, paid.id).await?;
             Ok(Credited { recharge: paid, newly: true })
         }
         Ok(None) => {

@@ -38,6 +38,51 @@ pub struct ConfigInput {
     pub first_recharge_bonus_hundredths: Option<i32>,
     pub first_call_free_seconds: Option<i32>,
     pub referral_bonus_coins: Option<i64>,
+    /// GST settings (docs/tax.md).
+    pub gst: GstEdit,
+}
+
+/// What an admin changes of the GST settings: `None` keeps a value; for the operator's details
+/// `Some(None)` clears one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GstEdit {
+    pub rate_hundredths: Option<i32>,
+    pub mode: Option<talktime_domain::tax::GstMode>,
+    pub operator_gstin: Option<Option<String>>,
+    pub operator_state: Option<Option<String>>,
+    pub operator_legal_name: Option<Option<String>>,
+    pub operator_address: Option<Option<String>>,
+    pub invoice_prefix: Option<String>,
+    pub sac_code: Option<String>,
+}
+
+impl GstEdit {
+    /// Applies the edit to `c`, checking the GSTIN's shape and the state code.
+    fn apply(self, c: &mut AppConfig) -> Result<(), ServiceError> {
+        if let Some(Some(gstin)) = &self.operator_gstin
+            && !talktime_domain::tax::is_gstin(gstin)
+        {
+            return Err(ServiceError::invalid_field("gst.operatorGstin", "validation_error", "is not a GSTIN"));
+        }
+        if let Some(Some(state)) = &self.operator_state
+            && !talktime_domain::tax::is_state_code(state)
+        {
+            return Err(ServiceError::invalid_field(
+                "gst.operatorState",
+                "validation_error",
+                "must be a GST state code (01–38)",
+            ));
+        }
+        c.gst_rate_hundredths = self.rate_hundredths.unwrap_or(c.gst_rate_hundredths);
+        c.gst_mode = self.mode.unwrap_or(c.gst_mode);
+        c.operator_gstin = self.operator_gstin.unwrap_or(c.operator_gstin.take());
+        c.operator_state = self.operator_state.unwrap_or(c.operator_state.take());
+        c.operator_legal_name = self.operator_legal_name.unwrap_or(c.operator_legal_name.take());
+        c.operator_address = self.operator_address.unwrap_or(c.operator_address.take());
+        c.invoice_prefix = self.invoice_prefix.unwrap_or(std::mem::take(&mut c.invoice_prefix));
+        c.sac_code = self.sac_code.unwrap_or(std::mem::take(&mut c.sac_code));
+        Ok(())
+    }
 }
 
 impl ConfigInput {
@@ -54,6 +99,7 @@ impl ConfigInput {
             && self.first_recharge_bonus_hundredths.is_none()
             && self.first_call_free_seconds.is_none()
             && self.referral_bonus_coins.is_none()
+            && self.gst == GstEdit::default()
     }
 }
 
@@ -67,6 +113,11 @@ fn config_json(c: &AppConfig) -> serde_json::Value {
         "priceBounds": {
             "audio": { "min": c.audio_min_rate, "max": c.audio_max_rate },
             "video": { "min": c.video_min_rate, "max": c.video_max_rate },
+        },
+        "gst": {
+            "rateHundredths": c.gst_rate_hundredths, "mode": c.gst_mode, "operatorGstin": c.operator_gstin,
+            "operatorState": c.operator_state, "operatorLegalName": c.operator_legal_name,
+            "operatorAddress": c.operator_address, "invoicePrefix": c.invoice_prefix, "sacCode": c.sac_code,
         },
         "promotions": {
             "signupBonusCoins": c.signup_bonus_coins, "firstRechargeBonusHundredths": c.first_recharge_bonus_hundredths,
@@ -84,6 +135,7 @@ impl AdminService {
     pub async fn update_config(&self, by: AdminId, input: ConfigInput) -> Result<AppConfig, ServiceError> {
         let mut tx = self.db().begin().await?;
         let before = pricing::lock(&mut tx).await?;
+        let gst = input.gst.clone();
         let mut after = AppConfig {
             inr_to_coin_ratio_hundredths: input
                 .inr_to_coin_ratio_hundredths
@@ -113,6 +165,7 @@ impl AdminService {
                 after.set_bounds(call_type, bounds);
             }
         }
+        gst.apply(&mut after)?;
         if after.telecaller_audio_coins_per_sec > after.user_audio_coins_per_sec
             || after.telecaller_video_coins_per_sec > after.user_video_coins_per_sec
         {

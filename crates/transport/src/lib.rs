@@ -49,6 +49,8 @@ pub struct AppState {
     pub promotions: Arc<talktime_services::promotions::PromotionService>,
     pub coupons: Arc<talktime_services::coupons::CouponService>,
     pub referrals: Arc<talktime_services::referrals::ReferralService>,
+    /// GST: billing details, invoices, exports.
+    pub tax: Arc<talktime_services::tax::TaxService>,
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
     pub calls: Arc<CallService>,

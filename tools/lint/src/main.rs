@@ -30,7 +30,7 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[];
 const SERVICES_LAYERS: &[&[&str]] = &[
     &["error", "secrets", "tokens", "cluster", "ledger", "google", "livekit", "gateway", "sms"],
     &["bus", "cache", "rate_limit", "import"],
-    &["directory", "health", "promotions"],
+    &["directory", "health", "promotions", "tax"],
     &["presence", "coupons", "referrals"],
     &["catalog", "auth", "push"],
     &["calls", "accounts"],

@@ -34,5 +34,6 @@ mod recharges;
 mod referrals;
 mod shutdown;
 mod sms_providers;
+mod tax;
 mod withdrawals;
 mod ws_frames;

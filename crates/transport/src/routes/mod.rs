@@ -18,6 +18,7 @@ pub(crate) mod pricing;
 pub(crate) mod referrals;
 pub(crate) mod reports;
 pub(crate) mod rules;
+pub(crate) mod tax;
 pub(crate) mod telecaller;
 pub(crate) mod users;
 pub(crate) mod withdrawals;
@@ -51,5 +52,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(dashboard::configure)
         .configure(calls::configure)
         .configure(coupons::configure)
-        .configure(referrals::configure);
+        .configure(referrals::configure)
+        .configure(tax::configure);
 }

@@ -15,7 +15,7 @@ use crate::extract::{CurrentAdmin, CurrentTelecaller, ValidJson, ValidQuery};
 use crate::views::{Envelope, ok};
 use talktime_domain::ids::AccountId;
 use talktime_domain::pricing::{Edit, HostRates, PriceBounds, RateChangeCause, RatesInForce};
-use talktime_services::pricing::{ConfigInput, HerPrices};
+use talktime_services::pricing::{ConfigInput, GstEdit, HerPrices};
 
 use super::rules::{ADMIN_PAGING, AdminPage, percent_hundredths};
 
@@ -60,6 +60,16 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
             "firstRechargeBonusPercent": leaf(json!(crate::views::percent(c.first_recharge_bonus_hundredths)), "First-recharge bonus", "Promotional coins on a user's first recharge, as a share of the plan's coins"),
             "firstCallFreeSeconds": leaf(json!(c.first_call_free_seconds), "Free first call", "The first seconds of a user's first billed call, paid by marketing (the telecaller earns as usual)"),
             "referralBonusCoins": leaf(json!(c.referral_bonus_coins), "Referral bonus", "Promotional coins for both the referrer and the referee at the referee's first recharge"),
+        },
+        "gst": {
+            "rate": leaf(json!(crate::views::percent(c.gst_rate_hundredths)), "GST rate", "GST percent on recharges"),
+            "mode": leaf(json!(c.gst_mode), "GST mode", "INCLUSIVE: plan prices include GST; EXCLUSIVE: GST is added on top"),
+            "operatorGstin": leaf(json!(c.operator_gstin), "Operator GSTIN", "The GSTIN on invoices"),
+            "operatorState": leaf(json!(c.operator_state), "Operator state", "The operator's GST state code: buyers there pay CGST + SGST, others IGST"),
+            "operatorLegalName": leaf(json!(c.operator_legal_name), "Legal name", "The seller's name on invoices"),
+            "operatorAddress": leaf(json!(c.operator_address), "Address", "The seller's address on invoices"),
+            "invoicePrefix": leaf(json!(c.invoice_prefix), "Invoice prefix", "Invoice numbers read PREFIX/2026-27/000001"),
+            "sacCode": leaf(json!(c.sac_code), "SAC code", "The service's accounting code on invoices"),
         },
         "call": {
             "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
@@ -117,6 +127,47 @@ pub struct ConfigRequest {
     /// Promotional coins to the referrer and the referee at the referee's first recharge (0: off).
     #[bound(range(min = 0, max = 1_000_000_000))]
     pub referral_bonus_coins: Option<i64>,
+    /// GST on recharges (docs/tax.md).
+    #[garde(dive)]
+    pub gst: Option<GstRequest>,
+}
+
+/// Each optional; `null` clears one of the operator's details.
+#[talktime_macros::bounds]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GstRequest {
+    /// GST percent, 0–100 (kept to the hundredth).
+    #[bound(range(min = 0.0, max = 100.0))]
+    pub rate: Option<f64>,
+    /// `INCLUSIVE` (the plan price includes GST) or `EXCLUSIVE` (added on top).
+    #[garde(skip)]
+    #[schema(inline)]
+    pub mode: Option<talktime_domain::tax::GstMode>,
+    /// The operator's GSTIN (shape checked).
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<String>)]
+    pub operator_gstin: Option<Option<String>>,
+    /// The operator's GST state code (`01`–`38`).
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<String>)]
+    pub operator_state: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[bound(chars(min = 1, max = 200))]
+    #[schema(value_type = Option<String>)]
+    pub operator_legal_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[bound(chars(min = 1, max = 500))]
+    #[schema(value_type = Option<String>)]
+    pub operator_address: Option<Option<String>>,
+    /// What invoice numbers start with (`TT/2026-27/000001`).
+    #[bound(chars(min = 1, max = 16))]
+    pub invoice_prefix: Option<String>,
+    /// The SAC code on invoices.
+    #[bound(chars(min = 4, max = 8))]
+    pub sac_code: Option<String>,
 }
 
 /// `{audio: {min, max}, video: {min, max}}`, each call type optional.
@@ -194,6 +245,19 @@ pub(crate) async fn put_config(
         first_recharge_bonus_hundredths: b.first_recharge_bonus_percent.map(percent_hundredths),
         first_call_free_seconds: b.first_call_free_seconds,
         referral_bonus_coins: b.referral_bonus_coins,
+        gst: b
+            .gst
+            .map(|g| GstEdit {
+                rate_hundredths: g.rate.map(percent_hundredths),
+                mode: g.mode,
+                operator_gstin: g.operator_gstin,
+                operator_state: g.operator_state,
+                operator_legal_name: g.operator_legal_name,
+                operator_address: g.operator_address,
+                invoice_prefix: g.invoice_prefix,
+                sac_code: g.sac_code,
+            })
+            .unwrap_or_default(),
         audio_bounds: bounds.and_then(|b| b.audio.as_ref()).map(PriceBounds::from),
         video_bounds: bounds.and_then(|b| b.video.as_ref()).map(PriceBounds::from),
     };

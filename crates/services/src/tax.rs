@@ -1,0 +1,104 @@
+//! Tax: GST on recharges. Each captured recharge gets its invoice in the capture's transaction
+//! (numbers from a gap-free sequence per financial year); buyers give a billing state and GSTIN;
+//! operators export a month's records (docs/tax.md).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use talktime_domain::account::Account;
+use talktime_domain::ids::TransactionId;
+use talktime_domain::pricing::AppConfig;
+use talktime_domain::tax::{self as gst, GstMode, Invoice, InvoiceSeries};
+use talktime_repository::tax::{self as records, NewInvoice};
+use talktime_repository::{Db, Tx};
+
+use crate::ServiceError;
+
+/// Issues the invoice of a recharge captured in `tx`: its taxable value as fixed by the order
+/// (or, for an order from before, as the price including GST at today's rate), the GST split by
+/// the buyer's billing state against the operator's.
+pub async fn invoice_capture(
+    tx: &mut Tx,
+    config: &AppConfig,
+    recharge: TransactionId,
+) -> Result<Invoice, ServiceError> {
+    let sale = records::sale(&mut **tx, recharge)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("order_not_found", "Order not found"))?;
+    let rate = sale.rate_hundredths.unwrap_or(config.gst_rate_hundredths);
+    let taxable = sale.taxable_paise.unwrap_or_else(|| gst::charge(sale.total_paise, rate, GstMode::Inclusive).taxable);
+    let split = gst::split(sale.total_paise - taxable, config.operator_state.as_deref(), sale.buyer_state.as_deref());
+    let year = gst::financial_year(Utc::now());
+    let invoice = NewInvoice {
+        transaction: recharge,
+        series: InvoiceSeries::Invoice,
+        financial_year: &year,
+        prefix: &config.invoice_prefix,
+        sale: &sale,
+        operator_gstin: config.operator_gstin.as_deref(),
+        operator_state: config.operator_state.as_deref(),
+        operator_legal_name: config.operator_legal_name.as_deref(),
+        operator_address: config.operator_address.as_deref(),
+        sac_code: &config.sac_code,
+        rate_hundredths: rate,
+        taxable_paise: taxable,
+        cgst_paise: split.cgst,
+        sgst_paise: split.sgst,
+        igst_paise: split.igst,
+    };
+    Ok(records::issue(tx, &invoice).await?)
+}
+
+pub struct TaxService {
+    db: Db,
+}
+
+impl TaxService {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// `PUT /users/billing`: her GST state code and, for a business, its GSTIN (checked).
+    pub async fn set_billing(
+        &self,
+        user: &Account,
+        state: Option<&str>,
+        gstin: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        if state.is_some_and(|s| !gst::is_state_code(s)) {
+            return Err(ServiceError::invalid_field("state", "validation_error", "must be a GST state code (01–38)"));
+        }
+        if gstin.is_some_and(|g| !gst::is_gstin(g)) {
+            return Err(ServiceError::invalid_field("gstin", "validation_error", "is not a GSTIN"));
+        }
+        records::set_billing(self.db.pool(), user.id, state, gstin).await?;
+        Ok(())
+    }
+
+    /// Her billing state and GSTIN.
+    pub async fn billing(&self, user: &Account) -> Result<(Option<String>, Option<String>), ServiceError> {
+        Ok(records::billing(self.db.pool(), user.id).await?)
+    }
+
+    /// The invoice of one of her captured recharges (404 `invoice_not_found`).
+    pub async fn invoice(&self, user: &Account, recharge: TransactionId) -> Result<Invoice, ServiceError> {
+        records::find(self.db.pool(), recharge, InvoiceSeries::Invoice, user.id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("invoice_not_found", "This transaction has no invoice"))
+    }
+
+    /// Every invoice and credit note issued in the calendar month (IST) that `month` starts.
+    pub async fn month(&self, month: NaiveDate) -> Result<Vec<Invoice>, ServiceError> {
+        let next = if month.month() == 12 {
+            NaiveDate::from_ymd_opt(month.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(month.year(), month.month() + 1, 1)
+        };
+        let next = next.ok_or_else(|| ServiceError::invalid_field("month", "validation_error", "is out of range"))?;
+        Ok(records::issued_between(self.db.pool(), ist_midnight(month), ist_midnight(next)).await?)
+    }
+}
+
+/// Midnight in India on `day`, as an instant.
+fn ist_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::Duration::minutes(330)
+}
