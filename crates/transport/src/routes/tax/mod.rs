@@ -45,12 +45,13 @@ pub struct BillingRequest {
     /// A GST state code, `01`–`38` (`29`: Karnataka).
     #[serde(default, deserialize_with = "double_option")]
     #[garde(skip)]
-    #[schema(value_type = Option<String>, example = "29")]
+    #[schema(value_type = Option<String>, example = "29", pattern = "^[0-9]{2}$")]
     pub state: Option<Option<String>>,
     /// A business's GSTIN (15 characters).
     #[serde(default, deserialize_with = "double_option")]
     #[garde(skip)]
-    #[schema(value_type = Option<String>, example = "29ABCDE1234F1Z5")]
+    #[schema(value_type = Option<String>, example = "29ABCDE1234F1Z5",
+        pattern = "^[0-9]{2}[A-Za-z]{5}[0-9]{4}[A-Za-z][1-9A-Za-z][Zz][0-9A-Za-z]$")]
     pub gstin: Option<Option<String>>,
 }
 
@@ -189,7 +190,7 @@ pub(crate) async fn invoice(
 pub struct MonthQuery {
     /// `YYYY-MM` (IST calendar month).
     #[garde(length(chars, min = 7, max = 7))]
-    #[param(example = "2026-11")]
+    #[param(example = "2026-11", pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub month: String,
 }
 
