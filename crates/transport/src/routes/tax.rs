@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+#[path = "tax_pdf.rs"]
 mod pdf;
 
 use super::rules::double_option;
