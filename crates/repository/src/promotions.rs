@@ -93,8 +93,8 @@ pub async fn expire(tx: &mut Tx, lot: Uuid) -> Result<Option<i64>, RepoError> {
     .await?)
 }
 
-/// A page of the account's lots, newest first, and whether more follow (index
-/// `promo_lots_history_idx`).
+/// The account's lots, newest first, `limit + 1` rows so the caller knows whether more follow
+/// (index `promo_lots_history_idx`).
 pub async fn lots_page(
     ex: impl Executor<'_>,
     account: AccountId,
@@ -106,7 +106,7 @@ pub async fn lots_page(
         r#"SELECT id, cause AS "cause: LotCause", coins, remaining, expires_at, created_at FROM promo_lots
            WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"#,
         account.0,
-        limit,
+        limit + 1,
         offset
     )
     .fetch_all(ex)

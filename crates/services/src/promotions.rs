@@ -152,9 +152,8 @@ impl PromotionService {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<PromoLot>, bool), ServiceError> {
-        let mut lots = promotions::lots_page(self.db.pool(), account, limit + 1, offset).await?;
-        let more = lots.len() as i64 > limit;
-        lots.truncate(usize::try_from(limit).unwrap_or(0));
+        let mut lots = promotions::lots_page(self.db.pool(), account, limit, offset).await?;
+        let more = talktime_domain::page::cut_to(&mut lots, limit);
         Ok((lots, more))
     }
 

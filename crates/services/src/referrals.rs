@@ -136,8 +136,7 @@ impl ReferralService {
         offset: i64,
     ) -> Result<(Vec<Referral>, bool), ServiceError> {
         let mut found = referrals::of_referrer(self.db.pool(), user, limit, offset).await?;
-        let more = found.len() as i64 > limit;
-        found.truncate(usize::try_from(limit).unwrap_or(0));
+        let more = talktime_domain::page::cut_to(&mut found, limit);
         Ok((found, more))
     }
 }

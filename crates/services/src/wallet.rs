@@ -193,8 +193,7 @@ impl WalletService {
     ) -> Result<TransactionPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
         let mut transactions = transactions::owner_page(self.db.pool(), account.id, kind, limit, offset).await?;
-        let has_more = transactions.len() > page.limit as usize;
-        transactions.truncate(page.limit as usize);
+        let has_more = talktime_domain::page::cut_to(&mut transactions, limit);
         Ok(TransactionPage { transactions, has_more })
     }
 

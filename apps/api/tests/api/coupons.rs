@@ -208,3 +208,22 @@ async fn fifty_concurrent_orders_for_the_last_redemption_produce_exactly_one_and
     assert_eq!(promo(&app, late).await, json!(7));
     app.assert_books_balance().await;
 }
+
+#[tokio::test]
+async fn an_order_that_expires_unpaid_releases_its_coupon() {
+    let app = crate::support::spawn_app_with(&[("RECONCILE_MIN_AGE_SECS", "0"), ("ORDER_EXPIRY_SECS", "0")]).await;
+    let admin = app.admin_token().await;
+    let plan = plan(&app).await;
+    let made =
+        coupon(&app, &admin, json!({ "code": "ONCE", "kind": "BONUS_COINS", "value": 5, "maxRedemptions": 1 })).await;
+    let (first, second) = (app.user().await, app.user().await);
+    app.post_auth("/payment/create-order", &first.token, &order_body(&plan, "ONCE")).await.assert(200);
+    let taken = app.post_auth("/payment/create-order", &second.token, &order_body(&plan, "ONCE")).await;
+    assert_eq!(taken.body["reason"], json!("exhausted"));
+
+    let report = app.payments().reconcile_once().await.unwrap();
+    assert_eq!(report.expired, 1, "the unpaid order expired");
+    let detail = app.get_auth(&format!("/admin/coupons/{}", made["_id"].as_str().unwrap()), &admin).await;
+    assert_eq!(detail.body["data"]["redemptions"][0]["status"], json!("RELEASED"));
+    app.post_auth("/payment/create-order", &second.token, &order_body(&plan, "ONCE")).await.assert(200);
+}

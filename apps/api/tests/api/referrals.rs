@@ -136,3 +136,29 @@ async fn a_referrer_is_rewarded_at_most_referral_max_per_month_times() {
     assert_eq!(promo(&app, &second).await, json!(0));
     app.assert_books_balance().await;
 }
+
+#[tokio::test]
+async fn a_phone_number_brings_one_referral_reward_ever_even_across_deletion() {
+    let (app, plan) = referral_app(&[]).await;
+    let (first_referrer, second_referrer) = (app.user().await, app.user().await);
+    let referee = referred(&app, &code_of(&app, &first_referrer).await).await;
+    recharge(&app, &referee, &plan).await;
+    assert_eq!(promo(&app, &first_referrer).await, json!(30));
+    app.delete_auth("/users/me", &referee.token).await.assert(200);
+
+    // The same number signs up again as a new account and is referred by someone else.
+    talktime_repository::testing::age_otp(&app.db, &referee.phone, 120).await.unwrap();
+    let (token, user) = app.login(&referee.phone).await;
+    let body = json!({ "name": "Asha Rao", "dob": "1995-05-10", "gender": "FEMALE", "language": "hindi", "role": "USER",
+                       "referralCode": code_of(&app, &second_referrer).await });
+    app.patch_auth("/users/complete-profile", &token, &body).await.assert(200);
+    let again = Session { token, id: user["_id"].as_str().unwrap().to_owned(), phone: referee.phone.clone() };
+    recharge(&app, &again, &plan).await;
+    let decided = &referrals_of(&app, &second_referrer).await[0];
+    assert_eq!(
+        (decided["status"].clone(), decided["reason"].clone()),
+        (json!("REJECTED"), json!("phone_already_rewarded"))
+    );
+    assert_eq!(promo(&app, &second_referrer).await, json!(0));
+    app.assert_books_balance().await;
+}

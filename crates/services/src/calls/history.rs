@@ -21,8 +21,7 @@ impl CallService {
     pub async fn history(&self, account: &Account, page: PageRequest) -> Result<HistoryPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
         let mut rows = calls::history(self.db.pool(), account.id, account.role == Role::User, limit, offset).await?;
-        let has_more = rows.len() > page.limit as usize;
-        rows.truncate(page.limit as usize);
+        let has_more = talktime_domain::page::cut_to(&mut rows, limit);
         Ok(HistoryPage { calls: rows, has_more })
     }
 

@@ -274,8 +274,7 @@ impl CatalogService {
     /// The user's saved telecallers who are approved and active, newest saved first.
     pub async fn favorites(&self, user: &Account, page: PageRequest) -> Result<FavoritePage, ServiceError> {
         let mut cards = telecallers::favorites_page(self.db.pool(), user.id, page.limit(), page.offset()).await?;
-        let has_more = cards.len() > page.limit as usize;
-        cards.truncate(page.limit as usize);
+        let has_more = talktime_domain::page::cut_to(&mut cards, page.limit());
         let ids: Vec<AccountId> = cards.iter().map(|(c, _)| c.id).collect();
         let presence = self.presence.get_many(&ids).await;
         let config = self.cache.config().await?;
