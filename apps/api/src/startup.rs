@@ -16,9 +16,11 @@ use talktime_services::coupons::CouponService;
 use talktime_services::gateway::{PaymentGateway, RazorpayGateway, SandboxGateway};
 use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
+use talktime_services::kyc::KycService;
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoMediaServer, RoomService};
 use talktime_services::payments::PaymentService;
 use talktime_services::payments::Rewards;
+use talktime_services::payouts::{PayoutProvider, PayoutService, RazorpayX};
 use talktime_services::presence::{
     ConnectionDirectory, InMemoryPresence, LocalDirectory, PresenceRegistry, PresenceService, Realtime, RedisDirectory,
     RedisPresence,
@@ -27,7 +29,7 @@ use talktime_services::pricing::PricingService;
 use talktime_services::promotions::PromotionService;
 use talktime_services::rate_limit::{InMemoryRateLimiter, RateLimiter, RedisRateLimiter};
 use talktime_services::referrals::ReferralService;
-use talktime_services::secrets::{BankCipher, OtpHasher, PhoneDigests};
+use talktime_services::secrets::{OtpHasher, OwnerCipher, PhoneDigests};
 use talktime_services::sms::{LogSms, Msg91Sms, SmsSender, TwilioSms, WebhookSms};
 use talktime_services::tax::TaxService;
 use talktime_services::tokens::TokenIssuer;
@@ -58,6 +60,7 @@ pub struct Application {
     presence: Arc<dyn PresenceRegistry>,
     presence_service: Arc<PresenceService>,
     payments: Arc<PaymentService>,
+    payouts: Arc<PayoutService>,
     promotions: Arc<PromotionService>,
     calls: Arc<CallService>,
     registry: Arc<ConnectionRegistry>,
@@ -147,7 +150,9 @@ impl Application {
             promotions: services.promotions.clone(),
             coupons: services.coupons,
             referrals: services.referrals,
-            tax: Arc::new(TaxService::new(db.clone())),
+            tax: Arc::new(TaxService::new(db.clone(), OwnerCipher::pan(settings.auth.secrets_key.expose()))),
+            kyc: services.kyc,
+            payouts: services.payouts.clone(),
             payments: services.payments.clone(),
             wallet: services.wallet,
             calls: services.calls.clone(),
@@ -167,6 +172,7 @@ impl Application {
             presence: parts.presence,
             presence_service: services.presence,
             payments: services.payments,
+            payouts: services.payouts,
             promotions: services.promotions,
             calls: services.calls,
             registry,
@@ -200,6 +206,11 @@ impl Application {
     /// The payment service, whose reconciler pass tests run on demand.
     pub fn payments(&self) -> Arc<PaymentService> {
         self.payments.clone()
+    }
+
+    /// The payout service, whose reconciler pass tests run on demand.
+    pub fn payouts(&self) -> Arc<PayoutService> {
+        self.payouts.clone()
     }
 
     /// Serves until SIGINT or SIGTERM. Then: sockets are closed with 1012 (service restart) so
@@ -237,6 +248,8 @@ struct Services {
     referrals: Arc<ReferralService>,
     payments: Arc<PaymentService>,
     wallet: Arc<WalletService>,
+    payouts: Arc<PayoutService>,
+    kyc: Arc<KycService>,
     calls: Arc<CallService>,
     presence: Arc<PresenceService>,
     push: Arc<PushService>,
@@ -292,7 +305,8 @@ impl Services {
             settings.network_limits.admin_sign_in,
             promotions.clone(),
         ));
-        let bank_cipher = BankCipher::new(secrets_key);
+        let bank_cipher = OwnerCipher::bank_details(secrets_key);
+        let (wallet, payouts) = wallet_services(settings, db, limiter, &bank_cipher, &presence);
         Self {
             accounts: Arc::new(AccountService::new(
                 db.clone(),
@@ -305,7 +319,9 @@ impl Services {
             )),
             pricing: Arc::new(PricingService::new(db.clone(), cache.clone(), settings.pricing)),
             catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
-            wallet: Arc::new(WalletService::new(db.clone(), limiter.clone(), bank_cipher, presence.clone())),
+            wallet,
+            kyc: Arc::new(KycService::new(db.clone(), OwnerCipher::pan(secrets_key))),
+            payouts,
             auth,
             admin,
             payments,
@@ -503,6 +519,37 @@ fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
         }
         GatewayChoice::Sandbox { webhook_secret } => Arc::new(SandboxGateway::new(webhook_secret.expose().clone())),
     }
+}
+
+/// Withdrawals and their payouts (the payout reconciler running when a provider pays them).
+fn wallet_services(
+    settings: &Settings,
+    db: &Db,
+    limiter: &Arc<dyn RateLimiter>,
+    bank_cipher: &OwnerCipher,
+    presence: &Arc<PresenceService>,
+) -> (Arc<WalletService>, Arc<PayoutService>) {
+    let provider =
+        settings.payouts.razorpayx.clone().map(|config| {
+            Arc::new(RazorpayX::new(talktime_services::http_client(), config)) as Arc<dyn PayoutProvider>
+        });
+    let payouts = Arc::new(PayoutService::new(
+        db.clone(),
+        provider,
+        bank_cipher.clone(),
+        presence.clone(),
+        settings.payouts.settings,
+    ));
+    tokio::spawn(payouts.clone().run_reconciler());
+    let wallet = Arc::new(WalletService::new(
+        db.clone(),
+        settings.payouts.wallet,
+        limiter.clone(),
+        bank_cipher.clone(),
+        presence.clone(),
+        payouts.clone(),
+    ));
+    (wallet, payouts)
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (orchestrators).

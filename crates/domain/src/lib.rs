@@ -21,6 +21,7 @@ pub mod call;
 pub mod coupon;
 pub mod dashboard;
 pub mod ids;
+pub mod kyc;
 pub mod money;
 pub mod network;
 pub mod otp;

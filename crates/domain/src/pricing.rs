@@ -43,6 +43,12 @@ pub struct AppConfig {
     pub operator_address: Option<String>,
     pub invoice_prefix: String,
     pub sac_code: String,
+    /// TDS on payouts (docs/tax.md): rates in hundredths of a percent with and without a
+    /// verified PAN, the year's threshold in paise, the section named in the export.
+    pub tds_rate_with_pan_hundredths: i32,
+    pub tds_rate_without_pan_hundredths: i32,
+    pub tds_annual_threshold_paise: i64,
+    pub tds_section: String,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -261,6 +267,10 @@ impl AppConfig {
             operator_address: None,
             invoice_prefix: "TT".to_owned(),
             sac_code: "998439".to_owned(),
+            tds_rate_with_pan_hundredths: 1000,
+            tds_rate_without_pan_hundredths: 2000,
+            tds_annual_threshold_paise: 3_000_000,
+            tds_section: "194J".to_owned(),
             updated_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

@@ -78,10 +78,112 @@ pub fn split(tax: i64, operator_state: Option<&str>, buyer_state: Option<&str>) 
 /// assert_eq!(financial_year(at("2027-03-31T18:30:00Z")), "2027-28");
 /// ```
 pub fn financial_year(at: DateTime<Utc>) -> String {
-    let ist =
-        FixedOffset::east_opt(5 * 3600 + 1800).map_or_else(|| at.naive_utc(), |tz| at.with_timezone(&tz).naive_local());
+    let ist = ist().map_or_else(|| at.naive_utc(), |tz| at.with_timezone(&tz).naive_local());
     let start = if ist.month() >= 4 { ist.year() } else { ist.year() - 1 };
     format!("{start}-{:02}", (start + 1) % 100)
+}
+
+/// India Standard Time, where financial years, quarters and months begin.
+fn ist() -> Option<FixedOffset> {
+    FixedOffset::east_opt(5 * 3600 + 1800)
+}
+
+/// Midnight IST of a day, as a UTC moment.
+fn ist_midnight(year: i32, month: u32) -> Option<DateTime<Utc>> {
+    let day = chrono::NaiveDate::from_ymd_opt(year, month, 1)?.and_hms_opt(0, 0, 0)?;
+    Some(day.and_local_timezone(ist()?).single()?.with_timezone(&Utc))
+}
+
+/// The moments a financial year (`2026-27`) starts and ends (exclusive), IST.
+///
+/// ```
+/// use talktime_domain::tax::financial_year_bounds;
+/// let (start, end) = financial_year_bounds("2026-27").unwrap();
+/// assert_eq!(start.to_rfc3339(), "2026-03-31T18:30:00+00:00");
+/// assert_eq!(end.to_rfc3339(), "2027-03-31T18:30:00+00:00");
+/// assert!(financial_year_bounds("2026-28").is_none());
+/// assert!(financial_year_bounds("2026").is_none());
+/// ```
+pub fn financial_year_bounds(year: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (start, end) = year.split_once('-')?;
+    let start: i32 = start.parse().ok().filter(|y| (2000..=9998).contains(y))?;
+    (end.len() == 2 && end.parse::<i32>().ok()? == (start + 1) % 100).then_some(())?;
+    Some((ist_midnight(start, 4)?, ist_midnight(start + 1, 4)?))
+}
+
+/// The moments a quarter of a financial year starts and ends (exclusive), IST. `2026-Q3` is the
+/// third quarter of the year that starts in April 2026 (October to December 2026), as TDS
+/// returns count them.
+///
+/// ```
+/// use talktime_domain::tax::quarter_bounds;
+/// let (start, end) = quarter_bounds("2026-Q3").unwrap();
+/// assert_eq!(start.to_rfc3339(), "2026-09-30T18:30:00+00:00");
+/// assert_eq!(end.to_rfc3339(), "2026-12-31T18:30:00+00:00");
+/// let (start, _) = quarter_bounds("2026-Q4").unwrap();
+/// assert_eq!(start.to_rfc3339(), "2026-12-31T18:30:00+00:00");
+/// assert!(quarter_bounds("2026-Q5").is_none());
+/// ```
+pub fn quarter_bounds(quarter: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (year, q) = quarter.split_once("-Q")?;
+    let year: i32 = year.parse().ok().filter(|y| (2000..=9998).contains(y))?;
+    let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
+    // Q1 starts in April: months 4, 7, 10 of the year, then January of the next.
+    let at = |n: u32| {
+        let month0 = 3 + (n - 1) * 3;
+        ist_midnight(year + (month0 / 12) as i32, month0 % 12 + 1)
+    };
+    Some((at(q)?, at(q + 1)?))
+}
+
+/// What a telecaller was paid in a financial year before a payout, and the TDS withheld on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TdsYear {
+    pub paid: i64,
+    pub withheld: i64,
+}
+
+/// The TDS on a payout of `gross` paise (docs/tax.md): nothing while the year's payouts, this one
+/// included, stay within `threshold`; once they pass it, the year's TDS is brought up to `rate`
+/// of everything paid in the year (so what was paid untaxed before is taxed now), never more
+/// than this payout and never less than nothing.
+///
+/// ```
+/// use talktime_domain::tax::{TdsYear, tds_due};
+/// let year = |paid, withheld| TdsYear { paid, withheld };
+/// // Within ₹30,000 at 10%: nothing.
+/// assert_eq!(tds_due(year(2_000_000, 0), 1_000_000, 3_000_000, 1_000), 0);
+/// // Crossing it: 10% of the whole ₹31,000.
+/// assert_eq!(tds_due(year(2_000_000, 0), 1_100_000, 3_000_000, 1_000), 310_000);
+/// // Past it: 10% of the new payout.
+/// assert_eq!(tds_due(year(3_100_000, 310_000), 500_000, 3_000_000, 1_000), 50_000);
+/// // Never more than the payout itself.
+/// assert_eq!(tds_due(year(2_999_000, 0), 2_000, 3_000_000, 1_000), 2_000);
+/// ```
+pub fn tds_due(year: TdsYear, gross: i64, threshold: i64, rate_hundredths: i32) -> i64 {
+    let total = i128::from(year.paid) + i128::from(gross);
+    if total <= i128::from(threshold) {
+        return 0;
+    }
+    let due = total * i128::from(rate_hundredths) / 10_000 - i128::from(year.withheld);
+    i64::try_from(due.clamp(0, i128::from(gross))).unwrap_or(gross)
+}
+
+/// The coins of a withdrawal's paid journal that stand for its TDS: the same share of its coins
+/// as the TDS is of its rupees (rounded down; the rest is paid out).
+///
+/// ```
+/// use talktime_domain::tax::tds_coins;
+/// assert_eq!(tds_coins(1_000, 100_000, 10_000), 100);
+/// assert_eq!(tds_coins(999, 99_900, 3_333), 33);
+/// assert_eq!(tds_coins(5, 0, 0), 0);
+/// ```
+pub fn tds_coins(coins: i64, amount_paise: i64, tds_paise: i64) -> i64 {
+    if amount_paise <= 0 {
+        return 0;
+    }
+    let share = i128::from(coins) * i128::from(tds_paise) / i128::from(amount_paise);
+    i64::try_from(share.clamp(0, i128::from(coins))).unwrap_or(0)
 }
 
 /// `TT/2026-27/000001` (invoices) or `TT/CN/2026-27/000001` (credit notes).

@@ -9,9 +9,10 @@ wire_enum!(
 
 wire_enum!(
     /// A recharge goes PENDING → SUCCESS, CANCELLED or FAILED; a withdrawal PENDING → SUCCESS or
-    /// REJECTED.
+    /// REJECTED, or through a payout provider PENDING → APPROVED → SUCCESS or REJECTED.
     TransactionStatus {
         Pending => "PENDING",
+        Approved => "APPROVED",
         Success => "SUCCESS",
         Failed => "FAILED",
         Cancelled => "CANCELLED",
@@ -39,8 +40,29 @@ pub struct Transaction {
     pub rejection_reason: Option<String>,
     pub processed_at: Option<DateTime<Utc>>,
     pub processed_by: Option<crate::ids::AdminId>,
+    /// A withdrawal's TDS (docs/tax.md), fixed with its amount: paise withheld, the coins that
+    /// stand for them, the rate (hundredths of a percent), the section, and whether her PAN was
+    /// verified.
+    pub tds_paise: i64,
+    pub tds_coins: i64,
+    pub tds_rate_hundredths: Option<i32>,
+    pub tds_section: Option<String>,
+    pub with_pan: Option<bool>,
+    /// A withdrawal handed to the payout provider: when, its payout id and mode, and the
+    /// provider's last refusal.
+    pub approved_at: Option<DateTime<Utc>>,
+    pub payout_id: Option<String>,
+    pub payout_mode: Option<String>,
+    pub payout_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Transaction {
+    /// What a withdrawal's owner receives: its amount less the TDS, in paise.
+    pub fn net_paise(&self) -> i64 {
+        self.amount_paise - self.tds_paise
+    }
 }
 
 /// An admin's decision on a withdrawal.

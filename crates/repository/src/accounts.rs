@@ -312,7 +312,7 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId, phone_digest: &[u8]) -> Re
          WHERE id = $1 AND status <> 'DELETED' \
          AND NOT EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
          AND NOT EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED')) \
-         AND NOT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')", id.0)
+         AND NOT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status IN ('PENDING', 'APPROVED'))", id.0)
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 1 {
@@ -346,7 +346,7 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId, phone_digest: &[u8]) -> Re
              EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED'))
                OR EXISTS (SELECT 1 FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED'))
                AS "in_call!",
-             EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING')
+             EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status IN ('PENDING', 'APPROVED'))
                AS "pending!""#,
         id.0
     )

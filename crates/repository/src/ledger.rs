@@ -24,6 +24,8 @@ pub enum LedgerAccount {
     Payouts,
     /// Where promotional coins come from (and what they paid for goes back to).
     Marketing,
+    /// The coins of payouts whose rupees were withheld as TDS, owed to the government.
+    TdsPayable,
 }
 
 /// A promotional wallet's id: its owner's with these bits flipped (ids are random: no owner's
@@ -40,6 +42,7 @@ impl LedgerAccount {
             LedgerAccount::WithdrawalHolds => Uuid::from_u128(3),
             LedgerAccount::Payouts => Uuid::from_u128(4),
             LedgerAccount::Marketing => Uuid::from_u128(5),
+            LedgerAccount::TdsPayable => Uuid::from_u128(6),
         }
     }
 
@@ -61,6 +64,9 @@ pub enum Cause {
     WithdrawalHold,
     WithdrawalPaid,
     WithdrawalReleased,
+    /// A paid withdrawal the bank sent back: its coins return to her wallet (cause id: the
+    /// withdrawal).
+    WithdrawalReversed,
     /// Coins given back to a user for a bad call (cause id: the call).
     Refund,
     /// A balance carried over from the earlier backend (cause id: the account).
@@ -82,6 +88,7 @@ impl Cause {
             Cause::WithdrawalHold => "WITHDRAWAL_HOLD",
             Cause::WithdrawalPaid => "WITHDRAWAL_PAID",
             Cause::WithdrawalReleased => "WITHDRAWAL_RELEASED",
+            Cause::WithdrawalReversed => "WITHDRAWAL_REVERSED",
             Cause::Refund => "REFUND",
             Cause::OpeningBalance => "OPENING_BALANCE",
             Cause::SignupBonus => "SIGNUP_BONUS",
@@ -211,6 +218,8 @@ pub struct Books {
     pub negative_wallets: i64,
     /// COMPLETED calls that lasted a second or more without their call journal.
     pub unsettled_calls: i64,
+    /// 1 when TDS_PAYABLE differs from the TDS coins of the withdrawals paid (and not reversed).
+    pub mismatched_tds: i64,
 }
 
 impl Books {
@@ -221,6 +230,7 @@ impl Books {
             && self.mismatched_promo_lots == 0
             && self.negative_wallets == 0
             && self.unsettled_calls == 0
+            && self.mismatched_tds == 0
     }
 }
 
@@ -237,7 +247,10 @@ pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
            (SELECT count(*) FROM ledger_accounts WHERE kind IN ('WALLET', 'PROMO_WALLET') AND balance < 0) AS \"negative_wallets!\", \
            (SELECT count(*) FROM calls c WHERE c.status = 'COMPLETED' AND c.duration_seconds > 0 \
               AND c.coins_spent > 0 AND NOT EXISTS \
-              (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS \"unsettled_calls!\"")
+              (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS \"unsettled_calls!\", \
+           (SELECT (coalesce((SELECT sum(amount) FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000006'), 0) \
+              <> coalesce((SELECT sum(tds_coins) FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'SUCCESS'), 0))::int::bigint) \
+              AS \"mismatched_tds!\"")
     .fetch_one(ex)
     .await?)
 }

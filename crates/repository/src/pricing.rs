@@ -21,7 +21,8 @@ macro_rules! config_query {
                    audio_max_rate, video_min_rate, video_max_rate, signup_bonus_coins, first_recharge_bonus_hundredths, \
                    first_call_free_seconds, referral_bonus_coins, gst_rate_hundredths, \
                    gst_mode AS \"gst_mode: GstMode\", operator_gstin, operator_state, operator_legal_name, operator_address, \
-                   invoice_prefix, sac_code, updated_at"
+                   invoice_prefix, sac_code, tds_rate_with_pan_hundredths, tds_rate_without_pan_hundredths, \
+                   tds_annual_threshold_paise, tds_section, updated_at"
                 + $tail
             $(, $arg)*
         )
@@ -46,7 +47,9 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
          video_max_rate = $13, signup_bonus_coins = $14, first_recharge_bonus_hundredths = $15, \
          first_call_free_seconds = $16, referral_bonus_coins = $17, gst_rate_hundredths = $18, gst_mode = $19, \
          operator_gstin = $20, operator_state = $21, operator_legal_name = $22, operator_address = $23, \
-         invoice_prefix = $24, sac_code = $25, updated_at = now() WHERE id RETURNING ",
+         invoice_prefix = $24, sac_code = $25, tds_rate_with_pan_hundredths = $26, \
+         tds_rate_without_pan_hundredths = $27, tds_annual_threshold_paise = $28, tds_section = $29, \
+         updated_at = now() WHERE id RETURNING ",
         "",
         c.inr_to_coin_ratio_hundredths,
         c.min_withdrawal_coins,
@@ -72,7 +75,11 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
         c.operator_legal_name,
         c.operator_address,
         c.invoice_prefix,
-        c.sac_code
+        c.sac_code,
+        c.tds_rate_with_pan_hundredths,
+        c.tds_rate_without_pan_hundredths,
+        c.tds_annual_threshold_paise,
+        c.tds_section
     )
     .fetch_one(&mut **ex)
     .await?)

@@ -1,7 +1,9 @@
 //! Recharges and withdrawals. Every status change is a conditional update from the states it may
 //! leave, so racing requests resolve to one winner.
 
+use chrono::{DateTime, Utc};
 use talktime_domain::ids::{AccountId, AdminId, PlanId, TransactionId};
+use talktime_domain::tax::TdsYear;
 use talktime_domain::transaction::Decision;
 use talktime_domain::transaction::Transaction;
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
@@ -18,7 +20,8 @@ macro_rules! transaction_query {
                 + r#"id AS "id: TransactionId", account_id AS "account_id: AccountId", type AS "type: TransactionKind", status AS "status: TransactionStatus", coins,
                      amount_paise, plan_id AS "plan_id: PlanId", gateway_order_id, gateway_payment_id, bank_account_enc, bank_account_len,
                      bank_account_last4, bank_ifsc_code, bank_holder_name, transfer_reference, rejection_reason,
-                     processed_at, processed_by AS "processed_by: AdminId", created_at, updated_at"#
+                     processed_at, processed_by AS "processed_by: AdminId", tds_paise, tds_coins, tds_rate_hundredths,
+                     tds_section, with_pan, approved_at, payout_id, payout_mode, payout_error, created_at, updated_at"#
                 + $tail
             $(, $arg)*
         )
@@ -112,7 +115,7 @@ pub async fn has_successful_recharge(ex: impl Executor<'_>, account: AccountId) 
 }
 
 pub async fn has_pending_withdrawal(ex: impl Executor<'_>, account: AccountId) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING') AS \"exists!\"", account.0)
+    Ok(sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM transactions WHERE account_id = $1 AND type = 'WITHDRAWAL' AND status IN ('PENDING', 'APPROVED')) AS \"exists!\"", account.0)
     .fetch_one(ex)
     .await?)
 }
@@ -126,16 +129,60 @@ pub struct BankSnapshot<'a> {
     pub holder_name: &'a str,
 }
 
+/// A withdrawal's rupees: the amount owed, and the TDS withheld from it (docs/tax.md).
+pub struct WithdrawalSums<'a> {
+    pub amount_paise: i64,
+    pub tds_paise: i64,
+    pub tds_coins: i64,
+    pub tds_rate_hundredths: i32,
+    pub tds_section: &'a str,
+    pub with_pan: bool,
+}
+
 pub async fn insert_withdrawal(
     tx: &mut crate::Tx,
     id: TransactionId,
     account: AccountId,
     coins: i64,
-    amount_paise: i64,
+    sums: &WithdrawalSums<'_>,
     bank: &BankSnapshot<'_>,
 ) -> Result<Transaction, RepoError> {
-    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9) RETURNING ", "", id.0, account.0, coins, amount_paise, bank.account_enc, bank.account_len, bank.account_last4, bank.ifsc_code, bank.holder_name)
+    Ok(transaction_query!("INSERT INTO transactions (id, account_id, type, status, coins, amount_paise, bank_account_enc, bank_account_len, bank_account_last4, bank_ifsc_code, bank_holder_name, tds_paise, tds_coins, tds_rate_hundredths, tds_section, with_pan) VALUES ($1, $2, 'WITHDRAWAL', 'PENDING', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ", "", id.0, account.0, coins, sums.amount_paise, bank.account_enc, bank.account_len, bank.account_last4, bank.ifsc_code, bank.holder_name, sums.tds_paise, sums.tds_coins, sums.tds_rate_hundredths, sums.tds_section, sums.with_pan)
     .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// What a telecaller was paid between two moments (a financial year so far), and the TDS
+/// withheld on it (index `transactions_paid_withdrawals_idx`).
+pub async fn paid_between(
+    ex: impl Executor<'_>,
+    account: AccountId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<TdsYear, RepoError> {
+    Ok(sqlx::query_as!(
+        TdsYear,
+        r#"SELECT coalesce(sum(amount_paise), 0)::bigint AS "paid!", coalesce(sum(tds_paise), 0)::bigint AS "withheld!"
+           FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'SUCCESS' AND processed_at >= $2 AND processed_at < $3
+           AND account_id = $1"#,
+        account.0,
+        from,
+        to
+    )
+    .fetch_one(ex)
+    .await?)
+}
+
+/// Withdrawals paid between two moments, oldest first: one telecaller's (her statement) or
+/// everyone's (the quarter's TDS export).
+pub async fn paid_withdrawals(
+    ex: impl Executor<'_>,
+    account: Option<AccountId>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Transaction>, RepoError> {
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'SUCCESS' AND processed_at >= $2 AND processed_at < $3 AND ($1::uuid IS NULL OR account_id = $1) ORDER BY processed_at, id", account.map(|a| a.0), from, to)
+    .fetch_all(ex)
     .await?)
 }
 
@@ -207,4 +254,82 @@ pub async fn record_webhook_event(tx: &mut crate::Tx, event_id: &str, event_type
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A withdrawal, locked until the transaction ends (a payout's outcome is decided under it).
+pub async fn lock_withdrawal(tx: &mut crate::Tx, id: TransactionId) -> Result<Option<Transaction>, RepoError> {
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE id = $1 AND type = 'WITHDRAWAL' FOR UPDATE", id.0)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+/// The withdrawal a provider's payout id belongs to.
+pub async fn find_by_payout(ex: impl Executor<'_>, payout_id: &str) -> Result<Option<TransactionId>, RepoError> {
+    Ok(sqlx::query_scalar!(r#"SELECT id AS "id: TransactionId" FROM transactions WHERE payout_id = $1"#, payout_id)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// PENDING → APPROVED: the payout provider is to pay it (`admin` `None`: approved by the
+/// automatic rule). `None` when it is not PENDING (or not a withdrawal).
+pub async fn approve_withdrawal(
+    tx: &mut crate::Tx,
+    id: TransactionId,
+    admin: Option<AdminId>,
+) -> Result<Option<Transaction>, RepoError> {
+    Ok(transaction_query!("UPDATE transactions SET status = 'APPROVED', approved_at = now(), processed_by = $2, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = 'PENDING' RETURNING ", "", id.0, admin.map(|a| a.0))
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The provider's answer to an APPROVED withdrawal's payout: its id and mode, or its refusal
+/// (the payout is asked for again, with the same idempotency key, by the reconciler).
+pub async fn record_payout(
+    ex: impl Executor<'_>,
+    id: TransactionId,
+    payout: Result<(&str, &str), &str>,
+) -> Result<(), RepoError> {
+    let (payout_id, mode, error) = match payout {
+        Ok((payout_id, mode)) => (Some(payout_id), Some(mode), None),
+        Err(error) => (None, None, Some(error)),
+    };
+    sqlx::query!(
+        "UPDATE transactions SET payout_id = coalesce(payout_id, $2), payout_mode = coalesce($3, payout_mode), \
+         payout_error = $4, updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND approved_at IS NOT NULL",
+        id.0,
+        payout_id,
+        mode,
+        error
+    )
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// The payout's end: APPROVED → SUCCESS with the bank's reference, or APPROVED / SUCCESS →
+/// REJECTED with a reason (failed, rejected or reversed). `None` when it was not in `from`.
+pub async fn settle_payout(
+    tx: &mut crate::Tx,
+    id: TransactionId,
+    payout_id: &str,
+    from: TransactionStatus,
+    to: TransactionStatus,
+    reference: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Option<Transaction>, RepoError> {
+    Ok(transaction_query!("UPDATE transactions SET status = $3, transfer_reference = coalesce($4, transfer_reference), rejection_reason = $5, payout_id = coalesce(payout_id, $6), processed_at = now(), updated_at = now() WHERE id = $1 AND type = 'WITHDRAWAL' AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reference, reason, payout_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// APPROVED withdrawals approved more than `min_age_secs` ago, oldest first (the payout
+/// reconciler's scan; index `transactions_approved_withdrawals_idx`).
+pub async fn approved_waiting(
+    ex: impl Executor<'_>,
+    min_age_secs: f64,
+    limit: i64,
+) -> Result<Vec<Transaction>, RepoError> {
+    Ok(transaction_query!("SELECT ", " FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'APPROVED' AND approved_at <= now() - make_interval(secs => $1::double precision) ORDER BY approved_at LIMIT $2", min_age_secs, limit)
+    .fetch_all(ex)
+    .await?)
 }

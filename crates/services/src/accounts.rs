@@ -15,7 +15,7 @@ use crate::bus::ServerEvent;
 use crate::cache::ReadCache;
 use crate::presence::PresenceService;
 use crate::promotions::PromotionService;
-use crate::secrets::BankCipher;
+use crate::secrets::OwnerCipher;
 
 /// `/users/complete-profile`, already shaped by the transport.
 #[derive(Debug, Clone)]
@@ -61,7 +61,7 @@ pub struct ProfileFigures {
 
 pub struct AccountService {
     db: Db,
-    bank_cipher: BankCipher,
+    bank_cipher: OwnerCipher,
     cache: std::sync::Arc<ReadCache>,
     /// Admins hear of applications; a deleted account's sockets close, her presence follows.
     presence: std::sync::Arc<PresenceService>,
@@ -90,7 +90,7 @@ pub fn require_approved(account: &Account) -> Result<(), ServiceError> {
 impl AccountService {
     pub fn new(
         db: Db,
-        bank_cipher: BankCipher,
+        bank_cipher: OwnerCipher,
         cache: std::sync::Arc<ReadCache>,
         presence: std::sync::Arc<PresenceService>,
         phones: crate::secrets::PhoneDigests,

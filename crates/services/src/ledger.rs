@@ -6,8 +6,9 @@ use talktime_domain::call::Call;
 use talktime_domain::ids::AccountId;
 use talktime_domain::ids::TransactionId;
 use talktime_domain::promotion::{Funding, RefundSplit};
+use talktime_domain::transaction::Transaction;
 use talktime_repository::ledger::LedgerAccount::{
-    Gateway, Marketing, Payouts, Promo, Revenue, Wallet, WithdrawalHolds,
+    Gateway, Marketing, Payouts, Promo, Revenue, TdsPayable, Wallet, WithdrawalHolds,
 };
 use talktime_repository::ledger::{self, Books, Cause, LedgerAccount, WALLET_NOT_NEGATIVE};
 use talktime_repository::{Db, RepoError, Tx};
@@ -92,9 +93,17 @@ pub async fn hold_withdrawal(tx: &mut Tx, id: TransactionId, telecaller: Account
     transfer(tx, Cause::WithdrawalHold, id.0, (Wallet(telecaller), WithdrawalHolds), coins).await
 }
 
-/// A completed withdrawal: holds −coins, payouts +coins.
-pub async fn pay_withdrawal(tx: &mut Tx, id: TransactionId, coins: i64) -> Posted {
-    transfer(tx, Cause::WithdrawalPaid, id.0, (WithdrawalHolds, Payouts), coins).await
+/// A paid withdrawal: holds −coins, payouts +(coins − TDS coins), TDS payable +TDS coins.
+pub async fn pay_withdrawal(tx: &mut Tx, w: &Transaction) -> Posted {
+    let legs = [(WithdrawalHolds, -w.coins), (Payouts, w.coins - w.tds_coins), (TdsPayable, w.tds_coins)];
+    post(tx, Cause::WithdrawalPaid, w.id.0, &legs).await
+}
+
+/// A paid withdrawal the bank sent back: payouts and TDS payable give their parts back to her
+/// wallet.
+pub async fn reverse_withdrawal(tx: &mut Tx, w: &Transaction) -> Posted {
+    let legs = [(Payouts, -(w.coins - w.tds_coins)), (TdsPayable, -w.tds_coins), (Wallet(w.account_id), w.coins)];
+    post(tx, Cause::WithdrawalReversed, w.id.0, &legs).await
 }
 
 /// A rejected withdrawal: holds −coins, telecaller +coins.

@@ -40,6 +40,27 @@ pub struct ConfigInput {
     pub referral_bonus_coins: Option<i64>,
     /// GST settings (docs/tax.md).
     pub gst: GstEdit,
+    /// TDS settings (docs/tax.md).
+    pub tds: TdsEdit,
+}
+
+/// What an admin changes of the TDS settings; `None` keeps a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TdsEdit {
+    pub rate_with_pan_hundredths: Option<i32>,
+    pub rate_without_pan_hundredths: Option<i32>,
+    pub annual_threshold_paise: Option<i64>,
+    pub section: Option<String>,
+}
+
+impl TdsEdit {
+    fn apply(self, c: &mut AppConfig) {
+        c.tds_rate_with_pan_hundredths = self.rate_with_pan_hundredths.unwrap_or(c.tds_rate_with_pan_hundredths);
+        c.tds_rate_without_pan_hundredths =
+            self.rate_without_pan_hundredths.unwrap_or(c.tds_rate_without_pan_hundredths);
+        c.tds_annual_threshold_paise = self.annual_threshold_paise.unwrap_or(c.tds_annual_threshold_paise);
+        c.tds_section = self.section.unwrap_or(std::mem::take(&mut c.tds_section));
+    }
 }
 
 /// What an admin changes of the GST settings: `None` keeps a value; for the operator's details
@@ -100,6 +121,7 @@ impl ConfigInput {
             && self.first_call_free_seconds.is_none()
             && self.referral_bonus_coins.is_none()
             && self.gst == GstEdit::default()
+            && self.tds == TdsEdit::default()
     }
 }
 
@@ -136,6 +158,7 @@ impl AdminService {
         let mut tx = self.db().begin().await?;
         let before = pricing::lock(&mut tx).await?;
         let gst = input.gst.clone();
+        let tds = input.tds.clone();
         let mut after = AppConfig {
             inr_to_coin_ratio_hundredths: input
                 .inr_to_coin_ratio_hundredths
@@ -166,6 +189,7 @@ impl AdminService {
             }
         }
         gst.apply(&mut after)?;
+        tds.apply(&mut after);
         if after.telecaller_audio_coins_per_sec > after.user_audio_coins_per_sec
             || after.telecaller_video_coins_per_sec > after.user_video_coins_per_sec
         {

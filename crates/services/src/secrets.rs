@@ -1,4 +1,4 @@
-//! Secrets at rest: keyed hashes of one-time codes, and encryption of bank account numbers.
+//! Secrets at rest: keyed hashes of one-time codes, and encryption of bank account numbers and PANs.
 //! Every key is derived from `SECRETS_KEY` with its own label, so one never stands in for another.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -60,19 +60,28 @@ fn derive_key(master_secret: &[u8], label: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Encrypts bank account numbers with XChaCha20-Poly1305. The stored form is
+/// Encrypts what a telecaller owns and only admins may read whole (bank account numbers, PANs)
+/// with XChaCha20-Poly1305, under a key per kind. The stored form is
 /// `version (1 byte) || nonce (24 bytes) || ciphertext`; the telecaller's id is the associated
 /// data, so a ciphertext copied onto another telecaller's row fails to open.
 #[derive(Clone)]
-pub struct BankCipher {
+pub struct OwnerCipher {
     cipher: XChaCha20Poly1305,
 }
 
 const BANK_FORMAT_V1: u8 = 1;
 
-impl BankCipher {
-    pub fn new(master_secret: &[u8]) -> Self {
-        let key = derive_key(master_secret, b"talktime/bank-details/v1");
+impl OwnerCipher {
+    pub fn bank_details(master_secret: &[u8]) -> Self {
+        Self::labelled(master_secret, b"talktime/bank-details/v1")
+    }
+
+    pub fn pan(master_secret: &[u8]) -> Self {
+        Self::labelled(master_secret, b"talktime/pan/v1")
+    }
+
+    fn labelled(master_secret: &[u8], label: &[u8]) -> Self {
+        let key = derive_key(master_secret, label);
         Self { cipher: XChaCha20Poly1305::new(&key.into()) }
     }
 
@@ -106,7 +115,7 @@ impl BankCipher {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("stored bank details could not be decrypted (wrong SECRETS_KEY or damaged row)")]
+#[error("a stored bank account number or PAN could not be decrypted (wrong SECRETS_KEY or damaged row)")]
 struct CipherError;
 
 fn keyed(key: &[u8]) -> HmacSha256 {
@@ -134,14 +143,14 @@ mod tests {
 
     #[test]
     fn bank_cipher_round_trips_only_for_its_owner_and_key() {
-        let cipher = BankCipher::new(b"master");
+        let cipher = OwnerCipher::bank_details(b"master");
         let owner = AccountId::new();
         let sealed = cipher.seal(owner, "123456789012").unwrap();
         assert!(!sealed.windows(12).any(|w| w == b"123456789012"));
         assert_eq!(cipher.open(owner, &sealed).unwrap(), "123456789012");
         assert_ne!(cipher.seal(owner, "123456789012").unwrap(), sealed, "fresh nonce each time");
         assert!(cipher.open(AccountId::new(), &sealed).is_err());
-        assert!(BankCipher::new(b"other").open(owner, &sealed).is_err());
+        assert!(OwnerCipher::bank_details(b"other").open(owner, &sealed).is_err());
         assert!(cipher.open(owner, &[]).is_err());
     }
 }

@@ -1,16 +1,21 @@
-//! Tax: GST on recharges. Each captured recharge gets its invoice in the capture's transaction
-//! (numbers from a gap-free sequence per financial year); buyers give a billing state and GSTIN;
-//! operators export a month's records (docs/tax.md).
+//! Tax: GST on recharges and TDS on payouts. Each captured recharge gets its invoice in the
+//! capture's transaction (numbers from a gap-free sequence per financial year); buyers give a
+//! billing state and GSTIN; operators export a month's GST records and a quarter's TDS;
+//! telecallers read their year's statement (docs/tax.md).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use std::collections::HashMap;
 use talktime_domain::account::Account;
-use talktime_domain::ids::TransactionId;
+use talktime_domain::ids::{AccountId, TransactionId};
+use talktime_domain::kyc::{HostKyc, KycStatus};
 use talktime_domain::pricing::AppConfig;
 use talktime_domain::tax::{self as gst, GstMode, Invoice, InvoiceSeries};
+use talktime_domain::transaction::Transaction;
 use talktime_repository::tax::{self as records, NewInvoice};
-use talktime_repository::{Db, Tx};
+use talktime_repository::{Db, Tx, kyc, transactions};
 
 use crate::ServiceError;
+use crate::secrets::OwnerCipher;
 
 /// Issues the invoice of a recharge captured in `tx`: its taxable value as fixed by the order
 /// (or, for an order from before, as the price including GST at today's rate), the GST split by
@@ -49,11 +54,89 @@ pub async fn invoice_capture(
 
 pub struct TaxService {
     db: Db,
+    pan_cipher: OwnerCipher,
+}
+
+/// One deductee's payouts in a quarter under one section (a row of the TDS export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deductee {
+    pub telecaller: AccountId,
+    /// Her verified-or-not PAN whole (the export is for the tax return), `None` without KYC.
+    pub pan: Option<String>,
+    pub name: Option<String>,
+    pub section: String,
+    pub paid_paise: i64,
+    pub withheld_paise: i64,
+    /// When each payout was made.
+    pub dates: Vec<DateTime<Utc>>,
+}
+
+/// A telecaller's own year: each paid withdrawal with its gross, TDS and net.
+#[derive(Debug, Clone)]
+pub struct TdsStatement {
+    pub financial_year: String,
+    pub kyc: KycStatus,
+    /// Masked.
+    pub pan: Option<String>,
+    pub payouts: Vec<Transaction>,
 }
 
 impl TaxService {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, pan_cipher: OwnerCipher) -> Self {
+        Self { db, pan_cipher }
+    }
+
+    /// The TDS export of a quarter (`2026-Q3`: October to December 2026, as TDS returns count
+    /// quarters): one row per deductee and section.
+    pub async fn tds_quarter(&self, quarter: &str) -> Result<Vec<Deductee>, ServiceError> {
+        let (start, end) = gst::quarter_bounds(quarter)
+            .ok_or_else(|| ServiceError::invalid_field("quarter", "validation_error", "must be YYYY-Q1 to YYYY-Q4"))?;
+        let paid = transactions::paid_withdrawals(self.db.pool(), None, start, end).await?;
+        let owners: Vec<uuid::Uuid> = paid.iter().map(|w| w.account_id.0).collect();
+        let kycs: HashMap<AccountId, HostKyc> =
+            kyc::of_many(self.db.pool(), &owners).await?.into_iter().map(|k| (k.telecaller_id, k)).collect();
+        let mut rows: Vec<Deductee> = Vec::new();
+        let mut index: HashMap<(AccountId, String), usize> = HashMap::new();
+        for w in paid {
+            let section = w.tds_section.clone().unwrap_or_default();
+            if let Some(row) = index.get(&(w.account_id, section.clone())).map(|&i| &mut rows[i]) {
+                row.paid_paise += w.amount_paise;
+                row.withheld_paise += w.tds_paise;
+                row.dates.extend(w.processed_at);
+                continue;
+            }
+            let kyc = kycs.get(&w.account_id);
+            let pan = match kyc {
+                Some(k) => Some(self.pan_cipher.open(w.account_id, &k.pan_enc)?),
+                None => None,
+            };
+            index.insert((w.account_id, section.clone()), rows.len());
+            rows.push(Deductee {
+                telecaller: w.account_id,
+                pan,
+                name: kyc.map(|k| k.name_on_pan.clone()).or_else(|| w.bank_holder_name.clone()),
+                section,
+                paid_paise: w.amount_paise,
+                withheld_paise: w.tds_paise,
+                dates: w.processed_at.into_iter().collect(),
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Her statement of a financial year (`2026-27`).
+    pub async fn tds_statement(&self, telecaller: &Account, year: &str) -> Result<TdsStatement, ServiceError> {
+        let (start, end) = gst::financial_year_bounds(year).ok_or_else(|| {
+            ServiceError::invalid_field("year", "validation_error", "must be a financial year, 2026-27")
+        })?;
+        let payouts = transactions::paid_withdrawals(self.db.pool(), Some(telecaller.id), start, end).await?;
+        let kyc = kyc::find(self.db.pool(), telecaller.id).await?;
+        Ok(TdsStatement {
+            financial_year: year.to_owned(),
+            kyc: kyc.as_ref().map_or(KycStatus::NotSubmitted, |k| k.status),
+            pan: kyc.map(|k| talktime_domain::kyc::mask_pan(&k.pan_last4)),
+            payouts,
+        })
     }
 
     /// `PUT /users/billing`: her GST state code and, for a business, its GSTIN (checked).

@@ -3,13 +3,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use talktime_domain::account::{Account, Role};
+use talktime_domain::ids::AccountId;
 use talktime_domain::ids::{AdminId, TransactionId};
+use talktime_domain::kyc::KycStatus;
+use talktime_domain::money::Paise;
 use talktime_domain::money::withdrawal_amount;
+use talktime_domain::pricing::AppConfig;
+use talktime_domain::tax::{financial_year, financial_year_bounds, tds_coins, tds_due};
 use talktime_domain::transaction::{Decision, Transaction};
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
-use talktime_repository::transactions::{self, BankSnapshot};
-use talktime_repository::{Db, RepoError, accounts, bank, pricing};
+use talktime_repository::transactions::{self, BankSnapshot, WithdrawalSums};
+use talktime_repository::{Db, RepoError, accounts, bank, kyc, pricing};
+
+use crate::payouts::PayoutService;
 use uuid::Uuid;
 
 use crate::accounts::require_approved;
@@ -18,11 +26,9 @@ use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
 use crate::presence::PresenceService;
 use crate::rate_limit::RateLimiter;
-use crate::secrets::BankCipher;
+use crate::secrets::OwnerCipher;
 use crate::{ServiceError, ledger};
 use talktime_domain::page::Page;
-
-const WITHDRAW_PER_TELECALLER: Budget = Budget { limit: 3, window: Duration::from_secs(3600) };
 
 /// A page of someone's own transactions.
 #[derive(Debug, Clone)]
@@ -56,10 +62,21 @@ pub struct AdminTransaction {
     pub balance: i64,
 }
 
+#[derive(Debug, Clone, Copy)]
+pub struct WalletSettings {
+    /// `KYC_REQUIRED_ABOVE_PAISE`: her withdrawals in a financial year may reach this without a
+    /// verified PAN.
+    pub kyc_required_above_paise: i64,
+    /// `RATE_LIMIT_WITHDRAW_PER_HOUR`: withdrawal requests a telecaller may make in an hour.
+    pub withdrawals_per_hour: u32,
+}
+
 pub struct WalletService {
     db: Db,
+    settings: WalletSettings,
+    payouts: Arc<PayoutService>,
     limiter: Arc<dyn RateLimiter>,
-    bank_cipher: BankCipher,
+    bank_cipher: OwnerCipher,
     /// Admins hear of withdrawals; her sockets of her balance.
     presence: Arc<PresenceService>,
 }
@@ -69,8 +86,15 @@ fn withdrawal_not_found() -> ServiceError {
 }
 
 impl WalletService {
-    pub fn new(db: Db, limiter: Arc<dyn RateLimiter>, bank_cipher: BankCipher, presence: Arc<PresenceService>) -> Self {
-        Self { db, limiter, bank_cipher, presence }
+    pub fn new(
+        db: Db,
+        settings: WalletSettings,
+        limiter: Arc<dyn RateLimiter>,
+        bank_cipher: OwnerCipher,
+        presence: Arc<PresenceService>,
+        payouts: Arc<PayoutService>,
+    ) -> Self {
+        Self { db, settings, payouts, limiter, bank_cipher, presence }
     }
 
     /// A telecaller asks to withdraw `coins`: they are held at once (the wallet drops), the rupee
@@ -78,7 +102,8 @@ impl WalletService {
     #[tracing::instrument(name = "withdraw", skip_all, fields(telecaller = %telecaller.id, coins))]
     pub async fn withdraw(&self, telecaller: &Account, coins: i64) -> Result<WithdrawalOutcome, ServiceError> {
         require_approved(telecaller)?;
-        WITHDRAW_PER_TELECALLER.spend(&*self.limiter, &format!("pay:withdraw:{}", telecaller.id)).await?;
+        let budget = Budget { limit: self.settings.withdrawals_per_hour, window: Duration::from_secs(3600) };
+        budget.spend(&*self.limiter, &format!("pay:withdraw:{}", telecaller.id)).await?;
         let config = pricing::get(self.db.pool()).await?;
         if coins < config.min_withdrawal_coins {
             return Err(ServiceError::invalid_field(
@@ -94,6 +119,7 @@ impl WalletService {
             return Err(ServiceError::invalid_field("coins", "insufficient_balance", "Not enough coins in the wallet"));
         }
         let amount = withdrawal_amount(coins, config.inr_to_coin_ratio_hundredths);
+        let sums = self.withdrawal_sums(telecaller.id, &config, coins, amount.0).await?;
         let snapshot = BankSnapshot {
             account_enc: &bank.account_number_enc,
             account_len: bank.account_number_len,
@@ -108,7 +134,7 @@ impl WalletService {
         }
         let id = TransactionId::new();
         let withdrawal =
-            match transactions::insert_withdrawal(&mut tx, id, telecaller.id, coins, amount.0, &snapshot).await {
+            match transactions::insert_withdrawal(&mut tx, id, telecaller.id, coins, &sums, &snapshot).await {
                 Ok(withdrawal) => withdrawal,
                 Err(error) if error.is_unique(transactions::ONE_PENDING_WITHDRAWAL) => {
                     return Err(ServiceError::conflict("withdrawal_pending", "A withdrawal is already pending"));
@@ -126,7 +152,42 @@ impl WalletService {
         );
         let balance = ledger::balance(&self.db, telecaller.id).await?;
         self.presence.wallet_changed(Role::Telecaller, telecaller.id, balance);
+        let withdrawal = self.payouts.requested(&withdrawal).await?.unwrap_or(withdrawal);
         Ok(WithdrawalOutcome { withdrawal, balance })
+    }
+
+    /// A new withdrawal's rupees (docs/tax.md): the KYC gate once her year's withdrawals pass
+    /// `KYC_REQUIRED_ABOVE_PAISE`, and the TDS on it at the rate her KYC allows.
+    async fn withdrawal_sums<'c>(
+        &self,
+        telecaller: AccountId,
+        config: &'c AppConfig,
+        coins: i64,
+        amount_paise: i64,
+    ) -> Result<WithdrawalSums<'c>, ServiceError> {
+        let (start, end) = financial_year_bounds(&financial_year(Utc::now()))
+            .ok_or_else(|| ServiceError::internal(std::io::Error::other("the financial year is out of range")))?;
+        let year = transactions::paid_between(self.db.pool(), telecaller, start, end).await?;
+        let verified = kyc::find(self.db.pool(), telecaller).await?.is_some_and(|k| k.status == KycStatus::Verified);
+        if !verified && year.paid + amount_paise > self.settings.kyc_required_above_paise {
+            return Err(ServiceError::invalid(
+                "kyc_required",
+                "Withdrawals this year above this amount need a verified PAN: submit your KYC first",
+            )
+            .with_details(
+                serde_json::json!({ "kycRequiredAbove": Paise(self.settings.kyc_required_above_paise).as_rupees() }),
+            ));
+        }
+        let rate = if verified { config.tds_rate_with_pan_hundredths } else { config.tds_rate_without_pan_hundredths };
+        let tds = tds_due(year, amount_paise, config.tds_annual_threshold_paise, rate);
+        Ok(WithdrawalSums {
+            amount_paise,
+            tds_paise: tds,
+            tds_coins: tds_coins(coins, amount_paise, tds),
+            tds_rate_hundredths: rate,
+            tds_section: &config.tds_section,
+            with_pan: verified,
+        })
     }
 
     /// PENDING → SUCCESS (held coins paid out) or REJECTED (held coins back to the wallet), once.
@@ -170,7 +231,7 @@ impl WalletService {
         let telecaller = decided.account_id;
         let released = matches!(decision, Decision::Reject { .. });
         match decision {
-            Decision::Complete { .. } => ledger::pay_withdrawal(&mut tx, decided.id, decided.coins).await?,
+            Decision::Complete { .. } => ledger::pay_withdrawal(&mut tx, &decided).await?,
             Decision::Reject { .. } => {
                 ledger::release_withdrawal(&mut tx, decided.id, telecaller, decided.coins).await?
             }

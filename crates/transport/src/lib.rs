@@ -53,6 +53,10 @@ pub struct AppState {
     pub tax: Arc<talktime_services::tax::TaxService>,
     pub payments: Arc<PaymentService>,
     pub wallet: Arc<WalletService>,
+    /// Withdrawals paid through the payout provider, and its webhooks.
+    pub payouts: Arc<talktime_services::payouts::PayoutService>,
+    /// Telecallers' PANs.
+    pub kyc: Arc<talktime_services::kyc::KycService>,
     pub calls: Arc<CallService>,
     /// Presence, who is connected, and notifications to an account's sockets.
     pub presence: Arc<PresenceService>,

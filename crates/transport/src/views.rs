@@ -329,12 +329,40 @@ pub struct WithdrawalBankView {
     pub account_holder_name: String,
 }
 
+/// A withdrawal's rupees (docs/tax.md): `gross` (its `amount`), the `tds` withheld, the `net`
+/// she receives, and the TDS rate (percent) and section.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TdsSplitView {
+    pub gross: f64,
+    pub tds: f64,
+    pub net: f64,
+    #[schema(value_type = Option<f64>)]
+    pub tds_rate: Option<serde_json::Number>,
+    pub tds_section: Option<String>,
+}
+
+impl From<&talktime_domain::transaction::Transaction> for TdsSplitView {
+    fn from(t: &talktime_domain::transaction::Transaction) -> Self {
+        use talktime_domain::money::Paise;
+        Self {
+            gross: Paise(t.amount_paise).as_rupees(),
+            tds: Paise(t.tds_paise).as_rupees(),
+            net: Paise(t.net_paise()).as_rupees(),
+            tds_rate: t.tds_rate_hundredths.map(percent),
+            tds_section: t.tds_section.clone(),
+        }
+    }
+}
+
 /// A telecaller's withdrawal.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WithdrawalView {
     #[serde(flatten)]
     pub core: TransactionCoreView,
+    #[serde(flatten)]
+    pub tds: TdsSplitView,
     pub bank_details: Option<WithdrawalBankView>,
     #[serde(flatten)]
     pub processing: ProcessingView,
@@ -354,6 +382,7 @@ impl From<talktime_domain::transaction::Transaction> for WithdrawalView {
     fn from(t: talktime_domain::transaction::Transaction) -> Self {
         Self {
             core: TransactionCoreView::from(&t),
+            tds: TdsSplitView::from(&t),
             bank_details: bank_view(&t, None),
             processing: ProcessingView::from(t),
         }
@@ -383,10 +412,26 @@ pub struct AdminTransactionView {
     #[serde(flatten)]
     pub gateway: GatewayView,
     pub bank_details: Option<WithdrawalBankView>,
+    /// A withdrawal's gross, TDS and net (absent for a recharge).
+    #[serde(flatten)]
+    pub tds: Option<TdsSplitView>,
+    /// A withdrawal paid through the payout provider: its payout id and mode, and the
+    /// provider's last refusal (it is asked again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout: Option<PayoutView>,
     #[serde(flatten)]
     pub processing: ProcessingView,
     pub processed_by: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutView {
+    pub payout_id: Option<String>,
+    pub mode: Option<String>,
+    pub error: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 /// Who a transaction belongs to.
@@ -425,6 +470,14 @@ impl AdminTransactionView {
                 gateway_payment_id: t.gateway_payment_id.clone(),
             },
             bank_details: bank_view(&t, full_number),
+            tds: (t.r#type == talktime_domain::transaction::TransactionKind::Withdrawal)
+                .then(|| TdsSplitView::from(&t)),
+            payout: t.approved_at.map(|approved_at| PayoutView {
+                payout_id: t.payout_id.clone(),
+                mode: t.payout_mode.clone(),
+                error: t.payout_error.clone(),
+                approved_at: Some(approved_at),
+            }),
             processed_by: t.processed_by.map(|a| a.0),
             updated_at: t.updated_at,
             processing: ProcessingView::from(t),

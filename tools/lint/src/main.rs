@@ -30,10 +30,10 @@ const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[];
 const SERVICES_LAYERS: &[&[&str]] = &[
     &["error", "secrets", "tokens", "cluster", "ledger", "google", "livekit", "gateway", "sms"],
     &["bus", "cache", "rate_limit", "import"],
-    &["directory", "health", "promotions", "tax"],
+    &["directory", "health", "promotions", "tax", "kyc"],
     &["presence", "coupons", "referrals"],
     &["catalog", "auth", "push"],
-    &["calls", "accounts"],
+    &["calls", "accounts", "payouts"],
     &["wallet", "payments", "admin"],
     &["dashboard", "plans", "pricing", "reports"],
 ];

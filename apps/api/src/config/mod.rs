@@ -34,7 +34,7 @@ pub use self::auth::AuthSettings;
 use self::auth::{DEV_JWT_SECRET, DEV_SECRETS_KEY};
 pub use self::media::LiveKitSettings;
 use self::media::{DEV_LIVEKIT_KEY, DEV_LIVEKIT_SECRET};
-pub use self::payments::PaymentGateway;
+pub use self::payments::{PaymentGateway, PayoutConfig};
 pub use self::push::PushProvider;
 pub use self::realtime::RealtimeSettings;
 pub use self::server::ServerSettings;
@@ -64,6 +64,7 @@ pub struct Settings {
     pub livekit: LiveKitSettings,
     pub payment_gateway: PaymentGateway,
     pub reconciler: ReconcilerSettings,
+    pub payouts: PayoutConfig,
     pub sms_provider: SmsProvider,
     pub push_provider: PushProvider,
     pub push: PushSettings,
@@ -146,6 +147,7 @@ impl Settings {
             calls: calls::read(v, &livekit, heartbeat),
             payment_gateway: payments::gateway(v, prod),
             reconciler: payments::reconciler(v),
+            payouts: payments::payouts(v),
             sms_provider: sms::provider(v, prod),
             push_provider: push::provider(v),
             push: push::worker(v),
@@ -471,6 +473,7 @@ mod tests {
                 ("PAYMENT_GATEWAY", "razorpay"),
                 ("PUSH_PROVIDER", "fcm"),
                 ("FCM_CREDENTIALS_JSON", fcm),
+                ("PAYOUT_PROVIDER", "razorpayx"),
             ],
             &[("SMS_PROVIDER", "msg91")],
             &[("SMS_PROVIDER", "twilio"), ("SMS_ALLOWED_COUNTRY_CODES", "91")],

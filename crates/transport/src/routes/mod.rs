@@ -12,7 +12,9 @@ pub(crate) mod dashboard;
 pub(crate) mod devices;
 pub(crate) mod docs;
 pub(crate) mod health;
+pub(crate) mod kyc;
 pub(crate) mod payments;
+pub(crate) mod payouts;
 pub(crate) mod plans;
 pub(crate) mod pricing;
 pub(crate) mod referrals;
@@ -53,5 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(calls::configure)
         .configure(coupons::configure)
         .configure(referrals::configure)
-        .configure(tax::configure);
+        .configure(tax::configure)
+        .configure(kyc::configure)
+        .configure(payouts::configure);
 }

@@ -15,7 +15,7 @@ use crate::extract::{CurrentAdmin, CurrentTelecaller, ValidJson, ValidQuery};
 use crate::views::{Envelope, ok};
 use talktime_domain::ids::AccountId;
 use talktime_domain::pricing::{Edit, HostRates, PriceBounds, RateChangeCause, RatesInForce};
-use talktime_services::pricing::{ConfigInput, GstEdit, HerPrices};
+use talktime_services::pricing::{ConfigInput, GstEdit, HerPrices, TdsEdit};
 
 use super::rules::{ADMIN_PAGING, AdminPage, percent_hundredths};
 
@@ -70,6 +70,12 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
             "operatorAddress": leaf(json!(c.operator_address), "Address", "The seller's address on invoices"),
             "invoicePrefix": leaf(json!(c.invoice_prefix), "Invoice prefix", "Invoice numbers read PREFIX/2026-27/000001"),
             "sacCode": leaf(json!(c.sac_code), "SAC code", "The service's accounting code on invoices"),
+        },
+        "tds": {
+            "ratePercentWithPan": leaf(json!(crate::views::percent(c.tds_rate_with_pan_hundredths)), "TDS with PAN", "Percent withheld from payouts to a telecaller whose PAN is verified"),
+            "ratePercentWithoutPan": leaf(json!(crate::views::percent(c.tds_rate_without_pan_hundredths)), "TDS without PAN", "Percent withheld from payouts to a telecaller without a verified PAN"),
+            "annualThresholdPaise": leaf(json!(c.tds_annual_threshold_paise), "TDS threshold", "Paise a telecaller may be paid in a financial year before TDS applies (then on the whole year)"),
+            "section": leaf(json!(c.tds_section), "TDS section", "The Income Tax Act section named in the TDS export"),
         },
         "call": {
             "minBalanceSeconds": leaf(json!(c.min_call_balance_seconds), "Minimum call balance", "Seconds of talk a user must afford to start a call"),
@@ -130,6 +136,28 @@ pub struct ConfigRequest {
     /// GST on recharges (docs/tax.md).
     #[garde(dive)]
     pub gst: Option<GstRequest>,
+    /// TDS on payouts (docs/tax.md).
+    #[garde(dive)]
+    pub tds: Option<TdsRequest>,
+}
+
+/// Each optional. Which section and rates apply is the operator's accountant's decision.
+#[talktime_macros::bounds]
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TdsRequest {
+    /// Percent withheld with a verified PAN, 0–100 (kept to the hundredth).
+    #[bound(range(min = 0.0, max = 100.0))]
+    pub rate_percent_with_pan: Option<f64>,
+    /// Percent withheld without one, 0–100.
+    #[bound(range(min = 0.0, max = 100.0))]
+    pub rate_percent_without_pan: Option<f64>,
+    /// Paise a telecaller may be paid in a financial year before TDS applies.
+    #[bound(range(min = 0, max = 1_000_000_000_000i64))]
+    pub annual_threshold_paise: Option<i64>,
+    /// The section named in the export (`194J`).
+    #[bound(chars(min = 1, max = 16))]
+    pub section: Option<String>,
 }
 
 /// Each optional; `null` clears one of the operator's details.
@@ -256,6 +284,15 @@ pub(crate) async fn put_config(
                 operator_address: g.operator_address,
                 invoice_prefix: g.invoice_prefix,
                 sac_code: g.sac_code,
+            })
+            .unwrap_or_default(),
+        tds: b
+            .tds
+            .map(|t| TdsEdit {
+                rate_with_pan_hundredths: t.rate_percent_with_pan.map(percent_hundredths),
+                rate_without_pan_hundredths: t.rate_percent_without_pan.map(percent_hundredths),
+                annual_threshold_paise: t.annual_threshold_paise,
+                section: t.section,
             })
             .unwrap_or_default(),
         audio_bounds: bounds.and_then(|b| b.audio.as_ref()).map(PriceBounds::from),

@@ -1,5 +1,7 @@
 //! Tax: a buyer's billing details (`/users/billing`), her invoices
-//! (`/users/transactions/{id}/invoice`) and the operator's monthly GST export (`/admin/tax/gst`).
+//! (`/users/transactions/{id}/invoice`), the operator's monthly GST export (`/admin/tax/gst`) and
+//! quarterly TDS export (`/admin/tax/tds`), and a telecaller's yearly TDS statement
+//! (`/telecaller/tax/statement`).
 
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,11 +19,16 @@ mod pdf;
 use super::rules::double_option;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{CurrentAdmin, CurrentUser, ValidJson, ValidQuery};
-use crate::views::{Envelope, ok};
+use crate::extract::{CurrentAdmin, CurrentTelecaller, CurrentUser, ValidJson, ValidQuery};
+use crate::views::{Envelope, TdsSplitView, ok};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(get_billing).service(put_billing).service(invoice).service(gst_export);
+    cfg.service(get_billing)
+        .service(put_billing)
+        .service(invoice)
+        .service(gst_export)
+        .service(tds_export)
+        .service(tds_statement);
 }
 
 /// Her GST state code and, for a business, its GSTIN.
@@ -261,4 +268,135 @@ pub(crate) async fn gst_export(
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", format!("attachment; filename=\"gst-{}.csv\"", query.0.month)))
         .body(csv))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QuarterQuery {
+    /// `YYYY-Qn`: quarter n of the financial year that starts in April of YYYY (`2026-Q3` is
+    /// October to December 2026), as TDS returns count quarters.
+    #[garde(length(chars, min = 7, max = 7))]
+    #[param(example = "2026-Q3", pattern = "^[0-9]{4}-Q[1-4]$")]
+    pub quarter: String,
+}
+
+/// The quarter's TDS as CSV: one row per deductee and section (PAN, name, paid, withheld, the
+/// payment dates), rupees, and a last `TOTAL` row that is the sum of the rows.
+#[utoipa::path(tag = "admin", security(("cookie" = []), ("bearer" = [])), params(QuarterQuery),
+    responses((status = 200, description = "text/csv", content_type = "text/csv", body = String), (status = 400, body = ErrorBody)))]
+#[get("/admin/tax/tds")]
+pub(crate) async fn tds_export(
+    state: web::Data<AppState>,
+    _admin: CurrentAdmin,
+    query: ValidQuery<QuarterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let rows = state.tax.tds_quarter(&query.0.quarter).await?;
+    let mut csv = String::from("telecaller_id,pan,name,section,payments,paid,withheld,dates\n");
+    let (mut paid, mut withheld, mut payments) = (0, 0, 0);
+    for r in &rows {
+        paid += r.paid_paise;
+        withheld += r.withheld_paise;
+        payments += r.dates.len();
+        let dates: Vec<String> = r.dates.iter().map(|d| d.to_rfc3339()).collect();
+        let cells = [
+            r.telecaller.to_string(),
+            field(r.pan.as_deref().unwrap_or("PANNOTAVBL")),
+            field(r.name.as_deref().unwrap_or_default()),
+            field(&r.section),
+            r.dates.len().to_string(),
+            rupees(r.paid_paise),
+            rupees(r.withheld_paise),
+            dates.join(";"),
+        ];
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    csv.push_str(&format!("TOTAL,,,,{payments},{},{},\n", rupees(paid), rupees(withheld)));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"tds-{}.csv\"", query.0.quarter)))
+        .body(csv))
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct YearQuery {
+    /// A financial year, `2026-27` (April 2026 to March 2027).
+    #[garde(length(chars, min = 7, max = 7))]
+    #[param(example = "2026-27", pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub year: String,
+}
+
+/// One paid withdrawal in her statement.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatementPayoutView {
+    pub withdrawal_id: Uuid,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub coins: i64,
+    #[serde(flatten)]
+    pub split: TdsSplitView,
+}
+
+/// `{gross, tds, net}` rupees.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementTotalsView {
+    pub gross: f64,
+    pub tds: f64,
+    pub net: f64,
+}
+
+/// Her TDS statement of a financial year.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TdsStatementView {
+    pub financial_year: String,
+    /// Her KYC status, and her PAN masked.
+    #[schema(inline)]
+    pub kyc_status: talktime_domain::kyc::KycStatus,
+    pub pan: Option<String>,
+    pub payouts: Vec<StatementPayoutView>,
+    pub totals: StatementTotalsView,
+}
+
+/// Her paid withdrawals in a financial year with the TDS withheld on each, and the totals.
+#[utoipa::path(tag = "telecaller", security(("bearer" = [])), params(YearQuery),
+    responses((status = 200, body = Envelope<TdsStatementView>), (status = 400, body = ErrorBody)))]
+#[get("/telecaller/tax/statement")]
+pub(crate) async fn tds_statement(
+    state: web::Data<AppState>,
+    telecaller: CurrentTelecaller,
+    query: ValidQuery<YearQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let statement = state.tax.tds_statement(&telecaller.0, &query.0.year).await?;
+    let sum = |f: fn(&talktime_domain::transaction::Transaction) -> i64| {
+        talktime_domain::money::Paise(statement.payouts.iter().map(f).sum()).as_rupees()
+    };
+    let totals = StatementTotalsView {
+        gross: sum(|w| w.amount_paise),
+        tds: sum(|w| w.tds_paise),
+        net: sum(talktime_domain::transaction::Transaction::net_paise),
+    };
+    let payouts = statement
+        .payouts
+        .iter()
+        .map(|w| StatementPayoutView {
+            withdrawal_id: w.id.0,
+            paid_at: w.processed_at,
+            coins: w.coins,
+            split: TdsSplitView::from(w),
+        })
+        .collect();
+    Ok(ok(
+        "Statement fetched successfully",
+        TdsStatementView {
+            financial_year: statement.financial_year,
+            kyc_status: statement.kyc,
+            pan: statement.pan,
+            payouts,
+            totals,
+        },
+    ))
 }

@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod fake;
+pub mod razorpayx;
 pub mod stage;
 pub mod ws;
 
@@ -47,6 +48,7 @@ enum Node {
 struct InProcess {
     presence: std::sync::Arc<dyn talktime_services::presence::PresenceRegistry>,
     payments: std::sync::Arc<talktime_services::payments::PaymentService>,
+    payouts: std::sync::Arc<talktime_services::payouts::PayoutService>,
     controller: talktime_api::startup::Controller,
 }
 
@@ -129,9 +131,10 @@ pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) ->
     let port = app.port();
     let presence = app.presence();
     let payments = app.payments();
+    let payouts = app.payouts();
     let controller = app.controller();
     tokio::spawn(app.run_until_stopped());
-    TestApp::new(port, database, sms, Node::InProcess(InProcess { presence, payments, controller }))
+    TestApp::new(port, database, sms, Node::InProcess(InProcess { presence, payments, payouts, controller }))
 }
 
 /// A node as its own `talktime serve` process on an existing test database, returned once
@@ -243,6 +246,10 @@ impl TestApp {
 
     pub fn payments(&self) -> &talktime_services::payments::PaymentService {
         &self.in_process().payments
+    }
+
+    pub fn payouts(&self) -> &talktime_services::payouts::PayoutService {
+        &self.in_process().payouts
     }
 
     pub fn controller(&self) -> &talktime_api::startup::Controller {
