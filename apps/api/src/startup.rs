@@ -152,6 +152,7 @@ impl Application {
             referrals: services.referrals,
             tax: Arc::new(TaxService::new(db.clone(), OwnerCipher::pan(settings.auth.secrets_key.expose()))),
             kyc: services.kyc,
+            disputes: Arc::new(talktime_services::disputes::DisputeService::new(db.clone())),
             payouts: services.payouts.clone(),
             payments: services.payments.clone(),
             wallet: services.wallet,

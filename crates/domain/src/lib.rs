@@ -20,6 +20,7 @@ pub mod audit;
 pub mod call;
 pub mod coupon;
 pub mod dashboard;
+pub mod dispute;
 pub mod ids;
 pub mod kyc;
 pub mod money;

@@ -22,18 +22,20 @@ pub struct Expiring {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A user's coins by source: `paid` (bought), `promo` (granted), and when the promotional ones
-/// expire (soonest first). What she can spend is their sum.
+/// A user's coins by source: `paid` (bought), `promo` (granted), what she `owes` after a lost
+/// chargeback, and when the promotional ones expire (soonest first). Her balance is paid +
+/// promo − owed (below zero while she owes more than she holds).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Balances {
     pub paid: i64,
     pub promo: i64,
+    pub owed: i64,
     pub promo_expiring: Vec<Expiring>,
 }
 
 impl Balances {
     pub fn total(&self) -> i64 {
-        self.paid + self.promo
+        self.paid + self.promo - self.owed
     }
 }
 

@@ -14,6 +14,8 @@ pub enum LedgerAccount {
     Wallet(AccountId),
     /// A user's promotional wallet: granted coins, spent first, expiring.
     Promo(AccountId),
+    /// What a user owes after a lost chargeback (at most 0), paid by her next recharges.
+    DisputeDebt(AccountId),
     /// Where purchased coins come from.
     Gateway,
     /// The platform's share of calls.
@@ -26,23 +28,29 @@ pub enum LedgerAccount {
     Marketing,
     /// The coins of payouts whose rupees were withheld as TDS, owed to the government.
     TdsPayable,
+    /// Coins frozen in wallets while a chargeback on their recharge is open.
+    DisputeHolds,
 }
 
 /// A promotional wallet's id: its owner's with these bits flipped (ids are random: no owner's
 /// id is another's promotional one).
 const PROMO_ID_MASK: u128 = 0x5052_4f4d_4f00_0000_0000_0000_0000_0000;
+/// The same for her dispute debt.
+const DEBT_ID_MASK: u128 = 0x4445_4254_0000_0000_0000_0000_0000_0000;
 
 impl LedgerAccount {
     pub fn id(self) -> Uuid {
         match self {
             LedgerAccount::Wallet(account) => account.0,
             LedgerAccount::Promo(account) => Uuid::from_u128(account.0.as_u128() ^ PROMO_ID_MASK),
+            LedgerAccount::DisputeDebt(account) => Uuid::from_u128(account.0.as_u128() ^ DEBT_ID_MASK),
             LedgerAccount::Gateway => Uuid::from_u128(1),
             LedgerAccount::Revenue => Uuid::from_u128(2),
             LedgerAccount::WithdrawalHolds => Uuid::from_u128(3),
             LedgerAccount::Payouts => Uuid::from_u128(4),
             LedgerAccount::Marketing => Uuid::from_u128(5),
             LedgerAccount::TdsPayable => Uuid::from_u128(6),
+            LedgerAccount::DisputeHolds => Uuid::from_u128(7),
         }
     }
 
@@ -51,6 +59,7 @@ impl LedgerAccount {
         match self {
             LedgerAccount::Wallet(owner) => Some((owner.0, "WALLET")),
             LedgerAccount::Promo(owner) => Some((owner.0, "PROMO_WALLET")),
+            LedgerAccount::DisputeDebt(owner) => Some((owner.0, "DISPUTE_DEBT")),
             _ => None,
         }
     }
@@ -78,6 +87,12 @@ pub enum Cause {
     ReferralBonus,
     /// What was left of a lot at its expiry, back to marketing (cause id: the lot).
     PromoExpiry,
+    /// A chargeback opened, closed for her or lost (cause id: the dispute).
+    DisputeHold,
+    DisputeReleased,
+    DisputeLost,
+    /// What a recharge paid of her dispute debt (cause id: the recharge).
+    DisputeRecovery,
 }
 
 impl Cause {
@@ -96,6 +111,10 @@ impl Cause {
             Cause::CouponBonus => "COUPON_BONUS",
             Cause::ReferralBonus => "REFERRAL_BONUS",
             Cause::PromoExpiry => "PROMO_EXPIRY",
+            Cause::DisputeHold => "DISPUTE_HOLD",
+            Cause::DisputeReleased => "DISPUTE_RELEASED",
+            Cause::DisputeLost => "DISPUTE_LOST",
+            Cause::DisputeRecovery => "DISPUTE_RECOVERY",
         }
     }
 }
@@ -156,6 +175,20 @@ pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result
     .await?)
 }
 
+/// What an account can spend (as `wallet_balance`) and what it owes after a lost chargeback, in
+/// one read (a call's admission checks both).
+pub async fn spendable(ex: impl Executor<'_>, account: AccountId) -> Result<(i64, i64), RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce(sum(balance), 0)::bigint AS "balance!",
+                  coalesce(-sum(balance) FILTER (WHERE kind = 'DISPUTE_DEBT'), 0)::bigint AS "owed!"
+           FROM ledger_accounts WHERE owner_id = $1"#,
+        account.0
+    )
+    .fetch_one(ex)
+    .await?;
+    Ok((row.balance, row.owed))
+}
+
 /// The account's paid and promotional balances, locked until the transaction ends (a call's
 /// settlement and a lot's expiry take turns).
 pub async fn lock_balances(tx: &mut crate::Tx, account: AccountId) -> Result<(i64, i64), RepoError> {
@@ -170,17 +203,18 @@ pub async fn lock_balances(tx: &mut crate::Tx, account: AccountId) -> Result<(i6
     Ok((of("WALLET"), of("PROMO_WALLET")))
 }
 
-/// The account's paid and promotional balances.
-pub async fn balances(ex: impl Executor<'_>, account: AccountId) -> Result<(i64, i64), RepoError> {
+/// The account's paid and promotional balances, and what it owes after a lost chargeback.
+pub async fn balances(ex: impl Executor<'_>, account: AccountId) -> Result<(i64, i64, i64), RepoError> {
     let row = sqlx::query!(
         r#"SELECT coalesce(sum(balance) FILTER (WHERE kind = 'WALLET'), 0)::bigint AS "paid!",
-                  coalesce(sum(balance) FILTER (WHERE kind = 'PROMO_WALLET'), 0)::bigint AS "promo!"
+                  coalesce(sum(balance) FILTER (WHERE kind = 'PROMO_WALLET'), 0)::bigint AS "promo!",
+                  coalesce(-sum(balance) FILTER (WHERE kind = 'DISPUTE_DEBT'), 0)::bigint AS "owed!"
            FROM ledger_accounts WHERE owner_id = $1"#,
         account.0
     )
     .fetch_one(ex)
     .await?;
-    Ok((row.paid, row.promo))
+    Ok((row.paid, row.promo, row.owed))
 }
 
 /// A platform account's balance: the sum of its entries.
@@ -220,6 +254,9 @@ pub struct Books {
     pub unsettled_calls: i64,
     /// 1 when TDS_PAYABLE differs from the TDS coins of the withdrawals paid (and not reversed).
     pub mismatched_tds: i64,
+    /// 1 when DISPUTE_HOLDS differs from the coins frozen by open disputes, or the users' debts
+    /// from what lost disputes still have them owe.
+    pub mismatched_disputes: i64,
 }
 
 impl Books {
@@ -231,6 +268,7 @@ impl Books {
             && self.negative_wallets == 0
             && self.unsettled_calls == 0
             && self.mismatched_tds == 0
+            && self.mismatched_disputes == 0
     }
 }
 
@@ -239,7 +277,7 @@ pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
            (SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries) AS \"total!\", \
            (SELECT count(*) FROM (SELECT j.id FROM journals j LEFT JOIN ledger_entries e ON e.journal_id = j.id \
               GROUP BY j.id HAVING coalesce(sum(e.amount), 0) <> 0 OR count(e.id) < 2) u) AS \"unbalanced_journals!\", \
-           (SELECT count(*) FROM ledger_accounts a WHERE a.kind IN ('WALLET', 'PROMO_WALLET') AND a.balance <> \
+           (SELECT count(*) FROM ledger_accounts a WHERE a.kind IN ('WALLET', 'PROMO_WALLET', 'DISPUTE_DEBT') AND a.balance <> \
               (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)) AS \"mismatched_wallets!\", \
            (SELECT count(*) FROM (SELECT account_id, sum(remaining) AS remaining FROM promo_lots GROUP BY account_id) l \
               FULL JOIN (SELECT owner_id, balance FROM ledger_accounts WHERE kind = 'PROMO_WALLET') w \
@@ -250,7 +288,11 @@ pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
               (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS \"unsettled_calls!\", \
            (SELECT (coalesce((SELECT sum(amount) FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000006'), 0) \
               <> coalesce((SELECT sum(tds_coins) FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'SUCCESS'), 0))::int::bigint) \
-              AS \"mismatched_tds!\"")
+              AS \"mismatched_tds!\", \
+           (SELECT (coalesce((SELECT sum(amount) FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000007'), 0) \
+              <> coalesce((SELECT sum(held_coins) FROM disputes WHERE status = 'OPEN'), 0) \
+              OR coalesce((SELECT -sum(balance) FROM ledger_accounts WHERE kind = 'DISPUTE_DEBT'), 0) \
+              <> coalesce((SELECT sum(owed_coins) FROM disputes), 0))::int::bigint) AS \"mismatched_disputes!\"")
     .fetch_one(ex)
     .await?)
 }

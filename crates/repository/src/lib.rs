@@ -11,6 +11,7 @@ pub mod calls;
 pub mod changes;
 pub mod coupons;
 pub mod dashboard;
+pub mod disputes;
 mod error;
 pub mod import;
 pub mod kyc;

@@ -116,6 +116,11 @@ pub async fn balance(db: &Db, account: AccountId) -> Result<i64, ServiceError> {
     Ok(ledger::wallet_balance(db.pool(), account).await?)
 }
 
+/// What an account can spend and what it owes after a lost chargeback (one read).
+pub async fn spendable(db: &Db, account: AccountId) -> Result<(i64, i64), ServiceError> {
+    Ok(ledger::spendable(db.pool(), account).await?)
+}
+
 /// The check of the books that tests and the admin dashboard use.
 pub async fn books(db: &Db) -> Result<Books, ServiceError> {
     Ok(ledger::books(db.pool()).await?)

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod coupons;
 pub mod dashboard;
+pub mod disputes;
 mod error;
 pub mod gateway;
 pub mod google;

@@ -307,14 +307,16 @@ impl PaymentService {
         let order_id = payment
             .and_then(|p| p.order_id.clone())
             .or_else(|| event.payload.order.as_ref().map(|o| o.entity.id.clone()));
+        let dispute = event.payload.dispute.as_ref().map(|d| &d.entity);
         let event_key = match (&event.id, &order_id, payment) {
             (Some(id), _, _) => id.clone(),
             (None, None, None) => format!("sha256:{:x}", Sha256::digest(body)),
             (None, order, payment) => format!(
-                "{}:{}:{}",
+                "{}:{}:{}{}",
                 event.event,
                 order.as_deref().unwrap_or_default(),
-                payment.map(|p| p.id.as_str()).unwrap_or_default()
+                payment.map(|p| p.id.as_str()).unwrap_or_default(),
+                dispute.map(|d| format!(":{}", d.id)).unwrap_or_default()
             ),
         };
 
@@ -328,7 +330,21 @@ impl PaymentService {
             None => None,
         };
         let mut credited = None;
+        let mut disputed = None;
+        let step = crate::disputes::DisputeEvent::from_webhook(&event.event);
         let outcome = match (event.event.as_str(), recharge, payment) {
+            (_, Some(recharge), _) if let (Some(step), Some(dispute)) = (step, dispute) => {
+                let news = crate::disputes::DisputeNews {
+                    gateway_dispute_id: &dispute.id,
+                    event: step,
+                    amount_paise: dispute.amount,
+                    reason: dispute.reason_description.as_deref(),
+                };
+                if crate::disputes::apply(&mut tx, &config, &recharge, &news).await? {
+                    disputed = Some(recharge.account_id);
+                }
+                WebhookOutcome::Processed
+            }
             ("payment.captured" | "order.paid", Some(recharge), Some(payment)) => {
                 credited = Some(credit_in(&mut tx, &self.rewards, &config, recharge.id, &payment.id).await?);
                 WebhookOutcome::Processed
@@ -342,6 +358,11 @@ impl PaymentService {
         tx.commit().await.map_err(RepoError::from)?;
         if let Some(credited) = &credited {
             self.credited(credited).await;
+        }
+        if let Some(user) = disputed
+            && let Ok(balance) = ledger::balance(&self.db, user).await
+        {
+            self.calls.presence().wallet_changed(Role::User, user, balance);
         }
         if outcome == WebhookOutcome::Ignored {
             tracing::info!(event = %event.event, order = ?order_id, "webhook ignored");
@@ -402,7 +423,9 @@ async fn credit_in(
 ) -> Result<Credited, ServiceError> {
     match transactions::mark_recharge_paid(tx, recharge, payment_id).await {
         Ok(Some(paid)) => {
+            let debts = crate::disputes::owed(tx, paid.account_id).await?;
             ledger::credit_recharge(tx, paid.id, paid.account_id, paid.coins).await?;
+            crate::disputes::recover(tx, paid.id, paid.account_id, &debts).await?;
             rewards.on_capture(tx, &paid, config).await?;
             crate::tax::invoice_capture(tx, config, paid.id).await?;
             Ok(Credited { recharge: paid, newly: true })
@@ -435,6 +458,16 @@ struct WebhookEvent {
 struct WebhookPayload {
     payment: Option<Wrapped<PaymentEntity>>,
     order: Option<Wrapped<OrderEntity>>,
+    dispute: Option<Wrapped<DisputeEntity>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DisputeEntity {
+    id: String,
+    #[serde(default)]
+    amount: Option<i64>,
+    #[serde(default)]
+    reason_description: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

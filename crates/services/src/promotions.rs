@@ -136,12 +136,12 @@ impl PromotionService {
 
     /// What the account holds, paid and promotional, and when its promotional coins expire.
     pub async fn balances(&self, account: AccountId) -> Result<Balances, ServiceError> {
-        let ((paid, promo), promo_expiring) = futures_util::future::try_join(
+        let ((paid, promo, owed), promo_expiring) = futures_util::future::try_join(
             talktime_repository::ledger::balances(self.db.pool(), account),
             promotions::expiring(self.db.pool(), account),
         )
         .await?;
-        Ok(Balances { paid, promo, promo_expiring })
+        Ok(Balances { paid, promo, owed, promo_expiring })
     }
 
     /// Up to `limit` of the account's promotional lots from `offset`, newest first, and whether

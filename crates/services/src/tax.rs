@@ -52,6 +52,52 @@ pub async fn invoice_capture(
     Ok(records::issue(tx, &invoice).await?)
 }
 
+/// The credit note of a recharge whose payment was taken back (a lost chargeback): the
+/// invoice's figures, numbered from the credit notes' own sequence; `None` when the recharge had
+/// no invoice (captured before GST was recorded) or already has its credit note.
+pub async fn credit_note(
+    tx: &mut Tx,
+    config: &AppConfig,
+    recharge: &Transaction,
+) -> Result<Option<Invoice>, ServiceError> {
+    let owner = recharge.account_id;
+    let Some(invoice) = records::find(&mut **tx, recharge.id, InvoiceSeries::Invoice, owner).await? else {
+        return Ok(None);
+    };
+    if records::find(&mut **tx, recharge.id, InvoiceSeries::CreditNote, owner).await?.is_some() {
+        return Ok(None);
+    }
+    let sale = records::Sale {
+        account: owner,
+        total_paise: invoice.total_paise,
+        taxable_paise: Some(invoice.taxable_paise),
+        rate_hundredths: Some(invoice.rate_hundredths),
+        coins: invoice.coins,
+        buyer_name: invoice.buyer_name.clone(),
+        buyer_state: invoice.buyer_state.clone(),
+        buyer_gstin: invoice.buyer_gstin.clone(),
+    };
+    let year = gst::financial_year(Utc::now());
+    let note = NewInvoice {
+        transaction: recharge.id,
+        series: InvoiceSeries::CreditNote,
+        financial_year: &year,
+        prefix: &config.invoice_prefix,
+        sale: &sale,
+        operator_gstin: invoice.operator_gstin.as_deref(),
+        operator_state: invoice.operator_state.as_deref(),
+        operator_legal_name: invoice.operator_legal_name.as_deref(),
+        operator_address: invoice.operator_address.as_deref(),
+        sac_code: &invoice.sac_code,
+        rate_hundredths: invoice.rate_hundredths,
+        taxable_paise: invoice.taxable_paise,
+        cgst_paise: invoice.cgst_paise,
+        sgst_paise: invoice.sgst_paise,
+        igst_paise: invoice.igst_paise,
+    };
+    Ok(Some(records::issue(tx, &note).await?))
+}
+
 pub struct TaxService {
     db: Db,
     pan_cipher: OwnerCipher,

@@ -27,13 +27,15 @@ pub struct WalletView {
     pub balances: BalancesView,
 }
 
-/// Coins by source: `paid` (bought or earned), `promo` (granted, spent first), and when the
-/// promotional ones expire, soonest first.
+/// Coins by source: `paid` (bought or earned), `promo` (granted, spent first), `owed` (after a
+/// lost chargeback: her next recharges pay it first, and she cannot call while she owes), and
+/// when the promotional ones expire, soonest first. `balance` = paid + promo − owed.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BalancesView {
     pub paid: i64,
     pub promo: i64,
+    pub owed: i64,
     pub promo_expiring: Vec<ExpiringView>,
 }
 
@@ -51,6 +53,7 @@ impl From<&talktime_domain::promotion::Balances> for WalletView {
             balances: BalancesView {
                 paid: b.paid,
                 promo: b.promo,
+                owed: b.owed,
                 promo_expiring: b
                     .promo_expiring
                     .iter()

@@ -33,7 +33,7 @@ const SERVICES_LAYERS: &[&[&str]] = &[
     &["directory", "health", "promotions", "tax", "kyc"],
     &["presence", "coupons", "referrals"],
     &["catalog", "auth", "push"],
-    &["calls", "accounts", "payouts"],
+    &["calls", "accounts", "payouts", "disputes"],
     &["wallet", "payments", "admin"],
     &["dashboard", "plans", "pricing", "reports"],
 ];

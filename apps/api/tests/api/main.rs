@@ -20,6 +20,7 @@ mod cluster;
 mod commission;
 mod console;
 mod coupons;
+mod disputes;
 mod earlier_names;
 mod host_prices;
 mod hostile_input;

@@ -278,7 +278,15 @@ impl CallService {
         let free = free_seconds(self.db.pool(), user.id, config.first_call_free_seconds).await?;
         let paid_secs = (config.min_call_balance_seconds - i64::from(free)).max(0);
         let needed = terms.user_rate.saturating_mul(paid_secs);
-        if ledger::balance(&self.db, user.id).await? < needed {
+        let (balance, owed) = ledger::spendable(&self.db, user.id).await?;
+        if owed > 0 {
+            return Err(ServiceError::invalid(
+                "payment_reversed",
+                format!("A payment of yours was reversed: recharge to settle the {owed} coins you owe before calling"),
+            )
+            .with_details(serde_json::json!({ "owed": owed })));
+        }
+        if balance < needed {
             return Err(ServiceError::invalid(
                 "insufficient_balance",
                 format!("You need at least {needed} coins to start this call"),

@@ -10,6 +10,7 @@ mod console;
 pub(crate) mod coupons;
 pub(crate) mod dashboard;
 pub(crate) mod devices;
+pub(crate) mod disputes;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod kyc;
@@ -57,5 +58,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(referrals::configure)
         .configure(tax::configure)
         .configure(kyc::configure)
-        .configure(payouts::configure);
+        .configure(payouts::configure)
+        .configure(disputes::configure);
 }
