@@ -311,7 +311,7 @@ pub async fn record_payout(
 pub async fn settle_payout(
     tx: &mut crate::Tx,
     id: TransactionId,
-    payout_id: &str,
+    payout_id: Option<&str>,
     from: TransactionStatus,
     to: TransactionStatus,
     reference: Option<&str>,

@@ -215,3 +215,18 @@ async fn small_withdrawals_are_approved_at_once_and_manual_payouts_refuse_approv
     assert_eq!(unsigned.status(), 400);
     manual.assert_books_balance().await;
 }
+
+#[tokio::test]
+async fn a_withdrawal_all_withheld_as_tds_is_paid_without_a_transfer() {
+    let (app, fake) = payout_app(&[]).await;
+    let admin = app.admin_token().await;
+    let config = json!({ "tds": { "ratePercentWithoutPan": 100, "annualThresholdPaise": 0 } });
+    app.put_auth("/admin/config", &admin, &config).await.assert(200);
+    let telecaller = app.earning_telecaller(1_000).await;
+    let id = asked(&app, &telecaller, 500).await;
+    let approved = approve(&app, &admin, &id).await;
+    assert_eq!((approved["status"].clone(), approved["net"].clone()), (json!("SUCCESS"), json!(0.0)));
+    assert!(fake.payouts().is_empty(), "nothing to transfer");
+    assert_eq!(platform(&app, LedgerAccount::TdsPayable).await, 500);
+    app.assert_books_balance().await;
+}

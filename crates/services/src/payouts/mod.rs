@@ -203,11 +203,16 @@ impl PayoutService {
     /// returned.
     async fn pay(&self, w: &Transaction) -> Result<(), ServiceError> {
         let Some(provider) = &self.provider else { return Ok(()) };
+        if w.net_paise() <= 0 {
+            // All of it was withheld as TDS: nothing to transfer, it is paid as it stands.
+            self.settle(w.id, None, Outcome::Paid { utr: "TDS".to_owned() }).await?;
+            return Ok(());
+        }
         match self.ask(&**provider, w).await {
             Ok(payout) => {
                 transactions::record_payout(self.db.pool(), w.id, Ok((&payout.id, mode(w)))).await?;
                 if let Some(outcome) = outcome(&payout) {
-                    self.settle(w.id, &payout.id, outcome).await?;
+                    self.settle(w.id, Some(&payout.id), outcome).await?;
                 }
             }
             Err(Asked::Provider(error)) => {
@@ -257,13 +262,14 @@ impl PayoutService {
     /// Applies a payout's end to its withdrawal, once: APPROVED → SUCCESS (the paid journal,
     /// with its TDS) or REJECTED (the hold released); SUCCESS → REJECTED when a paid one is
     /// reversed (the reversal journal). Anything else was already applied.
-    async fn settle(&self, id: TransactionId, payout_id: &str, outcome: Outcome) -> Result<bool, ServiceError> {
+    async fn settle(&self, id: TransactionId, payout_id: Option<&str>, outcome: Outcome) -> Result<bool, ServiceError> {
         use TransactionStatus::{Approved, Rejected, Success};
         let mut tx = self.db.begin().await?;
         let Some(w) = transactions::lock_withdrawal(&mut tx, id).await? else { return Ok(false) };
         // Only a withdrawal handed to the provider, and only by its own payout.
-        if w.approved_at.is_none() || w.payout_id.as_deref().is_some_and(|p| p != payout_id) {
-            tracing::warn!(withdrawal = %id, payout = payout_id, "payout news for a withdrawal it does not pay; ignored");
+        let other_payout = matches!((w.payout_id.as_deref(), payout_id), (Some(ours), Some(theirs)) if ours != theirs);
+        if w.approved_at.is_none() || other_payout {
+            tracing::warn!(withdrawal = %id, payout = ?payout_id, "payout news for a withdrawal it does not pay; ignored");
             return Ok(false);
         }
         let settled = match (w.status, &outcome) {
@@ -327,34 +333,38 @@ impl PayoutService {
             tracing::warn!(payout = %payout.id, "payout webhook for no known withdrawal; acknowledged");
             return Ok(false);
         };
-        self.settle(id, &payout.id, outcome).await
+        self.settle(id, Some(&payout.id), outcome).await
     }
 
     /// One reconciler pass over withdrawals APPROVED longer than `reconcile_after`: a payout
     /// never created is asked for again (same idempotency key); one created is fetched and its
     /// end applied. How many were settled.
     pub async fn reconcile_once(&self) -> Result<usize, ServiceError> {
-        let Some(provider) = &self.provider else { return Ok(0) };
         let mut settled = 0;
         let after = self.settings.reconcile_after.as_secs_f64();
         for w in transactions::approved_waiting(self.db.pool(), after, 100).await? {
-            match &w.payout_id {
-                None => self.pay(&w).await?,
-                Some(payout_id) => match provider.payout(payout_id).await {
-                    Ok(payout) => {
-                        if let Some(outcome) = outcome(&payout)
-                            && self.settle(w.id, &payout.id, outcome).await?
-                        {
-                            settled += 1;
-                        }
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, withdrawal = %w.id, "reconciler could not reach the payout provider")
-                    }
-                },
+            // One withdrawal's trouble never stops the others'.
+            match self.reconcile(&w).await {
+                Ok(true) => settled += 1,
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, withdrawal = %w.id, "payout reconciler could not settle it"),
             }
         }
         Ok(settled)
+    }
+
+    async fn reconcile(&self, w: &Transaction) -> Result<bool, ServiceError> {
+        let (Some(provider), Some(payout_id)) = (&self.provider, &w.payout_id) else {
+            self.pay(w).await?;
+            return Ok(false);
+        };
+        let payout = provider.payout(payout_id).await.map_err(|e| {
+            ServiceError::upstream("payout_provider_unavailable", "The payout provider could not be reached", e)
+        })?;
+        match outcome(&payout) {
+            Some(outcome) => self.settle(w.id, Some(&payout.id), outcome).await,
+            None => Ok(false),
+        }
     }
 
     /// Runs the reconciler forever at its interval (nothing to do without a provider).
