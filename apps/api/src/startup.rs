@@ -39,7 +39,7 @@ use talktime_transport::ws::{ConnectionRegistry, run_presence_flush, run_session
 use talktime_transport::{AppState, HttpSettings, TrustedProxies};
 
 use crate::config::{PaymentGateway as GatewayChoice, PushProvider, Settings, SmsProvider};
-use talktime_services::push::{FcmPush, LogPush, PushSender, PushService};
+use talktime_services::push::{ApnsPush, FcmPush, LogPush, PushSender, PushService, RoutedPush};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -494,13 +494,23 @@ fn rooms(settings: &Settings) -> Arc<dyn RoomService> {
     Arc::new(LiveKitRooms::new(room_service, &settings.livekit.api_key, settings.livekit.api_secret.expose()))
 }
 
+/// FCM (or the log), and APNs beside it for iPhones when configured (its key was checked with the
+/// settings).
 fn push_sender(settings: &Settings) -> Arc<dyn PushSender> {
-    match &settings.push_provider {
+    let fcm: Arc<dyn PushSender> = match &settings.push_provider {
         PushProvider::Log => Arc::new(LogPush),
         PushProvider::Fcm { credentials, api_base } => {
             Arc::new(FcmPush::new(talktime_services::http_client(), credentials.clone(), api_base.clone()))
         }
-    }
+    };
+    let apns = settings.apns.clone().and_then(|config| match ApnsPush::new(config) {
+        Ok(apns) => Some(Arc::new(apns) as Arc<dyn PushSender>),
+        Err(error) => {
+            tracing::error!(%error, "APNs is off");
+            None
+        }
+    });
+    Arc::new(RoutedPush { fcm, apns })
 }
 
 fn sms_sender(settings: &Settings) -> Arc<dyn SmsSender> {

@@ -6,6 +6,12 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// What a token is for: `alert` (FCM, or APNs for iOS when it is configured: everything but
+    /// iOS rings) or `voip` (an iPhone's PushKit token: rings only, through APNs).
+    DeviceKind { Alert => "alert", Voip => "voip" }
+);
+
+wire_enum!(
     /// Why a push is sent.
     PushKind {
         MissedCall => "MISSED_CALL",

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use talktime_domain::ids::{AccountId, NotificationId};
-use talktime_domain::push::{DevicePlatform, PushKind};
+use talktime_domain::push::{DeviceKind, DevicePlatform, PushKind};
 
 use crate::{Executor, RepoError, Tx};
 
@@ -13,6 +13,7 @@ pub async fn register_device(
     account: AccountId,
     token: &str,
     platform: DevicePlatform,
+    kind: DeviceKind,
 ) -> Result<Option<AccountId>, RepoError> {
     let previous = sqlx::query_scalar!(
         r#"SELECT account_id AS "account_id: AccountId" FROM devices WHERE token = $1 FOR UPDATE"#,
@@ -21,11 +22,12 @@ pub async fn register_device(
     .fetch_optional(&mut **tx)
     .await?;
     sqlx::query!(
-        "INSERT INTO devices (token, account_id, platform) VALUES ($1, $2, $3) ON CONFLICT (token) DO UPDATE \
-         SET account_id = EXCLUDED.account_id, platform = EXCLUDED.platform, updated_at = now()",
+        "INSERT INTO devices (token, account_id, platform, kind) VALUES ($1, $2, $3, $4) ON CONFLICT (token) DO UPDATE \
+         SET account_id = EXCLUDED.account_id, platform = EXCLUDED.platform, kind = EXCLUDED.kind, updated_at = now()",
         token,
         account.0,
-        platform.as_str()
+        platform.as_str(),
+        kind.as_str()
     )
     .execute(&mut **tx)
     .await?;
@@ -141,11 +143,15 @@ pub struct Notification<'a> {
     pub high_priority: bool,
 }
 
-/// Writes one outbox row per device of the account, in the caller's transaction; how many.
+/// Writes one outbox row per device of the account that should get it, in the caller's
+/// transaction; how many. VoIP tokens get rings only; an iPhone with a VoIP token is rung
+/// through it alone (not through its alert token as well).
 pub async fn enqueue(tx: &mut Tx, notification: &Notification<'_>) -> Result<u64, RepoError> {
     let done = sqlx::query!(
-        "INSERT INTO push_outbox (id, account_id, token, kind, high_priority, title, body, data) \
-         SELECT gen_random_uuid(), $1, d.token, $2, $3, $4, $5, $6 FROM devices d WHERE d.account_id = $1",
+        "INSERT INTO push_outbox (id, account_id, token, kind, high_priority, title, body, data, platform, device_kind) \
+         SELECT gen_random_uuid(), $1, d.token, $2, $3, $4, $5, $6, d.platform, d.kind FROM devices d \
+         WHERE d.account_id = $1 AND CASE WHEN $2 = 'INCOMING_CALL' THEN NOT (d.platform = 'ios' AND d.kind = 'alert' \
+           AND EXISTS (SELECT 1 FROM devices v WHERE v.account_id = $1 AND v.kind = 'voip')) ELSE d.kind = 'alert' END",
         notification.account.0,
         notification.kind.as_str(),
         notification.high_priority,
@@ -182,10 +188,10 @@ pub async fn enqueue_online_alerts(
         return Ok(0);
     }
     let done = sqlx::query!(
-        "INSERT INTO push_outbox (id, account_id, token, kind, title, body, data) \
-         SELECT gen_random_uuid(), f.user_id, d.token, 'ONLINE_ALERT', $2, $3, $4 \
+        "INSERT INTO push_outbox (id, account_id, token, kind, title, body, data, platform, device_kind) \
+         SELECT gen_random_uuid(), f.user_id, d.token, 'ONLINE_ALERT', $2, $3, $4, d.platform, d.kind \
          FROM favorites f JOIN devices d ON d.account_id = f.user_id \
-         WHERE f.telecaller_id = $1 AND f.alerts \
+         WHERE f.telecaller_id = $1 AND f.alerts AND d.kind = 'alert' \
          AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.user_id = f.user_id AND c.status IN ('RINGING', 'ACCEPTED'))",
         telecaller.0,
         title,
@@ -208,6 +214,9 @@ pub struct Outgoing {
     pub body: Option<String>,
     pub data: Value,
     pub attempts: i32,
+    /// The device's platform and kind: which provider sends it, and how.
+    pub platform: DevicePlatform,
+    pub device_kind: DeviceKind,
 }
 
 /// Claims up to `limit` due rows: they are skipped by other workers while locked, and pushed
@@ -222,7 +231,8 @@ pub async fn claim_due(ex: impl Executor<'_>, limit: i64, lease_secs: f64) -> Re
          FROM (SELECT id FROM push_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() \
                ORDER BY high_priority DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
          WHERE o.id = due.id \
-         RETURNING o.id AS \"id: NotificationId\", o.token, o.kind AS \"kind: PushKind\", o.high_priority, o.title, o.body, o.data, o.attempts",
+         RETURNING o.id AS \"id: NotificationId\", o.token, o.kind AS \"kind: PushKind\", o.high_priority, o.title, o.body, o.data, o.attempts, \
+           o.platform AS \"platform: DevicePlatform\", o.device_kind AS \"device_kind: DeviceKind\"",
         limit,
         lease_secs
     )
@@ -268,4 +278,11 @@ pub async fn depth(ex: impl Executor<'_>) -> Result<i64, RepoError> {
     )
     .fetch_one(ex)
     .await?)
+}
+
+/// The tokens an account has registered.
+pub async fn devices_of(ex: impl Executor<'_>, account: AccountId) -> Result<Vec<String>, RepoError> {
+    Ok(sqlx::query_scalar!("SELECT token FROM devices WHERE account_id = $1 ORDER BY created_at", account.0)
+        .fetch_all(ex)
+        .await?)
 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use talktime_services::push::{FcmCredentials, PushSettings};
+use talktime_domain::secret::Secret;
+use talktime_services::push::{ApnsConfig, ApnsPush, FcmCredentials, PushSettings};
 
 use super::vars::Vars;
 
@@ -63,4 +64,41 @@ pub(super) fn worker(v: &mut Vars) -> PushSettings {
 /// (`ONLINE_ALERT_COOLDOWN_SECS`).
 pub(super) fn online_alert_cooldown(v: &mut Vars) -> Duration {
     v.secs("ONLINE_ALERT_COOLDOWN_SECS", 3_600)
+}
+
+/// APNs for iPhones, when `APNS_KEY_ID` is set: the team, the `.p8` key (inline in
+/// `APNS_KEY_PEM`, else from `APNS_KEY_FILE`), the app's topic, and the environment's endpoint
+/// (`APNS_ENVIRONMENT` `production` or `sandbox`; `APNS_API_BASE` overrides it in tests).
+pub(super) fn apns(v: &mut Vars) -> Option<ApnsConfig> {
+    let key_id = v.get("APNS_KEY_ID")?;
+    let by = "APNS_KEY_ID";
+    let key_pem = match (v.get("APNS_KEY_PEM"), v.get("APNS_KEY_FILE")) {
+        (Some(pem), _) => pem,
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|error| v.problems.push(format!("APNS_KEY_FILE `{path}` cannot be read: {error}")))
+            .ok()?,
+        (None, None) => {
+            v.problems.push("APNS_KEY_FILE or APNS_KEY_PEM is missing (required by APNS_KEY_ID)".into());
+            return None;
+        }
+    };
+    if let Err(error) = ApnsPush::check_key(&key_pem) {
+        v.problems.push(format!("the APNs key: {error}"));
+        return None;
+    }
+    let endpoint = match v.or("APNS_ENVIRONMENT", "production").as_str() {
+        "production" => "https://api.push.apple.com",
+        "sandbox" => "https://api.sandbox.push.apple.com",
+        other => {
+            v.problems.push(format!("APNS_ENVIRONMENT must be `production` or `sandbox` (got `{other}`)"));
+            "https://api.push.apple.com"
+        }
+    };
+    Some(ApnsConfig {
+        api_base: v.or("APNS_API_BASE", endpoint),
+        team_id: v.required("APNS_TEAM_ID", by),
+        topic: v.required("APNS_TOPIC", by),
+        key_pem: Secret::new(key_pem),
+        key_id,
+    })
 }

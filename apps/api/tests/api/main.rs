@@ -10,6 +10,7 @@ mod abuse_limits;
 mod account_deletion;
 mod admin;
 mod admin_catalog;
+mod apns;
 mod auth_login;
 mod auth_tokens;
 mod away;

@@ -5,6 +5,7 @@
 //! accounts, the live-call scene), so tests stay short and do not copy them.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod apns;
 pub mod browser;
 pub mod fake;
 pub mod razorpayx;

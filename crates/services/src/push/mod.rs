@@ -1,5 +1,5 @@
 //! Push notifications: the outbox worker, and the providers it sends through (Firebase Cloud
-//! Messaging HTTP v1, or the log in development). Notifications are written to the outbox by
+//! Messaging HTTP v1, APNs for iPhones when configured, or the log in development). Notifications are written to the outbox by
 //! the transaction of the event that causes them (`talktime_repository::push::enqueue`); a
 //! worker on every node claims due rows, sends, and records the outcome (docs/push.md).
 
@@ -12,12 +12,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use talktime_domain::account::Account;
 use talktime_domain::ids::AccountId;
-use talktime_domain::push::{MAX_PUSH_ATTEMPTS, push_retry_delay_secs};
+use talktime_domain::push::{DeviceKind, DevicePlatform, MAX_PUSH_ATTEMPTS, PushKind, push_retry_delay_secs};
 use talktime_domain::secret::Secret;
 use talktime_repository::push::{self, Outgoing};
 use talktime_repository::{Db, Tx};
 
 use crate::ServiceError;
+
+mod apns;
+
+pub use apns::{ApnsConfig, ApnsPush};
 
 /// What a provider did with one notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,32 @@ pub enum Delivery {
 #[async_trait]
 pub trait PushSender: Send + Sync {
     async fn send(&self, push: &Outgoing) -> Delivery;
+    /// Whether it can ring an iPhone through a PushKit VoIP token (APNs is configured).
+    fn rings_iphones(&self) -> bool {
+        false
+    }
+}
+
+/// Sends each notification through the provider its device needs: iPhones through APNs when it
+/// is configured (VoIP tokens only there), everything else through FCM (or the log).
+pub struct RoutedPush {
+    pub fcm: Arc<dyn PushSender>,
+    pub apns: Option<Arc<dyn PushSender>>,
+}
+
+#[async_trait]
+impl PushSender for RoutedPush {
+    async fn send(&self, push: &Outgoing) -> Delivery {
+        match (&self.apns, push.platform, push.device_kind) {
+            (Some(apns), DevicePlatform::Ios, _) => apns.send(push).await,
+            (None, _, DeviceKind::Voip) => Delivery::Failed("a VoIP token needs APNs (APNS_*)".into()),
+            _ => self.fcm.send(push).await,
+        }
+    }
+
+    fn rings_iphones(&self) -> bool {
+        self.apns.is_some() || self.fcm.rings_iphones()
+    }
 }
 
 /// Development: writes what would be sent to the log.
@@ -43,8 +73,13 @@ pub struct LogPush;
 impl PushSender for LogPush {
     async fn send(&self, push: &Outgoing) -> Delivery {
         tracing::info!(kind = %push.kind, title = ?push.title, body = ?push.body, data = %push.data,
-            high_priority = push.high_priority, "push (PUSH_PROVIDER=log)");
+            high_priority = push.high_priority, platform = %push.platform, device = %push.device_kind,
+            "push (PUSH_PROVIDER=log)");
         Delivery::Sent
+    }
+
+    fn rings_iphones(&self) -> bool {
+        true
     }
 }
 
@@ -134,10 +169,15 @@ impl FcmPush {
                     .collect()
             })
             .unwrap_or_default();
+        let mut android = json!({ "priority": if push.high_priority { "high" } else { "normal" } });
+        if push.kind == PushKind::IncomingCall {
+            // A ring is worth nothing after its deadline: FCM drops it rather than deliver it late.
+            android["ttl"] = json!(format!("{}s", ring_seconds_left(&push.data)));
+        }
         let mut message = json!({
             "token": push.token,
             "data": data,
-            "android": { "priority": if push.high_priority { "high" } else { "normal" } },
+            "android": android,
             "apns": { "headers": { "apns-priority": if push.high_priority { "10" } else { "5" } } },
         });
         if push.title.is_some() || push.body.is_some() {
@@ -183,6 +223,14 @@ impl PushSender for FcmPush {
             Delivery::Failed(format!("FCM answered {status}: {}", crate::excerpt(&body, 200)))
         }
     }
+}
+
+/// Whole seconds from now to a ring push's `ringDeadline` (0 when it passed or is missing).
+fn ring_seconds_left(data: &Value) -> i64 {
+    data["ringDeadline"]
+        .as_str()
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .map_or(0, |deadline| (deadline.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds().max(0))
 }
 
 /// The outbox worker's figures, for `/metrics`.
@@ -251,11 +299,22 @@ impl PushService {
         &self,
         account: &Account,
         token: &str,
-        platform: talktime_domain::push::DevicePlatform,
+        platform: DevicePlatform,
+        kind: DeviceKind,
     ) -> Result<(), ServiceError> {
+        if kind == DeviceKind::Voip && platform != DevicePlatform::Ios {
+            return Err(ServiceError::invalid_field("kind", "voip_needs_ios", "A VoIP token belongs to an iPhone"));
+        }
+        if kind == DeviceKind::Voip && !self.sender.rings_iphones() {
+            return Err(ServiceError::invalid_field(
+                "kind",
+                "voip_not_configured",
+                "This server does not push to iPhones through APNs (APNS_* is not set)",
+            ));
+        }
         REGISTRATIONS_PER_ACCOUNT.spend(&*self.limiter, &format!("push:register:{}", account.id)).await?;
         let mut tx = self.db.begin().await?;
-        let left = push::register_device(&mut tx, account.id, token, platform).await?;
+        let left = push::register_device(&mut tx, account.id, token, platform, kind).await?;
         push::keep_latest_devices(&mut tx, account.id, self.settings.max_devices_per_account).await?;
         self.forgot_devices(tx, left).await
     }
