@@ -18,6 +18,7 @@ use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
 use talktime_services::kyc::KycService;
 use talktime_services::livekit::{LiveKitRooms, LiveKitTokens, MediaWebhooks, NoMediaServer, RoomService};
+use talktime_services::notifications::InboxService;
 use talktime_services::payments::PaymentService;
 use talktime_services::payments::Rewards;
 use talktime_services::payouts::{PayoutProvider, PayoutService, RazorpayX};
@@ -62,6 +63,7 @@ pub struct Application {
     payments: Arc<PaymentService>,
     payouts: Arc<PayoutService>,
     promotions: Arc<PromotionService>,
+    inbox: Arc<InboxService>,
     calls: Arc<CallService>,
     registry: Arc<ConnectionRegistry>,
     server: actix_web::dev::Server,
@@ -73,6 +75,7 @@ pub struct Controller {
     server: actix_web::dev::ServerHandle,
     calls: Arc<CallService>,
     promotions: Arc<PromotionService>,
+    inbox: Arc<InboxService>,
     presence: Arc<PresenceService>,
     registry: Arc<ConnectionRegistry>,
 }
@@ -93,6 +96,11 @@ impl Controller {
     /// Runs one promotional-expiry pass now; returns how many lots expired.
     pub async fn expire_promotions(&self) -> Result<u64, talktime_services::ServiceError> {
         self.promotions.expire_due().await
+    }
+
+    /// Runs one notification-retention pass now; returns how many it deleted.
+    pub async fn expire_notifications(&self) -> Result<u64, talktime_services::ServiceError> {
+        self.inbox.expire_once().await
     }
 
     /// Runs one call-sweeper pass now; returns how many calls it acted on.
@@ -153,6 +161,7 @@ impl Application {
             tax: Arc::new(TaxService::new(db.clone(), OwnerCipher::pan(settings.auth.secrets_key.expose()))),
             kyc: services.kyc,
             disputes: Arc::new(talktime_services::disputes::DisputeService::new(db.clone())),
+            inbox: services.inbox.clone(),
             payouts: services.payouts.clone(),
             payments: services.payments.clone(),
             wallet: services.wallet,
@@ -175,6 +184,7 @@ impl Application {
             payments: services.payments,
             payouts: services.payouts,
             promotions: services.promotions,
+            inbox: services.inbox,
             calls: services.calls,
             registry,
             server,
@@ -199,6 +209,7 @@ impl Application {
             server: self.server.handle(),
             calls: self.calls.clone(),
             promotions: self.promotions.clone(),
+            inbox: self.inbox.clone(),
             presence: self.presence_service.clone(),
             registry: self.registry.clone(),
         }
@@ -251,6 +262,7 @@ struct Services {
     wallet: Arc<WalletService>,
     payouts: Arc<PayoutService>,
     kyc: Arc<KycService>,
+    inbox: Arc<InboxService>,
     calls: Arc<CallService>,
     presence: Arc<PresenceService>,
     push: Arc<PushService>,
@@ -322,6 +334,7 @@ impl Services {
             catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
             wallet,
             kyc: Arc::new(KycService::new(db.clone(), OwnerCipher::pan(secrets_key))),
+            inbox: inbox_service(settings, db),
             payouts,
             auth,
             admin,
@@ -530,6 +543,13 @@ fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
         }
         GatewayChoice::Sandbox { webhook_secret } => Arc::new(SandboxGateway::new(webhook_secret.expose().clone())),
     }
+}
+
+/// The notification inbox, its retention sweep running.
+fn inbox_service(settings: &Settings, db: &Db) -> Arc<InboxService> {
+    let inbox = Arc::new(InboxService::new(db.clone(), settings.notification_retention));
+    tokio::spawn(inbox.clone().run_retention());
+    inbox
 }
 
 /// Withdrawals and their payouts (the payout reconciler running when a provider pays them).

@@ -25,6 +25,7 @@ pub mod ids;
 pub mod kyc;
 pub mod money;
 pub mod network;
+pub mod notification;
 pub mod otp;
 pub mod page;
 pub mod phone;

@@ -330,6 +330,8 @@ pub async fn erase(tx: &mut crate::Tx, id: AccountId, phone_digest: &[u8]) -> Re
         sqlx::query!("DELETE FROM favorites WHERE user_id = $1", id.0).execute(&mut **tx).await?;
         sqlx::query!("DELETE FROM favorites WHERE telecaller_id = $1", id.0).execute(&mut **tx).await?;
         sqlx::query!("DELETE FROM devices WHERE account_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM notifications WHERE account_id = $1", id.0).execute(&mut **tx).await?;
+        sqlx::query!("DELETE FROM notification_preferences WHERE account_id = $1", id.0).execute(&mut **tx).await?;
         sqlx::query!(
             "UPDATE telecaller_profiles SET about = $2, verification_notes = NULL, reachable_by_push = false, \
              updated_at = now() WHERE account_id = $1",

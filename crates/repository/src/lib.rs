@@ -16,6 +16,7 @@ mod error;
 pub mod import;
 pub mod kyc;
 pub mod ledger;
+pub mod notifications;
 pub mod otp;
 pub mod payouts;
 pub mod plans;

@@ -147,17 +147,26 @@ pub struct Notification<'a> {
 /// transaction; how many. VoIP tokens get rings only; an iPhone with a VoIP token is rung
 /// through it alone (not through its alert token as well).
 pub async fn enqueue(tx: &mut Tx, notification: &Notification<'_>) -> Result<u64, RepoError> {
+    // Stored in her inbox too (but rings and cancels, which have no category), unless she muted
+    // its category: then neither stored nor pushed.
+    let category = notification.kind.category().map(|c| c.as_str());
     let done = sqlx::query!(
-        "INSERT INTO push_outbox (id, account_id, token, kind, high_priority, title, body, data, platform, device_kind) \
-         SELECT gen_random_uuid(), $1, d.token, $2, $3, $4, $5, $6, d.platform, d.kind FROM devices d \
-         WHERE d.account_id = $1 AND CASE WHEN $2 = 'INCOMING_CALL' THEN NOT (d.platform = 'ios' AND d.kind = 'alert' \
-           AND EXISTS (SELECT 1 FROM devices v WHERE v.account_id = $1 AND v.kind = 'voip')) ELSE d.kind = 'alert' END",
+        "WITH muted AS (SELECT coalesce((SELECT $7 = ANY(muted) FROM notification_preferences WHERE account_id = $1), \
+           false) AS muted), \
+         stored AS (INSERT INTO notifications (id, account_id, category, kind, title, body, data) \
+           SELECT gen_random_uuid(), $1, $7, $2, $4, $5, $6 FROM muted WHERE $7::text IS NOT NULL AND NOT muted.muted) \
+         INSERT INTO push_outbox (id, account_id, token, kind, high_priority, title, body, data, platform, device_kind) \
+         SELECT gen_random_uuid(), $1, d.token, $2, $3, $4, $5, $6, d.platform, d.kind FROM devices d, muted \
+         WHERE d.account_id = $1 AND NOT muted.muted AND CASE WHEN $2 = 'INCOMING_CALL' THEN NOT (d.platform = 'ios' \
+           AND d.kind = 'alert' AND EXISTS (SELECT 1 FROM devices v WHERE v.account_id = $1 AND v.kind = 'voip')) \
+           ELSE d.kind = 'alert' END",
         notification.account.0,
         notification.kind.as_str(),
         notification.high_priority,
         notification.title,
         notification.body,
-        &notification.data
+        &notification.data,
+        category
     )
     .execute(&mut **tx)
     .await?;
@@ -187,12 +196,18 @@ pub async fn enqueue_online_alerts(
     if claimed.is_none() {
         return Ok(0);
     }
+    // Each subscriber outside a call who did not mute online alerts: one inbox entry, and one
+    // push per device.
     let done = sqlx::query!(
-        "INSERT INTO push_outbox (id, account_id, token, kind, title, body, data, platform, device_kind) \
-         SELECT gen_random_uuid(), f.user_id, d.token, 'ONLINE_ALERT', $2, $3, $4, d.platform, d.kind \
-         FROM favorites f JOIN devices d ON d.account_id = f.user_id \
-         WHERE f.telecaller_id = $1 AND f.alerts AND d.kind = 'alert' \
-         AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.user_id = f.user_id AND c.status IN ('RINGING', 'ACCEPTED'))",
+        "WITH subscribers AS (SELECT f.user_id FROM favorites f WHERE f.telecaller_id = $1 AND f.alerts \
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.user_id = f.user_id AND c.status IN ('RINGING', 'ACCEPTED')) \
+           AND NOT EXISTS (SELECT 1 FROM notification_preferences p WHERE p.account_id = f.user_id \
+             AND 'online_alerts' = ANY(p.muted))), \
+         stored AS (INSERT INTO notifications (id, account_id, category, kind, title, body, data) \
+           SELECT gen_random_uuid(), user_id, 'online_alerts', 'ONLINE_ALERT', $2, $3, $4 FROM subscribers) \
+         INSERT INTO push_outbox (id, account_id, token, kind, title, body, data, platform, device_kind) \
+         SELECT gen_random_uuid(), s.user_id, d.token, 'ONLINE_ALERT', $2, $3, $4, d.platform, d.kind \
+         FROM subscribers s JOIN devices d ON d.account_id = s.user_id WHERE d.kind = 'alert'",
         telecaller.0,
         title,
         body,

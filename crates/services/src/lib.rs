@@ -20,6 +20,7 @@ pub mod import;
 pub mod kyc;
 pub mod ledger;
 pub mod livekit;
+pub mod notifications;
 pub mod payments;
 pub mod payouts;
 pub mod plans;

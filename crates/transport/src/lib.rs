@@ -55,6 +55,8 @@ pub struct AppState {
     pub wallet: Arc<WalletService>,
     /// Withdrawals paid through the payout provider, and its webhooks.
     pub payouts: Arc<talktime_services::payouts::PayoutService>,
+    /// The notification inbox and preferences.
+    pub inbox: Arc<talktime_services::notifications::InboxService>,
     /// Chargebacks for admins.
     pub disputes: Arc<talktime_services::disputes::DisputeService>,
     /// Telecallers' PANs.

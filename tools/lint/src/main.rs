@@ -33,7 +33,7 @@ const SERVICES_LAYERS: &[&[&str]] = &[
     &["directory", "health", "promotions", "tax", "kyc"],
     &["presence", "coupons", "referrals"],
     &["catalog", "auth", "push"],
-    &["calls", "accounts", "payouts", "disputes"],
+    &["calls", "accounts", "payouts", "disputes", "notifications"],
     &["wallet", "payments", "admin"],
     &["dashboard", "plans", "pricing", "reports"],
 ];

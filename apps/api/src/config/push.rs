@@ -66,6 +66,13 @@ pub(super) fn online_alert_cooldown(v: &mut Vars) -> Duration {
     v.secs("ONLINE_ALERT_COOLDOWN_SECS", 3_600)
 }
 
+/// How long the notification inbox keeps an entry (`NOTIFICATION_RETENTION_DAYS`, fractions
+/// allowed).
+pub(super) fn notification_retention(v: &mut Vars) -> Duration {
+    let days: f64 = v.parsed("NOTIFICATION_RETENTION_DAYS", 90.0, "a number of days");
+    Duration::from_secs_f64((days.max(0.0) * 86_400.0).min(1e10))
+}
+
 /// APNs for iPhones, when `APNS_KEY_ID` is set: the team, the `.p8` key (inline in
 /// `APNS_KEY_PEM`, else from `APNS_KEY_FILE`), the app's topic, and the environment's endpoint
 /// (`APNS_ENVIRONMENT` `production` or `sandbox`; `APNS_API_BASE` overrides it in tests).

@@ -28,6 +28,7 @@ mod hostile_input;
 mod http_basics;
 mod kyc;
 mod load;
+mod notifications;
 mod paid_time;
 mod payouts;
 mod profiles;

@@ -79,7 +79,7 @@ pub(crate) async fn wait_for_sends(fcm: &FakeServer, n: usize) -> Vec<Value> {
 }
 
 /// A call from `user` to `telecaller` that nobody answers.
-async fn missed_call(app: &TestApp, user: &Session, telecaller: &Session) -> String {
+pub(crate) async fn missed_call(app: &TestApp, user: &Session, telecaller: &Session) -> String {
     app.grant_coins(&user.id, 1_000).await;
     let (mut t, _) = Ws::connect(app, "/ws/telecaller", &telecaller.token).await;
     let (mut u, _) = Ws::connect(app, "/ws/user", &user.token).await;

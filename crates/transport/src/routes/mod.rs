@@ -14,6 +14,7 @@ pub(crate) mod disputes;
 pub(crate) mod docs;
 pub(crate) mod health;
 pub(crate) mod kyc;
+pub(crate) mod notifications;
 pub(crate) mod payments;
 pub(crate) mod payouts;
 pub(crate) mod plans;
@@ -59,5 +60,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(tax::configure)
         .configure(kyc::configure)
         .configure(payouts::configure)
-        .configure(disputes::configure);
+        .configure(disputes::configure)
+        .configure(notifications::configure);
 }
