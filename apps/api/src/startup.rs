@@ -547,7 +547,7 @@ fn payment_gateway(settings: &Settings) -> Arc<dyn PaymentGateway> {
 
 /// The notification inbox, its retention sweep running.
 fn inbox_service(settings: &Settings, db: &Db) -> Arc<InboxService> {
-    let inbox = Arc::new(InboxService::new(db.clone(), settings.notification_retention));
+    let inbox = Arc::new(InboxService::new(db.clone(), settings.notification_retention, settings.broadcast_per_second));
     tokio::spawn(inbox.clone().run_retention());
     inbox
 }

@@ -24,6 +24,8 @@ impl crate::push::PushKind {
             PushKind::IncomingCall | PushKind::CallCancelled => None,
             PushKind::MissedCall => Some(NotificationCategory::MissedCalls),
             PushKind::OnlineAlert => Some(NotificationCategory::OnlineAlerts),
+            // A broadcast's category is its own (announcements or offers).
+            PushKind::Broadcast => None,
         }
     }
 }
@@ -39,4 +41,34 @@ pub struct Notification {
     pub data: serde_json::Value,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Who a broadcast goes to: every active account of `role`, narrowed by each filter given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audience {
+    pub role: crate::account::Role,
+    pub language: Option<crate::account::Language>,
+    /// Coins she can spend, at least.
+    pub min_balance: Option<i64>,
+    /// Opened the app (registered a device) or was in a call within this many days.
+    pub last_active_within_days: Option<f64>,
+    /// Has (or has not) a captured recharge.
+    pub has_recharged: Option<bool>,
+}
+
+/// A broadcast sent, with what came of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broadcast {
+    pub id: uuid::Uuid,
+    pub title: String,
+    pub body: String,
+    pub category: NotificationCategory,
+    pub audience: serde_json::Value,
+    pub targeted: i32,
+    pub per_second: i32,
+    pub created_at: DateTime<Utc>,
+    /// Pushes sent and given up, and inbox entries read.
+    pub sent: i64,
+    pub failed: i64,
+    pub opened: i64,
 }

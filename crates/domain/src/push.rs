@@ -18,6 +18,7 @@ wire_enum!(
         IncomingCall => "INCOMING_CALL",
         CallCancelled => "CALL_CANCELLED",
         OnlineAlert => "ONLINE_ALERT",
+        Broadcast => "BROADCAST",
     }
 );
 

@@ -294,10 +294,3 @@ pub async fn depth(ex: impl Executor<'_>) -> Result<i64, RepoError> {
     .fetch_one(ex)
     .await?)
 }
-
-/// The tokens an account has registered.
-pub async fn devices_of(ex: impl Executor<'_>, account: AccountId) -> Result<Vec<String>, RepoError> {
-    Ok(sqlx::query_scalar!("SELECT token FROM devices WHERE account_id = $1 ORDER BY created_at", account.0)
-        .fetch_all(ex)
-        .await?)
-}

@@ -267,3 +267,27 @@ pub async fn expire_promo_lots(db: &Db, account: talktime_domain::ids::AccountId
     .await?
     .rows_affected())
 }
+
+/// An Android device (`bulk-<id>`) for each account, in one statement.
+pub async fn register_devices(db: &Db, accounts: &[talktime_domain::ids::AccountId]) -> Result<u64, RepoError> {
+    let ids: Vec<uuid::Uuid> = accounts.iter().map(|a| a.0).collect();
+    let done = sqlx::query!(
+        "INSERT INTO devices (token, account_id, platform) SELECT 'bulk-' || id::text, id, 'android' \
+         FROM unnest($1::uuid[]) AS a(id)",
+        &ids
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Seconds between a broadcast's first and last push due times (its release spread).
+pub async fn broadcast_spread_secs(db: &Db, broadcast: uuid::Uuid) -> Result<f64, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(extract(epoch FROM max(next_attempt_at) - min(next_attempt_at)), 0)::float8 AS "secs!"
+           FROM push_outbox WHERE broadcast_id = $1"#,
+        broadcast
+    )
+    .fetch_one(db.pool())
+    .await?)
+}

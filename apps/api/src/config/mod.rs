@@ -72,6 +72,8 @@ pub struct Settings {
     pub push: PushSettings,
     pub online_alert_cooldown: Duration,
     pub notification_retention: Duration,
+    /// `BROADCAST_PER_SECOND`: how fast a broadcast's pushes are released.
+    pub broadcast_per_second: u32,
     pub pricing: PricingSettings,
     pub promotions: PromotionSettings,
     pub referrals: ReferralSettings,
@@ -157,6 +159,7 @@ impl Settings {
             push: push::worker(v),
             online_alert_cooldown: push::online_alert_cooldown(v),
             notification_retention: push::notification_retention(v),
+            broadcast_per_second: v.parsed("BROADCAST_PER_SECOND", 50, "a positive number").max(1),
             pricing: pricing::read(v),
             promotions: promotions::read(v),
             referrals: promotions::referrals(v),

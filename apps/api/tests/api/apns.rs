@@ -112,7 +112,7 @@ async fn apns_answers_forget_dead_tokens_and_renew_an_expired_provider_token_onc
     assert!(tried.iter().all(|r| r.token == "voip-token" && r.refused.is_none()), "{tried:?}");
     eventually("the dead VoIP token forgotten", || async {
         let devices =
-            talktime_repository::push::devices_of(app.db.pool(), telecaller.id.parse().unwrap()).await.unwrap();
+            talktime_repository::testing::device_tokens(&app.db, telecaller.id.parse().unwrap()).await.unwrap();
         (!devices.iter().any(|d| d == "voip-token")).then_some(())
     })
     .await;

@@ -108,3 +108,69 @@ async fn the_inbox_forgets_after_its_retention_and_with_the_account() {
         talktime_repository::notifications::page(kept.db.pool(), telecaller.id.parse().unwrap(), 10, 0).await.unwrap();
     assert!(left.is_empty(), "erased with the account");
 }
+
+#[tokio::test]
+async fn a_broadcast_reaches_its_segment_at_a_bounded_rate_and_a_ring_goes_out_first() {
+    let fcm = fake_fcm().await;
+    let app = app_with(&fcm, &[("BROADCAST_PER_SECOND", "1000")]).await;
+    let admin = app.admin_token().await;
+    let run = u32::from(rand_run());
+    let (users, _) = talktime_repository::seed::load_population(&app.db, run, 2_000, 0).await.unwrap();
+    talktime_repository::testing::register_devices(&app.db, &users).await.unwrap();
+    let offers = [talktime_domain::notification::NotificationCategory::Offers];
+    talktime_repository::notifications::set_muted(app.db.pool(), users[0], &offers).await.unwrap();
+
+    let body = json!({ "title": "Diwali offer", "body": "20% more coins today", "category": "offers",
+        "audience": { "role": "USER", "language": "english" } });
+    let preview = app.post_auth("/admin/broadcasts?dryRun=true", &admin, &body).await;
+    assert_eq!(preview.body["data"]["targeted"], json!(1_999), "the muted one is left out");
+    let narrower = json!({ "title": "t", "body": "b", "category": "offers", "audience": { "role": "USER", "hasRecharged": true } });
+    assert_eq!(
+        app.post_auth("/admin/broadcasts?dryRun=true", &admin, &narrower).await.body["data"]["targeted"],
+        json!(0)
+    );
+    let wrong = json!({ "title": "t", "body": "b", "category": "missed_calls", "audience": { "role": "USER" } });
+    app.post_auth("/admin/broadcasts", &admin, &wrong).await.assert(400);
+    assert!(sends(&fcm).is_empty(), "a preview sends nothing");
+
+    let sent = app.post_auth("/admin/broadcasts", &admin, &body).await;
+    sent.assert(200);
+    let id = sent.body["data"]["_id"].as_str().unwrap().to_owned();
+    assert_eq!(sent.body["data"]["targeted"], json!(1_999));
+    let spread = talktime_repository::testing::broadcast_spread_secs(&app.db, id.parse().unwrap()).await.unwrap();
+    assert!((1.9..2.1).contains(&spread), "1 999 pushes at 1 000 a second: {spread} s");
+
+    // A ring meanwhile goes out ahead of what the broadcast still has to send.
+    let caller = app.user().await;
+    app.grant_coins(&caller.id, 1_000).await;
+    let telecaller = app.telecaller(true).await;
+    with_phone(&app, &telecaller).await;
+    app.put_auth("/telecaller/availability", &telecaller.token, &json!({ "reachableByPush": true })).await.assert(200);
+    let (mut u, _) = crate::support::ws::Ws::connect(&app, "/ws/user", &caller.token).await;
+    u.send("call:initiate", json!({ "telecallerId": telecaller.id, "callType": "AUDIO" })).await;
+    u.expect("call:ringing").await;
+    let before_ring = crate::support::eventually("the ring pushed", || async {
+        let all = sends(&fcm);
+        let at = all.iter().position(|s| s["message"]["data"]["type"] == json!("incoming_call"))?;
+        Some(all[..at].iter().filter(|s| s["message"]["data"]["type"] == json!("broadcast")).count())
+    })
+    .await;
+    assert!(before_ring < 1_999, "the ring did not wait for the broadcast ({before_ring} sent before it)");
+
+    let done = crate::support::eventually("the whole broadcast sent", || async {
+        let figures = app.get_auth(&format!("/admin/broadcasts/{id}"), &admin).await.body["data"].clone();
+        (figures["sent"] == json!(1_999)).then_some(figures)
+    })
+    .await;
+    assert_eq!((done["failed"].clone(), done["opened"].clone()), (json!(0), json!(0)));
+    let first = talktime_repository::notifications::page(app.db.pool(), users[1], 10, 0).await.unwrap();
+    assert_eq!(first[0].title.as_deref(), Some("Diwali offer"));
+    talktime_repository::notifications::mark_read(app.db.pool(), users[1], None).await.unwrap();
+    let opened = app.get_auth(&format!("/admin/broadcasts/{id}"), &admin).await;
+    assert_eq!(opened.body["data"]["opened"], json!(1));
+}
+
+/// A load-population run number of its own (phones `6<run>…` never collide across tests).
+fn rand_run() -> u16 {
+    (uuid::Uuid::now_v7().as_u128() % 60_000) as u16
+}
