@@ -256,7 +256,14 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     }
     let origin =
         req.headers().get(header::ORIGIN).or_else(|| req.headers().get(header::REFERER)).and_then(|v| v.to_str().ok());
-    origin.is_some_and(|o| allowed.iter().any(|a| o == a || o.starts_with(&format!("{a}/"))))
+    // The server's own origin too (its console): a forged cross-site request names another one.
+    let own = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).map(|host| {
+        let scheme = req.connection_info().scheme().to_owned();
+        format!("{scheme}://{host}")
+    });
+    origin.is_some_and(|o| {
+        allowed.iter().chain(own.as_ref()).any(|a| o.eq_ignore_ascii_case(a) || o.starts_with(&format!("{a}/")))
+    })
 }
 
 fn authenticate(req: &HttpRequest) -> impl Future<Output = Result<Principal, ApiError>> + 'static {

@@ -64,6 +64,18 @@ async fn a_user_calls_a_demo_host_from_the_console_while_an_admin_watches() {
     assert_eq!(after, balance - number(&spent));
     assert_eq!(app.balance(&talktime_domain_user(&app).await).await, after);
 
+    // The admin broadcasts an announcement; the user finds it in her inbox, her preferences
+    // beside it.
+    admin.type_into("#bc-title", "Weekend offer").await;
+    admin.type_into("#bc-body", "Double coins on Sunday").await;
+    admin.click("#bc-preview").await;
+    admin.wait_text("#bc-result", "the audience", |t| t.starts_with("Would reach")).await;
+    admin.click("#bc-send").await;
+    admin.wait_text("#bc-result", "the broadcast's figures", |t| t.contains("targeted")).await;
+    user.wait_text("#user-prefs", "the preferences", |t| t.contains("offers")).await;
+    user.click("#user-read-all").await;
+    user.wait_text("#user-inbox", "the announcement", |t| t.contains("Weekend offer")).await;
+
     // Every resource either page loaded came from the server itself.
     for browser in [&user, &admin] {
         let loaded = browser.execute("return performance.getEntriesByType('resource').map(e => e.name)").await;

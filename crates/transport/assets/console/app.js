@@ -167,6 +167,37 @@ function meter(since, tick) {
 
 // ---- user -------------------------------------------------------------------------------------
 
+// The notification inbox and its preferences (users and telecallers alike).
+function inboxSection(api, prefix) {
+  const list = h('div', { id: `${prefix}-inbox` });
+  const unread = h('span', { id: `${prefix}-unread`, class: 'pill' });
+  const prefs = h('div', { id: `${prefix}-prefs`, class: 'row' });
+  async function load() {
+    const found = (await api.get('/users/notifications?limit=10')).data;
+    unread.textContent = `${found.unreadCount} unread`;
+    list.replaceChildren(...found.notifications.map((n) => h('div', { class: n.read ? 'card muted' : 'card' },
+      h('strong', { text: n.title ?? n.kind }), h('div', { text: n.body ?? '' }),
+      h('div', { class: 'muted', text: `${n.category} · ${when(n.createdAt)}` }))));
+    if (!found.notifications.length) list.append(h('p', { class: 'muted', text: 'Nothing yet.' }));
+    const categories = (await api.get('/users/notification-preferences')).data.categories;
+    prefs.replaceChildren(...Object.entries(categories).map(([name, on]) => {
+      const box = h('input', { type: 'checkbox', id: `${prefix}-pref-${name}` });
+      box.checked = on;
+      box.addEventListener('change', () => attempt(async () => {
+        await api.put('/users/notification-preferences', { categories: { [name]: box.checked } });
+      }));
+      return h('label', {}, box, ` ${name}`);
+    }));
+  }
+  const readAll = h('button', { id: `${prefix}-read-all`, class: 'secondary', onclick: () => attempt(async () => {
+    await api.post('/users/notifications/read', { all: true });
+    await load();
+  }) }, 'Mark all read');
+  attempt(load);
+  return section('Notifications', `${prefix}-notifications`, h('div', { class: 'row' }, unread, readAll), list,
+    h('div', { class: 'muted', text: 'Receive:' }), prefs);
+}
+
 async function userMode() {
   const session = await signedIn('user');
   if (!session) return;
@@ -208,6 +239,7 @@ async function userMode() {
         field('Coupon', couponInput), couponInfo, plans),
       section('Online telecallers', 'online', count, list)),
     section('Your calls', 'calls', history),
+    inboxSection(api, 'user'),
   );
 
   const socket = new Socket('user', token);
@@ -428,6 +460,7 @@ async function telecallerMode() {
       section('Earnings', 'tc-earnings', h('div', { class: 'row' }, balanceBox, h('span', { text: 'coins' })), withdrawals),
       section('Bank account', 'tc-bank-section', bank)),
     section('Your prices', 'tc-prices-section', prices),
+    inboxSection(api, 'tc'),
   );
   teardown.push(() => socket?.close());
 
@@ -556,6 +589,44 @@ function adminSignIn() {
   app.replaceChildren(section('Admin sign-in', 'admin-login', ...parts));
 }
 
+// An announcement or offer to a segment: preview its audience, then send it.
+function broadcastForm(api) {
+  const input = (id, attrs = {}) => h('input', { id, ...attrs });
+  const select = (id, options) => h('select', { id }, ...options.map((o) => h('option', { value: o, text: o || 'any' })));
+  const title = input('bc-title', { placeholder: 'Title' });
+  const body = input('bc-body', { placeholder: 'Message' });
+  const category = select('bc-category', ['announcements', 'offers']);
+  const role = select('bc-role', ['USER', 'TELECALLER']);
+  const language = select('bc-language', ['', ...LANGUAGES]);
+  const minBalance = input('bc-min-balance', { type: 'number', placeholder: 'any', size: 6 });
+  const activeDays = input('bc-active-days', { type: 'number', placeholder: 'any', size: 4 });
+  const recharged = select('bc-recharged', ['', 'true', 'false']);
+  const result = h('div', { id: 'bc-result', class: 'muted' });
+  const request = () => {
+    const audience = { role: role.value };
+    if (language.value) audience.language = language.value;
+    if (minBalance.value) audience.minBalance = Number(minBalance.value);
+    if (activeDays.value) audience.lastActiveWithinDays = Number(activeDays.value);
+    if (recharged.value) audience.hasRecharged = recharged.value === 'true';
+    return { title: title.value, body: body.value, category: category.value, audience };
+  };
+  const preview = h('button', { id: 'bc-preview', class: 'secondary', onclick: () => attempt(async () => {
+    const found = (await api.post('/admin/broadcasts?dryRun=true', request())).data;
+    result.textContent = `Would reach ${found.targeted}`;
+  }) }, 'Preview audience');
+  const send = h('button', { id: 'bc-send', onclick: () => attempt(async () => {
+    const sent = (await api.post('/admin/broadcasts', request())).data;
+    const show = async () => {
+      const b = (await api.get(`/admin/broadcasts/${sent._id}`)).data;
+      result.textContent = `targeted ${b.targeted} · sent ${b.sent} · failed ${b.failed} · opened ${b.opened}`;
+    };
+    await show();
+  }) }, 'Send');
+  return h('div', {}, field('Title', title), field('Message', body), field('Category', category), field('Role', role),
+    field('Language', language), field('Minimum balance', minBalance), field('Active within days', activeDays),
+    field('Has recharged', recharged), h('div', { class: 'row' }, preview, send), result);
+}
+
 async function adminMode() {
   const api = new Api(); // the admin cookie
   let stats;
@@ -573,6 +644,7 @@ async function adminMode() {
   const reports = h('div', { id: 'admin-reports' });
   const prices = h('div', { id: 'admin-prices' });
   const audit = h('div', { id: 'admin-audit' });
+  const broadcast = broadcastForm(api);
   app.replaceChildren(
     h('div', { class: 'row' }, h('strong', { text: 'Admin' }), h('button', { class: 'secondary', id: 'admin-logout', onclick: () => attempt(async () => {
       await api.post('/admin/auth/logout');
@@ -582,6 +654,7 @@ async function adminMode() {
     section('Live calls', 'live-calls', live),
     h('div', { class: 'grid' }, section('Telecallers waiting for approval', 'pending', pending), section('Withdrawals to pay', 'withdrawals', payouts)),
     h('div', { class: 'grid' }, section('Reports', 'reports', reports), section('Prices', 'prices', prices)),
+    section('Broadcast', 'broadcast', broadcast),
     section('Audit log', 'audit', audit),
   );
 
