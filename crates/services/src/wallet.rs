@@ -5,25 +5,22 @@ use std::time::Duration;
 
 use chrono::Utc;
 use talktime_domain::account::{Account, Role};
-use talktime_domain::ids::AccountId;
-use talktime_domain::ids::{AdminId, TransactionId};
+use talktime_domain::ids::{AccountId, AdminId, TransactionId};
 use talktime_domain::kyc::KycStatus;
-use talktime_domain::money::Paise;
-use talktime_domain::money::withdrawal_amount;
+use talktime_domain::money::{Paise, withdrawal_amount};
 use talktime_domain::pricing::AppConfig;
 use talktime_domain::tax::{financial_year, financial_year_bounds, tds_coins, tds_due};
 use talktime_domain::transaction::{Decision, Transaction};
 use talktime_domain::transaction::{TransactionKind, TransactionStatus};
 use talktime_repository::transactions::{self, BankSnapshot, WithdrawalSums};
 use talktime_repository::{Db, RepoError, accounts, bank, kyc, pricing};
-
-use crate::payouts::PayoutService;
 use uuid::Uuid;
 
 use crate::accounts::require_approved;
 use crate::auth::Budget;
 use crate::bus::ServerEvent;
 use crate::catalog::PageRequest;
+use crate::payouts::PayoutService;
 use crate::presence::PresenceService;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::OwnerCipher;
