@@ -364,6 +364,7 @@ async fn nodes_ride_out_a_redis_restart() {
 
 #[tokio::test]
 async fn a_logout_or_block_on_one_node_refuses_the_very_next_request_on_the_other() {
+    let _cpu = crate::support::exclusive().await;
     let cluster = cluster(&redis_url(), 0).await;
     let admin = cluster.a.admin_token().await;
     for round in 0..5 {

@@ -8,6 +8,7 @@ use talktime_load::scenarios::{self, Plan, Scenario};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_load_tool_runs_every_scenario_and_the_books_balance() {
+    let _cpu = crate::support::exclusive().await;
     // The tool spreads its sockets over 127.0.0.x sources; a flush interval long enough that
     // timer jitter on a busy machine never looks like two frames in one interval.
     let app = crate::support::spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.0/8"), ("PRESENCE_FLUSH_MS", "200")]).await;

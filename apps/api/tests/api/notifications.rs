@@ -111,6 +111,7 @@ async fn the_inbox_forgets_after_its_retention_and_with_the_account() {
 
 #[tokio::test]
 async fn a_broadcast_reaches_its_segment_at_a_bounded_rate_and_a_ring_goes_out_first() {
+    let _cpu = crate::support::exclusive().await;
     let fcm = fake_fcm().await;
     let app = app_with(&fcm, &[("BROADCAST_PER_SECOND", "1000")]).await;
     let admin = app.admin_token().await;

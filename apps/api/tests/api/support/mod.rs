@@ -165,6 +165,15 @@ pub async fn spawn_node(database: TestDatabase, overrides: &[(&str, &str)]) -> T
     app
 }
 
+/// Held by the tests that load both cores for seconds (the load tool's smoke run, a 2,000-user
+/// broadcast) and by the test of a timing guarantee across nodes (a logout refused by the other
+/// node's very next request, which rests on the change feed being heard first): they never run
+/// at the same time, as the feed's listener would then be starved of CPU.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static CPU: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    CPU.lock().await
+}
+
 /// Polls `probe` every 20 ms until it answers `Some`, for at most [`ws::WAIT`]; past that the
 /// test fails, naming `what` it waited for. For outcomes the server reaches on its own time
 /// (a worker's pass, a node's startup), never as a pause before looking.
