@@ -5,10 +5,12 @@
 //! tables on a channel each node listens to (`talktime_repository::changes`), whatever made the
 //! change, and the node evicts the entry. On top of that, a service that writes evicts on its own
 //! node as soon as it commits, so the node that served a logout or a block refuses the very next
-//! request; other nodes hear the commit's notification, which Postgres sends before it answers
-//! the commit. While the feed is not connected (or its probe goes unanswered), nothing is
-//! served from the caches and they start empty again afterwards, as nothing said meanwhile
-//! was heard.
+//! request; other nodes hear the commit's notification as soon as Postgres delivers it to their
+//! listener, right after the commit but not synchronously with it: a request reaching another
+//! node in that instant (longer if that node is starved of CPU) may still be served from its
+//! cache (docs/testing.md). While the feed is not connected (or its probe goes unanswered),
+//! nothing is served from the caches and they start empty again afterwards, as nothing said
+//! meanwhile was heard.
 //!
 //! A fill that raced an eviction is thrown away: every eviction moves an epoch, and an entry
 //! read from the database before the epoch moved is not kept.
