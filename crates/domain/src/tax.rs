@@ -94,6 +94,20 @@ fn ist_midnight(year: i32, month: u32) -> Option<DateTime<Utc>> {
     Some(day.and_local_timezone(ist()?).single()?.with_timezone(&Utc))
 }
 
+/// The moments an IST calendar month starts and ends (exclusive).
+///
+/// ```
+/// use talktime_domain::tax::month_bounds;
+/// let (start, end) = month_bounds(2026, 12).unwrap();
+/// assert_eq!(start.to_rfc3339(), "2026-11-30T18:30:00+00:00");
+/// assert_eq!(end.to_rfc3339(), "2026-12-31T18:30:00+00:00");
+/// assert!(month_bounds(2026, 13).is_none());
+/// ```
+pub fn month_bounds(year: i32, month: u32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    Some((ist_midnight(year, month)?, ist_midnight(next_year, next_month)?))
+}
+
 /// The moments a financial year (`2026-27`) starts and ends (exclusive), IST.
 ///
 /// ```

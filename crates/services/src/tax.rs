@@ -216,18 +216,8 @@ impl TaxService {
 
     /// Every invoice and credit note issued in the calendar month (IST) that `month` starts.
     pub async fn month(&self, month: NaiveDate) -> Result<Vec<Invoice>, ServiceError> {
-        let next = if month.month() == 12 {
-            NaiveDate::from_ymd_opt(month.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(month.year(), month.month() + 1, 1)
-        };
-        let next = next.ok_or_else(|| ServiceError::invalid_field("month", "validation_error", "is out of range"))?;
-        Ok(records::issued_between(self.db.pool(), ist_midnight(month), ist_midnight(next)).await?)
+        let (start, end) = gst::month_bounds(month.year(), month.month())
+            .ok_or_else(|| ServiceError::invalid_field("month", "validation_error", "is out of range"))?;
+        Ok(records::issued_between(self.db.pool(), start, end).await?)
     }
-}
-
-/// Midnight in India on `day`, as an instant.
-fn ist_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc) - chrono::Duration::minutes(330)
 }
