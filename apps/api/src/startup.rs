@@ -11,9 +11,11 @@ use talktime_services::bus::{BusStats, EventBus, InProcessBus, RedisBus};
 use talktime_services::cache::ReadCache;
 use talktime_services::calls::{CallService, Media};
 use talktime_services::catalog::{CatalogService, InMemorySnapshots, RedisSnapshots, SnapshotStore};
+use talktime_services::chats::ChatService;
 use talktime_services::cluster::Cluster;
 use talktime_services::coupons::CouponService;
 use talktime_services::gateway::{PaymentGateway, RazorpayGateway, SandboxGateway};
+use talktime_services::gifts::GiftService;
 use talktime_services::google::GoogleVerifier;
 use talktime_services::health::{Probe, RedisProbe};
 use talktime_services::kyc::KycService;
@@ -166,6 +168,8 @@ impl Application {
             payments: services.payments.clone(),
             wallet: services.wallet,
             calls: services.calls.clone(),
+            chats: services.chats,
+            gifts: services.gifts,
             presence: services.presence.clone(),
             push: services.push,
             media_webhooks: MediaWebhooks::new(&settings.livekit.api_key, settings.livekit.api_secret.expose()),
@@ -264,6 +268,8 @@ struct Services {
     kyc: Arc<KycService>,
     inbox: Arc<InboxService>,
     calls: Arc<CallService>,
+    chats: Arc<ChatService>,
+    gifts: Arc<GiftService>,
     presence: Arc<PresenceService>,
     push: Arc<PushService>,
 }
@@ -331,10 +337,17 @@ impl Services {
                 referrals.clone(),
             )),
             pricing: Arc::new(PricingService::new(db.clone(), cache.clone(), settings.pricing)),
-            catalog: Arc::new(CatalogService::new(db.clone(), parts.presence.clone(), cache, parts.snapshots.clone())),
+            catalog: Arc::new(CatalogService::new(
+                db.clone(),
+                parts.presence.clone(),
+                cache.clone(),
+                parts.snapshots.clone(),
+            )),
             wallet,
             kyc: Arc::new(KycService::new(db.clone(), OwnerCipher::pan(secrets_key))),
             inbox: inbox_service(settings, db),
+            chats: Arc::new(ChatService::new(db.clone(), calls.clone(), limiter.clone(), settings.chat)),
+            gifts: Arc::new(GiftService::new(db.clone(), cache.clone(), calls.clone())),
             payouts,
             auth,
             admin,

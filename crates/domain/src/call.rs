@@ -17,8 +17,15 @@ use chrono::{DateTime, Utc};
 use crate::ids::{AccountId, CallId};
 
 wire_enum!(
-    CallType { Audio => "AUDIO", Video => "VIDEO" }
+    /// `CHAT` is a paid chat session (docs/chat.md): the same row, rules and meter, no media.
+    CallType { Audio => "AUDIO", Video => "VIDEO", Chat => "CHAT" }
 );
+
+impl CallType {
+    pub fn is_chat(self) -> bool {
+        self == CallType::Chat
+    }
+}
 
 wire_enum!(
     /// `RINGING` → `ACCEPTED` → `COMPLETED`, or `RINGING` → `REJECTED` / `MISSED` / `CANCELLED`.
@@ -46,6 +53,8 @@ wire_enum!(
         Rejected => "REJECTED",
         Cancelled => "CANCELLED",
         SetupFailed => "SETUP_FAILED",
+        /// A chat with no message from either party for `CHAT_INACTIVITY_SECS`.
+        Inactive => "INACTIVE",
     }
 );
 
@@ -80,7 +89,8 @@ pub fn end_transition(from: CallStatus, reason: EndReason) -> Option<CallStatus>
             | TelecallerDisconnected
             | Admin
             | AccountBlocked
-            | SetupFailed,
+            | SetupFailed
+            | Inactive,
         ) => Some(CallStatus::Completed),
         _ => None,
     }
@@ -208,6 +218,10 @@ pub struct Call {
     pub promo_spent: i64,
     /// What the free seconds were worth at her price (marketing paid them).
     pub free_coins: i64,
+    /// A chat with no message by then ends INACTIVE (chats only).
+    pub inactive_deadline: Option<DateTime<Utc>>,
+    /// A chat's last message number.
+    pub last_seq: i64,
     /// The database's clock when the row was read (deadlines are compared against it).
     pub now: DateTime<Utc>,
 }

@@ -17,6 +17,14 @@ typed_id!(
     CallId
 );
 typed_id!(
+    /// A gift in the catalogue.
+    GiftId
+);
+typed_id!(
+    /// One gift sent during a call or chat (the cause of its `GIFT` journal).
+    GiftSendId
+);
+typed_id!(
     /// A recharge or a withdrawal (a withdrawal is a transaction of its own kind).
     TransactionId
 );

@@ -21,7 +21,7 @@ impl crate::push::PushKind {
     pub fn category(self) -> Option<NotificationCategory> {
         use crate::push::PushKind;
         match self {
-            PushKind::IncomingCall | PushKind::CallCancelled => None,
+            PushKind::IncomingCall | PushKind::CallCancelled | PushKind::IncomingChat => None,
             PushKind::MissedCall => Some(NotificationCategory::MissedCalls),
             PushKind::OnlineAlert => Some(NotificationCategory::OnlineAlerts),
             // A broadcast's category is its own (announcements or offers).

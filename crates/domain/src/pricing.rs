@@ -24,6 +24,14 @@ pub struct AppConfig {
     pub audio_max_rate: i64,
     pub video_min_rate: i64,
     pub video_max_rate: i64,
+    /// Chat (docs/chat.md): the default price, her share of it, its commission, the range of
+    /// hosts' own chat prices, and the seconds of balance a chat needs to start.
+    pub user_chat_coins_per_sec: i64,
+    pub telecaller_chat_coins_per_sec: i64,
+    pub chat_commission_hundredths: i32,
+    pub chat_min_rate: i64,
+    pub chat_max_rate: i64,
+    pub min_chat_balance_seconds: i64,
     /// Promotional coins for a USER completing her profile (once per phone number ever).
     pub signup_bonus_coins: i64,
     /// Promotional coins on a user's first captured recharge: this share of the plan's coins,
@@ -75,6 +83,7 @@ impl PriceBounds {
 pub struct HostRates {
     pub audio: Option<i64>,
     pub video: Option<i64>,
+    pub chat: Option<i64>,
 }
 
 impl HostRates {
@@ -82,6 +91,7 @@ impl HostRates {
         match call_type {
             CallType::Audio => self.audio,
             CallType::Video => self.video,
+            CallType::Chat => self.chat,
         }
     }
 }
@@ -92,6 +102,7 @@ impl HostRates {
 pub struct RatesInForce {
     pub audio: i64,
     pub video: i64,
+    pub chat: i64,
 }
 
 /// What her calls are billed at: her price or the default, her commission or the platform's.
@@ -99,7 +110,7 @@ pub struct RatesInForce {
 /// ```
 /// use talktime_domain::pricing::{HostRates, terms_between};
 /// # let config = talktime_domain::pricing::AppConfig::example();
-/// let her = HostRates { audio: Some(5), video: None };
+/// let her = HostRates { audio: Some(5), video: None, chat: None };
 /// let terms = terms_between(&config, her, Some(4000), talktime_domain::call::CallType::Audio);
 /// assert_eq!((terms.user_rate, terms.telecaller_rate, terms.commission_hundredths), (5, 3, 4000));
 /// let terms = terms_between(&config, her, None, talktime_domain::call::CallType::Video);
@@ -213,6 +224,11 @@ impl AppConfig {
                 telecaller_rate: self.telecaller_video_coins_per_sec,
                 commission_hundredths: self.video_commission_hundredths,
             },
+            CallType::Chat => TypePrices {
+                user_rate: self.user_chat_coins_per_sec,
+                telecaller_rate: self.telecaller_chat_coins_per_sec,
+                commission_hundredths: self.chat_commission_hundredths,
+            },
         }
     }
 
@@ -220,6 +236,7 @@ impl AppConfig {
         match call_type {
             CallType::Audio => PriceBounds { min: self.audio_min_rate, max: self.audio_max_rate },
             CallType::Video => PriceBounds { min: self.video_min_rate, max: self.video_max_rate },
+            CallType::Chat => PriceBounds { min: self.chat_min_rate, max: self.chat_max_rate },
         }
     }
 
@@ -227,6 +244,7 @@ impl AppConfig {
         match call_type {
             CallType::Audio => (self.audio_min_rate, self.audio_max_rate) = (bounds.min, bounds.max),
             CallType::Video => (self.video_min_rate, self.video_max_rate) = (bounds.min, bounds.max),
+            CallType::Chat => (self.chat_min_rate, self.chat_max_rate) = (bounds.min, bounds.max),
         }
     }
 
@@ -235,6 +253,7 @@ impl AppConfig {
         RatesInForce {
             audio: her.audio.unwrap_or(self.user_audio_coins_per_sec),
             video: her.video.unwrap_or(self.user_video_coins_per_sec),
+            chat: her.chat.unwrap_or(self.user_chat_coins_per_sec),
         }
     }
 
@@ -255,6 +274,12 @@ impl AppConfig {
             audio_max_rate: 20,
             video_min_rate: 1,
             video_max_rate: 40,
+            user_chat_coins_per_sec: 1,
+            telecaller_chat_coins_per_sec: 0,
+            chat_commission_hundredths: 5000,
+            chat_min_rate: 1,
+            chat_max_rate: 10,
+            min_chat_balance_seconds: 60,
             signup_bonus_coins: 0,
             first_recharge_bonus_hundredths: 0,
             first_call_free_seconds: 0,
@@ -287,6 +312,11 @@ impl AppConfig {
                 self.telecaller_video_coins_per_sec = prices.telecaller_rate;
                 self.video_commission_hundredths = prices.commission_hundredths;
             }
+            CallType::Chat => {
+                self.user_chat_coins_per_sec = prices.user_rate;
+                self.telecaller_chat_coins_per_sec = prices.telecaller_rate;
+                self.chat_commission_hundredths = prices.commission_hundredths;
+            }
         }
     }
 }
@@ -301,6 +331,7 @@ wire_enum!(
 pub struct RateChange {
     pub audio_rate: Option<i64>,
     pub video_rate: Option<i64>,
+    pub chat_rate: Option<i64>,
     pub cause: RateChangeCause,
     pub created_at: DateTime<Utc>,
 }

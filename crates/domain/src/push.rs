@@ -19,6 +19,8 @@ wire_enum!(
         CallCancelled => "CALL_CANCELLED",
         OnlineAlert => "ONLINE_ALERT",
         Broadcast => "BROADCAST",
+        /// A chat requested of an AWAY telecaller (an alert, never a VoIP ring).
+        IncomingChat => "INCOMING_CHAT",
     }
 );
 

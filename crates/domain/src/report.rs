@@ -61,6 +61,8 @@ pub struct ReportRow {
     pub admin_notes: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// On a chat: the message the report points at.
+    pub message_seq: Option<i64>,
     pub updated_at: DateTime<Utc>,
 }
 

@@ -30,6 +30,7 @@ struct AccountRow {
     verification_notes: Option<String>,
     reachable_by_push: Option<bool>,
     audio_rate: Option<i64>,
+    chat_rate: Option<i64>,
     video_rate: Option<i64>,
     rates_set_at: Option<DateTime<Utc>>,
     commission_hundredths: Option<i32>,
@@ -43,7 +44,7 @@ impl From<AccountRow> for Account {
                 approval_status,
                 verification_notes: row.verification_notes,
                 reachable_by_push: row.reachable_by_push.unwrap_or(false),
-                rates: HostRates { audio: row.audio_rate, video: row.video_rate },
+                rates: HostRates { audio: row.audio_rate, video: row.video_rate, chat: row.chat_rate },
                 rates_set_at: row.rates_set_at,
                 commission_hundredths: row.commission_hundredths,
             }),
@@ -76,7 +77,7 @@ macro_rules! account_query {
                  a.name, a.dob, a.gender AS "gender: Gender", a.language AS "language: Language",
                  a.profile AS "profile: Avatar", a.token_version, a.created_at, a.referral_code, t.about AS "about?",
                  t.approval_status AS "approval_status?: ApprovalStatus", t.verification_notes,
-                 t.reachable_by_push AS "reachable_by_push?", t.audio_rate, t.video_rate, t.rates_set_at,
+                 t.reachable_by_push AS "reachable_by_push?", t.audio_rate, t.video_rate, t.chat_rate, t.rates_set_at,
                  t.commission_hundredths
                FROM accounts a LEFT JOIN telecaller_profiles t ON t.account_id = a.id "#
                 + $where

@@ -93,6 +93,10 @@ pub enum Cause {
     DisputeLost,
     /// What a recharge paid of her dispute debt (cause id: the recharge).
     DisputeRecovery,
+    /// A chat session's settlement (cause id: the chat, a `calls` row).
+    Chat,
+    /// A gift sent during a call or chat (cause id: the `gift_sends` row).
+    Gift,
 }
 
 impl Cause {
@@ -115,6 +119,8 @@ impl Cause {
             Cause::DisputeReleased => "DISPUTE_RELEASED",
             Cause::DisputeLost => "DISPUTE_LOST",
             Cause::DisputeRecovery => "DISPUTE_RECOVERY",
+            Cause::Chat => "CHAT",
+            Cause::Gift => "GIFT",
         }
     }
 }
@@ -250,13 +256,15 @@ pub struct Books {
     /// Users whose promotional wallet differs from what is left of their promotional lots.
     pub mismatched_promo_lots: i64,
     pub negative_wallets: i64,
-    /// COMPLETED calls that lasted a second or more without their call journal.
+    /// COMPLETED calls and chats that lasted a second or more without their settlement journal.
     pub unsettled_calls: i64,
     /// 1 when TDS_PAYABLE differs from the TDS coins of the withdrawals paid (and not reversed).
     pub mismatched_tds: i64,
     /// 1 when DISPUTE_HOLDS differs from the coins frozen by open disputes, or the users' debts
     /// from what lost disputes still have them owe.
     pub mismatched_disputes: i64,
+    /// Gifts sent without their GIFT journal.
+    pub unposted_gifts: i64,
 }
 
 impl Books {
@@ -269,6 +277,7 @@ impl Books {
             && self.unsettled_calls == 0
             && self.mismatched_tds == 0
             && self.mismatched_disputes == 0
+            && self.unposted_gifts == 0
     }
 }
 
@@ -285,14 +294,16 @@ pub async fn books(ex: impl Executor<'_>) -> Result<Books, RepoError> {
            (SELECT count(*) FROM ledger_accounts WHERE kind IN ('WALLET', 'PROMO_WALLET') AND balance < 0) AS \"negative_wallets!\", \
            (SELECT count(*) FROM calls c WHERE c.status = 'COMPLETED' AND c.duration_seconds > 0 \
               AND c.coins_spent > 0 AND NOT EXISTS \
-              (SELECT 1 FROM journals j WHERE j.cause = 'CALL' AND j.cause_id = c.id)) AS \"unsettled_calls!\", \
+              (SELECT 1 FROM journals j WHERE j.cause IN ('CALL', 'CHAT') AND j.cause_id = c.id)) AS \"unsettled_calls!\", \
            (SELECT (coalesce((SELECT sum(amount) FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000006'), 0) \
               <> coalesce((SELECT sum(tds_coins) FROM transactions WHERE type = 'WITHDRAWAL' AND status = 'SUCCESS'), 0))::int::bigint) \
               AS \"mismatched_tds!\", \
            (SELECT (coalesce((SELECT sum(amount) FROM ledger_entries WHERE account_id = '00000000-0000-0000-0000-000000000007'), 0) \
               <> coalesce((SELECT sum(held_coins) FROM disputes WHERE status = 'OPEN'), 0) \
               OR coalesce((SELECT -sum(balance) FROM ledger_accounts WHERE kind = 'DISPUTE_DEBT'), 0) \
-              <> coalesce((SELECT sum(owed_coins) FROM disputes), 0))::int::bigint) AS \"mismatched_disputes!\"")
+              <> coalesce((SELECT sum(owed_coins) FROM disputes), 0))::int::bigint) AS \"mismatched_disputes!\", \
+           (SELECT count(*) FROM gift_sends g WHERE NOT EXISTS \
+              (SELECT 1 FROM journals j WHERE j.cause = 'GIFT' AND j.cause_id = g.id)) AS \"unposted_gifts!\"")
     .fetch_one(ex)
     .await?)
 }

@@ -18,7 +18,8 @@ macro_rules! config_query {
                 + "inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
                    user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, \
                    min_call_balance_seconds, audio_commission_hundredths, video_commission_hundredths, audio_min_rate, \
-                   audio_max_rate, video_min_rate, video_max_rate, signup_bonus_coins, first_recharge_bonus_hundredths, \
+                   audio_max_rate, video_min_rate, video_max_rate, user_chat_coins_per_sec, telecaller_chat_coins_per_sec, \
+                   chat_commission_hundredths, chat_min_rate, chat_max_rate, min_chat_balance_seconds, signup_bonus_coins, first_recharge_bonus_hundredths, \
                    first_call_free_seconds, referral_bonus_coins, gst_rate_hundredths, \
                    gst_mode AS \"gst_mode: GstMode\", operator_gstin, operator_state, operator_legal_name, operator_address, \
                    invoice_prefix, sac_code, tds_rate_with_pan_hundredths, tds_rate_without_pan_hundredths, \
@@ -49,6 +50,8 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
          operator_gstin = $20, operator_state = $21, operator_legal_name = $22, operator_address = $23, \
          invoice_prefix = $24, sac_code = $25, tds_rate_with_pan_hundredths = $26, \
          tds_rate_without_pan_hundredths = $27, tds_annual_threshold_paise = $28, tds_section = $29, \
+         user_chat_coins_per_sec = $30, telecaller_chat_coins_per_sec = $31, chat_commission_hundredths = $32, \
+         chat_min_rate = $33, chat_max_rate = $34, min_chat_balance_seconds = $35, \
          updated_at = now() WHERE id RETURNING ",
         "",
         c.inr_to_coin_ratio_hundredths,
@@ -79,7 +82,13 @@ pub async fn save(ex: &mut Tx, c: &AppConfig) -> Result<AppConfig, RepoError> {
         c.tds_rate_with_pan_hundredths,
         c.tds_rate_without_pan_hundredths,
         c.tds_annual_threshold_paise,
-        c.tds_section
+        c.tds_section,
+        c.user_chat_coins_per_sec,
+        c.telecaller_chat_coins_per_sec,
+        c.chat_commission_hundredths,
+        c.chat_min_rate,
+        c.chat_max_rate,
+        c.min_chat_balance_seconds
     )
     .fetch_one(&mut **ex)
     .await?)
@@ -110,29 +119,32 @@ pub async fn set_rates(
     cooldown_secs: f64,
 ) -> Result<RatesSet, RepoError> {
     let row = sqlx::query!(
-        r#"WITH old AS (SELECT account_id, audio_rate, video_rate, rates_set_at FROM telecaller_profiles
+        r#"WITH old AS (SELECT account_id, audio_rate, video_rate, chat_rate, rates_set_at FROM telecaller_profiles
                         WHERE account_id = $1 FOR UPDATE),
-                changed AS (UPDATE telecaller_profiles t SET audio_rate = $2, video_rate = $3,
+                changed AS (UPDATE telecaller_profiles t SET audio_rate = $2, video_rate = $3, chat_rate = $5,
                                    rates_set_at = clock_timestamp(), updated_at = now()
                             FROM old WHERE t.account_id = old.account_id
                               AND (old.rates_set_at IS NULL
                                    OR old.rates_set_at <= clock_timestamp() - make_interval(secs => $4))
                             RETURNING t.account_id),
-                logged AS (INSERT INTO telecaller_rate_changes (telecaller_id, audio_rate, video_rate, cause)
-                           SELECT account_id, $2, $3, 'SET' FROM changed)
-           SELECT old.audio_rate, old.video_rate, old.rates_set_at + make_interval(secs => $4) AS opens_at,
+                logged AS (INSERT INTO telecaller_rate_changes (telecaller_id, audio_rate, video_rate, chat_rate, cause)
+                           SELECT account_id, $2, $3, $5, 'SET' FROM changed)
+           SELECT old.audio_rate, old.video_rate, old.chat_rate, old.rates_set_at + make_interval(secs => $4) AS opens_at,
                   EXISTS (SELECT 1 FROM changed) AS "changed!"
            FROM old"#,
         telecaller.0,
         rates.audio,
         rates.video,
-        cooldown_secs
+        cooldown_secs,
+        rates.chat
     )
     .fetch_optional(&mut **ex)
     .await?;
     Ok(match row {
         None => RatesSet::NotATelecaller,
-        Some(row) if row.changed => RatesSet::Set(HostRates { audio: row.audio_rate, video: row.video_rate }),
+        Some(row) if row.changed => {
+            RatesSet::Set(HostRates { audio: row.audio_rate, video: row.video_rate, chat: row.chat_rate })
+        }
         Some(row) => RatesSet::TooSoon(row.opens_at.unwrap_or_else(Utc::now)),
     })
 }
@@ -146,25 +158,34 @@ pub struct Clamped {
 }
 
 /// Moves every own price outside the bounds to the nearest one inside (logged as CLAMPED).
-pub async fn clamp_rates(ex: &mut Tx, audio: PriceBounds, video: PriceBounds) -> Result<Vec<Clamped>, RepoError> {
+pub async fn clamp_rates(
+    ex: &mut Tx,
+    audio: PriceBounds,
+    video: PriceBounds,
+    chat: PriceBounds,
+) -> Result<Vec<Clamped>, RepoError> {
     let rows = sqlx::query!(
-        r#"WITH old AS (SELECT account_id, audio_rate, video_rate FROM telecaller_profiles
-                        WHERE audio_rate NOT BETWEEN $1 AND $2 OR video_rate NOT BETWEEN $3 AND $4 FOR UPDATE),
+        r#"WITH old AS (SELECT account_id, audio_rate, video_rate, chat_rate FROM telecaller_profiles
+                        WHERE audio_rate NOT BETWEEN $1 AND $2 OR video_rate NOT BETWEEN $3 AND $4
+                           OR chat_rate NOT BETWEEN $5 AND $6 FOR UPDATE),
                 changed AS (UPDATE telecaller_profiles t SET
                                 audio_rate = CASE WHEN t.audio_rate IS NOT NULL THEN least(greatest(t.audio_rate, $1), $2) END,
                                 video_rate = CASE WHEN t.video_rate IS NOT NULL THEN least(greatest(t.video_rate, $3), $4) END,
+                                chat_rate = CASE WHEN t.chat_rate IS NOT NULL THEN least(greatest(t.chat_rate, $5), $6) END,
                                 updated_at = now()
                             FROM old WHERE t.account_id = old.account_id
-                            RETURNING t.account_id, t.audio_rate, t.video_rate),
-                logged AS (INSERT INTO telecaller_rate_changes (telecaller_id, audio_rate, video_rate, cause)
-                           SELECT account_id, audio_rate, video_rate, 'CLAMPED' FROM changed)
+                            RETURNING t.account_id, t.audio_rate, t.video_rate, t.chat_rate),
+                logged AS (INSERT INTO telecaller_rate_changes (telecaller_id, audio_rate, video_rate, chat_rate, cause)
+                           SELECT account_id, audio_rate, video_rate, chat_rate, 'CLAMPED' FROM changed)
            SELECT c.account_id AS "account_id: AccountId", o.audio_rate AS before_audio, o.video_rate AS before_video,
-                  c.audio_rate, c.video_rate
+                  o.chat_rate AS before_chat, c.audio_rate, c.video_rate, c.chat_rate
            FROM changed c JOIN old o USING (account_id)"#,
         audio.min,
         audio.max,
         video.min,
-        video.max
+        video.max,
+        chat.min,
+        chat.max
     )
     .fetch_all(&mut **ex)
     .await?;
@@ -172,8 +193,8 @@ pub async fn clamp_rates(ex: &mut Tx, audio: PriceBounds, video: PriceBounds) ->
         .into_iter()
         .map(|r| Clamped {
             telecaller: r.account_id,
-            before: HostRates { audio: r.before_audio, video: r.before_video },
-            after: HostRates { audio: r.audio_rate, video: r.video_rate },
+            before: HostRates { audio: r.before_audio, video: r.before_video, chat: r.before_chat },
+            after: HostRates { audio: r.audio_rate, video: r.video_rate, chat: r.chat_rate },
         })
         .collect())
 }
@@ -188,7 +209,7 @@ pub async fn rate_history(
     crate::paged(
         sqlx::query_as!(
             RateChange,
-            r#"SELECT audio_rate, video_rate, cause AS "cause: RateChangeCause", created_at FROM telecaller_rate_changes
+            r#"SELECT audio_rate, video_rate, chat_rate, cause AS "cause: RateChangeCause", created_at FROM telecaller_rate_changes
                WHERE telecaller_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"#,
             telecaller.0,
             limit,

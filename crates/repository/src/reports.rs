@@ -33,7 +33,7 @@ macro_rules! report_query {
                  rp.role AS "reporter_role: Role", rp.status AS "reporter_status: AccountStatus", r.reported_id AS "reported_id: AccountId",
                  rd.name AS reported_name, rd.phone AS reported_phone, rd.role AS "reported_role: Role",
                  rd.status AS "reported_status: AccountStatus", r.description, r.status AS "status: ReportStatus",
-                 r.admin_notes, r.resolved_at, r.created_at, r.updated_at FROM reports r
+                 r.admin_notes, r.message_seq, r.resolved_at, r.created_at, r.updated_at FROM reports r
                JOIN accounts rp ON rp.id = r.reporter_id JOIN accounts rd ON rd.id = r.reported_id "#
                 + $rest
             $(, $arg)*
@@ -99,15 +99,18 @@ pub async fn add_report(
     reporter: AccountId,
     reported: AccountId,
     description: &str,
+    message_seq: Option<i64>,
 ) -> Result<Option<ReportId>, RepoError> {
     Ok(sqlx::query_scalar!(
-        "INSERT INTO reports (id, call_id, reporter_id, reported_id, description) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO reports (id, call_id, reporter_id, reported_id, description, message_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (call_id, reporter_id) DO NOTHING RETURNING id AS \"id: ReportId\"",
         ReportId::new().0,
         call.0,
         reporter.0,
         reported.0,
-        description
+        description,
+        message_seq
     )
     .fetch_optional(ex)
     .await?)

@@ -21,6 +21,7 @@ struct CardRow {
     platform_sum: i64,
     platform_count: i64,
     audio_rate: Option<i64>,
+    chat_rate: Option<i64>,
     video_rate: Option<i64>,
     alerts: Option<bool>,
 }
@@ -39,7 +40,7 @@ impl From<CardRow> for TelecallerCard {
                 platform_sum: row.platform_sum,
                 platform_count: row.platform_count,
             },
-            rates: HostRates { audio: row.audio_rate, video: row.video_rate },
+            rates: HostRates { audio: row.audio_rate, video: row.video_rate, chat: row.chat_rate },
         }
     }
 }
@@ -54,7 +55,7 @@ macro_rules! card_query {
                 + r#"a.id AS "id: AccountId", a.name, a.profile AS "profile: Avatar",
                      a.language AS "language: Language", t.about, coalesce(r.rating_sum, 0) AS "rating_sum!",
                      coalesce(r.rating_count, 0) AS "rating_count!", p.rating_sum AS platform_sum,
-                     p.rating_count AS platform_count, t.audio_rate, t.video_rate"#
+                     p.rating_count AS platform_count, t.audio_rate, t.video_rate, t.chat_rate"#
                 + $tail
             $(, $arg)*
         )

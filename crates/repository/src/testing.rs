@@ -231,6 +231,17 @@ pub async fn queued_pushes(db: &Db, kind: talktime_domain::push::PushKind) -> Re
         .await?)
 }
 
+/// How many journals of `cause` were posted (for one `cause_id` when given).
+pub async fn journals_of(db: &Db, cause: &str, cause_id: Option<uuid::Uuid>) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM journals WHERE cause = $1 AND ($2::uuid IS NULL OR cause_id = $2)"#,
+        cause,
+        cause_id
+    )
+    .fetch_one(db.pool())
+    .await?)
+}
+
 /// The push tokens an account holds.
 pub async fn device_tokens(db: &Db, account: talktime_domain::ids::AccountId) -> Result<Vec<String>, RepoError> {
     Ok(sqlx::query_scalar!("SELECT token FROM devices WHERE account_id = $1 ORDER BY token", account.0)

@@ -34,7 +34,7 @@ impl AdminService {
     }
 }
 /// Where a period of whole UTC days starts (`None`: all time).
-fn since(period: DistributionPeriod) -> Option<DateTime<Utc>> {
+pub(crate) fn since(period: DistributionPeriod) -> Option<DateTime<Utc>> {
     let today = start_of_day(Utc::now());
     match period {
         DistributionPeriod::Today => Some(today),

@@ -3,8 +3,8 @@
 //! the state change that caused it). A cause posted twice is refused by the database.
 
 use talktime_domain::call::Call;
-use talktime_domain::ids::AccountId;
 use talktime_domain::ids::TransactionId;
+use talktime_domain::ids::{AccountId, GiftSendId};
 use talktime_domain::promotion::{Funding, RefundSplit};
 use talktime_domain::transaction::Transaction;
 use talktime_repository::ledger::LedgerAccount::{
@@ -51,17 +51,27 @@ pub async fn open_balance(tx: &mut Tx, account: AccountId, coins: i64) -> Posted
     transfer(tx, Cause::OpeningBalance, account.0, (Gateway, Wallet(account)), coins).await
 }
 
-/// A settled call: the user's wallets −paid and −promo, telecaller +earned, revenue +the
-/// commission on what was paid, marketing the rest (see [`Funding`]).
-pub async fn settle_call(tx: &mut Tx, call: &Call, f: &Funding) -> Posted {
-    let legs = [
-        (Wallet(call.user_id), -f.paid),
-        (Promo(call.user_id), -f.promo),
-        (Wallet(call.telecaller_id), f.earned),
+/// A settled call (CALL) or chat (CHAT): the user's wallets −paid and −promo, telecaller
+/// +earned, revenue +the commission on what was paid, marketing the rest (see [`Funding`]).
+pub async fn settle_session(tx: &mut Tx, call: &Call, f: &Funding) -> Posted {
+    let cause = if call.call_type.is_chat() { Cause::Chat } else { Cause::Call };
+    post(tx, cause, call.id.0, &spend_legs(call.user_id, call.telecaller_id, f)).await
+}
+
+/// A gift sent (GIFT, cause id: the gift sent): the same legs as a session's settlement.
+pub async fn send_gift(tx: &mut Tx, id: GiftSendId, user: AccountId, telecaller: AccountId, f: &Funding) -> Posted {
+    post(tx, Cause::Gift, id.0, &spend_legs(user, telecaller, f)).await
+}
+
+/// What a user's spending with a telecaller moves.
+fn spend_legs(user: AccountId, telecaller: AccountId, f: &Funding) -> [(LedgerAccount, i64); 5] {
+    [
+        (Wallet(user), -f.paid),
+        (Promo(user), -f.promo),
+        (Wallet(telecaller), f.earned),
         (Revenue, f.revenue),
         (Marketing, f.marketing),
-    ];
-    post(tx, Cause::Call, call.id.0, &legs).await
+    ]
 }
 
 /// A refund for a bad call, back to the wallets the call took from (see [`RefundSplit`]).

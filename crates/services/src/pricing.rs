@@ -30,9 +30,13 @@ pub struct ConfigInput {
     /// Each call type's user rate, telecaller rate and commission (see `pricing::reconcile`).
     pub audio: Edit,
     pub video: Edit,
+    pub chat: Edit,
     /// New bounds of the telecallers' own prices; prices outside them are clamped.
     pub audio_bounds: Option<PriceBounds>,
     pub video_bounds: Option<PriceBounds>,
+    pub chat_bounds: Option<PriceBounds>,
+    /// The seconds at her chat price a user needs to request a chat.
+    pub min_chat_balance_seconds: Option<i64>,
     /// Promotions (docs/money.md).
     pub signup_bonus_coins: Option<i64>,
     pub first_recharge_bonus_hundredths: Option<i32>,
@@ -114,8 +118,11 @@ impl ConfigInput {
             && self.min_call_balance_seconds.is_none()
             && self.audio == Edit::default()
             && self.video == Edit::default()
+            && self.chat == Edit::default()
             && self.audio_bounds.is_none()
             && self.video_bounds.is_none()
+            && self.chat_bounds.is_none()
+            && self.min_chat_balance_seconds.is_none()
             && self.signup_bonus_coins.is_none()
             && self.first_recharge_bonus_hundredths.is_none()
             && self.first_call_free_seconds.is_none()
@@ -131,10 +138,18 @@ fn config_json(c: &AppConfig) -> serde_json::Value {
         "userAudioCallCoinPerSec": c.user_audio_coins_per_sec, "userVideoCallCoinPerSec": c.user_video_coins_per_sec,
         "telecallerAudioCallCoinPerSec": c.telecaller_audio_coins_per_sec,
         "telecallerVideoCallCoinPerSec": c.telecaller_video_coins_per_sec, "minCallBalanceSeconds": c.min_call_balance_seconds,
-        "commissionHundredths": { "audio": c.audio_commission_hundredths, "video": c.video_commission_hundredths },
+        "commissionHundredths": {
+            "audio": c.audio_commission_hundredths, "video": c.video_commission_hundredths,
+            "chat": c.chat_commission_hundredths,
+        },
         "priceBounds": {
             "audio": { "min": c.audio_min_rate, "max": c.audio_max_rate },
             "video": { "min": c.video_min_rate, "max": c.video_max_rate },
+            "chat": { "min": c.chat_min_rate, "max": c.chat_max_rate },
+        },
+        "chat": {
+            "userChatCoinPerSec": c.user_chat_coins_per_sec, "telecallerChatCoinPerSec": c.telecaller_chat_coins_per_sec,
+            "minChatBalanceSeconds": c.min_chat_balance_seconds,
         },
         "gst": {
             "rateHundredths": c.gst_rate_hundredths, "mode": c.gst_mode, "operatorGstin": c.operator_gstin,
@@ -165,6 +180,7 @@ impl AdminService {
                 .unwrap_or(before.inr_to_coin_ratio_hundredths),
             min_withdrawal_coins: input.min_withdrawal_coins.unwrap_or(before.min_withdrawal_coins),
             min_call_balance_seconds: input.min_call_balance_seconds.unwrap_or(before.min_call_balance_seconds),
+            min_chat_balance_seconds: input.min_chat_balance_seconds.unwrap_or(before.min_chat_balance_seconds),
             signup_bonus_coins: input.signup_bonus_coins.unwrap_or(before.signup_bonus_coins),
             first_recharge_bonus_hundredths: input
                 .first_recharge_bonus_hundredths
@@ -173,9 +189,11 @@ impl AdminService {
             referral_bonus_coins: input.referral_bonus_coins.unwrap_or(before.referral_bonus_coins),
             ..before.clone()
         };
-        for (call_type, edit, bounds) in
-            [(CallType::Audio, input.audio, input.audio_bounds), (CallType::Video, input.video, input.video_bounds)]
-        {
+        for (call_type, edit, bounds) in [
+            (CallType::Audio, input.audio, input.audio_bounds),
+            (CallType::Video, input.video, input.video_bounds),
+            (CallType::Chat, input.chat, input.chat_bounds),
+        ] {
             after.set_prices(call_type, reconcile(before.prices(call_type), edit));
             if let Some(bounds) = bounds {
                 if bounds.min > bounds.max {
@@ -192,6 +210,7 @@ impl AdminService {
         tds.apply(&mut after);
         if after.telecaller_audio_coins_per_sec > after.user_audio_coins_per_sec
             || after.telecaller_video_coins_per_sec > after.user_video_coins_per_sec
+            || after.telecaller_chat_coins_per_sec > after.user_chat_coins_per_sec
         {
             return Err(ServiceError::invalid(
                 "telecaller_rate_above_user_rate",
@@ -200,10 +219,10 @@ impl AdminService {
         }
         let saved = pricing::save(&mut tx, &after).await?;
         audit::audit(&mut tx, by, "config.update", "config", None, config_json(&before), config_json(&saved)).await?;
-        let clamped = if saved.bounds(CallType::Audio) != before.bounds(CallType::Audio)
-            || saved.bounds(CallType::Video) != before.bounds(CallType::Video)
-        {
-            pricing::clamp_rates(&mut tx, saved.bounds(CallType::Audio), saved.bounds(CallType::Video)).await?
+        let bounds = |c: &AppConfig| [CallType::Audio, CallType::Video, CallType::Chat].map(|t| c.bounds(t));
+        let clamped = if bounds(&saved) != bounds(&before) {
+            let [audio, video, chat] = bounds(&saved);
+            pricing::clamp_rates(&mut tx, audio, video, chat).await?
         } else {
             Vec::new()
         };
@@ -221,7 +240,7 @@ impl AdminService {
 }
 
 fn rates_json(rates: HostRates) -> serde_json::Value {
-    json!({ "audioCoinsPerSecond": rates.audio, "videoCoinsPerSecond": rates.video })
+    json!({ "audioCoinsPerSecond": rates.audio, "videoCoinsPerSecond": rates.video, "chatCoinsPerSecond": rates.chat })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -239,6 +258,7 @@ pub struct HerPrices {
     pub own: HostRates,
     pub audio_bounds: PriceBounds,
     pub video_bounds: PriceBounds,
+    pub chat_bounds: PriceBounds,
     /// When she may change them again (`None`: now).
     pub next_change_at: Option<DateTime<Utc>>,
 }
@@ -270,6 +290,7 @@ impl PricingService {
             own,
             audio_bounds: config.bounds(CallType::Audio),
             video_bounds: config.bounds(CallType::Video),
+            chat_bounds: config.bounds(CallType::Chat),
             next_change_at: next,
         })
     }
@@ -283,7 +304,11 @@ impl PricingService {
         let mut tx = self.db.begin().await?;
         // Held against a bounds change until this commits: a price is never outside them.
         let config = pricing::share(&mut tx).await?;
-        for (field, call_type) in [("audioCoinsPerSecond", CallType::Audio), ("videoCoinsPerSecond", CallType::Video)] {
+        for (field, call_type) in [
+            ("audioCoinsPerSecond", CallType::Audio),
+            ("videoCoinsPerSecond", CallType::Video),
+            ("chatCoinsPerSecond", CallType::Chat),
+        ] {
             let bounds = config.bounds(call_type);
             if let Some(rate) = rates.of(call_type).filter(|rate| !bounds.contains(*rate)) {
                 return Err(out_of_bounds(field, rate, bounds));

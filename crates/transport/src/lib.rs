@@ -62,6 +62,10 @@ pub struct AppState {
     /// Telecallers' PANs.
     pub kyc: Arc<talktime_services::kyc::KycService>,
     pub calls: Arc<CallService>,
+    /// Chat messages, typing and read receipts (the sessions are `calls`').
+    pub chats: Arc<talktime_services::chats::ChatService>,
+    /// The gift catalogue and gifts sent.
+    pub gifts: Arc<talktime_services::gifts::GiftService>,
     /// Presence, who is connected, and notifications to an account's sockets.
     pub presence: Arc<PresenceService>,
     /// Devices and the push outbox's figures.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use talktime_services::calls::CallSettings;
+use talktime_services::chats::ChatSettings;
 
 use super::media::LiveKitSettings;
 use super::vars::Vars;
@@ -21,5 +22,11 @@ pub(super) fn read(v: &mut Vars, livekit: &LiveKitSettings, heartbeat: Duration)
         media_timeout: livekit.media_connect_timeout,
         push_rings_per_hour: v.parsed("PUSH_RINGS_PER_HOUR", 20i64, "a number of calls").max(1),
         rating_min_billed_secs: v.parsed("RATING_MIN_BILLED_SECONDS", 30i64, "a number of seconds").max(0),
+        chat_inactivity: v.secs("CHAT_INACTIVITY_SECS", 180),
     }
+}
+
+/// Chat messages (`CHAT_MASK_CONTACTS`; the inactivity window is the calls' `CHAT_INACTIVITY_SECS`).
+pub(super) fn chat(v: &mut Vars, calls: &CallSettings) -> ChatSettings {
+    ChatSettings { mask_contacts: v.flag("CHAT_MASK_CONTACTS", true), inactivity: calls.chat_inactivity }
 }

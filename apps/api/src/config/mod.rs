@@ -61,6 +61,7 @@ pub struct Settings {
     pub network_limits: NetworkLimits,
     pub realtime: RealtimeSettings,
     pub calls: CallSettings,
+    pub chat: talktime_services::chats::ChatSettings,
     pub livekit: LiveKitSettings,
     pub payment_gateway: PaymentGateway,
     pub reconciler: ReconcilerSettings,
@@ -143,13 +144,16 @@ impl Settings {
         let livekit = media::read(v, prod);
         // On one node the heartbeat loop renews nothing: it keeps its pace of one second.
         let heartbeat = cluster.as_ref().map_or(Duration::from_secs(1), |c| c.heartbeat);
+        let calls = calls::read(v, &livekit, heartbeat);
+        let chat = calls::chat(v, &calls);
         Settings {
             env,
             server: server::read(v, prod),
             auth: auth::read(v, prod),
             otp: auth::otp(v, network_limits.login, sms),
             realtime: realtime::read(v, &network_limits),
-            calls: calls::read(v, &livekit, heartbeat),
+            calls,
+            chat,
             payment_gateway: payments::gateway(v, prod),
             reconciler: payments::reconciler(v),
             payouts: payments::payouts(v),

@@ -28,23 +28,40 @@ macro_rules! history_query {
     };
 }
 
-/// One side's calls, newest first, with the peer joined in the same query (`limit + 1` rows).
+/// One side's calls (or, with `chats`, chat sessions), newest first, with the peer joined in the
+/// same query (`limit + 1` rows).
 pub async fn history(
     ex: impl Executor<'_>,
     account: AccountId,
     as_user: bool,
+    chats: bool,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<HistoryRow>, RepoError> {
-    // Two statements (the peer and the coins are the other side's), each checked at compile time.
-    let rows = if as_user {
-        history_query!("c.coins_spent", "c.telecaller_id WHERE c.user_id = $1", account.0, limit + 1, offset)
-            .fetch_all(ex)
-            .await?
-    } else {
-        history_query!("c.coins_earned", "c.user_id WHERE c.telecaller_id = $1", account.0, limit + 1, offset)
-            .fetch_all(ex)
-            .await?
+    // Four statements (the peer and the coins are the other side's; chats have partial indexes
+    // of their own), each checked at compile time.
+    let (a, n, o) = (account.0, limit + 1, offset);
+    let rows = match (as_user, chats) {
+        (true, false) => {
+            history_query!("c.coins_spent", "c.telecaller_id WHERE c.user_id = $1 AND c.call_type <> 'CHAT'", a, n, o)
+                .fetch_all(ex)
+                .await?
+        }
+        (false, false) => {
+            history_query!("c.coins_earned", "c.user_id WHERE c.telecaller_id = $1 AND c.call_type <> 'CHAT'", a, n, o)
+                .fetch_all(ex)
+                .await?
+        }
+        (true, true) => {
+            history_query!("c.coins_spent", "c.telecaller_id WHERE c.user_id = $1 AND c.call_type = 'CHAT'", a, n, o)
+                .fetch_all(ex)
+                .await?
+        }
+        (false, true) => {
+            history_query!("c.coins_earned", "c.user_id WHERE c.telecaller_id = $1 AND c.call_type = 'CHAT'", a, n, o)
+                .fetch_all(ex)
+                .await?
+        }
     };
     Ok(rows)
 }
@@ -87,7 +104,7 @@ pub async fn figures(ex: &sqlx::PgPool) -> Result<CallFigures, RepoError> {
     .collect();
     let totals = sqlx::query!(
         r#"SELECT (SELECT count(*) FROM calls) AS "setups!",
-                  (SELECT count(*) FROM journals WHERE cause = 'CALL') AS "settlements!""#
+                  (SELECT count(*) FROM journals WHERE cause IN ('CALL', 'CHAT')) AS "settlements!""#
     )
     .fetch_one(ex)
     .await?;
@@ -97,6 +114,7 @@ pub async fn figures(ex: &sqlx::PgPool) -> Result<CallFigures, RepoError> {
 pub async fn admin_page(
     db: &crate::Db,
     status: Option<CallStatus>,
+    chats: bool,
     limit: i64,
     offset: i64,
 ) -> Result<talktime_domain::page::Page<AdminCallRow>, RepoError> {
@@ -108,9 +126,9 @@ pub async fn admin_page(
          CASE WHEN c.status = 'ACCEPTED' THEN COALESCE(floor(extract(epoch FROM LEAST(now(), c.billing_deadline) - c.connected_at))::bigint, 0) END \
          AS elapsed_seconds \
          FROM calls c JOIN accounts u ON u.id = c.user_id JOIN accounts t ON t.id = c.telecaller_id \
-         WHERE ($1::text IS NULL OR c.status = $1) ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3", status, limit, offset)
+         WHERE ($1::text IS NULL OR c.status = $1) AND (c.call_type = 'CHAT') = $4 ORDER BY c.created_at DESC, c.id DESC LIMIT $2 OFFSET $3", status, limit, offset, chats)
     .fetch_all(db.pool()),
-        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM calls WHERE ($1::text IS NULL OR status = $1)", status)
+        sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM calls WHERE ($1::text IS NULL OR status = $1) AND (call_type = 'CHAT') = $2", status, chats)
             .fetch_one(db.pool()),
     )
     .await

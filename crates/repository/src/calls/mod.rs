@@ -28,7 +28,7 @@ macro_rules! call_query {
                   telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at,
                   media_deadline, user_joined_at, telecaller_joined_at, rung_by_push, user_left_room_at,
                   telecaller_left_room_at, user_media_grace_deadline, telecaller_media_grace_deadline,
-                  free_seconds, promo_spent, free_coins, clock_timestamp() AS "now!""#
+                  free_seconds, promo_spent, free_coins, inactive_deadline, last_seq, clock_timestamp() AS "now!""#
                 + $tail
             $(, $arg)*
         )
@@ -140,6 +140,8 @@ pub enum Meter {
     FromAccept,
     /// When both parties are in the room, which must happen within this many seconds.
     FromMedia { within_secs: f64 },
+    /// A chat: at the accept, and it ends when no message came for this many seconds.
+    Chat { inactive_secs: f64 },
 }
 
 /// RINGING → ACCEPTED by the callee, before the ring deadline. With [`Meter::FromAccept`] the
@@ -153,12 +155,13 @@ pub async fn accept(
     free_seconds: i32,
     meter: Meter,
 ) -> Result<Option<Call>, RepoError> {
-    let media_secs = match meter {
-        Meter::FromAccept => None,
-        Meter::FromMedia { within_secs } => Some(within_secs),
+    let (media_secs, inactive_secs) = match meter {
+        Meter::FromAccept => (None, None),
+        Meter::FromMedia { within_secs } => (Some(within_secs), None),
+        Meter::Chat { inactive_secs } => (None, Some(inactive_secs)),
     };
     // One instant for every column, so the paid time is exactly `max_duration` seconds.
-    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3::bigint, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => $3::bigint::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision), free_seconds = $5 FROM t WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ", "", id.0, telecaller.0, max_duration, media_secs, free_seconds)
+    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3::bigint, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => $3::bigint::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision), free_seconds = $5, inactive_deadline = t.at + make_interval(secs => $6::double precision) FROM t WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ", "", id.0, telecaller.0, max_duration, media_secs, free_seconds, inactive_secs)
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -205,7 +208,7 @@ pub async fn end(
     to: CallStatus,
     reason: EndReason,
 ) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline, CASE $4 WHEN 'USER_DISCONNECTED' THEN user_left_room_at WHEN 'TELECALLER_DISCONNECTED' THEN telecaller_left_room_at END) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL, user_media_grace_deadline = NULL, telecaller_media_grace_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
+    Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline, CASE $4 WHEN 'USER_DISCONNECTED' THEN user_left_room_at WHEN 'TELECALLER_DISCONNECTED' THEN telecaller_left_room_at END) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL, user_media_grace_deadline = NULL, telecaller_media_grace_deadline = NULL, inactive_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }
@@ -221,7 +224,7 @@ pub async fn record_settlement(
 ) -> Result<(), RepoError> {
     sqlx::query!("UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, promo_spent = $5, \
          free_coins = $6, \
-         room_retry_at = CASE WHEN accepted_at IS NULL THEN NULL ELSE clock_timestamp() + make_interval(secs => $7) END \
+         room_retry_at = CASE WHEN accepted_at IS NULL OR call_type = 'CHAT' THEN NULL ELSE clock_timestamp() + make_interval(secs => $7) END \
          WHERE id = $1", id.0, seconds, funding.spent(), funding.earned, funding.promo, funding.free, room_retry_secs)
     .execute(&mut **tx)
     .await?;
@@ -278,11 +281,25 @@ pub async fn extend(
     .await?)
 }
 
+/// Sets an ACCEPTED call's paid time to `max_duration` seconds from its connection, shorter or
+/// longer (a gift spent some of the balance it counted on); re-arms the balance warning as
+/// [`extend`] does. The caller has checked the new time covers what was already billed.
+pub async fn set_paid_time(
+    tx: &mut Tx,
+    id: CallId,
+    max_duration: i64,
+    warn_secs: f64,
+) -> Result<Option<Call>, RepoError> {
+    Ok(call_query!("UPDATE calls SET max_duration_seconds = $2::bigint, billing_deadline = connected_at + make_interval(secs => $2::bigint::double precision), balance_low_sent = balance_low_sent AND connected_at + make_interval(secs => $2::bigint::double precision) <= clock_timestamp() + make_interval(secs => $3) WHERE id = $1 AND status = 'ACCEPTED' AND connected_at IS NOT NULL RETURNING ", "", id.0, max_duration, warn_secs)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 /// Claims one active call with something due (a deadline passed, or the balance warning is due
 /// within `warn_secs`), locked and skipped by other sweepers; calls in `skip` (this pass could not
 /// process them) are left for the next pass.
 pub async fn claim_due(tx: &mut Tx, warn_secs: f64, skip: &[Uuid]) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("SELECT ", " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND ((status = 'RINGING' AND ring_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp() OR user_media_grace_deadline <= clock_timestamp() OR telecaller_media_grace_deadline <= clock_timestamp()) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED", warn_secs, skip)
+    Ok(call_query!("SELECT ", " FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND id <> ALL($2) AND ((status = 'RINGING' AND ring_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND billing_deadline <= clock_timestamp()) OR (status = 'ACCEPTED' AND NOT balance_low_sent AND billing_deadline <= clock_timestamp() + make_interval(secs => $1)) OR (status = 'ACCEPTED' AND connected_at IS NULL AND media_deadline <= clock_timestamp()) OR user_grace_deadline <= clock_timestamp() OR telecaller_grace_deadline <= clock_timestamp() OR user_media_grace_deadline <= clock_timestamp() OR telecaller_media_grace_deadline <= clock_timestamp() OR inactive_deadline <= clock_timestamp()) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED", warn_secs, skip)
     .fetch_optional(&mut **tx)
     .await?)
 }

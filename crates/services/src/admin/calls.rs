@@ -26,25 +26,34 @@ impl AdminService {
     pub async fn calls(
         &self,
         status: Option<talktime_domain::call::CallStatus>,
+        chats: bool,
         page: PageRequest,
     ) -> Result<talktime_domain::page::Page<talktime_domain::call::AdminCallRow>, ServiceError> {
-        Ok(calls::admin_page(self.db(), status, page.limit(), page.offset()).await?)
+        Ok(calls::admin_page(self.db(), status, chats, page.limit(), page.offset()).await?)
     }
 
-    /// Ends a live call now (reason ADMIN), billed to this moment.
-    pub async fn end_call(&self, by: AdminId, id: CallId) -> Result<talktime_domain::call::Call, ServiceError> {
+    /// Ends a live call (or, with `chat`, a live chat) now (reason ADMIN), billed to this moment.
+    pub async fn end_call(
+        &self,
+        by: AdminId,
+        id: CallId,
+        chat: bool,
+    ) -> Result<talktime_domain::call::Call, ServiceError> {
+        let (noun, not_found) = if chat { ("chat", "chat_not_found") } else { ("call", "call_not_found") };
         let call = calls::find(self.db().pool(), id)
             .await?
-            .ok_or_else(|| ServiceError::not_found("call_not_found", "Call not found"))?;
-        let ended = self
-            .calls
-            .end_by_force(id, EndReason::Admin)
-            .await?
-            .ok_or_else(|| ServiceError::conflict("call_not_active", "This call is not live"))?;
+            .filter(|c| c.call_type.is_chat() == chat)
+            .ok_or_else(|| ServiceError::not_found(not_found, format!("No such {noun}")))?;
+        let ended = self.calls.end_by_force(id, EndReason::Admin).await?.ok_or_else(|| {
+            ServiceError::conflict(
+                if chat { "chat_not_active" } else { "call_not_active" },
+                format!("This {noun} is not live"),
+            )
+        })?;
         self.record(
             by,
-            "call.end",
-            "call",
+            if chat { "chat.end" } else { "call.end" },
+            noun,
             Some(id.0),
             json!({ "status": call.status }),
             json!({ "status": ended.status, "endReason": "ADMIN" }),

@@ -27,6 +27,22 @@ pub enum ServerEvent {
     TelecallerApplied,
     WithdrawalRequested,
     ReportCreated,
+    ChatError,
+    ChatRequested,
+    ChatIncoming,
+    ChatAccepted,
+    ChatAnsweredElsewhere,
+    ChatExtended,
+    ChatBalanceLow,
+    ChatRejected,
+    ChatCancelled,
+    ChatMissed,
+    ChatEnded,
+    ChatMessage,
+    ChatTyping,
+    ChatRead,
+    GiftSent,
+    GiftReceived,
 }
 
 impl ServerEvent {
@@ -55,6 +71,44 @@ impl ServerEvent {
             Self::TelecallerApplied => "telecaller:applied",
             Self::WithdrawalRequested => "withdrawal:requested",
             Self::ReportCreated => "report:created",
+            Self::ChatError => "chat:error",
+            Self::ChatRequested => "chat:requested",
+            Self::ChatIncoming => "chat:incoming",
+            Self::ChatAccepted => "chat:accepted",
+            Self::ChatAnsweredElsewhere => "chat:answered-elsewhere",
+            Self::ChatExtended => "chat:extended",
+            Self::ChatBalanceLow => "chat:balance-low",
+            Self::ChatRejected => "chat:rejected",
+            Self::ChatCancelled => "chat:cancelled",
+            Self::ChatMissed => "chat:missed",
+            Self::ChatEnded => "chat:ended",
+            Self::ChatMessage => "chat:message",
+            Self::ChatTyping => "chat:typing",
+            Self::ChatRead => "chat:read",
+            Self::GiftSent => "gift:sent",
+            Self::GiftReceived => "gift:received",
+        }
+    }
+
+    /// The event a session of `call_type` sends for this call event: a chat's lifecycle goes
+    /// under `chat:` names (docs/chat.md), a call's is unchanged.
+    pub const fn of_session(self, call_type: talktime_domain::call::CallType) -> Self {
+        if !matches!(call_type, talktime_domain::call::CallType::Chat) {
+            return self;
+        }
+        match self {
+            Self::CallError => Self::ChatError,
+            Self::CallRinging => Self::ChatRequested,
+            Self::CallIncoming => Self::ChatIncoming,
+            Self::CallAccepted => Self::ChatAccepted,
+            Self::CallAnsweredElsewhere => Self::ChatAnsweredElsewhere,
+            Self::CallExtended => Self::ChatExtended,
+            Self::CallBalanceLow => Self::ChatBalanceLow,
+            Self::CallRejected => Self::ChatRejected,
+            Self::CallCancelled => Self::ChatCancelled,
+            Self::CallMissed => Self::ChatMissed,
+            Self::CallEnded => Self::ChatEnded,
+            other => other,
         }
     }
 }

@@ -125,7 +125,28 @@ impl CallService {
     }
 
     async fn session(&self, account: &Account, role: Role) -> Result<SessionReady, ServiceError> {
-        let active_call = match calls::active_for(self.db.pool(), account.id).await? {
+        let active = calls::active_for(self.db.pool(), account.id).await?;
+        let (call, chat) = match active {
+            Some(c) if c.call_type.is_chat() => (None, Some(c)),
+            other => (other, None),
+        };
+        let active_chat = match chat {
+            Some(chat) => {
+                let peer_id = if chat.user_id == account.id { chat.telecaller_id } else { chat.user_id };
+                Some(ActiveChat {
+                    session_id: chat.id.0,
+                    status: chat.status.into(),
+                    peer: PartyCard::from(&*self.account(peer_id).await?),
+                    accepted_at: chat.accepted_at,
+                    max_duration_seconds: chat.max_duration_seconds,
+                    rate: chat.user_rate,
+                    last_seq: chat.last_seq,
+                    inactive_deadline: chat.inactive_deadline,
+                })
+            }
+            None => None,
+        };
+        let active_call = match call {
             Some(call) => {
                 let peer_id = if call.user_id == account.id { call.telecaller_id } else { call.user_id };
                 let peer = self.account(peer_id).await?;
@@ -150,7 +171,12 @@ impl CallService {
             None => None,
         };
         let online_telecallers = if role == Role::User { Some(self.presence.online_telecallers().await) } else { None };
-        Ok(SessionReady { active_call, balance: ledger::balance(&self.db, account.id).await?, online_telecallers })
+        Ok(SessionReady {
+            active_call,
+            active_chat,
+            balance: ledger::balance(&self.db, account.id).await?,
+            online_telecallers,
+        })
     }
 
     /// Call figures for `/metrics`, counted at most once per [`FIGURES_TTL`] per node: a scrape

@@ -15,7 +15,7 @@ use talktime_repository::{RepoError, Tx};
 
 use super::events::*;
 use super::{BALANCE_WARNING_SECS, CallService};
-use crate::bus::{Audience, ServerEvent, send};
+use crate::bus::{Audience, ServerEvent};
 use crate::{ServiceError, ledger};
 
 impl CallService {
@@ -45,6 +45,7 @@ impl CallService {
             CallStatus::Accepted if passed(call.telecaller_media_grace_deadline) => {
                 Some(EndReason::TelecallerDisconnected)
             }
+            CallStatus::Accepted if passed(call.inactive_deadline) => Some(EndReason::Inactive),
             _ => None,
         };
         if let Some(reason) = reason {
@@ -60,12 +61,16 @@ impl CallService {
         if warning_due && calls::mark_balance_low(&mut *tx, call.id).await? {
             tx.commit().await.map_err(RepoError::from)?;
             let left = call.billing_deadline.map(|d| (d - now).num_seconds().max(0)).unwrap_or(0);
-            send(
-                self.bus(),
+            self.emit(
                 Audience::account(Role::User, call.user_id),
+                call.call_type,
                 ServerEvent::CallBalanceLow,
                 BalanceLow { call_id: call.id.0, seconds_left: left },
             );
+        }
+        // A message moved the chat's inactivity deadline since its timer was set: wait for it.
+        if let Some(deadline) = call.inactive_deadline.filter(|d| *d > now) {
+            self.schedule(call.id, deadline);
         }
         Ok(())
     }
@@ -217,6 +222,9 @@ impl CallService {
         if let Some(deadline) = call.media_deadline {
             self.schedule(call.id, deadline);
         }
+        if let Some(deadline) = call.inactive_deadline {
+            self.schedule(call.id, deadline);
+        }
     }
 
     /// A recharge landed: an accepted call of this user gets the new paid time (`call:extended`).
@@ -231,8 +239,9 @@ impl CallService {
             return Ok(());
         };
         let data = Extended { call_id: call.id.0, max_duration_seconds: max };
-        send(self.bus(), Audience::account(Role::User, extended.user_id), ServerEvent::CallExtended, &data);
-        send(self.bus(), Audience::account(Role::Telecaller, extended.telecaller_id), ServerEvent::CallExtended, &data);
+        let kind = extended.call_type;
+        self.emit(Audience::account(Role::User, extended.user_id), kind, ServerEvent::CallExtended, &data);
+        self.emit(Audience::account(Role::Telecaller, extended.telecaller_id), kind, ServerEvent::CallExtended, &data);
         self.schedule_billing(&extended);
         Ok(())
     }

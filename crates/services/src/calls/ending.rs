@@ -11,9 +11,9 @@ use talktime_domain::promotion::Funding;
 use talktime_repository::calls;
 use talktime_repository::{RepoError, Tx};
 
-use super::events::*;
+use super::events::{self, *};
 use super::pushes;
-use super::{CallService, Origin, not_found, unavailable};
+use super::{CallService, Origin, not_found_of, unavailable_of};
 use crate::bus::{Audience, ServerEvent, send};
 use crate::{ServiceError, ledger};
 
@@ -27,16 +27,17 @@ impl CallService {
         from: Option<CallStatus>,
         reason: EndReason,
         origin: Option<Origin>,
+        chat: bool,
     ) -> Result<(Call, Option<Value>), ServiceError> {
         let mut tx = self.db.begin().await?;
         let call = calls::lock(&mut tx, call_id)
             .await?
-            .filter(|c| c.user_id == party || c.telecaller_id == party)
-            .ok_or_else(not_found)?;
+            .filter(|c| (c.user_id == party || c.telecaller_id == party) && c.call_type.is_chat() == chat)
+            .ok_or_else(|| not_found_of(chat))?;
         if from.is_some_and(|f| f != call.status) {
-            return Err(unavailable());
+            return Err(unavailable_of(chat));
         }
-        let ended = self.end_locked(&mut tx, &call, reason).await?.ok_or_else(unavailable)?;
+        let ended = self.end_locked(&mut tx, &call, reason).await?.ok_or_else(|| unavailable_of(chat))?;
         tx.commit().await.map_err(RepoError::from)?;
         let answer = self.after_end(&ended, origin).await?;
         Ok((ended, answer))
@@ -96,31 +97,30 @@ impl CallService {
         let to_telecaller =
             Audience::Account { role: Role::Telecaller, id: ended.telecaller_id, except: except(Role::Telecaller) };
         let reference = CallRef { call_id: ended.id.0 };
+        let kind = ended.call_type;
         let mut answer = None;
-        match ended.status {
+        let ringing_end = match ended.status {
             CallStatus::Completed => {
-                for (side, audience) in [(Role::User, to_user), (Role::Telecaller, to_telecaller)] {
-                    let data = self.ended_payload(ended, side).await?;
+                for (side, audience) in [(Role::User, to_user.clone()), (Role::Telecaller, to_telecaller.clone())] {
+                    let data = events::for_session(kind, self.ended_payload(ended, side).await?);
                     if origin.is_some_and(|o| o.role == side) {
                         answer = Some(data.clone());
                     }
-                    send(self.bus(), audience, ServerEvent::CallEnded, data);
+                    send(self.bus(), audience, ServerEvent::CallEnded.of_session(kind), data);
                 }
-                self.close_room(ended.id);
+                if !kind.is_chat() {
+                    self.close_room(ended.id);
+                }
+                None
             }
-            CallStatus::Rejected => {
-                send(self.bus(), to_user, ServerEvent::CallRejected, &reference);
-                send(self.bus(), to_telecaller, ServerEvent::CallRejected, &reference);
-            }
-            CallStatus::Cancelled => {
-                send(self.bus(), to_user, ServerEvent::CallCancelled, &reference);
-                send(self.bus(), to_telecaller, ServerEvent::CallCancelled, &reference);
-            }
-            CallStatus::Missed => {
-                send(self.bus(), to_user, ServerEvent::CallMissed, &reference);
-                send(self.bus(), to_telecaller, ServerEvent::CallMissed, &reference);
-            }
-            CallStatus::Ringing | CallStatus::Accepted => {}
+            CallStatus::Rejected => Some(ServerEvent::CallRejected),
+            CallStatus::Cancelled => Some(ServerEvent::CallCancelled),
+            CallStatus::Missed => Some(ServerEvent::CallMissed),
+            CallStatus::Ringing | CallStatus::Accepted => None,
+        };
+        if let Some(event) = ringing_end {
+            self.emit(to_user, kind, event, &reference);
+            self.emit(to_telecaller, kind, event, &reference);
         }
         send(self.bus(), Audience::Everyone(Role::Admin), ServerEvent::CallFinished, feed(ended));
         self.presence.refresh(ended.telecaller_id).await?;
@@ -194,6 +194,6 @@ async fn settle(tx: &mut Tx, call: &Call, seconds: i64) -> Result<Funding, Servi
     let bill = rules::bill(seconds, rates, paid.saturating_add(promo).saturating_add(free));
     let funding = Funding::split(bill.spent, free, bill.earned, promo);
     talktime_repository::promotions::consume(tx, call.user_id, funding.promo).await?;
-    ledger::settle_call(tx, call, &funding).await?;
+    ledger::settle_session(tx, call, &funding).await?;
     Ok(funding)
 }

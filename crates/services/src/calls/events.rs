@@ -126,10 +126,40 @@ pub struct ActiveCall {
     pub livekit: Option<LiveKitJoin>,
 }
 
+/// `chat:accepted`, to both parties: the meter runs from `acceptedAt`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatAccepted {
+    pub call_id: Uuid,
+    pub user: PartyCard,
+    pub telecaller: PartyCard,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub max_duration_seconds: i64,
+    /// Coins per second the user pays for this chat (copied onto it at the request).
+    pub rate: i64,
+    /// The chat ends INACTIVE if no message comes by then.
+    pub inactive_deadline: Option<DateTime<Utc>>,
+}
+
+/// The active chat in `session:ready`: the app fetches the messages after `lastSeq` it lacks.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveChat {
+    pub session_id: Uuid,
+    pub status: talktime_domain::chat::ChatStatus,
+    pub peer: PartyCard,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub max_duration_seconds: Option<i64>,
+    pub rate: i64,
+    pub last_seq: i64,
+    pub inactive_deadline: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionReady {
     pub active_call: Option<ActiveCall>,
+    pub active_chat: Option<ActiveChat>,
     pub balance: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub online_telecallers: Option<usize>,
@@ -150,4 +180,19 @@ pub struct CallFeed {
     pub duration_in_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coins_spent: Option<i64>,
+}
+
+/// A session event's data as its party reads it: a call's as it is; a chat's with `sessionId` for
+/// `callId`, without `callType` (docs/chat.md).
+pub fn for_session(call_type: CallType, data: impl Serialize) -> serde_json::Value {
+    let mut value = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
+    if call_type.is_chat()
+        && let Some(object) = value.as_object_mut()
+    {
+        object.remove("callType");
+        if let Some(id) = object.remove("callId") {
+            object.insert("sessionId".to_owned(), id);
+        }
+    }
+    value
 }

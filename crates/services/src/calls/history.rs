@@ -18,9 +18,15 @@ pub struct HistoryPage {
 
 impl CallService {
     /// The caller's calls, newest first (as user or as telecaller by role).
-    pub async fn history(&self, account: &Account, page: PageRequest) -> Result<HistoryPage, ServiceError> {
+    pub async fn history(
+        &self,
+        account: &Account,
+        chats: bool,
+        page: PageRequest,
+    ) -> Result<HistoryPage, ServiceError> {
         let (limit, offset) = (page.limit(), page.offset());
-        let mut rows = calls::history(self.db.pool(), account.id, account.role == Role::User, limit, offset).await?;
+        let as_user = account.role == Role::User;
+        let mut rows = calls::history(self.db.pool(), account.id, as_user, chats, limit, offset).await?;
         let has_more = talktime_domain::page::cut_to(&mut rows, limit);
         Ok(HistoryPage { calls: rows, has_more })
     }
@@ -70,15 +76,28 @@ impl CallService {
         account: &Account,
         id: CallId,
         description: &str,
+        message_seq: Option<i64>,
     ) -> Result<talktime_domain::ids::ReportId, ServiceError> {
         let call = self.own_call(account, id).await?;
         if call.accepted_at.is_none() {
             return Err(ServiceError::invalid("call_not_connected", "Only calls that connected can be reported"));
         }
+        if let Some(seq) = message_seq
+            && !(call.call_type.is_chat() && talktime_repository::chats::exists(self.db.pool(), id, seq).await?)
+        {
+            return Err(ServiceError::invalid_field("messageSeq", "message_not_found", "No such message in this chat"));
+        }
         let reported = if call.user_id == account.id { call.telecaller_id } else { call.user_id };
-        let report = talktime_repository::reports::add_report(self.db.pool(), id, account.id, reported, description)
-            .await?
-            .ok_or_else(|| ServiceError::conflict("already_reported", "You already reported this call"))?;
+        let report = talktime_repository::reports::add_report(
+            self.db.pool(),
+            id,
+            account.id,
+            reported,
+            description,
+            message_seq,
+        )
+        .await?
+        .ok_or_else(|| ServiceError::conflict("already_reported", "You already reported this call"))?;
         crate::bus::send(
             self.bus(),
             crate::bus::Audience::Everyone(Role::Admin),

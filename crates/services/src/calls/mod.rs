@@ -6,6 +6,7 @@
 //! timers act on them promptly, and a sweeper on every node claims overdue calls with
 //! `FOR UPDATE SKIP LOCKED`, so calls still end on time after a crash or on another node.
 
+mod chat;
 mod connections;
 mod deadlines;
 mod ending;
@@ -65,6 +66,9 @@ pub struct CallSettings {
     /// A rating counts towards her card only from a call billed this long
     /// (`RATING_MIN_BILLED_SECONDS`).
     pub rating_min_billed_secs: i64,
+    /// An active chat with no message from either party for this long ends INACTIVE
+    /// (`CHAT_INACTIVITY_SECS`).
+    pub chat_inactivity: Duration,
 }
 
 /// Unanswered calls one user may make to one telecaller within [`RING_WINDOW`].
@@ -81,6 +85,12 @@ pub struct Answer {
 impl Answer {
     fn new(event: ServerEvent, data: impl serde::Serialize) -> Self {
         Self { event, data: serde_json::to_value(data).unwrap_or(Value::Null) }
+    }
+
+    /// The answer to a session's party: a call's as it is, a chat's under chat's names
+    /// ([`events::for_session`]).
+    fn of_session(call_type: CallType, event: ServerEvent, data: impl serde::Serialize) -> Self {
+        Self { event: event.of_session(call_type), data: events::for_session(call_type, data) }
     }
 }
 
@@ -130,8 +140,18 @@ fn unavailable() -> ServiceError {
     ServiceError::conflict("call_unavailable", "This call is no longer available")
 }
 
+/// No longer available, as a call or (with `chat`) a chat.
+fn unavailable_of(chat: bool) -> ServiceError {
+    if chat { ServiceError::conflict("chat_unavailable", "This chat is no longer available") } else { unavailable() }
+}
+
 fn not_found() -> ServiceError {
     ServiceError::not_found("call_not_found", "Call not found")
+}
+
+/// Not found, as a call or (with `chat`) a chat.
+fn not_found_of(chat: bool) -> ServiceError {
+    if chat { ServiceError::not_found("chat_not_found", "Chat not found") } else { not_found() }
 }
 
 impl CallService {
@@ -166,6 +186,11 @@ impl CallService {
         &**self.presence.bus()
     }
 
+    /// Publishes a session's event: a call's as it is, a chat's under chat's names.
+    fn emit(&self, audience: Audience, call_type: CallType, event: ServerEvent, data: impl serde::Serialize) {
+        send(self.bus(), audience, event.of_session(call_type), events::for_session(call_type, data));
+    }
+
     /// The presence service this one notifies through.
     pub fn presence(&self) -> &Arc<PresenceService> {
         &self.presence
@@ -189,7 +214,7 @@ impl CallService {
 
     /// The acting party as they are now, not as their socket's handshake saw them: an account
     /// blocked, rejected, logged out or turned telecaller since cannot act through an old socket.
-    async fn party(&self, socket: &Account, role: Role) -> Result<Arc<Account>, ServiceError> {
+    pub(crate) async fn party(&self, socket: &Account, role: Role) -> Result<Arc<Account>, ServiceError> {
         let now = self.cache.account(socket.id).await?.ok_or_else(|| {
             ServiceError::unauthorized("token_revoked", "This session has ended, please log in again")
         })?;
@@ -258,7 +283,7 @@ impl CallService {
         }
         let (user_busy, telecaller_busy) = calls::busy(self.db.pool(), user.id, telecaller.id).await?;
         if user_busy {
-            return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
+            return Err(ServiceError::conflict("already_in_call", "You are already in a call or chat"));
         }
         // Without a connection she can still be rung through a push when she is AWAY.
         let by_push = !self.presence.directory().is_connected(Role::Telecaller, telecaller.id).await;
@@ -274,9 +299,14 @@ impl CallService {
         let config = self.cache.config().await?;
         let commission = telecaller.telecaller.as_ref().and_then(|t| t.commission_hundredths);
         let terms = pricing::terms_between(&config, telecaller.host_rates(), commission, call_type);
-        // A first call's free seconds count towards the minimum.
-        let free = free_seconds(self.db.pool(), user.id, config.first_call_free_seconds).await?;
-        let paid_secs = (config.min_call_balance_seconds - i64::from(free)).max(0);
+        // A first call's free seconds count towards the minimum (chats have none).
+        let (offered, min_secs) = if call_type.is_chat() {
+            (0, config.min_chat_balance_seconds)
+        } else {
+            (config.first_call_free_seconds, config.min_call_balance_seconds)
+        };
+        let free = free_seconds(self.db.pool(), user.id, offered).await?;
+        let paid_secs = (min_secs - i64::from(free)).max(0);
         let needed = terms.user_rate.saturating_mul(paid_secs);
         let (balance, owed) = ledger::spendable(&self.db, user.id).await?;
         if owed > 0 {
@@ -289,7 +319,7 @@ impl CallService {
         if balance < needed {
             return Err(ServiceError::invalid(
                 "insufficient_balance",
-                format!("You need at least {needed} coins to start this call"),
+                format!("You need at least {needed} coins to start this {}", noun(call_type)),
             ));
         }
         let ring = if by_push { self.settings.push_ring_timeout } else { self.settings.ring_timeout };
@@ -335,21 +365,17 @@ impl CallService {
         }
         self.schedule(call.id, call.ring_deadline);
         let call_type = call.call_type;
-        send(
-            self.bus(),
+        self.emit(
             Audience::account(Role::Telecaller, telecaller.id),
+            call_type,
             ServerEvent::CallIncoming,
             Incoming { call_id: call.id.0, call_type, caller: PartyCard::from(user), rate: call.user_rate },
         );
         let ringing =
             Ringing { call_id: call.id.0, call_type, telecaller: PartyCard::from(&*telecaller), rate: call.user_rate };
-        send(
-            self.bus(),
-            Audience::Account { role: Role::User, id: user.id, except: Some(origin.connection) },
-            ServerEvent::CallRinging,
-            &ringing,
-        );
-        Ok(Answer::new(ServerEvent::CallRinging, ringing))
+        let to_user = Audience::Account { role: Role::User, id: user.id, except: Some(origin.connection) };
+        self.emit(to_user, call_type, ServerEvent::CallRinging, &ringing);
+        Ok(Answer::of_session(call_type, ServerEvent::CallRinging, ringing))
     }
 
     /// Nobody can keep a telecaller (or her phone) ringing: a user gets `UNANSWERED_RINGS`
@@ -372,25 +398,43 @@ impl CallService {
     /// call ends SETUP_FAILED at no charge.
     #[tracing::instrument(name = "accept", skip_all, fields(call = %call_id, telecaller = %telecaller.id))]
     pub async fn accept(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
+        self.accept_session(telecaller, origin, call_id, false).await
+    }
+
+    /// Accepts a call or (with `chat`) a chat: a session of the other kind is not found.
+    async fn accept_session(
+        &self,
+        telecaller: &Account,
+        origin: Origin,
+        call_id: CallId,
+        chat: bool,
+    ) -> Result<Answer, ServiceError> {
         let telecaller = &*self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
         // Before the transaction: a cache miss inside it would wait for a second connection.
-        let offered = self.cache.config().await?.first_call_free_seconds;
+        let config = self.cache.config().await?;
         let mut tx = self.db.begin().await?;
-        let call =
-            calls::lock(&mut tx, call_id).await?.filter(|c| c.telecaller_id == telecaller.id).ok_or_else(not_found)?;
+        let call = calls::lock(&mut tx, call_id)
+            .await?
+            .filter(|c| c.telecaller_id == telecaller.id && c.call_type.is_chat() == chat)
+            .ok_or_else(|| not_found_of(chat))?;
         if !rules::can_accept(call.status) || call.ring_deadline <= call.now {
             return Err(unavailable());
         }
         let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
+        let offered = if call.call_type.is_chat() { 0 } else { config.first_call_free_seconds };
         let free = free_seconds(&mut *tx, call.user_id, offered).await?;
         let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(free);
         let meter = match self.settings.media_timeout {
+            _ if call.call_type.is_chat() => Meter::Chat { inactive_secs: self.settings.chat_inactivity.as_secs_f64() },
             Some(within) => Meter::FromMedia { within_secs: within.as_secs_f64() },
             None => Meter::FromAccept,
         };
         let call = calls::accept(&mut tx, call_id, telecaller.id, max, free, meter).await?.ok_or_else(unavailable)?;
         tx.commit().await.map_err(RepoError::from)?;
+        if call.call_type.is_chat() {
+            return self.chat_accepted(&call, telecaller, origin, max).await;
+        }
 
         let (for_user, answer) = match self.set_up(&call, telecaller, max).await {
             Ok(both) => both,
@@ -446,8 +490,10 @@ impl CallService {
     pub async fn reject(&self, telecaller: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
-        self.act(call_id, telecaller.id, Some(CallStatus::Ringing), EndReason::Rejected, Some(origin)).await?;
-        Ok(Answer::new(ServerEvent::CallRejected, CallRef { call_id: call_id.0 }))
+        let (call, _) = self
+            .act(call_id, telecaller.id, Some(CallStatus::Ringing), EndReason::Rejected, Some(origin), false)
+            .await?;
+        Ok(Answer::of_session(call.call_type, ServerEvent::CallRejected, CallRef { call_id: call_id.0 }))
     }
 
     /// `call:cancel` by the caller while it rings.
@@ -455,8 +501,9 @@ impl CallService {
     pub async fn cancel(&self, user: &Account, origin: Origin, call_id: CallId) -> Result<Answer, ServiceError> {
         self.party(user, Role::User).await?;
         self.spend(user.id, "action", ACTION_BUDGET).await?;
-        self.act(call_id, user.id, Some(CallStatus::Ringing), EndReason::Cancelled, Some(origin)).await?;
-        Ok(Answer::new(ServerEvent::CallCancelled, CallRef { call_id: call_id.0 }))
+        let (call, _) =
+            self.act(call_id, user.id, Some(CallStatus::Ringing), EndReason::Cancelled, Some(origin), false).await?;
+        Ok(Answer::of_session(call.call_type, ServerEvent::CallCancelled, CallRef { call_id: call_id.0 }))
     }
 
     /// `call:end` by either party of an accepted call.
@@ -465,10 +512,16 @@ impl CallService {
         self.party(account, account.role).await?;
         self.spend(account.id, "action", ACTION_BUDGET).await?;
         let reason = if account.role == Role::User { EndReason::UserEnded } else { EndReason::TelecallerEnded };
-        let (_, answer) = self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin)).await?;
+        let (call, answer) =
+            self.act(call_id, account.id, Some(CallStatus::Accepted), reason, Some(origin), false).await?;
         let data = answer.ok_or_else(unavailable)?;
-        Ok(Answer { event: ServerEvent::CallEnded, data })
+        Ok(Answer { event: ServerEvent::CallEnded.of_session(call.call_type), data })
     }
+}
+
+/// What a session is called in messages.
+fn noun(call_type: CallType) -> &'static str {
+    if call_type.is_chat() { "chat" } else { "call" }
 }
 
 /// The free seconds a call of this user gets: the platform's `firstCallFreeSeconds` (`offered`)

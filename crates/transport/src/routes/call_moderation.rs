@@ -38,25 +38,25 @@ pub(crate) async fn calls(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let talktime_domain::page::Page { rows, total } = state.admin.calls(query.status, page).await?;
-    let calls: Vec<_> = rows
-        .into_iter()
-        .map(|c| {
-            json!({
-                "_id": c.id, "callType": c.call_type, "status": c.status, "endReason": c.end_reason,
-                "user": { "_id": c.user_id, "name": c.user_name },
-                "telecaller": { "_id": c.telecaller_id, "name": c.telecaller_name },
-                "createdAt": c.created_at, "acceptedAt": c.accepted_at, "endedAt": c.ended_at,
-                "durationInSeconds": c.duration_seconds, "coinsSpent": c.coins_spent, "coinsEarned": c.coins_earned,
-                "elapsedSeconds": c.elapsed_seconds,
-                "coinsSoFar": c.elapsed_seconds.map(|s| s * c.user_rate),
-            })
-        })
-        .collect();
+    let talktime_domain::page::Page { rows, total } = state.admin.calls(query.status, false, page).await?;
+    let calls: Vec<_> = rows.into_iter().map(admin_row).collect();
     Ok(ok(
         "Calls fetched successfully",
         json!({ "calls": calls, "total": total, "totalPages": page.total_pages(total) }),
     ))
+}
+
+/// A call or chat in the admins' list.
+pub(super) fn admin_row(c: talktime_domain::call::AdminCallRow) -> serde_json::Value {
+    json!({
+        "_id": c.id, "callType": c.call_type, "status": c.status, "endReason": c.end_reason,
+        "user": { "_id": c.user_id, "name": c.user_name },
+        "telecaller": { "_id": c.telecaller_id, "name": c.telecaller_name },
+        "createdAt": c.created_at, "acceptedAt": c.accepted_at, "endedAt": c.ended_at,
+        "durationInSeconds": c.duration_seconds, "coinsSpent": c.coins_spent, "coinsEarned": c.coins_earned,
+        "elapsedSeconds": c.elapsed_seconds,
+        "coinsSoFar": c.elapsed_seconds.map(|s| s * c.user_rate),
+    })
 }
 
 /// End a live call now (reason `ADMIN`), billed to this moment.
@@ -68,7 +68,7 @@ pub(crate) async fn end_call(
     admin: CurrentAdmin,
     path: web::Path<CallId>,
 ) -> Result<HttpResponse, ApiError> {
-    let ended = state.admin.end_call(admin.0.id, path.into_inner()).await?;
+    let ended = state.admin.end_call(admin.0.id, path.into_inner(), false).await?;
     Ok(ok(
         "Call ended",
         json!({ "_id": ended.id.0, "status": ended.status, "endReason": ended.end_reason,

@@ -97,7 +97,7 @@ async fn history(
     query: PageQuery,
 ) -> Result<HttpResponse, ApiError> {
     let page = CALLS_PAGING.request(query.page, query.limit);
-    let found = state.calls.history(account, page).await?;
+    let found = state.calls.history(account, false, page).await?;
     let calls = found.calls.into_iter().map(|c| CallHistoryView::new(c, account.role)).collect();
     Ok(ok("Calls fetched successfully", CallsView { calls, has_more: found.has_more }))
 }
@@ -166,6 +166,10 @@ pub struct ReportRequest {
     /// 10–1000 characters.
     #[bound(trimmed(min = 10, max = 1000))]
     pub description: String,
+    /// On a chat: the number of the message reported (docs/chat.md).
+    #[serde(default, rename = "messageSeq")]
+    #[bound(range(min = 1, max = 9_007_199_254_740_991i64))]
+    pub message_seq: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -191,7 +195,7 @@ pub(crate) async fn report(
 ) -> Result<HttpResponse, ApiError> {
     // Its length was checked once trimmed (`trimmed(10, 1000)`).
     let description = body.0.description.trim().to_owned();
-    let report = state.calls.report(&account.0, path.into_inner(), &description).await?;
+    let report = state.calls.report(&account.0, path.into_inner(), &description, body.0.message_seq).await?;
     Ok(ok("Report submitted", ReportCreatedView { report_id: report.0 }))
 }
 

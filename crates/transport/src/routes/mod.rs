@@ -6,12 +6,14 @@ pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod call_moderation;
 pub(crate) mod calls;
+pub(crate) mod chats;
 mod console;
 pub(crate) mod coupons;
 pub(crate) mod dashboard;
 pub(crate) mod devices;
 pub(crate) mod disputes;
 pub(crate) mod docs;
+pub(crate) mod gifts;
 pub(crate) mod health;
 pub(crate) mod kyc;
 pub(crate) mod notifications;
@@ -55,6 +57,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .configure(call_moderation::configure)
         .configure(dashboard::configure)
         .configure(calls::configure)
+        .configure(chats::configure)
+        .configure(gifts::configure)
         .configure(coupons::configure)
         .configure(referrals::configure)
         .configure(tax::configure)

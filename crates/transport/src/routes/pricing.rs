@@ -41,7 +41,13 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
             "userCoinPerSec": leaf(json!(c.user_audio_coins_per_sec), "User audio rate", "Coins per second a user pays for an audio call"),
             "telecallerCoinPerSec": leaf(json!(c.telecaller_audio_coins_per_sec), "Telecaller audio earning", "Coins per second a telecaller earns on an audio call"),
         },
+        "chat": {
+            "userCoinPerSec": leaf(json!(c.user_chat_coins_per_sec), "User chat rate", "Coins per second a user pays for a chat (a telecaller's own chat price overrides it)"),
+            "telecallerCoinPerSec": leaf(json!(c.telecaller_chat_coins_per_sec), "Telecaller chat earning", "Coins per second a telecaller earns on a chat at the default price"),
+            "minBalanceSeconds": leaf(json!(c.min_chat_balance_seconds), "Minimum chat balance", "Seconds of chat a user must afford to request one"),
+        },
         "commissionPercent": {
+            "chat": leaf(json!(crate::views::percent(c.chat_commission_hundredths)), "Chat commission", "The platform's share of what a user pays for a chat (a telecaller's own share overrides it)"),
             "audio": leaf(json!(crate::views::percent(c.audio_commission_hundredths)), "Audio commission", "The platform's share of what a user pays for an audio call (a telecaller's own share overrides it)"),
             "video": leaf(json!(crate::views::percent(c.video_commission_hundredths)), "Video commission", "The platform's share of what a user pays for a video call (a telecaller's own share overrides it)"),
         },
@@ -53,6 +59,10 @@ fn config_view(c: &talktime_domain::pricing::AppConfig) -> serde_json::Value {
             "video": {
                 "min": leaf(json!(c.video_min_rate), "Lowest video price", "The lowest price per second a telecaller may set for a video call"),
                 "max": leaf(json!(c.video_max_rate), "Highest video price", "The highest price per second a telecaller may set for a video call"),
+            },
+            "chat": {
+                "min": leaf(json!(c.chat_min_rate), "Lowest chat price", "The lowest price per second a telecaller may set for a chat"),
+                "max": leaf(json!(c.chat_max_rate), "Highest chat price", "The highest price per second a telecaller may set for a chat"),
             },
         },
         "promotions": {
@@ -112,6 +122,14 @@ pub struct ConfigRequest {
     pub telecaller_audio_call_coin_per_sec: Option<i64>,
     #[bound(range(min = 1, max = 86_400))]
     pub min_call_balance_seconds: Option<i64>,
+    /// The platform's default chat price, coins per second (docs/chat.md).
+    #[bound(range(min = 1, max = 1_000_000))]
+    pub user_chat_coin_per_sec: Option<i64>,
+    #[bound(range(min = 0, max = 1_000_000))]
+    pub telecaller_chat_coin_per_sec: Option<i64>,
+    /// Seconds at her chat price a user must afford to request a chat.
+    #[bound(range(min = 1, max = 86_400))]
+    pub min_chat_balance_seconds: Option<i64>,
     /// The platform's share of what a user pays, per call type (0–100, kept to the hundredth);
     /// her default rate follows it.
     #[garde(dive)]
@@ -206,6 +224,8 @@ pub struct PriceBoundsRequest {
     pub audio: Option<BoundsRequest>,
     #[garde(dive)]
     pub video: Option<BoundsRequest>,
+    #[garde(dive)]
+    pub chat: Option<BoundsRequest>,
 }
 
 /// Coins per second, `min` ≤ `max`.
@@ -234,6 +254,8 @@ pub struct CommissionPercentRequest {
     pub audio: Option<f64>,
     #[bound(range(min = 0.0, max = 100.0))]
     pub video: Option<f64>,
+    #[bound(range(min = 0.0, max = 100.0))]
+    pub chat: Option<f64>,
 }
 
 /// Change prices (the flat keys the admin panel sends, at least one). New prices apply to calls
@@ -252,7 +274,8 @@ pub(crate) async fn put_config(
         Some(r) if (0.01..=1e9).contains(&r) => Some((r * 100.0).round() as i64),
         Some(_) => return Err(ApiError::field("inrToCoinRatio", "must be at least 0.01")),
     };
-    let (commission_audio, commission_video) = b.commission_percent.map_or((None, None), |c| (c.audio, c.video));
+    let (commission_audio, commission_video, commission_chat) =
+        b.commission_percent.map_or((None, None, None), |c| (c.audio, c.video, c.chat));
     let bounds = b.price_bounds.as_ref();
 
     let input = ConfigInput {
@@ -269,6 +292,12 @@ pub(crate) async fn put_config(
             telecaller_rate: b.telecaller_video_call_coin_per_sec,
             commission_hundredths: commission_video.map(percent_hundredths),
         },
+        chat: Edit {
+            user_rate: b.user_chat_coin_per_sec,
+            telecaller_rate: b.telecaller_chat_coin_per_sec,
+            commission_hundredths: commission_chat.map(percent_hundredths),
+        },
+        min_chat_balance_seconds: b.min_chat_balance_seconds,
         signup_bonus_coins: b.signup_bonus_coins,
         first_recharge_bonus_hundredths: b.first_recharge_bonus_percent.map(percent_hundredths),
         first_call_free_seconds: b.first_call_free_seconds,
@@ -297,6 +326,7 @@ pub(crate) async fn put_config(
             .unwrap_or_default(),
         audio_bounds: bounds.and_then(|b| b.audio.as_ref()).map(PriceBounds::from),
         video_bounds: bounds.and_then(|b| b.video.as_ref()).map(PriceBounds::from),
+        chat_bounds: bounds.and_then(|b| b.chat.as_ref()).map(PriceBounds::from),
     };
     if input.is_empty() {
         return Err(ApiError::field("body", "give at least one setting"));
@@ -323,12 +353,14 @@ impl From<PriceBounds> for BoundsView {
 pub struct OwnRatesView {
     pub audio: Option<i64>,
     pub video: Option<i64>,
+    pub chat: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PriceBoundsView {
     pub audio: BoundsView,
     pub video: BoundsView,
+    pub chat: BoundsView,
 }
 
 /// A telecaller's prices as she sees them.
@@ -348,8 +380,12 @@ impl From<HerPrices> for HerRatesView {
     fn from(p: HerPrices) -> Self {
         Self {
             rates: p.in_force,
-            own: OwnRatesView { audio: p.own.audio, video: p.own.video },
-            price_bounds: PriceBoundsView { audio: p.audio_bounds.into(), video: p.video_bounds.into() },
+            own: OwnRatesView { audio: p.own.audio, video: p.own.video, chat: p.own.chat },
+            price_bounds: PriceBoundsView {
+                audio: p.audio_bounds.into(),
+                video: p.video_bounds.into(),
+                chat: p.chat_bounds.into(),
+            },
             next_change_at: p.next_change_at,
         }
     }
@@ -379,6 +415,11 @@ pub struct RatesRequest {
     #[garde(skip)]
     #[schema(value_type = Option<i64>, required = true, minimum = 1)]
     pub video_coins_per_second: Option<Option<i64>>,
+    /// Her chat price (docs/chat.md); optional: absent keeps what she has, `null` the default.
+    #[serde(default, deserialize_with = "super::rules::double_option")]
+    #[garde(skip)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub chat_coins_per_second: Option<Option<i64>>,
 }
 
 /// Set her own prices: inside `priceBounds` (400 `rate_out_of_bounds` with `field`, `min`,
@@ -399,7 +440,8 @@ pub(crate) async fn set_rates(
     let Some(video) = body.0.video_coins_per_second else {
         return Err(ApiError::field("videoCoinsPerSecond", "is required"));
     };
-    let saved = state.pricing.set_rates(&telecaller.0, HostRates { audio, video }).await?;
+    let chat = body.0.chat_coins_per_second.unwrap_or(telecaller.0.host_rates().chat);
+    let saved = state.pricing.set_rates(&telecaller.0, HostRates { audio, video, chat }).await?;
     Ok(ok("Rates updated", HerRatesView::from(saved)))
 }
 
@@ -410,6 +452,7 @@ pub struct RateChangeView {
     /// Coins per second, `null`: the platform's default.
     pub audio_coins_per_second: Option<i64>,
     pub video_coins_per_second: Option<i64>,
+    pub chat_coins_per_second: Option<i64>,
     /// `SET` by her, or `CLAMPED` by new bounds.
     #[schema(inline)]
     pub cause: RateChangeCause,
@@ -443,6 +486,7 @@ pub(crate) async fn rate_history(
         .map(|c| RateChangeView {
             audio_coins_per_second: c.audio_rate,
             video_coins_per_second: c.video_rate,
+            chat_coins_per_second: c.chat_rate,
             cause: c.cause,
             created_at: c.created_at,
         })

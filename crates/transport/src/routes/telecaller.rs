@@ -202,6 +202,9 @@ pub(crate) async fn delete_bank_details(
 pub struct WithdrawalsView {
     pub transactions: Vec<crate::views::WithdrawalView>,
     pub has_more: bool,
+    /// The gifts she received in calls and chats (what she earned), newest first, paged alike.
+    pub gifts: Vec<super::gifts::GiftSentView>,
+    pub gifts_has_more: bool,
 }
 
 /// The telecaller's withdrawals, newest first (APPROVED only; limit 1–50, default 10).
@@ -222,11 +225,14 @@ pub(crate) async fn transactions(
         .wallet
         .own_transactions(&telecaller.0, talktime_domain::transaction::TransactionKind::Withdrawal, page)
         .await?;
+    let (gifts, gifts_has_more) = state.gifts.of_account(&telecaller.0, page.limit(), page.offset()).await?;
     Ok(ok(
         "Transactions fetched successfully",
         WithdrawalsView {
             transactions: found.transactions.into_iter().map(crate::views::WithdrawalView::from).collect(),
             has_more: found.has_more,
+            gifts: gifts.into_iter().map(super::gifts::GiftSentView::from).collect(),
+            gifts_has_more,
         },
     ))
 }

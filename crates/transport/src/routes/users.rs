@@ -384,6 +384,9 @@ pub struct RechargesView {
     /// Her promotional grants (and refunds' promotional parts), newest first, paged alike.
     pub promotions: Vec<PromoLotView>,
     pub promotions_has_more: bool,
+    /// The gifts she sent in calls and chats, newest first, paged alike.
+    pub gifts: Vec<super::gifts::GiftSentView>,
+    pub gifts_has_more: bool,
 }
 
 /// A lot of promotional coins: why it came, how many, what is left and when that expires.
@@ -426,6 +429,7 @@ pub(crate) async fn transactions(
     let found =
         state.wallet.own_transactions(&user.0, talktime_domain::transaction::TransactionKind::Recharge, page).await?;
     let (lots, promotions_has_more) = state.promotions.lots(user.0.id, page.limit(), page.offset()).await?;
+    let (gifts, gifts_has_more) = state.gifts.of_account(&user.0, page.limit(), page.offset()).await?;
     Ok(ok(
         "Transactions fetched successfully",
         RechargesView {
@@ -433,6 +437,8 @@ pub(crate) async fn transactions(
             has_more: found.has_more,
             promotions: lots.into_iter().map(PromoLotView::from).collect(),
             promotions_has_more,
+            gifts: gifts.into_iter().map(super::gifts::GiftSentView::from).collect(),
+            gifts_has_more,
         },
     ))
 }

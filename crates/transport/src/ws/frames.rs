@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use talktime_domain::account::Role;
 use talktime_domain::call::CallType;
-use talktime_domain::ids::{AccountId, CallId};
+use talktime_domain::ids::{AccountId, CallId, GiftId};
+use talktime_services::bus::ServerEvent;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -19,6 +20,41 @@ pub(super) struct Initiate {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct CallRef {
     pub call_id: CallId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct ChatRequest {
+    pub telecaller_id: AccountId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct SessionRef {
+    pub session_id: CallId,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct ChatMessage {
+    pub session_id: CallId,
+    pub client_id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct ChatRead {
+    pub session_id: CallId,
+    pub seq: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct GiftSend {
+    pub gift_id: GiftId,
+    pub session_id: CallId,
+    pub client_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +84,22 @@ pub(super) enum ClientFrame {
     Cancel(CallRef),
     #[serde(rename = "call:end")]
     End(CallRef),
+    #[serde(rename = "chat:request")]
+    ChatRequest(ChatRequest),
+    #[serde(rename = "chat:accept")]
+    ChatAccept(SessionRef),
+    #[serde(rename = "chat:reject")]
+    ChatReject(SessionRef),
+    #[serde(rename = "chat:end")]
+    ChatEnd(SessionRef),
+    #[serde(rename = "chat:message")]
+    ChatMessage(ChatMessage),
+    #[serde(rename = "chat:typing")]
+    ChatTyping(SessionRef),
+    #[serde(rename = "chat:read")]
+    ChatRead(ChatRead),
+    #[serde(rename = "gift:send")]
+    GiftSend(GiftSend),
 }
 
 /// Why a frame is not one of the endpoint's (the `error` event's code and message).
@@ -82,18 +134,55 @@ const EVENTS: &[&str] = &[
     "call:reject",
     "call:cancel",
     "call:end",
+    "chat:request",
+    "chat:accept",
+    "chat:reject",
+    "chat:end",
+    "chat:message",
+    "chat:typing",
+    "chat:read",
+    "gift:send",
 ];
 
 /// The events `role`'s endpoint accepts.
 fn accepts(role: Role, event: &str) -> bool {
     match role {
-        Role::User => matches!(event, "ping" | "presence:watch" | "call:initiate" | "call:cancel" | "call:end"),
-        Role::Telecaller => matches!(event, "ping" | "call:accept" | "call:reject" | "call:end"),
+        Role::User => {
+            matches!(
+                event,
+                "ping" | "presence:watch" | "call:initiate" | "call:cancel" | "call:end" | "chat:request" | "gift:send"
+            ) || is_chat_party_event(event)
+        }
+        Role::Telecaller => {
+            matches!(event, "ping" | "call:accept" | "call:reject" | "call:end" | "chat:accept" | "chat:reject")
+                || is_chat_party_event(event)
+        }
         Role::Admin => matches!(event, "ping" | "presence:request-counts"),
     }
 }
 
+/// Events either party of a chat sends.
+fn is_chat_party_event(event: &str) -> bool {
+    matches!(event, "chat:end" | "chat:message" | "chat:typing" | "chat:read")
+}
+
 impl ClientFrame {
+    /// The event a refusal of this frame is answered with: `chat:error` for chat actions,
+    /// `error` for gifts, `call:error` for calls.
+    pub fn error_event(&self) -> ServerEvent {
+        match self {
+            Self::ChatRequest(_)
+            | Self::ChatAccept(_)
+            | Self::ChatReject(_)
+            | Self::ChatEnd(_)
+            | Self::ChatMessage(_)
+            | Self::ChatTyping(_)
+            | Self::ChatRead(_) => ServerEvent::ChatError,
+            Self::GiftSend(_) => ServerEvent::Error,
+            _ => ServerEvent::CallError,
+        }
+    }
+
     /// `event` with its `data`, as `role`'s endpoint reads it: an event of another endpoint or of
     /// none is unknown here; one of this endpoint with data of the wrong shape is invalid.
     pub fn parse(role: Role, event: &str, data: Value) -> Result<Self, FrameError> {
@@ -107,8 +196,13 @@ impl ClientFrame {
         match event {
             "ping" => Ok(Self::Ping),
             "presence:request-counts" => Ok(Self::RequestCounts),
-            _ => serde_json::from_value(json!({ "event": event, "data": data }))
-                .map_err(|e| FrameError::InvalidData(format!("{event}: {e}"))),
+            _ => match serde_json::from_value(json!({ "event": event, "data": data })) {
+                // A chat is requested with `chat:request`, never rung as a call.
+                Ok(Self::Initiate(Initiate { call_type: CallType::Chat, .. })) => Err(FrameError::InvalidData(
+                    format!("{event}: callType must be AUDIO or VIDEO (a chat is requested with chat:request)"),
+                )),
+                other => other.map_err(|e| FrameError::InvalidData(format!("{event}: {e}"))),
+            },
         }
     }
 }

@@ -268,6 +268,7 @@ impl Socket {
             Ok(frame) => frame,
             Err(error) => return Some(error_frame(ServerEvent::Error, error.code(), error.message(), reference)),
         };
+        let error_event = frame.error_event();
         let result = match self.act(frame).await? {
             Acted::Answered(result) => result,
             Acted::Frame(event, data) => return Some(text(event, &data, reference)),
@@ -284,9 +285,9 @@ impl Socket {
             ),
             Err(error) if error.kind == talktime_services::ErrorKind::Internal => {
                 tracing::error!(%error, cause = ?error.source, "call action failed");
-                error_frame(ServerEvent::CallError, "internal_error", "Something went wrong", reference)
+                error_frame(error_event, "internal_error", "Something went wrong", reference)
             }
-            Err(error) => error_frame(ServerEvent::CallError, error.code, &error.message, reference),
+            Err(error) => error_frame(error_event, error.code, &error.message, reference),
         })
     }
 
@@ -328,6 +329,36 @@ impl Socket {
             }
             (ClientFrame::Cancel(call), Peer::Account(user)) => state.calls.cancel(user, origin, call.call_id).await,
             (ClientFrame::End(call), Peer::Account(account)) => state.calls.end(account, origin, call.call_id).await,
+            (ClientFrame::ChatRequest(chat), Peer::Account(user)) => {
+                state.calls.request_chat(user, origin, chat.telecaller_id).await
+            }
+            (ClientFrame::ChatAccept(chat), Peer::Account(telecaller)) => {
+                state.calls.accept_chat(telecaller, origin, chat.session_id).await
+            }
+            (ClientFrame::ChatReject(chat), Peer::Account(telecaller)) => {
+                state.calls.reject_chat(telecaller, origin, chat.session_id).await
+            }
+            (ClientFrame::ChatEnd(chat), Peer::Account(account)) => {
+                state.calls.end_chat(account, origin, chat.session_id).await
+            }
+            (ClientFrame::ChatMessage(m), Peer::Account(account)) => {
+                state.chats.send_message(account, origin, m.session_id, &m.client_id, &m.text).await
+            }
+            (ClientFrame::ChatTyping(chat), Peer::Account(account)) => {
+                match state.chats.typing(account, chat.session_id).await {
+                    Ok(()) => return None,
+                    Err(error) => Err(error),
+                }
+            }
+            (ClientFrame::ChatRead(read), Peer::Account(account)) => {
+                match state.chats.read(account, read.session_id, read.seq).await {
+                    Ok(()) => return None,
+                    Err(error) => Err(error),
+                }
+            }
+            (ClientFrame::GiftSend(gift), Peer::Account(user)) => {
+                state.gifts.send(user, origin, gift.gift_id, gift.session_id, &gift.client_id).await
+            }
             // The admin endpoint admits no call event.
             (_, Peer::Admin(_)) => return None,
         };
