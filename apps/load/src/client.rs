@@ -117,7 +117,8 @@ impl Peer {
         Ok(self.sink.send(Message::text(text)).await?)
     }
 
-    /// Waits for `event`, skipping others; a `call:error` or `error` instead is an error.
+    /// Waits for `event`, skipping others; a `call:error`, `chat:error` or `error` instead is an
+    /// error.
     pub async fn expect(&mut self, event: &str) -> Result<Frame, Error> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -128,7 +129,7 @@ impl Peer {
             if frame.event == event {
                 return Ok(frame);
             }
-            if frame.event == "call:error" || frame.event == "error" {
+            if frame.event == "call:error" || frame.event == "chat:error" || frame.event == "error" {
                 return Err(format!("{event} expected, got {} {}", frame.event, frame.data).into());
             }
         }

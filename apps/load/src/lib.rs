@@ -9,6 +9,8 @@
 //! - `fanout`: a telecaller's presence change reaching W watchers.
 //! - `calls`: whole billed calls as fast as P telecallers allow, then a check of the books.
 //! - `list`: authenticated `GET /users/telecallers` per second.
+//! - `chats`: N concurrent paid chats exchanging messages: delivery latency, settlements per
+//!   second once all end, then a check of the books.
 
 pub mod client;
 pub mod population;

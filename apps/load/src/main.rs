@@ -43,6 +43,12 @@ struct Cli {
     call_telecallers: Option<usize>,
     #[arg(long)]
     list_connections: Option<usize>,
+    /// Concurrent chat sessions (`chats`).
+    #[arg(long)]
+    chat_sessions: Option<usize>,
+    /// Messages per second in each chat session (at most 2: each party sends 60 a minute).
+    #[arg(long)]
+    chat_messages_per_s: Option<f64>,
     /// Keep the idle sockets open this many seconds after measuring them (to profile the server).
     #[arg(long, default_value_t = 0)]
     hold_idle_secs: u64,
@@ -82,8 +88,10 @@ async fn run(cli: Cli) -> Result<bool, Error> {
     plan.call_telecallers = cli.call_telecallers.unwrap_or(plan.call_telecallers);
     plan.list_connections = cli.list_connections.unwrap_or(plan.list_connections);
     plan.hold_idle = Duration::from_secs(cli.hold_idle_secs);
+    plan.chats.sessions = cli.chat_sessions.unwrap_or(plan.chats.sessions);
+    plan.chats.messages_per_s = cli.chat_messages_per_s.unwrap_or(plan.chats.messages_per_s);
     let which = if cli.only.is_empty() {
-        vec![Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List]
+        vec![Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List, Scenario::Chats]
     } else {
         cli.only.clone()
     };
@@ -117,6 +125,9 @@ fn print_ratios(reports: &[Report], select_tps: Option<f64>, tpcb_tps: Option<f6
             "calls     {calls:>10.1} /s      = {:>5.1}% of pgbench TPC-B ({limit:.0} TPS)   goal ≥ 25%",
             100.0 * calls / limit
         );
+    }
+    if let (Some(p99), Some(settled)) = (figure("chats", "p99_ms"), figure("chats", "settled_per_s")) {
+        println!("chats     {p99:>10.2} ms p99 message delivery, {settled:.0} settlements/s");
     }
     if let Some(kib) = figure("idle", "rss_per_socket_kib") {
         println!("idle      {kib:>10.2} KiB/socket                                   goal ≤ 8 KiB");

@@ -47,6 +47,19 @@ impl From<CallStatus> for ChatStatus {
     }
 }
 
+impl From<ChatStatus> for CallStatus {
+    fn from(status: ChatStatus) -> Self {
+        match status {
+            ChatStatus::Requested => CallStatus::Ringing,
+            ChatStatus::Active => CallStatus::Accepted,
+            ChatStatus::Completed => CallStatus::Completed,
+            ChatStatus::Rejected => CallStatus::Rejected,
+            ChatStatus::Missed => CallStatus::Missed,
+            ChatStatus::Cancelled => CallStatus::Cancelled,
+        }
+    }
+}
+
 /// A message's text, checked: 1–2,000 characters, not only whitespace, no control character
 /// but the newline.
 #[derive(Debug, Clone, PartialEq, Eq)]

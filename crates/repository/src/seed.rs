@@ -12,14 +12,15 @@ pub struct SeedReport {
     pub plans: u64,
     pub telecallers: u64,
     pub admins: u64,
+    pub gifts: u64,
 }
 
 impl fmt::Display for SeedReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "demo data: {} plan(s), {} telecaller(s), {} admin(s) added (admin e-mail: {DEMO_ADMIN_EMAIL})",
-            self.plans, self.telecallers, self.admins
+            "demo data: {} plan(s), {} telecaller(s), {} gift(s), {} admin(s) added (admin e-mail: {DEMO_ADMIN_EMAIL})",
+            self.plans, self.telecallers, self.gifts, self.admins
         )
     }
 }
@@ -28,6 +29,10 @@ pub const DEMO_ADMIN_EMAIL: &str = "admin@talktime.local";
 
 /// (rupees, coins, discount %; stored in hundredths of a percent)
 const PLANS: &[(i64, i64, i32)] = &[(49, 50, 0), (99, 110, 10), (199, 240, 15), (499, 650, 20)];
+
+/// (name, icon, coins)
+const GIFTS: &[(&str, &str, i64)] =
+    &[("Rose", "🌹", 10), ("Chocolate", "🍫", 50), ("Teddy", "🧸", 100), ("Crown", "👑", 500)];
 
 /// (phone, name, language, avatar, about)
 const TELECALLERS: &[(&str, &str, &str, &str, &str)] = &[
@@ -68,6 +73,23 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
                 rupees * 100,
                 coins,
                 discount * 100
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+    }
+
+    // Gifts, like plans, only into an empty catalogue.
+    let existing: i64 = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM gifts").fetch_one(&mut *tx).await?;
+    if existing == 0 {
+        for (name, icon, coins) in GIFTS {
+            report.gifts += sqlx::query!(
+                "INSERT INTO gifts (id, name, icon, coins) VALUES ($1, $2, $3, $4)",
+                talktime_domain::ids::GiftId::new().0,
+                name,
+                icon,
+                coins
             )
             .execute(&mut *tx)
             .await?

@@ -53,6 +53,8 @@ pub struct Conversation {
     pub session: CallId,
     pub messages: Vec<ChatMessage>,
     pub gifts: Vec<GiftSent>,
+    /// More messages follow the last one here.
+    pub has_more: bool,
 }
 
 pub struct ChatService {
@@ -185,12 +187,14 @@ impl ChatService {
     }
 
     async fn read_conversation(&self, id: CallId, after: i64, limit: i64) -> Result<Conversation, ServiceError> {
-        let (messages, gifts) = futures_util::future::try_join(
-            chats::after(self.db.pool(), id, after.max(0), limit.clamp(1, MAX_PAGE)),
+        let limit = limit.clamp(1, MAX_PAGE);
+        let (mut messages, gifts) = futures_util::future::try_join(
+            chats::after(self.db.pool(), id, after.max(0), limit + 1),
             gifts::sent_in(self.db.pool(), id),
         )
         .await?;
-        Ok(Conversation { session: id, messages, gifts })
+        let has_more = talktime_domain::page::cut_to(&mut messages, limit);
+        Ok(Conversation { session: id, messages, gifts, has_more })
     }
 
     /// `GET /admin/reports/{id}/messages`: an operator reads a reported chat's messages, only

@@ -18,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         (name = "telecaller", description = "A telecaller's profile, application and bank details"),
         (name = "calls", description = "Call history, feedback and reports (calls themselves run over WebSocket)"),
         (name = "payments", description = "Recharges through Razorpay and withdrawals"),
+        (name = "chats", description = "Paid chat history and messages (chats themselves run over WebSocket)"),
+        (name = "gifts", description = "The gift catalogue (gifts are sent over WebSocket)"),
         (name = "admin", description = "Operators (cookie or bearer)"),
         (name = "operations", description = "Health and documentation"),
     )

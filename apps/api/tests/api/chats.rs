@@ -253,7 +253,7 @@ async fn admins_see_live_chats_end_one_and_read_a_reported_conversation_only_fro
     let (mut user, mut telecaller) = stage.sockets().await;
     let chat = active_chat(&stage, &mut user, &mut telecaller).await;
     say(&mut telecaller, &chat, "t1", "something rude").await;
-    let live = stage.app.get_auth("/admin/chats?status=ACCEPTED", &admin).await;
+    let live = stage.app.get_auth("/admin/chats?status=ACTIVE", &admin).await;
     assert_eq!(live.body["data"]["chats"][0]["_id"], json!(chat));
     let calls = stage.app.get_auth("/admin/calls?status=ACCEPTED", &admin).await;
     assert_eq!(calls.body["data"]["calls"], json!([]));

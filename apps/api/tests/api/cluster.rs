@@ -466,3 +466,56 @@ async fn with_the_bus_down_a_blocked_accounts_old_socket_cannot_call_and_is_clos
     assert_eq!(on_b.closed().await, Some(4003));
     assert!(blocked_at.elapsed() < Duration::from_secs(5), "closed after {:?}", blocked_at.elapsed());
 }
+
+#[tokio::test]
+async fn a_chat_crosses_nodes_and_a_node_killed_mid_chat_ends_and_settles_it_once() {
+    let mut cluster = cluster(&redis_url(), 1_000).await;
+    let (mut user, mut telecaller) = cluster.sockets().await;
+    // The user's second app is on node B, beside the telecaller.
+    let (mut second_app, _) = Ws::connect(&cluster.b, "/ws/user", &cluster.user.token).await;
+
+    user.send("chat:request", json!({ "telecallerId": cluster.telecaller.id })).await;
+    let chat = user.expect("chat:requested").await["sessionId"].as_str().unwrap().to_owned();
+    assert_eq!(telecaller.expect("chat:incoming").await["sessionId"], json!(chat));
+    telecaller.send("chat:accept", json!({ "sessionId": chat })).await;
+    telecaller.expect("chat:accepted").await;
+    assert_eq!(user.expect("chat:accepted").await["sessionId"], json!(chat));
+    assert_eq!(user.presence_of(&cluster.telecaller.id).await["presence"], json!("ON_CALL"));
+
+    // Sent on B, delivered on A (and on B to the user's other app); answered on A, seen on B.
+    telecaller.send("chat:message", json!({ "sessionId": chat, "clientId": "t1", "text": "namaste" })).await;
+    assert_eq!(telecaller.expect("chat:message").await["seq"], json!(1));
+    let got = user.expect("chat:message").await;
+    assert_eq!((got["seq"].clone(), got["text"].clone()), (json!(1), json!("namaste")));
+    assert_eq!(second_app.expect("chat:message").await["seq"], json!(1));
+    user.send("chat:message", json!({ "sessionId": chat, "clientId": "u1", "text": "hello" })).await;
+    assert_eq!(user.expect("chat:message").await["seq"], json!(2));
+    assert_eq!(telecaller.expect("chat:message").await["text"], json!("hello"));
+    assert_eq!(second_app.expect("chat:message").await["seq"], json!(2));
+    user.send("chat:typing", json!({ "sessionId": chat })).await;
+    assert_eq!(telecaller.expect("chat:typing").await["from"], json!(cluster.user.id));
+
+    // Node B dies with her socket: node A ends the chat at her grace and settles it once.
+    testing::age_call(&cluster.a.db, chat.parse::<CallId>().unwrap(), 10).await.unwrap();
+    cluster.b.kill();
+    let ended = user.expect("chat:ended").await;
+    assert_eq!((ended["sessionId"].clone(), ended["reason"].clone()), (json!(chat), json!("TELECALLER_DISCONNECTED")));
+    let seconds = ended["durationInSeconds"].as_i64().unwrap();
+    assert!(seconds >= 10, "{ended}");
+    // The platform's chat price (1 coin/s), half to her.
+    assert_eq!(ended["coinsSpent"], json!(seconds));
+    assert_eq!(cluster.a.balance(&cluster.user.id).await, 1_000 - seconds);
+    assert_eq!(cluster.a.balance(&cluster.telecaller.id).await, seconds / 2);
+    user.send("ping", json!({})).await;
+    loop {
+        let frame = user.next().await;
+        assert_ne!(frame["event"], json!("chat:ended"), "a second ending: {frame}");
+        if frame["event"] == json!("pong") {
+            break;
+        }
+    }
+    let journals = testing::journals_of(&cluster.a.db, "CHAT", Some(chat.parse().unwrap())).await.unwrap();
+    assert_eq!(journals, 1);
+    assert!(!cluster.rooms.requests().iter().any(|r| r.body.contains(&chat)), "a chat has no media room");
+    cluster.a.assert_books_balance().await;
+}

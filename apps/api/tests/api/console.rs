@@ -1,7 +1,8 @@
 //! The console in a real browser (headless Chromium through ChromeDriver): a user signs in,
 //! buys coins in the sandbox, calls a demo host (a bot on the real WebSocket endpoint), watches
 //! the balance drop, ends the call and finds it in the history; meanwhile an admin, in a browser
-//! of their own, sees the call in the live list. Nothing is fetched from anywhere but the server.
+//! of their own, sees the call in the live list. Then she chats with a demo host, who answers
+//! with canned lines, and sends a gift. Nothing is fetched from anywhere but the server.
 
 use std::time::Duration;
 
@@ -63,6 +64,23 @@ async fn a_user_calls_a_demo_host_from_the_console_while_an_admin_watches() {
     let after = number(&user.wait_text("#user-balance", "the new balance", |t| number(t) < balance).await);
     assert_eq!(after, balance - number(&spent));
     assert_eq!(app.balance(&talktime_domain_user(&app).await).await, after);
+
+    // A chat with a demo host: she accepts, answers each message with a canned line, and
+    // thanks for a gift; the chat is billed and listed.
+    user.click("#online-list .chat").await;
+    user.wait_text("#chat-status", "the chat accepted", |t| t == "Chatting").await;
+    user.type_into("#chat-text", "Hello there").await;
+    user.click("#chat-send").await;
+    user.wait_text("#chat-messages", "her canned reply", |t| t.contains("Hello there") && t.contains("tell me more"))
+        .await;
+    user.click("#chat-panel .gift").await;
+    user.wait_text("#chat-messages", "her thanks for the gift", |t| t.contains("Thank you for the Rose")).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await; // at least one whole billed second
+    user.click("#chat-end").await;
+    user.wait_text("#chat-summary", "the chat's cost", |t| t.contains("coins")).await;
+    user.wait_text("#chat-history .chat-row .coins", "the chat in the history", |t| number(t) > 0).await;
+    let gifts = app.get_auth("/admin/dashboard/gifts?period=today", &app.admin_token().await).await;
+    assert_eq!(gifts.body["data"]["topGifts"][0]["name"], serde_json::json!("Rose"));
 
     // The admin broadcasts an announcement; the user finds it in her inbox, her preferences
     // beside it.

@@ -50,22 +50,26 @@ async fn a_call_to_a_host_with_her_own_price_bills_it_and_pays_her_share() {
 
     let mine = app.get_auth("/telecaller/rates", &telecaller.token).await;
     mine.assert(200);
-    assert_eq!(mine.body["data"]["rates"], json!({ "audio": 2, "video": 4 }), "the defaults until she sets one");
+    assert_eq!(
+        mine.body["data"]["rates"],
+        json!({ "audio": 2, "video": 4, "chat": 1 }),
+        "the defaults until she sets one"
+    );
     assert_eq!(mine.body["data"]["priceBounds"]["audio"], json!({ "min": 1, "max": 20 }));
     assert_eq!(mine.body["data"]["nextChangeAt"], Value::Null);
 
     let set = set_rates(&app, &telecaller, json!(5), Value::Null).await;
     set.assert(200);
-    assert_eq!(set.body["data"]["rates"], json!({ "audio": 5, "video": 4 }), "video stays the default");
+    assert_eq!(set.body["data"]["rates"], json!({ "audio": 5, "video": 4, "chat": 1 }), "video stays the default");
     assert!(set.body["data"]["nextChangeAt"].is_string());
     let me = app.get_auth("/users/me", &telecaller.token).await;
-    assert_eq!(me.body["data"]["telecallerProfile"]["rates"], json!({ "audio": 5, "video": 4 }));
+    assert_eq!(me.body["data"]["telecallerProfile"]["rates"], json!({ "audio": 5, "video": 4, "chat": 1 }));
 
     let (online, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
     let list = app.get_auth("/users/telecallers", &user.token).await;
     list.assert(200);
     let card = &list.body["data"]["data"][0];
-    assert_eq!(card["rates"], json!({ "audio": 5, "video": 4 }));
+    assert_eq!(card["rates"], json!({ "audio": 5, "video": 4, "chat": 1 }));
     assert_eq!(list.body["data"]["audioCallCharge"], json!(2), "the defaults stay for the earlier app");
     online.close().await;
 
@@ -132,7 +136,7 @@ async fn her_price_stays_inside_the_bounds_and_changes_at_most_once_per_cooldown
     assert!((23.9..=24.0).contains(&hours), "24 hours after her change, not {hours}");
     assert!(again.headers.get("retry-after").is_some());
     let mine = app.get_auth("/telecaller/rates", &telecaller.token).await;
-    assert_eq!(mine.body["data"]["rates"], json!({ "audio": 4, "video": 8 }));
+    assert_eq!(mine.body["data"]["rates"], json!({ "audio": 4, "video": 8, "chat": 1 }));
 }
 
 #[tokio::test]
@@ -148,9 +152,13 @@ async fn new_bounds_clamp_every_price_outside_them_and_her_history_shows_it() {
     saved.assert(200);
     assert_eq!(saved.body["data"]["priceBounds"]["audio"]["max"]["value"], json!(10));
     let clamped = app.get_auth("/telecaller/rates", &outside.token).await;
-    assert_eq!(clamped.body["data"]["rates"], json!({ "audio": 10, "video": 25 }));
+    assert_eq!(clamped.body["data"]["rates"], json!({ "audio": 10, "video": 25, "chat": 1 }));
     let kept = app.get_auth("/telecaller/rates", &inside.token).await;
-    assert_eq!(kept.body["data"]["rates"], json!({ "audio": 5, "video": 4 }), "inside them, and the default");
+    assert_eq!(
+        kept.body["data"]["rates"],
+        json!({ "audio": 5, "video": 4, "chat": 1 }),
+        "inside them, and the default"
+    );
 
     let history = app.get_auth(&format!("/admin/telecallers/{}/rates", outside.id), &admin).await;
     history.assert(200);
@@ -201,7 +209,7 @@ async fn the_list_sorts_by_price_filters_by_max_rate_and_admission_uses_her_pric
 
     app.post_auth(&format!("/users/favorites/{}", dear.id), &user.token, &json!({})).await.assert(200);
     let favorites = app.get_auth("/users/favorites", &user.token).await;
-    assert_eq!(favorites.body["data"]["favorites"][0]["rates"], json!({ "audio": 6, "video": 4 }));
+    assert_eq!(favorites.body["data"]["favorites"][0]["rates"], json!({ "audio": 6, "video": 4, "chat": 1 }));
 
     // 60 s at the default 2 coins/s is affordable; 60 s at her 6 is not.
     app.grant_coins(&user.id, 200).await;
@@ -225,5 +233,5 @@ async fn her_card_carries_her_prices_when_she_comes_online() {
     let (_her, _) = Ws::connect(&app, "/ws/telecaller", &telecaller.token).await;
     app.controller().flush_presence().await;
     let update = watcher.expect("presence:update").await;
-    assert_eq!(update["changes"][0]["telecaller"]["rates"], json!({ "audio": 2, "video": 7 }), "{update}");
+    assert_eq!(update["changes"][0]["telecaller"]["rates"], json!({ "audio": 2, "video": 7, "chat": 1 }), "{update}");
 }

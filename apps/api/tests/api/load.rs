@@ -14,7 +14,7 @@ async fn the_load_tool_runs_every_scenario_and_the_books_balance() {
     let app = crate::support::spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.0/8"), ("PRESENCE_FLUSH_MS", "200")]).await;
     let target = Target { addr: format!("127.0.0.1:{}", app.port).parse().unwrap(), pid: None };
     let plan = Plan::smoke(Duration::from_millis(200));
-    let all = [Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List];
+    let all = [Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List, Scenario::Chats];
     let reports = scenarios::run(&target, &app.db, crate::support::JWT_SECRET, &plan, &all).await.unwrap();
     assert_eq!(reports.len(), all.len());
     for report in &reports {
@@ -27,5 +27,8 @@ async fn the_load_tool_runs_every_scenario_and_the_books_balance() {
     assert!(figure("calls", "settled") >= 4.0);
     assert_eq!(figure("calls", "books_balanced"), 1.0);
     assert!(figure("list", "requests") > 0.0);
+    assert_eq!(figure("chats", "settled"), 4.0);
+    assert!(figure("chats", "messages") >= 4.0);
+    assert_eq!(figure("chats", "books_balanced"), 1.0);
     app.assert_books_balance().await;
 }

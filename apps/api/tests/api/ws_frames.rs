@@ -49,6 +49,14 @@ const EVENTS: &[&str] = &[
     "call:end",
     "call:accept",
     "call:reject",
+    "chat:request",
+    "chat:accept",
+    "chat:reject",
+    "chat:end",
+    "chat:message",
+    "chat:typing",
+    "chat:read",
+    "gift:send",
     "presence:watch",
     "presence:request-counts",
     "ping",
@@ -59,8 +67,23 @@ const EVENTS: &[&str] = &[
     "call:initiate\u{0000}",
 ];
 
-const KEYS: &[&str] =
-    &["telecallerId", "callType", "callId", "telecallerIds", "event", "data", "ref", "__proto__", "", "ü"];
+const KEYS: &[&str] = &[
+    "telecallerId",
+    "callType",
+    "callId",
+    "telecallerIds",
+    "sessionId",
+    "clientId",
+    "text",
+    "seq",
+    "giftId",
+    "event",
+    "data",
+    "ref",
+    "__proto__",
+    "",
+    "ü",
+];
 
 fn text(rng: &mut Rng) -> String {
     let pieces = ["audio", "video", "AUDIO", "0", "-1", "null", "\u{0000}", "\u{202e}", "😀", "ñ", "\\", "\"", " "];
@@ -105,7 +128,7 @@ fn value(rng: &mut Rng, depth: usize) -> Value {
 
 /// What the server must do with a frame.
 enum Expect {
-    /// Answer with an `error` (or `call:error`) event.
+    /// Answer with an `error` (or `call:error`, `chat:error`) event.
     Error,
     /// Answer as it sees fit (a well-formed event may be served), but stay open.
     Anything,
@@ -248,6 +271,11 @@ fn describe(messages: &[Message]) -> String {
     shown.join(" + ")
 }
 
+/// An error event: `error`, or a failed call or chat action's `call:error` / `chat:error`.
+fn is_error(answer: &Value) -> bool {
+    ["error", "call:error", "chat:error"].iter().any(|e| answer["event"] == *e)
+}
+
 /// Plays the generated frames against one endpoint; returns how many frames were sent.
 async fn play(app: &crate::support::TestApp, path: &str, token: &str, seed: u64, bystander: &mut Ws) -> usize {
     let mut rng = Rng(seed);
@@ -261,12 +289,12 @@ async fn play(app: &crate::support::TestApp, path: &str, token: &str, seed: u64,
         let answers = exchange(&mut ws, messages, serial, &sent).await;
         for answer in &answers {
             assert!(answer["event"].is_string(), "a frame without an event after {sent}: {answer}");
-            if answer["event"] == "error" || answer["event"] == "call:error" {
+            if is_error(answer) {
                 assert!(answer["data"]["code"].is_string(), "an error without a code after {sent}: {answer}");
                 assert!(answer["data"]["message"].is_string(), "an error without a message after {sent}: {answer}");
             }
         }
-        let answered_error = answers.iter().any(|a| a["event"] == "error" || a["event"] == "call:error");
+        let answered_error = answers.iter().any(is_error);
         if matches!(expect, Expect::Error) {
             assert!(answered_error, "{path}: no error event answered {sent}; got {answers:?}");
         }

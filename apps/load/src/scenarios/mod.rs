@@ -2,6 +2,7 @@
 //! a smoke run small enough for CI.
 
 mod calls;
+mod chats;
 mod fanout;
 mod idle;
 mod list;
@@ -10,6 +11,7 @@ mod setup;
 use std::time::Duration;
 
 pub use calls::calls;
+pub use chats::{ChatLoad, chats};
 pub use fanout::fanout;
 pub use idle::idle;
 pub use list::list;
@@ -41,6 +43,8 @@ pub struct Plan {
     pub listed: usize,
     /// How long the idle sockets are held after they were measured (for a heap profiler).
     pub hold_idle: Duration,
+    /// Concurrent chat sessions, their message rate and how long they exchange messages.
+    pub chats: ChatLoad,
 }
 
 impl Plan {
@@ -61,6 +65,7 @@ impl Plan {
             list_seconds: 10.0,
             listed: 50,
             hold_idle: Duration::ZERO,
+            chats: ChatLoad { sessions: 1_000, messages_per_s: 1.0, seconds: 20.0 },
         }
     }
 
@@ -81,6 +86,7 @@ impl Plan {
             list_seconds: 1.0,
             listed: 20,
             hold_idle: Duration::ZERO,
+            chats: ChatLoad { sessions: 4, messages_per_s: 4.0, seconds: 1.5 },
         }
     }
 
@@ -104,10 +110,12 @@ pub enum Scenario {
     Setup,
     Calls,
     List,
+    Chats,
 }
 
 /// Runs `which` scenarios of `plan` against `target`, in a fixed order (idle, setup, calls,
-/// fanout, list; the idle sockets stay open through setup and calls); answers their reports.
+/// fanout, list, chats; the idle sockets stay open through setup and calls); answers their
+/// reports.
 pub async fn run(
     target: &Target,
     db: &Db,
@@ -120,16 +128,20 @@ pub async fn run(
     let call_callers = if runs(Scenario::Calls) { plan.call_callers() } else { 0 };
     let idle_sockets = if runs(Scenario::Idle) { plan.idle } else { 0 };
     let watchers = if runs(Scenario::Fanout) { plan.watchers } else { 0 };
+    let chat_sessions = if runs(Scenario::Chats) { plan.chats.sessions } else { 0 };
+    let hosts = plan.call_telecallers.max(plan.listed);
     let sizes = Sizes {
         users: watchers.max(idle_sockets).max(plan.list_connections).max(1),
-        callers: setup_callers + call_callers,
-        telecallers: SETUP_HOSTS + 1 + plan.call_telecallers.max(plan.listed),
+        callers: setup_callers + call_callers + chat_sessions,
+        telecallers: SETUP_HOSTS + 1 + hosts + chat_sessions,
         coins: 1_000,
     };
     let people = population::prepare(db, jwt_secret, sizes).await?;
-    let (setup_callers, call_callers) = people.callers.split_at(setup_callers);
+    let (setup_callers, rest) = people.callers.split_at(setup_callers);
+    let (call_callers, chat_callers) = rest.split_at(call_callers);
     let (setup_hosts, rest) = people.telecallers.split_at(SETUP_HOSTS);
-    let (watched, hosts) = rest.split_at(1);
+    let (watched, rest) = rest.split_at(1);
+    let (hosts, chat_hosts) = rest.split_at(hosts);
     let mut reports = Vec::new();
 
     // Idle first: its memory figure is read from a server that has not held sockets before.
@@ -158,6 +170,9 @@ pub async fn run(
     if runs(Scenario::List) {
         let online = &hosts[..plan.listed];
         reports.push(list(target, &people.users, online, plan.list_connections, plan.list_seconds).await);
+    }
+    if runs(Scenario::Chats) {
+        reports.push(chats(target, db, chat_callers, chat_hosts, plan.chats).await);
     }
     Ok(reports)
 }

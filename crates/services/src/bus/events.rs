@@ -41,7 +41,6 @@ pub enum ServerEvent {
     ChatMessage,
     ChatTyping,
     ChatRead,
-    GiftSent,
     GiftReceived,
 }
 
@@ -85,7 +84,6 @@ impl ServerEvent {
             Self::ChatMessage => "chat:message",
             Self::ChatTyping => "chat:typing",
             Self::ChatRead => "chat:read",
-            Self::GiftSent => "gift:sent",
             Self::GiftReceived => "gift:received",
         }
     }

@@ -3,6 +3,7 @@
 // call to the public REST or WebSocket API (api.js).
 
 import { Api, ApiError, Socket } from '/console/api.js';
+import { userChat } from '/console/chat.js';
 
 const app = document.getElementById('app');
 const noticeBox = document.getElementById('notice');
@@ -220,6 +221,8 @@ async function userMode() {
   const plans = h('div', { id: 'plans' });
   const history = h('div', { id: 'history' });
   const callPanel = h('section', { id: 'call-panel', hidden: true });
+  const chatPanel = h('section', { id: 'chat-panel', hidden: true });
+  const chats = h('div', { id: 'chat-history' });
   const setBalance = (value) => { balance = value; balanceBox.textContent = value; };
   /** Paid and promotional coins, and when the promotional ones expire. */
   const showBalances = (wallet) => {
@@ -234,16 +237,20 @@ async function userMode() {
   app.replaceChildren(
     h('div', { class: 'row' }, h('strong', { text: `Hello ${me.name}` }), h('span', { class: 'muted', text: me.phone }), signOutButton('user', api)),
     callPanel,
+    chatPanel,
     h('div', { class: 'grid' },
       section('Wallet', 'wallet', h('div', { class: 'row' }, balanceBox, h('span', { text: 'coins' })), balancesBox,
         field('Coupon', couponInput), couponInfo, plans),
       section('Online telecallers', 'online', count, list)),
     section('Your calls', 'calls', history),
+    section('Your chats', 'chats', chats),
     inboxSection(api, 'user'),
   );
 
   const socket = new Socket('user', token);
   teardown.push(() => socket.close());
+  const chat = userChat(socket, { h, notice, attempt, meter, api, panel: chatPanel,
+    balance: () => balance, setBalance, busy: () => call !== null, onOver: () => attempt(loadChats) });
 
   async function loadPlans() {
     const found = (await api.get('/users/plans')).data;
@@ -302,11 +309,12 @@ async function userMode() {
     return h('div', { class: 'card', 'data-telecaller': host._id },
       h('div', { class: 'row' }, h('strong', { text: host.name }), pill(host.presence), h('span', { class: 'muted', text: host.language })),
       h('div', { class: 'muted', text: host.about }),
-      h('div', { class: 'row' }, callButton('AUDIO'), callButton('VIDEO'), favorite));
+      h('div', { class: 'row' }, callButton('AUDIO'), callButton('VIDEO'),
+        h('button', { class: 'chat', 'data-id': host._id, onclick: () => chat.start(host) }, 'Chat'), favorite));
   }
 
   function start(host, callType) {
-    if (call) return notice('You are already in a call', true);
+    if (call || chat.busy()) return notice('You are already in a call or chat', true);
     call = { callType, peer: host, stop: () => {} };
     socket.send('call:initiate', { telecallerId: host._id, callType });
     showCall('Calling…');
@@ -359,6 +367,15 @@ async function userMode() {
         h('td', {}, c.status === 'COMPLETED' ? h('button', { class: 'secondary', onclick: () => feedback(c._id) }, 'Feedback') : '')))));
   }
 
+  async function loadChats() {
+    const found = (await api.get('/users/chats?limit=10')).data;
+    chats.replaceChildren(h('table', {}, h('tr', {}, ...['When', 'Telecaller', 'Status', 'Seconds', 'Coins'].map((t) => h('th', { text: t }))),
+      ...found.chats.map((c) => h('tr', { class: 'chat-row', 'data-chat': c._id },
+        h('td', { text: when(c.createdAt) }), h('td', { text: c.telecaller?.name }),
+        h('td', { text: c.endReason ? `${c.status} (${c.endReason})` : c.status }), h('td', { text: c.durationInSeconds ?? 0 }),
+        h('td', { class: 'coins', text: c.coinsSpent ?? 0 })))));
+  }
+
   function feedback(callId) {
     const rating = prompt('Rating 1–5 (or empty)');
     const comment = prompt('Comment (or empty)') || undefined;
@@ -399,7 +416,7 @@ async function userMode() {
     .on('call:accepted', (data) => {
       if (!call) return;
       call.accepted = true;
-      showCall('Connected');
+      showCall('Connected', [chat.giftButtons(data.callId)]);
       running(null);
       joinMedia(data.livekit, call.callType);
     })
@@ -419,7 +436,7 @@ async function userMode() {
     .on('close', (data) => { if (data.code === 4003) { store('user', null); render(); } })
     .open();
 
-  await attempt(() => Promise.all([loadPlans(), loadTelecallers(), loadHistory()]));
+  await attempt(() => Promise.all([loadPlans(), loadTelecallers(), loadHistory(), loadChats(), chat.loadGifts()]));
 }
 
 // ---- telecaller -------------------------------------------------------------------------------

@@ -168,8 +168,7 @@ pub struct ConversationView {
     pub has_more: bool,
 }
 
-fn conversation_view(found: Conversation, limit: i64) -> ConversationView {
-    let has_more = found.messages.len() as i64 >= limit;
+fn conversation_view(found: Conversation) -> ConversationView {
     ConversationView {
         session_id: found.session.0,
         messages: found.messages.into_iter().map(MessageView::from).collect(),
@@ -184,7 +183,7 @@ fn conversation_view(found: Conversation, limit: i64) -> ConversationView {
                 sent_at: g.created_at,
             })
             .collect(),
-        has_more,
+        has_more: found.has_more,
     }
 }
 
@@ -196,7 +195,7 @@ async fn messages(
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(100);
     let found = state.chats.conversation(account, id, query.after.unwrap_or(0), limit).await?;
-    Ok(ok("Messages fetched successfully", conversation_view(found, limit)))
+    Ok(ok("Messages fetched successfully", conversation_view(found)))
 }
 
 /// One of the user's chats: its messages after `after`, and its gifts.
@@ -226,10 +225,10 @@ pub(crate) async fn telecaller_messages(
 }
 
 super::rules::paged_query!(ChatsQuery, limit 100, "1–100, default 20." {
-    /// A status in call terms: `ACCEPTED` lists live chats, `RINGING` requested ones.
+    /// `ACTIVE` lists live chats, `REQUESTED` unanswered requests.
     #[garde(skip)]
     #[param(inline)]
-    status: Option<talktime_domain::call::CallStatus>,
+    status: Option<ChatStatus>,
 });
 
 /// Chats, newest first; live ones carry `elapsedSeconds` and `coinsSoFar`.
@@ -243,7 +242,8 @@ pub(crate) async fn admin_chats(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.0;
     let page = ADMIN_PAGING.request(query.page, query.limit);
-    let talktime_domain::page::Page { rows, total } = state.admin.calls(query.status, true, page).await?;
+    let talktime_domain::page::Page { rows, total } =
+        state.admin.calls(query.status.map(Into::into), true, page).await?;
     let chats: Vec<_> = rows.into_iter().map(super::call_moderation::admin_row).collect();
     Ok(ok(
         "Chats fetched successfully",
@@ -282,5 +282,5 @@ pub(crate) async fn reported_messages(
     let limit = query.0.limit.unwrap_or(100);
     let after = query.0.after.unwrap_or(0);
     let found = state.chats.reported_conversation(admin.0.id, path.into_inner(), after, limit).await?;
-    Ok(ok("Messages fetched successfully", conversation_view(found, limit)))
+    Ok(ok("Messages fetched successfully", conversation_view(found)))
 }

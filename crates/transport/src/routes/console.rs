@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/console/app.js")),
     ("api.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/console/api.js")),
+    ("chat.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/console/chat.js")),
     ("console.css", "text/css; charset=utf-8", include_bytes!("../../assets/console/console.css")),
     (
         "livekit-client.umd.js",
