@@ -45,9 +45,9 @@ async fn migrate_seed_and_admin_add() {
 
     let seed = talktime(&["seed", "--demo"], &env);
     assert!(seed.status.success(), "{}", String::from_utf8_lossy(&seed.stderr));
-    assert!(String::from_utf8_lossy(&seed.stdout).contains("3 telecaller(s)"));
+    assert!(String::from_utf8_lossy(&seed.stdout).contains("3 telecaller(s), 4 gift(s)"));
     let again = talktime(&["seed", "--demo"], &env);
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 plan(s), 0 telecaller(s), 0 admin(s)"));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 plan(s), 0 telecaller(s), 0 gift(s), 0 admin(s)"));
     let plans = talktime_repository::plans::list_active(database.db.pool()).await.unwrap();
     assert_eq!(plans.len(), 4);
     let telecaller =
