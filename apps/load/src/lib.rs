@@ -11,8 +11,13 @@
 //! - `list`: authenticated `GET /users/telecallers` per second.
 //! - `chats`: N concurrent paid chats exchanging messages: delivery latency, settlements per
 //!   second once all end, then a check of the books.
+//!
+//! Every report carries the tool's and the server's CPU use during the scenario
+//! (`tool_cpu_pct`, `server_cpu_pct`: percent of one core), so a figure can be told apart from
+//! the tool's own cost.
 
 pub mod client;
+pub mod cpu;
 pub mod population;
 pub mod report;
 pub mod scenarios;

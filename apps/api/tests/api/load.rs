@@ -19,12 +19,15 @@ async fn the_load_tool_runs_every_scenario_and_the_books_balance() {
     assert_eq!(reports.len(), all.len());
     for report in &reports {
         assert!(report.ok, "{}", report.line());
+        // (The server runs in this process, so the "tool's" share here includes it.)
+        assert!(report.get("tool_cpu_pct").is_some_and(|pct| pct >= 0.0), "{}", report.line());
     }
     let figure =
         |scenario: &str, name: &str| reports.iter().find(|r| r.scenario == scenario).unwrap().get(name).unwrap();
     assert_eq!(figure("idle", "sockets"), 200.0);
     assert_eq!(figure("fanout", "watchers"), 100.0);
     assert!(figure("calls", "settled") >= 4.0);
+    assert!(figure("calls", "tool_cpu_pct") > 0.0);
     assert_eq!(figure("calls", "books_balanced"), 1.0);
     assert!(figure("list", "requests") > 0.0);
     assert_eq!(figure("chats", "settled"), 4.0);

@@ -60,9 +60,12 @@ pub async fn chats(target: &Target, db: &Db, callers: &[Member], telecallers: &[
     let deadline = started + Duration::from_secs_f64(load.seconds);
     let every = Duration::from_secs_f64(1.0 / load.messages_per_s.max(0.01));
     let mut exchanging = Vec::new();
-    for mut session in sessions {
+    let count = sessions.len().max(1) as f64;
+    for (i, mut session) in sessions.into_iter().enumerate() {
+        // Sessions are spread over the interval: a steady rate, not one burst per interval.
+        let first = tokio::time::Instant::from(started) + every.mul_f64(i as f64 / count);
         exchanging.push(tokio::spawn(async move {
-            let result = exchange(&mut session, deadline, every).await;
+            let result = exchange(&mut session, first, deadline, every).await;
             (session, result)
         }));
     }
@@ -132,11 +135,16 @@ async fn open(target: &Target, caller: &Member, host: &Member) -> Result<Session
     Ok(Session { user, host: host_peer, user_id: caller.id.to_string(), host_id: host.id.to_string(), id })
 }
 
-/// The parties take turns sending one message every `every` until `deadline`; answers the
-/// delivery latency of each.
-async fn exchange(session: &mut Session, deadline: Instant, every: Duration) -> Result<Latencies, crate::Error> {
+/// The parties take turns sending one message every `every` from `first` until `deadline`;
+/// answers the delivery latency of each.
+async fn exchange(
+    session: &mut Session,
+    first: tokio::time::Instant,
+    deadline: Instant,
+    every: Duration,
+) -> Result<Latencies, crate::Error> {
     let mut samples = Latencies::default();
-    let mut tick = tokio::time::interval(every);
+    let mut tick = tokio::time::interval_at(first, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut n = 0u64;
     while Instant::now() < deadline {

@@ -18,6 +18,7 @@ pub use list::list;
 pub use setup::setup;
 use talktime_repository::Db;
 
+use crate::cpu::CpuClock;
 use crate::population::{self, Sizes};
 use crate::report::Report;
 use crate::{Error, Target};
@@ -147,34 +148,48 @@ pub async fn run(
     // Idle first: its memory figure is read from a server that has not held sockets before.
     let mut held = Vec::new();
     if runs(Scenario::Idle) {
+        let clock = CpuClock::start(target.pid);
         let report;
         (report, held) = idle(target, &people.users[..idle_sockets]).await;
-        reports.push(report);
+        reports.push(clock.figures(report));
         if !plan.hold_idle.is_zero() {
             crate::progress(format!("idle: holding the sockets for {:?}", plan.hold_idle));
             tokio::time::sleep(plan.hold_idle).await;
         }
     }
     if runs(Scenario::Setup) {
-        reports.push(setup(target, setup_callers, setup_hosts, plan.setup_rate, plan.setup_seconds).await);
+        reports.push(
+            measured(target, setup(target, setup_callers, setup_hosts, plan.setup_rate, plan.setup_seconds)).await,
+        );
     }
     held.truncate(plan.idle_during_calls);
     if runs(Scenario::Calls) {
         let hosts = &hosts[..plan.call_telecallers];
-        reports.push(calls(target, db, call_callers, hosts, plan.call_seconds, plan.hold).await);
+        reports.push(measured(target, calls(target, db, call_callers, hosts, plan.call_seconds, plan.hold)).await);
     }
     drop(held);
     if runs(Scenario::Fanout) {
-        reports.push(fanout(target, &people.users[..watchers], &watched[0], plan.changes, plan.flush).await);
+        reports.push(
+            measured(target, fanout(target, &people.users[..watchers], &watched[0], plan.changes, plan.flush)).await,
+        );
     }
     if runs(Scenario::List) {
         let online = &hosts[..plan.listed];
-        reports.push(list(target, &people.users, online, plan.list_connections, plan.list_seconds).await);
+        reports.push(
+            measured(target, list(target, &people.users, online, plan.list_connections, plan.list_seconds)).await,
+        );
     }
     if runs(Scenario::Chats) {
-        reports.push(chats(target, db, chat_callers, chat_hosts, plan.chats).await);
+        reports.push(measured(target, chats(target, db, chat_callers, chat_hosts, plan.chats)).await);
     }
     Ok(reports)
+}
+
+/// Runs a scenario and adds the tool's and the server's CPU use during it to its report.
+async fn measured(target: &Target, scenario: impl std::future::Future<Output = Report>) -> Report {
+    let clock = CpuClock::start(target.pid);
+    let report = scenario.await;
+    clock.figures(report)
 }
 
 /// Telecallers the setup scenario rings.
