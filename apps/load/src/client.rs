@@ -120,6 +120,15 @@ impl Peer {
     /// Waits for `event`, skipping others; a `call:error`, `chat:error` or `error` instead is an
     /// error.
     pub async fn expect(&mut self, event: &str) -> Result<Frame, Error> {
+        match self.answer(event).await? {
+            Ok(frame) => Ok(frame),
+            Err(refusal) => Err(format!("{event} expected, got {} {}", refusal.event, refusal.data).into()),
+        }
+    }
+
+    /// Waits for `event`, skipping others: answers it, or (`Err`) the `call:error`,
+    /// `chat:error` or `error` frame that came instead.
+    pub async fn answer(&mut self, event: &str) -> Result<Result<Frame, Frame>, Error> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.inbox.recv())
@@ -127,10 +136,10 @@ impl Peer {
                 .map_err(|_| format!("no {event} in time"))?
                 .ok_or("the socket closed")?;
             if frame.event == event {
-                return Ok(frame);
+                return Ok(Ok(frame));
             }
             if frame.event == "call:error" || frame.event == "chat:error" || frame.event == "error" {
-                return Err(format!("{event} expected, got {} {}", frame.event, frame.data).into());
+                return Ok(Err(frame));
             }
         }
     }
@@ -226,6 +235,11 @@ pub fn get_request(target: &Target, path: &str, token: &str) -> Vec<u8> {
         next_client_ip()
     )
     .into_bytes()
+}
+
+/// Open file descriptors of a process (entries of `/proc/<pid>/fd`).
+pub fn open_fds(pid: u32) -> Option<u64> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
 }
 
 /// The server's resident memory in KiB (`VmRSS` of `/proc/<pid>/status`).

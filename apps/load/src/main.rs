@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use talktime_load::report::Report;
-use talktime_load::scenarios::{self, Plan, Scenario};
+use talktime_load::scenarios::{self, Node, Plan, Scenario};
 use talktime_load::{Error, Target};
 use talktime_repository::Db;
 
@@ -49,6 +49,24 @@ struct Cli {
     /// Messages per second in each chat session (at most 2: each party sends 60 a minute).
     #[arg(long)]
     chat_messages_per_s: Option<f64>,
+    /// `soak`: how long the traffic runs, in seconds.
+    #[arg(long)]
+    soak_seconds: Option<f64>,
+    /// `soak`: memory and descriptors are sampled every this many seconds.
+    #[arg(long)]
+    soak_window_secs: Option<u64>,
+    /// `soak`: calls started per second.
+    #[arg(long)]
+    soak_calls_per_s: Option<f64>,
+    /// `soak`: after the traffic, seconds the nodes get to end what the faults left open.
+    #[arg(long)]
+    soak_drain_secs: Option<u64>,
+    /// `soak`: the second node's address.
+    #[arg(long)]
+    also_server: Option<String>,
+    /// `soak`: a file holding the second node's process id (rewritten when it is restarted).
+    #[arg(long)]
+    also_server_pid_file: Option<std::path::PathBuf>,
     /// Keep the idle sockets open this many seconds after measuring them (to profile the server).
     #[arg(long, default_value_t = 0)]
     hold_idle_secs: u64,
@@ -90,6 +108,15 @@ async fn run(cli: Cli) -> Result<bool, Error> {
     plan.hold_idle = Duration::from_secs(cli.hold_idle_secs);
     plan.chats.sessions = cli.chat_sessions.unwrap_or(plan.chats.sessions);
     plan.chats.messages_per_s = cli.chat_messages_per_s.unwrap_or(plan.chats.messages_per_s);
+    plan.soak.seconds = cli.soak_seconds.unwrap_or(plan.soak.seconds);
+    plan.soak.window = cli.soak_window_secs.map(Duration::from_secs).unwrap_or(plan.soak.window);
+    plan.soak.calls_per_s = cli.soak_calls_per_s.unwrap_or(plan.soak.calls_per_s);
+    plan.soak.drain = cli.soak_drain_secs.map(Duration::from_secs).unwrap_or(plan.soak.drain);
+    if let Some(also) = &cli.also_server {
+        let addr = also.to_socket_addrs()?.next().ok_or("the second server's address does not resolve")?;
+        let target = Target { addr, pid: None };
+        plan.soak.also = Some(Node { target, pid_file: cli.also_server_pid_file.clone() });
+    }
     let which = if cli.only.is_empty() {
         vec![Scenario::Fanout, Scenario::Idle, Scenario::Setup, Scenario::Calls, Scenario::List, Scenario::Chats]
     } else {
@@ -134,6 +161,12 @@ fn print_ratios(reports: &[Report], select_tps: Option<f64>, tpcb_tps: Option<f6
     }
     if let Some(p99) = figure("setup", "p99_ms") {
         println!("setup     {p99:>10.2} ms p99                                        goal ≤ 5 ms");
+    }
+    if let (Some(billed), Some(lost)) = (figure("soak", "calls_billed"), figure("soak", "lost")) {
+        let twice = figure("soak", "settled_twice").unwrap_or(0.0);
+        println!(
+            "soak      {billed:>10.0} calls billed, {lost:.0} lost, {twice:.0} settled twice    goal: 0 lost, 0 twice"
+        );
     }
     if let Some(p99) = figure("fanout", "p99_after_tick_ms") {
         println!("fanout    {p99:>10.2} ms p99 after the flush tick                   goal ≤ 100 ms");

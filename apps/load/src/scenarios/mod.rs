@@ -7,6 +7,7 @@ mod fanout;
 mod idle;
 mod list;
 mod setup;
+mod soak;
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ pub use fanout::fanout;
 pub use idle::idle;
 pub use list::list;
 pub use setup::setup;
+pub use soak::{Node, SoakLoad, soak};
 use talktime_repository::Db;
 
 use crate::cpu::CpuClock;
@@ -46,6 +48,8 @@ pub struct Plan {
     pub hold_idle: Duration,
     /// Concurrent chat sessions, their message rate and how long they exchange messages.
     pub chats: ChatLoad,
+    /// The soak run (only when asked for: `--only soak`).
+    pub soak: SoakLoad,
 }
 
 impl Plan {
@@ -67,6 +71,7 @@ impl Plan {
             listed: 50,
             hold_idle: Duration::ZERO,
             chats: ChatLoad { sessions: 1_000, messages_per_s: 1.0, seconds: 20.0 },
+            soak: SoakLoad::full(),
         }
     }
 
@@ -88,6 +93,17 @@ impl Plan {
             listed: 20,
             hold_idle: Duration::ZERO,
             chats: ChatLoad { sessions: 4, messages_per_s: 4.0, seconds: 1.5 },
+            soak: SoakLoad {
+                seconds: 6.0,
+                window: Duration::from_secs(2),
+                calls_per_s: 2.0,
+                hold: Duration::from_millis(1_200),
+                chats: 1,
+                watchers: 10,
+                list_per_s: 5.0,
+                drain: Duration::ZERO,
+                also: None,
+            },
         }
     }
 
@@ -112,10 +128,12 @@ pub enum Scenario {
     Calls,
     List,
     Chats,
+    /// Not in the default set: half an hour against two nodes (`scripts/soak.sh`).
+    Soak,
 }
 
 /// Runs `which` scenarios of `plan` against `target`, in a fixed order (idle, setup, calls,
-/// fanout, list, chats; the idle sockets stay open through setup and calls); answers their
+/// fanout, list, chats, soak; the idle sockets stay open through setup and calls); answers their
 /// reports.
 pub async fn run(
     target: &Target,
@@ -130,19 +148,23 @@ pub async fn run(
     let idle_sockets = if runs(Scenario::Idle) { plan.idle } else { 0 };
     let watchers = if runs(Scenario::Fanout) { plan.watchers } else { 0 };
     let chat_sessions = if runs(Scenario::Chats) { plan.chats.sessions } else { 0 };
+    let soak_parties = if runs(Scenario::Soak) { 2 * plan.soak.parties() } else { 0 };
     let hosts = plan.call_telecallers.max(plan.listed);
     let sizes = Sizes {
-        users: watchers.max(idle_sockets).max(plan.list_connections).max(1),
-        callers: setup_callers + call_callers + chat_sessions,
-        telecallers: SETUP_HOSTS + 1 + hosts + chat_sessions,
-        coins: 1_000,
+        users: watchers.max(idle_sockets).max(plan.list_connections).max(plan.soak.watchers + 1),
+        callers: setup_callers + call_callers + chat_sessions + soak_parties,
+        telecallers: SETUP_HOSTS + 1 + hosts + chat_sessions + soak_parties,
+        // A soak caller makes a call every 20 s for half an hour.
+        coins: if soak_parties > 0 { 1_000_000 } else { 1_000 },
     };
     let people = population::prepare(db, jwt_secret, sizes).await?;
     let (setup_callers, rest) = people.callers.split_at(setup_callers);
-    let (call_callers, chat_callers) = rest.split_at(call_callers);
+    let (call_callers, rest) = rest.split_at(call_callers);
+    let (chat_callers, soak_callers) = rest.split_at(chat_sessions);
     let (setup_hosts, rest) = people.telecallers.split_at(SETUP_HOSTS);
     let (watched, rest) = rest.split_at(1);
-    let (hosts, chat_hosts) = rest.split_at(hosts);
+    let (hosts, rest) = rest.split_at(hosts);
+    let (chat_hosts, soak_hosts) = rest.split_at(chat_sessions);
     let mut reports = Vec::new();
 
     // Idle first: its memory figure is read from a server that has not held sockets before.
@@ -181,6 +203,13 @@ pub async fn run(
     }
     if runs(Scenario::Chats) {
         reports.push(measured(target, chats(target, db, chat_callers, chat_hosts, plan.chats)).await);
+    }
+    if runs(Scenario::Soak) {
+        let mut nodes = vec![Node { target: target.clone(), pid_file: None }];
+        nodes.extend(plan.soak.also.clone());
+        let users = &people.users[..=plan.soak.watchers];
+        let run = soak(&nodes, db, soak_callers, soak_hosts, users, &plan.soak);
+        reports.push(measured(target, run).await);
     }
     Ok(reports)
 }

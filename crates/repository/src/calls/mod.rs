@@ -358,3 +358,27 @@ mod media_events;
 
 pub use history::*;
 pub use media_events::*;
+
+/// What a soak run checks after its faults (`talktime-load`'s `soak`): calls and chats created
+/// since `since` that never ended, and any that were settled by more than one journal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Integrity {
+    pub unended: i64,
+    pub settled_twice: i64,
+}
+
+/// [`Integrity`] since `since`. A check run once after a load run, not on the request path: it
+/// scans the run's calls and settlement journals.
+pub async fn integrity(ex: impl Executor<'_>, since: DateTime<Utc>) -> Result<Integrity, RepoError> {
+    Ok(sqlx::query_as!(
+        Integrity,
+        r#"SELECT
+             (SELECT count(*) FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND created_at >= $1) AS "unended!",
+             (SELECT count(*) FROM (SELECT cause_id FROM journals
+                                    WHERE cause IN ('CALL', 'CHAT') AND created_at >= $1
+                                    GROUP BY cause_id HAVING count(*) > 1) twice) AS "settled_twice!""#,
+        since
+    )
+    .fetch_one(ex)
+    .await?)
+}

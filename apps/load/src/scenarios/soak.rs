@@ -1,0 +1,464 @@
+//! `soak`: a day of traffic and faults in half an hour (`scripts/soak.sh`, docs/benchmarks.md).
+//! Calls, chats, presence watchers and list reads at a moderate steady rate against two nodes,
+//! while the script restarts Redis and PostgreSQL, kills a node and stalls a client. Every call
+//! attempt is counted by its outcome; afterwards no call may be left unended or settled twice,
+//! the books must balance, and each node's memory and descriptors must stay flat.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::json;
+use talktime_repository::{Db, calls, ledger};
+
+use crate::Target;
+use crate::client::{self, HttpConn, Peer};
+use crate::population::Member;
+use crate::report::Report;
+
+/// How a soak run goes.
+#[derive(Debug, Clone)]
+pub struct SoakLoad {
+    pub seconds: f64,
+    /// RSS and descriptors are sampled at the end of each window.
+    pub window: Duration,
+    pub calls_per_s: f64,
+    /// How long a call is held before the user ends it.
+    pub hold: Duration,
+    /// Chats kept going at once (each one runs a minute, then another starts).
+    pub chats: usize,
+    /// Presence watchers kept connected (reconnecting when a node drops them).
+    pub watchers: usize,
+    pub list_per_s: f64,
+    /// After the traffic: how long the nodes get to end what the faults left open (a
+    /// disconnected party's grace plus the sweeper) before the check.
+    pub drain: Duration,
+    /// The second node (the first is the run's target).
+    pub also: Option<Node>,
+}
+
+impl SoakLoad {
+    /// Half an hour at a moderate rate (`scripts/soak.sh`).
+    pub fn full() -> Self {
+        Self {
+            seconds: 1_800.0,
+            window: Duration::from_secs(300),
+            calls_per_s: 5.0,
+            hold: Duration::from_secs(3),
+            chats: 20,
+            watchers: 500,
+            list_per_s: 20.0,
+            drain: Duration::from_secs(90),
+            also: None,
+        }
+    }
+
+    /// Callers and telecallers of each half (calls, chats): each is used every 20 s at most.
+    pub fn parties(&self) -> usize {
+        ((self.calls_per_s * 20.0).ceil() as usize + 1).max(self.chats * 2)
+    }
+}
+
+/// One node: where it listens, and where its process id is (a killed node comes back with a new
+/// one, which the fault script writes to its pid file).
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub target: Target,
+    pub pid_file: Option<PathBuf>,
+}
+
+impl Node {
+    fn pid(&self) -> Option<u32> {
+        match &self.pid_file {
+            Some(path) => std::fs::read_to_string(path).ok()?.trim().parse().ok(),
+            None => self.target.pid,
+        }
+    }
+}
+
+/// Outcomes by name (`billed`, `refused:<code>`, `failed:<what>`…).
+#[derive(Default)]
+struct Tally(Mutex<BTreeMap<String, u64>>);
+
+impl Tally {
+    fn add(&self, outcome: impl Into<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(outcome.into()).or_default() += 1;
+    }
+
+    fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A call's or chat's outcome: billed, refused with a code, or failed at a step.
+enum Outcome {
+    Billed,
+    Refused(String),
+    Failed(String),
+}
+
+fn failed(what: &str) -> impl FnOnce(crate::Error) -> Outcome + '_ {
+    move |_| Outcome::Failed(what.to_owned())
+}
+
+fn refused(frame: client::Frame) -> Outcome {
+    Outcome::Refused(frame.data["code"].as_str().unwrap_or("unknown").to_owned())
+}
+
+pub async fn soak(
+    nodes: &[Node],
+    db: &Db,
+    callers: &[Member],
+    telecallers: &[Member],
+    users: &[Member],
+    load: &SoakLoad,
+) -> Report {
+    crate::progress(format!(
+        "soak: {} s against {} nodes: {} calls/s, {} chats, {} watchers, {} list reads/s",
+        load.seconds,
+        nodes.len(),
+        load.calls_per_s,
+        load.chats,
+        load.watchers,
+        load.list_per_s
+    ));
+    let mut report = Report::new("soak");
+    let since = chrono::Utc::now();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(load.seconds);
+    let calls = Arc::new(Tally::default());
+    let chats = Arc::new(Tally::default());
+    let reads = Arc::new(Tally::default());
+    let reconnects = Arc::new(AtomicUsize::new(0));
+
+    // Callers and hosts of calls and chats come from two disjoint halves, each in turn.
+    let (call_callers, chat_callers) = callers.split_at(callers.len() / 2);
+    let (call_hosts, chat_hosts) = telecallers.split_at(telecallers.len() / 2);
+    let mut background = Vec::new();
+    for (i, watcher) in users.iter().take(load.watchers).enumerate() {
+        let (nodes, watcher, reconnects) = (nodes.to_vec(), watcher.clone(), reconnects.clone());
+        background.push(tokio::spawn(async move { watch(&nodes, i, &watcher, deadline, &reconnects).await }));
+    }
+    for i in 0..load.chats {
+        let (nodes, chats) = (nodes.to_vec(), chats.clone());
+        let (callers, hosts) = (stride(chat_callers, i, load.chats), stride(chat_hosts, i, load.chats));
+        background.push(tokio::spawn(async move { chat_loop(&nodes, &callers, &hosts, deadline, &chats).await }));
+    }
+    if let Some(reader) = users.get(load.watchers) {
+        let (nodes, reader, reads) = (nodes.to_vec(), reader.clone(), reads.clone());
+        let every = Duration::from_secs_f64(1.0 / load.list_per_s.max(0.01));
+        background.push(tokio::spawn(async move { read_loop(&nodes, &reader, every, deadline, &reads).await }));
+    }
+    let windows = tokio::spawn(sample_windows(nodes.to_vec(), load.window, deadline, calls.clone()));
+
+    // Calls at a steady rate; callers and hosts in turn (a caller's next turn comes after
+    // `callers / rate` seconds: well inside `call:initiate`'s 5 a minute).
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / load.calls_per_s.max(0.01)));
+    let mut n = 0usize;
+    let mut attempts = Vec::new();
+    while Instant::now() < deadline {
+        tick.tick().await;
+        // The pairs change every round, so a pair's unanswered rings (after a fault) stay few.
+        let host = (n + n / call_callers.len()) % call_hosts.len();
+        let (caller, host) = (call_callers[n % call_callers.len()].clone(), call_hosts[host].clone());
+        let (nodes, calls, hold, first) = (nodes.to_vec(), calls.clone(), load.hold, n);
+        n += 1;
+        attempts.push(tokio::spawn(async move {
+            let outcome = one_call(&nodes, first, &caller, &host, hold).await;
+            if !matches!(outcome, Outcome::Billed) {
+                // With its time, to be read beside the fault script's log.
+                crate::progress(format!("{} call {}", chrono::Utc::now().format("%H:%M:%S"), outcome.name()));
+            }
+            calls.add(outcome.name());
+        }));
+        attempts.retain(|task| !task.is_finished());
+    }
+    for task in attempts.into_iter().chain(background) {
+        let _ = task.await;
+    }
+    let samples = windows.await.unwrap_or_default();
+    crate::progress(format!("soak: traffic stopped; {} s for the nodes to end what is open", load.drain.as_secs()));
+    tokio::time::sleep(load.drain).await;
+
+    let calls = calls.snapshot();
+    let billed = calls.get("billed").copied().unwrap_or(0);
+    report = report
+        .figure("calls_attempted", calls.values().sum::<u64>() as f64)
+        .figure("calls_billed", billed as f64)
+        .figure("chats_billed", chats.snapshot().get("billed").copied().unwrap_or(0) as f64)
+        .figure("watcher_reconnects", reconnects.load(Ordering::Relaxed) as f64);
+    print_tally("calls", &calls);
+    print_tally("chats", &chats.snapshot());
+    print_tally("list reads", &reads.snapshot());
+    report = check(report, db, since).await;
+    flat(report, &samples)
+}
+
+/// Every `stride`-th member from `start`: a chat loop's own callers or hosts.
+fn stride(members: &[Member], start: usize, stride: usize) -> Vec<Member> {
+    members.iter().skip(start).step_by(stride.max(1)).cloned().collect()
+}
+
+impl Outcome {
+    fn name(&self) -> String {
+        match self {
+            Outcome::Billed => "billed".to_owned(),
+            Outcome::Refused(code) => format!("refused:{code}"),
+            Outcome::Failed(what) => format!("failed:{what}"),
+        }
+    }
+}
+
+fn print_tally(what: &str, tally: &BTreeMap<String, u64>) {
+    let parts: Vec<String> = tally.iter().map(|(name, n)| format!("{name}={n}")).collect();
+    crate::progress(format!("soak {what}: {}", parts.join(" ")));
+}
+
+/// Connects to node `first` (of `nodes`, in turn), or to the next one that answers, as a load
+/// balancer in front of them would.
+async fn connect(nodes: &[Node], first: usize, path: &str, token: &str) -> Result<Peer, Outcome> {
+    for i in 0..nodes.len() {
+        if let Ok((peer, _)) = Peer::connect(&nodes[(first + i) % nodes.len()].target, path, token).await {
+            return Ok(peer);
+        }
+    }
+    Err(Outcome::Failed("connect".to_owned()))
+}
+
+/// One call, her socket on one node and his on the other while both are up: initiate, accept,
+/// hold, end.
+async fn one_call(nodes: &[Node], first: usize, caller: &Member, host: &Member, hold: Duration) -> Outcome {
+    match try_call(nodes, first, caller, host, hold).await {
+        Ok(outcome) | Err(outcome) => outcome,
+    }
+}
+
+async fn try_call(
+    nodes: &[Node],
+    first: usize,
+    caller: &Member,
+    host: &Member,
+    hold: Duration,
+) -> Result<Outcome, Outcome> {
+    let mut her = connect(nodes, first + 1, "/ws/telecaller", &host.token).await?;
+    let mut him = connect(nodes, first, "/ws/user", &caller.token).await?;
+    him.send("call:initiate", json!({ "telecallerId": host.id.to_string(), "callType": "AUDIO" }))
+        .await
+        .map_err(failed("initiate"))?;
+    let ringing = him.answer("call:ringing").await.map_err(failed("initiate"))?.map_err(refused)?;
+    let call = ringing.data["callId"].clone();
+    her.expect("call:incoming").await.map_err(failed("ring"))?;
+    her.send("call:accept", json!({ "callId": call })).await.map_err(failed("accept"))?;
+    her.answer("call:accepted").await.map_err(failed("accept"))?.map_err(refused)?;
+    him.expect("call:accepted").await.map_err(failed("accepted"))?;
+    tokio::time::sleep(hold).await;
+    him.send("call:end", json!({ "callId": call })).await.map_err(failed("end"))?;
+    let ended = him.answer("call:ended").await.map_err(failed("end"))?.map_err(refused)?;
+    Ok(if ended.data["coinsSpent"].as_i64().unwrap_or(0) > 0 {
+        Outcome::Billed
+    } else {
+        Outcome::Failed("unbilled".into())
+    })
+}
+
+/// A chat slot: one chat after another until `deadline`, each a minute of a message every two
+/// seconds, its parties on different nodes.
+async fn chat_loop(nodes: &[Node], callers: &[Member], hosts: &[Member], deadline: Instant, tally: &Tally) {
+    let mut n = 0usize;
+    while Instant::now() < deadline && !callers.is_empty() && !hosts.is_empty() {
+        let (caller, host) = (&callers[n % callers.len()], &hosts[n % hosts.len()]);
+        let outcome = match one_chat(nodes, n, caller, host, deadline).await {
+            Ok(outcome) | Err(outcome) => outcome,
+        };
+        n += 1;
+        if !matches!(outcome, Outcome::Billed) {
+            // Do not spin against a node that is down.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        tally.add(outcome.name());
+    }
+}
+
+async fn one_chat(
+    nodes: &[Node],
+    first: usize,
+    caller: &Member,
+    host: &Member,
+    deadline: Instant,
+) -> Result<Outcome, Outcome> {
+    let mut her = connect(nodes, first + 1, "/ws/telecaller", &host.token).await?;
+    let mut him = connect(nodes, first, "/ws/user", &caller.token).await?;
+    him.send("chat:request", json!({ "telecallerId": host.id.to_string() })).await.map_err(failed("request"))?;
+    let requested = him.answer("chat:requested").await.map_err(failed("request"))?.map_err(refused)?;
+    let id = requested.data["sessionId"].clone();
+    her.expect("chat:incoming").await.map_err(failed("incoming"))?;
+    her.send("chat:accept", json!({ "sessionId": id })).await.map_err(failed("accept"))?;
+    her.answer("chat:accepted").await.map_err(failed("accept"))?.map_err(refused)?;
+    let until = (Instant::now() + Duration::from_secs(60)).min(deadline);
+    let mut n = 0u32;
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        n += 1;
+        let from = if n % 2 == 1 { &mut him } else { &mut her };
+        from.drain();
+        let text = format!("soak message {n}");
+        from.send("chat:message", json!({ "sessionId": id, "clientId": format!("s{n}"), "text": text }))
+            .await
+            .map_err(failed("message"))?;
+        from.answer("chat:message").await.map_err(failed("message"))?.map_err(refused)?;
+    }
+    him.send("chat:end", json!({ "sessionId": id })).await.map_err(failed("end"))?;
+    let ended = him.answer("chat:ended").await.map_err(failed("end"))?.map_err(refused)?;
+    Ok(if ended.data["coinsSpent"].as_i64().unwrap_or(0) > 0 {
+        Outcome::Billed
+    } else {
+        Outcome::Failed("unbilled".into())
+    })
+}
+
+/// A presence watcher: connected until `deadline`, reconnecting (after a second, to the next
+/// node) whenever its node drops it.
+async fn watch(nodes: &[Node], first: usize, watcher: &Member, deadline: Instant, reconnects: &AtomicUsize) {
+    let mut attempt = 0;
+    while Instant::now() < deadline {
+        if attempt > 0 {
+            reconnects.fetch_add(1, Ordering::Relaxed);
+        }
+        let node = &nodes[(first + attempt) % nodes.len()].target;
+        attempt += 1;
+        let Ok((mut socket, _)) = client::open_ws(node, "/ws/user", &watcher.token).await else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        // Read (and so answer the server's pings) until the node drops the socket.
+        loop {
+            tokio::select! {
+                message = socket.next() => if !matches!(message, Some(Ok(_))) { break },
+                _ = tokio::time::sleep_until(deadline.into()) => return,
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Authenticated list reads at a steady rate, alternating nodes; a failed connection is made
+/// again at the next read.
+async fn read_loop(nodes: &[Node], reader: &Member, every: Duration, deadline: Instant, tally: &Tally) {
+    let mut conns: Vec<Option<HttpConn>> = nodes.iter().map(|_| None).collect();
+    let mut tick = tokio::time::interval(every);
+    let mut n = 0usize;
+    while Instant::now() < deadline {
+        tick.tick().await;
+        let i = n % nodes.len();
+        n += 1;
+        // A node that does not answer is skipped, as a load balancer would.
+        if conns[i].is_none() {
+            conns[i] = HttpConn::connect(&nodes[i].target).await.ok();
+        }
+        let i = if conns[i].is_some() { i } else { (i + 1) % nodes.len() };
+        if conns[i].is_none() {
+            conns[i] = HttpConn::connect(&nodes[i].target).await.ok();
+        }
+        let target = &nodes[i].target;
+        let Some(conn) = conns[i].as_mut() else {
+            tally.add("failed:connect");
+            continue;
+        };
+        match conn.round_trip(&client::get_request(target, "/users/telecallers?limit=15", &reader.token)).await {
+            Ok((status, _)) => tally.add(format!("status:{status}")),
+            Err(_) => {
+                conns[i] = None;
+                tally.add("failed:read");
+            }
+        }
+    }
+}
+
+/// A node's memory and descriptors at the end of a window.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    node: usize,
+    rss_kib: u64,
+    fds: u64,
+}
+
+async fn sample_windows(nodes: Vec<Node>, window: Duration, deadline: Instant, calls: Arc<Tally>) -> Vec<Vec<Sample>> {
+    let mut windows = Vec::new();
+    let take = |nodes: &[Node]| -> Vec<Sample> {
+        nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(node, n)| {
+                let pid = n.pid()?;
+                Some(Sample { node, rss_kib: client::rss_kib(pid)?, fds: client::open_fds(pid)? })
+            })
+            .collect()
+    };
+    windows.push(take(&nodes));
+    let mut k = 0;
+    while Instant::now() + window <= deadline + Duration::from_secs(1) {
+        tokio::time::sleep(window).await;
+        k += 1;
+        let samples = take(&nodes);
+        let described: Vec<String> =
+            samples.iter().map(|s| format!("node {}: {} KiB, {} fds", s.node, s.rss_kib, s.fds)).collect();
+        let billed = calls.snapshot().get("billed").copied().unwrap_or(0);
+        crate::progress(format!("soak window {k}: {billed} calls billed so far; {}", described.join("; ")));
+        windows.push(samples);
+    }
+    windows
+}
+
+/// No call left open, none settled twice, the books balanced.
+async fn check(mut report: Report, db: &Db, since: chrono::DateTime<chrono::Utc>) -> Report {
+    match calls::integrity(db.pool(), since).await {
+        Ok(found) => {
+            report = report.figure("lost", found.unended as f64).figure("settled_twice", found.settled_twice as f64);
+            if found.unended > 0 {
+                report.fail(format!("{} calls or chats never ended", found.unended));
+            }
+            if found.settled_twice > 0 {
+                report.fail(format!("{} calls or chats were settled twice", found.settled_twice));
+            }
+        }
+        Err(error) => report.fail(format!("cannot check the calls: {error}")),
+    }
+    match ledger::books(db.pool()).await {
+        Ok(books) if books.balanced() => report.figure("books_balanced", 1.0),
+        Ok(books) => {
+            report.fail(format!("THE BOOKS DO NOT BALANCE: {books:?}"));
+            report
+        }
+        Err(error) => {
+            report.fail(format!("cannot check the books: {error}"));
+            report
+        }
+    }
+}
+
+/// Memory and descriptors flat: growth from the end of the first window to the end of the run
+/// under 5% for a node that was never restarted (a restarted node's figures start again).
+fn flat(mut report: Report, windows: &[Vec<Sample>]) -> Report {
+    let (Some(first), Some(last)) = (windows.get(1), windows.last()) else { return report };
+    for sample in last {
+        let Some(base) = first.iter().find(|s| s.node == sample.node) else { continue };
+        let growth = |now: u64, then: u64| 100.0 * (now as f64 - then as f64) / (then.max(1) as f64);
+        let (rss, fds) = (growth(sample.rss_kib, base.rss_kib), growth(sample.fds, base.fds));
+        let name = |what: &'static str| -> &'static str {
+            match (sample.node, what) {
+                (0, "rss") => "node0_rss_growth_pct",
+                (0, _) => "node0_fd_growth_pct",
+                (_, "rss") => "node1_rss_growth_pct",
+                _ => "node1_fd_growth_pct",
+            }
+        };
+        report = report.figure(name("rss"), rss).figure(name("fds"), fds);
+        if sample.node == 0 && (rss >= 5.0 || fds >= 5.0) {
+            report.fail(format!("node 0 grew after the first window: RSS {rss:.1}%, descriptors {fds:.1}%"));
+        }
+    }
+    report
+}
