@@ -315,21 +315,13 @@ impl Services {
         let auth = auth_service(settings, db, limiter, &cache);
         let checks = settings.realtime.session_check_interval;
         tokio::spawn(run_session_checks(Arc::downgrade(registry), auth.clone(), checks));
-        let admin = Arc::new(AdminService::new(
-            db.clone(),
-            auth.clone(),
-            calls.clone(),
-            google_verifier(settings),
-            limiter.clone(),
-            settings.network_limits.admin_sign_in,
-            promotions.clone(),
-        ));
+        let admin = admin_service(settings, db, &auth, &calls, limiter, &promotions);
         let bank_cipher = OwnerCipher::bank_details(secrets_key);
         let (wallet, payouts) = wallet_services(settings, db, limiter, &bank_cipher, &presence);
         Self {
             accounts: Arc::new(AccountService::new(
                 db.clone(),
-                bank_cipher.clone(),
+                bank_cipher,
                 cache.clone(),
                 presence.clone(),
                 phones,
@@ -360,6 +352,26 @@ impl Services {
             referrals,
         }
     }
+}
+
+/// The admins' service.
+fn admin_service(
+    settings: &Settings,
+    db: &Db,
+    auth: &Arc<AuthService>,
+    calls: &Arc<CallService>,
+    limiter: &Arc<dyn RateLimiter>,
+    promotions: &Arc<PromotionService>,
+) -> Arc<AdminService> {
+    Arc::new(AdminService::new(
+        db.clone(),
+        auth.clone(),
+        calls.clone(),
+        google_verifier(settings),
+        limiter.clone(),
+        settings.network_limits.admin_sign_in,
+        promotions.clone(),
+    ))
 }
 
 /// The push service, its worker running.

@@ -11,6 +11,9 @@
 //! - `list`: authenticated `GET /users/telecallers` per second.
 //! - `chats`: N concurrent paid chats exchanging messages: delivery latency, settlements per
 //!   second once all end, then a check of the books.
+//! - `soak` (only with `--only soak`; `scripts/soak.sh`): calls, chats, presence watchers and list
+//!   reads at a steady rate against two nodes for half an hour while a script injects faults;
+//!   outcomes by code, calls lost or settled twice, the books, each node's RSS and descriptors.
 //!
 //! Every report carries the tool's and the server's CPU use during the scenario
 //! (`tool_cpu_pct`, `server_cpu_pct`: percent of one core), so a figure can be told apart from

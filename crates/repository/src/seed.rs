@@ -80,22 +80,7 @@ pub async fn demo(db: &Db) -> Result<SeedReport, RepoError> {
         }
     }
 
-    // Gifts, like plans, only into an empty catalogue.
-    let existing: i64 = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM gifts").fetch_one(&mut *tx).await?;
-    if existing == 0 {
-        for (name, icon, coins) in GIFTS {
-            report.gifts += sqlx::query!(
-                "INSERT INTO gifts (id, name, icon, coins) VALUES ($1, $2, $3, $4)",
-                talktime_domain::ids::GiftId::new().0,
-                name,
-                icon,
-                coins
-            )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-    }
+    report.gifts = seed_gifts(&mut tx).await?;
 
     sqlx::query!("INSERT INTO app_config (id, inr_to_coin_ratio_hundredths, min_withdrawal_coins, user_audio_coins_per_sec, \
          user_video_coins_per_sec, telecaller_audio_coins_per_sec, telecaller_video_coins_per_sec, min_call_balance_seconds, \
@@ -199,4 +184,25 @@ pub async fn load_population(
     .await?;
     tx.commit().await?;
     Ok((user_ids.into_iter().map(AccountId).collect(), telecaller_ids.into_iter().map(AccountId).collect()))
+}
+
+/// The demo gift catalogue, like the plans only into an empty one; answers the gifts added.
+async fn seed_gifts(tx: &mut crate::Tx) -> Result<u64, RepoError> {
+    let existing: i64 = sqlx::query_scalar!("SELECT count(*) AS \"count!\" FROM gifts").fetch_one(&mut **tx).await?;
+    let mut added = 0;
+    if existing == 0 {
+        for (name, icon, coins) in GIFTS {
+            added += sqlx::query!(
+                "INSERT INTO gifts (id, name, icon, coins) VALUES ($1, $2, $3, $4)",
+                talktime_domain::ids::GiftId::new().0,
+                name,
+                icon,
+                coins
+            )
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        }
+    }
+    Ok(added)
 }

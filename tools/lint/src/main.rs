@@ -34,8 +34,10 @@ const SERVICES_LAYERS: &[&[&str]] = &[
     &["presence", "coupons", "referrals"],
     &["catalog", "auth", "push"],
     &["calls", "accounts", "payouts", "disputes", "notifications"],
-    &["wallet", "payments", "admin"],
+    &["wallet", "payments", "admin", "chats"],
     &["dashboard", "plans", "pricing", "reports"],
+    // Gifts name the dashboard's periods and chats' client ids.
+    &["gifts"],
 ];
 
 fn main() -> ExitCode {

@@ -84,23 +84,7 @@ pub async fn chats(target: &Target, db: &Db, callers: &[Member], telecallers: &[
     let exchanged = started.elapsed().as_secs_f64();
 
     // Every session ended at once: how fast are they settled?
-    let ending = Instant::now();
-    let mut ends = Vec::new();
-    for mut session in sessions {
-        ends.push(tokio::spawn(async move { end(&mut session).await }));
-    }
-    let (mut settled, mut spent) = (0usize, 0i64);
-    for task in ends {
-        match task.await {
-            Ok(Ok(coins)) => {
-                settled += 1;
-                spent += coins;
-            }
-            Ok(Err(error)) => report.fail(format!("a chat did not end: {error}")),
-            Err(error) => report.fail(format!("a chat task failed: {error}")),
-        }
-    }
-    let settling = ending.elapsed().as_secs_f64();
+    let (settled, spent, settling) = end_all(sessions, &mut report).await;
     let (p50, p99, max) = latencies.summary();
     report = report
         .figure("sessions", load.sessions as f64)
@@ -121,6 +105,28 @@ pub async fn chats(target: &Target, db: &Db, callers: &[Member], telecallers: &[
         Err(error) => report.fail(format!("cannot check the books: {error}")),
     }
     report
+}
+
+/// Ends every session at once; answers how many were settled, the coins they cost and how long
+/// that took in seconds.
+async fn end_all(sessions: Vec<Session>, report: &mut Report) -> (usize, i64, f64) {
+    let ending = Instant::now();
+    let mut ends = Vec::new();
+    for mut session in sessions {
+        ends.push(tokio::spawn(async move { end(&mut session).await }));
+    }
+    let (mut settled, mut spent) = (0usize, 0i64);
+    for task in ends {
+        match task.await {
+            Ok(Ok(coins)) => {
+                settled += 1;
+                spent += coins;
+            }
+            Ok(Err(error)) => report.fail(format!("a chat did not end: {error}")),
+            Err(error) => report.fail(format!("a chat task failed: {error}")),
+        }
+    }
+    (settled, spent, ending.elapsed().as_secs_f64())
 }
 
 /// Connects both parties and opens a chat between them.

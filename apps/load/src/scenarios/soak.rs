@@ -137,21 +137,7 @@ pub async fn soak(
     // Callers and hosts of calls and chats come from two disjoint halves, each in turn.
     let (call_callers, chat_callers) = callers.split_at(callers.len() / 2);
     let (call_hosts, chat_hosts) = telecallers.split_at(telecallers.len() / 2);
-    let mut background = Vec::new();
-    for (i, watcher) in users.iter().take(load.watchers).enumerate() {
-        let (nodes, watcher, reconnects) = (nodes.to_vec(), watcher.clone(), reconnects.clone());
-        background.push(tokio::spawn(async move { watch(&nodes, i, &watcher, deadline, &reconnects).await }));
-    }
-    for i in 0..load.chats {
-        let (nodes, chats) = (nodes.to_vec(), chats.clone());
-        let (callers, hosts) = (stride(chat_callers, i, load.chats), stride(chat_hosts, i, load.chats));
-        background.push(tokio::spawn(async move { chat_loop(&nodes, &callers, &hosts, deadline, &chats).await }));
-    }
-    if let Some(reader) = users.get(load.watchers) {
-        let (nodes, reader, reads) = (nodes.to_vec(), reader.clone(), reads.clone());
-        let every = Duration::from_secs_f64(1.0 / load.list_per_s.max(0.01));
-        background.push(tokio::spawn(async move { read_loop(&nodes, &reader, every, deadline, &reads).await }));
-    }
+    let background = background(nodes, chat_callers, chat_hosts, users, load, deadline, &chats, &reads, &reconnects);
     let windows = tokio::spawn(sample_windows(nodes.to_vec(), load.window, deadline, calls.clone()));
 
     // Calls at a steady rate; callers and hosts in turn (a caller's next turn comes after
@@ -195,6 +181,37 @@ pub async fn soak(
     print_tally("list reads", &reads.snapshot());
     report = check(report, db, since).await;
     flat(report, &samples)
+}
+
+/// The traffic beside the calls: presence watchers, chat slots and the list reader.
+#[allow(clippy::too_many_arguments)]
+fn background(
+    nodes: &[Node],
+    chat_callers: &[Member],
+    chat_hosts: &[Member],
+    users: &[Member],
+    load: &SoakLoad,
+    deadline: Instant,
+    chats: &Arc<Tally>,
+    reads: &Arc<Tally>,
+    reconnects: &Arc<AtomicUsize>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut background = Vec::new();
+    for (i, watcher) in users.iter().take(load.watchers).enumerate() {
+        let (nodes, watcher, reconnects) = (nodes.to_vec(), watcher.clone(), reconnects.clone());
+        background.push(tokio::spawn(async move { watch(&nodes, i, &watcher, deadline, &reconnects).await }));
+    }
+    for i in 0..load.chats {
+        let (nodes, chats) = (nodes.to_vec(), chats.clone());
+        let (callers, hosts) = (stride(chat_callers, i, load.chats), stride(chat_hosts, i, load.chats));
+        background.push(tokio::spawn(async move { chat_loop(&nodes, &callers, &hosts, deadline, &chats).await }));
+    }
+    if let Some(reader) = users.get(load.watchers) {
+        let (nodes, reader, reads) = (nodes.to_vec(), reader.clone(), reads.clone());
+        let every = Duration::from_secs_f64(1.0 / load.list_per_s.max(0.01));
+        background.push(tokio::spawn(async move { read_loop(&nodes, &reader, every, deadline, &reads).await }));
+    }
+    background
 }
 
 /// Every `stride`-th member from `start`: a chat loop's own callers or hosts.
