@@ -140,25 +140,25 @@ pub async fn soak(
     let background = background(nodes, chat_callers, chat_hosts, users, load, deadline, &chats, &reads, &reconnects);
     let windows = tokio::spawn(sample_windows(nodes.to_vec(), load.window, deadline, calls.clone()));
 
-    // Calls at a steady rate; callers and hosts in turn (a caller's next turn comes after
-    // `callers / rate` seconds: well inside `call:initiate`'s 5 a minute).
+    // Calls at a steady rate; callers in turn (a caller's next turn comes after `callers / rate`
+    // seconds: well inside `call:initiate`'s 5 a minute), each to the next free telecaller.
+    let hosts = Hosts::online(nodes, call_hosts).await;
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / load.calls_per_s.max(0.01)));
     let mut n = 0usize;
     let mut attempts = Vec::new();
     while Instant::now() < deadline {
         tick.tick().await;
-        // The pairs change every round, so a pair's unanswered rings (after a fault) stay few.
-        let host = (n + n / call_callers.len()) % call_hosts.len();
-        let (caller, host) = (call_callers[n % call_callers.len()].clone(), call_hosts[host].clone());
-        let (nodes, calls, hold, first) = (nodes.to_vec(), calls.clone(), load.hold, n);
+        let caller = call_callers[n % call_callers.len()].clone();
+        let (nodes, calls, hold, first, hosts) = (nodes.to_vec(), calls.clone(), load.hold, n, hosts.clone());
         n += 1;
         attempts.push(tokio::spawn(async move {
-            let outcome = one_call(&nodes, first, &caller, &host, hold).await;
-            if !matches!(outcome, Outcome::Billed) {
-                // With its time, to be read beside the fault script's log.
-                crate::progress(format!("{} call {}", chrono::Utc::now().format("%H:%M:%S"), outcome.name()));
-            }
+            let Some(mut host) = hosts.take().await else { return };
+            let outcome = match try_call(&nodes, first, &caller, &mut host, hold).await {
+                Ok(outcome) | Err(outcome) => outcome,
+            };
             calls.add(outcome.name());
+            let gone = outcome.log_if_unbilled();
+            hosts.give_back(&nodes, host, gone).await;
         }));
         attempts.retain(|task| !task.is_finished());
     }
@@ -220,6 +220,19 @@ fn stride(members: &[Member], start: usize, stride: usize) -> Vec<Member> {
 }
 
 impl Outcome {
+    /// Logs a call that was not billed, with its time (to be read beside the fault script's
+    /// log); answers whether her socket went with its node (failed, or refused as offline).
+    fn log_if_unbilled(&self) -> bool {
+        if !matches!(self, Outcome::Billed) {
+            crate::progress(format!("{} call {}", chrono::Utc::now().format("%H:%M:%S"), self.name()));
+        }
+        match self {
+            Outcome::Failed(_) => true,
+            Outcome::Refused(code) => code == "telecaller_offline",
+            Outcome::Billed => false,
+        }
+    }
+
     fn name(&self) -> String {
         match self {
             Outcome::Billed => "billed".to_owned(),
@@ -245,23 +258,67 @@ async fn connect(nodes: &[Node], first: usize, path: &str, token: &str) -> Resul
     Err(Outcome::Failed("connect".to_owned()))
 }
 
-/// One call, her socket on one node and his on the other while both are up: initiate, accept,
-/// hold, end.
-async fn one_call(nodes: &[Node], first: usize, caller: &Member, host: &Member, hold: Duration) -> Outcome {
-    match try_call(nodes, first, caller, host, hold).await {
-        Ok(outcome) | Err(outcome) => outcome,
+/// A telecaller waiting for calls, her socket held open as her app would (the directory knows
+/// she is connected long before anyone calls her).
+struct Host {
+    member: Member,
+    node: usize,
+    peer: Option<Peer>,
+}
+
+/// The telecallers free to take a call.
+#[derive(Clone)]
+struct Hosts {
+    free: tokio::sync::mpsc::UnboundedSender<Host>,
+    queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Host>>>,
+}
+
+impl Hosts {
+    /// Connects every telecaller, to the nodes in turn, and gives the directory a moment.
+    async fn online(nodes: &[Node], members: &[Member]) -> Self {
+        let (free, queue) = tokio::sync::mpsc::unbounded_channel();
+        let hosts = Self { free, queue: Arc::new(tokio::sync::Mutex::new(queue)) };
+        for (node, member) in members.iter().enumerate() {
+            let peer = connect(nodes, node, "/ws/telecaller", &member.token).await.ok();
+            let _ = hosts.free.send(Host { member: member.clone(), node, peer });
+        }
+        tokio::time::sleep(ONLINE_AFTER).await;
+        hosts
+    }
+
+    async fn take(&self) -> Option<Host> {
+        self.queue.lock().await.recv().await
+    }
+
+    /// After a failed call her socket may be gone with its node: she connects again (to the
+    /// next node) and is called again once she shows online.
+    async fn give_back(&self, nodes: &[Node], mut host: Host, gone: bool) {
+        if gone || host.peer.is_none() {
+            host.node += 1;
+            host.peer = connect(nodes, host.node, "/ws/telecaller", &host.member.token).await.ok();
+            tokio::time::sleep(ONLINE_AFTER).await;
+        }
+        let _ = self.free.send(host);
     }
 }
 
+/// How long a telecaller who just connected is left before she is called: her connection
+/// reaches the shared directory a moment after her socket is ready (a real app calls her after
+/// her presence said ONLINE).
+const ONLINE_AFTER: Duration = Duration::from_secs(1);
+
+/// One call, his socket on the node after hers while both are up: initiate, accept, hold, end.
 async fn try_call(
     nodes: &[Node],
     first: usize,
     caller: &Member,
-    host: &Member,
+    host: &mut Host,
     hold: Duration,
 ) -> Result<Outcome, Outcome> {
-    let mut her = connect(nodes, first + 1, "/ws/telecaller", &host.token).await?;
+    let her = host.peer.as_mut().ok_or_else(|| Outcome::Failed("connect".to_owned()))?;
+    her.drain();
     let mut him = connect(nodes, first, "/ws/user", &caller.token).await?;
+    let host = &host.member;
     him.send("call:initiate", json!({ "telecallerId": host.id.to_string(), "callType": "AUDIO" }))
         .await
         .map_err(failed("initiate"))?;
@@ -284,15 +341,25 @@ async fn try_call(
 /// A chat slot: one chat after another until `deadline`, each a minute of a message every two
 /// seconds, its parties on different nodes.
 async fn chat_loop(nodes: &[Node], callers: &[Member], hosts: &[Member], deadline: Instant, tally: &Tally) {
+    let (Some(host), false) = (hosts.first(), callers.is_empty()) else { return };
     let mut n = 0usize;
-    while Instant::now() < deadline && !callers.is_empty() && !hosts.is_empty() {
-        let (caller, host) = (&callers[n % callers.len()], &hosts[n % hosts.len()]);
-        let outcome = match one_chat(nodes, n, caller, host, deadline).await {
-            Ok(outcome) | Err(outcome) => outcome,
+    let mut her: Option<Peer> = None;
+    while Instant::now() < deadline {
+        if her.is_none() {
+            her = connect(nodes, n + 1, "/ws/telecaller", &host.token).await.ok();
+            tokio::time::sleep(ONLINE_AFTER).await;
+        }
+        let caller = &callers[n % callers.len()];
+        let outcome = match her.as_mut() {
+            Some(peer) => match one_chat(nodes, n, caller, host, peer, deadline).await {
+                Ok(outcome) | Err(outcome) => outcome,
+            },
+            None => Outcome::Failed("connect".to_owned()),
         };
         n += 1;
-        if !matches!(outcome, Outcome::Billed) {
-            // Do not spin against a node that is down.
+        if matches!(outcome, Outcome::Failed(_)) {
+            // Her node may be gone: she connects again, and nobody spins against a dead node.
+            her = None;
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         tally.add(outcome.name());
@@ -304,9 +371,10 @@ async fn one_chat(
     first: usize,
     caller: &Member,
     host: &Member,
+    her: &mut Peer,
     deadline: Instant,
 ) -> Result<Outcome, Outcome> {
-    let mut her = connect(nodes, first + 1, "/ws/telecaller", &host.token).await?;
+    her.drain();
     let mut him = connect(nodes, first, "/ws/user", &caller.token).await?;
     him.send("chat:request", json!({ "telecallerId": host.id.to_string() })).await.map_err(failed("request"))?;
     let requested = him.answer("chat:requested").await.map_err(failed("request"))?.map_err(refused)?;
@@ -319,7 +387,7 @@ async fn one_chat(
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(2)).await;
         n += 1;
-        let from = if n % 2 == 1 { &mut him } else { &mut her };
+        let from = if n % 2 == 1 { &mut him } else { &mut *her };
         from.drain();
         let text = format!("soak message {n}");
         from.send("chat:message", json!({ "sessionId": id, "clientId": format!("s{n}"), "text": text }))
