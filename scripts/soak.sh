@@ -125,6 +125,6 @@ done
 status=0
 wait "$TOOL" || status=$?
 TOOL=
-grep -v '^  \.\. [0-9:]* call ' "$OUT/load.log" || true
+grep -Ev '^  \.\. [0-9:]* (call|chat) ' "$OUT/load.log" || true
 log "soak: done (talktime-load exit ${status}; every unbilled call with its time in $OUT/load.log)"
 exit "$status"

@@ -144,6 +144,11 @@ impl Peer {
         }
     }
 
+    /// Whether the socket is still open (its reader ends when the server closes it).
+    pub fn is_open(&self) -> bool {
+        !self.reader.is_finished()
+    }
+
     /// Forgets frames already received (events of an earlier call).
     pub fn drain(&mut self) {
         while self.inbox.try_recv().is_ok() {}

@@ -152,12 +152,12 @@ pub async fn soak(
         let (nodes, calls, hold, first, hosts) = (nodes.to_vec(), calls.clone(), load.hold, n, hosts.clone());
         n += 1;
         attempts.push(tokio::spawn(async move {
-            let Some(mut host) = hosts.take().await else { return };
+            let Some(mut host) = hosts.take(&nodes).await else { return };
             let outcome = match try_call(&nodes, first, &caller, &mut host, hold).await {
                 Ok(outcome) | Err(outcome) => outcome,
             };
             calls.add(outcome.name());
-            let gone = outcome.log_if_unbilled();
+            let gone = outcome.log_if_unbilled("call");
             hosts.give_back(&nodes, host, gone).await;
         }));
         attempts.retain(|task| !task.is_finished());
@@ -222,9 +222,9 @@ fn stride(members: &[Member], start: usize, stride: usize) -> Vec<Member> {
 impl Outcome {
     /// Logs a call that was not billed, with its time (to be read beside the fault script's
     /// log); answers whether her socket went with its node (failed, or refused as offline).
-    fn log_if_unbilled(&self) -> bool {
+    fn log_if_unbilled(&self, what: &str) -> bool {
         if !matches!(self, Outcome::Billed) {
-            crate::progress(format!("{} call {}", chrono::Utc::now().format("%H:%M:%S"), self.name()));
+            crate::progress(format!("{} {what} {}", chrono::Utc::now().format("%H:%M:%S"), self.name()));
         }
         match self {
             Outcome::Failed(_) => true,
@@ -286,8 +286,15 @@ impl Hosts {
         hosts
     }
 
-    async fn take(&self) -> Option<Host> {
-        self.queue.lock().await.recv().await
+    /// The next free telecaller, connected again first if her node dropped her socket.
+    async fn take(&self, nodes: &[Node]) -> Option<Host> {
+        let mut host = self.queue.lock().await.recv().await?;
+        if !host.peer.as_ref().is_some_and(Peer::is_open) {
+            host.node += 1;
+            host.peer = connect(nodes, host.node, "/ws/telecaller", &host.member.token).await.ok();
+            tokio::time::sleep(ONLINE_AFTER).await;
+        }
+        Some(host)
     }
 
     /// After a failed call her socket may be gone with its node: she connects again (to the
@@ -357,9 +364,12 @@ async fn chat_loop(nodes: &[Node], callers: &[Member], hosts: &[Member], deadlin
             None => Outcome::Failed("connect".to_owned()),
         };
         n += 1;
-        if matches!(outcome, Outcome::Failed(_)) {
-            // Her node may be gone: she connects again, and nobody spins against a dead node.
-            her = None;
+        if !matches!(outcome, Outcome::Billed) {
+            // A pause before the next try (as a person would), so a refusal is never retried in
+            // a tight loop; her node may be gone, so she connects again.
+            if outcome.log_if_unbilled("chat") {
+                her = None;
+            }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         tally.add(outcome.name());
