@@ -148,10 +148,11 @@ pub async fn run(
     let idle_sockets = if runs(Scenario::Idle) { plan.idle } else { 0 };
     let watchers = if runs(Scenario::Fanout) { plan.watchers } else { 0 };
     let chat_sessions = if runs(Scenario::Chats) { plan.chats.sessions } else { 0 };
-    let soak_parties = if runs(Scenario::Soak) { 2 * plan.soak.parties() } else { 0 };
+    let (soak_parties, soak_users) =
+        if runs(Scenario::Soak) { (2 * plan.soak.parties(), plan.soak.watchers + 1) } else { (0, 0) };
     let hosts = plan.call_telecallers.max(plan.listed);
     let sizes = Sizes {
-        users: watchers.max(idle_sockets).max(plan.list_connections).max(plan.soak.watchers + 1),
+        users: watchers.max(idle_sockets).max(plan.list_connections).max(soak_users).max(1),
         callers: setup_callers + call_callers + chat_sessions + soak_parties,
         telecallers: SETUP_HOSTS + 1 + hosts + chat_sessions + soak_parties,
         // A soak caller makes a call every 20 s for half an hour.
