@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use talktime_repository::Db;
-use talktime_repository::ledger;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::Target;
@@ -82,12 +81,7 @@ pub async fn calls(
     if settled == 0 {
         report.fail("no call was settled");
     }
-    match ledger::books(db.pool()).await {
-        Ok(books) if books.balanced() => report = report.figure("books_balanced", 1.0),
-        Ok(books) => report.fail(format!("THE BOOKS DO NOT BALANCE: {books:?}")),
-        Err(error) => report.fail(format!("cannot check the books: {error}")),
-    }
-    report
+    super::check_books(report, db).await
 }
 
 /// One billed call: answers the coins the user paid.

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use talktime_repository::Db;
-use talktime_repository::ledger;
 
 use crate::Target;
 use crate::client::Peer;
@@ -99,12 +98,7 @@ pub async fn chats(target: &Target, db: &Db, callers: &[Member], telecallers: &[
     if settled == 0 {
         report.fail("no chat was settled");
     }
-    match ledger::books(db.pool()).await {
-        Ok(books) if books.balanced() => report = report.figure("books_balanced", 1.0),
-        Ok(books) => report.fail(format!("THE BOOKS DO NOT BALANCE: {books:?}")),
-        Err(error) => report.fail(format!("cannot check the books: {error}")),
-    }
-    report
+    super::check_books(report, db).await
 }
 
 /// Ends every session at once; answers how many were settled, the coins they cost and how long

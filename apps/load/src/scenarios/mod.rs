@@ -215,6 +215,16 @@ pub async fn run(
     Ok(reports)
 }
 
+/// Checks the books after a scenario that moved coins: `books_balanced` or a failed check.
+async fn check_books(mut report: Report, db: &Db) -> Report {
+    match talktime_repository::ledger::books(db.pool()).await {
+        Ok(books) if books.balanced() => report = report.figure("books_balanced", 1.0),
+        Ok(books) => report.fail(format!("THE BOOKS DO NOT BALANCE: {books:?}")),
+        Err(error) => report.fail(format!("cannot check the books: {error}")),
+    }
+    report
+}
+
 /// Runs a scenario and adds the tool's and the server's CPU use during it to its report.
 async fn measured(target: &Target, scenario: impl std::future::Future<Output = Report>) -> Report {
     let clock = CpuClock::start(target.pid);

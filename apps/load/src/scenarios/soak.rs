@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::json;
-use talktime_repository::{Db, calls, ledger};
+use talktime_repository::{Db, calls};
 
 use crate::Target;
 use crate::client::{self, HttpConn, Peer};
@@ -203,8 +203,8 @@ fn background(
     }
     for i in 0..load.chats {
         let (nodes, chats) = (nodes.to_vec(), chats.clone());
-        let (callers, hosts) = (stride(chat_callers, i, load.chats), stride(chat_hosts, i, load.chats));
-        background.push(tokio::spawn(async move { chat_loop(&nodes, &callers, &hosts, deadline, &chats).await }));
+        let (callers, Some(host)) = (stride(chat_callers, i, load.chats), chat_hosts.get(i).cloned()) else { break };
+        background.push(tokio::spawn(async move { chat_loop(&nodes, &callers, &host, deadline, &chats).await }));
     }
     if let Some(reader) = users.get(load.watchers) {
         let (nodes, reader, reads) = (nodes.to_vec(), reader.clone(), reads.clone());
@@ -214,12 +214,21 @@ fn background(
     background
 }
 
-/// Every `stride`-th member from `start`: a chat loop's own callers or hosts.
+/// Every `stride`-th member from `start`: a chat slot's own callers.
 fn stride(members: &[Member], start: usize, stride: usize) -> Vec<Member> {
     members.iter().skip(start).step_by(stride.max(1)).cloned().collect()
 }
 
 impl Outcome {
+    /// A session's end as its user heard it: billed when it cost coins.
+    fn of_ended(ended: &client::Frame) -> Self {
+        if ended.data["coinsSpent"].as_i64().unwrap_or(0) > 0 {
+            Outcome::Billed
+        } else {
+            Outcome::Failed("unbilled".into())
+        }
+    }
+
     /// Logs a call that was not billed, with its time (to be read beside the fault script's
     /// log); answers whether her socket went with its node (failed, or refused as offline).
     fn log_if_unbilled(&self, what: &str) -> bool {
@@ -290,22 +299,26 @@ impl Hosts {
     async fn take(&self, nodes: &[Node]) -> Option<Host> {
         let mut host = self.queue.lock().await.recv().await?;
         if !host.peer.as_ref().is_some_and(Peer::is_open) {
-            host.node += 1;
-            host.peer = connect(nodes, host.node, "/ws/telecaller", &host.member.token).await.ok();
-            tokio::time::sleep(ONLINE_AFTER).await;
+            host.reconnect(nodes).await;
         }
         Some(host)
     }
 
-    /// After a failed call her socket may be gone with its node: she connects again (to the
-    /// next node) and is called again once she shows online.
+    /// After a failed call her socket may be gone with its node: she connects again first.
     async fn give_back(&self, nodes: &[Node], mut host: Host, gone: bool) {
-        if gone || host.peer.is_none() {
-            host.node += 1;
-            host.peer = connect(nodes, host.node, "/ws/telecaller", &host.member.token).await.ok();
-            tokio::time::sleep(ONLINE_AFTER).await;
+        if gone {
+            host.reconnect(nodes).await;
         }
         let _ = self.free.send(host);
+    }
+}
+
+impl Host {
+    /// Connects her to the next node, and waits until she shows online there.
+    async fn reconnect(&mut self, nodes: &[Node]) {
+        self.node += 1;
+        self.peer = connect(nodes, self.node, "/ws/telecaller", &self.member.token).await.ok();
+        tokio::time::sleep(ONLINE_AFTER).await;
     }
 }
 
@@ -338,17 +351,15 @@ async fn try_call(
     tokio::time::sleep(hold).await;
     him.send("call:end", json!({ "callId": call })).await.map_err(failed("end"))?;
     let ended = him.answer("call:ended").await.map_err(failed("end"))?.map_err(refused)?;
-    Ok(if ended.data["coinsSpent"].as_i64().unwrap_or(0) > 0 {
-        Outcome::Billed
-    } else {
-        Outcome::Failed("unbilled".into())
-    })
+    Ok(Outcome::of_ended(&ended))
 }
 
 /// A chat slot: one chat after another until `deadline`, each a minute of a message every two
 /// seconds, its parties on different nodes.
-async fn chat_loop(nodes: &[Node], callers: &[Member], hosts: &[Member], deadline: Instant, tally: &Tally) {
-    let (Some(host), false) = (hosts.first(), callers.is_empty()) else { return };
+async fn chat_loop(nodes: &[Node], callers: &[Member], host: &Member, deadline: Instant, tally: &Tally) {
+    if callers.is_empty() {
+        return;
+    }
     let mut n = 0usize;
     let mut her: Option<Peer> = None;
     while Instant::now() < deadline {
@@ -407,11 +418,7 @@ async fn one_chat(
     }
     him.send("chat:end", json!({ "sessionId": id })).await.map_err(failed("end"))?;
     let ended = him.answer("chat:ended").await.map_err(failed("end"))?.map_err(refused)?;
-    Ok(if ended.data["coinsSpent"].as_i64().unwrap_or(0) > 0 {
-        Outcome::Billed
-    } else {
-        Outcome::Failed("unbilled".into())
-    })
+    Ok(Outcome::of_ended(&ended))
 }
 
 /// A presence watcher: connected until `deadline`, reconnecting (after a second, to the next
@@ -521,17 +528,7 @@ async fn check(mut report: Report, db: &Db, since: chrono::DateTime<chrono::Utc>
         }
         Err(error) => report.fail(format!("cannot check the calls: {error}")),
     }
-    match ledger::books(db.pool()).await {
-        Ok(books) if books.balanced() => report.figure("books_balanced", 1.0),
-        Ok(books) => {
-            report.fail(format!("THE BOOKS DO NOT BALANCE: {books:?}"));
-            report
-        }
-        Err(error) => {
-            report.fail(format!("cannot check the books: {error}"));
-            report
-        }
-    }
+    super::check_books(report, db).await
 }
 
 /// Memory and descriptors flat: growth from the end of the first window to the end of the run
