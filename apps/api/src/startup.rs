@@ -92,7 +92,7 @@ impl Controller {
 
     /// Sends the presence parked since the last flush now (as the node's tick does).
     pub async fn flush_presence(&self) {
-        self.registry.flush_presence(self.presence.online_telecallers().await);
+        self.registry.flush_presence(self.presence.online_telecallers().await).await;
     }
 
     /// Runs one promotional-expiry pass now; returns how many lots expired.

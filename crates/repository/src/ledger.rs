@@ -181,18 +181,22 @@ pub async fn wallet_balance(ex: impl Executor<'_>, account: AccountId) -> Result
     .await?)
 }
 
-/// What an account can spend (as `wallet_balance`) and what it owes after a lost chargeback, in
-/// one read (a call's admission checks both).
-pub async fn spendable(ex: impl Executor<'_>, account: AccountId) -> Result<(i64, i64), RepoError> {
+/// What two accounts can spend (as [`wallet_balance`]), in one read.
+pub async fn wallet_balances(
+    ex: impl Executor<'_>,
+    first: AccountId,
+    second: AccountId,
+) -> Result<(i64, i64), RepoError> {
     let row = sqlx::query!(
-        r#"SELECT coalesce(sum(balance), 0)::bigint AS "balance!",
-                  coalesce(-sum(balance) FILTER (WHERE kind = 'DISPUTE_DEBT'), 0)::bigint AS "owed!"
-           FROM ledger_accounts WHERE owner_id = $1"#,
-        account.0
+        r#"SELECT coalesce(sum(balance) FILTER (WHERE owner_id = $1), 0)::bigint AS "first!",
+                  coalesce(sum(balance) FILTER (WHERE owner_id = $2), 0)::bigint AS "second!"
+           FROM ledger_accounts WHERE owner_id IN ($1, $2)"#,
+        first.0,
+        second.0
     )
     .fetch_one(ex)
     .await?;
-    Ok((row.balance, row.owed))
+    Ok((row.first, row.second))
 }
 
 /// The account's paid and promotional balances, locked until the transaction ends (a call's

@@ -138,17 +138,6 @@ pub async fn is_claimed(ex: impl Executor<'_>, kind: &str, digest: &[u8]) -> Res
     .await?)
 }
 
-/// Whether the user has had a billed call (a completed one that lasted a second or more).
-pub async fn has_billed_call(ex: impl Executor<'_>, user: AccountId) -> Result<bool, RepoError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status = 'COMPLETED' AND duration_seconds > 0)
-           AS "exists!""#,
-        user.0
-    )
-    .fetch_one(ex)
-    .await?)
-}
-
 /// Whether the user has a captured recharge other than `except`.
 pub async fn has_other_recharge(ex: impl Executor<'_>, user: AccountId, except: Uuid) -> Result<bool, RepoError> {
     Ok(sqlx::query_scalar!(

@@ -302,3 +302,35 @@ pub async fn broadcast_spread_secs(db: &Db, broadcast: uuid::Uuid) -> Result<f64
     .fetch_one(db.pool())
     .await?)
 }
+
+/// The inputs of a session's settlement, as `session_funding` (SQL) takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct FundingInputs {
+    pub seconds: i64,
+    pub user_rate: i64,
+    pub telecaller_rate: i64,
+    pub commission_hundredths: Option<i32>,
+    pub free_seconds: i32,
+    pub paid_balance: i64,
+    pub promo_balance: i64,
+}
+
+/// What the SQL settlement rule makes of `inputs`: (free, promo, paid, earned, revenue,
+/// marketing), to be checked against the domain's.
+pub async fn session_funding(db: &Db, i: FundingInputs) -> Result<[i64; 6], RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT free AS "free!", promo AS "promo!", paid AS "paid!", earned AS "earned!", revenue AS "revenue!",
+                  marketing AS "marketing!"
+           FROM session_funding($1, $2, $3, $4, $5, $6, $7)"#,
+        i.seconds,
+        i.user_rate,
+        i.telecaller_rate,
+        i.commission_hundredths,
+        i.free_seconds,
+        i.paid_balance,
+        i.promo_balance
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok([row.free, row.promo, row.paid, row.earned, row.revenue, row.marketing])
+}

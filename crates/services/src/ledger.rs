@@ -2,9 +2,9 @@
 //! balanced journal inside the caller's transaction (so the movement commits or rolls back with
 //! the state change that caused it). A cause posted twice is refused by the database.
 
-use talktime_domain::call::Call;
+use talktime_domain::call::{Call, EndReason};
 use talktime_domain::ids::TransactionId;
-use talktime_domain::ids::{AccountId, GiftSendId};
+use talktime_domain::ids::{AccountId, CallId, GiftSendId};
 use talktime_domain::promotion::{Funding, RefundSplit};
 use talktime_domain::transaction::Transaction;
 use talktime_repository::ledger::LedgerAccount::{
@@ -51,11 +51,21 @@ pub async fn open_balance(tx: &mut Tx, account: AccountId, coins: i64) -> Posted
     transfer(tx, Cause::OpeningBalance, account.0, (Gateway, Wallet(account)), coins).await
 }
 
-/// A settled call (CALL) or chat (CHAT): the user's wallets −paid and −promo, telecaller
-/// +earned, revenue +the commission on what was paid, marketing the rest (see [`Funding`]).
-pub async fn settle_session(tx: &mut Tx, call: &Call, f: &Funding) -> Posted {
-    let cause = if call.call_type.is_chat() { Cause::Chat } else { Cause::Call };
-    post(tx, cause, call.id.0, &spend_legs(call.user_id, call.telecaller_id, f)).await
+/// An ACCEPTED call (CALL) or chat (CHAT) ended for `reason` and settled, in one statement (see
+/// `repository::calls::end_and_settle`): the user's wallets −paid and −promo (promotional coins
+/// first, soonest-expiring lots first), telecaller +earned, revenue +the commission on what was
+/// paid, marketing the rest (see [`Funding`]). `None` when it was not ACCEPTED (or not
+/// `party`'s). The one journal of a session that is posted in SQL: its rule is the domain's
+/// (`call::bill`, `Funding::split`), checked against it by a repository test.
+pub async fn settle_session(
+    ex: impl talktime_repository::Executor<'_>,
+    call: CallId,
+    party: Option<AccountId>,
+    chat: bool,
+    reason: EndReason,
+    room_retry_secs: f64,
+) -> Result<Option<Call>, ServiceError> {
+    Ok(talktime_repository::calls::end_and_settle(ex, call, party, chat, reason, room_retry_secs).await?)
 }
 
 /// A gift sent (GIFT, cause id: the gift sent): the same legs as a session's settlement.
@@ -126,9 +136,9 @@ pub async fn balance(db: &Db, account: AccountId) -> Result<i64, ServiceError> {
     Ok(ledger::wallet_balance(db.pool(), account).await?)
 }
 
-/// What an account can spend and what it owes after a lost chargeback (one read).
-pub async fn spendable(db: &Db, account: AccountId) -> Result<(i64, i64), ServiceError> {
-    Ok(ledger::spendable(db.pool(), account).await?)
+/// What two accounts can spend (as [`balance`]), in one read.
+pub async fn balances_of(db: &Db, first: AccountId, second: AccountId) -> Result<(i64, i64), ServiceError> {
+    Ok(ledger::wallet_balances(db.pool(), first, second).await?)
 }
 
 /// The check of the books that tests and the admin dashboard use.

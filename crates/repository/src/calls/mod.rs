@@ -9,26 +9,29 @@ use chrono::{DateTime, Utc};
 use talktime_domain::call::Call;
 use talktime_domain::call::{CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
-use talktime_domain::promotion::Funding;
 use uuid::Uuid;
 
 use crate::{Executor, RepoError, Tx};
 
 /// `query_as!(Call, …)`: `$head`, every column of `calls` typed as [`Call`] reads it (written
 /// once, here), then `$tail`. The SQL stays a literal the compiler checks against the schema.
+/// The NOT NULL columns say so (`!`): a row from a SQL function (`end_accepted_session`) has no
+/// nullability the compiler can see.
 macro_rules! call_query {
     ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Call,
             $head
-                + r#"id AS "id: CallId", user_id AS "user_id: AccountId", telecaller_id AS "telecaller_id: AccountId",
-                  call_type AS "call_type: CallType", status AS "status: CallStatus",
-                  end_reason AS "end_reason: EndReason", user_rate, telecaller_rate, commission_hundredths, created_at, ring_deadline,
-                  accepted_at, max_duration_seconds, billing_deadline, balance_low_sent, user_grace_deadline,
-                  telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned, connected_at,
-                  media_deadline, user_joined_at, telecaller_joined_at, rung_by_push, user_left_room_at,
-                  telecaller_left_room_at, user_media_grace_deadline, telecaller_media_grace_deadline,
-                  free_seconds, promo_spent, free_coins, inactive_deadline, last_seq, clock_timestamp() AS "now!""#
+                + r#"id AS "id!: CallId", user_id AS "user_id!: AccountId", telecaller_id AS "telecaller_id!: AccountId",
+                  call_type AS "call_type!: CallType", status AS "status!: CallStatus",
+                  end_reason AS "end_reason: EndReason", user_rate AS "user_rate!", telecaller_rate AS "telecaller_rate!",
+                  commission_hundredths, created_at AS "created_at!", ring_deadline AS "ring_deadline!",
+                  accepted_at, max_duration_seconds, billing_deadline, balance_low_sent AS "balance_low_sent!",
+                  user_grace_deadline, telecaller_grace_deadline, ended_at, duration_seconds, coins_spent, coins_earned,
+                  connected_at, media_deadline, user_joined_at, telecaller_joined_at, rung_by_push AS "rung_by_push!",
+                  user_left_room_at, telecaller_left_room_at, user_media_grace_deadline, telecaller_media_grace_deadline,
+                  free_seconds AS "free_seconds!", promo_spent AS "promo_spent!", free_coins AS "free_coins!",
+                  inactive_deadline, last_seq AS "last_seq!", clock_timestamp() AS "now!""#
                 + $tail
             $(, $arg)*
         )
@@ -52,12 +55,17 @@ pub struct NewCall {
     pub rung_by_push: bool,
 }
 
-pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Call, RepoError> {
+/// Puts a ringing call in, both parties locked against deletion for as long as the statement
+/// (or the caller's transaction) runs: a deletion waits, then sees the call. `None` when a party
+/// is gone. One round trip; the partial unique indexes refuse a second active call.
+pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Option<Call>, RepoError> {
     Ok(call_query!(
-        "INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline,
+        "WITH parties AS (SELECT count(*) AS n FROM (SELECT id FROM accounts WHERE id IN ($2, $3) AND status <> 'DELETED'
+                                                    FOR KEY SHARE) locked)
+         INSERT INTO calls (id, user_id, telecaller_id, call_type, status, user_rate, telecaller_rate, ring_deadline,
          rung_by_push, commission_hundredths)
-         VALUES ($1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8,
-                 $9)
+         SELECT $1, $2, $3, $4, 'RINGING', $5, $6, clock_timestamp() + make_interval(secs => $7), $8, $9
+         FROM parties WHERE parties.n = 2
          RETURNING ",
         "",
         call.id.0,
@@ -69,6 +77,54 @@ pub async fn insert_ringing(ex: impl Executor<'_>, call: &NewCall) -> Result<Cal
         call.ring_secs,
         call.rung_by_push,
         call.commission_hundredths
+    )
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// What a call's admission reads, in one round trip: whether either party has a live call (the
+/// partial unique indexes still decide races); how often this user rang this telecaller
+/// unanswered (calls never accepted: missed, rejected, cancelled, or still ringing) within the
+/// window and how many calls to her rang through a push in the last hour (on the history
+/// indexes); whether the user has had a billed call (a completed one that lasted a second or
+/// more: no more free seconds); and what the user can spend (wallet and promotional wallet) and
+/// owes after a lost chargeback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    pub user_busy: bool,
+    pub telecaller_busy: bool,
+    pub unanswered: i64,
+    pub push_rings: i64,
+    pub billed_before: bool,
+    pub balance: i64,
+    pub owed: i64,
+}
+
+pub async fn admission(
+    ex: impl Executor<'_>,
+    user: AccountId,
+    telecaller: AccountId,
+    window_secs: f64,
+) -> Result<Admission, RepoError> {
+    Ok(sqlx::query_as!(
+        Admission,
+        r#"SELECT EXISTS (SELECT 1 FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND user_id = $1)
+                  OR EXISTS (SELECT 1 FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND telecaller_id = $1) AS "user_busy!",
+                  EXISTS (SELECT 1 FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND telecaller_id = $2)
+                  OR EXISTS (SELECT 1 FROM calls WHERE status IN ('RINGING', 'ACCEPTED') AND user_id = $2) AS "telecaller_busy!",
+                  (SELECT count(*) FROM calls WHERE user_id = $1 AND telecaller_id = $2
+                   AND created_at > clock_timestamp() - make_interval(secs => $3) AND accepted_at IS NULL) AS "unanswered!",
+                  (SELECT count(*) FROM calls WHERE telecaller_id = $2 AND rung_by_push
+                   AND created_at > clock_timestamp() - interval '1 hour') AS "push_rings!",
+                  EXISTS (SELECT 1 FROM calls WHERE user_id = $1 AND status = 'COMPLETED' AND duration_seconds > 0)
+                    AS "billed_before!",
+                  w.balance AS "balance!", w.owed AS "owed!"
+           FROM (SELECT coalesce(sum(balance), 0)::bigint AS balance,
+                        coalesce(-sum(balance) FILTER (WHERE kind = 'DISPUTE_DEBT'), 0)::bigint AS owed
+                 FROM ledger_accounts WHERE owner_id = $1) w"#,
+        user.0,
+        telecaller.0,
+        window_secs
     )
     .fetch_one(ex)
     .await?)
@@ -94,45 +150,6 @@ pub async fn active_for(ex: impl Executor<'_>, account: AccountId) -> Result<Opt
     .await?)
 }
 
-/// Whether the user, and whether the telecaller, already has a RINGING or ACCEPTED call (one
-/// query; the partial unique indexes still decide races).
-pub async fn busy(ex: impl Executor<'_>, user: AccountId, telecaller: AccountId) -> Result<(bool, bool), RepoError> {
-    let busy = sqlx::query!(
-        r#"SELECT coalesce(bool_or(user_id = $1 OR telecaller_id = $1), false) AS "user!",
-                  coalesce(bool_or(user_id = $2 OR telecaller_id = $2), false) AS "telecaller!"
-           FROM calls WHERE status IN ('RINGING', 'ACCEPTED')
-             AND (user_id IN ($1, $2) OR telecaller_id IN ($1, $2))"#,
-        user.0,
-        telecaller.0
-    )
-    .fetch_one(ex)
-    .await?;
-    Ok((busy.user, busy.telecaller))
-}
-
-/// How often this user rang this telecaller unanswered (calls never accepted: missed,
-/// rejected, cancelled, or still ringing) in the last `window_secs`, and how many calls to her
-/// rang through a push in the last hour; one statement, on the history indexes.
-pub async fn ring_counts(
-    ex: impl Executor<'_>,
-    user: AccountId,
-    telecaller: AccountId,
-    window_secs: f64,
-) -> Result<(i64, i64), RepoError> {
-    let counts = sqlx::query!(
-        r#"SELECT (SELECT count(*) FROM calls WHERE user_id = $1 AND telecaller_id = $2
-                   AND created_at > clock_timestamp() - make_interval(secs => $3) AND accepted_at IS NULL) AS "unanswered!",
-                  (SELECT count(*) FROM calls WHERE telecaller_id = $2 AND rung_by_push
-                   AND created_at > clock_timestamp() - interval '1 hour') AS "push_rings!""#,
-        user.0,
-        telecaller.0,
-        window_secs
-    )
-    .fetch_one(ex)
-    .await?;
-    Ok((counts.unanswered, counts.push_rings))
-}
-
 /// When an accepted call's meter starts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Meter {
@@ -144,15 +161,18 @@ pub enum Meter {
     Chat { inactive_secs: f64 },
 }
 
-/// RINGING → ACCEPTED by the callee, before the ring deadline. With [`Meter::FromAccept`] the
-/// paid time (`max_duration` seconds) runs from now; otherwise it is only provisional until
-/// [`connect`].
+/// RINGING → ACCEPTED by the callee (`chat`: the session must be a chat, else a call), before
+/// the ring deadline, in one statement: the paid time is what the user's balance buys at the
+/// call's rate (`domain::call::max_duration_secs`) plus its free seconds, which are `offered`
+/// unless the user has had a billed call (as [`Admission::billed_before`]). With
+/// [`Meter::FromAccept`] the paid time runs from now; otherwise it is only provisional until
+/// [`connect`]. `None` when the call is not hers, not of that kind, or no longer ringing.
 pub async fn accept(
-    tx: &mut Tx,
+    ex: impl Executor<'_>,
     id: CallId,
     telecaller: AccountId,
-    max_duration: i64,
-    free_seconds: i32,
+    chat: bool,
+    offered: i32,
     meter: Meter,
 ) -> Result<Option<Call>, RepoError> {
     let (media_secs, inactive_secs) = match meter {
@@ -161,8 +181,34 @@ pub async fn accept(
         Meter::Chat { inactive_secs } => (None, Some(inactive_secs)),
     };
     // One instant for every column, so the paid time is exactly `max_duration` seconds.
-    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = $3::bigint, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => $3::bigint::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision), free_seconds = $5, inactive_deadline = t.at + make_interval(secs => $6::double precision) FROM t WHERE id = $1 AND telecaller_id = $2 AND status = 'RINGING' AND ring_deadline > t.at RETURNING ", "", id.0, telecaller.0, max_duration, media_secs, free_seconds, inactive_secs)
-    .fetch_optional(&mut **tx)
+    Ok(call_query!("WITH t AS (SELECT clock_timestamp() AS at), p AS (SELECT c.id AS call, f.free, CASE WHEN c.user_rate <= 0 OR b.balance <= 0 THEN 0 ELSE b.balance / c.user_rate END + f.free AS max FROM calls c CROSS JOIN LATERAL (SELECT coalesce(sum(balance), 0)::bigint AS balance FROM ledger_accounts WHERE owner_id = c.user_id) b CROSS JOIN LATERAL (SELECT CASE WHEN $5::integer > 0 AND NOT EXISTS (SELECT 1 FROM calls h WHERE h.user_id = c.user_id AND h.status = 'COMPLETED' AND h.duration_seconds > 0) THEN $5::integer ELSE 0 END AS free) f WHERE c.id = $1) UPDATE calls SET status = 'ACCEPTED', accepted_at = t.at, max_duration_seconds = p.max, connected_at = CASE WHEN $4::double precision IS NULL THEN t.at END, billing_deadline = CASE WHEN $4::double precision IS NULL THEN t.at + make_interval(secs => p.max::double precision) END, media_deadline = t.at + make_interval(secs => $4::double precision), free_seconds = p.free, inactive_deadline = t.at + make_interval(secs => $6::double precision) FROM t, p WHERE calls.id = $1 AND p.call = $1 AND calls.telecaller_id = $2 AND calls.status = 'RINGING' AND calls.ring_deadline > t.at AND (calls.call_type = 'CHAT') = $3 RETURNING ", "", id.0, telecaller.0, chat, media_secs, offered, inactive_secs)
+    .fetch_optional(ex)
+    .await?)
+}
+
+/// Ends an ACCEPTED call or chat for `reason` and settles it, in one round trip (the SQL function
+/// `end_accepted_session`: the update, the balances locked, the bill, the promotional lots, the
+/// journal, the settlement on the row). `party`, when given, must be one of its parties; `chat`
+/// says which kind of session is meant. `None` when it was not ACCEPTED (or not the party's).
+pub async fn end_and_settle(
+    ex: impl Executor<'_>,
+    id: CallId,
+    party: Option<AccountId>,
+    chat: bool,
+    reason: EndReason,
+    room_retry_secs: f64,
+) -> Result<Option<Call>, RepoError> {
+    Ok(call_query!(
+        "SELECT ",
+        " FROM end_accepted_session($1, $2, $3, $4, $5, $6)",
+        id.0,
+        party.map(|p| p.0),
+        chat,
+        reason.as_str(),
+        Uuid::now_v7(),
+        room_retry_secs
+    )
+    .fetch_optional(ex)
     .await?)
 }
 
@@ -211,24 +257,6 @@ pub async fn end(
     Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline, CASE $4 WHEN 'USER_DISCONNECTED' THEN user_left_room_at WHEN 'TELECALLER_DISCONNECTED' THEN telecaller_left_room_at END) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL, user_media_grace_deadline = NULL, telecaller_media_grace_deadline = NULL, inactive_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
     .fetch_optional(&mut **tx)
     .await?)
-}
-
-/// Records what the settlement billed and moved, and schedules a retry of the room's cleanup
-/// in `room_retry_secs` (the first attempt is made at once; this one only runs if it failed).
-pub async fn record_settlement(
-    tx: &mut Tx,
-    id: CallId,
-    seconds: i64,
-    funding: &Funding,
-    room_retry_secs: f64,
-) -> Result<(), RepoError> {
-    sqlx::query!("UPDATE calls SET duration_seconds = $2, coins_spent = $3, coins_earned = $4, promo_spent = $5, \
-         free_coins = $6, \
-         room_retry_at = CASE WHEN accepted_at IS NULL OR call_type = 'CHAT' THEN NULL ELSE clock_timestamp() + make_interval(secs => $7) END \
-         WHERE id = $1", id.0, seconds, funding.spent(), funding.earned, funding.promo, funding.free, room_retry_secs)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Sets (or clears, with `None`) a party's reconnect deadline on its active call.

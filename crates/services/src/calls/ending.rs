@@ -7,7 +7,6 @@ use talktime_domain::account::Role;
 use talktime_domain::call::Call;
 use talktime_domain::call::{self as rules, CallStatus, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
-use talktime_domain::promotion::Funding;
 use talktime_repository::calls;
 use talktime_repository::{RepoError, Tx};
 
@@ -29,6 +28,9 @@ impl CallService {
         origin: Option<Origin>,
         chat: bool,
     ) -> Result<(Call, Option<Value>), ServiceError> {
+        if from == Some(CallStatus::Accepted) {
+            return self.end_accepted(call_id, party, reason, origin, chat).await;
+        }
         let mut tx = self.db.begin().await?;
         let call = calls::lock(&mut tx, call_id)
             .await?
@@ -41,6 +43,36 @@ impl CallService {
         tx.commit().await.map_err(RepoError::from)?;
         let answer = self.after_end(&ended, origin).await?;
         Ok((ended, answer))
+    }
+
+    /// [`act`](Self::act) on an ACCEPTED call: the end and its settlement are one round trip
+    /// (no lock taken first); only a refusal looks again, to tell "not found" from "no longer".
+    async fn end_accepted(
+        &self,
+        call_id: CallId,
+        party: AccountId,
+        reason: EndReason,
+        origin: Option<Origin>,
+        chat: bool,
+    ) -> Result<(Call, Option<Value>), ServiceError> {
+        let ended = match rules::end_transition(CallStatus::Accepted, reason) {
+            Some(_) => {
+                ledger::settle_session(self.db.pool(), call_id, Some(party), chat, reason, self.room_retry()).await?
+            }
+            None => None,
+        };
+        let Some(ended) = ended else {
+            let found = calls::find(self.db.pool(), call_id)
+                .await?
+                .filter(|c| (c.user_id == party || c.telecaller_id == party) && c.call_type.is_chat() == chat);
+            return Err(if found.is_some() { unavailable_of(chat) } else { not_found_of(chat) });
+        };
+        let answer = self.after_end(&ended, origin).await?;
+        Ok((ended, answer))
+    }
+
+    fn room_retry(&self) -> f64 {
+        self.settings.room_retry.as_secs_f64()
     }
 
     /// Ends a call for an operator, a block or a failure (`ADMIN`, `ACCOUNT_BLOCKED`,
@@ -63,22 +95,15 @@ impl CallService {
         reason: EndReason,
     ) -> Result<Option<Call>, ServiceError> {
         let Some(to) = rules::end_transition(call.status, reason) else { return Ok(None) };
-        let Some(mut ended) = calls::end(tx, call.id, call.status, to, reason).await? else { return Ok(None) };
+        if call.status == CallStatus::Accepted {
+            let chat = call.call_type.is_chat();
+            return ledger::settle_session(&mut **tx, call.id, None, chat, reason, self.room_retry()).await;
+        }
+        let Some(ended) = calls::end(tx, call.id, call.status, to, reason).await? else { return Ok(None) };
         if ended.status == CallStatus::Missed {
             pushes::missed_call(tx, &ended).await?;
         } else if call.status == CallStatus::Ringing && call.rung_by_push && reason != EndReason::Rejected {
             pushes::call_cancelled(tx, &ended).await?;
-        }
-        if call.status == CallStatus::Accepted {
-            // A call that never got going costs nothing, whatever the clock says.
-            let seconds = if reason == EndReason::SetupFailed { 0 } else { ended.duration_seconds.unwrap_or(0) };
-            ended.duration_seconds = Some(seconds);
-            let funding = settle(tx, call, seconds).await?;
-            calls::record_settlement(tx, call.id, seconds, &funding, self.settings.room_retry.as_secs_f64()).await?;
-            ended.coins_spent = Some(funding.spent());
-            ended.coins_earned = Some(funding.earned);
-            ended.promo_spent = funding.promo;
-            ended.free_coins = funding.free;
         }
         Ok(Some(ended))
     }
@@ -101,8 +126,9 @@ impl CallService {
         let mut answer = None;
         let ringing_end = match ended.status {
             CallStatus::Completed => {
+                let balances = ledger::balances_of(&self.db, ended.user_id, ended.telecaller_id).await?;
                 for (side, audience) in [(Role::User, to_user.clone()), (Role::Telecaller, to_telecaller.clone())] {
-                    let data = events::for_session(kind, self.ended_payload(ended, side).await?);
+                    let data = events::for_session(kind, ended_payload(ended, side, balances));
                     if origin.is_some_and(|o| o.role == side) {
                         answer = Some(data.clone());
                     }
@@ -125,29 +151,6 @@ impl CallService {
         send(self.bus(), Audience::Everyone(Role::Admin), ServerEvent::CallFinished, feed(ended));
         self.presence.refresh(ended.telecaller_id).await?;
         Ok(answer)
-    }
-
-    async fn ended_payload(&self, ended: &Call, side: Role) -> Result<Value, ServiceError> {
-        let reason = ended.end_reason.unwrap_or(EndReason::UserEnded);
-        let seconds = ended.duration_seconds.unwrap_or(0);
-        let data = if side == Role::User {
-            serde_json::to_value(EndedForUser {
-                call_id: ended.id.0,
-                reason,
-                duration_in_seconds: seconds,
-                coins_spent: ended.coins_spent.unwrap_or(0),
-                balance: ledger::balance(&self.db, ended.user_id).await?,
-            })
-        } else {
-            serde_json::to_value(EndedForTelecaller {
-                call_id: ended.id.0,
-                reason,
-                duration_in_seconds: seconds,
-                coins_earned: ended.coins_earned.unwrap_or(0),
-                balance: ledger::balance(&self.db, ended.telecaller_id).await?,
-            })
-        };
-        Ok(data.unwrap_or(Value::Null))
     }
 
     /// DeleteRoom now; on failure the sweeper retries until it succeeds.
@@ -180,20 +183,26 @@ pub(super) fn feed(call: &Call) -> CallFeed {
     }
 }
 
-/// Bills `seconds` of an accepted call and posts its journal: its free seconds (a first call's)
-/// are marketing's, the rest comes from the user's promotional wallet first, then the paid one,
-/// never more than both hold (locked, so an expiry waits); she earns her share of the whole.
-async fn settle(tx: &mut Tx, call: &Call, seconds: i64) -> Result<Funding, ServiceError> {
-    let (paid, promo) = talktime_repository::ledger::lock_balances(tx, call.user_id).await?;
-    let rates = rules::Rates {
-        user_rate: call.user_rate,
-        telecaller_rate: call.telecaller_rate,
-        commission_hundredths: call.commission_hundredths,
+/// `call:ended` for one side, with both parties' balances after the settlement (user's, hers).
+fn ended_payload(ended: &Call, side: Role, (user_balance, telecaller_balance): (i64, i64)) -> Value {
+    let reason = ended.end_reason.unwrap_or(EndReason::UserEnded);
+    let seconds = ended.duration_seconds.unwrap_or(0);
+    let data = if side == Role::User {
+        serde_json::to_value(EndedForUser {
+            call_id: ended.id.0,
+            reason,
+            duration_in_seconds: seconds,
+            coins_spent: ended.coins_spent.unwrap_or(0),
+            balance: user_balance,
+        })
+    } else {
+        serde_json::to_value(EndedForTelecaller {
+            call_id: ended.id.0,
+            reason,
+            duration_in_seconds: seconds,
+            coins_earned: ended.coins_earned.unwrap_or(0),
+            balance: telecaller_balance,
+        })
     };
-    let free = seconds.min(i64::from(call.free_seconds)).saturating_mul(call.user_rate);
-    let bill = rules::bill(seconds, rates, paid.saturating_add(promo).saturating_add(free));
-    let funding = Funding::split(bill.spent, free, bill.earned, promo);
-    talktime_repository::promotions::consume(tx, call.user_id, funding.promo).await?;
-    ledger::settle_session(tx, call, &funding).await?;
-    Ok(funding)
+    data.unwrap_or(Value::Null)
 }

@@ -22,20 +22,20 @@ use std::time::Duration;
 
 use serde_json::Value;
 use talktime_domain::account::{Account, ApprovalStatus, Presence, Role};
-use talktime_domain::call::{self as rules, Call, CallFigures, CallStatus, CallType, EndReason};
+use talktime_domain::call::{Call, CallFigures, CallStatus, CallType, EndReason};
 use talktime_domain::ids::{AccountId, CallId};
 use talktime_domain::pricing;
 use talktime_repository::calls::{self, Meter, NewCall};
-use talktime_repository::{Db, RepoError, promotions, push};
+use talktime_repository::{Db, RepoError, push};
 
 pub use self::history::HistoryPage;
+use crate::ServiceError;
 use crate::auth::Budget;
 use crate::bus::{Audience, ConnectionId, EventBus, ServerEvent, send};
 use crate::cache::ReadCache;
 use crate::livekit::{LiveKitTokens, RoomService};
 use crate::presence::PresenceService;
 use crate::rate_limit::RateLimiter;
-use crate::{ServiceError, ledger};
 use ending::feed;
 use events::*;
 use timers::Timers;
@@ -281,8 +281,9 @@ impl CallService {
         if telecaller.is_suspended() || telecaller.approval_status() != Some(ApprovalStatus::Approved) {
             return Err(ServiceError::invalid("telecaller_unavailable", "This telecaller is not available"));
         }
-        let (user_busy, telecaller_busy) = calls::busy(self.db.pool(), user.id, telecaller.id).await?;
-        if user_busy {
+        // Everything admission reads from Postgres, in one round trip.
+        let seen = calls::admission(self.db.pool(), user.id, telecaller.id, RING_WINDOW.as_secs_f64()).await?;
+        if seen.user_busy {
             return Err(ServiceError::conflict("already_in_call", "You are already in a call or chat"));
         }
         // Without a connection she can still be rung through a push when she is AWAY.
@@ -290,10 +291,10 @@ impl CallService {
         if by_push && !push::is_push_reachable(self.db.pool(), telecaller.id).await? {
             return Err(ServiceError::invalid("telecaller_offline", "This telecaller is offline"));
         }
-        if telecaller_busy {
+        if seen.telecaller_busy {
             return Err(ServiceError::conflict("telecaller_busy", "This telecaller is busy"));
         }
-        self.ring_limits(user.id, telecaller.id, by_push).await?;
+        self.ring_limits(&seen, by_push)?;
         // Her price and share as they are now, copied onto the call: a later change never
         // touches it.
         let config = self.cache.config().await?;
@@ -305,10 +306,10 @@ impl CallService {
         } else {
             (config.first_call_free_seconds, config.min_call_balance_seconds)
         };
-        let free = free_seconds(self.db.pool(), user.id, offered).await?;
+        let free = if seen.billed_before { 0 } else { offered.max(0) };
         let paid_secs = (min_secs - i64::from(free)).max(0);
         let needed = terms.user_rate.saturating_mul(paid_secs);
-        let (balance, owed) = ledger::spendable(&self.db, user.id).await?;
+        let (balance, owed) = (seen.balance, seen.owed);
         if owed > 0 {
             return Err(ServiceError::invalid(
                 "payment_reversed",
@@ -341,28 +342,11 @@ impl CallService {
     /// queues her push when she is rung that way, and tells both parties.
     async fn ring(&self, user: &Account, admitted: Admitted, origin: Origin) -> Result<Answer, ServiceError> {
         let Admitted { call: new, telecaller } = admitted;
-        let mut tx = self.db.begin().await?;
         // Both accounts stay until the call is in (a deletion waits, then sees the call).
-        if talktime_repository::accounts::lock_parties(&mut tx, &[user.id.0, telecaller.id.0]).await? < 2 {
-            return Err(ServiceError::invalid("telecaller_unavailable", "This telecaller is not available"));
-        }
-        let call = match calls::insert_ringing(&mut *tx, &new).await {
-            Ok(call) => call,
-            Err(error) if error.is_unique(calls::ONE_ACTIVE_USER) => {
-                return Err(ServiceError::conflict("already_in_call", "You are already in a call"));
-            }
-            Err(error) if error.is_unique(calls::ONE_ACTIVE_TELECALLER) => {
-                return Err(ServiceError::conflict("telecaller_busy", "This telecaller is busy"));
-            }
-            Err(error) => return Err(error.into()),
-        };
-        if new.rung_by_push {
-            pushes::incoming_call(&mut tx, &call, user).await?;
-        }
-        tx.commit().await.map_err(RepoError::from)?;
-        if new.rung_by_push {
-            self.push_wake.notify_one();
-        }
+        let call = self
+            .put_in(user, &new)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("telecaller_unavailable", "This telecaller is not available"))?;
         self.schedule(call.id, call.ring_deadline);
         let call_type = call.call_type;
         self.emit(
@@ -378,13 +362,34 @@ impl CallService {
         Ok(Answer::of_session(call_type, ServerEvent::CallRinging, ringing))
     }
 
+    /// The call in, one statement; a call rung through a push commits with her push in the
+    /// outbox, which this node's worker is woken to send. `None`: a party is gone.
+    async fn put_in(&self, user: &Account, new: &NewCall) -> Result<Option<Call>, ServiceError> {
+        let refused = |error: RepoError| match error {
+            error if error.is_unique(calls::ONE_ACTIVE_USER) => {
+                ServiceError::conflict("already_in_call", "You are already in a call")
+            }
+            error if error.is_unique(calls::ONE_ACTIVE_TELECALLER) => {
+                ServiceError::conflict("telecaller_busy", "This telecaller is busy")
+            }
+            error => error.into(),
+        };
+        if !new.rung_by_push {
+            return calls::insert_ringing(self.db.pool(), new).await.map_err(refused);
+        }
+        let mut tx = self.db.begin().await?;
+        let Some(call) = calls::insert_ringing(&mut *tx, new).await.map_err(refused)? else { return Ok(None) };
+        pushes::incoming_call(&mut tx, &call, user).await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        self.push_wake.notify_one();
+        Ok(Some(call))
+    }
+
     /// Nobody can keep a telecaller (or her phone) ringing: a user gets `UNANSWERED_RINGS`
     /// unanswered calls to her per `RING_WINDOW`, and she is rung through a push at most
     /// `push_rings_per_hour` times an hour.
-    async fn ring_limits(&self, user: AccountId, telecaller: AccountId, by_push: bool) -> Result<(), ServiceError> {
-        let (unanswered, push_rings) =
-            calls::ring_counts(self.db.pool(), user, telecaller, RING_WINDOW.as_secs_f64()).await?;
-        if unanswered >= UNANSWERED_RINGS || (by_push && push_rings >= self.settings.push_rings_per_hour) {
+    fn ring_limits(&self, seen: &calls::Admission, by_push: bool) -> Result<(), ServiceError> {
+        if seen.unanswered >= UNANSWERED_RINGS || (by_push && seen.push_rings >= self.settings.push_rings_per_hour) {
             return Err(ServiceError::conflict(
                 "too_many_rings",
                 "This telecaller was called too often without an answer; try again later",
@@ -411,27 +416,22 @@ impl CallService {
     ) -> Result<Answer, ServiceError> {
         let telecaller = &*self.party(telecaller, Role::Telecaller).await?;
         self.spend(telecaller.id, "action", ACTION_BUDGET).await?;
-        // Before the transaction: a cache miss inside it would wait for a second connection.
         let config = self.cache.config().await?;
-        let mut tx = self.db.begin().await?;
-        let call = calls::lock(&mut tx, call_id)
-            .await?
-            .filter(|c| c.telecaller_id == telecaller.id && c.call_type.is_chat() == chat)
-            .ok_or_else(|| not_found_of(chat))?;
-        if !rules::can_accept(call.status) || call.ring_deadline <= call.now {
-            return Err(unavailable());
-        }
-        let balance = talktime_repository::ledger::wallet_balance(&mut *tx, call.user_id).await?;
-        let offered = if call.call_type.is_chat() { 0 } else { config.first_call_free_seconds };
-        let free = free_seconds(&mut *tx, call.user_id, offered).await?;
-        let max = rules::max_duration_secs(balance, call.user_rate) + i64::from(free);
+        let offered = if chat { 0 } else { config.first_call_free_seconds };
         let meter = match self.settings.media_timeout {
-            _ if call.call_type.is_chat() => Meter::Chat { inactive_secs: self.settings.chat_inactivity.as_secs_f64() },
+            _ if chat => Meter::Chat { inactive_secs: self.settings.chat_inactivity.as_secs_f64() },
             Some(within) => Meter::FromMedia { within_secs: within.as_secs_f64() },
             None => Meter::FromAccept,
         };
-        let call = calls::accept(&mut tx, call_id, telecaller.id, max, free, meter).await?.ok_or_else(unavailable)?;
-        tx.commit().await.map_err(RepoError::from)?;
+        // One statement: the conditional update, the balance and the free seconds.
+        let Some(call) = calls::accept(self.db.pool(), call_id, telecaller.id, chat, offered, meter).await? else {
+            // Why not (the rare path): not hers or not of this kind, or no longer ringing.
+            let found = calls::find(self.db.pool(), call_id)
+                .await?
+                .filter(|c| c.telecaller_id == telecaller.id && c.call_type.is_chat() == chat);
+            return Err(if found.is_some() { unavailable() } else { not_found_of(chat) });
+        };
+        let max = call.max_duration_seconds.unwrap_or(0);
         if call.call_type.is_chat() {
             return self.chat_accepted(&call, telecaller, origin, max).await;
         }
@@ -522,17 +522,4 @@ impl CallService {
 /// What a session is called in messages.
 fn noun(call_type: CallType) -> &'static str {
     if call_type.is_chat() { "chat" } else { "call" }
-}
-
-/// The free seconds a call of this user gets: the platform's `firstCallFreeSeconds` (`offered`)
-/// until her first billed call, none after.
-async fn free_seconds(
-    ex: impl talktime_repository::Executor<'_>,
-    user: AccountId,
-    offered: i32,
-) -> Result<i32, ServiceError> {
-    if offered <= 0 || promotions::has_billed_call(ex, user).await? {
-        return Ok(0);
-    }
-    Ok(offered)
 }

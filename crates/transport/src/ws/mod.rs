@@ -104,8 +104,10 @@ async fn run(state: Arc<AppState>, role: Role, peer: Peer, socket: WebSocketStre
     let mut writer = actix_web::rt::spawn(write(conn.clone(), sink));
     let mut socket = Socket { state, role, peer, conn, watching: Vec::new() };
     let mut close: Option<CloseCode> = None;
-    let mut ticker = tokio::time::interval(heartbeat.ping);
-    ticker.tick().await;
+    // Each socket's pings at its own phase of the interval (from its id), so sockets opened in
+    // one burst do not all wake in the same instant every interval after.
+    let phase = heartbeat.ping.mul_f64((socket.conn.id % 1024) as f64 / 1024.0);
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + phase, heartbeat.ping);
     let mut last_seen = Instant::now();
     let writer_done = loop {
         tokio::select! {

@@ -144,6 +144,12 @@ impl Default for Heartbeat {
     }
 }
 
+/// Sockets woken per slice of a presence flush, and the pause after each (see `flush_presence`):
+/// 18 000 sockets take 36 slices, so the flush is spread over some 40 ms rather than waking
+/// every writer at once.
+const FLUSH_SLICE: usize = 512;
+const FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Sockets one account may hold on a node unless configured otherwise.
 pub const DEFAULT_MAX_PER_ACCOUNT: usize = 5;
 /// The close code of a socket pushed out by a newer one of the same account.
@@ -243,32 +249,53 @@ impl ConnectionRegistry {
     }
 
     /// Sends what each connection's watched telecallers did since the last flush, and the count
-    /// of online telecallers to every user connection when it changed.
-    pub fn flush_presence(&self, online: usize) {
+    /// of online telecallers to every user connection when it changed. Paced: after each
+    /// [`FLUSH_SLICE`] sockets it pauses [`FLUSH_PAUSE`], so the workers write one slice before
+    /// the next is woken, and a ring (or any frame) queued meanwhile waits behind one slice of
+    /// writers, not behind every socket of the node.
+    pub async fn flush_presence(&self, online: usize) {
         let round = self.round.fetch_add(1, Ordering::Relaxed) + 1;
         let dirty = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(PoisonError::into_inner));
-        // Most connections have one change parked, the same as many others: one frame each.
-        let mut single: HashMap<*const u8, Arc<str>> = HashMap::new();
-        for conn in dirty {
-            let items = std::mem::take(&mut conn.state().pending);
-            let frame = match items.as_slice() {
-                [] => continue,
-                [(_, item)] => single
-                    .entry(item.as_ptr())
-                    .or_insert_with(|| update_frame(std::iter::once(&**item), online))
-                    .clone(),
-                many => update_frame(many.iter().map(|(_, item)| &**item), online),
-            };
-            conn.flushed.store(round, Ordering::Relaxed);
-            conn.push(Delivery::Frame(frame));
+        // Most connections have one change parked, the same as many others: one frame each
+        // (keyed by the item's address).
+        let mut single: HashMap<usize, Arc<str>> = HashMap::new();
+        for slice in dirty.chunks(FLUSH_SLICE) {
+            for conn in slice {
+                let items = std::mem::take(&mut conn.state().pending);
+                let frame = match items.as_slice() {
+                    [] => continue,
+                    [(_, item)] => single
+                        .entry(item.as_ptr() as usize)
+                        .or_insert_with(|| update_frame(std::iter::once(&**item), online))
+                        .clone(),
+                    many => update_frame(many.iter().map(|(_, item)| &**item), online),
+                };
+                conn.flushed.store(round, Ordering::Relaxed);
+                conn.push(Delivery::Frame(frame));
+            }
+            if dirty.len() > FLUSH_SLICE {
+                tokio::time::sleep(FLUSH_PAUSE).await;
+            }
         }
         if self.last_count.swap(online, Ordering::Relaxed) == online {
             return;
         }
         let shared = Delivery::Frame(update_frame(std::iter::empty(), online));
-        for entry in self.connections.iter().filter(|e| e.key().0 == Role::User) {
-            for conn in entry.value().iter().filter(|c| c.flushed.load(Ordering::Relaxed) != round) {
+        // Taken out of the map first: no shard lock is held across a pause.
+        let users: Vec<Arc<Conn>> = self
+            .connections
+            .iter()
+            .filter(|e| e.key().0 == Role::User)
+            .flat_map(|e| {
+                e.value().iter().filter(|c| c.flushed.load(Ordering::Relaxed) != round).cloned().collect::<Vec<_>>()
+            })
+            .collect();
+        for slice in users.chunks(FLUSH_SLICE) {
+            for conn in slice {
                 conn.push(shared.clone());
+            }
+            if users.len() > FLUSH_SLICE {
+                tokio::time::sleep(FLUSH_PAUSE).await;
             }
         }
     }
@@ -334,7 +361,7 @@ pub async fn run_presence_flush(
         ticker.tick().await;
         let online = presence.online_telecallers().await;
         let Some(registry) = registry.upgrade() else { return };
-        registry.flush_presence(online);
+        registry.flush_presence(online).await;
     }
 }
 
@@ -479,14 +506,14 @@ mod tests {
         assert!(sent(&first).is_empty());
     }
 
-    #[test]
-    fn changes_reach_only_watchers_coalesced_into_one_frame_per_flush() {
+    #[tokio::test]
+    async fn changes_reach_only_watchers_coalesced_into_one_frame_per_flush() {
         let registry = ConnectionRegistry::new(8);
         let (asha, meera) = (AccountId::new(), AccountId::new());
         let watcher = registry.register(Role::User, AccountId::new(), 0);
         let idle = registry.register(Role::User, AccountId::new(), 0);
         registry.watch(&watcher, &[], &[asha]);
-        registry.flush_presence(0);
+        registry.flush_presence(0).await;
         // The first flush sets the count: everyone hears it once.
         assert_eq!(frames(&watcher)[0]["data"]["onlineTelecallers"], json!(0));
         assert_eq!(frames(&idle)[0]["data"]["changes"], json!([]));
@@ -497,7 +524,7 @@ mod tests {
         }
         let unwatched: Arc<str> = format!(r#"{{"telecallerId":"{meera}","presence":"ONLINE"}}"#).into();
         registry.deliver(&Audience::Watchers(meera), &Delivery::Change(unwatched));
-        registry.flush_presence(1);
+        registry.flush_presence(1).await;
         let updates = frames(&watcher);
         assert_eq!(updates.len(), 1, "one frame per flush");
         assert_eq!(updates[0]["event"], json!("presence:update"));
@@ -510,13 +537,13 @@ mod tests {
         );
 
         // Nothing changed: nothing is sent.
-        registry.flush_presence(1);
+        registry.flush_presence(1).await;
         assert!(sent(&watcher).is_empty() && sent(&idle).is_empty());
 
         // Unwatched and closed connections leave the index.
         registry.watch(&watcher, &[asha], &[]);
         registry.deliver(&Audience::Watchers(asha), &Delivery::Change("{}".into()));
-        registry.flush_presence(1);
+        registry.flush_presence(1).await;
         assert!(sent(&watcher).is_empty());
         assert!(registry.watchers.is_empty());
     }
