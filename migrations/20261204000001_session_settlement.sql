@@ -42,7 +42,7 @@ END $$;
 -- the books' triggers check it), and the settlement recorded on the row with the room's cleanup
 -- retry due in `p_room_retry_secs`. Returns the ended row, or nothing when the call was not
 -- ACCEPTED (someone else ended it, or it is not the party's). SETUP_FAILED bills nothing; a party
--- out of the room is billed to the moment they left it (as `calls::end`).
+-- out of the room is billed to the moment they left it.
 CREATE FUNCTION end_accepted_session(
     p_id uuid, p_party uuid, p_chat boolean, p_reason text, p_journal uuid, p_room_retry_secs double precision)
 RETURNS SETOF calls LANGUAGE plpgsql AS $$

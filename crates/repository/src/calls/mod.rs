@@ -242,19 +242,15 @@ pub async fn connect(tx: &mut Tx, id: CallId, at: DateTime<Utc>, max_duration: i
     .await?)
 }
 
-/// Ends the call from `from` into `to` for `reason`; for an ACCEPTED call also computes the
-/// whole seconds billed (from the connection to the earlier of now and the billing deadline;
-/// none when the media never connected). A call that ends for a party who is out of the room
-/// (`USER_DISCONNECTED`/`TELECALLER_DISCONNECTED` while their media grace runs) is billed only
-/// to the moment they left it.
-pub async fn end(
+/// Ends a RINGING call into `to` (REJECTED, CANCELLED or MISSED) for `reason`: nothing was
+/// billed. (An ACCEPTED call ends with its settlement: [`end_and_settle`].)
+pub async fn end_ringing(
     tx: &mut Tx,
     id: CallId,
-    from: CallStatus,
     to: CallStatus,
     reason: EndReason,
 ) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET status = $3, end_reason = $4, ended_at = clock_timestamp(), media_deadline = NULL, duration_seconds = CASE WHEN connected_at IS NULL THEN 0 ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline, CASE $4 WHEN 'USER_DISCONNECTED' THEN user_left_room_at WHEN 'TELECALLER_DISCONNECTED' THEN telecaller_left_room_at END) - connected_at)))::bigint END, user_grace_deadline = NULL, telecaller_grace_deadline = NULL, user_media_grace_deadline = NULL, telecaller_media_grace_deadline = NULL, inactive_deadline = NULL WHERE id = $1 AND status = $2 RETURNING ", "", id.0, from.as_str(), to.as_str(), reason.as_str())
+    Ok(call_query!("UPDATE calls SET status = $2, end_reason = $3, ended_at = clock_timestamp(), duration_seconds = 0, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = 'RINGING' RETURNING ", "", id.0, to.as_str(), reason.as_str())
     .fetch_optional(&mut **tx)
     .await?)
 }

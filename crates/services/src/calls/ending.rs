@@ -99,7 +99,7 @@ impl CallService {
             let chat = call.call_type.is_chat();
             return ledger::settle_session(&mut **tx, call.id, None, chat, reason, self.room_retry()).await;
         }
-        let Some(ended) = calls::end(tx, call.id, call.status, to, reason).await? else { return Ok(None) };
+        let Some(ended) = calls::end_ringing(tx, call.id, to, reason).await? else { return Ok(None) };
         if ended.status == CallStatus::Missed {
             pushes::missed_call(tx, &ended).await?;
         } else if call.status == CallStatus::Ringing && call.rung_by_push && reason != EndReason::Rejected {
