@@ -148,6 +148,8 @@ impl Default for Heartbeat {
 /// 18 000 sockets take 36 slices, so the flush is spread over some 40 ms rather than waking
 /// every writer at once.
 const FLUSH_SLICE: usize = 512;
+/// The session checks' turns per interval (see `run_session_checks`).
+const SESSION_CHECK_SHARDS: u128 = 10;
 const FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Sockets one account may hold on a node unless configured otherwise.
@@ -303,9 +305,15 @@ impl ConnectionRegistry {
     /// Every account with a socket here, with the token version each socket was opened with
     /// (for the periodic re-validation).
     pub fn sessions(&self) -> Vec<(Role, AccountId, i32)> {
+        self.sessions_of_shard(0, 1)
+    }
+
+    /// [`sessions`](Self::sessions) of the accounts in shard `shard` of `shards` (by id).
+    pub fn sessions_of_shard(&self, shard: u128, shards: u128) -> Vec<(Role, AccountId, i32)> {
         let mut sessions: Vec<(Role, AccountId, i32)> = self
             .connections
             .iter()
+            .filter(|entry| entry.key().1.0.as_u128() % shards.max(1) == shard)
             .flat_map(|entry| entry.value().iter().map(|c| (c.role, c.account, c.token_version)).collect::<Vec<_>>())
             .collect();
         sessions.sort_unstable_by_key(|(role, account, version)| (role.as_str(), account.0, *version));
@@ -367,18 +375,23 @@ pub async fn run_presence_flush(
 
 /// Every `every`, checks the sessions of this node's sockets against Postgres and closes those
 /// that ended (4003): a block, logout or rejection whose close never arrived (the bus was down)
-/// still takes effect on every node within the interval.
+/// still takes effect on every node within the interval. In [`SESSION_CHECK_SHARDS`] turns,
+/// one shard of the accounts every `every / SESSION_CHECK_SHARDS`: each is still checked once
+/// per interval, and no tick reads every socket's session at once.
 pub async fn run_session_checks(
     registry: std::sync::Weak<ConnectionRegistry>,
     auth: Arc<talktime_services::auth::AuthService>,
     every: std::time::Duration,
 ) {
-    let mut ticker = tokio::time::interval(every);
+    let shards = SESSION_CHECK_SHARDS;
+    let mut ticker = tokio::time::interval(every / u32::try_from(shards).unwrap_or(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
+    let mut turn: u128 = 0;
     loop {
         ticker.tick().await;
-        let Some(sessions) = registry.upgrade().map(|r| r.sessions()) else { return };
+        turn += 1;
+        let Some(sessions) = registry.upgrade().map(|r| r.sessions_of_shard(turn % shards, shards)) else { return };
         if sessions.is_empty() {
             continue;
         }
@@ -504,6 +517,20 @@ mod tests {
         first.push(event);
         assert_eq!(registry.sessions(), vec![(Role::Telecaller, account, 0)]);
         assert!(sent(&first).is_empty());
+    }
+
+    #[test]
+    fn the_session_checks_shards_cover_every_session_once() {
+        let registry = ConnectionRegistry::new(8);
+        for _ in 0..50 {
+            registry.register(Role::User, AccountId::new(), 0);
+        }
+        let mut sharded: Vec<_> =
+            (0..SESSION_CHECK_SHARDS).flat_map(|k| registry.sessions_of_shard(k, SESSION_CHECK_SHARDS)).collect();
+        sharded.sort_unstable_by_key(|(role, account, version)| (role.as_str(), account.0, *version));
+        assert_eq!(sharded, registry.sessions());
+        assert_eq!(sharded.len(), 50);
+        assert!((0..SESSION_CHECK_SHARDS).all(|k| registry.sessions_of_shard(k, SESSION_CHECK_SHARDS).len() < 50));
     }
 
     #[tokio::test]
