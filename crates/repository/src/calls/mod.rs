@@ -242,6 +242,23 @@ pub async fn connect(tx: &mut Tx, id: CallId, at: DateTime<Utc>, max_duration: i
     .await?)
 }
 
+/// Ends `party`'s RINGING call or (with `chat`) chat into `to` for `reason` without a lock taken
+/// first, one round trip: a cancel or a reject. `None` when it is not ringing, not the party's,
+/// not of that kind, or was rung through a push (that end queues her push in the same
+/// transaction: the caller takes the locked way, [`end_ringing`]).
+pub async fn end_ringing_unpushed(
+    ex: impl Executor<'_>,
+    id: CallId,
+    party: AccountId,
+    chat: bool,
+    to: CallStatus,
+    reason: EndReason,
+) -> Result<Option<Call>, RepoError> {
+    Ok(call_query!("UPDATE calls SET status = $4, end_reason = $5, ended_at = clock_timestamp(), duration_seconds = 0, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = 'RINGING' AND NOT rung_by_push AND $2 IN (user_id, telecaller_id) AND (call_type = 'CHAT') = $3 RETURNING ", "", id.0, party.0, chat, to.as_str(), reason.as_str())
+    .fetch_optional(ex)
+    .await?)
+}
+
 /// Ends a RINGING call into `to` (REJECTED, CANCELLED or MISSED) for `reason`: nothing was
 /// billed. (An ACCEPTED call ends with its settlement: [`end_and_settle`].)
 pub async fn end_ringing(

@@ -31,6 +31,14 @@ impl CallService {
         if from == Some(CallStatus::Accepted) {
             return self.end_accepted(call_id, party, reason, origin, chat).await;
         }
+        // A cancel or reject in one round trip; a push-rung call, or a refusal, takes the lock.
+        if let Some(to) = from.and_then(|from| rules::end_transition(from, reason))
+            && from == Some(CallStatus::Ringing)
+            && let Some(ended) = calls::end_ringing_unpushed(self.db.pool(), call_id, party, chat, to, reason).await?
+        {
+            let answer = self.after_end(&ended, origin).await?;
+            return Ok((ended, answer));
+        }
         let mut tx = self.db.begin().await?;
         let call = calls::lock(&mut tx, call_id)
             .await?
