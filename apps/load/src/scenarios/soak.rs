@@ -525,7 +525,10 @@ async fn sample_windows(nodes: Vec<Node>, window: Duration, deadline: Instant, c
     windows.push(take(&nodes));
     let mut k = 0;
     while Instant::now() + window <= deadline + Duration::from_secs(1) {
-        tokio::time::sleep(window).await;
+        // The last window's sample is taken a few seconds before the traffic stops, not while
+        // its sockets are closing.
+        let end = (Instant::now() + window).min(deadline - Duration::from_secs(3).min(window / 2));
+        tokio::time::sleep_until(end.into()).await;
         k += 1;
         let samples = take(&nodes);
         let described: Vec<String> =
