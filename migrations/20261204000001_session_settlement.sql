@@ -35,19 +35,23 @@ BEGIN
     marketing := promo - (earned - earned_on_paid);
 END $$;
 
--- ACCEPTED → COMPLETED for `reason` and the settlement, in one call: the conditional update
--- (`p_party`, when given, must be a party; `p_chat` says whether a chat or a call is meant), the
--- user's balances locked (paid wallet first, as a recharge takes them), the bill, the promotional
--- lots consumed soonest-expiring first, one balanced journal (cause CALL or CHAT, id `p_journal`;
--- the books' triggers check it), and the settlement recorded on the row with the room's cleanup
--- retry due in `p_room_retry_secs`. Returns the ended row, or nothing when the call was not
--- ACCEPTED (someone else ended it, or it is not the party's). SETUP_FAILED bills nothing; a party
--- out of the room is billed to the moment they left it.
+-- ACCEPTED → COMPLETED for `reason` and the settlement, in one call: the row locked if it is
+-- ACCEPTED (`p_party`, when given, must be a party; `p_chat` says whether a chat or a call is
+-- meant), the whole seconds billed (from the connection to the earlier of now and the billing
+-- deadline; a party out of the room is billed to the moment they left it; SETUP_FAILED and a
+-- call whose media never connected bill nothing), the user's balances locked (paid wallet first,
+-- as a recharge takes them), the bill, the promotional lots consumed soonest-expiring first, one
+-- balanced journal (cause CALL or CHAT, id `p_journal`; the books' triggers check it), and the
+-- row written once with its end and settlement (the room's cleanup retry due in
+-- `p_room_retry_secs`). Returns the ended row, or nothing when the call was not ACCEPTED
+-- (someone else ended it, or it is not the party's).
 CREATE FUNCTION end_accepted_session(
     p_id uuid, p_party uuid, p_chat boolean, p_reason text, p_journal uuid, p_room_retry_secs double precision)
 RETURNS SETOF calls LANGUAGE plpgsql AS $$
 DECLARE
     c calls;
+    ended timestamptz;
+    seconds bigint := 0;
     wallet_id uuid;
     promo_id uuid;
     paid_balance bigint := 0;
@@ -56,18 +60,18 @@ DECLARE
     f record;
     journal uuid;
 BEGIN
-    UPDATE calls SET status = 'COMPLETED', end_reason = p_reason, ended_at = clock_timestamp(), media_deadline = NULL,
-        duration_seconds = CASE WHEN connected_at IS NULL OR p_reason = 'SETUP_FAILED' THEN 0
-            ELSE GREATEST(0, floor(extract(epoch FROM LEAST(clock_timestamp(), billing_deadline,
-                CASE p_reason WHEN 'USER_DISCONNECTED' THEN user_left_room_at
-                              WHEN 'TELECALLER_DISCONNECTED' THEN telecaller_left_room_at END) - connected_at)))::bigint END,
-        user_grace_deadline = NULL, telecaller_grace_deadline = NULL, user_media_grace_deadline = NULL,
-        telecaller_media_grace_deadline = NULL, inactive_deadline = NULL
+    SELECT * INTO c FROM calls
     WHERE id = p_id AND status = 'ACCEPTED' AND (call_type = 'CHAT') = p_chat
       AND (p_party IS NULL OR p_party IN (user_id, telecaller_id))
-    RETURNING * INTO c;
+    FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;
+    END IF;
+    ended := clock_timestamp();
+    IF c.connected_at IS NOT NULL AND p_reason <> 'SETUP_FAILED' THEN
+        seconds := GREATEST(0, floor(extract(epoch FROM LEAST(ended, c.billing_deadline,
+            CASE p_reason WHEN 'USER_DISCONNECTED' THEN c.user_left_room_at
+                          WHEN 'TELECALLER_DISCONNECTED' THEN c.telecaller_left_room_at END) - c.connected_at)));
     END IF;
 
     FOR a IN SELECT id, kind, balance FROM ledger_accounts WHERE owner_id = c.user_id ORDER BY kind DESC FOR UPDATE LOOP
@@ -79,7 +83,7 @@ BEGIN
             promo_balance := a.balance;
         END IF;
     END LOOP;
-    SELECT * INTO f FROM session_funding(c.duration_seconds, c.user_rate, c.telecaller_rate, c.commission_hundredths,
+    SELECT * INTO f FROM session_funding(seconds, c.user_rate, c.telecaller_rate, c.commission_hundredths,
                                          c.free_seconds, paid_balance, promo_balance);
 
     IF f.promo > 0 THEN
@@ -109,8 +113,11 @@ BEGIN
         END IF;
     END IF;
 
-    UPDATE calls SET coins_spent = f.paid + f.promo, coins_earned = f.earned, promo_spent = f.promo, free_coins = f.free,
-        room_retry_at = CASE WHEN call_type = 'CHAT' THEN NULL ELSE clock_timestamp() + make_interval(secs => p_room_retry_secs) END
+    UPDATE calls SET status = 'COMPLETED', end_reason = p_reason, ended_at = ended, media_deadline = NULL,
+        duration_seconds = seconds, user_grace_deadline = NULL, telecaller_grace_deadline = NULL,
+        user_media_grace_deadline = NULL, telecaller_media_grace_deadline = NULL, inactive_deadline = NULL,
+        coins_spent = f.paid + f.promo, coins_earned = f.earned, promo_spent = f.promo, free_coins = f.free,
+        room_retry_at = CASE WHEN call_type = 'CHAT' THEN NULL ELSE ended + make_interval(secs => p_room_retry_secs) END
     WHERE id = c.id
     RETURNING * INTO c;
     RETURN NEXT c;
