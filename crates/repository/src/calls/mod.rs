@@ -139,11 +139,16 @@ pub async fn lock(tx: &mut Tx, id: CallId) -> Result<Option<Call>, RepoError> {
     Ok(call_query!("SELECT ", " FROM calls WHERE id = $1 FOR UPDATE", id.0).fetch_optional(&mut **tx).await?)
 }
 
-/// The account's RINGING or ACCEPTED call, as user or telecaller.
+/// The account's RINGING or ACCEPTED call, as user or telecaller. Each side is its own plain
+/// scan of its partial unique index (an `OR` would be a bitmap scan, which cannot mark the
+/// entries of ended calls dead and so visits every one of them until a vacuum).
 pub async fn active_for(ex: impl Executor<'_>, account: AccountId) -> Result<Option<Call>, RepoError> {
     Ok(call_query!(
         "SELECT ",
-        " FROM calls WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') LIMIT 1",
+        " FROM calls WHERE id = (SELECT id FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED')
+                                 UNION ALL
+                                 SELECT id FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED')
+                                 LIMIT 1)",
         account.0
     )
     .fetch_optional(ex)
@@ -278,7 +283,8 @@ pub async fn set_grace(
     account: AccountId,
     grace_secs: Option<f64>,
 ) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET user_grace_deadline = CASE WHEN user_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE user_grace_deadline END, telecaller_grace_deadline = CASE WHEN telecaller_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE telecaller_grace_deadline END WHERE (user_id = $1 OR telecaller_id = $1) AND status IN ('RINGING', 'ACCEPTED') RETURNING ", "", account.0, grace_secs)
+    // The call found as `active_for` finds it; the update checks it is still live.
+    Ok(call_query!("UPDATE calls SET user_grace_deadline = CASE WHEN user_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE user_grace_deadline END, telecaller_grace_deadline = CASE WHEN telecaller_id = $1 THEN clock_timestamp() + make_interval(secs => $2) ELSE telecaller_grace_deadline END WHERE id = (SELECT id FROM calls WHERE user_id = $1 AND status IN ('RINGING', 'ACCEPTED') UNION ALL SELECT id FROM calls WHERE telecaller_id = $1 AND status IN ('RINGING', 'ACCEPTED') LIMIT 1) AND status IN ('RINGING', 'ACCEPTED') RETURNING ", "", account.0, grace_secs)
     .fetch_optional(ex)
     .await?)
 }
