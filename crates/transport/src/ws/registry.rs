@@ -148,9 +148,9 @@ impl Default for Heartbeat {
 /// 18 000 sockets take 36 slices, so the flush is spread over some 40 ms rather than waking
 /// every writer at once.
 const FLUSH_SLICE: usize = 512;
+const FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 /// The session checks' turns per interval (see `run_session_checks`).
 const SESSION_CHECK_SHARDS: u128 = 10;
-const FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Sockets one account may hold on a node unless configured otherwise.
 pub const DEFAULT_MAX_PER_ACCOUNT: usize = 5;
