@@ -1,7 +1,7 @@
 -- The end of an accepted call or chat and its settlement as one round trip (issue 28).
 --
 -- `session_funding` is the money rule of a session's settlement, written once more in SQL for
--- the hot path: what `talktime_domain::call::bill` and `Funding::split` compute (docs/money.md).
+-- the hot path: what `talktime_domain::call::session_funding` computes (docs/money.md).
 -- A repository test runs both on the same inputs and fails if they ever disagree.
 CREATE FUNCTION session_funding(
     seconds bigint, user_rate bigint, telecaller_rate bigint, commission integer, free_seconds integer,

@@ -144,6 +144,30 @@ pub fn bill(seconds: i64, rates: Rates, balance: i64) -> Bill {
     Bill { spent, earned, revenue: spent - earned }
 }
 
+/// A session's settlement: `seconds` billed at `rates` (as [`bill`]), its first `free_seconds`
+/// paid by marketing, the rest from the promotional balance first, then the paid one, never more
+/// than the three cover (see [`Funding::split`](crate::promotion::Funding::split)). The end of a
+/// session runs this rule in SQL (`session_funding`, for one round trip); a repository test holds
+/// the two to the same answers.
+///
+/// ```
+/// use talktime_domain::call::{Rates, session_funding};
+/// let rates = Rates { user_rate: 5, telecaller_rate: 3, commission_hundredths: Some(4000) };
+/// let f = session_funding(100, rates, 30, 1_000, 50);
+/// assert_eq!((f.free, f.promo, f.paid, f.earned, f.revenue, f.marketing), (150, 50, 300, 300, 120, -70));
+/// ```
+pub fn session_funding(
+    seconds: i64,
+    rates: Rates,
+    free_seconds: i32,
+    paid_balance: i64,
+    promo_balance: i64,
+) -> crate::promotion::Funding {
+    let free = seconds.min(i64::from(free_seconds)).saturating_mul(rates.user_rate);
+    let bill = bill(seconds, rates, paid_balance.saturating_add(promo_balance).saturating_add(free));
+    crate::promotion::Funding::split(bill.spent, free, bill.earned, promo_balance)
+}
+
 /// What a call bills at, copied onto it at initiate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rates {

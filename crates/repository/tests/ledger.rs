@@ -97,80 +97,33 @@ async fn sqlx_execute(t: &TestDatabase, statement: &'static str) -> String {
 }
 
 /// The settlement of a call's end runs in SQL (`session_funding`, inside `end_accepted_session`)
-/// for one round trip; the rule is the domain's (`call::bill`, `Funding::split`). Both must agree
-/// on every input: the edges (no balance, free seconds beyond the call, no commission, a
-/// commission of 0 and of 100%, promotional coins only) and a spread of ordinary ones.
+/// for one round trip; the rule is the domain's (`call::session_funding`). Both must agree on
+/// every input: the edges (no balance, free seconds beyond the call, no commission, a commission
+/// of 0 and of 100%, promotional coins only, a free rate) and a spread of ordinary ones.
 #[tokio::test]
 async fn the_sql_settlement_agrees_with_the_domain_rule() {
-    use talktime_domain::call::{Rates, bill};
-    use talktime_domain::promotion::Funding;
-    use talktime_repository::testing::{FundingInputs, session_funding};
+    use talktime_domain::call::{Rates, session_funding};
+    use talktime_repository::testing::{self, FundingInputs};
 
+    let input =
+        |seconds, (user_rate, telecaller_rate), commission_hundredths, free_seconds, (paid, promo)| FundingInputs {
+            seconds,
+            user_rate,
+            telecaller_rate,
+            commission_hundredths,
+            free_seconds,
+            paid_balance: paid,
+            promo_balance: promo,
+        };
     let t = TestDatabase::new().await.unwrap();
     let mut inputs = vec![
-        FundingInputs {
-            seconds: 0,
-            user_rate: 5,
-            telecaller_rate: 3,
-            commission_hundredths: Some(4000),
-            free_seconds: 0,
-            paid_balance: 0,
-            promo_balance: 0,
-        },
-        FundingInputs {
-            seconds: 10,
-            user_rate: 5,
-            telecaller_rate: 3,
-            commission_hundredths: Some(4000),
-            free_seconds: 30,
-            paid_balance: 0,
-            promo_balance: 0,
-        },
-        FundingInputs {
-            seconds: 100,
-            user_rate: 5,
-            telecaller_rate: 3,
-            commission_hundredths: None,
-            free_seconds: 0,
-            paid_balance: 43,
-            promo_balance: 0,
-        },
-        FundingInputs {
-            seconds: 100,
-            user_rate: 5,
-            telecaller_rate: 9,
-            commission_hundredths: None,
-            free_seconds: 10,
-            paid_balance: 1000,
-            promo_balance: 7,
-        },
-        FundingInputs {
-            seconds: 60,
-            user_rate: 8,
-            telecaller_rate: 0,
-            commission_hundredths: Some(0),
-            free_seconds: 0,
-            paid_balance: 0,
-            promo_balance: 1000,
-        },
-        FundingInputs {
-            seconds: 60,
-            user_rate: 8,
-            telecaller_rate: 0,
-            commission_hundredths: Some(10_000),
-            free_seconds: 5,
-            paid_balance: 100,
-            promo_balance: 100,
-        },
-        FundingInputs {
-            seconds: 3,
-            user_rate: 0,
-            telecaller_rate: 0,
-            commission_hundredths: Some(3000),
-            free_seconds: 0,
-            paid_balance: 10,
-            promo_balance: 0,
-        },
+        input(0, (5, 3), Some(4000), 0, (0, 0)),
+        input(10, (5, 3), Some(4000), 30, (0, 0)),
+        input(100, (5, 3), None, 0, (43, 0)),
+        input(100, (5, 9), None, 10, (1000, 7)),
+        input(60, (8, 0), Some(0), 0, (0, 1000)),
+        input(60, (8, 0), Some(10_000), 5, (100, 100)),
+        input(3, (0, 0), Some(3000), 0, (10, 0)),
     ];
     // A fixed pseudo-random spread (the same every run, so a failure can be replayed).
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
@@ -180,15 +133,10 @@ async fn the_sql_settlement_agrees_with_the_domain_rule() {
     };
     for _ in 0..400 {
         let user_rate = next(40);
-        inputs.push(FundingInputs {
-            seconds: next(4000),
-            user_rate,
-            telecaller_rate: next(user_rate as u64 + 1),
-            commission_hundredths: if next(5) == 0 { None } else { Some(i32::try_from(next(10_001)).unwrap()) },
-            free_seconds: i32::try_from(next(4) * next(90)).unwrap(),
-            paid_balance: next(4) * next(50_000),
-            promo_balance: next(3) * next(5_000),
-        });
+        let rates = (user_rate, next(user_rate as u64 + 1));
+        let commission = if next(5) == 0 { None } else { Some(i32::try_from(next(10_001)).unwrap()) };
+        let free = i32::try_from(next(4) * next(90)).unwrap();
+        inputs.push(input(next(4000), rates, commission, free, (next(4) * next(50_000), next(3) * next(5_000))));
     }
     for i in inputs {
         let rates = Rates {
@@ -196,11 +144,9 @@ async fn the_sql_settlement_agrees_with_the_domain_rule() {
             telecaller_rate: i.telecaller_rate,
             commission_hundredths: i.commission_hundredths,
         };
-        let free = i.seconds.min(i64::from(i.free_seconds)).saturating_mul(i.user_rate);
-        let b = bill(i.seconds, rates, i.paid_balance + i.promo_balance + free);
-        let f = Funding::split(b.spent, free, b.earned, i.promo_balance);
+        let f = session_funding(i.seconds, rates, i.free_seconds, i.paid_balance, i.promo_balance);
         let expected = [f.free, f.promo, f.paid, f.earned, f.revenue, f.marketing];
-        assert_eq!(session_funding(&t.db, i).await.unwrap(), expected, "{i:?}");
+        assert_eq!(testing::session_funding(&t.db, i).await.unwrap(), expected, "{i:?}");
         assert_eq!(-f.paid - f.promo + f.earned + f.revenue + f.marketing, 0, "balanced: {i:?}");
     }
 }

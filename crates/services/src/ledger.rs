@@ -56,7 +56,7 @@ pub async fn open_balance(tx: &mut Tx, account: AccountId, coins: i64) -> Posted
 /// first, soonest-expiring lots first), telecaller +earned, revenue +the commission on what was
 /// paid, marketing the rest (see [`Funding`]). `None` when it was not ACCEPTED (or not
 /// `party`'s). The one journal of a session that is posted in SQL: its rule is the domain's
-/// (`call::bill`, `Funding::split`), checked against it by a repository test.
+/// (`call::session_funding`), checked against it by a repository test.
 pub async fn settle_session(
     ex: impl talktime_repository::Executor<'_>,
     call: CallId,

@@ -247,33 +247,21 @@ pub async fn connect(tx: &mut Tx, id: CallId, at: DateTime<Utc>, max_duration: i
     .await?)
 }
 
-/// Ends `party`'s RINGING call or (with `chat`) chat into `to` for `reason` without a lock taken
-/// first, one round trip: a cancel or a reject. `None` when it is not ringing, not the party's,
-/// not of that kind, or was rung through a push (that end queues her push in the same
-/// transaction: the caller takes the locked way, [`end_ringing`]).
-pub async fn end_ringing_unpushed(
+/// Ends a RINGING call into `to` (REJECTED, CANCELLED or MISSED) for `reason`: nothing was
+/// billed. (An ACCEPTED call ends with its settlement: [`end_and_settle`].) With `by` =
+/// `(party, chat)` it is a party's cancel or reject without a lock taken first: only a call of
+/// that party and kind, and not one rung through a push (whose end queues her push in the same
+/// transaction, so it is ended locked, `by` = `None`). `None` when nothing matched.
+pub async fn end_ringing(
     ex: impl Executor<'_>,
     id: CallId,
-    party: AccountId,
-    chat: bool,
     to: CallStatus,
     reason: EndReason,
+    by: Option<(AccountId, bool)>,
 ) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET status = $4, end_reason = $5, ended_at = clock_timestamp(), duration_seconds = 0, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = 'RINGING' AND NOT rung_by_push AND $2 IN (user_id, telecaller_id) AND (call_type = 'CHAT') = $3 RETURNING ", "", id.0, party.0, chat, to.as_str(), reason.as_str())
+    let (party, chat) = by.map_or((None, None), |(party, chat)| (Some(party.0), Some(chat)));
+    Ok(call_query!("UPDATE calls SET status = $2, end_reason = $3, ended_at = clock_timestamp(), duration_seconds = 0, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = 'RINGING' AND ($4::uuid IS NULL OR ($4 IN (user_id, telecaller_id) AND (call_type = 'CHAT') = $5 AND NOT rung_by_push)) RETURNING ", "", id.0, to.as_str(), reason.as_str(), party, chat)
     .fetch_optional(ex)
-    .await?)
-}
-
-/// Ends a RINGING call into `to` (REJECTED, CANCELLED or MISSED) for `reason`: nothing was
-/// billed. (An ACCEPTED call ends with its settlement: [`end_and_settle`].)
-pub async fn end_ringing(
-    tx: &mut Tx,
-    id: CallId,
-    to: CallStatus,
-    reason: EndReason,
-) -> Result<Option<Call>, RepoError> {
-    Ok(call_query!("UPDATE calls SET status = $2, end_reason = $3, ended_at = clock_timestamp(), duration_seconds = 0, user_grace_deadline = NULL, telecaller_grace_deadline = NULL WHERE id = $1 AND status = 'RINGING' RETURNING ", "", id.0, to.as_str(), reason.as_str())
-    .fetch_optional(&mut **tx)
     .await?)
 }
 

@@ -32,9 +32,9 @@ impl CallService {
             return self.end_accepted(call_id, party, reason, origin, chat).await;
         }
         // A cancel or reject in one round trip; a push-rung call, or a refusal, takes the lock.
-        if let Some(to) = from.and_then(|from| rules::end_transition(from, reason))
-            && from == Some(CallStatus::Ringing)
-            && let Some(ended) = calls::end_ringing_unpushed(self.db.pool(), call_id, party, chat, to, reason).await?
+        if from == Some(CallStatus::Ringing)
+            && let Some(to) = rules::end_transition(CallStatus::Ringing, reason)
+            && let Some(ended) = calls::end_ringing(self.db.pool(), call_id, to, reason, Some((party, chat))).await?
         {
             let answer = self.after_end(&ended, origin).await?;
             return Ok((ended, answer));
@@ -107,7 +107,7 @@ impl CallService {
             let chat = call.call_type.is_chat();
             return ledger::settle_session(&mut **tx, call.id, None, chat, reason, self.room_retry()).await;
         }
-        let Some(ended) = calls::end_ringing(tx, call.id, to, reason).await? else { return Ok(None) };
+        let Some(ended) = calls::end_ringing(&mut **tx, call.id, to, reason, None).await? else { return Ok(None) };
         if ended.status == CallStatus::Missed {
             pushes::missed_call(tx, &ended).await?;
         } else if call.status == CallStatus::Ringing && call.rung_by_push && reason != EndReason::Rejected {
